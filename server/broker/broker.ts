@@ -1,0 +1,574 @@
+/**
+ * The broker façade: one method per operation. Route handlers, WebSocket sessions, pipelines
+ * and tests all go through it; it owns the in-memory partition logs and the cleaner.
+ */
+import { randomUUID } from "node:crypto";
+import { BrokerError, isBrokerError, unknownPartition, unknownTopic } from "./errors.ts";
+import { BrokerEvents } from "./events.ts";
+import { buildBatches, validateClientBatches } from "./log/batch-builder.ts";
+import { applyRetention, compact } from "./log/cleaner.ts";
+import { PartitionLog } from "./log/partition-log.ts";
+import { partitionFor, StickyPartitioner } from "./log/partitioner.ts";
+import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./log/record-batch.ts";
+import { CacheBudget } from "./log/tail-cache.ts";
+import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
+import { TopicExistsError } from "./store/postgres-log-store.ts";
+import {
+  effectiveConfigs,
+  parseConfigOverrides,
+  type TopicConfigs,
+} from "./topic-config.ts";
+
+export const MAX_PARTITIONS = 1000;
+export const TOPIC_NAME_MAX = 249;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+export interface BrokerOptions {
+  /** How often the cleaner runs retention and compaction; 0 disables the timer. */
+  cleanerIntervalMs?: number;
+  cacheBytes?: number;
+  cachePartitionBytes?: number;
+}
+
+export interface ProduceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  /** CreateTime in epoch ms; defaults to now. */
+  timestamp?: number;
+  partition?: number;
+}
+
+export interface ProducedRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export interface FetchedRecord {
+  offset: number;
+  timestamp: number;
+  timestampType: TimestampType;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface FetchOptions {
+  offset: number;
+  maxRecords?: number;
+  maxBytes?: number;
+  /** Long-poll: wait up to this long for data when there is none at `offset`. */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface PartitionWatermarks {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  lastStableOffset: number;
+}
+
+export interface FetchResult extends PartitionWatermarks {
+  records: FetchedRecord[];
+  /** The offset to fetch next. */
+  nextOffset: number;
+}
+
+export interface BatchFetchResult extends PartitionWatermarks {
+  batches: StoredBatch[];
+  nextOffset: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  recordCount: number;
+  sizeBytes: number;
+}
+
+export interface TopicDescription {
+  id: string;
+  name: string;
+  partitions: PartitionDescription[];
+  configs: TopicConfigs;
+  /** Names of the configs set on the topic (the rest are defaults). */
+  overrides: string[];
+  createdAt: string;
+  recordCount: number;
+  sizeBytes: number;
+}
+
+export interface ListedOffset {
+  partition: number;
+  offset: number | null;
+  timestamp: number | null;
+}
+
+export type OffsetSpec = "earliest" | "latest" | { timestamp: number };
+
+interface TopicState {
+  record: TopicRecord;
+  configs: TopicConfigs;
+  logs: PartitionLog[];
+  sticky: StickyPartitioner;
+}
+
+export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+export const MAX_FETCH_RECORDS = 100_000;
+export const MAX_WAIT_MS = 60_000;
+
+export function validateTopicName(name: unknown): string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new BrokerError("INVALID_TOPIC_EXCEPTION", "topic name must be a non-empty string");
+  }
+  if (name.length > TOPIC_NAME_MAX) {
+    throw new BrokerError("INVALID_TOPIC_EXCEPTION", `topic name is ${name.length} characters; the limit is ${TOPIC_NAME_MAX}`);
+  }
+  if (name === "." || name === "..") throw new BrokerError("INVALID_TOPIC_EXCEPTION", `topic name cannot be '${name}'`);
+  if (!TOPIC_NAME.test(name)) {
+    throw new BrokerError(
+      "INVALID_TOPIC_EXCEPTION",
+      `topic name '${name}' is illegal: it may contain only ASCII letters, digits, '.', '_' and '-'`,
+    );
+  }
+  return name;
+}
+
+function validatePartitionCount(n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_PARTITIONS) {
+    throw new BrokerError("INVALID_PARTITIONS", `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${JSON.stringify(n)}`);
+  }
+  return n;
+}
+
+export class Broker {
+  readonly events = new BrokerEvents();
+  private topics = new Map<string, TopicState>();
+  private readonly budget: CacheBudget;
+  private cleanerTimer: NodeJS.Timeout | null = null;
+  private cleaning: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: LogStore,
+    private readonly options: BrokerOptions = {},
+  ) {
+    this.budget = new CacheBudget(options.cacheBytes ?? 128 * 1024 * 1024, options.cachePartitionBytes ?? 8 * 1024 * 1024);
+  }
+
+  /** Loads every topic's partition state and starts the cleaner. */
+  async start(): Promise<void> {
+    for (const t of await this.store.findTopics()) await this.load(t);
+    const every = this.options.cleanerIntervalMs ?? 30_000;
+    if (every > 0) {
+      this.cleanerTimer = setInterval(() => {
+        if (!this.cleaning) void this.runCleaner().catch(() => undefined);
+      }, every);
+      this.cleanerTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    await this.cleaning?.catch(() => undefined);
+    const reason = new BrokerError("BROKER_NOT_AVAILABLE", "the broker is shutting down");
+    for (const t of this.topics.values()) for (const l of t.logs) l.close(reason);
+  }
+
+  private async load(record: TopicRecord): Promise<TopicState> {
+    const partitions = await this.store.findPartitions(record.id);
+    const state: TopicState = {
+      record,
+      configs: effectiveConfigs(record.configs as Partial<TopicConfigs>),
+      logs: partitions.map((p) => this.newLog(record, p.partition, p)),
+      sticky: new StickyPartitioner(),
+    };
+    this.topics.set(record.name, state);
+    return state;
+  }
+
+  private newLog(record: TopicRecord, partition: number, p: Parameters<typeof PartitionLog.prototype.refresh>[0]): PartitionLog {
+    return new PartitionLog(record.id, record.name, partition, p, this.store, this.budget, (range) =>
+      this.events.emit("append", { ...range }),
+    );
+  }
+
+  /** The topic, loading it from the database when another process created it. */
+  private async topic(name: string): Promise<TopicState> {
+    const t = this.topics.get(name);
+    if (t) return t;
+    validateTopicName(name);
+    const record = await this.store.findTopic(name);
+    if (!record) throw unknownTopic(name);
+    return this.topics.get(name) ?? this.load(record);
+  }
+
+  private async partitionLog(topic: string, partition: number): Promise<PartitionLog> {
+    const t = await this.topic(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= t.logs.length) {
+      if (Number.isInteger(partition) && partition >= t.logs.length) await this.reloadTopic(t);
+      const log = t.logs[partition];
+      if (log) return log;
+      throw unknownPartition(topic, partition, t.logs.length);
+    }
+    return t.logs[partition];
+  }
+
+  private async reloadTopic(t: TopicState): Promise<void> {
+    const record = await this.store.findTopic(t.record.name);
+    if (!record || record.id !== t.record.id) return;
+    t.record = record;
+    t.configs = effectiveConfigs(record.configs as Partial<TopicConfigs>);
+    if (record.partitions > t.logs.length) {
+      for (const p of await this.store.findPartitions(record.id)) {
+        if (p.partition >= t.logs.length) t.logs.push(this.newLog(record, p.partition, p));
+      }
+    }
+  }
+
+  // ---- topics ---------------------------------------------------------------------------
+
+  /** Creates a topic with `partitions` empty partitions and the given config overrides. */
+  async createTopic(input: { name: string; partitions?: number; configs?: Record<string, unknown> }): Promise<TopicDescription> {
+    const name = validateTopicName(input.name);
+    const partitions = validatePartitionCount(input.partitions ?? 1);
+    const overrides = parseConfigOverrides(input.configs ?? {});
+    if (this.topics.has(name)) throw new BrokerError("TOPIC_ALREADY_EXISTS", `topic '${name}' already exists`, { topic: name });
+    const record: TopicRecord = { id: randomUUID(), name, partitions, configs: overrides, createdAt: new Date() };
+    try {
+      await this.store.createTopic(record);
+    } catch (e) {
+      if (e instanceof TopicExistsError) throw new BrokerError("TOPIC_ALREADY_EXISTS", e.message, { topic: name });
+      throw e;
+    }
+    await this.load(record);
+    this.events.emit("topic-created", { topic: name });
+    return this.describeTopic(name);
+  }
+
+  /** Every topic (re-read from the database so topics of other processes show up). */
+  async listTopics(): Promise<TopicDescription[]> {
+    const records = await this.store.findTopics();
+    const names = new Set(records.map((r) => r.name));
+    for (const [name, t] of this.topics) {
+      if (!names.has(name)) this.forget(t, name);
+    }
+    const out: TopicDescription[] = [];
+    for (const r of records) {
+      const known = this.topics.get(r.name);
+      if (known && known.record.id !== r.id) this.forget(known, r.name);
+      if (!this.topics.has(r.name)) await this.load(r);
+      out.push(this.describe(this.topics.get(r.name) as TopicState));
+    }
+    return out;
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    return this.describe(await this.topic(name));
+  }
+
+  private describe(t: TopicState): TopicDescription {
+    const partitions = t.logs.map((l) => ({
+      partition: l.partition,
+      logStartOffset: l.logStartOffset,
+      highWatermark: l.highWatermark,
+      lastStableOffset: l.highWatermark,
+      recordCount: l.recordCount,
+      sizeBytes: l.sizeBytes,
+    }));
+    return {
+      id: t.record.id,
+      name: t.record.name,
+      partitions,
+      configs: t.configs,
+      overrides: Object.keys(t.record.configs),
+      createdAt: t.record.createdAt.toISOString(),
+      recordCount: partitions.reduce((s, p) => s + p.recordCount, 0),
+      sizeBytes: partitions.reduce((s, p) => s + p.sizeBytes, 0),
+    };
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const t = await this.topic(name);
+    await this.store.deleteTopic(t.record.id);
+    this.forget(t, name);
+  }
+
+  private forget(t: TopicState, name: string): void {
+    const reason = unknownTopic(name);
+    for (const l of t.logs) l.close(reason);
+    if (this.topics.get(name) === t) this.topics.delete(name);
+    this.events.emit("topic-deleted", { topic: name });
+  }
+
+  /** Grows a topic to `partitions` partitions (Kafka never shrinks a topic). */
+  async addPartitions(name: string, partitions: number): Promise<TopicDescription> {
+    const t = await this.topic(name);
+    await this.reloadTopic(t);
+    validatePartitionCount(partitions);
+    if (partitions <= t.logs.length) {
+      throw new BrokerError(
+        "INVALID_PARTITIONS",
+        `topic '${name}' already has ${t.logs.length} partitions; the new count must be larger (partitions cannot be removed)`,
+        { current: t.logs.length, requested: partitions },
+      );
+    }
+    await this.store.addPartitions(t.record.id, t.logs.length, partitions);
+    await this.reloadTopic(t);
+    this.events.emit("topic-changed", { topic: name });
+    return this.describe(t);
+  }
+
+  /** Sets (or with null, resets to default) topic configs; unknown names and bad values fail. */
+  async updateTopicConfigs(name: string, changes: Record<string, unknown>): Promise<TopicDescription> {
+    const t = await this.topic(name);
+    const parsed = parseConfigOverrides(changes);
+    const next: Record<string, unknown> = { ...t.record.configs, ...parsed };
+    for (const [k, v] of Object.entries(changes)) if (v === null) delete next[k];
+    await this.store.updateConfigs(t.record.id, next);
+    t.record = { ...t.record, configs: next };
+    t.configs = effectiveConfigs(next as Partial<TopicConfigs>);
+    this.events.emit("topic-changed", { topic: name });
+    return this.describe(t);
+  }
+
+  // ---- produce --------------------------------------------------------------------------
+
+  /**
+   * Appends records, routing each by its explicit partition, its key (murmur2) or the sticky
+   * partitioner. Everything is validated before anything is written; resolves after commit.
+   */
+  async produce(topic: string, records: ProduceRecord[]): Promise<ProducedRecord[]> {
+    const t = await this.topic(topic);
+    if (records.length === 0) throw new BrokerError("INVALID_REQUEST", "no records to produce");
+    const now = Date.now();
+    const n = t.logs.length;
+    const compacted = t.configs["cleanup.policy"] !== "delete";
+    const logAppend = t.configs["message.timestamp.type"] === "LogAppendTime";
+    const byPartition = new Map<number, { inputs: RecordInput[]; indexes: number[] }>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (compacted && r.key === null) {
+        throw new BrokerError("INVALID_RECORD", `record ${i} has no key; compacted topic '${topic}' requires a key on every record`, { index: i });
+      }
+      const ts = r.timestamp ?? now;
+      if (!Number.isSafeInteger(ts) || ts < 0) {
+        throw new BrokerError("INVALID_TIMESTAMP", `record ${i} has invalid timestamp ${ts}: expected epoch milliseconds >= 0`, { index: i });
+      }
+      const input: RecordInput = { key: r.key, value: r.value, headers: r.headers ?? [], timestamp: ts };
+      let p: number;
+      if (r.partition !== undefined) {
+        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) throw unknownPartition(topic, r.partition, n);
+        p = r.partition;
+      } else {
+        p = partitionFor(r.key, n, t.sticky, (r.value?.length ?? 0) + (r.key?.length ?? 0));
+      }
+      let group = byPartition.get(p);
+      if (!group) byPartition.set(p, (group = { inputs: [], indexes: [] }));
+      group.inputs.push(input);
+      group.indexes.push(i);
+    }
+    // Encode (and size-check) every partition's batches before the first append.
+    const plans = [...byPartition].map(([p, g]) => ({ p, g, batches: buildBatches(g.inputs, t.configs, now) }));
+    const out = new Array<ProducedRecord>(records.length);
+    await Promise.all(
+      plans.map(async ({ p, g, batches }) => {
+        const base = await t.logs[p].append(batches);
+        for (let j = 0; j < g.indexes.length; j++) {
+          out[g.indexes[j]] = { partition: p, offset: base + j, timestamp: logAppend ? now : g.inputs[j].timestamp };
+        }
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Appends client-encoded RecordBatch v2 bytes (one or more batches) to one partition as they
+   * are, after validation. Returns the assigned offset range.
+   */
+  async produceBatches(topic: string, partition: number, payload: Buffer): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
+    const t = await this.topic(topic);
+    const log = await this.partitionLog(topic, partition);
+    const { batches, recordCount } = validateClientBatches(payload, t.configs, Date.now());
+    const base = await log.append(batches);
+    const span = batches.reduce((s, b) => s + b.lastOffsetDelta + 1, 0);
+    return { partition, baseOffset: base, lastOffset: base + span - 1, recordCount };
+  }
+
+  // ---- fetch ----------------------------------------------------------------------------
+
+  private async positioned(topic: string, partition: number, offset: number, waitMs: number, signal?: AbortSignal): Promise<PartitionLog> {
+    const log = await this.partitionLog(topic, partition);
+    if (!Number.isSafeInteger(offset)) {
+      throw new BrokerError("OFFSET_OUT_OF_RANGE", `offset must be an integer, got ${offset}`);
+    }
+    if (offset < log.logStartOffset || offset > log.highWatermark) {
+      // another process may have appended or cleaned: check the database before refusing
+      await log.reload();
+      if (offset < log.logStartOffset || offset > log.highWatermark) {
+        throw new BrokerError(
+          "OFFSET_OUT_OF_RANGE",
+          `offset ${offset} is out of range for ${topic}-${partition}: valid offsets are ${log.logStartOffset} (log start) to ${log.highWatermark} (high watermark)`,
+          { topic, partition, offset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark },
+        );
+      }
+    }
+    if (offset === log.highWatermark && waitMs > 0) {
+      await log.waitFor(offset, Math.min(waitMs, MAX_WAIT_MS), signal);
+      if (log.closed) throw unknownTopic(topic);
+    }
+    return log;
+  }
+
+  /** Raw stored batches from `offset` (the first may start before it), for zero-copy readers. */
+  async fetchBatches(topic: string, partition: number, opts: FetchOptions): Promise<BatchFetchResult> {
+    const maxBytes = clampBytes(opts.maxBytes);
+    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal);
+    const batches = await log.read(opts.offset, maxBytes);
+    const nextOffset = batches.length ? batches[batches.length - 1].lastOffset + 1 : opts.offset;
+    return { ...this.watermarks(log), batches, nextOffset };
+  }
+
+  /** Decoded records from `offset`, at most maxRecords / about maxBytes (at least one record). */
+  async fetch(topic: string, partition: number, opts: FetchOptions): Promise<FetchResult> {
+    const maxRecords = Math.min(Math.max(1, Math.floor(opts.maxRecords ?? 500)), MAX_FETCH_RECORDS);
+    const maxBytes = clampBytes(opts.maxBytes);
+    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal);
+    const records: FetchedRecord[] = [];
+    let offset = opts.offset;
+    let bytes = 0;
+    outer: while (records.length < maxRecords && offset < log.highWatermark) {
+      const batches = await log.read(offset, maxBytes - bytes);
+      if (batches.length === 0) break;
+      for (const b of batches) {
+        if (b.isControl) {
+          offset = b.lastOffset + 1;
+          continue;
+        }
+        const h = readBatchHeader(b.payload);
+        for (const r of decodeRecords(b.payload, h)) {
+          if (r.offset < offset) continue;
+          const size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+          if (records.length > 0 && (records.length >= maxRecords || bytes + size > maxBytes)) break outer;
+          records.push({ ...r, timestampType: h.timestampType });
+          bytes += size;
+          offset = r.offset + 1;
+        }
+        // compaction leaves gaps: continue after the batch even if its last records were removed
+        if (records.length < maxRecords) offset = Math.max(offset, b.lastOffset + 1);
+      }
+      if (bytes >= maxBytes) break;
+    }
+    return { ...this.watermarks(log), records, nextOffset: offset };
+  }
+
+  private watermarks(log: PartitionLog): PartitionWatermarks {
+    return {
+      topic: log.topic,
+      partition: log.partition,
+      logStartOffset: log.logStartOffset,
+      highWatermark: log.highWatermark,
+      lastStableOffset: log.highWatermark,
+    };
+  }
+
+  async watermarksOf(topic: string, partition: number): Promise<PartitionWatermarks> {
+    return this.watermarks(await this.partitionLog(topic, partition));
+  }
+
+  /** Resolves when `topic-partition` has data past `offset`, after `ms`, or on abort. */
+  async waitForData(topic: string, partition: number, offset: number, ms: number, signal?: AbortSignal): Promise<void> {
+    const log = await this.partitionLog(topic, partition);
+    await log.waitFor(offset, ms, signal);
+  }
+
+  // ---- offsets --------------------------------------------------------------------------
+
+  /**
+   * Per partition: the log start offset (earliest), the high watermark (latest), or the first
+   * offset whose timestamp is >= t (null when there is none).
+   */
+  async listOffsets(topic: string, spec: OffsetSpec, partitions?: number[]): Promise<ListedOffset[]> {
+    const t = await this.topic(topic);
+    const logs = partitions ? await Promise.all(partitions.map((p) => this.partitionLog(topic, p))) : t.logs;
+    return Promise.all(
+      logs.map(async (log): Promise<ListedOffset> => {
+        if (spec === "earliest") return { partition: log.partition, offset: log.logStartOffset, timestamp: null };
+        if (spec === "latest") return { partition: log.partition, offset: log.highWatermark, timestamp: null };
+        if (!Number.isSafeInteger(spec.timestamp)) {
+          throw new BrokerError("INVALID_TIMESTAMP", `timestamp must be epoch milliseconds, got ${spec.timestamp}`);
+        }
+        return { partition: log.partition, ...(await this.offsetForTimestamp(log, spec.timestamp)) };
+      }),
+    );
+  }
+
+  private async offsetForTimestamp(log: PartitionLog, ts: number): Promise<{ offset: number | null; timestamp: number | null }> {
+    let after = log.logStartOffset;
+    for (;;) {
+      const b = await this.store.findBatchForTimestamp(log.topicId, log.partition, ts, after);
+      if (!b) return { offset: null, timestamp: null };
+      for (const r of decodeRecords(b.payload)) {
+        if (r.offset >= after && r.timestamp >= ts) return { offset: r.offset, timestamp: r.timestamp };
+      }
+      after = b.lastOffset + 1; // compaction removed the record that set max_timestamp
+    }
+  }
+
+  // ---- cleaner --------------------------------------------------------------------------
+
+  /** Runs retention and compaction over every partition once; returns what it removed. */
+  async runCleaner(now = Date.now()): Promise<{ deletedBatches: number; compactedRecords: number }> {
+    while (this.cleaning) await this.cleaning.catch(() => undefined);
+    const run = (async () => {
+      let deletedBatches = 0;
+      let compactedRecords = 0;
+      for (const t of [...this.topics.values()]) {
+        for (const log of t.logs) {
+          if (this.stopped || log.closed) continue;
+          try {
+            compactedRecords += await compact(log, this.store, t.configs, now);
+            deletedBatches += await applyRetention(log, this.store, t.configs, now);
+          } catch (e) {
+            if (!isBrokerError(e)) console.error(`cleaner: ${log.topic}-${log.partition}:`, e);
+          }
+        }
+      }
+      return { deletedBatches, compactedRecords };
+    })();
+    this.cleaning = run;
+    try {
+      return await run;
+    } finally {
+      this.cleaning = null;
+    }
+  }
+
+  /** Totals for the console's overview. */
+  stats(): { topics: number; partitions: number; recordCount: number; sizeBytes: number; cacheBytes: number } {
+    let partitions = 0;
+    let recordCount = 0;
+    let sizeBytes = 0;
+    for (const t of this.topics.values()) {
+      partitions += t.logs.length;
+      for (const l of t.logs) {
+        recordCount += l.recordCount;
+        sizeBytes += l.sizeBytes;
+      }
+    }
+    return { topics: this.topics.size, partitions, recordCount, sizeBytes, cacheBytes: this.budget.used };
+  }
+}
+
+function clampBytes(maxBytes: number | undefined): number {
+  const n = maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+  if (!Number.isFinite(n) || n < 1) throw new BrokerError("INVALID_REQUEST", `maxBytes must be a positive integer, got ${maxBytes}`);
+  return Math.min(Math.floor(n), MAX_FETCH_BYTES);
+}

@@ -1,0 +1,137 @@
+/**
+ * Turns records into append-ready batches and validates batches that clients send as bytes,
+ * applying the topic's max.message.bytes and timestamp type as Kafka's broker does.
+ */
+import {
+  BATCH_HEADER_SIZE,
+  RecordBatchFormatError,
+  decodeRecords,
+  encodeRecordBatch,
+  estimateRecordSize,
+  hasValidCrc,
+  readBatchHeader,
+  splitBatches,
+  stampLogAppendTime,
+  type RecordInput,
+} from "./record-batch.ts";
+import type { BatchToAppend } from "../store/log-store.ts";
+import { BrokerError } from "../errors.ts";
+import type { TopicConfigs } from "../topic-config.ts";
+
+export function tooLarge(size: number, limit: number): BrokerError {
+  return new BrokerError(
+    "MESSAGE_TOO_LARGE",
+    `record batch of ${size} bytes exceeds the topic's max.message.bytes of ${limit}`,
+    { sizeBytes: size, maxMessageBytes: limit },
+  );
+}
+
+function toAppend(payload: Buffer, records: number): BatchToAppend {
+  const h = readBatchHeader(payload);
+  return {
+    payload,
+    recordCount: records,
+    lastOffsetDelta: h.lastOffsetDelta,
+    firstTimestamp: h.firstTimestamp,
+    maxTimestamp: h.maxTimestamp,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    isTransactional: h.isTransactional,
+    isControl: h.isControl,
+  };
+}
+
+/**
+ * Packs records for one partition into as few batches as max.message.bytes allows. A record
+ * that alone exceeds the limit fails the whole call before anything is written.
+ */
+export function buildBatches(records: RecordInput[], configs: TopicConfigs, now: number): BatchToAppend[] {
+  const limit = configs["max.message.bytes"];
+  const logAppend = configs["message.timestamp.type"] === "LogAppendTime";
+  const out: BatchToAppend[] = [];
+  let current: RecordInput[] = [];
+  let size = BATCH_HEADER_SIZE;
+  const flush = () => {
+    if (current.length === 0) return;
+    const payload = encodeRecordBatch({
+      baseOffset: 0,
+      records: current,
+      timestampType: logAppend ? "LogAppendTime" : "CreateTime",
+      logAppendTime: now,
+    });
+    if (payload.length > limit) throw tooLarge(payload.length, limit);
+    out.push(toAppend(payload, current.length));
+    current = [];
+    size = BATCH_HEADER_SIZE;
+  };
+  for (const r of records) {
+    const s = estimateRecordSize(r);
+    if (BATCH_HEADER_SIZE + s > limit) {
+      // exact size, to report the figure Kafka would
+      const exact = encodeRecordBatch({ baseOffset: 0, records: [r] }).length;
+      if (exact > limit) throw tooLarge(exact, limit);
+    }
+    if (current.length > 0 && size + s > limit) flush();
+    current.push(r);
+    size += s;
+  }
+  flush();
+  return out;
+}
+
+export interface ValidatedBatches {
+  batches: BatchToAppend[];
+  recordCount: number;
+}
+
+/**
+ * Validates client-supplied RecordBatch v2 bytes (one or more concatenated batches): magic,
+ * lengths, CRC-32C, every record decodable, no compression, no control batches, size within
+ * max.message.bytes; stamps LogAppendTime when the topic asks for it.
+ */
+export function validateClientBatches(payload: Buffer, configs: TopicConfigs, now: number): ValidatedBatches {
+  const limit = configs["max.message.bytes"];
+  let parts: Buffer[];
+  try {
+    parts = splitBatches(payload);
+  } catch (e) {
+    throw corrupt(e);
+  }
+  if (parts.length === 0) throw new BrokerError("INVALID_REQUEST", "the request holds no record batch");
+  const batches: BatchToAppend[] = [];
+  let recordCount = 0;
+  for (const part of parts) {
+    const h = readBatchHeader(part);
+    if (h.sizeBytes > limit) throw tooLarge(h.sizeBytes, limit);
+    if (h.compression !== 0) {
+      throw new BrokerError("UNSUPPORTED_COMPRESSION_TYPE", `compression codec ${h.compression} is not supported; send uncompressed batches`);
+    }
+    if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
+    if (!hasValidCrc(part, h)) throw new BrokerError("CORRUPT_MESSAGE", "record batch CRC-32C does not match its contents");
+    let records: number;
+    try {
+      const decoded = decodeRecords(part, h);
+      records = decoded.length;
+      if (records === 0) throw new RecordBatchFormatError("record batch holds no records");
+      for (const r of decoded) {
+        if (r.offset - h.baseOffset > h.lastOffsetDelta || r.offset < h.baseOffset) {
+          throw new RecordBatchFormatError("record offset delta outside the batch's range");
+        }
+      }
+    } catch (e) {
+      throw corrupt(e);
+    }
+    // Our own copy: the request buffer must not be shared with the cache, and we patch offsets.
+    const own = Buffer.from(part);
+    if (configs["message.timestamp.type"] === "LogAppendTime") stampLogAppendTime(own, now);
+    batches.push(toAppend(own, records));
+    recordCount += records;
+  }
+  return { batches, recordCount };
+}
+
+function corrupt(e: unknown): BrokerError {
+  if (e instanceof RecordBatchFormatError) return new BrokerError("CORRUPT_MESSAGE", e.message);
+  throw e;
+}

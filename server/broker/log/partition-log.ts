@@ -1,0 +1,226 @@
+/**
+ * One partition's log as the broker process sees it: watermarks, the tail cache, group commit
+ * of concurrent appends, and long-poll waiters woken by appends.
+ */
+import { setBaseOffset } from "./record-batch.ts";
+import { TailCache, type CacheBudget } from "./tail-cache.ts";
+import type { BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
+import { BrokerError } from "../errors.ts";
+
+/** Bounds one group commit so a flood of producers cannot build one giant statement. */
+const MAX_COMMIT_BYTES = 32 * 1024 * 1024;
+const MAX_COMMIT_BATCHES = 4096;
+
+interface PendingAppend {
+  batches: BatchToAppend[];
+  bytes: number;
+  resolve(baseOffset: number): void;
+  reject(e: unknown): void;
+}
+
+export interface AppendedRange {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+  sizeBytes: number;
+  highWatermark: number;
+}
+
+export class PartitionLog {
+  readonly cache: TailCache;
+  private pending: PendingAppend[] = [];
+  private flushing = false;
+  private waiters = new Set<() => void>();
+  private closedError: BrokerError | null = null;
+
+  constructor(
+    readonly topicId: string,
+    readonly topic: string,
+    readonly partition: number,
+    private state: PartitionRecord,
+    private readonly store: LogStore,
+    budget: CacheBudget,
+    private readonly onAppend: (range: AppendedRange) => void,
+  ) {
+    this.cache = new TailCache(budget);
+  }
+
+  get highWatermark(): number {
+    return this.state.nextOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.state.logStartOffset;
+  }
+
+  get recordCount(): number {
+    return this.state.recordCount;
+  }
+
+  get sizeBytes(): number {
+    return this.state.sizeBytes;
+  }
+
+  /**
+   * Appends batches; resolves with the first batch's base offset once they are committed.
+   * Appends arriving while a commit is in flight are coalesced into the next one.
+   */
+  append(batches: BatchToAppend[]): Promise<number> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    let bytes = 0;
+    for (const b of batches) bytes += b.payload.length;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.push({ batches, bytes, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        let take = 0;
+        let bytes = 0;
+        let count = 0;
+        while (take < this.pending.length) {
+          const p = this.pending[take];
+          if (take > 0 && (bytes + p.bytes > MAX_COMMIT_BYTES || count + p.batches.length > MAX_COMMIT_BATCHES)) break;
+          bytes += p.bytes;
+          count += p.batches.length;
+          take++;
+        }
+        const group = this.pending.splice(0, take);
+        const all = group.length === 1 ? group[0].batches : group.flatMap((g) => g.batches);
+        try {
+          const outcome = await this.store.append(this.topicId, this.partition, all);
+          if (!outcome) throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `partition ${this.topic}-${this.partition} no longer exists`);
+          this.committed(outcome.baseOffset, all, outcome.state);
+          let next = outcome.baseOffset;
+          for (const g of group) {
+            g.resolve(next);
+            for (const b of g.batches) next += b.lastOffsetDelta + 1;
+          }
+        } catch (e) {
+          for (const g of group) g.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private committed(baseOffset: number, batches: BatchToAppend[], state: PartitionRecord): void {
+    const stored: StoredBatch[] = new Array(batches.length);
+    let offset = baseOffset;
+    let records = 0;
+    let bytes = 0;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i];
+      setBaseOffset(b.payload, offset);
+      stored[i] = {
+        baseOffset: offset,
+        lastOffset: offset + b.lastOffsetDelta,
+        recordCount: b.recordCount,
+        firstTimestamp: b.firstTimestamp,
+        maxTimestamp: b.maxTimestamp,
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+        isTransactional: b.isTransactional,
+        isControl: b.isControl,
+        sizeBytes: b.payload.length,
+        payload: b.payload,
+      };
+      offset += b.lastOffsetDelta + 1;
+      records += b.recordCount;
+      bytes += b.payload.length;
+    }
+    // Another process may have appended in between: the cache must then restart here.
+    if (this.cache.endOffset !== null && this.cache.endOffset !== baseOffset) this.cache.clear();
+    if (this.cache.endOffset === null && baseOffset !== this.state.nextOffset) this.cache.clear();
+    this.cache.push(stored);
+    this.state = state;
+    this.wake();
+    this.onAppend({
+      topic: this.topic,
+      partition: this.partition,
+      baseOffset,
+      lastOffset: offset - 1,
+      recordCount: records,
+      sizeBytes: bytes,
+      highWatermark: state.nextOffset,
+    });
+  }
+
+  /** Takes a newer view of the partition row (another process, or the cleaner). */
+  refresh(state: PartitionRecord): void {
+    if (state.nextOffset < this.state.nextOffset) return;
+    const moved = state.nextOffset > this.state.nextOffset;
+    if (moved && this.cache.endOffset !== null) this.cache.clear();
+    this.state = state;
+    if (state.logStartOffset > 0) this.cache.truncateBefore(state.logStartOffset);
+    if (moved) this.wake();
+  }
+
+  /** Re-reads the partition row; used when a reader asks beyond what this process has seen. */
+  async reload(): Promise<void> {
+    const row = await this.store.findPartition(this.topicId, this.partition);
+    if (row) this.refresh(row);
+  }
+
+  /**
+   * Batches that hold offsets >= offset, up to about maxBytes (always at least one batch when
+   * there is data), from the tail cache when it covers `offset`, otherwise from the store.
+   */
+  async read(offset: number, maxBytes: number, maxBatches = 1000): Promise<StoredBatch[]> {
+    const cached = this.cache.read(offset, maxBytes, maxBatches);
+    if (cached) return cached;
+    const limit = Math.max(1, Math.min(maxBatches, Math.ceil(maxBytes / 1024)));
+    const rows = await this.store.readBatches(this.topicId, this.partition, offset, limit);
+    const out: StoredBatch[] = [];
+    let bytes = 0;
+    for (const b of rows) {
+      if (out.length > 0 && bytes + b.sizeBytes > maxBytes) break;
+      out.push(b);
+      bytes += b.sizeBytes;
+    }
+    return out;
+  }
+
+  /** Resolves when the high watermark passes `offset`, after `ms`, or when the log closes. */
+  waitFor(offset: number, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.state.nextOffset > offset || ms <= 0 || this.closedError || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const check = () => {
+        if (this.state.nextOffset > offset || this.closedError) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(check);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  /** The topic was deleted (or the broker stops): fail queued appends, release waiters. */
+  close(reason: BrokerError): void {
+    this.closedError = reason;
+    for (const p of this.pending.splice(0)) p.reject(reason);
+    this.cache.clear();
+    this.wake();
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * Kafka RecordBatch v2 (magic 2) codec: the on-disk and on-wire format of Kafka's log.
+ *
+ * Layout (big-endian):
+ *   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 |
+ *   crc uint32 (CRC-32C of attributes..end) | attributes int16 | lastOffsetDelta int32 |
+ *   baseTimestamp int64 | maxTimestamp int64 | producerId int64 | producerEpoch int16 |
+ *   baseSequence int32 | recordCount int32 | records...
+ * Each record: length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
+ *   keyLength varint | key | valueLength varint | value | headerCount varint |
+ *   (headerKeyLength varint | headerKey | headerValueLength varint | headerValue)*
+ */
+import { crc32c } from "./crc32c.ts";
+import { VarintReader, varintSize, writeVarint } from "./varint.ts";
+
+export const BATCH_HEADER_SIZE = 61;
+/** Bytes before the CRC-covered region (baseOffset..crc). */
+const CRC_START = 21;
+const MAGIC_OFFSET = 16;
+const CRC_OFFSET = 17;
+const ATTRIBUTES_OFFSET = 21;
+
+export const ATTR_COMPRESSION_MASK = 0x07;
+export const ATTR_LOG_APPEND_TIME = 0x08;
+export const ATTR_TRANSACTIONAL = 0x10;
+export const ATTR_CONTROL = 0x20;
+
+export type TimestampType = "CreateTime" | "LogAppendTime";
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface RecordInput {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  timestamp: number;
+  /** Defaults to the record's index in the batch; compaction keeps original deltas. */
+  offsetDelta?: number;
+}
+
+export interface EncodeBatchOptions {
+  baseOffset: number;
+  records: RecordInput[];
+  timestampType?: TimestampType;
+  /** With LogAppendTime, the broker's append time stamped as the batch's max timestamp. */
+  logAppendTime?: number;
+  /** Keeps the original last offset delta when records were removed (compaction). */
+  lastOffsetDelta?: number;
+  partitionLeaderEpoch?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  isControl?: boolean;
+}
+
+export interface RecordBatchHeader {
+  baseOffset: number;
+  /** Whole batch size in bytes, including baseOffset and batchLength. */
+  sizeBytes: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  compression: number;
+  timestampType: TimestampType;
+  isTransactional: boolean;
+  isControl: boolean;
+  lastOffsetDelta: number;
+  lastOffset: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+/** Raised for bytes that are not a valid RecordBatch v2; the broker maps it to CORRUPT_MESSAGE. */
+export class RecordBatchFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordBatchFormatError";
+  }
+}
+
+function bytesLen(b: Buffer | null): number {
+  return b === null ? -1 : b.length;
+}
+
+function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: number): number {
+  let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta);
+  size += varintSize(bytesLen(r.key)) + (r.key?.length ?? 0);
+  size += varintSize(bytesLen(r.value)) + (r.value?.length ?? 0);
+  size += varintSize(r.headers.length);
+  for (const h of r.headers) {
+    const k = Buffer.byteLength(h.key);
+    size += varintSize(k) + k + varintSize(bytesLen(h.value)) + (h.value?.length ?? 0);
+  }
+  return size;
+}
+
+/** Size in bytes a record adds to a batch (upper bound for the delta varints). */
+export function estimateRecordSize(r: RecordInput): number {
+  const body = recordBodySize(r, 2 ** 40, 2 ** 20);
+  return body + varintSize(body);
+}
+
+/** Encodes records as one uncompressed RecordBatch v2 with a valid CRC-32C. */
+export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
+  const records = opts.records;
+  if (records.length === 0) throw new RecordBatchFormatError("a record batch needs at least one record");
+  const timestampType = opts.timestampType ?? "CreateTime";
+  let firstTimestamp = records[0].timestamp;
+  let maxTimestamp = firstTimestamp;
+  for (const r of records) {
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  }
+  if (timestampType === "LogAppendTime") {
+    const t = opts.logAppendTime ?? Date.now();
+    firstTimestamp = t;
+    maxTimestamp = t;
+  }
+  const bodySizes = new Array<number>(records.length);
+  let total = BATCH_HEADER_SIZE;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const tsDelta = timestampType === "LogAppendTime" ? 0 : r.timestamp - firstTimestamp;
+    const body = recordBodySize(r, tsDelta, r.offsetDelta ?? i);
+    bodySizes[i] = body;
+    total += varintSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  const lastOffsetDelta = opts.lastOffsetDelta ?? records[records.length - 1].offsetDelta ?? records.length - 1;
+  let attributes = 0;
+  if (timestampType === "LogAppendTime") attributes |= ATTR_LOG_APPEND_TIME;
+  if (opts.isTransactional) attributes |= ATTR_TRANSACTIONAL;
+  if (opts.isControl) attributes |= ATTR_CONTROL;
+  buf.writeBigInt64BE(BigInt(opts.baseOffset), 0);
+  buf.writeInt32BE(total - 12, 8);
+  buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, 12);
+  buf.writeInt8(2, MAGIC_OFFSET);
+  buf.writeInt16BE(attributes, 21);
+  buf.writeInt32BE(lastOffsetDelta, 23);
+  buf.writeBigInt64BE(BigInt(firstTimestamp), 27);
+  buf.writeBigInt64BE(BigInt(maxTimestamp), 35);
+  buf.writeBigInt64BE(BigInt(opts.producerId ?? -1), 43);
+  buf.writeInt16BE(opts.producerEpoch ?? -1, 51);
+  buf.writeInt32BE(opts.baseSequence ?? -1, 53);
+  buf.writeInt32BE(records.length, 57);
+  let pos = BATCH_HEADER_SIZE;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const tsDelta = timestampType === "LogAppendTime" ? 0 : r.timestamp - firstTimestamp;
+    pos = writeVarint(buf, pos, bodySizes[i]);
+    buf[pos++] = 0; // record attributes: unused
+    pos = writeVarint(buf, pos, tsDelta);
+    pos = writeVarint(buf, pos, r.offsetDelta ?? i);
+    pos = writeBytes(buf, pos, r.key);
+    pos = writeBytes(buf, pos, r.value);
+    pos = writeVarint(buf, pos, r.headers.length);
+    for (const h of r.headers) {
+      const k = Buffer.from(h.key, "utf8");
+      pos = writeVarint(buf, pos, k.length);
+      pos += k.copy(buf, pos);
+      pos = writeBytes(buf, pos, h.value);
+    }
+  }
+  buf.writeUInt32BE(crc32c(buf, CRC_START, total), CRC_OFFSET);
+  return buf;
+}
+
+function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
+  if (b === null) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, b.length);
+  return pos + b.copy(buf, pos);
+}
+
+/** Reads and checks the fixed 61-byte header of the batch starting at `at`. */
+export function readBatchHeader(buf: Buffer, at = 0): RecordBatchHeader {
+  if (buf.length - at < BATCH_HEADER_SIZE) {
+    throw new RecordBatchFormatError(`record batch truncated: ${buf.length - at} bytes, the header alone needs ${BATCH_HEADER_SIZE}`);
+  }
+  const batchLength = buf.readInt32BE(at + 8);
+  const sizeBytes = batchLength + 12;
+  if (batchLength < BATCH_HEADER_SIZE - 12 || sizeBytes > buf.length - at) {
+    throw new RecordBatchFormatError(`record batch length ${batchLength} does not fit the ${buf.length - at} bytes given`);
+  }
+  const magic = buf.readInt8(at + MAGIC_OFFSET);
+  if (magic !== 2) throw new RecordBatchFormatError(`unsupported record batch magic ${magic}: only magic 2 (RecordBatch v2) is accepted`);
+  const attributes = buf.readInt16BE(at + ATTRIBUTES_OFFSET);
+  const baseOffset = Number(buf.readBigInt64BE(at));
+  const lastOffsetDelta = buf.readInt32BE(at + 23);
+  return {
+    baseOffset,
+    sizeBytes,
+    partitionLeaderEpoch: buf.readInt32BE(at + 12),
+    magic,
+    crc: buf.readUInt32BE(at + CRC_OFFSET),
+    attributes,
+    compression: attributes & ATTR_COMPRESSION_MASK,
+    timestampType: attributes & ATTR_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime",
+    isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
+    isControl: (attributes & ATTR_CONTROL) !== 0,
+    lastOffsetDelta,
+    lastOffset: baseOffset + lastOffsetDelta,
+    firstTimestamp: Number(buf.readBigInt64BE(at + 27)),
+    maxTimestamp: Number(buf.readBigInt64BE(at + 35)),
+    producerId: Number(buf.readBigInt64BE(at + 43)),
+    producerEpoch: buf.readInt16BE(at + 51),
+    baseSequence: buf.readInt32BE(at + 53),
+    recordCount: buf.readInt32BE(at + 57),
+  };
+}
+
+/** True when the stored CRC-32C matches the batch's attributes..end bytes. */
+export function hasValidCrc(batch: Buffer, header = readBatchHeader(batch)): boolean {
+  return crc32c(batch, CRC_START, header.sizeBytes) === header.crc;
+}
+
+/** Rewrites the base offset in place (it is outside the CRC, as in Kafka). */
+export function setBaseOffset(batch: Buffer, baseOffset: number): void {
+  batch.writeBigInt64BE(BigInt(baseOffset), 0);
+}
+
+/**
+ * Stamps LogAppendTime on a batch (attributes bit 3, first and max timestamp) and recomputes
+ * the CRC, as Kafka's broker does for topics with message.timestamp.type=LogAppendTime.
+ */
+export function stampLogAppendTime(batch: Buffer, appendTime: number): void {
+  const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET) | ATTR_LOG_APPEND_TIME;
+  batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+  batch.writeBigInt64BE(BigInt(appendTime), 27);
+  batch.writeBigInt64BE(BigInt(appendTime), 35);
+  batch.writeUInt32BE(crc32c(batch, CRC_START, batch.length), CRC_OFFSET);
+}
+
+/**
+ * Splits a buffer holding one or more concatenated batches (a produce request's records, or a
+ * fetch response) into views, validating each header. Does not check CRCs.
+ */
+export function splitBatches(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const h = readBatchHeader(buf, at);
+    out.push(buf.subarray(at, at + h.sizeBytes));
+    at += h.sizeBytes;
+  }
+  return out;
+}
+
+/**
+ * Decodes every record of an uncompressed batch. Throws RecordBatchFormatError on malformed
+ * records, unsupported compression, or a record count that does not match the header.
+ */
+export function decodeRecords(batch: Buffer, header = readBatchHeader(batch)): DecodedRecord[] {
+  if (header.compression !== 0) {
+    throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
+  }
+  const out: DecodedRecord[] = [];
+  const rd = new VarintReader(batch, BATCH_HEADER_SIZE, header.sizeBytes);
+  const logAppend = header.timestampType === "LogAppendTime";
+  try {
+    for (let i = 0; i < header.recordCount; i++) {
+      const len = rd.varint();
+      const end = rd.pos + len;
+      if (len < 1 || end > header.sizeBytes) throw new RecordBatchFormatError(`record ${i} has invalid length ${len}`);
+      rd.pos++; // attributes
+      const tsDelta = rd.varint();
+      const offsetDelta = rd.varint();
+      const key = readBytes(rd, end);
+      const value = readBytes(rd, end);
+      const headerCount = rd.varint();
+      if (headerCount < 0 || headerCount > len) throw new RecordBatchFormatError(`record ${i} has invalid header count ${headerCount}`);
+      const headers: RecordHeader[] = [];
+      for (let j = 0; j < headerCount; j++) {
+        const k = readBytes(rd, end);
+        if (k === null) throw new RecordBatchFormatError(`record ${i} has a header with a null key`);
+        headers.push({ key: k.toString("utf8"), value: readBytes(rd, end) });
+      }
+      if (rd.pos !== end) throw new RecordBatchFormatError(`record ${i} length ${len} does not match its contents`);
+      out.push({
+        offset: header.baseOffset + offsetDelta,
+        timestamp: logAppend ? header.maxTimestamp : header.firstTimestamp + tsDelta,
+        key,
+        value,
+        headers,
+      });
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw new RecordBatchFormatError(`record batch truncated: ${e.message}`);
+    throw e;
+  }
+  if (rd.pos !== header.sizeBytes) {
+    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${header.recordCount} records`);
+  }
+  return out;
+}
+
+function readBytes(rd: VarintReader, end: number): Buffer | null {
+  const len = rd.varint();
+  if (len === -1) return null;
+  if (len < -1 || rd.pos + len > end) throw new RecordBatchFormatError(`field length ${len} overruns its record`);
+  const b = Buffer.from(rd.buf.buffer, rd.buf.byteOffset + rd.pos, len);
+  rd.pos += len;
+  return b;
+}

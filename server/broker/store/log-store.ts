@@ -1,0 +1,95 @@
+/**
+ * What the broker needs from durable storage. The Postgres implementation is the only place
+ * that speaks SQL for the broker; another backend (or a Kafka-protocol proxy) implements this.
+ */
+
+export interface TopicRecord {
+  id: string;
+  name: string;
+  partitions: number;
+  /** Overrides only; defaults are applied by the broker. */
+  configs: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface PartitionRecord {
+  partition: number;
+  /** The high watermark: the offset the next appended record gets. */
+  nextOffset: number;
+  logStartOffset: number;
+  recordCount: number;
+  sizeBytes: number;
+}
+
+/** A batch ready to append: Kafka RecordBatch v2 bytes plus the columns queries need. */
+export interface BatchToAppend {
+  payload: Buffer;
+  recordCount: number;
+  /** lastOffset - baseOffset; the batch takes lastOffsetDelta + 1 offsets. */
+  lastOffsetDelta: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
+export interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+  sizeBytes: number;
+  /** RecordBatch v2 bytes with the real base offset written in. */
+  payload: Buffer;
+}
+
+export interface AppendOutcome {
+  /** Base offset of the first batch; batches follow contiguously. */
+  baseOffset: number;
+  /** The partition row after the append (it may include other processes' appends). */
+  state: PartitionRecord;
+}
+
+/** Kept for a rewrite of one batch during compaction. */
+export interface BatchRewrite {
+  baseOffset: number;
+  /** null: delete the batch (no records left). */
+  replacement: BatchToAppend | null;
+}
+
+export interface LogStore {
+  createTopic(topic: TopicRecord): Promise<void>;
+  findTopics(): Promise<TopicRecord[]>;
+  findTopic(name: string): Promise<TopicRecord | null>;
+  deleteTopic(id: string): Promise<void>;
+  addPartitions(id: string, from: number, to: number): Promise<void>;
+  updateConfigs(id: string, configs: Record<string, unknown>): Promise<void>;
+  findPartitions(topicId: string): Promise<PartitionRecord[]>;
+  findPartition(topicId: string, partition: number): Promise<PartitionRecord | null>;
+
+  /**
+   * Appends batches to a partition in one transaction, assigning contiguous offsets under the
+   * partition row's lock. Returns null when the partition no longer exists.
+   */
+  append(topicId: string, partition: number, batches: BatchToAppend[]): Promise<AppendOutcome | null>;
+  /** Batches holding offsets >= fromOffset, in offset order, at most maxBatches of them. */
+  readBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number): Promise<StoredBatch[]>;
+  /** The first batch (in offset order) whose max timestamp is >= timestamp. */
+  findBatchForTimestamp(topicId: string, partition: number, timestamp: number, afterOffset: number): Promise<StoredBatch | null>;
+
+  /** Retention: deletes whole batches before `newLogStartOffset` and advances the log start. */
+  truncateBefore(topicId: string, partition: number, newLogStartOffset: number): Promise<PartitionRecord | null>;
+  /** Batch metadata (no payloads) for retention decisions, oldest first. */
+  batchSummaries(topicId: string, partition: number): Promise<Omit<StoredBatch, "payload">[]>;
+  /** Compaction: replaces or deletes batches in place, keeping offsets; one transaction. */
+  rewriteBatches(topicId: string, partition: number, rewrites: BatchRewrite[]): Promise<PartitionRecord | null>;
+}

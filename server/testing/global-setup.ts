@@ -1,0 +1,2 @@
+// Placeholder replaced once the server tests exist.
+export default async function setup(): Promise<void> {}

@@ -235,15 +235,16 @@ export function setBaseOffset(batch: Buffer, baseOffset: number): void {
 }
 
 /**
- * Stamps LogAppendTime on a batch (attributes bit 3, first and max timestamp) and recomputes
+ * Stamps LogAppendTime on a batch (attributes bit 3 and the max timestamp) and recomputes
  * the CRC, as Kafka's broker does for topics with message.timestamp.type=LogAppendTime.
  */
 export function stampLogAppendTime(batch: Buffer, appendTime: number): void {
+  const { sizeBytes } = readBatchHeader(batch);
   const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET) | ATTR_LOG_APPEND_TIME;
   batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
-  batch.writeBigInt64BE(BigInt(appendTime), 27);
+  // Kafka's broker sets only the max timestamp; readers take it as every record's timestamp.
   batch.writeBigInt64BE(BigInt(appendTime), 35);
-  batch.writeUInt32BE(crc32c(batch, CRC_START, batch.length), CRC_OFFSET);
+  batch.writeUInt32BE(crc32c(batch, CRC_START, sizeBytes), CRC_OFFSET);
 }
 
 /**

@@ -1,0 +1,21 @@
+/** Errors raised by the API layer itself (bad JSON, failed validation, oversized bodies). */
+export type ApiErrorCode =
+  | "INVALID_JSON"
+  | "VALIDATION_FAILED"
+  | "REQUEST_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "NOT_FOUND"
+  | "BROKER_NOT_AVAILABLE"
+  | "INTERNAL";
+
+export class ApiError extends Error {
+  readonly isApiError = true;
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
+ */
+import { z } from "zod";
+import { ZErrorBody } from "../schemas/common.ts";
+import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
+import {
+  MAX_FETCH_BYTES,
+  MAX_FETCH_RECORDS,
+  MAX_WAIT_MS,
+  RECORD_BATCH_CONTENT_TYPE,
+  ZBatchProduceResponse,
+  ZFetchResponse,
+  ZListOffsetsResponse,
+  ZProduceRequest,
+  ZProduceResponse,
+} from "../schemas/record.ts";
+import {
+  MAX_PARTITIONS,
+  ZAddPartitionsRequest,
+  ZCreateTopicRequest,
+  ZTopic,
+  ZTopicList,
+  ZUpdateTopicRequest,
+} from "../schemas/topic.ts";
+
+type Json = Record<string, unknown>;
+
+function schema(s: z.ZodType, io: "input" | "output"): Json {
+  const out = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Json;
+  delete out.$schema;
+  return out;
+}
+
+const components: Record<string, Json> = {
+  Error: schema(ZErrorBody, "output"),
+  CreateTopicRequest: schema(ZCreateTopicRequest, "input"),
+  UpdateTopicRequest: schema(ZUpdateTopicRequest, "input"),
+  AddPartitionsRequest: schema(ZAddPartitionsRequest, "input"),
+  Topic: schema(ZTopic, "output"),
+  TopicList: schema(ZTopicList, "output"),
+  ProduceRequest: schema(ZProduceRequest, "input"),
+  ProduceResponse: schema(ZProduceResponse, "output"),
+  BatchProduceResponse: schema(ZBatchProduceResponse, "output"),
+  FetchResponse: schema(ZFetchResponse, "output"),
+  ListOffsetsResponse: schema(ZListOffsetsResponse, "output"),
+  LiveClientMessage: schema(ZLiveClientMessage, "input"),
+  LiveServerMessage: schema(ZLiveServerMessage, "output"),
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
+const ok = (name: string, description = "OK") => ({ description, content: { "application/json": { schema: ref(name) } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [String(c), { description: ERROR_TEXT[c], content: { "application/json": { schema: ref("Error") } } }]),
+  );
+const ERROR_TEXT: Record<number, string> = {
+  400: "invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, CORRUPT_MESSAGE, ...)",
+  404: "UNKNOWN_TOPIC_OR_PARTITION",
+  409: "TOPIC_ALREADY_EXISTS",
+  413: "MESSAGE_TOO_LARGE (record batch over max.message.bytes) or REQUEST_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_COMPRESSION_TYPE",
+  416: "OFFSET_OUT_OF_RANGE: details carry logStartOffset and highWatermark",
+};
+const topicParam = { name: "topic", in: "path", required: true, schema: { type: "string" } };
+const partitionParam = { name: "partition", in: "path", required: true, schema: { type: "integer", minimum: 0 } };
+const q = (name: string, description: string, s: Json, required = false) => ({ name, in: "query", required, description, schema: s });
+
+export function buildOpenApiDocument(): Json {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Tributary API",
+      version: "1",
+      description:
+        "Kafka-style event streaming on PostgreSQL. Errors are `{error:{code,message,details?}}`. " +
+        "Record keys/values: JSON strings are UTF-8 text, other JSON values are stored as JSON text, binary data goes in keyBase64/valueBase64. " +
+        `Binary fast path: Content-Type ${RECORD_BATCH_CONTENT_TYPE} (Kafka RecordBatch v2 bytes) on produce, and as Accept on fetch. ` +
+        "Live tail: WebSocket at /ws with LiveClientMessage/LiveServerMessage frames (JSON).",
+    },
+    paths: {
+      "/api/v1/topics": {
+        get: { summary: "List topics", responses: { 200: ok("TopicList") } },
+        post: {
+          summary: `Create a topic (1..${MAX_PARTITIONS} partitions)`,
+          requestBody: jsonBody("CreateTopicRequest"),
+          responses: { 201: ok("Topic", "Created"), ...errors(400, 409, 413, 415) },
+        },
+      },
+      "/api/v1/topics/{topic}": {
+        parameters: [topicParam],
+        get: { summary: "Describe a topic", responses: { 200: ok("Topic"), ...errors(400, 404) } },
+        patch: { summary: "Change topic configs (null resets to default)", requestBody: jsonBody("UpdateTopicRequest"), responses: { 200: ok("Topic"), ...errors(400, 404) } },
+        delete: { summary: "Delete a topic and its records", responses: { 204: { description: "Deleted" }, ...errors(400, 404) } },
+      },
+      "/api/v1/topics/{topic}/partitions": {
+        parameters: [topicParam],
+        post: { summary: "Grow the topic to a new total partition count", requestBody: jsonBody("AddPartitionsRequest"), responses: { 200: ok("Topic"), ...errors(400, 404) } },
+      },
+      "/api/v1/topics/{topic}/records": {
+        parameters: [topicParam, q("partition", `required with ${RECORD_BATCH_CONTENT_TYPE}`, { type: "integer", minimum: 0 })],
+        post: {
+          summary: "Produce records; replies after they are committed",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": { schema: ref("ProduceRequest") },
+              [RECORD_BATCH_CONTENT_TYPE]: { schema: { type: "string", format: "binary" } },
+            },
+          },
+          responses: {
+            200: {
+              description: "Committed: each record's partition, offset and timestamp (JSON), or the offset range (record batches)",
+              content: {
+                "application/json": { schema: { oneOf: [ref("ProduceResponse"), ref("BatchProduceResponse")] } },
+              },
+            },
+            ...errors(400, 404, 413, 415),
+          },
+        },
+      },
+      "/api/v1/topics/{topic}/partitions/{partition}/records": {
+        parameters: [topicParam, partitionParam],
+        get: {
+          summary: "Fetch records from an offset (long-poll with waitMs)",
+          parameters: [
+            q("offset", "first offset wanted; must be within [logStartOffset, highWatermark]", { type: "integer", minimum: 0 }, true),
+            q("maxRecords", `default 500, at most ${MAX_FETCH_RECORDS}`, { type: "integer", minimum: 1 }),
+            q("maxBytes", `default 1 MiB, at most ${MAX_FETCH_BYTES}; at least one record is returned`, { type: "integer", minimum: 1 }),
+            q("waitMs", `wait up to this long for new records when at the high watermark (max ${MAX_WAIT_MS})`, { type: "integer", minimum: 0 }),
+            q("encoding", "auto (UTF-8 text when valid, else base64) or base64", { enum: ["auto", "base64"] }),
+          ],
+          responses: {
+            200: {
+              description: "Records",
+              content: {
+                "application/json": { schema: ref("FetchResponse") },
+                [RECORD_BATCH_CONTENT_TYPE]: { schema: { type: "string", format: "binary" } },
+              },
+            },
+            ...errors(400, 404, 416),
+          },
+        },
+      },
+      "/api/v1/topics/{topic}/offsets": {
+        parameters: [topicParam],
+        get: {
+          summary: "List offsets per partition",
+          parameters: [q("at", "earliest | latest | epoch milliseconds (first offset with timestamp >= at)", { type: "string" })],
+          responses: { 200: ok("ListOffsetsResponse"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
+    },
+    components: { schemas: components },
+  };
+}

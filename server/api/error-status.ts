@@ -1,0 +1,57 @@
+/**
+ * The one table from error codes (broker and API) to HTTP statuses, and the error body.
+ * Broker errors are recognised by shape, not `instanceof`: route handlers are bundled by Next
+ * and see a different copy of the broker's classes than the server that threw them.
+ */
+const STATUS: Record<string, number> = {
+  // API
+  INVALID_JSON: 400,
+  VALIDATION_FAILED: 400,
+  REQUEST_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_FOUND: 404,
+  BROKER_NOT_AVAILABLE: 503,
+  INTERNAL: 500,
+  // broker (Kafka error names)
+  UNKNOWN_TOPIC_OR_PARTITION: 404,
+  TOPIC_ALREADY_EXISTS: 409,
+  INVALID_TOPIC_EXCEPTION: 400,
+  INVALID_PARTITIONS: 400,
+  INVALID_CONFIG: 400,
+  INVALID_REQUEST: 400,
+  INVALID_RECORD: 400,
+  INVALID_TIMESTAMP: 400,
+  CORRUPT_MESSAGE: 400,
+  UNSUPPORTED_COMPRESSION_TYPE: 415,
+  MESSAGE_TOO_LARGE: 413,
+  RECORD_LIST_TOO_LARGE: 413,
+  OFFSET_OUT_OF_RANGE: 416,
+  KAFKA_STORAGE_ERROR: 503,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+interface CodedError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+function isCoded(e: unknown): e is CodedError {
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as { isBrokerError?: unknown; isApiError?: unknown; code?: unknown };
+  return (o.isBrokerError === true || o.isApiError === true) && typeof o.code === "string";
+}
+
+/** Status and body for any thrown value; unknown errors become a logged 500 without internals. */
+export function toErrorResponse(e: unknown): { status: number; body: ErrorBody } {
+  if (isCoded(e) && STATUS[e.code] !== undefined) {
+    const body: ErrorBody = { error: { code: e.code, message: e.message } };
+    if (e.details && Object.keys(e.details).length > 0) body.error.details = e.details;
+    return { status: STATUS[e.code], body };
+  }
+  console.error("unexpected error:", e);
+  return { status: 500, body: { error: { code: "INTERNAL", message: "internal error; see the server log" } } };
+}

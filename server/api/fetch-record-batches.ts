@@ -1,0 +1,23 @@
+import { getBroker } from "./registry.ts";
+
+/**
+ * Stored RecordBatch v2 bytes from an offset, concatenated as they are (the first batch may
+ * begin before `offset`, as in Kafka's fetch). Watermarks travel as response headers.
+ */
+export async function fetchRecordBatches(
+  topic: string,
+  partition: number,
+  q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal },
+): Promise<{ body: Buffer; headers: Record<string, string> }> {
+  const r = await getBroker().fetchBatches(topic, partition, q);
+  const body = r.batches.length === 1 ? r.batches[0].payload : Buffer.concat(r.batches.map((b) => b.payload));
+  return {
+    body,
+    headers: {
+      "x-log-start-offset": String(r.logStartOffset),
+      "x-high-watermark": String(r.highWatermark),
+      "x-last-stable-offset": String(r.lastStableOffset),
+      "x-next-offset": String(r.nextOffset),
+    },
+  };
+}

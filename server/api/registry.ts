@@ -1,0 +1,29 @@
+/**
+ * The one way route handlers reach the running engine: the server process registers it on
+ * globalThis at start-up (Next bundles route code separately, so a module-level singleton would
+ * be a second, empty copy).
+ */
+import type { Broker } from "../broker/broker.ts";
+import { ApiError } from "./api-error.ts";
+
+export interface TributaryRuntime {
+  broker: Broker;
+  database: "embedded" | "postgres";
+  startedAt: number;
+}
+
+const KEY = Symbol.for("tributary.runtime");
+
+export function registerRuntime(runtime: TributaryRuntime): void {
+  (globalThis as Record<symbol, unknown>)[KEY] = runtime;
+}
+
+export function getRuntime(): TributaryRuntime {
+  const r = (globalThis as Record<symbol, unknown>)[KEY] as TributaryRuntime | undefined;
+  if (!r) throw new ApiError("BROKER_NOT_AVAILABLE", "the broker is not running in this process (start Tributary with `npm start`)");
+  return r;
+}
+
+export function getBroker(): Broker {
+  return getRuntime().broker;
+}

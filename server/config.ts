@@ -1,0 +1,32 @@
+/** Server configuration from the environment (see README). */
+import path from "node:path";
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  cleanerIntervalMs: number;
+  dev: boolean;
+}
+
+function int(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+export function loadConfig(root: string): ServerConfig {
+  return {
+    port: int("PORT", 3000, 0, 65535),
+    host: process.env.HOST || "127.0.0.1",
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    dataDir: path.resolve(root, process.env.TRIBUTARY_DATA_DIR || "data"),
+    cleanerIntervalMs: int("TRIBUTARY_CLEANER_INTERVAL_MS", 30_000, 0, 86_400_000),
+    dev: process.env.NODE_ENV === "development",
+  };
+}

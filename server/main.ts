@@ -1,0 +1,88 @@
+/**
+ * Tributary's one process: opens the database (DATABASE_URL or the embedded one), applies
+ * migrations, starts the broker, then serves Next.js (pages and /api/v1) and the WebSocket
+ * endpoint /ws on one HTTP server.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+(process.env as Record<string, string | undefined>).NODE_ENV ??= "production";
+
+/** `npm start` right after `npm install` must work: build the app once when no build exists. */
+function ensureBuild(): void {
+  if (existsSync(path.join(root, ".next", "BUILD_ID"))) return;
+  console.log("tributary: no production build yet; running `next build` once");
+  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+  const r = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } });
+  if (r.status !== 0) throw new Error("next build failed");
+}
+
+async function main(): Promise<void> {
+  const { loadConfig } = await import("./config.ts");
+  const config = loadConfig(root);
+  if (!config.dev) ensureBuild();
+
+  const { openDatabase } = await import("./db/database.ts");
+  const { Broker } = await import("./broker/broker.ts");
+  const { PostgresLogStore } = await import("./broker/store/postgres-log-store.ts");
+  const { registerRuntime } = await import("./api/registry.ts");
+  const { createLiveServer } = await import("./ws/ws-server.ts");
+
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), { cleanerIntervalMs: config.cleanerIntervalMs });
+  await broker.start();
+  registerRuntime({ broker, database: db.kind, startedAt: Date.now() });
+
+  const { default: next } = await import("next");
+  const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const upgradeNext = config.dev ? app.getUpgradeHandler() : null;
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+  const live = createLiveServer(broker);
+  server.on("upgrade", (req, socket, head) => {
+    if (live.handleUpgrade(req, socket, head)) return;
+    if (upgradeNext) void upgradeNext(req, socket, head);
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  console.log(
+    `tributary: listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} ` +
+      `(database: ${db.kind === "embedded" ? `embedded in ${config.dataDir}` : "DATABASE_URL"})`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`tributary: ${signal}, shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await live.close();
+    server.close();
+    server.closeAllConnections();
+    await broker.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((e) => {
+  console.error("tributary: failed to start:", e);
+  process.exit(1);
+});

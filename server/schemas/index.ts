@@ -1,0 +1,4 @@
+export * from "./common.ts";
+export * from "./topic.ts";
+export * from "./record.ts";
+export * from "./live.ts";

@@ -1,0 +1,149 @@
+import { z } from "zod";
+import { zQueryInt } from "./common.ts";
+
+export const MAX_PRODUCE_RECORDS = 100_000;
+export const MAX_FETCH_RECORDS = 100_000;
+export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+export const MAX_WAIT_MS = 60_000;
+
+const base64 = z.base64("must be standard base64");
+
+/**
+ * A header value is UTF-8 text (`value`) or bytes (`valueBase64`); null/absent is a null value.
+ */
+export const ZHeaderInput = z
+  .object({
+    key: z.string().max(32_768),
+    value: z.string().nullable().optional(),
+    valueBase64: base64.optional(),
+  })
+  .strict()
+  .refine((h) => h.value === undefined || h.valueBase64 === undefined, "give value or valueBase64, not both");
+
+/**
+ * A record to produce. Keys and values are carried as:
+ * - `key` / `value` as a JSON string: stored as its UTF-8 bytes;
+ * - `value` as any other JSON (object, array, number, boolean): stored as its JSON text;
+ * - `keyBase64` / `valueBase64`: binary, base64-encoded;
+ * - `value: null` or no value at all: a null value (a tombstone on compacted topics).
+ */
+export const ZProduceRecord = z
+  .object({
+    key: z.string().nullable().optional(),
+    keyBase64: base64.optional(),
+    value: z.json().optional(),
+    valueBase64: base64.optional(),
+    headers: z.union([z.array(ZHeaderInput).max(1000), z.record(z.string(), z.string().nullable())]).optional(),
+    timestamp: z
+      .union([z.number().int().min(0).max(8.64e15), z.iso.datetime({ offset: true })])
+      .optional()
+      .describe("CreateTime: epoch milliseconds or an ISO 8601 date-time; default now"),
+    partition: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine((r) => r.key === undefined || r.keyBase64 === undefined, "give key or keyBase64, not both")
+  .refine((r) => r.value === undefined || r.valueBase64 === undefined, "give value or valueBase64, not both")
+  .meta({ id: "ProduceRecord" });
+export type TProduceRecord = z.infer<typeof ZProduceRecord>;
+
+export const ZProduceRequest = z
+  .object({ records: z.array(ZProduceRecord).min(1, "records must hold at least one record").max(MAX_PRODUCE_RECORDS) })
+  .strict()
+  .meta({ id: "ProduceRequest" });
+export type TProduceRequest = z.infer<typeof ZProduceRequest>;
+
+export const ZProducedRecord = z.object({
+  partition: z.number().int(),
+  offset: z.number().int(),
+  timestamp: z.number().int(),
+});
+
+export const ZProduceResponse = z
+  .object({ topic: z.string(), records: z.array(ZProducedRecord) })
+  .meta({ id: "ProduceResponse" });
+export type TProduceResponse = z.infer<typeof ZProduceResponse>;
+
+export const ZBatchProduceResponse = z
+  .object({
+    topic: z.string(),
+    partition: z.number().int(),
+    baseOffset: z.number().int(),
+    lastOffset: z.number().int(),
+    recordCount: z.number().int(),
+  })
+  .meta({ id: "BatchProduceResponse" });
+
+export const ZEncoding = z.enum(["utf8", "base64"]);
+
+export const ZHeader = z.object({ key: z.string(), value: z.string().nullable(), valueEncoding: ZEncoding });
+
+/** A fetched record. Bytes that are valid UTF-8 come as text, others as base64 (see *Encoding). */
+export const ZRecord = z
+  .object({
+    topic: z.string(),
+    partition: z.number().int(),
+    offset: z.number().int(),
+    timestamp: z.number().int(),
+    timestampType: z.enum(["CreateTime", "LogAppendTime"]),
+    key: z.string().nullable(),
+    keyEncoding: ZEncoding,
+    value: z.string().nullable(),
+    valueEncoding: ZEncoding,
+    headers: z.array(ZHeader),
+    sizeBytes: z.number().int(),
+  })
+  .meta({ id: "Record" });
+export type TRecord = z.infer<typeof ZRecord>;
+
+export const ZFetchQuery = z
+  .object({
+    offset: zQueryInt("offset", 0, Number.MAX_SAFE_INTEGER),
+    maxRecords: zQueryInt("maxRecords", 1, MAX_FETCH_RECORDS).optional(),
+    maxBytes: zQueryInt("maxBytes", 1, MAX_FETCH_BYTES).optional(),
+    waitMs: zQueryInt("waitMs", 0, MAX_WAIT_MS).optional(),
+    encoding: z.enum(["auto", "base64"]).optional(),
+  })
+  .strict();
+
+export const ZFetchResponse = z
+  .object({
+    topic: z.string(),
+    partition: z.number().int(),
+    logStartOffset: z.number().int(),
+    highWatermark: z.number().int(),
+    lastStableOffset: z.number().int(),
+    nextOffset: z.number().int().describe("the offset to fetch next"),
+    records: z.array(ZRecord),
+  })
+  .meta({ id: "FetchResponse" });
+export type TFetchResponse = z.infer<typeof ZFetchResponse>;
+
+export const ZListOffsetsQuery = z
+  .object({
+    at: z
+      .string()
+      .regex(/^(earliest|latest|\d{1,16})$/, "at must be 'earliest', 'latest' or epoch milliseconds")
+      .default("latest"),
+  })
+  .strict();
+
+export const ZListOffsetsResponse = z
+  .object({
+    topic: z.string(),
+    at: z.string(),
+    partitions: z.array(
+      z.object({
+        partition: z.number().int(),
+        offset: z.number().int().nullable().describe("null when no record has a timestamp >= at"),
+        timestamp: z.number().int().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "ListOffsetsResponse" });
+export type TListOffsetsResponse = z.infer<typeof ZListOffsetsResponse>;
+
+export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
+
+export const ZProduceQuery = z
+  .object({ partition: zQueryInt("partition", 0, 999).optional() })
+  .strict();

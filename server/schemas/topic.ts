@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+export const MAX_PARTITIONS = 1000;
+export const TOPIC_NAME_MAX = 249;
+
+/** Kafka's topic name rules. */
+export const ZTopicName = z
+  .string()
+  .min(1, "topic name must not be empty")
+  .max(TOPIC_NAME_MAX, `topic name must be at most ${TOPIC_NAME_MAX} characters`)
+  .regex(/^[a-zA-Z0-9._-]+$/, "topic name may contain only ASCII letters, digits, '.', '_' and '-'")
+  .refine((s) => s !== "." && s !== "..", "topic name cannot be '.' or '..'");
+
+export const ZPartitionCount = z
+  .number()
+  .int("partitions must be an integer")
+  .min(1, "a topic needs at least 1 partition")
+  .max(MAX_PARTITIONS, `a topic can have at most ${MAX_PARTITIONS} partitions`);
+
+/** Config overrides as Kafka names them; values as strings or numbers; null resets to default. */
+export const ZTopicConfigsInput = z
+  .record(z.string().min(1).max(255), z.union([z.string().max(1024), z.number(), z.null()]))
+  .refine((o) => Object.keys(o).length <= 64, "at most 64 configs at once")
+  .meta({
+    id: "TopicConfigsInput",
+    description:
+      "retention.ms, retention.bytes, cleanup.policy (delete|compact|delete,compact), delete.retention.ms, max.message.bytes, message.timestamp.type (CreateTime|LogAppendTime), min.compaction.lag.ms",
+  });
+
+export const ZCreateTopicRequest = z
+  .object({
+    name: ZTopicName,
+    partitions: ZPartitionCount.default(1),
+    configs: ZTopicConfigsInput.optional(),
+  })
+  .strict()
+  .meta({ id: "CreateTopicRequest" });
+export type TCreateTopicRequest = z.infer<typeof ZCreateTopicRequest>;
+
+export const ZUpdateTopicRequest = z
+  .object({ configs: ZTopicConfigsInput })
+  .strict()
+  .meta({ id: "UpdateTopicRequest" });
+
+export const ZAddPartitionsRequest = z
+  .object({ partitions: ZPartitionCount.describe("the new total number of partitions (must be larger than now)") })
+  .strict()
+  .meta({ id: "AddPartitionsRequest" });
+
+export const ZPartition = z
+  .object({
+    partition: z.number().int(),
+    logStartOffset: z.number().int(),
+    highWatermark: z.number().int(),
+    lastStableOffset: z.number().int(),
+    recordCount: z.number().int(),
+    sizeBytes: z.number().int(),
+  })
+  .meta({ id: "Partition" });
+export type TPartition = z.infer<typeof ZPartition>;
+
+export const ZTopicConfigs = z
+  .object({
+    "retention.ms": z.number().int(),
+    "retention.bytes": z.number().int(),
+    "cleanup.policy": z.enum(["delete", "compact", "delete,compact"]),
+    "delete.retention.ms": z.number().int(),
+    "max.message.bytes": z.number().int(),
+    "message.timestamp.type": z.enum(["CreateTime", "LogAppendTime"]),
+    "min.compaction.lag.ms": z.number().int(),
+  })
+  .meta({ id: "TopicConfigs" });
+
+export const ZTopic = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    partitions: z.array(ZPartition),
+    configs: ZTopicConfigs,
+    overrides: z.array(z.string()).describe("configs set on this topic; the others are defaults"),
+    createdAt: z.string(),
+    recordCount: z.number().int(),
+    sizeBytes: z.number().int(),
+  })
+  .meta({ id: "Topic" });
+export type TTopic = z.infer<typeof ZTopic>;
+
+export const ZTopicList = z.object({ topics: z.array(ZTopic) }).meta({ id: "TopicList" });
+export type TTopicList = z.infer<typeof ZTopicList>;

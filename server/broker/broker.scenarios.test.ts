@@ -61,6 +61,8 @@ async function consume(b: Broker, topic: string, partition: number, count: numbe
   let empty = 0;
   while (out.length < count && empty < 5) {
     const r = await b.fetch(topic, partition, { offset, ...BIG });
+    // records handed out are below the high watermark the response reports
+    expect(r.nextOffset).toBeLessThanOrEqual(r.highWatermark);
     if (r.records.length === 0) empty++;
     out.push(...r.records);
     offset = r.nextOffset;
@@ -164,11 +166,18 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     }
     const total = ROUNDS * PER * 2;
     expect([...byOffset.keys()].sort((x, y) => x - y)).toEqual(range(0, total));
+    // both report the same end offset, whichever of them committed last
+    for (const broker of [a, peer]) {
+      expect(await broker.listOffsets(topic, "latest")).toEqual([{ partition: 0, offset: total, timestamp: null }]);
+    }
 
     // the peer appends more: a fetch on A beyond what A has seen must find it in the database
     const more = await peer.produce(topic, range(0, 5).map((i) => ({ key: null, value: buf(`B-more-${i}`), partition: 0 })));
     expect(more.map((r) => r.offset)).toEqual(range(total, total + 5));
     more.forEach((r, i) => byOffset.set(r.offset, `B-more-${i}`));
+    // raw batches read from the store past what A has seen come with a high watermark covering them
+    const raw = await a.fetchBatches(topic, 0, { offset: 0, maxBytes: BIG.maxBytes });
+    expect(raw).toMatchObject({ nextOffset: total + 5, highWatermark: total + 5 });
     const beyond = await a.fetch(topic, 0, { offset: total + 2 });
     expect(beyond.records.map((r) => [r.offset, str(r.value)])).toEqual([
       [total + 2, "B-more-2"],
@@ -195,6 +204,14 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     const live = await poll;
     expect(live.records.map((r) => [r.offset, str(r.value)])).toEqual([[total + 6, "A-live"]]);
     expect(live.highWatermark).toBe(total + 7);
+
+    // a fetch without waiting, exactly at A's own high watermark, sees what the peer appended since
+    expect((await a.listOffsets(topic, "latest"))[0].offset).toBe(total + 7);
+    await peer.produce(topic, [{ key: null, value: buf("B-tail"), partition: 0 }]);
+    const tail = await a.fetch(topic, 0, { offset: total + 7 });
+    expect(tail.records.map((r) => [r.offset, str(r.value)])).toEqual([[total + 7, "B-tail"]]);
+    expect(tail).toMatchObject({ nextOffset: total + 8, highWatermark: total + 8 });
+    expect((await a.fetchBatches(topic, 0, { offset: total + 7 })).batches.map((x) => x.baseOffset)).toEqual([total + 7]);
   });
 
   it("3. routes keyed records like Kafka's default partitioner and keeps their order; validates partitions", async () => {

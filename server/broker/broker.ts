@@ -348,6 +348,8 @@ export class Broker {
   async produce(topic: string, records: ProduceRecord[]): Promise<ProducedRecord[]> {
     const t = await this.topic(topic);
     if (records.length === 0) throw new BrokerError("INVALID_REQUEST", "no records to produce");
+    // another process may have added partitions since this one loaded the topic
+    if (records.some((r) => Number.isInteger(r.partition) && (r.partition as number) >= t.logs.length)) await this.reloadTopic(t);
     const now = Date.now();
     const n = t.logs.length;
     const compacted = t.configs["cleanup.policy"] !== "delete";
@@ -420,9 +422,13 @@ export class Broker {
         );
       }
     }
-    if (offset === log.highWatermark && waitMs > 0) {
-      await log.waitFor(offset, Math.min(waitMs, MAX_WAIT_MS), signal);
-      if (log.closed) throw unknownTopic(topic);
+    if (offset === log.highWatermark) {
+      if (waitMs > 0) {
+        await log.waitFor(offset, Math.min(waitMs, MAX_WAIT_MS), signal);
+        if (log.closed) throw unknownTopic(topic);
+      }
+      // appends of other processes wake no local waiter: check the database before answering empty
+      
     }
     return log;
   }
@@ -433,6 +439,8 @@ export class Broker {
     const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal);
     const batches = await log.read(opts.offset, maxBytes);
     const nextOffset = batches.length ? batches[batches.length - 1].lastOffset + 1 : opts.offset;
+    // the store held batches another process appended: report a high watermark that covers them
+    if (nextOffset > log.highWatermark) await log.reload();
     return { ...this.watermarks(log), batches, nextOffset };
   }
 
@@ -466,6 +474,8 @@ export class Broker {
       }
       if (bytes >= maxBytes) break;
     }
+    // the store held batches another process appended: report a high watermark that covers them
+    if (offset > log.highWatermark) await log.reload();
     return { ...this.watermarks(log), records, nextOffset: offset };
   }
 
@@ -498,6 +508,12 @@ export class Broker {
   async listOffsets(topic: string, spec: OffsetSpec, partitions?: number[]): Promise<ListedOffset[]> {
     const t = await this.topic(topic);
     const logs = partitions ? await Promise.all(partitions.map((p) => this.partitionLog(topic, p))) : t.logs;
+    // other processes may have appended or cleaned: answer from the database's partition rows
+    const rows = new Map((await this.store.findPartitions(t.record.id)).map((r) => [r.partition, r]));
+    for (const log of logs) {
+      const row = rows.get(log.partition);
+      if (row) log.refresh(row);
+    }
     return Promise.all(
       logs.map(async (log): Promise<ListedOffset> => {
         if (spec === "earliest") return { partition: log.partition, offset: log.logStartOffset, timestamp: null };

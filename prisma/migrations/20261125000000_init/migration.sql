@@ -49,3 +49,7 @@ CREATE INDEX "record_batches_topic_id_partition_max_timestamp_idx" ON "record_ba
 
 -- AddForeignKey
 ALTER TABLE "partitions" ADD CONSTRAINT "partitions_topic_id_fkey" FOREIGN KEY ("topic_id") REFERENCES "topics"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- Batches are stored as Kafka sends them: compressing them again in TOAST (pglz) costs CPU on
+-- every append for little gain; producers that want compression compress batches themselves.
+ALTER TABLE "record_batches" ALTER COLUMN "payload" SET STORAGE EXTERNAL;

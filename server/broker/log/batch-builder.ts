@@ -16,7 +16,7 @@ import {
 } from "./record-batch.ts";
 import type { BatchToAppend } from "../store/log-store.ts";
 import { BrokerError } from "../errors.ts";
-import type { TopicConfigs } from "../topic-config.ts";
+import { isCompacted, type TopicConfigs } from "../topic-config.ts";
 
 export function tooLarge(size: number, limit: number): BrokerError {
   return new BrokerError(
@@ -92,6 +92,7 @@ export interface ValidatedBatches {
  */
 export function validateClientBatches(payload: Buffer, configs: TopicConfigs, now: number): ValidatedBatches {
   const limit = configs["max.message.bytes"];
+  const compacted = isCompacted(configs);
   let parts: Buffer[];
   try {
     parts = splitBatches(payload);
@@ -117,6 +118,9 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
       for (const r of decoded) {
         if (r.offset - h.baseOffset > h.lastOffsetDelta || r.offset < h.baseOffset) {
           throw new RecordBatchFormatError("record offset delta outside the batch's range");
+        }
+        if (compacted && r.key === null) {
+          throw new BrokerError("INVALID_RECORD", "a compacted topic requires a key on every record; the batch holds a record without one");
         }
       }
     } catch (e) {

@@ -81,8 +81,11 @@ export interface LogStore {
    * partition row's lock. Returns null when the partition no longer exists.
    */
   append(topicId: string, partition: number, batches: BatchToAppend[]): Promise<AppendOutcome | null>;
-  /** Batches holding offsets >= fromOffset, in offset order, at most maxBatches of them. */
-  readBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number): Promise<StoredBatch[]>;
+  /**
+   * Batches holding offsets >= fromOffset, in offset order: at most maxBatches, and no more than
+   * maxBytes in total except that the first batch is always included.
+   */
+  readBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number, maxBytes?: number): Promise<StoredBatch[]>;
   /** The first batch (in offset order) whose max timestamp is >= timestamp. */
   findBatchForTimestamp(topicId: string, partition: number, timestamp: number, afterOffset: number): Promise<StoredBatch | null>;
 

@@ -219,24 +219,40 @@ export class PostgresLogStore implements LogStore {
     return { baseOffset: row.base, state: toPartition(row) };
   }
 
-  async readBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number): Promise<StoredBatch[]> {
-    // The batch containing fromOffset (looked up backwards on the primary key), then the ones
-    // after it; `last_offset >= x` alone could not use the index.
+  async readBatches(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBatches: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<StoredBatch[]> {
+    // The batch containing fromOffset (looked up backwards on the primary key: `last_offset >=
+    // x` alone could not use the index), then the ones after it, cut where the running size
+    // passes maxBytes before any payload is read (payloads are TOASTed, so fetched lazily).
     const res = await this.pool.query<BatchRow>({
       name: "read-batches",
-      text: `SELECT * FROM (
-               SELECT ${BATCH_COLUMNS}, payload FROM record_batches
-                WHERE topic_id = $1 AND partition = $2 AND base_offset <= $3
-                ORDER BY base_offset DESC LIMIT 1) c
-              WHERE c.last_offset >= $3
-             UNION ALL
-             (SELECT ${BATCH_COLUMNS}, payload FROM record_batches
-               WHERE topic_id = $1 AND partition = $2 AND base_offset > $3
-               ORDER BY base_offset LIMIT $4)`,
-      values: [topicId, partition, fromOffset, maxBatches],
+      text: `WITH c AS (
+               (SELECT * FROM (
+                  SELECT base_offset, last_offset, size_bytes FROM record_batches
+                   WHERE topic_id = $1 AND partition = $2 AND base_offset <= $3
+                   ORDER BY base_offset DESC LIMIT 1) x
+                 WHERE x.last_offset >= $3)
+               UNION ALL
+               (SELECT base_offset, last_offset, size_bytes FROM record_batches
+                 WHERE topic_id = $1 AND partition = $2 AND base_offset > $3
+                 ORDER BY base_offset LIMIT $4)
+             ), w AS (
+               SELECT base_offset, sum(size_bytes) OVER (ORDER BY base_offset) - size_bytes AS before,
+                      row_number() OVER (ORDER BY base_offset) AS n
+                 FROM c
+             )
+             SELECT ${BATCH_COLUMNS.split(",").map((c) => "r." + c.trim()).join(", ")}, r.payload
+               FROM w JOIN record_batches r ON r.topic_id = $1 AND r.partition = $2 AND r.base_offset = w.base_offset
+              WHERE (w.n = 1 OR w.before < $5) AND w.n <= $4
+              ORDER BY r.base_offset`,
+      values: [topicId, partition, fromOffset, maxBatches, maxBytes],
     });
-    const out = res.rows.map(toBatch);
-    return out.length > maxBatches ? out.slice(0, maxBatches) : out;
+    return res.rows.map(toBatch);
   }
 
   async findBatchForTimestamp(

@@ -1,0 +1,634 @@
+/**
+ * Live tail over WebSocket against a real server process on a real PostgreSQL, with the `ws`
+ * package as the client and records produced through the REST API: start positions, partition
+ * filters, several subscriptions per socket, unsubscribe, bad input, and backpressure (a client
+ * that stops reading costs the server bounded memory, is told `lagging` and skipped to the head,
+ * and does not slow down a fast client on the same topic).
+ *
+ * Every client checks one invariant on everything it receives: per subscription and partition,
+ * the stream starts at the offset named in `subscribed`, and every `records` frame continues
+ * exactly where the previous frame (or `lagging`'s skippedTo) ended — strictly increasing
+ * offsets with no gaps, nothing after `unsubscribed`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { TLiveServerMessage } from "../schemas/live.ts";
+import type { TRecord } from "../schemas/record.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
+import { rssBytes, startServer, type ServerProcess } from "../testing/server-process.ts";
+
+type Msg = TLiveServerMessage;
+type RecordsMsg = Extract<Msg, { type: "records" }>;
+type LaggingMsg = Extract<Msg, { type: "lagging" }>;
+type SubscribedMsg = Extract<Msg, { type: "subscribed" }>;
+type ErrorMsg = Extract<Msg, { type: "error" }>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MiB = 1024 * 1024;
+
+let scratch: ScratchDatabase;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase("postgres");
+  try {
+    server = await startServer(scratch);
+  } catch (e) {
+    await scratch.drop().catch(() => undefined);
+    throw e;
+  }
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await scratch?.drop();
+});
+
+// ---- REST helpers ------------------------------------------------------------------------
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+const createTopic = (name: string, partitions: number) => api("POST", "/topics", { name, partitions });
+
+interface ProduceInput {
+  key?: string | null;
+  value?: string;
+  partition?: number;
+  timestamp?: number;
+}
+interface Produced {
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+async function produce(topic: string, records: ProduceInput[]): Promise<Produced[]> {
+  const r = await api<{ records: Produced[] }>("POST", `/topics/${topic}/records`, { records });
+  return r.records;
+}
+
+// ---- WebSocket client --------------------------------------------------------------------
+
+interface ClientOptions {
+  /** Keep every received record (default); off for the bulk test, which only checks and counts. */
+  keepRecords?: boolean;
+  onRecord?: (id: string, r: TRecord) => void;
+}
+
+class LiveClient {
+  /** Every frame received, in order (records frames only when keepRecords). */
+  readonly messages: Msg[] = [];
+  /** Frames that broke the ordering invariant. */
+  readonly violations: string[] = [];
+  readonly counts = new Map<string, number>();
+  readonly records = new Map<string, TRecord[]>();
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly expected = new Map<string, number>();
+  private readonly open = new Set<string>();
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly ws: WebSocket,
+    private readonly options: ClientOptions,
+  ) {
+    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) this.violations.push("server sent a binary frame");
+      this.receive(JSON.parse(data.toString()) as Msg);
+    });
+    ws.on("close", () => this.wake());
+  }
+
+  static async connect(options: ClientOptions = {}): Promise<LiveClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    ws.on("error", () => undefined); // surfaced through `closed`
+    return new LiveClient(ws, options);
+  }
+
+  private receive(m: Msg): void {
+    if (m.type !== "records" || this.options.keepRecords !== false) this.messages.push(m);
+    if (m.type === "subscribed") {
+      this.open.add(m.id);
+      for (const p of m.partitions) this.expected.set(`${m.id}:${p.partition}`, p.offset);
+    } else if (m.type === "unsubscribed") {
+      this.open.delete(m.id);
+      for (const k of [...this.expected.keys()]) if (k.startsWith(`${m.id}:`)) this.expected.delete(k);
+    } else if (m.type === "records") {
+      this.checkRecords(m);
+    } else if (m.type === "lagging") {
+      const k = `${m.id}:${m.partition}`;
+      const exp = this.expected.get(k);
+      if (exp === undefined) this.violations.push(`lagging for ${k}, which is not subscribed`);
+      else if (m.skippedFrom !== exp) this.violations.push(`lagging for ${k} skips from ${m.skippedFrom}, but the stream was at ${exp}`);
+      if (!(m.skippedTo > m.skippedFrom)) this.violations.push(`lagging for ${k} skips backwards: ${m.skippedFrom} -> ${m.skippedTo}`);
+      this.expected.set(k, m.skippedTo);
+    }
+    this.wake();
+  }
+
+  private checkRecords(m: RecordsMsg): void {
+    const k = `${m.id}:${m.partition}`;
+    if (!this.open.has(m.id)) this.violations.push(`records for '${m.id}' while it is not subscribed (offsets ${m.records[0]?.offset}..)`);
+    let exp = this.expected.get(k);
+    if (exp === undefined) {
+      this.violations.push(`records for ${k}, a partition the subscription does not cover`);
+      exp = m.records[0]?.offset ?? 0;
+    }
+    if (m.records.length === 0) this.violations.push(`empty records frame for ${k}`);
+    for (const r of m.records) {
+      if (r.offset !== exp) this.violations.push(`${k}: expected offset ${exp}, got ${r.offset}`);
+      if (r.partition !== m.partition || r.topic !== m.topic) this.violations.push(`${k}: record of ${r.topic}-${r.partition} in the frame`);
+      exp = r.offset + 1;
+      this.options.onRecord?.(m.id, r);
+    }
+    if (m.highWatermark < exp) this.violations.push(`${k}: frame's highWatermark ${m.highWatermark} is below its records`);
+    this.expected.set(k, exp);
+    this.counts.set(m.id, (this.counts.get(m.id) ?? 0) + m.records.length);
+    if (this.options.keepRecords !== false) {
+      let list = this.records.get(m.id);
+      if (!list) this.records.set(m.id, (list = []));
+      list.push(...m.records);
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves once `cond()` holds, re-checking on every frame; fails after `ms`. */
+  async until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}; last frames: ${this.describeTail()}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** The first frame at index >= since that matches. */
+  async next<T extends Msg>(match: (m: Msg) => m is T, what: string, since = 0, ms = 10_000): Promise<T> {
+    let found: T | undefined;
+    await this.until(() => (found = this.messages.slice(since).find(match)) !== undefined, what, ms);
+    return found as T;
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+  }
+
+  async subscribe(msg: { id: string; topic: string; partitions?: number[]; from?: unknown }): Promise<SubscribedMsg> {
+    const since = this.messages.length;
+    this.send({ type: "subscribe", ...msg });
+    const reply = await this.next(
+      (m): m is SubscribedMsg | ErrorMsg => (m.type === "subscribed" || m.type === "error") && m.id === msg.id,
+      `subscribed '${msg.id}'`,
+      since,
+    );
+    if (reply.type === "error") throw new Error(`subscribe '${msg.id}' failed: ${JSON.stringify(reply.error)}`);
+    return reply as SubscribedMsg;
+  }
+
+  /** Sends a ping and waits for its pong: the socket still works and earlier frames are all in. */
+  async ping(): Promise<void> {
+    const since = this.messages.length;
+    this.send({ type: "ping" });
+    await this.next((m): m is Extract<Msg, { type: "pong" }> => m.type === "pong", "pong", since);
+  }
+
+  count(id: string): number {
+    return this.counts.get(id) ?? 0;
+  }
+
+  errors(since = 0): ErrorMsg[] {
+    return this.messages.slice(since).filter((m): m is ErrorMsg => m.type === "error");
+  }
+
+  private describeTail(): string {
+    return JSON.stringify(
+      this.messages.slice(-3).map((m) => (m.type === "records" ? { ...m, records: `${m.records.length} records from ${m.records[0]?.offset}` } : m)),
+    ).slice(0, 1000);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+const isError = (m: Msg): m is ErrorMsg => m.type === "error";
+
+/** Asserts the stream from `subscribed` is dense per partition and exactly the produced records. */
+function expectExactly(got: TRecord[], produced: { p: Produced; in: ProduceInput }[]): void {
+  const want = new Map(produced.map((x) => [`${x.p.partition}:${x.p.offset}`, x]));
+  expect(got.length).toBe(produced.length);
+  for (const r of got) {
+    const w = want.get(`${r.partition}:${r.offset}`);
+    expect(w, `unexpected record ${r.partition}:${r.offset}`).toBeDefined();
+    expect(r.key).toBe(w!.in.key ?? null);
+    expect(r.value).toBe(w!.in.value ?? null);
+    expect(r.timestamp).toBe(w!.p.timestamp);
+    want.delete(`${r.partition}:${r.offset}`);
+  }
+  expect(want.size).toBe(0);
+}
+
+// ---- tests -------------------------------------------------------------------------------
+
+describe("live tail over WebSocket", () => {
+  it("from latest: delivers every record produced afterwards, per partition in dense offset order", async () => {
+    await createTopic("lt-latest", 3);
+    // records already there are not delivered from `latest`
+    const before = await produce(
+      "lt-latest",
+      Array.from({ length: 30 }, (_, i) => ({ key: `old-${i}`, value: `old-${i}` })),
+    );
+    const hw = [0, 0, 0];
+    for (const p of before) hw[p.partition] = Math.max(hw[p.partition], p.offset + 1);
+
+    const c = await LiveClient.connect();
+    const sub = await c.subscribe({ id: "a", topic: "lt-latest", from: "latest" });
+    expect(sub.topic).toBe("lt-latest");
+    expect(sub.partitions).toEqual([0, 1, 2].map((p) => ({ partition: p, offset: hw[p] })));
+
+    const produced: { p: Produced; in: ProduceInput }[] = [];
+    for (let batch = 0; batch < 6; batch++) {
+      const inputs = Array.from({ length: 50 }, (_, j) => {
+        const i = batch * 50 + j;
+        return { key: `user-${i % 37}`, value: `{"n":${i},"text":"value ${i} ✓"}` };
+      });
+      const out = await produce("lt-latest", inputs);
+      out.forEach((p, j) => produced.push({ p, in: inputs[j] }));
+    }
+    await c.until(() => c.count("a") >= 300, "300 records");
+    await c.ping(); // anything sent after the 300th record has arrived by now
+    expect(c.violations).toEqual([]);
+    const got = c.records.get("a")!;
+    expectExactly(got, produced);
+    // every partition was used, and one key always lands on one partition
+    expect(new Set(got.map((r) => r.partition)).size).toBe(3);
+    const partitionOfKey = new Map<string, number>();
+    for (const r of got) {
+      expect(partitionOfKey.get(r.key!) ?? r.partition).toBe(r.partition);
+      partitionOfKey.set(r.key!, r.partition);
+      expect(r.keyEncoding).toBe("utf8");
+      expect(r.valueEncoding).toBe("utf8");
+    }
+    c.close();
+  });
+
+  it("replays from earliest, from an offset and from a timestamp; a partition filter delivers only those partitions", async () => {
+    await createTopic("lt-replay", 2);
+    const T0 = 1_700_000_000_000;
+    const T1 = T0 + 3_600_000;
+    // per partition: offsets 0..9 at T0+i, offsets 10..19 at T1+i
+    const produced: { p: Produced; in: ProduceInput }[] = [];
+    for (const partition of [0, 1]) {
+      const inputs: ProduceInput[] = Array.from({ length: 20 }, (_, i) => ({
+        key: `k${partition}-${i}`,
+        value: `p${partition}-v${i}`,
+        partition,
+        timestamp: (i < 10 ? T0 : T1) + i,
+      }));
+      const out = await produce("lt-replay", inputs);
+      out.forEach((p, j) => produced.push({ p, in: inputs[j] }));
+    }
+    const c = await LiveClient.connect();
+
+    const earliest = await c.subscribe({ id: "earliest", topic: "lt-replay", from: "earliest" });
+    expect(earliest.partitions).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 1, offset: 0 },
+    ]);
+    const byOffset = await c.subscribe({ id: "offset", topic: "lt-replay", from: { offset: 15 } });
+    expect(byOffset.partitions).toEqual([
+      { partition: 0, offset: 15 },
+      { partition: 1, offset: 15 },
+    ]);
+    // past the end: starts at the high watermark
+    const beyond = await c.subscribe({ id: "beyond", topic: "lt-replay", from: { offset: 1000 } });
+    expect(beyond.partitions).toEqual([
+      { partition: 0, offset: 20 },
+      { partition: 1, offset: 20 },
+    ]);
+    const byTime = await c.subscribe({ id: "time", topic: "lt-replay", from: { timestamp: T1 } });
+    expect(byTime.partitions).toEqual([
+      { partition: 0, offset: 10 },
+      { partition: 1, offset: 10 },
+    ]);
+    // between two records' timestamps: the first record at or after it
+    const midTime = await c.subscribe({ id: "mid-time", topic: "lt-replay", from: { timestamp: T0 + 5 } });
+    expect(midTime.partitions).toEqual([
+      { partition: 0, offset: 5 },
+      { partition: 1, offset: 5 },
+    ]);
+    // later than every record: the high watermark
+    const future = await c.subscribe({ id: "future", topic: "lt-replay", from: { timestamp: T1 + 86_400_000 } });
+    expect(future.partitions).toEqual([
+      { partition: 0, offset: 20 },
+      { partition: 1, offset: 20 },
+    ]);
+    const only1 = await c.subscribe({ id: "only-1", topic: "lt-replay", partitions: [1], from: "earliest" });
+    expect(only1.partitions).toEqual([{ partition: 1, offset: 0 }]);
+
+    await c.until(
+      () => c.count("earliest") >= 40 && c.count("offset") >= 10 && c.count("time") >= 20 && c.count("mid-time") >= 30 && c.count("only-1") >= 20,
+      "the replays",
+    );
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expectExactly(c.records.get("earliest")!, produced);
+    expectExactly(c.records.get("offset")!, produced.filter((x) => x.p.offset >= 15));
+    expectExactly(c.records.get("time")!, produced.filter((x) => x.p.offset >= 10));
+    expectExactly(c.records.get("mid-time")!, produced.filter((x) => x.p.offset >= 5));
+    expectExactly(c.records.get("only-1")!, produced.filter((x) => x.p.partition === 1));
+    expect(c.count("beyond")).toBe(0);
+    expect(c.count("future")).toBe(0);
+
+    // new records: everyone tails on; the partition filter still holds
+    const more = [
+      ...(await produce("lt-replay", [{ key: "new-0", value: "new-0", partition: 0 }])).map((p) => ({ p, in: { key: "new-0", value: "new-0" } })),
+      ...(await produce("lt-replay", [{ key: "new-1", value: "new-1", partition: 1 }])).map((p) => ({ p, in: { key: "new-1", value: "new-1" } })),
+    ];
+    await c.until(() => c.count("only-1") >= 21 && c.count("earliest") >= 42 && c.count("beyond") >= 2 && c.count("future") >= 2, "the new records");
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expectExactly(c.records.get("only-1")!, [...produced, ...more].filter((x) => x.p.partition === 1));
+    expectExactly(c.records.get("beyond")!, more);
+    expectExactly(c.records.get("future")!, more);
+    expectExactly(c.records.get("earliest")!, [...produced, ...more]);
+    c.close();
+  });
+
+  it("runs several subscriptions on one socket independently; unsubscribe stops one and not the others", async () => {
+    await createTopic("lt-multi-a", 2);
+    await createTopic("lt-multi-b", 1);
+    const c = await LiveClient.connect();
+    await c.subscribe({ id: "a", topic: "lt-multi-a" });
+    await c.subscribe({ id: "a-again", topic: "lt-multi-a", partitions: [0] });
+    await c.subscribe({ id: "b", topic: "lt-multi-b" });
+
+    const pa = await produce("lt-multi-a", Array.from({ length: 40 }, (_, i) => ({ key: `a${i}`, value: `a${i}` })));
+    const pb = await produce("lt-multi-b", Array.from({ length: 25 }, (_, i) => ({ key: `b${i}`, value: `b${i}` })));
+    const a0 = pa.filter((p) => p.partition === 0).length;
+    await c.until(() => c.count("a") >= 40 && c.count("b") >= 25 && c.count("a-again") >= a0, "both topics");
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expect(c.count("a")).toBe(40);
+    expect(c.count("b")).toBe(25);
+    expect(c.count("a-again")).toBe(a0);
+    expect(c.records.get("a")!.every((r) => r.topic === "lt-multi-a")).toBe(true);
+    expect(c.records.get("b")!.every((r) => r.topic === "lt-multi-b")).toBe(true);
+    expect(c.records.get("b")!.map((r) => r.value)).toEqual(pb.map((_, i) => `b${i}`));
+
+    const since = c.messages.length;
+    c.send({ type: "unsubscribe", id: "a" });
+    await c.next((m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed" && m.id === "a", "unsubscribed", since);
+    const aBefore = c.count("a");
+    const againBefore = c.count("a-again");
+    await produce("lt-multi-a", Array.from({ length: 20 }, (_, i) => ({ key: `late${i}`, value: `late${i}`, partition: 0 })));
+    await produce("lt-multi-b", [{ key: "b-late", value: "b-late" }]);
+    await c.until(() => c.count("b") >= 26 && c.count("a-again") >= againBefore + 20, "the other subscriptions");
+    await sleep(1000);
+    expect(c.count("a")).toBe(aBefore);
+    expect(c.count("b")).toBe(26);
+    expect(c.count("a-again")).toBe(againBefore + 20);
+
+    // the id is free again; a new subscription under it starts fresh from its own position
+    const resub = await c.subscribe({ id: "a", topic: "lt-multi-b", from: "earliest" });
+    expect(resub.partitions).toEqual([{ partition: 0, offset: 0 }]);
+    await c.until(() => c.count("a") >= aBefore + 26, "the re-used id");
+    // unsubscribing an id that is not subscribed is harmless
+    const s2 = c.messages.length;
+    c.send({ type: "unsubscribe", id: "never" });
+    await c.next((m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed" && m.id === "never", "unsubscribed never", s2);
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    c.close();
+  });
+
+  it("sends nothing for a subscription after its `unsubscribed`, even while it is busy replaying", async () => {
+    // enough data that the replay reads from PostgreSQL (past the tail cache) over many frames
+    await createTopic("lt-unsub-busy", 1);
+    const value = "u".repeat(1000);
+    for (let b = 0; b < 12; b++) await produce("lt-unsub-busy", Array.from({ length: 1000 }, () => ({ value })));
+    for (let round = 0; round < 5; round++) {
+      const c = await LiveClient.connect({ keepRecords: false });
+      const id = `busy-${round}`;
+      c.send({ type: "subscribe", id, topic: "lt-unsub-busy", from: "earliest" });
+      await c.until(() => c.count(id) > 0, "the first records");
+      c.send({ type: "unsubscribe", id });
+      await c.next((m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed", "unsubscribed");
+      await sleep(200);
+      await c.ping();
+      expect(c.violations).toEqual([]);
+      expect(c.count(id)).toBeLessThan(12_000);
+      c.close();
+    }
+  });
+
+  it("answers bad input with error frames and keeps the socket usable", async () => {
+    await createTopic("lt-errors", 2);
+    const c = await LiveClient.connect();
+    const expectError = async (send: () => void, code: string, id?: string, message?: RegExp): Promise<ErrorMsg> => {
+      const since = c.messages.length;
+      send();
+      const e = await c.next(isError, `error ${code}`, since);
+      expect(e.error.code).toBe(code);
+      expect(e.error.message.length).toBeGreaterThan(0);
+      if (message) expect(e.error.message).toMatch(message);
+      expect(e.id).toBe(id);
+      await c.ping(); // still usable
+      return e;
+    };
+
+    await expectError(() => c.send("{not json"), "INVALID_JSON");
+    await expectError(() => c.send("42"), "VALIDATION_FAILED");
+    await expectError(() => c.send({ type: "frobnicate", id: "x" }), "VALIDATION_FAILED", "x");
+    await expectError(() => c.send({ type: "subscribe", id: "no-topic" }), "VALIDATION_FAILED", "no-topic", /topic/);
+    await expectError(() => c.send({ type: "subscribe", id: "bad-name", topic: "not a topic!" }), "VALIDATION_FAILED", "bad-name", /topic/);
+    await expectError(() => c.send({ type: "subscribe", id: "", topic: "lt-errors" }), "VALIDATION_FAILED");
+    await expectError(() => c.send({ type: "subscribe", id: "bad-from", topic: "lt-errors", from: "middle" }), "VALIDATION_FAILED", "bad-from", /from/);
+    await expectError(() => c.send({ type: "subscribe", id: "neg", topic: "lt-errors", from: { offset: -1 } }), "VALIDATION_FAILED", "neg");
+    await expectError(() => c.send({ type: "subscribe", id: "extra", topic: "lt-errors", bogus: 1 }), "VALIDATION_FAILED", "extra");
+    await expectError(() => c.send({ type: "subscribe", id: "nope", topic: "no-such-topic" }), "UNKNOWN_TOPIC_OR_PARTITION", "nope", /no-such-topic/);
+    await expectError(
+      () => c.send({ type: "subscribe", id: "range", topic: "lt-errors", partitions: [0, 2] }),
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "range",
+      /partition 2/,
+    );
+    await expectError(() => c.ws.send(Buffer.from([1, 2, 3]), { binary: true }), "VALIDATION_FAILED");
+
+    // a duplicate id is refused and the first subscription keeps working
+    await c.subscribe({ id: "dup", topic: "lt-errors" });
+    await expectError(() => c.send({ type: "subscribe", id: "dup", topic: "lt-errors" }), "VALIDATION_FAILED", "dup", /already in use/);
+    // ... also when both subscribes arrive back to back
+    const since = c.messages.length;
+    c.send({ type: "subscribe", id: "dup2", topic: "lt-errors", from: { timestamp: 0 } });
+    c.send({ type: "subscribe", id: "dup2", topic: "lt-errors", from: { timestamp: 0 } });
+    await c.until(() => c.messages.slice(since).filter((m) => "id" in m && m.id === "dup2").length >= 2, "two replies for dup2");
+    expect(c.messages.slice(since).map((m) => m.type)).toEqual(["subscribed", "error"]);
+    // ... and a subscribe followed at once by its unsubscribe leaves nothing subscribed
+    c.send({ type: "subscribe", id: "gone", topic: "lt-errors", from: { timestamp: 0 } });
+    c.send({ type: "unsubscribe", id: "gone" });
+    await c.until(() => c.messages.some((m) => m.type === "unsubscribed" && m.id === "gone"), "unsubscribed gone");
+
+    await produce("lt-errors", [
+      { key: "x", value: "x", partition: 0 },
+      { key: "y", value: "y", partition: 1 },
+    ]);
+    await c.until(() => c.count("dup") >= 2 && c.count("dup2") >= 2, "records for dup and dup2");
+    await sleep(500);
+    await c.ping();
+    expect(c.count("dup")).toBe(2);
+    expect(c.count("dup2")).toBe(2);
+    expect(c.count("gone")).toBe(0);
+    expect(c.violations).toEqual([]);
+
+    // at most 32 subscriptions per socket (3 are open: dup, dup2 and none for gone)
+    for (let i = 0; i < 30; i++) await c.subscribe({ id: `many-${i}`, topic: "lt-errors" });
+    await expectError(() => c.send({ type: "subscribe", id: "one-too-many", topic: "lt-errors" }), "VALIDATION_FAILED", "one-too-many", /32/);
+
+    // a message over 64 KiB closes the socket with 1009 (message too big)
+    const big = await LiveClient.connect();
+    big.send({ type: "subscribe", id: "x".repeat(64 * 1024), topic: "lt-errors" });
+    const closed = await big.closed;
+    expect(closed.code).toBe(1009);
+    // the other socket is unaffected
+    await c.ping();
+    c.close();
+  });
+
+  it("bounds a slow reader: the server does not buffer for it, skips it ahead with `lagging`, and a fast reader gets everything", async () => {
+    // One partition, so the broker's tail cache holds at most its per-partition budget (8 MiB)
+    // of this topic and does not hide or cause memory growth.
+    const TOPIC = "lt-slow";
+    await createTopic(TOPIC, 1);
+    const VALUE_BYTES = 1024;
+    const PER_POST = 1000;
+    const value = (i: number) => {
+      const head = `${i}:`;
+      return head + "x".repeat(VALUE_BYTES - head.length);
+    };
+    let next = 0; // one producer on one partition: record i lands at offset i
+    const produceBatch = async () => {
+      const inputs = Array.from({ length: PER_POST }, () => ({ value: value(next++) }));
+      const out = await produce(TOPIC, inputs);
+      expect(out[0].offset).toBe(next - PER_POST);
+    };
+
+    let badValues = 0;
+    const checkValue = (_id: string, r: TRecord) => {
+      if (r.value?.length !== VALUE_BYTES || !r.value.startsWith(`${r.offset}:`)) badValues++;
+    };
+    const fast = await LiveClient.connect({ keepRecords: false, onRecord: checkValue });
+    const slow = await LiveClient.connect({ keepRecords: false, onRecord: checkValue });
+    await fast.subscribe({ id: "fast", topic: TOPIC, from: "latest" });
+    await slow.subscribe({ id: "slow", topic: TOPIC, from: "latest" });
+
+    // Warm up the same paths (1 MB produce requests, live-tail frames to both clients) so the
+    // baseline includes the heap and buffers normal operation needs.
+    for (let i = 0; i < 8; i++) await produceBatch();
+    await fast.until(() => fast.count("fast") >= next, "warm-up on the fast client");
+    await slow.until(() => slow.count("slow") >= next, "warm-up on the slow client");
+    const warmed = next;
+    await sleep(500);
+    const baseline = await rssBytes(server.pid);
+
+    // The slow client stops reading: its TCP receive window fills, then the server's socket.
+    slow.ws.pause();
+    const BATCHES = 80; // 80 x 1000 x 1 KiB = ~80 MiB of values, ~95 MiB as live-tail JSON
+    let peak = baseline;
+    const started = Date.now();
+    for (let b = 0; b < BATCHES; b++) {
+      await produceBatch();
+      if (b % 4 === 3) peak = Math.max(peak, await rssBytes(server.pid));
+    }
+    const produceMs = Date.now() - started;
+    await fast.until(() => fast.count("fast") >= next, "the fast client to catch up", 30_000);
+    await sleep(300); // a few congestion retries (every 50 ms) at the final head
+    peak = Math.max(peak, await rssBytes(server.pid));
+    const producedBytes = (next - warmed) * VALUE_BYTES;
+    const growth = peak - baseline;
+    console.log(
+      `live-tail slow reader: produced ${(producedBytes / MiB).toFixed(1)} MiB in ${produceMs} ms; server RSS baseline ` +
+        `${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB`,
+    );
+    // Bound: were the server to queue everything for the paused client, the ws send buffer alone
+    // would hold the whole ~95 MiB of JSON frames (plus the V8 strings they were built from).
+    // With backpressure it holds ~1 MiB (highWaterBytes) + one frame; what remains is normal churn
+    // of producing 80 MB through the REST API (request bodies, parsed JSON, encoded batches, the
+    // 8 MiB tail cache, the fast client's frames) — measured at roughly 10-40 MiB. 64 MiB leaves
+    // room for GC timing while staying well below the ~95 MiB that buffering would add.
+    expect(producedBytes).toBeGreaterThanOrEqual(75 * MiB);
+    expect(growth).toBeLessThan(64 * MiB);
+
+    // The fast client got every record, in order, with no skip, while the slow one sat there.
+    expect(fast.violations).toEqual([]);
+    expect(fast.count("fast")).toBe(next);
+    expect(fast.messages.some((m) => m.type === "lagging")).toBe(false);
+    expect(badValues).toBe(0);
+
+    // The slow client resumes: first what was in flight, then `lagging` (the skip), then new data.
+    const slowBeforeResume = slow.count("slow");
+    const headBeforeResume = next;
+    slow.ws.resume();
+    const lag = await slow.next((m): m is LaggingMsg => m.type === "lagging", "lagging", 0, 30_000);
+    expect(lag).toMatchObject({ id: "slow", topic: TOPIC, partition: 0 });
+    expect(lag.skippedTo - lag.skippedFrom).toBeGreaterThan(10_000); // maxLagRecords
+    expect(lag.skippedTo).toBeLessThanOrEqual(headBeforeResume);
+    expect(lag.message).toMatch(/skipped/);
+    for (let i = 0; i < 3; i++) await produceBatch();
+    await slow.until(slowExpectedAtHead, "the slow client to reach the head", 30_000);
+    await slow.ping();
+    expect(slow.violations).toEqual([]);
+    expect(badValues).toBe(0);
+    const lagging = slow.messages.filter((m): m is LaggingMsg => m.type === "lagging");
+    const skipped = lagging.reduce((s, m) => s + (m.skippedTo - m.skippedFrom), 0);
+    // every offset is accounted for: received, or skipped in a `lagging` frame
+    expect(slow.count("slow") + skipped).toBe(next);
+    // it really was cut off: what it got before the skip is a small part of what was produced
+    const receivedBeforeSkip = lag.skippedFrom - warmed;
+    console.log(
+      `live-tail slow reader: ${slowBeforeResume - warmed} records delivered before the pause took effect, ` +
+        `${receivedBeforeSkip} before the first skip; ${lagging.length} lagging frames skipped ${skipped} records; ` +
+        `${slow.count("slow")} received in total of ${next}`,
+    );
+    expect(receivedBeforeSkip).toBeLessThan((next - warmed) / 2);
+    // and it got the records produced after it resumed
+    expect(slow.count("slow")).toBeGreaterThanOrEqual(3 * PER_POST);
+
+    // the fast client saw the post-resume records as well, still without a skip
+    await fast.until(() => fast.count("fast") >= next, "the fast client's last records");
+    expect(fast.violations).toEqual([]);
+    expect(fast.messages.some((m) => m.type === "lagging")).toBe(false);
+    fast.close();
+    slow.close();
+
+    /** Received plus skipped reaches the head: the slow client is caught up. */
+    function slowExpectedAtHead(): boolean {
+      const skippedSoFar = slow.messages.reduce((s, m) => s + (m.type === "lagging" ? m.skippedTo - m.skippedFrom : 0), 0);
+      return slow.count("slow") + skippedSoFar >= next;
+    }
+  }, 90_000);
+});

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { murmur2, partitionForKey, toPositive } from "./murmur2.ts";
+import { rng, randomBytes } from "../../testing/prng.ts";
 
 const require = createRequire(import.meta.url);
 const { Partitioners } = require("kafkajs");
@@ -21,24 +22,6 @@ const kafkajsPartition: (args: {
 const metadataFor = Array.from({ length: 101 }, (_, n) =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0 })),
 );
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(next: () => number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
-  return b;
-}
 
 /** A random well-formed string of `n` code points mixing ASCII, 2- and 3-byte BMP and astral characters. */
 function randomUnicode(next: () => number, n: number): string {

@@ -24,24 +24,13 @@ import {
   stampLogAppendTime,
 } from "./record-batch.ts";
 import { writeVarint } from "./varint.ts";
+import { rng } from "../../testing/prng.ts";
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString("hex"));
 const fromHex = (h: string | null): Buffer | null => (h === null ? null : Buffer.from(h, "hex"));

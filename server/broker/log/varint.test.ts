@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { VarintReader, varintSize, writeVarint, zigzag } from "./varint.ts";
+import { rng } from "../../testing/prng.ts";
 
 const require = createRequire(import.meta.url);
 // kafkajs's protocol Encoder/Decoder: an independent implementation of Kafka's varint/varlong.
@@ -34,18 +35,6 @@ function decodeAll(buf: Uint8Array): number {
   const v = rd.varint();
   expect(rd.pos).toBe(buf.length);
   return v;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("zigzag", () => {

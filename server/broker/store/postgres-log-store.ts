@@ -271,19 +271,14 @@ export class PostgresLogStore implements LogStore {
   }
 
   async truncateBefore(topicId: string, partition: number, newStart: number): Promise<PartitionRecord | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return this.transaction(async (client) => {
       const locked = await client.query<PartitionRow>(
         `SELECT partition, next_offset, log_start_offset, record_count, size_bytes FROM partitions
           WHERE topic_id = $1 AND partition = $2 FOR UPDATE`,
         [topicId, partition],
       );
       const p = locked.rows[0];
-      if (!p || newStart <= p.log_start_offset) {
-        await client.query("COMMIT");
-        return p ? toPartition(p) : null;
-      }
+      if (!p || newStart <= p.log_start_offset) return p ? toPartition(p) : null;
       const start = Math.min(newStart, p.next_offset);
       const del = await client.query<{ records: number; bytes: number }>(
         `WITH d AS (DELETE FROM record_batches WHERE topic_id = $1 AND partition = $2 AND last_offset < $3
@@ -297,14 +292,8 @@ export class PostgresLogStore implements LogStore {
           RETURNING partition, next_offset, log_start_offset, record_count, size_bytes`,
         [topicId, partition, start, del.rows[0].records, del.rows[0].bytes],
       );
-      await client.query("COMMIT");
       return toPartition(upd.rows[0]);
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async batchSummaries(topicId: string, partition: number): Promise<Omit<StoredBatch, "payload">[]> {
@@ -316,17 +305,12 @@ export class PostgresLogStore implements LogStore {
   }
 
   async rewriteBatches(topicId: string, partition: number, rewrites: BatchRewrite[]): Promise<PartitionRecord | null> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return this.transaction(async (client) => {
       const locked = await client.query<PartitionRow>(
         `SELECT partition FROM partitions WHERE topic_id = $1 AND partition = $2 FOR UPDATE`,
         [topicId, partition],
       );
-      if (!locked.rows[0]) {
-        await client.query("COMMIT");
-        return null;
-      }
+      if (!locked.rows[0]) return null;
       let records = 0;
       let bytes = 0;
       for (const rw of rewrites) {
@@ -358,8 +342,18 @@ export class PostgresLogStore implements LogStore {
           RETURNING partition, next_offset, log_start_offset, record_count, size_bytes`,
         [topicId, partition, records, bytes],
       );
-      await client.query("COMMIT");
       return toPartition(upd.rows[0]);
+    });
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection; rolls back on any error. */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
     } catch (e) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw e;

@@ -195,8 +195,19 @@ export class Broker {
   }
 
   private newLog(record: TopicRecord, partition: number, p: Parameters<typeof PartitionLog.prototype.refresh>[0]): PartitionLog {
-    return new PartitionLog(record.id, record.name, partition, p, this.store, this.budget, (range) =>
-      this.events.emit("append", { ...range }),
+    return new PartitionLog(
+      record.id,
+      record.name,
+      partition,
+      p,
+      this.store,
+      this.budget,
+      (range) => this.events.emit("append", { ...range }),
+      () => {
+        // deleted by another process: drop it so the next call loads whatever has the name now
+        const t = this.topics.get(record.name);
+        if (t && t.record.id === record.id) this.forget(t, record.name);
+      },
     );
   }
 
@@ -428,7 +439,7 @@ export class Broker {
         if (log.closed) throw unknownTopic(topic);
       }
       // appends of other processes wake no local waiter: check the database before answering empty
-      
+      if (offset === log.highWatermark && !signal?.aborted) await log.reload();
     }
     return log;
   }

@@ -105,11 +105,12 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
   for (const part of parts) {
     const h = readBatchHeader(part);
     if (h.sizeBytes > limit) throw tooLarge(h.sizeBytes, limit);
+    // The CRC first (as Kafka's broker does): the attributes below are only meaningful if intact.
+    if (!hasValidCrc(part, h)) throw new BrokerError("CORRUPT_MESSAGE", "record batch CRC-32C does not match its contents");
     if (h.compression !== 0) {
       throw new BrokerError("UNSUPPORTED_COMPRESSION_TYPE", `compression codec ${h.compression} is not supported; send uncompressed batches`);
     }
     if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
-    if (!hasValidCrc(part, h)) throw new BrokerError("CORRUPT_MESSAGE", "record batch CRC-32C does not match its contents");
     let records: number;
     try {
       const decoded = decodeRecords(part, h);

@@ -43,6 +43,8 @@ export class PartitionLog {
     private readonly store: LogStore,
     budget: CacheBudget,
     private readonly onAppend: (range: AppendedRange) => void,
+    /** The partition row is gone: another process deleted the topic. */
+    private readonly onGone: () => void = () => undefined,
   ) {
     this.cache = new TailCache(budget);
   }
@@ -95,7 +97,10 @@ export class PartitionLog {
         const all = group.length === 1 ? group[0].batches : group.flatMap((g) => g.batches);
         try {
           const outcome = await this.store.append(this.topicId, this.partition, all);
-          if (!outcome) throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `partition ${this.topic}-${this.partition} no longer exists`);
+          if (!outcome) {
+            this.onGone();
+            throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `partition ${this.topic}-${this.partition} no longer exists`);
+          }
           this.committed(outcome.baseOffset, all, outcome.state);
           let next = outcome.baseOffset;
           for (const g of group) {

@@ -48,6 +48,7 @@ export class LiveTailSession {
   private retryTimer: NodeJS.Timeout | null = null;
   private congestedSince: number | null = null;
   private closed = false;
+  private inbox: Promise<void> = Promise.resolve();
   private readonly onAppend = (e: AppendEvent) => {
     for (const s of this.subs.values()) {
       if (s.topic === e.topic && s.cursors.some((c) => c.partition === e.partition)) {
@@ -80,7 +81,17 @@ export class LiveTailSession {
     this.send({ type: "error", ...(id ? { id } : {}), error: toErrorResponse(e).body.error });
   }
 
-  async onMessage(raw: string): Promise<void> {
+  /**
+   * Handles the client's messages one at a time, in arrival order: a subscribe awaits the
+   * broker, and a message behind it (a duplicate id, its unsubscribe) must see its outcome.
+   */
+  onMessage(raw: string): Promise<void> {
+    const run = this.inbox.then(() => this.handleMessage(raw));
+    this.inbox = run.catch(() => undefined);
+    return run;
+  }
+
+  private async handleMessage(raw: string): Promise<void> {
     let data: unknown;
     try {
       data = JSON.parse(raw);
@@ -193,8 +204,7 @@ export class LiveTailSession {
     try {
       w = await this.broker.watermarksOf(sub.topic, c.partition);
     } catch (e) {
-      this.subs.delete(sub.id);
-      this.sendError(e, sub.id);
+      this.drop(sub, e);
       return false;
     }
     if (c.offset < w.logStartOffset) c.offset = w.logStartOffset;
@@ -206,6 +216,8 @@ export class LiveTailSession {
         maxRecords: this.limits.maxRecordsPerFrame,
         maxBytes: this.limits.maxBytesPerFrame,
       });
+      // unsubscribed (or closed) while the fetch was in flight: its `unsubscribed` has been sent
+      if (this.closed || this.subs.get(sub.id) !== sub) return false;
       c.offset = r.nextOffset;
       if (r.records.length > 0) {
         this.send({
@@ -224,10 +236,16 @@ export class LiveTailSession {
         c.offset = w.logStartOffset;
         return true;
       }
-      this.subs.delete(sub.id);
-      this.sendError(e, sub.id);
+      this.drop(sub, e);
       return false;
     }
+  }
+
+  /** Ends a subscription whose topic failed (e.g. was deleted), unless it was already replaced. */
+  private drop(sub: Subscription, e: unknown): void {
+    if (this.subs.get(sub.id) !== sub) return;
+    this.subs.delete(sub.id);
+    this.sendError(e, sub.id);
   }
 
   private onCongested(): void {

@@ -22,7 +22,9 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     return await fn();
   } catch (e) {
     const { status, body } = toErrorResponse(e);
-    return json(body, status);
+    // An oversized body is abandoned unread (Next's request stream ignores cancel), so the
+    // connection cannot carry another request: close it instead of letting the client reuse it.
+    return json(body, status, body.error.code === "REQUEST_TOO_LARGE" ? { connection: "close" } : undefined);
   }
 }
 

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker, FetchedRecord, ProduceRecord } from "./broker.ts";
 import { encodeRecordBatch, hasValidCrc, readBatchHeader, type RecordInput } from "./log/record-batch.ts";
+import { partitionForKey } from "./log/murmur2.ts";
 import type { StoredBatch } from "./store/log-store.ts";
 import { DATABASE_KINDS } from "../testing/databases.ts";
 import { withBroker, type BrokerHarness } from "../testing/broker-fixture.ts";
@@ -212,6 +213,29 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     expect(tail.records.map((r) => [r.offset, str(r.value)])).toEqual([[total + 7, "B-tail"]]);
     expect(tail).toMatchObject({ nextOffset: total + 8, highWatermark: total + 8 });
     expect((await a.fetchBatches(topic, 0, { offset: total + 7 })).batches.map((x) => x.baseOffset)).toEqual([total + 7]);
+  });
+
+  it("2b. a broker follows topic changes made by another within the metadata max age", async () => {
+    const a = h.broker;
+    const peer = await h.peer();
+    const topic = "meta-follow";
+    await a.createTopic({ name: topic, partitions: 2 });
+    await a.produce(topic, [{ key: buf("k"), value: buf("v") }]); // A has the topic loaded
+    await peer.addPartitions(topic, 6);
+    await peer.updateTopicConfigs(topic, { "max.message.bytes": 200 });
+    await sleep(1100);
+    // keyed records must be routed over 6 partitions by A as well, as Kafka's partitioner would
+    const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`);
+    const placed = await a.produce(topic, keys.map((k) => ({ key: buf(k), value: buf("x") })));
+    expect(placed.map((p) => p.partition)).toEqual(keys.map((k) => partitionForKey(Buffer.from(k), 6)));
+    expect((await a.describeTopic(topic)).partitions).toHaveLength(6);
+    // the peer's max.message.bytes applies on A too
+    await expect(a.produce(topic, [{ key: buf("k"), value: Buffer.alloc(500) }])).rejects.toMatchObject({ code: "MESSAGE_TOO_LARGE" });
+    // deleted by the peer: A stops serving it
+    await peer.deleteTopic(topic);
+    await sleep(1100);
+    await expect(a.describeTopic(topic)).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
+    await expect(a.fetch(topic, 0, { offset: 0 })).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
   });
 
   it("3. routes keyed records like Kafka's default partitioner and keeps their order; validates partitions", async () => {

@@ -116,7 +116,16 @@ interface TopicState {
   configs: TopicConfigs;
   logs: PartitionLog[];
   sticky: StickyPartitioner;
+  /** When this process last read the topic's row (other processes may change it). */
+  checkedAt: number;
 }
+
+/**
+ * How long this process trusts its copy of a topic's metadata (partition count, configs,
+ * existence) before reading it again, like Kafka clients' metadata.max.age.ms: another process
+ * on the same database may have grown, reconfigured or deleted the topic.
+ */
+const METADATA_MAX_AGE_MS = 1000;
 
 export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
@@ -189,6 +198,7 @@ export class Broker {
       configs: effectiveConfigs(record.configs as Partial<TopicConfigs>),
       logs: partitions.map((p) => this.newLog(record, p.partition, p)),
       sticky: new StickyPartitioner(),
+      checkedAt: Date.now(),
     };
     this.topics.set(record.name, state);
     return state;
@@ -214,7 +224,7 @@ export class Broker {
   /** The topic, loading it from the database when another process created it. */
   private async topic(name: string): Promise<TopicState> {
     const t = this.topics.get(name);
-    if (t) return t;
+    if (t) return Date.now() - t.checkedAt < METADATA_MAX_AGE_MS ? t : this.reloadTopic(t);
     validateTopicName(name);
     const record = await this.store.findTopic(name);
     if (!record) throw unknownTopic(name);
@@ -222,9 +232,10 @@ export class Broker {
   }
 
   private async partitionLog(topic: string, partition: number): Promise<PartitionLog> {
-    const t = await this.topic(topic);
+    let t = await this.topic(topic);
     if (!Number.isInteger(partition) || partition < 0 || partition >= t.logs.length) {
-      if (Number.isInteger(partition) && partition >= t.logs.length) await this.reloadTopic(t);
+      // another process may have added partitions
+      if (Number.isInteger(partition) && partition >= t.logs.length) t = await this.reloadTopic(t);
       const log = t.logs[partition];
       if (log) return log;
       throw unknownPartition(topic, partition, t.logs.length);
@@ -232,9 +243,16 @@ export class Broker {
     return t.logs[partition];
   }
 
-  private async reloadTopic(t: TopicState): Promise<void> {
-    const record = await this.store.findTopic(t.record.name);
-    if (!record || record.id !== t.record.id) return;
+  /** Re-reads a topic's row: follows partitions added, configs changed, deletion elsewhere. */
+  private async reloadTopic(t: TopicState): Promise<TopicState> {
+    const name = t.record.name;
+    t.checkedAt = Date.now(); // first, so concurrent callers keep using `t` meanwhile
+    const record = await this.store.findTopic(name);
+    if (!record || record.id !== t.record.id) {
+      this.forget(t, name);
+      if (!record) throw unknownTopic(name);
+      return this.topics.get(name) ?? this.load(record);
+    }
     t.record = record;
     t.configs = effectiveConfigs(record.configs as Partial<TopicConfigs>);
     if (record.partitions > t.logs.length) {
@@ -242,6 +260,7 @@ export class Broker {
         if (p.partition >= t.logs.length) t.logs.push(this.newLog(record, p.partition, p));
       }
     }
+    return t;
   }
 
   // ---- topics ---------------------------------------------------------------------------
@@ -282,7 +301,10 @@ export class Broker {
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {
-    return this.describe(await this.topic(name));
+    const t = await this.topic(name);
+    // watermarks and counts as the database has them (other processes append and clean too)
+    for (const p of await this.store.findPartitions(t.record.id)) t.logs[p.partition]?.refresh(p);
+    return this.describe(t);
   }
 
   private describe(t: TopicState): TopicDescription {
@@ -321,8 +343,7 @@ export class Broker {
 
   /** Grows a topic to `partitions` partitions (Kafka never shrinks a topic). */
   async addPartitions(name: string, partitions: number): Promise<TopicDescription> {
-    const t = await this.topic(name);
-    await this.reloadTopic(t);
+    const t = await this.reloadTopic(await this.topic(name));
     validatePartitionCount(partitions);
     if (partitions <= t.logs.length) {
       throw new BrokerError(
@@ -357,10 +378,10 @@ export class Broker {
    * partitioner. Everything is validated before anything is written; resolves after commit.
    */
   async produce(topic: string, records: ProduceRecord[]): Promise<ProducedRecord[]> {
-    const t = await this.topic(topic);
+    let t = await this.topic(topic);
     if (records.length === 0) throw new BrokerError("INVALID_REQUEST", "no records to produce");
     // another process may have added partitions since this one loaded the topic
-    if (records.some((r) => Number.isInteger(r.partition) && (r.partition as number) >= t.logs.length)) await this.reloadTopic(t);
+    if (records.some((r) => Number.isInteger(r.partition) && (r.partition as number) >= t.logs.length)) t = await this.reloadTopic(t);
     const now = Date.now();
     const n = t.logs.length;
     const compacted = t.configs["cleanup.policy"] !== "delete";

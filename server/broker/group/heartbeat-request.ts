@@ -1,0 +1,126 @@
+/**
+ * The ConsumerGroupHeartbeat request/response shapes and their validation. Requests may come
+ * straight from JSON (REST, WebSocket, later the Kafka protocol), so every field is checked here
+ * before the group changes anything.
+ */
+import { resolveAssignorName, type AssignorName } from "./assignors.ts";
+import { GroupError, invalidRequest } from "./group-errors.ts";
+import { fromTopicPartitions, keySet, type TopicPartitionKey, type TopicPartitions } from "./topic-partitions.ts";
+
+/** ConsumerGroupHeartbeat request. Optional fields left out mean "unchanged" (as in KIP-848). */
+export interface ConsumerGroupHeartbeatRequest {
+  /** Required unless joining; on a join, omitted → the coordinator generates one. */
+  memberId?: string;
+  /** 0 = join (or rejoin after being fenced), -1 = leave, otherwise the member's current epoch. */
+  memberEpoch: number;
+  clientId?: string;
+  host?: string;
+  /** How long the member may take to give up revoked partitions before it is removed. */
+  rebalanceTimeoutMs?: number;
+  /** Exactly one of the two subscriptions is required on join; setting one clears the other. */
+  subscribedTopicNames?: readonly string[];
+  /** JavaScript RegExp source matched against whole topic names. */
+  subscribedTopicRegex?: string;
+  /** range | roundrobin | sticky (aliases: round-robin, uniform, cooperative-sticky). */
+  serverAssignor?: string;
+  /** The partitions the client currently owns; omitted → taken as still owning all it was given. */
+  ownedPartitions?: readonly TopicPartitions[];
+}
+
+export interface ConsumerGroupHeartbeatResponse {
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  /** The member's full current assignment: what it may own now (never what others still own). */
+  assignment: TopicPartitions[];
+}
+
+export interface ParsedRequest {
+  memberId?: string;
+  memberEpoch: number;
+  clientId?: string;
+  host?: string;
+  rebalanceTimeoutMs?: number;
+  subscribedTopicNames?: string[];
+  subscribedTopicRegex?: { source: string; re: RegExp };
+  serverAssignor?: AssignorName;
+  owned?: Set<TopicPartitionKey>;
+}
+
+/** Shape checks for everything in a request (it may come straight from JSON). */
+export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest {
+  if (typeof req !== "object" || req === null) throw invalidRequest("heartbeat request must be an object");
+  const { memberId, memberEpoch, clientId, host, rebalanceTimeoutMs, subscribedTopicNames, subscribedTopicRegex, serverAssignor, ownedPartitions } = req;
+  // -2 (static member leave) is not supported: static membership (group.instance.id) is not implemented.
+  if (!Number.isInteger(memberEpoch) || memberEpoch < -1) throw invalidRequest("memberEpoch must be an integer >= -1", { memberEpoch });
+  if (memberId !== undefined && (typeof memberId !== "string" || memberId.length === 0)) {
+    throw invalidRequest("memberId must be a non-empty string", { memberId });
+  }
+  for (const [name, value] of [["clientId", clientId], ["host", host]] as const) {
+    if (value !== undefined && typeof value !== "string") throw invalidRequest(`${name} must be a string`);
+  }
+  if (rebalanceTimeoutMs !== undefined && (!Number.isInteger(rebalanceTimeoutMs) || rebalanceTimeoutMs <= 0)) {
+    throw invalidRequest("rebalanceTimeoutMs must be a positive integer", { rebalanceTimeoutMs });
+  }
+  if (subscribedTopicNames !== undefined && subscribedTopicRegex !== undefined) {
+    throw invalidRequest("subscribe to topic names or a regex, not both");
+  }
+  if (subscribedTopicNames !== undefined && (!Array.isArray(subscribedTopicNames) || subscribedTopicNames.some((t) => typeof t !== "string" || t.length === 0))) {
+    throw invalidRequest("subscribedTopicNames must be an array of topic names");
+  }
+  let assignor: AssignorName | undefined;
+  if (serverAssignor !== undefined) {
+    assignor = typeof serverAssignor === "string" ? resolveAssignorName(serverAssignor) : undefined;
+    if (!assignor) throw new GroupError("UNSUPPORTED_ASSIGNOR", `unknown assignor '${String(serverAssignor)}'`, { serverAssignor });
+  }
+  return {
+    memberId,
+    memberEpoch,
+    clientId,
+    host,
+    rebalanceTimeoutMs,
+    subscribedTopicNames: subscribedTopicNames ? [...new Set(subscribedTopicNames)].sort() : undefined,
+    subscribedTopicRegex: subscribedTopicRegex !== undefined ? compileRegex(subscribedTopicRegex) : undefined,
+    serverAssignor: assignor,
+    owned: ownedPartitions !== undefined ? parseOwned(ownedPartitions) : undefined,
+  };
+}
+
+/**
+ * Whole-name match, as Kafka's pattern subscription does. Note: this is JavaScript's backtracking
+ * engine (Kafka uses RE2J), fed only topic names (≤ 249 characters) and bounded in length here.
+ */
+function compileRegex(source: unknown): { source: string; re: RegExp } {
+  if (typeof source !== "string" || source.length === 0 || source.length > 1000) {
+    throw new GroupError("INVALID_REGULAR_EXPRESSION", "subscribedTopicRegex must be a non-empty string of at most 1000 characters");
+  }
+  try {
+    return { source, re: new RegExp(`^(?:${source})$`) };
+  } catch (e) {
+    throw new GroupError("INVALID_REGULAR_EXPRESSION", `invalid subscribedTopicRegex: ${(e as Error).message}`, { regex: source });
+  }
+}
+
+export function parseTopicMetadata(topics: ReadonlyMap<string, number>): Map<string, number> {
+  if (!(topics instanceof Map)) throw invalidRequest("topic metadata must be a Map of topic → partition count");
+  for (const [topic, count] of topics) {
+    if (typeof topic !== "string" || topic.length === 0 || !Number.isInteger(count) || count < 0) {
+      throw invalidRequest("topic metadata needs non-empty topic names and partition counts >= 0", { topic, count });
+    }
+  }
+  return new Map(topics);
+}
+
+function parseOwned(list: unknown): Set<TopicPartitionKey> {
+  if (!Array.isArray(list)) throw invalidRequest("ownedPartitions must be an array of {topic, partitions}");
+  for (const entry of list) {
+    const ok =
+      typeof entry === "object" &&
+      entry !== null &&
+      typeof entry.topic === "string" &&
+      Array.isArray(entry.partitions) &&
+      entry.partitions.every((p: unknown) => Number.isInteger(p) && (p as number) >= 0);
+    if (!ok) throw invalidRequest("ownedPartitions must be an array of {topic, partitions: integer[] >= 0}");
+  }
+  return keySet(fromTopicPartitions(list as TopicPartitions[]));
+}

@@ -10,6 +10,7 @@ export default defineConfig({
     include: ["server/**/*.test.ts", "components/**/*.test.ts"],
     exclude: ["node_modules/**", ".next/**", "e2e/**"],
     globalSetup: ["server/testing/global-setup.ts"],
+    reporters: ["default", "./server/testing/summary-reporter.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Server and database tests start real processes; two cores cannot run many at once.

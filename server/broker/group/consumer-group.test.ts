@@ -376,6 +376,21 @@ describe("heartbeat epochs and fencing", () => {
     expect(group.state).toBe("PreparingRebalance");
   });
 
+  it("treats null fields as not sent (JSON / Kafka-protocol nullable fields)", () => {
+    const group = newGroup({ t: 2 });
+    const r = group.heartbeat(
+      { memberId: null, memberEpoch: 0, subscribedTopicNames: ["t"], subscribedTopicRegex: null, clientId: null, serverAssignor: null, ownedPartitions: null },
+      0,
+    );
+    expect(r.memberId).toBe("generated-1");
+    const r2 = group.heartbeat(
+      { memberId: r.memberId, memberEpoch: 1, subscribedTopicNames: null, subscribedTopicRegex: null, rebalanceTimeoutMs: null, ownedPartitions: r.assignment },
+      1,
+    );
+    expect(r2).toEqual(r);
+    expect(group.groupEpoch).toBe(1);
+  });
+
   it("rejects heartbeats from unknown members", () => {
     const { group } = threeStable();
     expectGroupError(() => group.heartbeat({ memberId: "zzz", memberEpoch: 1 }, 1), "UNKNOWN_MEMBER_ID");

@@ -7,24 +7,24 @@ import { resolveAssignorName, type AssignorName } from "./assignors.ts";
 import { GroupError, invalidRequest } from "./group-errors.ts";
 import { fromTopicPartitions, keySet, type TopicPartitionKey, type TopicPartitions } from "./topic-partitions.ts";
 
-/** ConsumerGroupHeartbeat request. Optional fields left out mean "unchanged" (as in KIP-848). */
+/** ConsumerGroupHeartbeat request. Optional fields left out (or null) mean "unchanged", as in KIP-848. */
 export interface ConsumerGroupHeartbeatRequest {
   /** Required unless joining; on a join, omitted → the coordinator generates one. */
-  memberId?: string;
+  memberId?: string | null;
   /** 0 = join (or rejoin after being fenced), -1 = leave, otherwise the member's current epoch. */
   memberEpoch: number;
-  clientId?: string;
-  host?: string;
+  clientId?: string | null;
+  host?: string | null;
   /** How long the member may take to give up revoked partitions before it is removed. */
-  rebalanceTimeoutMs?: number;
+  rebalanceTimeoutMs?: number | null;
   /** Exactly one of the two subscriptions is required on join; setting one clears the other. */
-  subscribedTopicNames?: readonly string[];
+  subscribedTopicNames?: readonly string[] | null;
   /** JavaScript RegExp source matched against whole topic names. */
-  subscribedTopicRegex?: string;
+  subscribedTopicRegex?: string | null;
   /** range | roundrobin | sticky (aliases: round-robin, uniform, cooperative-sticky). */
-  serverAssignor?: string;
+  serverAssignor?: string | null;
   /** The partitions the client currently owns; omitted → taken as still owning all it was given. */
-  ownedPartitions?: readonly TopicPartitions[];
+  ownedPartitions?: readonly TopicPartitions[] | null;
 }
 
 export interface ConsumerGroupHeartbeatResponse {
@@ -50,7 +50,17 @@ export interface ParsedRequest {
 /** Shape checks for everything in a request (it may come straight from JSON). */
 export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest {
   if (typeof req !== "object" || req === null) throw invalidRequest("heartbeat request must be an object");
-  const { memberId, memberEpoch, clientId, host, rebalanceTimeoutMs, subscribedTopicNames, subscribedTopicRegex, serverAssignor, ownedPartitions } = req;
+  // null means "not sent", as a nullable field does in the Kafka protocol and in JSON bodies.
+  const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+  const memberEpoch = req.memberEpoch;
+  const memberId = opt(req.memberId);
+  const clientId = opt(req.clientId);
+  const host = opt(req.host);
+  const rebalanceTimeoutMs = opt(req.rebalanceTimeoutMs);
+  const subscribedTopicNames = opt(req.subscribedTopicNames);
+  const subscribedTopicRegex = opt(req.subscribedTopicRegex);
+  const serverAssignor = opt(req.serverAssignor);
+  const ownedPartitions = opt(req.ownedPartitions);
   // -2 (static member leave) is not supported: static membership (group.instance.id) is not implemented.
   if (!Number.isInteger(memberEpoch) || memberEpoch < -1) throw invalidRequest("memberEpoch must be an integer >= -1", { memberEpoch });
   if (memberId !== undefined && (typeof memberId !== "string" || memberId.length === 0)) {

@@ -23,7 +23,9 @@ export interface ServerProcess {
 }
 
 export async function startServer(db: ScratchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server/main.ts")], {
+  // e.g. TRIBUTARY_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
+  const extra = (env.TRIBUTARY_SERVER_NODE_ARGS ?? process.env.TRIBUTARY_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,

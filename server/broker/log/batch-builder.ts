@@ -6,6 +6,7 @@ import {
   BATCH_HEADER_SIZE,
   RecordBatchFormatError,
   decodeRecords,
+  validateRecords,
   encodeRecordBatch,
   estimateRecordSize,
   hasValidCrc,
@@ -113,17 +114,9 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
     if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
     let records: number;
     try {
-      const decoded = decodeRecords(part, h);
-      records = decoded.length;
+      records = validateRecords(part, h);
       if (records === 0) throw new RecordBatchFormatError("record batch holds no records");
-      for (const r of decoded) {
-        if (r.offset - h.baseOffset > h.lastOffsetDelta || r.offset < h.baseOffset) {
-          throw new RecordBatchFormatError("record offset delta outside the batch's range");
-        }
-        if (compacted && r.key === null) {
-          throw new BrokerError("INVALID_RECORD", "a compacted topic requires a key on every record; the batch holds a record without one");
-        }
-      }
+      if (compacted) requireKeys(part, h);
     } catch (e) {
       throw corrupt(e);
     }
@@ -134,6 +127,15 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
     recordCount += records;
   }
   return { batches, recordCount };
+}
+
+/** Kafka refuses records without a key on compacted topics. */
+function requireKeys(batch: Buffer, header: ReturnType<typeof readBatchHeader>): void {
+  for (const r of decodeRecords(batch, header)) {
+    if (r.key === null) {
+      throw new BrokerError("INVALID_RECORD", "a compacted topic requires a key on every record; the batch holds a record without one");
+    }
+  }
 }
 
 function corrupt(e: unknown): BrokerError {

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { crc32c } from "./crc32c.ts";
+import { crc32c, crc32cIsNative, crc32cPortable } from "./crc32c.ts";
 import { rng, randomBytes } from "../../testing/prng.ts";
 
 const require = createRequire(import.meta.url);
@@ -120,5 +120,21 @@ describe("crc32c slicing-by-8 vs the bitwise reference", () => {
       }
     }
     expect(crc32c(buf)).toBe(base);
+  });
+});
+
+describe("crc32c native and portable implementations agree", () => {
+  it("loads the native implementation on this machine", () => {
+    expect(crc32cIsNative).toBe(true);
+  });
+
+  it("gives the same checksum for random buffers and sub-ranges", () => {
+    const next = rng(4242);
+    for (let n = 0; n < 300; n++) {
+      const b = randomBytes(next, Math.floor(next() * 5000));
+      const start = Math.floor(next() * (b.length + 1));
+      const end = start + Math.floor(next() * (b.length - start + 1));
+      expect(crc32c(b, start, end)).toBe(crc32cPortable(b, start, end));
+    }
   });
 });

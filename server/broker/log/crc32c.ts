@@ -1,4 +1,20 @@
-/** CRC-32C (Castagnoli), the checksum Kafka's RecordBatch v2 uses. Slicing-by-8 tables. */
+/**
+ * CRC-32C (Castagnoli), the checksum Kafka's RecordBatch v2 uses. Uses the CPU's CRC32
+ * instruction through @node-rs/crc32 when it loads (several GB/s); otherwise a portable
+ * slicing-by-8 implementation (~0.3-0.7 GB/s), which was 12% of the server's CPU on the
+ * produce path in a profile.
+ */
+import { createRequire } from "node:module";
+
+type NativeCrc32c = (input: Buffer, initialState?: number) => number;
+const native: NativeCrc32c | null = (() => {
+  try {
+    return (createRequire(import.meta.url)("@node-rs/crc32") as { crc32c: NativeCrc32c }).crc32c;
+  } catch {
+    return null;
+  }
+})();
+
 const POLY = 0x82f63b78;
 const TABLES: Uint32Array[] = (() => {
   const t: Uint32Array[] = [];
@@ -16,6 +32,18 @@ const TABLES: Uint32Array[] = (() => {
 
 /** CRC-32C of `buf[start, end)` as an unsigned 32-bit integer. */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  if (native) {
+    const view = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+    return native(view) >>> 0;
+  }
+  return crc32cPortable(buf, start, end);
+}
+
+/** Whether the hardware-accelerated implementation is in use. */
+export const crc32cIsNative = native !== null;
+
+/** The portable implementation (also the reference the native one is tested against). */
+export function crc32cPortable(buf: Uint8Array, start = 0, end = buf.length): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let crc = 0xffffffff;
   let i = start;

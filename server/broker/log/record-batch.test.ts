@@ -22,6 +22,7 @@ import {
   setBaseOffset,
   splitBatches,
   stampLogAppendTime,
+  validateRecords,
 } from "./record-batch.ts";
 import { writeVarint } from "./varint.ts";
 import { rng } from "../../testing/prng.ts";
@@ -852,5 +853,50 @@ describe("Kafka compatibility (kafkajs 2.2.4)", () => {
     const k3 = await decodeWithKafkajs(lat);
     expect(k3.timestampType).toBe(1);
     expect(k3.records.map((r) => r.timestamp)).toEqual([T0 + 7, T0 + 7]);
+  });
+});
+
+describe("validateRecords", () => {
+  it("counts the records of well-formed batches without decoding them", () => {
+    const batch = encodeRecordBatch({
+      baseOffset: 5,
+      records: [
+        { key: Buffer.from("k"), value: Buffer.from("v"), headers: [{ key: "h", value: null }], timestamp: 1 },
+        { key: null, value: null, headers: [], timestamp: 2 },
+      ],
+    });
+    expect(validateRecords(batch)).toBe(2);
+  });
+
+  it("refuses the same malformed batches as decodeRecords", () => {
+    const next = rng(99);
+    const good = encodeRecordBatch({
+      baseOffset: 0,
+      records: Array.from({ length: 5 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(20, i), headers: [{ key: "a", value: Buffer.from("b") }], timestamp: 1000 + i })),
+    });
+    let refused = 0;
+    for (let n = 0; n < 2000; n++) {
+      const bad = Buffer.from(good);
+      const at = 61 + Math.floor(next() * (bad.length - 61));
+      bad[at] = Math.floor(next() * 256);
+      let decodeOk = true;
+      try {
+        decodeRecords(bad);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RecordBatchFormatError);
+        decodeOk = false;
+      }
+      let validateOk = true;
+      try {
+        validateRecords(bad);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RecordBatchFormatError);
+        validateOk = false;
+        refused++;
+      }
+      // validateRecords also checks offset-delta order, so it may refuse more than decodeRecords
+      if (!decodeOk) expect(validateOk).toBe(false);
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -310,6 +310,58 @@ export function decodeRecords(batch: Buffer, header = readBatchHeader(batch)): D
   return out;
 }
 
+/**
+ * Checks that every record of an uncompressed batch is well formed, without building record
+ * objects (the produce path validates every batch; decoding allocated per record). Returns the
+ * record count; throws RecordBatchFormatError like decodeRecords.
+ */
+export function validateRecords(batch: Buffer, header = readBatchHeader(batch)): number {
+  if (header.compression !== 0) {
+    throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
+  }
+  const rd = new VarintReader(batch, BATCH_HEADER_SIZE, header.sizeBytes);
+  let previousDelta = -1;
+  try {
+    for (let i = 0; i < header.recordCount; i++) {
+      const len = rd.varint();
+      const end = rd.pos + len;
+      if (len < 1 || end > header.sizeBytes) throw new RecordBatchFormatError(`record ${i} has invalid length ${len}`);
+      rd.pos++; // attributes
+      rd.varint(); // timestamp delta
+      const offsetDelta = rd.varint();
+      if (offsetDelta <= previousDelta || offsetDelta > header.lastOffsetDelta) {
+        throw new RecordBatchFormatError(`record ${i} has offset delta ${offsetDelta} outside the batch's range or order`);
+      }
+      previousDelta = offsetDelta;
+      skipBytes(rd, end);
+      skipBytes(rd, end);
+      const headerCount = rd.varint();
+      if (headerCount < 0 || headerCount > len) throw new RecordBatchFormatError(`record ${i} has invalid header count ${headerCount}`);
+      for (let j = 0; j < headerCount; j++) {
+        if (skipBytes(rd, end) < 0) throw new RecordBatchFormatError(`record ${i} has a header with a null key`);
+        skipBytes(rd, end);
+      }
+      if (rd.pos !== end) throw new RecordBatchFormatError(`record ${i} length ${len} does not match its contents`);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw new RecordBatchFormatError(`record batch truncated: ${e.message}`);
+    throw e;
+  }
+  if (rd.pos !== header.sizeBytes) {
+    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${header.recordCount} records`);
+  }
+  return header.recordCount;
+}
+
+/** Skips a length-prefixed field; returns its length (-1 for null). */
+function skipBytes(rd: VarintReader, end: number): number {
+  const len = rd.varint();
+  if (len === -1) return -1;
+  if (len < -1 || rd.pos + len > end) throw new RecordBatchFormatError(`field length ${len} overruns its record`);
+  rd.pos += len;
+  return len;
+}
+
 function readBytes(rd: VarintReader, end: number): Buffer | null {
   const len = rd.varint();
   if (len === -1) return null;

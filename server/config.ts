@@ -7,6 +7,9 @@ export interface ServerConfig {
   databaseUrl?: string;
   dataDir: string;
   cleanerIntervalMs: number;
+  groupSessionTimeoutMs: number;
+  groupHeartbeatIntervalMs: number;
+  lagSampleMs: number;
   dev: boolean;
 }
 
@@ -27,6 +30,10 @@ export function loadConfig(root: string): ServerConfig {
     databaseUrl: process.env.DATABASE_URL || undefined,
     dataDir: path.resolve(root, process.env.TRIBUTARY_DATA_DIR || "data"),
     cleanerIntervalMs: int("TRIBUTARY_CLEANER_INTERVAL_MS", 30_000, 0, 86_400_000),
+    // Kafka's defaults: group.consumer.session.timeout.ms and heartbeat.interval.ms
+    groupSessionTimeoutMs: int("TRIBUTARY_GROUP_SESSION_TIMEOUT_MS", 45_000, 1_000, 3_600_000),
+    groupHeartbeatIntervalMs: int("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS", 5_000, 100, 600_000),
+    lagSampleMs: int("TRIBUTARY_LAG_SAMPLE_MS", 5_000, 0, 3_600_000),
     dev: process.env.NODE_ENV === "development",
   };
 }

@@ -29,11 +29,20 @@ async function main(): Promise<void> {
   const { openDatabase } = await import("./db/database.ts");
   const { Broker } = await import("./broker/broker.ts");
   const { PostgresLogStore } = await import("./broker/store/postgres-log-store.ts");
+  const { PostgresGroupOffsetStore } = await import("./broker/store/postgres-group-offset-store.ts");
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), { cleanerIntervalMs: config.cleanerIntervalMs });
+  if (config.groupHeartbeatIntervalMs >= config.groupSessionTimeoutMs) {
+    throw new Error("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS must be below TRIBUTARY_GROUP_SESSION_TIMEOUT_MS");
+  }
+  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), {
+    cleanerIntervalMs: config.cleanerIntervalMs,
+    groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
+    groupConfig: { sessionTimeoutMs: config.groupSessionTimeoutMs, heartbeatIntervalMs: config.groupHeartbeatIntervalMs },
+    lagSampleMs: config.lagSampleMs,
+  });
   await broker.start();
   registerRuntime({ broker, database: db.kind, startedAt: Date.now() });
 
@@ -44,6 +53,8 @@ async function main(): Promise<void> {
   const upgradeNext = config.dev ? app.getUpgradeHandler() : null;
 
   const server = http.createServer((req, res) => {
+    // the client's address for group member descriptions; never trust one the client sends
+    req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);
   });
   const live = createLiveServer(broker);

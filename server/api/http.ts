@@ -102,3 +102,11 @@ export function partitionParam(raw: string): number {
   }
   return Number(raw);
 }
+
+/** The client's address, as the server process saw the connection (see server/main.ts). */
+export function clientHost(req: Request): string {
+  return req.headers.get(CLIENT_HOST_HEADER) ?? "unknown";
+}
+
+/** Set by the server process from the socket; any value a client sends is replaced. */
+export const CLIENT_HOST_HEADER = "x-tributary-client-host";

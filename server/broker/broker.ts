@@ -12,6 +12,19 @@ import { partitionFor, StickyPartitioner } from "./log/partitioner.ts";
 import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./log/record-batch.ts";
 import { CacheBudget } from "./log/tail-cache.ts";
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
+import type { GroupOffsetStore } from "./store/group-offset-store.ts";
+import {
+  GroupRuntime,
+  type GroupLogAccess,
+  type GroupSummary,
+  type GroupView,
+  type JoinOptions,
+  type PolledRecord,
+  type ResetPlanEntry,
+  type ResetTarget,
+} from "./group/group-runtime.ts";
+import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig } from "./group/consumer-group.ts";
+import type { TopicPartitions } from "./group/topic-partitions.ts";
 import { TopicExistsError } from "./store/postgres-log-store.ts";
 import {
   effectiveConfigs,
@@ -24,6 +37,11 @@ export const TOPIC_NAME_MAX = 249;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 export interface BrokerOptions {
+  /** Where consumer groups keep committed offsets; without it group operations are unavailable. */
+  groupOffsetStore?: GroupOffsetStore;
+  groupConfig?: Partial<GroupConfig>;
+  /** How often group lag is sampled for its history (0: never). */
+  lagSampleMs?: number;
   /** How often the cleaner runs retention and compaction; 0 disables the timer. */
   cleanerIntervalMs?: number;
   cacheBytes?: number;
@@ -163,17 +181,43 @@ export class Broker {
   private cleanerTimer: NodeJS.Timeout | null = null;
   private cleaning: Promise<unknown> | null = null;
   private stopped = false;
+  private readonly groupRuntime: GroupRuntime | null;
 
   constructor(
     private readonly store: LogStore,
     private readonly options: BrokerOptions = {},
   ) {
     this.budget = new CacheBudget(options.cacheBytes ?? 128 * 1024 * 1024, options.cachePartitionBytes ?? 8 * 1024 * 1024);
+    this.groupRuntime = options.groupOffsetStore
+      ? new GroupRuntime(this.groupLogAccess(), options.groupOffsetStore, { config: options.groupConfig, lagSampleMs: options.lagSampleMs })
+      : null;
+  }
+
+  /** The log as consumer groups see it (the group folder does not import the façade). */
+  private groupLogAccess(): GroupLogAccess {
+    return {
+      topicPartitionCounts: async () => new Map((await this.listTopics()).map((t) => [t.name, t.partitions.length])),
+      watermarks: (topic, partition) => this.watermarksOf(topic, partition),
+      fetch: (topic, partition, opts) => this.fetch(topic, partition, opts),
+      waitForData: (topic, partition, offset, ms, signal) => this.waitForData(topic, partition, offset, ms, signal),
+      offsetForTimestamp: async (topic, partition, ts) => (await this.listOffsets(topic, { timestamp: ts }, [partition]))[0].offset,
+      onTopicEvent: (listener) => {
+        this.events.on("topic-created", (e) => listener({ type: "created", topic: e.topic }));
+        this.events.on("topic-deleted", (e) => listener({ type: "deleted", topic: e.topic }));
+        this.events.on("topic-changed", (e) => listener({ type: "changed", topic: e.topic }));
+      },
+    };
+  }
+
+  private get groups(): GroupRuntime {
+    if (!this.groupRuntime) throw new BrokerError("BROKER_NOT_AVAILABLE", "consumer groups are not enabled on this broker");
+    return this.groupRuntime;
   }
 
   /** Loads every topic's partition state and starts the cleaner. */
   async start(): Promise<void> {
     for (const t of await this.store.findTopics()) await this.load(t);
+    await this.groupRuntime?.start();
     const every = this.options.cleanerIntervalMs ?? 30_000;
     if (every > 0) {
       this.cleanerTimer = setInterval(() => {
@@ -186,6 +230,7 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    this.groupRuntime?.stop();
     await this.cleaning?.catch(() => undefined);
     const reason = new BrokerError("BROKER_NOT_AVAILABLE", "the broker is shutting down");
     for (const t of this.topics.values()) for (const l of t.logs) l.close(reason);
@@ -597,6 +642,64 @@ export class Broker {
     } finally {
       this.cleaning = null;
     }
+  }
+
+  // ---- consumer groups ------------------------------------------------------------------
+
+  /**
+   * KIP-848 ConsumerGroupHeartbeat: memberEpoch 0 joins (creating the group), -1 leaves,
+   * otherwise a heartbeat listing the partitions the member still owns. The reply carries the
+   * member's id, epoch, assignment and heartbeat interval.
+   */
+  heartbeatGroup(groupId: string, request: ConsumerGroupHeartbeatRequest, join?: JoinOptions): Promise<ConsumerGroupHeartbeatResponse> {
+    return this.groups.heartbeat(groupId, request, join);
+  }
+
+  leaveGroup(groupId: string, memberId: string): void {
+    this.groups.leave(groupId, memberId);
+  }
+
+  /** Records for a group member from its assigned partitions (long-polls up to waitMs). */
+  pollGroup(
+    groupId: string,
+    memberId: string,
+    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
+    return this.groups.poll(groupId, memberId, opts);
+  }
+
+  /** Commits a member's offsets (its positions when none are given), fenced by its epoch. */
+  commitGroupOffsets(
+    groupId: string,
+    memberId: string,
+    memberEpoch: number,
+    offsets?: { topic: string; partition: number; offset: number; metadata?: string | null }[],
+  ): Promise<{ topic: string; partition: number; offset: number }[]> {
+    return this.groups.commit(groupId, memberId, memberEpoch, offsets);
+  }
+
+  listGroups(): Promise<GroupSummary[]> {
+    return this.groups.listGroups();
+  }
+
+  describeGroup(groupId: string): Promise<GroupView> {
+    return this.groups.describeGroup(groupId);
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return this.groups.deleteGroup(groupId);
+  }
+
+  resetGroupOffsets(
+    groupId: string,
+    target: ResetTarget,
+    opts: { topics?: { topic: string; partitions?: number[] }[]; dryRun: boolean },
+  ): Promise<{ dryRun: boolean; plan: ResetPlanEntry[] }> {
+    return this.groups.resetOffsets(groupId, target, opts);
+  }
+
+  deleteGroupOffsets(groupId: string, topic: string): Promise<number> {
+    return this.groups.deleteOffsets(groupId, topic);
   }
 
   /** Totals for the console's overview. */

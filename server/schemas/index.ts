@@ -2,3 +2,4 @@ export * from "./common.ts";
 export * from "./topic.ts";
 export * from "./record.ts";
 export * from "./live.ts";
+export * from "./group.ts";

@@ -8,6 +8,7 @@
  */
 import { Broker, type BrokerOptions } from "../broker/broker.ts";
 import { PostgresLogStore } from "../broker/store/postgres-log-store.ts";
+import { PostgresGroupOffsetStore } from "../broker/store/postgres-group-offset-store.ts";
 import type { Database } from "../db/database.ts";
 import { createScratchDatabase, openScratch, type DatabaseKind, type ScratchDatabase } from "./databases.ts";
 
@@ -25,10 +26,14 @@ export interface BrokerHarness {
   close(): Promise<void>;
 }
 
-const DEFAULTS: BrokerOptions = { cleanerIntervalMs: 0 };
+const DEFAULTS: BrokerOptions = { cleanerIntervalMs: 0, lagSampleMs: 0 };
 
 async function startBroker(db: Database, options?: BrokerOptions): Promise<Broker> {
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), { ...DEFAULTS, ...options });
+  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), {
+    ...DEFAULTS,
+    groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
+    ...options,
+  });
   await broker.start();
   return broker;
 }

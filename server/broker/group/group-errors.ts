@@ -19,6 +19,10 @@ export type GroupErrorCode =
   | "UNSUPPORTED_ASSIGNOR"
   | "GROUP_MAX_SIZE_REACHED"
   | "INVALID_REGULAR_EXPRESSION"
+  /** auto.offset.reset=none and the group has no committed offset for a partition it polls. */
+  | "NO_OFFSET_FOR_PARTITION"
+  /** Deleting a topic's offsets while members are subscribed to it. */
+  | "GROUP_SUBSCRIBED_TO_TOPIC"
   | "INVALID_REQUEST";
 
 export class GroupError extends Error {

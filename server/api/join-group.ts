@@ -1,0 +1,20 @@
+import type { THeartbeatResponse, TJoinGroupRequest } from "../schemas/group.ts";
+import { getBroker } from "./registry.ts";
+
+/** Joins a consumer group (KIP-848: memberEpoch 0); the reply carries the first assignment. */
+export async function joinGroup(groupId: string, req: TJoinGroupRequest, host: string): Promise<THeartbeatResponse> {
+  const r = await getBroker().heartbeatGroup(
+    groupId,
+    {
+      memberEpoch: 0,
+      clientId: req.clientId ?? "",
+      host,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: req.topics,
+      subscribedTopicRegex: req.topicPattern,
+      serverAssignor: req.assignor,
+    },
+    { autoOffsetReset: req.autoOffsetReset },
+  );
+  return { groupId, ...r, generationId: r.memberEpoch };
+}

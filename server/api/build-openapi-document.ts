@@ -16,6 +16,18 @@ import {
   ZProduceResponse,
 } from "../schemas/record.ts";
 import {
+  ZCommitRequest,
+  ZCommitResponse,
+  ZGroup,
+  ZGroupList,
+  ZHeartbeatRequest,
+  ZHeartbeatResponse,
+  ZJoinGroupRequest,
+  ZPollResponse,
+  ZResetOffsetsRequest,
+  ZResetOffsetsResponse,
+} from "../schemas/group.ts";
+import {
   MAX_PARTITIONS,
   ZAddPartitionsRequest,
   ZCreateTopicRequest,
@@ -44,6 +56,16 @@ const components: Record<string, Json> = {
   BatchProduceResponse: schema(ZBatchProduceResponse, "output"),
   FetchResponse: schema(ZFetchResponse, "output"),
   ListOffsetsResponse: schema(ZListOffsetsResponse, "output"),
+  GroupList: schema(ZGroupList, "output"),
+  Group: schema(ZGroup, "output"),
+  JoinGroupRequest: schema(ZJoinGroupRequest, "input"),
+  HeartbeatRequest: schema(ZHeartbeatRequest, "input"),
+  HeartbeatResponse: schema(ZHeartbeatResponse, "output"),
+  PollResponse: schema(ZPollResponse, "output"),
+  CommitRequest: schema(ZCommitRequest, "input"),
+  CommitResponse: schema(ZCommitResponse, "output"),
+  ResetOffsetsRequest: schema(ZResetOffsetsRequest, "input"),
+  ResetOffsetsResponse: schema(ZResetOffsetsResponse, "output"),
   LiveClientMessage: schema(ZLiveClientMessage, "input"),
   LiveServerMessage: schema(ZLiveServerMessage, "output"),
 };
@@ -57,12 +79,14 @@ const errors = (...codes: number[]) =>
   );
 const ERROR_TEXT: Record<number, string> = {
   400: "invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, CORRUPT_MESSAGE, ...)",
-  404: "UNKNOWN_TOPIC_OR_PARTITION",
-  409: "TOPIC_ALREADY_EXISTS",
+  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID",
   413: "MESSAGE_TOO_LARGE (record batch over max.message.bytes) or REQUEST_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_COMPRESSION_TYPE",
   416: "OFFSET_OUT_OF_RANGE: details carry logStartOffset and highWatermark",
+  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC",
 };
+const groupParam = { name: "group", in: "path", required: true, schema: { type: "string" } };
+const memberParam = { name: "member", in: "path", required: true, schema: { type: "string" } };
 const topicParam = { name: "topic", in: "path", required: true, schema: { type: "string" } };
 const partitionParam = { name: "partition", in: "path", required: true, schema: { type: "integer", minimum: 0 } };
 const q = (name: string, description: string, s: Json, required = false) => ({ name, in: "query", required, description, schema: s });
@@ -150,6 +174,60 @@ export function buildOpenApiDocument(): Json {
           parameters: [q("at", "earliest | latest | epoch milliseconds (first offset with timestamp >= at)", { type: "string" })],
           responses: { 200: ok("ListOffsetsResponse"), ...errors(400, 404) },
         },
+      },
+      "/api/v1/groups": { get: { summary: "List consumer groups (state, members, total lag)", responses: { 200: ok("GroupList") } } },
+      "/api/v1/groups/{group}": {
+        parameters: [groupParam],
+        get: { summary: "Describe a group: members, assignments, committed offsets, lag, lag history", responses: { 200: ok("Group"), ...errors(400, 404) } },
+        delete: { summary: "Delete an empty group and its offsets", responses: { 204: { description: "Deleted" }, ...errors(400, 404, 409) } },
+      },
+      "/api/v1/groups/{group}/members": {
+        parameters: [groupParam],
+        post: {
+          summary: "Join (KIP-848, memberEpoch 0): the reply carries memberId, memberEpoch and the first assignment",
+          requestBody: jsonBody("JoinGroupRequest"),
+          responses: { 201: ok("HeartbeatResponse", "Joined"), ...errors(400, 409) },
+        },
+      },
+      "/api/v1/groups/{group}/members/{member}": {
+        parameters: [groupParam, memberParam],
+        delete: { summary: "Leave the group", responses: { 204: { description: "Left" }, ...errors(400, 404) } },
+      },
+      "/api/v1/groups/{group}/members/{member}/heartbeat": {
+        parameters: [groupParam, memberParam],
+        post: {
+          summary: "Heartbeat every heartbeatIntervalMs, listing the partitions still owned; the reply is the current assignment",
+          requestBody: jsonBody("HeartbeatRequest"),
+          responses: { 200: ok("HeartbeatResponse"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/groups/{group}/members/{member}/records": {
+        parameters: [groupParam, memberParam],
+        get: {
+          summary: "Poll records from the member's partitions (from the committed offset or auto.offset.reset)",
+          parameters: [
+            q("maxRecords", "default 500, at most 10000", { type: "integer", minimum: 1 }),
+            q("maxBytes", "default 1 MiB", { type: "integer", minimum: 1 }),
+            q("waitMs", "long-poll up to this long (max 30000)", { type: "integer", minimum: 0 }),
+          ],
+          responses: { 200: ok("PollResponse"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/groups/{group}/members/{member}/offsets": {
+        parameters: [groupParam, memberParam],
+        post: { summary: "Commit offsets (fenced by memberEpoch and ownership)", requestBody: jsonBody("CommitRequest"), responses: { 200: ok("CommitResponse"), ...errors(400, 404, 409) } },
+      },
+      "/api/v1/groups/{group}/offsets/reset": {
+        parameters: [groupParam],
+        post: {
+          summary: "Reset offsets (earliest, latest, timestamp, offset, shift ±N); dryRun (default true) returns the plan only; refused while members are active",
+          requestBody: jsonBody("ResetOffsetsRequest"),
+          responses: { 200: ok("ResetOffsetsResponse"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/groups/{group}/offsets": {
+        parameters: [groupParam, q("topic", "the topic whose offsets are deleted", { type: "string" }, true)],
+        delete: { summary: "Delete the group's committed offsets for a topic", responses: { 200: { description: "Deleted" }, ...errors(400, 404, 409) } },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
     },

@@ -182,16 +182,8 @@ export class PartitionLog {
   async read(offset: number, maxBytes: number, maxBatches = 1000): Promise<StoredBatch[]> {
     const cached = this.cache.read(offset, maxBytes, maxBatches);
     if (cached) return cached;
-    const limit = Math.max(1, Math.min(maxBatches, Math.ceil(maxBytes / 1024)));
-    const rows = await this.store.readBatches(this.topicId, this.partition, offset, limit);
-    const out: StoredBatch[] = [];
-    let bytes = 0;
-    for (const b of rows) {
-      if (out.length > 0 && bytes + b.sizeBytes > maxBytes) break;
-      out.push(b);
-      bytes += b.sizeBytes;
-    }
-    return out;
+    // the store cuts at maxBytes before reading any payload (at least one batch)
+    return this.store.readBatches(this.topicId, this.partition, offset, Math.max(1, Math.min(maxBatches, 10_000)), maxBytes);
   }
 
   /** Resolves when the high watermark passes `offset`, after `ms`, or when the log closes. */

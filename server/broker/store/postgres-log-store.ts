@@ -246,10 +246,12 @@ export class PostgresLogStore implements LogStore {
                       row_number() OVER (ORDER BY base_offset) AS n
                  FROM c
              )
-             SELECT ${BATCH_COLUMNS.split(",").map((c) => "r." + c.trim()).join(", ")}, r.payload
-               FROM w JOIN record_batches r ON r.topic_id = $1 AND r.partition = $2 AND r.base_offset = w.base_offset
+             SELECT r.* FROM w CROSS JOIN LATERAL (
+               -- one primary-key lookup per chosen batch, whatever the planner's statistics say
+               SELECT ${BATCH_COLUMNS}, payload FROM record_batches
+                WHERE topic_id = $1 AND partition = $2 AND base_offset = w.base_offset) r
               WHERE (w.n = 1 OR w.before < $5) AND w.n <= $4
-              ORDER BY r.base_offset`,
+              ORDER BY w.base_offset`,
       values: [topicId, partition, fromOffset, maxBatches, maxBytes],
     });
     return res.rows.map(toBatch);

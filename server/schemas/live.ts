@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { ZRecord } from "./record.ts";
+import { ZAssignorName, ZGroupId, ZTopicPartitions } from "./group.ts";
 
 /** Where a live-tail subscription starts, per partition. */
 export const ZStartPosition = z.union([
@@ -10,6 +11,45 @@ export const ZStartPosition = z.union([
 ]);
 
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 32;
+/** Group memberships (join-group) one socket may hold at once, besides its subscriptions. */
+export const MAX_GROUP_MEMBERSHIPS_PER_SOCKET = 8;
+
+const ZLiveId = z.string().min(1).max(64);
+
+/**
+ * Join a consumer group as a member whose heartbeats the server sends on the socket's behalf
+ * (KIP-848, server-side assignor). The id names the membership in every later frame; it shares
+ * one namespace with live-tail subscription ids on the socket.
+ */
+export const ZJoinGroupMessage = z
+  .object({
+    type: z.literal("join-group"),
+    id: ZLiveId,
+    group: ZGroupId,
+    topics: z.array(ZTopicName).min(1).max(1000).optional(),
+    topicPattern: z.string().min(1).max(1000).optional().describe("regular expression matched against whole topic names"),
+    clientId: z.string().max(255).optional(),
+    assignor: ZAssignorName.optional(),
+    rebalanceTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+    autoOffsetReset: z.enum(["earliest", "latest", "none"]).default("latest"),
+    /**
+     * true: the server commits what it has delivered (handed to the socket) every heartbeat, before
+     * giving up revoked partitions, on leave-group and on close — at-most-once for records still in
+     * flight when a connection drops. false: only the client's `commit` frames commit.
+     */
+    autoCommit: z.boolean().default(true),
+  })
+  .strict()
+  .refine((m) => (m.topics === undefined) !== (m.topicPattern === undefined), "give exactly one of topics or topicPattern");
+
+export const ZCommitOffset = z
+  .object({
+    topic: ZTopicName,
+    partition: z.number().int().min(0),
+    offset: z.number().int().min(0).describe("the next offset to consume"),
+    metadata: z.string().max(4096).nullable().optional(),
+  })
+  .strict();
 
 export const ZLiveClientMessage = z.discriminatedUnion("type", [
   z
@@ -23,8 +63,14 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
     .strict(),
   z.object({ type: z.literal("unsubscribe"), id: z.string().min(1).max(64) }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
+  ZJoinGroupMessage,
+  /** Commits offsets for a membership; without offsets, the next offset after what was delivered, per partition. */
+  z.object({ type: z.literal("commit"), id: ZLiveId, offsets: z.array(ZCommitOffset).max(10_000).optional() }).strict(),
+  z.object({ type: z.literal("leave-group"), id: ZLiveId }).strict(),
 ]);
 export type TLiveClientMessage = z.infer<typeof ZLiveClientMessage>;
+export type TGroupClientMessage = Extract<TLiveClientMessage, { type: "join-group" | "commit" | "leave-group" }>;
+export const GROUP_MESSAGE_TYPES: ReadonlySet<string> = new Set(["join-group", "commit", "leave-group"]);
 
 export const ZLiveServerMessage = z.discriminatedUnion("type", [
   z.object({
@@ -52,6 +98,25 @@ export const ZLiveServerMessage = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("unsubscribed"), id: z.string() }),
   z.object({ type: z.literal("pong") }),
+  z.object({ type: z.literal("group-joined"), id: z.string(), group: z.string(), memberId: z.string(), memberEpoch: z.number().int() }),
+  /**
+   * The partitions the membership now receives records for. `revoked`: taken away by this change;
+   * nothing more is delivered for them on this socket.
+   */
+  z.object({
+    type: z.literal("assignment"),
+    id: z.string(),
+    memberEpoch: z.number().int(),
+    assignment: z.array(ZTopicPartitions),
+    revoked: z.array(ZTopicPartitions),
+  }),
+  z.object({
+    type: z.literal("committed"),
+    id: z.string(),
+    offsets: z.array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() })),
+  }),
+  /** The membership ended: after leave-group ("left"), or ended by the server (e.g. "fenced"). */
+  z.object({ type: z.literal("group-left"), id: z.string(), reason: z.string() }),
   z.object({
     type: z.literal("error"),
     id: z.string().optional(),

@@ -9,7 +9,19 @@ import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { toErrorResponse } from "../api/error-status.ts";
-import { MAX_SUBSCRIPTIONS_PER_SOCKET, ZLiveClientMessage, type TLiveClientMessage, type TLiveServerMessage } from "../schemas/live.ts";
+import {
+  MAX_SUBSCRIPTIONS_PER_SOCKET,
+  ZLiveClientMessage,
+  type TGroupClientMessage,
+  type TLiveClientMessage,
+  type TLiveServerMessage,
+} from "../schemas/live.ts";
+
+/** Takes the socket's consumer-group messages (see group-consumer-session.ts); ids are shared. */
+export interface GroupMessageHandler {
+  hasId(id: string): boolean;
+  handle(msg: TGroupClientMessage): Promise<void>;
+}
 
 export interface LiveTailLimits {
   /** Stop reading from the log while this many bytes wait in the socket. */
@@ -62,6 +74,7 @@ export class LiveTailSession {
     private readonly ws: WebSocket,
     private readonly broker: Broker,
     private readonly limits: LiveTailLimits = DEFAULT_LIVE_LIMITS,
+    private readonly group?: GroupMessageHandler,
   ) {
     broker.events.on("append", this.onAppend);
   }
@@ -114,16 +127,24 @@ export class LiveTailSession {
     try {
       if (msg.type === "ping") this.send({ type: "pong" });
       else if (msg.type === "unsubscribe") {
+        if (this.group?.hasId(msg.id)) {
+          this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `'${msg.id}' is a group membership: send leave-group` } });
+          return;
+        }
         this.subs.delete(msg.id);
         this.send({ type: "unsubscribed", id: msg.id });
-      } else await this.subscribe(msg);
+      } else if (msg.type === "subscribe") await this.subscribe(msg);
+      else if (msg.type === "join-group" && this.subs.has(msg.id)) {
+        this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
+      } else if (this.group) await this.group.handle(msg);
+      else this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: "consumer groups are not available on this socket" } });
     } catch (e) {
       this.sendError(e, "id" in msg ? msg.id : undefined);
     }
   }
 
   private async subscribe(msg: Extract<TLiveClientMessage, { type: "subscribe" }>): Promise<void> {
-    if (this.subs.has(msg.id)) {
+    if (this.subs.has(msg.id) || this.group?.hasId(msg.id)) {
       this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `subscription id '${msg.id}' is already in use on this socket` } });
       return;
     }

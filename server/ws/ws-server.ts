@@ -7,6 +7,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
+import { GroupConsumerSession } from "./group-consumer-session.ts";
 
 export const WS_PATH = "/ws";
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -24,8 +25,10 @@ export function createLiveServer(broker: Broker, limits: LiveTailLimits = DEFAUL
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
 
-  wss.on("connection", (ws: WebSocket) => {
-    const session = new LiveTailSession(ws, broker, limits);
+  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+    // live tail and consumer-group membership share the socket (and one id namespace)
+    const group = new GroupConsumerSession(ws, broker, limits, req.socket.remoteAddress ?? "unknown");
+    const session = new LiveTailSession(ws, broker, limits, group);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     ws.on("message", (data, isBinary) => {
@@ -35,8 +38,12 @@ export function createLiveServer(broker: Broker, limits: LiveTailLimits = DEFAUL
       }
       void session.onMessage(data.toString());
     });
-    ws.on("close", () => session.close());
-    ws.on("error", () => session.close());
+    const close = () => {
+      session.close();
+      group.close(); // leaves every group at once
+    };
+    ws.on("close", close);
+    ws.on("error", close);
   });
 
   const pinger = setInterval(() => {

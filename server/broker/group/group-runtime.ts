@@ -210,6 +210,10 @@ export class GroupRuntime {
       // a join may name topics created by another process since the last refresh
       await this.refreshMetadata(request.memberEpoch === 0);
     }
+    const assignedBefore =
+      request.memberEpoch > 0 && typeof request.memberId === "string"
+        ? new Set(this.assignmentOf(groupId, request.memberId).map((tp) => keyOf(tp.topic, tp.partition)))
+        : new Set<string>();
     const reply = this.coordinator.heartbeat(groupId, request, Date.now());
     if (request.memberEpoch === -1) {
       this.members.get(groupId)?.delete(reply.memberId);
@@ -222,9 +226,17 @@ export class GroupRuntime {
       m = { autoOffsetReset: join.autoOffsetReset ?? m?.autoOffsetReset ?? "latest", positions: new Map(), nextStart: 0 };
       byMember.set(reply.memberId, m);
     }
-    // positions of partitions no longer owned are forgotten: the next owner starts from the commit
-    const owned = new Set(fromTopicPartitions(reply.assignment).map((tp) => keyOf(tp.topic, tp.partition)));
-    for (const k of m.positions.keys()) if (!owned.has(k)) m.positions.delete(k);
+    // Positions of partitions no longer owned are forgotten: the next owner starts from the
+    // commit. One pending revocation is still owned, so it keeps its position and a commit without
+    // offsets still covers it (as KIP-848 intends: commit, then release). One granted (again) by
+    // this reply starts afresh from the committed offset.
+    const assigned = new Set(fromTopicPartitions(reply.assignment).map((tp) => keyOf(tp.topic, tp.partition)));
+    const group = this.coordinator.group(groupId);
+    for (const k of m.positions.keys()) {
+      const [topic, partition] = k.split("\u0000");
+      const owned = group?.ownerOf(topic, Number(partition)) === reply.memberId;
+      if (!owned || (assigned.has(k) && !assignedBefore.has(k))) m.positions.delete(k);
+    }
     return reply;
   }
 
@@ -309,6 +321,8 @@ export class GroupRuntime {
             m.positions.delete(k); // retention passed us: start again per auto.offset.reset
             continue;
           }
+          // positions already moved for the records gathered so far: deliver them, never drop them
+          if (records.length > 0) break;
           throw e;
         }
         // the member may have lost the partition while fetching: deliver nothing for it then
@@ -488,9 +502,10 @@ export class GroupRuntime {
     opts: { topics?: { topic: string; partitions?: number[] }[]; dryRun: boolean },
   ): Promise<{ dryRun: boolean; plan: ResetPlanEntry[] }> {
     validateGroupId(groupId);
-    if (!this.coordinator.group(groupId)) {
-      if ((await this.committedOf(groupId)).size === 0 && !opts.topics?.length) throw groupNotFound(groupId);
-      this.coordinator.ensureGroup(groupId);
+    // The group is only registered when a reset is applied: a dry run or a refused request creates nothing.
+    if (!this.coordinator.group(groupId) && (await this.committedOf(groupId)).size === 0 && !opts.topics?.length) {
+      this.committed.delete(groupId);
+      throw groupNotFound(groupId);
     }
     const group = this.coordinator.group(groupId);
     if (!opts.dryRun && group && group.size > 0) {
@@ -556,7 +571,12 @@ export class GroupRuntime {
         recordsToSkip: Math.max(0, newOffset - from),
       });
     }
-    if (!opts.dryRun) await this.persist(groupId, plan.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.newOffset })));
+    if (!opts.dryRun) {
+      this.coordinator.ensureGroup(groupId).assertNoActiveMembers(); // a member may have joined meanwhile
+      await this.persist(groupId, plan.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.newOffset })));
+    } else if (!this.coordinator.group(groupId) && (this.committed.get(groupId)?.size ?? 0) === 0) {
+      this.committed.delete(groupId);
+    }
     return { dryRun: opts.dryRun, plan };
   }
 

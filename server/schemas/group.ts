@@ -30,7 +30,8 @@ export type TJoinGroupRequest = z.infer<typeof ZJoinGroupRequest>;
 
 export const ZHeartbeatRequest = z
   .object({
-    memberEpoch: z.number().int().min(0),
+    // joining (epoch 0) goes through POST …/members, which hands out the member id
+    memberEpoch: z.number().int().min(1, "memberEpoch must be the epoch from the last reply (>= 1); join through POST /groups/{group}/members"),
     ownedPartitions: z.array(ZTopicPartitions).max(1000).optional().describe("what the member still owns; omitted = everything it was given"),
   })
   .strict()

@@ -597,7 +597,10 @@ export class GroupRuntime {
   /** Deletes a group's committed offsets for one topic; refused while members subscribe to it. */
   async deleteOffsets(groupId: string, topic: string): Promise<number> {
     validateGroupId(groupId);
-    if (!this.coordinator.group(groupId) && (await this.committedOf(groupId)).size === 0) throw groupNotFound(groupId);
+    if (!this.coordinator.group(groupId) && (await this.committedOf(groupId)).size === 0) {
+      this.committed.delete(groupId); // no cache entry per unknown id asked about
+      throw groupNotFound(groupId);
+    }
     const d = this.coordinator.group(groupId)?.describe();
     if (d?.members.some((m) => m.subscribedTopics.includes(topic))) {
       throw new GroupError("GROUP_SUBSCRIBED_TO_TOPIC", `members of group '${groupId}' are subscribed to '${topic}'; stop them first`, { groupId, topic });

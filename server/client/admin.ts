@@ -1,0 +1,87 @@
+/**
+ * Topic and consumer-group administration over the REST API. Every failure is a
+ * TributaryClientError carrying the HTTP status and the broker's error code
+ * (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, TOPIC_ALREADY_EXISTS, VALIDATION_FAILED...).
+ */
+import { callJson } from "./http-client.ts";
+import type { TTopic, TTopicList } from "../schemas/topic.ts";
+import type { TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
+
+export type Topic = TTopic;
+export type GroupDescription = TGroup;
+export type GroupSummary = TGroupList["groups"][number];
+export type ResetOffsetsResult = TResetOffsetsResponse;
+export type ResetPlanEntry = TResetOffsetsResponse["plan"][number];
+
+export interface CreateTopicOptions {
+  name: string;
+  partitions?: number;
+  configs?: Record<string, string | number | null>;
+}
+
+export type ResetTarget =
+  | { to: "earliest" }
+  | { to: "latest" }
+  | { to: "timestamp"; timestamp: number }
+  | { to: "offset"; offset: number }
+  | { to: "shift"; shiftBy: number };
+
+export interface ResetOffsetsOptions {
+  /** Omitted: every topic the group has committed offsets for. */
+  topics?: { topic: string; partitions?: number[] }[];
+  /** Default true: only plan. Applying is refused (NON_EMPTY_GROUP) while the group has members. */
+  dryRun?: boolean;
+}
+
+const enc = encodeURIComponent;
+
+export class Admin {
+  private readonly baseUrl: string;
+
+  constructor(opts: { baseUrl: string }) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return callJson<T>(this.baseUrl, method, `/api/v1${path}`, body);
+  }
+
+  createTopic(opts: CreateTopicOptions): Promise<Topic> {
+    return this.call("POST", "/topics", opts);
+  }
+
+  async listTopics(): Promise<Topic[]> {
+    return (await this.call<TTopicList>("GET", "/topics")).topics;
+  }
+
+  describeTopic(name: string): Promise<Topic> {
+    return this.call("GET", `/topics/${enc(name)}`);
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.call("DELETE", `/topics/${enc(name)}`);
+  }
+
+  async listGroups(): Promise<GroupSummary[]> {
+    return (await this.call<TGroupList>("GET", "/groups")).groups;
+  }
+
+  describeGroup(groupId: string): Promise<GroupDescription> {
+    return this.call("GET", `/groups/${enc(groupId)}`);
+  }
+
+  /** Plans (default) or applies a reset of the group's committed offsets. */
+  resetOffsets(groupId: string, to: ResetTarget, opts: ResetOffsetsOptions = {}): Promise<ResetOffsetsResult> {
+    return this.call("POST", `/groups/${enc(groupId)}/offsets/reset`, { to, ...opts });
+  }
+
+  /** Deletes an empty group and its committed offsets. */
+  deleteGroup(groupId: string): Promise<void> {
+    return this.call("DELETE", `/groups/${enc(groupId)}`);
+  }
+
+  /** Deletes the group's committed offsets for one topic (refused while members subscribe to it). */
+  deleteGroupOffsets(groupId: string, topic: string): Promise<{ groupId: string; topic: string; deleted: number }> {
+    return this.call("DELETE", `/groups/${enc(groupId)}/offsets?topic=${enc(topic)}`);
+  }
+}

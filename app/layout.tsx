@@ -1,4 +1,8 @@
 import type { ReactNode } from "react";
+import Link from "next/link";
+import { NavLinks } from "@/components/ui/nav-links";
+import { Providers } from "@/components/ui/providers";
+import { THEME_SCRIPT, ThemeToggle } from "@/components/ui/theme-toggle";
 import "./globals.css";
 
 export const metadata = {
@@ -8,18 +12,21 @@ export const metadata = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body>
-        <header className="topbar">
-          <a href="/" className="brand" data-testid="brand">
-            Tributary
-          </a>
-          <nav>
-            <a href="/">Topics</a>
-            <a href="/api/v1/openapi.json">API</a>
-          </nav>
-        </header>
-        <main>{children}</main>
+        <Providers>
+          <header className="topbar">
+            <Link href="/" className="brand" data-testid="brand">
+              Tributary
+            </Link>
+            <NavLinks />
+            <ThemeToggle />
+          </header>
+          <main>{children}</main>
+        </Providers>
       </body>
     </html>
   );

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   });
   await broker.start();
   registerRuntime({ broker, database: db.kind, startedAt: Date.now() });
+  const { meterFor } = await import("./api/throughput-meter.ts");
+  meterFor(broker); // throughput counting starts with the server, not with the first overview visit
 
   const { default: next } = await import("next");
   const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port });

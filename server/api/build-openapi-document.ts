@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { ZErrorBody } from "../schemas/common.ts";
+import { ZMetrics, ZSearchEvent, ZSearchRequest } from "../schemas/console.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
 import {
   MAX_FETCH_BYTES,
@@ -66,6 +67,9 @@ const components: Record<string, Json> = {
   CommitResponse: schema(ZCommitResponse, "output"),
   ResetOffsetsRequest: schema(ZResetOffsetsRequest, "input"),
   ResetOffsetsResponse: schema(ZResetOffsetsResponse, "output"),
+  SearchRequest: schema(ZSearchRequest, "input"),
+  SearchEvent: schema(ZSearchEvent, "output"),
+  Metrics: schema(ZMetrics, "output"),
   LiveClientMessage: schema(ZLiveClientMessage, "input"),
   LiveServerMessage: schema(ZLiveServerMessage, "output"),
 };
@@ -175,6 +179,18 @@ export function buildOpenApiDocument(): Json {
           responses: { 200: ok("ListOffsetsResponse"), ...errors(400, 404) },
         },
       },
+      "/api/v1/topics/{topic}/search": {
+        parameters: [topicParam],
+        post: {
+          summary: "Bounded message search with text and CEL filters; streams NDJSON SearchEvent lines (started, records, progress, done, error); stops when the client disconnects",
+          requestBody: jsonBody("SearchRequest"),
+          responses: {
+            200: { description: "NDJSON stream", content: { "application/x-ndjson": { schema: ref("SearchEvent") } } },
+            ...errors(400, 404),
+          },
+        },
+      },
+      "/api/v1/metrics": { get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } } },
       "/api/v1/groups": { get: { summary: "List consumer groups (state, members, total lag)", responses: { 200: ok("GroupList") } } },
       "/api/v1/groups/{group}": {
         parameters: [groupParam],

@@ -518,6 +518,15 @@ export class Broker {
     const nextOffset = batches.length ? batches[batches.length - 1].lastOffset + 1 : opts.offset;
     // the store held batches another process appended: report a high watermark that covers them
     if (nextOffset > log.highWatermark) await log.reload();
+    if (batches.length > 0 && this.events.listenerCount("fetch") > 0) {
+      let recordCount = 0;
+      let sizeBytes = 0;
+      for (const b of batches) {
+        recordCount += b.recordCount;
+        sizeBytes += b.sizeBytes;
+      }
+      this.events.emit("fetch", { topic, partition, recordCount, sizeBytes });
+    }
     return { ...this.watermarks(log), batches, nextOffset };
   }
 
@@ -553,6 +562,7 @@ export class Broker {
     }
     // the store held batches another process appended: report a high watermark that covers them
     if (offset > log.highWatermark) await log.reload();
+    if (records.length > 0) this.events.emit("fetch", { topic, partition, recordCount: records.length, sizeBytes: bytes });
     return { ...this.watermarks(log), records, nextOffset: offset };
   }
 

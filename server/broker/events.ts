@@ -11,8 +11,17 @@ export interface AppendEvent {
   sizeBytes: number;
 }
 
+/** Records handed to a reader (REST fetch, group poll, live tail, search), for throughput meters. */
+export interface FetchEvent {
+  topic: string;
+  partition: number;
+  recordCount: number;
+  sizeBytes: number;
+}
+
 export interface BrokerEventMap {
   append: [AppendEvent];
+  fetch: [FetchEvent];
   "topic-created": [{ topic: string }];
   "topic-deleted": [{ topic: string }];
   "topic-changed": [{ topic: string }];

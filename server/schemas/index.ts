@@ -3,3 +3,4 @@ export * from "./topic.ts";
 export * from "./record.ts";
 export * from "./live.ts";
 export * from "./group.ts";
+export * from "./console.ts";

@@ -1,0 +1,107 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import type { TSearchRecord } from "@/server/schemas/console";
+import { formatTime } from "../ui/format";
+import { hexDump, prettyJson } from "./export";
+
+type View = "json" | "text" | "hex";
+
+/** One record in full: value as JSON, text or hex; key, headers, timestamp, offset, transaction state. */
+export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onClose: () => void }) {
+  const pretty = record.value !== null && record.valueEncoding === "utf8" ? prettyJson(record.value) : null;
+  const [view, setView] = useState<View>(pretty !== null ? "json" : record.valueEncoding === "base64" ? "hex" : "text");
+  const [copied, setCopied] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  const shown =
+    record.value === null
+      ? "null (tombstone or no value)"
+      : view === "json"
+        ? (pretty ?? "not valid JSON")
+        : view === "hex"
+          ? hexDump(record.value, record.valueEncoding)
+          : record.valueEncoding === "base64"
+            ? `(binary, base64) ${record.value}`
+            : record.value;
+  return (
+    <aside className="drawer" role="dialog" aria-modal="false" aria-label={`message at offset ${record.offset}`} data-testid="message-drawer" tabIndex={-1} ref={ref}>
+      <div className="spread">
+        <h2 style={{ margin: 0 }}>
+          Partition {record.partition} · offset <span data-testid="drawer-offset">{record.offset}</span>
+        </h2>
+        <button type="button" onClick={onClose} data-testid="drawer-close" aria-label="close">
+          ✕
+        </button>
+      </div>
+      <table style={{ margin: "12px 0" }}>
+        <tbody>
+          <tr>
+            <th>Timestamp</th>
+            <td data-testid="drawer-timestamp">
+              {formatTime(record.timestamp)} ({record.timestampType}, {record.timestamp})
+            </td>
+          </tr>
+          <tr>
+            <th>Key</th>
+            <td className="mono" data-testid="drawer-key" style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
+              {record.key === null ? <span className="muted">null</span> : record.keyEncoding === "base64" ? `(base64) ${record.key}` : record.key}
+            </td>
+          </tr>
+          <tr>
+            <th>Transaction</th>
+            <td data-testid="drawer-transaction">
+              {record.transaction === "committed" ? "committed (below the last stable offset)" : "uncommitted (open transaction)"}
+            </td>
+          </tr>
+          <tr>
+            <th>Size</th>
+            <td>{record.sizeBytes} bytes (key + value)</td>
+          </tr>
+        </tbody>
+      </table>
+      <div className="spread">
+        <div className="row" role="radiogroup" aria-label="value view">
+          {(["json", "text", "hex"] as const).map((v) => (
+            <label key={v} className="row small" style={{ gap: 4 }}>
+              <input type="radio" name="value-view" checked={view === v} onChange={() => setView(v)} data-testid={`drawer-view-${v}`} />
+              {v.toUpperCase()}
+            </label>
+          ))}
+        </div>
+        <button
+          type="button"
+          data-testid="drawer-copy"
+          onClick={() => {
+            void navigator.clipboard?.writeText(JSON.stringify(record, null, 2)).then(() => setCopied(true));
+          }}
+        >
+          {copied ? "Copied" : "Copy record"}
+        </button>
+      </div>
+      <pre data-testid="drawer-value" style={{ marginTop: 8, maxHeight: "45vh" }}>
+        {shown}
+      </pre>
+      <h2>Headers ({record.headers.length})</h2>
+      <table data-testid="drawer-headers">
+        <tbody>
+          {record.headers.length === 0 && (
+            <tr>
+              <td className="muted">none</td>
+            </tr>
+          )}
+          {record.headers.map((h, i) => (
+            <tr key={i}>
+              <td className="mono">{h.key}</td>
+              <td className="mono">{h.value === null ? "null" : h.valueEncoding === "base64" ? `(base64) ${h.value}` : h.value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </aside>
+  );
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { FetchedRecord } from "../broker/broker.ts";
+import { compileRecordFilter } from "./compile-record-filter.ts";
+
+const rec = (o: Partial<{ key: string | null; value: string | null; headers: Record<string, string>; offset: number; timestamp: number }>): FetchedRecord => ({
+  offset: o.offset ?? 0,
+  timestamp: o.timestamp ?? Date.parse("2026-01-02T03:04:05Z"),
+  timestampType: "CreateTime",
+  key: o.key === undefined ? Buffer.from("k1") : o.key === null ? null : Buffer.from(o.key),
+  value: o.value === undefined ? Buffer.from('{"amount":150,"tags":["a","b"],"name":"Ada"}') : o.value === null ? null : Buffer.from(o.value),
+  headers: Object.entries(o.headers ?? { source: "web" }).map(([key, v]) => ({ key, value: Buffer.from(v) })),
+});
+
+describe("compileRecordFilter", () => {
+  it("matches CEL over parsed JSON values, headers, key, partition, offset and timestamp", () => {
+    const cases: [string, boolean][] = [
+      ["value.amount > 100", true],
+      ["value.amount > 100 && headers['source'] == 'web'", true],
+      ["value.tags.exists(t, t == 'b')", true],
+      ["key == 'k1' && partition == 2 && offset == 0", true],
+      ["timestamp > timestamp('2026-01-01T00:00:00Z')", true],
+      ["has(value.missing)", false],
+      ["value.name.startsWith('B')", false],
+    ];
+    for (const [cel, want] of cases) expect(compileRecordFilter({ cel }).test(2, rec({})).match, cel).toBe(want);
+  });
+
+  it("sees plain text values as strings and null values as null", () => {
+    expect(compileRecordFilter({ cel: "value == 'hello'" }).test(0, rec({ value: "hello" })).match).toBe(true);
+    expect(compileRecordFilter({ cel: "value == null && key == null" }).test(0, rec({ value: null, key: null })).match).toBe(true);
+  });
+
+  it("text filters match case-insensitively and must all hold", () => {
+    const f = compileRecordFilter({ keyContains: "K1", valueContains: "ADA", headerContains: "WEB" });
+    expect(f.test(0, rec({})).match).toBe(true);
+    expect(f.test(0, rec({ headers: { other: "x" } })).match).toBe(false);
+    expect(compileRecordFilter({ headerContains: "sour" }).test(0, rec({})).match).toBe(true);
+  });
+
+  it("a runtime failure is no match, with the reason", () => {
+    const r = compileRecordFilter({ cel: "value.nope == 1" }).test(0, rec({ offset: 7 }));
+    expect(r.match).toBe(false);
+    expect(r.error).toMatch(/nope.*offset 7/);
+  });
+
+  it("refuses expressions that do not parse, do not type-check or do not return bool (400)", () => {
+    for (const [cel, msg] of [
+      ["value.amount >", /invalid cel: Unexpected token/],
+      ["nosuchvar == 1", /invalid cel: Unknown variable: nosuchvar/],
+      ["offset + 1", /must return bool, not int/],
+      ["'a' + 1 == 'a1'", /invalid cel/],
+    ] as const) {
+      expect(() => compileRecordFilter({ cel }), cel).toThrow(msg);
+      try {
+        compileRecordFilter({ cel });
+      } catch (e) {
+        expect((e as { code: string }).code).toBe("VALIDATION_FAILED");
+      }
+    }
+  });
+
+  it("never runs host code: JavaScript in an expression is a parse error", () => {
+    for (const cel of ["process.exit(1)", "(() => true)()", "constructor.constructor('return 1')()"]) {
+      expect(() => compileRecordFilter({ cel })).toThrow(/invalid cel/);
+    }
+  });
+});

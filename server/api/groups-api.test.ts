@@ -231,7 +231,7 @@ describe("groups API: bad input on every endpoint", () => {
     );
     expectError(await call("POST", path, { json: { memberEpoch: m.memberEpoch, ownedPartitions: [{ topic: "bad-t" }] } }), 400, "VALIDATION_FAILED");
     // epoch 0 is a join, which goes through POST /members
-    expectError(await call("POST", path, { json: { memberEpoch: 0 } }), 400, "INVALID_REQUEST");
+    expectError(await call("POST", path, { json: { memberEpoch: 0 } }), 400, "VALIDATION_FAILED", "join through POST");
     // an epoch ahead of the coordinator's, or one too old to be a lost reply: fenced
     expectError(await call("POST", path, { json: { memberEpoch: m.memberEpoch + 1, ownedPartitions: owned } }), 409, "FENCED_MEMBER_EPOCH", "rejoin");
     expectError(await call("POST", path, { json: { memberEpoch: oldEpoch, ownedPartitions: owned } }), 409, "FENCED_MEMBER_EPOCH", String(oldEpoch));

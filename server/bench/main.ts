@@ -1,101 +1,91 @@
 /**
- * `npm run bench [-- --quick] [-- --json FILE] [-- --embedded]`: produce and fetch throughput
- * of a real Tributary server process, through the TypeScript client's binary path and the
- * JSON API, for 100-byte and 1 KiB records. Medians of several runs; results are printed as a
- * table and written under bench-results/ (JSON and Markdown).
+ * `npm run bench [-- --quick] [-- --runs N] [-- --json FILE] [-- --only a,b] [-- --embedded]`
+ *
+ * Runs every workload against Tributary (a real server process, through its TypeScript client
+ * and, as separate rows, its JSON API) and, in the same run on the same machine, against the
+ * peers (Redis Streams, NATS JetStream, RabbitMQ streams, PostgreSQL COPY); prints one table of
+ * medians with Tributary/peer ratios, each system's durability and client fast path, and the
+ * server processes' peak RSS and CPU during each system's workloads. Results are written as
+ * JSON ({workload, system, metric, value, unit}[]) and Markdown under bench-results/.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { execSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Producer } from "../client/producer.ts";
-import { PartitionReader } from "../client/partition-reader.ts";
+import { allPeers, formatSystems, formatTable, runPeers, type PeerSystem } from "./peers/run-peers.ts";
+import type { Peer, PeerFigure } from "./peers/types.ts";
+import { TributaryJsonSystem, TributarySystem } from "./tributary-system.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { ROOT, rssBytes, startServer, type ServerProcess } from "../testing/server-process.ts";
-
-interface Figure {
-  workload: string;
-  system: string;
-  metric: string;
-  value: number;
-  unit: string;
-}
+import { ROOT, startServer, type ServerProcess } from "../testing/server-process.ts";
 
 const args = process.argv.slice(2);
+const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const quick = args.includes("--quick");
+const runs = Number(value("--runs") ?? (quick ? 1 : 3));
+const only = value("--only")?.split(",");
+const jsonFile = value("--json");
 const embedded = args.includes("--embedded");
-const jsonIdx = args.indexOf("--json");
-const jsonFile = jsonIdx >= 0 ? args[jsonIdx + 1] : undefined;
-const RUNS = quick ? 1 : 3;
-const N = quick ? 100_000 : 1_000_000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Server processes of each system, found by name (their resources are what the table reports). */
+const SERVER_PROCESSES: Record<string, string[]> = {
+  "redis-streams": ["redis-server"],
+  "nats-jetstream": ["nats-server"],
+  "rabbitmq-streams": ["beam.smp"],
+  "postgres-copy": ["postgres"],
+};
 
-async function createTopic(url: string, name: string, partitions: number): Promise<void> {
-  const res = await fetch(`${url}/api/v1/topics`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, partitions, configs: { "retention.ms": -1, "max.message.bytes": 4 * 1024 * 1024 } }),
-  });
-  if (!res.ok) throw new Error(`create topic: ${res.status} ${await res.text()}`);
+function pidsOf(names: string[]): number[] {
+  const out: number[] = [];
+  for (const n of names) {
+    try {
+      out.push(...execSync(`pgrep -x ${n}`, { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number));
+    } catch {
+      // none running
+    }
+  }
+  return out;
 }
 
-class RssSampler {
-  max = 0;
+const TICKS = 100; // USER_HZ on Linux
+
+async function cpuAndRss(pids: number[]): Promise<{ cpuSeconds: number; rss: number }> {
+  let cpu = 0;
+  let rss = 0;
+  for (const pid of pids) {
+    try {
+      const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
+      cpu += (Number(stat[11]) + Number(stat[12])) / TICKS; // utime + stime
+      const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8"));
+      rss += m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      // exited
+    }
+  }
+  return { cpuSeconds: cpu, rss };
+}
+
+/** Peak RSS and mean CPU of a set of processes while a system's workloads run. */
+class ResourceSampler {
+  private peak = 0;
   private timer: NodeJS.Timeout;
-  constructor(pid: number) {
-    this.timer = setInterval(() => void rssBytes(pid).then((r) => (this.max = Math.max(this.max, r))), 100);
+  private start!: { cpuSeconds: number; at: number };
+  private ready: Promise<void>;
+
+  constructor(private readonly pids: number[]) {
+    this.ready = cpuAndRss(pids).then((s) => {
+      this.start = { cpuSeconds: s.cpuSeconds, at: performance.now() };
+      this.peak = s.rss;
+    });
+    this.timer = setInterval(() => void cpuAndRss(pids).then((s) => (this.peak = Math.max(this.peak, s.rss))), 200);
   }
-  stop(): number {
+
+  async stop(): Promise<{ peakRssMb: number; cpuPercent: number }> {
     clearInterval(this.timer);
-    return this.max;
+    await this.ready;
+    const end = await cpuAndRss(this.pids);
+    const seconds = (performance.now() - this.start.at) / 1000;
+    return { peakRssMb: Math.max(this.peak, end.rss) / 1e6, cpuPercent: (100 * (end.cpuSeconds - this.start.cpuSeconds)) / seconds };
   }
-}
-
-/** Client-side batching as a Kafka producer would: 64 KiB batches, 5 ms linger, 5 in flight. */
-async function produceBinary(url: string, topic: string, n: number, size: number): Promise<number> {
-  const producer = new Producer({ baseUrl: url, batchBytes: 256 * 1024, lingerMs: 5, maxInFlight: 8 });
-  const value = Buffer.alloc(size, 120);
-  const t0 = performance.now();
-  const window: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    window.push(producer.send(topic, { value, partition: 0 }));
-    if (window.length >= 50_000) await Promise.all(window.splice(0));
-  }
-  await producer.flush();
-  await Promise.all(window);
-  return performance.now() - t0;
-}
-
-async function produceJson(url: string, topic: string, n: number, size: number): Promise<number> {
-  const value = "x".repeat(size);
-  const perRequest = 1000;
-  const body = JSON.stringify({ records: Array.from({ length: perRequest }, () => ({ value, partition: 0 })) });
-  const t0 = performance.now();
-  let sent = 0;
-  const inFlight = 4;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (sent < n) {
-        sent += perRequest;
-        const res = await fetch(`${url}/api/v1/topics/${topic}/records`, { method: "POST", headers: { "content-type": "application/json" }, body });
-        if (!res.ok) throw new Error(`produce: ${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-      }
-    }),
-  );
-  return performance.now() - t0;
-}
-
-async function consumeBinary(url: string, topic: string, n: number): Promise<number> {
-  const reader = new PartitionReader(url, topic, 0, 0);
-  const t0 = performance.now();
-  let got = 0;
-  while (got < n) {
-    const r = await reader.fetch(8 * 1024 * 1024);
-    got += r.records.length;
-    if (r.records.length === 0) throw new Error(`consume stalled at ${reader.offset}`);
-  }
-  return performance.now() - t0;
 }
 
 async function main(): Promise<void> {
@@ -105,56 +95,54 @@ async function main(): Promise<void> {
   } catch {
     db = await createScratchDatabase("embedded");
   }
-  const server: ServerProcess = await startServer(db, { TRIBUTARY_CLEANER_INTERVAL_MS: "0" });
-  const figures: Figure[] = [];
-  const add = (workload: string, metric: string, value: number, unit: string) =>
-    figures.push({ workload, system: "tributary", metric, value: Math.round(value * 100) / 100, unit });
-  console.log(`bench: ${N.toLocaleString()} records per run, ${RUNS} run(s) each, database: ${db.kind}, ${os.cpus().length} cores`);
+  const server: ServerProcess = await startServer(db, { TRIBUTARY_CLEANER_INTERVAL_MS: "0", TRIBUTARY_LAG_SAMPLE_MS: "0" });
+  console.log(
+    `bench: ${quick ? "quick" : "full"}, ${runs} run(s) per workload, ${os.cpus().length} cores, ` +
+      `Tributary on ${db.kind === "postgres" ? "PostgreSQL at 127.0.0.1:5432" : "the embedded database"}`,
+  );
+  const systems: Peer[] = [new TributarySystem(server.url), new TributaryJsonSystem(server.url), ...allPeers()].filter(
+    (p) => !only || only.includes(p.name),
+  );
+  const figures: PeerFigure[] = [];
+  const described: PeerSystem[] = [];
+  const t0 = performance.now();
   try {
-    for (const [label, size] of [["100B", 100], ["1KB", 1024]] as const) {
-      for (const [mode, produce] of [["", produceBinary], ["-json", produceJson]] as const) {
-        const rates: number[] = [];
-        const readRates: number[] = [];
-        let rss = 0;
-        for (let run = 0; run < RUNS; run++) {
-          const topic = `bench-${label}${mode}-${run}-${Date.now()}`;
-          await createTopic(server.url, topic, 1);
-          const sampler = new RssSampler(server.pid);
-          const ms = await produce(server.url, topic, N, size);
-          rates.push(N / (ms / 1000));
-          if (mode === "") readRates.push(N / ((await consumeBinary(server.url, topic, N)) / 1000));
-          rss = Math.max(rss, sampler.stop());
-        }
-        const w = `produce-${label}-1p${mode}`;
-        add(w, "throughput", median(rates), "records/s");
-        add(w, "throughput", (median(rates) * size) / 1e6, "MB/s");
-        add(w, "server-rss-max", rss / 1e6, "MB");
-        if (readRates.length) {
-          add(`consume-${label}-1p`, "throughput", median(readRates), "records/s");
-          add(`consume-${label}-1p`, "throughput", (median(readRates) * size) / 1e6, "MB/s");
-        }
-        console.log(`  ${w}: ${Math.round(median(rates)).toLocaleString()} records/s`);
+    for (const system of systems) {
+      const pids = system.name.startsWith("tributary") ? [server.pid] : pidsOf(SERVER_PROCESSES[system.name] ?? []);
+      const sampler = new ResourceSampler(pids);
+      const r = await runPeers({ quick, runs, peers: [system] });
+      const res = await sampler.stop();
+      figures.push(...r.figures);
+      described.push(...r.systems);
+      if (r.systems[0]?.status === "ok" && pids.length > 0) {
+        figures.push({ workload: "all", system: system.name, metric: "server-rss-peak", value: Math.round(res.peakRssMb), unit: "MB" });
+        figures.push({ workload: "all", system: system.name, metric: "server-cpu", value: Math.round(res.cpuPercent), unit: "% of one core" });
       }
     }
   } finally {
     await server.stop();
     await db.drop();
   }
-  const lines = [
-    "| workload | system | metric | value | unit |",
-    "|---|---|---|---:|---|",
-    ...figures.map((f) => `| ${f.workload} | ${f.system} | ${f.metric} | ${f.value.toLocaleString("en-US")} | ${f.unit} |`),
-  ];
-  console.log("\n" + lines.join("\n"));
+  const table = formatTable(figures, { baseline: "tributary" });
+  const systemsText =
+    formatSystems(described) +
+    "\n- Server resources: peak RSS and mean CPU of the system's server processes (Tributary: its one Node process; PostgreSQL: all postgres processes) while that system's workloads ran.";
+  console.log(`\n${table}\n\n${systemsText}\n\n(${Math.round((performance.now() - t0) / 1000)} s)`);
+  const plain = figures
+    .filter((f) => Number.isFinite(f.value))
+    .map(({ workload, system, metric, value, unit }) => ({ workload, system, metric, value, unit }));
   const dir = path.join(ROOT, "bench-results");
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  await writeFile(path.join(dir, `${stamp}.json`), JSON.stringify(figures, null, 2));
-  await writeFile(path.join(dir, `${stamp}.md`), lines.join("\n") + "\n");
-  if (jsonFile) await writeFile(path.resolve(jsonFile), JSON.stringify(figures, null, 2));
+  await writeFile(path.join(dir, `${stamp}.json`), JSON.stringify(plain, null, 2));
+  await writeFile(path.join(dir, `${stamp}.md`), `${table}\n\n${systemsText}\n`);
+  if (jsonFile) await writeFile(path.resolve(jsonFile), JSON.stringify(plain, null, 2));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,240 @@
+/**
+ * Tributary as a benchmarked system, through its own TypeScript client: the batching producer
+ * on the binary record-batch path, and partition readers that fetch stored batches as they are.
+ * Implements the same `Peer` shape as the peers, so every workload runs identically on all.
+ */
+import { Producer } from "../client/producer.ts";
+import { PartitionReader } from "../client/partition-reader.ts";
+import { decodeRecords, readBatchHeader } from "../broker/log/record-batch.ts";
+import { LatencyCollector, pace, split, stampedPayload, uniqueId } from "./peers/common.ts";
+import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./peers/types.ts";
+
+/** Client batching: 1 MiB batches or 5 ms linger (Kafka 4's linger.ms default), 5 requests in flight per partition. */
+const BATCH_BYTES = 1024 * 1024;
+const LINGER_MS = 5;
+/** Latency runs linger 1 ms: records still go out in batches, but never wait long for company. */
+const LATENCY_LINGER_MS = 1;
+const IN_FLIGHT = 5;
+const FETCH_BYTES = 8 * 1024 * 1024;
+
+export class TributarySystem implements Peer {
+  name = "tributary";
+  fastPath = `TypeScript client: RecordBatch v2 encoded on the client, ${BATCH_BYTES >> 20} MiB batches or ${LINGER_MS} ms linger, ${IN_FLIGHT} in flight per partition, binary produce and fetch (${FETCH_BYTES >> 20} MiB fetches of stored batches)`;
+  private topics: string[] = [];
+  protected lastTopic: { topic: string; partitions: number } | null = null;
+
+  constructor(readonly baseUrl: string) {}
+
+  async available(): Promise<boolean> {
+    try {
+      return (await fetch(`${this.baseUrl}/api/v1/topics`)).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async durability(): Promise<string> {
+    return "acknowledged after the PostgreSQL commit (synchronous_commit as the server has it; fsync of the WAL)";
+  }
+
+  protected async newTopic(partitions: number): Promise<string> {
+    const topic = `bench-${uniqueId()}`;
+    const res = await fetch(`${this.baseUrl}/api/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: topic, partitions, configs: { "retention.ms": -1, "max.message.bytes": 2 * BATCH_BYTES } }),
+    });
+    if (!res.ok) throw new Error(`create topic: ${res.status} ${await res.text()}`);
+    this.topics.push(topic);
+    return topic;
+  }
+
+  async produce(opts: ProduceOptions): Promise<{ ms: number }> {
+    const topic = await this.newTopic(opts.partitions);
+    const value = Buffer.alloc(opts.size, 120);
+    const producers = Array.from({ length: opts.producers }, () => new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT }));
+    const t0 = performance.now();
+    await Promise.all(
+      split(opts.records, opts.producers).map(async (n, k) => {
+        const p = producers[k];
+        let pending: Promise<unknown>[] = [];
+        for (let i = 0; i < n; i++) {
+          pending.push(p.send(topic, { value, partition: (i + k) % opts.partitions }));
+          // bounded memory: wait for acknowledgements every 100k records
+          if (pending.length >= 100_000) {
+            await Promise.all(pending);
+            pending = [];
+          }
+        }
+        await p.flush();
+        await Promise.all(pending);
+      }),
+    );
+    const ms = performance.now() - t0;
+    this.lastTopic = { topic, partitions: opts.partitions };
+    return { ms };
+  }
+
+  async consume(opts: ConsumeOptions): Promise<{ ms: number }> {
+    if (!this.lastTopic) throw new Error("consume before produce");
+    const { topic, partitions } = this.lastTopic;
+    const t0 = performance.now();
+    let total = 0;
+    await Promise.all(
+      Array.from({ length: partitions }, async (_, p) => {
+        const reader = new PartitionReader(this.baseUrl, topic, p, 0);
+        for (;;) {
+          const r = await reader.fetch(FETCH_BYTES);
+          total += r.records.length;
+          if (reader.offset >= r.highWatermark) break;
+        }
+      }),
+    );
+    if (total !== opts.records) throw new Error(`consumed ${total} of ${opts.records} records`);
+    return { ms: performance.now() - t0 };
+  }
+
+  async latency(opts: LatencyOptions): Promise<LatencyResult> {
+    const topic = await this.newTopic(1);
+    const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LATENCY_LINGER_MS, maxInFlight: IN_FLIGHT });
+    const expected = Math.round(opts.rate * opts.seconds);
+    const collector = new LatencyCollector(expected);
+    const reader = new PartitionReader(this.baseUrl, topic, 0, 0);
+    let stop = false;
+    const consuming = (async () => {
+      while (!stop && collector.latencies.length < expected) {
+        const { payload } = await reader.fetchRaw(FETCH_BYTES, 1000);
+        let at = 0;
+        while (at < payload.length) {
+          const h = readBatchHeader(payload, at);
+          for (const r of decodeRecords(payload.subarray(at, at + h.sizeBytes), h)) if (r.value) collector.receive(r.value);
+          at += h.sizeBytes;
+        }
+      }
+    })().catch((e) => collector.fail(e));
+    const startedAt = performance.now();
+    await pace(opts.rate, opts.seconds, (n) => {
+      for (let i = 0; i < n; i++) void producer.send(topic, { value: stampedPayload(opts.size), partition: 0 });
+    });
+    await producer.flush();
+    try {
+      await collector.wait(10_000, "tributary latency");
+      return collector.result(startedAt);
+    } finally {
+      stop = true;
+      await consuming;
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    for (const t of this.topics.splice(0)) {
+      await fetch(`${this.baseUrl}/api/v1/topics/${t}`, { method: "DELETE" }).catch(() => undefined);
+    }
+    this.lastTopic = null;
+  }
+
+  async close(): Promise<void> {
+    await this.cleanup();
+  }
+}
+
+/**
+ * Tributary through its JSON API (its own rows in the table): produce requests of 1,000 JSON
+ * records, 4 in flight per producer; consume with JSON fetches of up to 10,000 records; the
+ * latency consumer long-polls the JSON fetch.
+ */
+export class TributaryJsonSystem extends TributarySystem {
+  override name = "tributary-json";
+  override fastPath = "JSON over REST: 1,000 records per produce request, 4 requests in flight per producer; fetches of up to 10,000 records";
+
+  override async produce(opts: ProduceOptions): Promise<{ ms: number }> {
+    const topic = await this.newTopic(opts.partitions);
+    const value = "x".repeat(opts.size);
+    const perRequest = 1000;
+    const t0 = performance.now();
+    await Promise.all(
+      split(opts.records, opts.producers).map(async (n, k) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            while (next < n) {
+              const start = next;
+              const count = Math.min(perRequest, n - start);
+              next += count;
+              const records = Array.from({ length: count }, (_, i) => ({ value, partition: (start + i + k) % opts.partitions }));
+              const res = await fetch(`${this.baseUrl}/api/v1/topics/${topic}/records`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ records }),
+              });
+              if (!res.ok) throw new Error(`produce: ${res.status} ${await res.text()}`);
+              await res.arrayBuffer();
+            }
+          }),
+        );
+      }),
+    );
+    this.lastTopic = { topic, partitions: opts.partitions };
+    return { ms: performance.now() - t0 };
+  }
+
+  override async consume(opts: ConsumeOptions): Promise<{ ms: number }> {
+    if (!this.lastTopic) throw new Error("consume before produce");
+    const { topic, partitions } = this.lastTopic;
+    const t0 = performance.now();
+    let total = 0;
+    await Promise.all(
+      Array.from({ length: partitions }, async (_, p) => {
+        let offset = 0;
+        for (;;) {
+          const res = await fetch(`${this.baseUrl}/api/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&maxRecords=10000&maxBytes=16777216`);
+          if (!res.ok) throw new Error(`fetch: ${res.status} ${await res.text()}`);
+          const body = (await res.json()) as { records: unknown[]; nextOffset: number; highWatermark: number };
+          total += body.records.length;
+          offset = body.nextOffset;
+          if (offset >= body.highWatermark) break;
+        }
+      }),
+    );
+    if (total !== opts.records) throw new Error(`consumed ${total} of ${opts.records} records`);
+    return { ms: performance.now() - t0 };
+  }
+
+  override async latency(opts: LatencyOptions): Promise<LatencyResult> {
+    const topic = await this.newTopic(1);
+    const expected = Math.round(opts.rate * opts.seconds);
+    const collector = new LatencyCollector(expected);
+    let stop = false;
+    const consuming = (async () => {
+      let offset = 0;
+      while (!stop && collector.latencies.length < expected) {
+        const res = await fetch(`${this.baseUrl}/api/v1/topics/${topic}/partitions/0/records?offset=${offset}&maxRecords=10000&waitMs=1000&encoding=base64`);
+        const body = (await res.json()) as { records: { value: string }[]; nextOffset: number };
+        for (const r of body.records) collector.receive(Buffer.from(r.value, "base64"));
+        offset = body.nextOffset;
+      }
+    })().catch((e) => collector.fail(e));
+    // one request per pacing tick, as a JSON client without a batching library would send
+    const inflight = new Set<Promise<unknown>>();
+    const startedAt = performance.now();
+    await pace(opts.rate, opts.seconds, async (n) => {
+      const records = Array.from({ length: n }, () => ({ valueBase64: stampedPayload(opts.size).toString("base64"), partition: 0 }));
+      const p = fetch(`${this.baseUrl}/api/v1/topics/${topic}/records`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ records }),
+      }).then((r) => r.arrayBuffer());
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= 8) await Promise.race(inflight);
+    });
+    await Promise.all(inflight);
+    try {
+      await collector.wait(10_000, "tributary-json latency");
+      return collector.result(startedAt);
+    } finally {
+      stop = true;
+      await consuming;
+    }
+  }
+}

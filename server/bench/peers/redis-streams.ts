@@ -1,0 +1,199 @@
+/**
+ * Redis Streams through ioredis. Fast path: explicit pipelines (`redis.pipeline()` of 1,000
+ * XADDs, up to 8 pipelines in flight per connection, one connection per producer); reads with
+ * XREAD COUNT 10000 from id 0 (one command per round trip, as a stream consumer would); the
+ * latency consumer blocks in XREAD BLOCK on its own connection.
+ */
+import { Redis } from "ioredis";
+import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./types.ts";
+import { leftBehind, LatencyCollector, pace, split, stampedPayload, uniqueId, Window } from "./common.ts";
+
+const URL = process.env.TRIBUTARY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const PIPELINE = 1000;
+const PIPELINES_IN_FLIGHT = 8;
+const READ_COUNT = 10_000;
+const KEY_PREFIX = "tributary-bench:";
+
+type XReadReply = [key: Buffer, entries: [id: Buffer, fields: Buffer[]][]][] | null;
+
+function client(): Redis {
+  return new Redis(URL, {
+    protocol: 2,
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+}
+
+async function connected(): Promise<Redis> {
+  const c = client();
+  c.on("error", () => {});
+  await c.connect();
+  return c;
+}
+
+export class RedisStreamsPeer implements Peer {
+  name = "redis-streams";
+  fastPath = `ioredis pipelines of ${PIPELINE} XADD, ${PIPELINES_IN_FLIGHT} in flight per producer connection; XREAD COUNT ${READ_COUNT}; latency: XREAD BLOCK on a second connection, one pipeline per 1 ms pacing tick`;
+  private admin: Redis | null = null;
+  private keys: string[] = [];
+  private lastKeys: string[] = [];
+
+  private async adminClient(): Promise<Redis> {
+    this.admin ??= await connected();
+    return this.admin;
+  }
+
+  async available(): Promise<boolean> {
+    try {
+      const a = await this.adminClient();
+      if ((await a.ping()) !== "PONG") return false;
+      // Streams left behind by a benchmark process that crashed.
+      for (let cursor = "0"; ; ) {
+        const [next, keys] = await a.scan(cursor, "MATCH", `${KEY_PREFIX}*`, "COUNT", 1000);
+        const stale = keys.filter((k) => leftBehind(k, KEY_PREFIX));
+        if (stale.length) await a.del(...stale);
+        if ((cursor = next) === "0") break;
+      }
+      return true;
+    } catch {
+      this.admin?.disconnect();
+      this.admin = null;
+      return false;
+    }
+  }
+
+  async durability(): Promise<string> {
+    const a = await this.adminClient();
+    const get = async (k: string) => ((await a.config("GET", k)) as string[])[1] ?? "?";
+    const [aof, fsync, save, version] = [await get("appendonly"), await get("appendfsync"), await get("save"), await a.info("server")];
+    const v = /redis_version:(\S+)/.exec(version)?.[1] ?? "?";
+    const aofText =
+      aof === "yes"
+        ? fsync === "always"
+          ? "AOF on, appendfsync=always: fsync of the AOF before each reply batch"
+          : fsync === "everysec"
+            ? "AOF on, appendfsync=everysec: AOF fsynced once a second, up to ~1 s of acknowledged XADDs lost on a crash"
+            : "AOF on, appendfsync=no: the OS decides when to flush"
+        : `AOF off (appendonly=no; appendfsync=${fsync} unused)`;
+    const rdb = save ? `RDB snapshots save="${save}"` : "no RDB snapshots (save=\"\")";
+    const memOnly = aof !== "yes" && !save ? "; acknowledged records live in memory only and are lost on restart" : "";
+    return `Redis ${v}: ${aofText}; ${rdb}${memOnly} (read with CONFIG GET)`;
+  }
+
+  async produce(opts: ProduceOptions): Promise<{ ms: number }> {
+    await this.cleanup();
+    const id = uniqueId();
+    this.keys = Array.from({ length: opts.partitions }, (_, p) => `${KEY_PREFIX}${id}:${p}`);
+    this.lastKeys = this.keys;
+    const conns = await Promise.all(Array.from({ length: opts.producers }, connected));
+    const payload = Buffer.alloc(opts.size, 120);
+    try {
+      const t0 = performance.now();
+      await Promise.all(
+        split(opts.records, opts.producers).map(async (n, producer) => {
+          const c = conns[producer];
+          const window = new Window(PIPELINES_IN_FLIGHT);
+          let k = producer;
+          for (let done = 0; done < n; ) {
+            const batch = Math.min(PIPELINE, n - done);
+            const pipe = c.pipeline();
+            for (let i = 0; i < batch; i++) pipe.xadd(this.keys[k++ % opts.partitions], "*", "d", payload);
+            done += batch;
+            await window.acquire();
+            window.track(pipe.exec().then(checkPipeline));
+          }
+          await window.drain();
+        }),
+      );
+      return { ms: performance.now() - t0 };
+    } finally {
+      conns.forEach((c) => c.disconnect());
+    }
+  }
+
+  async consume(opts: ConsumeOptions): Promise<{ ms: number }> {
+    const keys = this.lastKeys.slice(0, opts.partitions);
+    const c = await connected();
+    try {
+      const ids = keys.map(() => "0-0");
+      let got = 0;
+      const t0 = performance.now();
+      while (got < opts.records) {
+        const reply = (await c.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...keys, ...ids)) as unknown as XReadReply;
+        if (!reply) throw new Error(`redis consume stalled at ${got} of ${opts.records}`);
+        for (const [key, entries] of reply) {
+          const p = keys.indexOf(key.toString());
+          for (const [, fields] of entries) if (fields[1].length !== opts.size) throw new Error("redis: wrong payload size");
+          got += entries.length;
+          if (entries.length) ids[p] = entries[entries.length - 1][0].toString();
+        }
+      }
+      return { ms: performance.now() - t0 };
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  async latency(opts: LatencyOptions): Promise<LatencyResult> {
+    await this.cleanup();
+    const key = `${KEY_PREFIX}${uniqueId()}:latency`;
+    this.keys = [key];
+    const [producer, consumer] = await Promise.all([connected(), connected()]);
+    const total = Math.round(opts.rate * opts.seconds);
+    const collector = new LatencyCollector(total);
+    let stop = false;
+    const reading = (async () => {
+      let id = "0-0";
+      while (!stop) {
+        const reply = (await consumer.xreadBuffer("COUNT", READ_COUNT, "BLOCK", 200, "STREAMS", key, id)) as unknown as XReadReply;
+        if (!reply) continue;
+        for (const [, entries] of reply) {
+          for (const [, fields] of entries) collector.receive(fields[1]);
+          if (entries.length) id = entries[entries.length - 1][0].toString();
+        }
+      }
+    })();
+    reading.catch((e) => collector.fail(e));
+    try {
+      const window = new Window(1000);
+      const startedAt = await pace(opts.rate, opts.seconds, async (n) => {
+        const pipe = producer.pipeline();
+        for (let i = 0; i < n; i++) pipe.xadd(key, "*", "d", stampedPayload(opts.size));
+        await window.acquire();
+        window.track(pipe.exec().then(checkPipeline));
+      });
+      await window.drain();
+      await collector.wait(60_000, "redis latency");
+      return collector.result(startedAt);
+    } finally {
+      stop = true;
+      await reading.catch(() => {});
+      producer.disconnect();
+      consumer.disconnect();
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.keys.length === 0) return;
+    const a = await this.adminClient();
+    await a.del(...this.keys);
+    this.keys = [];
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.admin) await this.cleanup();
+    } finally {
+      this.admin?.disconnect();
+      this.admin = null;
+    }
+  }
+}
+
+function checkPipeline(results: [Error | null, unknown][] | null): void {
+  if (!results) throw new Error("redis pipeline aborted");
+  for (const [err] of results) if (err) throw err;
+}

@@ -57,11 +57,14 @@ export class TributarySystem implements Peer {
     await Promise.all(
       split(opts.records, opts.producers).map(async (n, k) => {
         const p = producers[k];
+        // as a kafkajs user calls send({messages}): 1,000 records a call, several calls outstanding
+        const chunk = 1000;
         let pending: Promise<unknown>[] = [];
-        for (let i = 0; i < n; i++) {
-          pending.push(p.send(topic, { value, partition: (i + k) % opts.partitions }));
+        for (let i = 0; i < n; i += chunk) {
+          const m = Math.min(chunk, n - i);
+          pending.push(p.sendMany(topic, Array.from({ length: m }, (_, j) => ({ value, partition: (i + j + k) % opts.partitions }))));
           // bounded memory: wait for acknowledgements every 100k records
-          if (pending.length >= 100_000) {
+          if (pending.length >= 100) {
             await Promise.all(pending);
             pending = [];
           }

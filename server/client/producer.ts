@@ -1,9 +1,12 @@
 /**
  * A batching producer, as Kafka's clients batch: records accumulate per partition until
- * `batchBytes` or `lingerMs`, are encoded as Kafka RecordBatch v2 on the client, and are sent
- * on the binary path (no JSON per record). Keys are partitioned with Kafka's murmur2.
+ * `batchBytes` or `lingerMs`, written straight into a Kafka RecordBatch v2 buffer on the client
+ * (no per-record objects kept), and are sent on the binary path (no JSON per record). Keys are
+ * partitioned with Kafka's murmur2. `send` acknowledges one record, `sendMany` a list (as
+ * kafkajs's `send({messages})`), each once the broker committed it.
  */
-import { encodeRecordBatch, estimateRecordSize, type RecordHeader, type RecordInput } from "../broker/log/record-batch.ts";
+import { RecordBatchWriter } from "../broker/log/batch-writer.ts";
+import type { RecordHeader } from "../broker/log/record-batch.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
 import { StickyPartitioner } from "../broker/log/partitioner.ts";
 import { callJson, raiseFor } from "./http-client.ts";
@@ -31,10 +34,17 @@ export interface RecordMetadata {
   offset: number;
 }
 
+/** Records [firstIndex, firstIndex + count) of a batch, acknowledged together. */
+interface Waiter {
+  firstIndex: number;
+  count: number;
+  done(baseOffset: number): void;
+  fail(e: unknown): void;
+}
+
 interface Pending {
-  records: RecordInput[];
-  bytes: number;
-  waiters: { resolve(m: RecordMetadata): void; reject(e: unknown): void; index: number }[];
+  writer: RecordBatchWriter;
+  waiters: Waiter[];
   timer: NodeJS.Timeout | null;
 }
 
@@ -75,35 +85,91 @@ export class Producer {
     return p;
   }
 
+  private partitionOf(topic: string, n: number, key: Buffer | null, record: ProducerRecord, size: number): number {
+    if (record.partition !== undefined) return record.partition;
+    if (key) return partitionForKey(key, n);
+    let s = this.sticky.get(topic);
+    if (!s) this.sticky.set(topic, (s = new StickyPartitioner()));
+    return s.next(n, size);
+  }
+
+  /** Writes one record into its partition's open batch; returns the batch and the record's index in it. */
+  private append(topic: string, partition: number, key: Buffer | null, value: Buffer | null, record: ProducerRecord): { batch: Pending; index: number; id: string } {
+    const id = `${topic}\u0000${partition}`;
+    let batch = this.pending.get(id);
+    const timestamp = record.timestamp ?? Date.now();
+    if (batch && !batch.writer.tryAppend(key, value, record.headers, timestamp)) {
+      this.dispatch(topic, partition, id);
+      batch = undefined;
+    } else if (batch) {
+      return { batch, index: batch.writer.count - 1, id };
+    }
+    batch = { writer: new RecordBatchWriter(this.batchBytes), waiters: [], timer: null };
+    this.pending.set(id, batch);
+    batch.writer.tryAppend(key, value, record.headers, timestamp);
+    return { batch, index: 0, id };
+  }
+
+  /** Sends the batch when full, or arms its linger timer. */
+  private schedule(topic: string, partition: number, id: string, batch: Pending): void {
+    if (this.pending.get(id) !== batch) return;
+    if (!batch.writer.hasRoomFor(64)) this.dispatch(topic, partition, id);
+    else if (!batch.timer) batch.timer = setTimeout(() => this.dispatch(topic, partition, id), this.lingerMs);
+  }
+
   /** Queues a record; resolves with its partition and offset once the broker committed it. */
-  async send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
-    const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
+  send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
+    const n = this.partitionsOf.get(topic);
+    if (n === undefined) return this.partitions(topic).then(() => this.send(topic, record));
     const key = toBuf(record.key);
     const value = toBuf(record.value);
-    const input: RecordInput = { key, value, headers: record.headers ?? [], timestamp: record.timestamp ?? Date.now() };
-    const size = estimateRecordSize(input);
-    let partition = record.partition;
-    if (partition === undefined) {
-      if (key) partition = partitionForKey(key, n);
-      else {
-        let s = this.sticky.get(topic);
-        if (!s) this.sticky.set(topic, (s = new StickyPartitioner()));
-        partition = s.next(n, size);
-      }
-    }
-    const id = `${topic}\u0000${partition}`;
-    let p = this.pending.get(id);
-    if (!p) {
-      p = { records: [], bytes: 0, waiters: [], timer: null };
-      this.pending.set(id, p);
-    }
-    const batch = p;
-    const result = new Promise<RecordMetadata>((resolve, reject) => batch.waiters.push({ resolve, reject, index: batch.records.length }));
-    batch.records.push(input);
-    batch.bytes += size;
-    if (batch.bytes >= this.batchBytes) this.dispatch(topic, partition, id);
-    else if (!batch.timer) batch.timer = setTimeout(() => this.dispatch(topic, partition, id), this.lingerMs);
+    const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
+    const { batch, index, id } = this.append(topic, partition, key, value, record);
+    const result = new Promise<RecordMetadata>((resolve, reject) =>
+      batch.waiters.push({ firstIndex: index, count: 1, done: (base) => resolve({ partition, offset: base + index }), fail: reject }),
+    );
+    this.schedule(topic, partition, id, batch);
     return result;
+  }
+
+  /** Queues many records (one acknowledgement for all of them, in order). */
+  async sendMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
+    const out = new Array<RecordMetadata>(records.length);
+    const acks: Promise<void>[] = [];
+    // Consecutive records in the same open batch share one waiter. It is registered with the
+    // run's first record (before that batch can be dispatched); `count` grows with the run and
+    // is only read when the broker acknowledges the batch.
+    type Run = { batch: Pending; partition: number; firstIndex: number; count: number; outStart: number };
+    let run: Run | null = null;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const key = toBuf(record.key);
+      const value = toBuf(record.value);
+      const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
+      const { batch, index, id } = this.append(topic, partition, key, value, record);
+      if (run && run.batch === batch && run.partition === partition) run.count++;
+      else {
+        const r: Run = { batch, partition, firstIndex: index, count: 1, outStart: i };
+        run = r;
+        acks.push(
+          new Promise<void>((resolve, reject) =>
+            r.batch.waiters.push({
+              firstIndex: index,
+              count: 1,
+              done: (base) => {
+                for (let j = 0; j < r.count; j++) out[r.outStart + j] = { partition: r.partition, offset: base + r.firstIndex + j };
+                resolve();
+              },
+              fail: reject,
+            }),
+          ),
+        );
+      }
+      this.schedule(topic, partition, id, batch);
+    }
+    await Promise.all(acks);
+    return out;
   }
 
   private dispatch(topic: string, partition: number, id: string): void {
@@ -135,7 +201,7 @@ export class Producer {
 
   private async sendBatch(topic: string, partition: number, p: Pending): Promise<void> {
     try {
-      const body = encodeRecordBatch({ baseOffset: 0, records: p.records });
+      const body = p.writer.finish();
       const res = await fetch(`${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`, {
         method: "POST",
         headers: { "content-type": "application/vnd.kafka.record-batch" },
@@ -143,9 +209,9 @@ export class Producer {
       });
       if (!res.ok) await raiseFor(res);
       const r = (await res.json()) as { baseOffset: number };
-      for (const w of p.waiters) w.resolve({ partition, offset: r.baseOffset + w.index });
+      for (const w of p.waiters) w.done(r.baseOffset);
     } catch (e) {
-      for (const w of p.waiters) w.reject(e);
+      for (const w of p.waiters) w.fail(e);
     }
   }
 

@@ -18,6 +18,7 @@ import {
 import { crc32c } from "../broker/log/crc32c.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { expectError } from "../testing/api-assertions.ts";
 
 const require = createRequire(import.meta.url);
 /** kafkajs 2.x's Java-compatible DefaultPartitioner: an independent reference for key routing. */
@@ -72,19 +73,6 @@ async function call(method: string, path: string, opts: CallOptions = {}): Promi
   return { status: res.status, headers: res.headers, text, bytes, body: parsed };
 }
 
-function expectError(res: Res, status: number, code: string, ...words: (string | RegExp)[]): void {
-  const ctx = `HTTP ${res.status} ${res.text.slice(0, 600)}`;
-  expect(res.status, ctx).toBe(status);
-  expect(res.headers.get("content-type"), ctx).toMatch(/^application\/json/);
-  expect(res.body?.error?.code, ctx).toBe(code);
-  const message = res.body.error.message;
-  expect(typeof message, ctx).toBe("string");
-  expect(message.trim().length, ctx).toBeGreaterThan(10);
-  for (const w of words) {
-    const re = typeof w === "string" ? new RegExp(w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i") : w;
-    expect(message, ctx).toMatch(re);
-  }
-}
 
 const b64 = (b: Buffer | number[]) => Buffer.from(b).toString("base64");
 

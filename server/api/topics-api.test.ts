@@ -8,6 +8,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { expectError } from "../testing/api-assertions.ts";
 
 let db: ScratchDatabase;
 let server: ServerProcess;
@@ -55,20 +56,6 @@ async function call(method: string, path: string, opts: CallOptions = {}): Promi
 
 const topicPath = (name: string) => `/api/v1/topics/${encodeURIComponent(name)}`;
 
-/** A 4xx JSON error with this code and a non-empty message mentioning every `words` entry. */
-function expectError(res: Res, status: number, code: string, ...words: (string | RegExp)[]): void {
-  const ctx = `HTTP ${res.status} ${res.text.slice(0, 600)}`;
-  expect(res.status, ctx).toBe(status);
-  expect(res.headers.get("content-type"), ctx).toMatch(/^application\/json/);
-  expect(res.body?.error?.code, ctx).toBe(code);
-  const message = res.body.error.message;
-  expect(typeof message, ctx).toBe("string");
-  expect(message.trim().length, ctx).toBeGreaterThan(10);
-  for (const w of words) {
-    const re = typeof w === "string" ? new RegExp(w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i") : w;
-    expect(message, ctx).toMatch(re);
-  }
-}
 
 const DEFAULTS = {
   "retention.ms": 604_800_000,

@@ -10,6 +10,7 @@ import {
   type AssignorMember,
 } from "./assignors.ts";
 import { keyOf, type TopicPartition } from "./topic-partitions.ts";
+import { rng } from "../../testing/prng.ts";
 
 /** "t0p1" style shorthand, as in Kafka's docs. */
 const tp = (s: string): TopicPartition => {
@@ -23,17 +24,6 @@ const members = (subs: Record<string, string[]>): AssignorMember[] =>
   Object.entries(subs).map(([memberId, subscribedTopics]) => ({ memberId, subscribedTopics }));
 const none = new Map<string, TopicPartition[]>();
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkComplete(ms: AssignorMember[], topics: Map<string, number>, result: Map<string, TopicPartition[]>) {
   expect([...result.keys()].sort()).toEqual(ms.map((m) => m.memberId).sort());

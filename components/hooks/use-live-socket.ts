@@ -1,9 +1,9 @@
 "use client";
-import { useEffect, useRef, useState } from "react";
-import type { TLiveServerMessage } from "@/server/schemas/live";
+import { useRef, useState } from "react";
+import { useSocket, type SocketStatus } from "./use-socket";
 import type { TRecord } from "@/server/schemas/record";
 
-export type LiveStatus = "connecting" | "open" | "closed";
+export type LiveStatus = SocketStatus;
 
 export interface LiveSubscription {
   topic: string;
@@ -18,60 +18,25 @@ export interface LiveHandlers {
 }
 
 /**
- * The console's one WebSocket (/ws): subscribes to a topic from the latest offset and hands
- * record frames to `handlers` (kept in a ref, so callers need not memoise them). Reconnects
- * after a second when the socket drops; `enabled: false` closes it.
+ * Live tail over the console's WebSocket (use-socket.ts): subscribes to a topic from the latest
+ * offset and hands record frames to `handlers` (kept in a ref, so callers need not memoise them).
  */
 export function useLiveSocket(sub: LiveSubscription | null, handlers: LiveHandlers): { status: LiveStatus; error: string | null } {
-  const [status, setStatus] = useState<LiveStatus>("closed");
   const [error, setError] = useState<string | null>(null);
   const h = useRef(handlers);
   h.current = handlers;
   const key = sub ? `${sub.topic}|${sub.partitions?.join(",") ?? "*"}` : null;
-
-  useEffect(() => {
-    if (!sub) {
-      setStatus("closed");
-      return;
-    }
-    let ws: WebSocket | null = null;
-    let stopped = false;
-    let retry: ReturnType<typeof setTimeout> | null = null;
-    const connect = () => {
-      setStatus("connecting");
-      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-      const sock = new WebSocket(url);
-      ws = sock;
-      sock.onopen = () => {
-        setStatus("open");
-        setError(null);
-        sock.send(JSON.stringify({ type: "subscribe", id: "tail", topic: sub.topic, partitions: sub.partitions, from: "latest" }));
-      };
-      sock.onmessage = (ev) => {
-        const msg = JSON.parse(ev.data as string) as TLiveServerMessage;
-        if (msg.type === "records") h.current.onRecords(msg.records);
-        else if (msg.type === "lagging") h.current.onLagging?.(msg.skippedTo - msg.skippedFrom, msg.message);
-        else if (msg.type === "error") {
-          setError(msg.error.message);
-          h.current.onError?.(msg.error.message);
-        }
-      };
-      sock.onclose = () => {
-        if (ws !== sock) return;
-        setStatus("closed");
-        if (!stopped) retry = setTimeout(connect, 1000);
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      if (retry) clearTimeout(retry);
-      const s = ws;
-      ws = null;
-      s?.close();
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key]);
-
+  const status = useSocket(
+    key,
+    () => (sub ? [{ type: "subscribe", id: "tail", topic: sub.topic, partitions: sub.partitions, from: "latest" }] : []),
+    (msg) => {
+      if (msg.type === "records") h.current.onRecords(msg.records);
+      else if (msg.type === "lagging") h.current.onLagging?.(msg.skippedTo - msg.skippedFrom, msg.message);
+      else if (msg.type === "error") {
+        setError(msg.error.message);
+        h.current.onError?.(msg.error.message);
+      } else if (msg.type === "subscribed") setError(null);
+    },
+  );
   return { status, error };
 }

@@ -1,15 +1,20 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import type { TMetrics } from "@/server/schemas/console";
-import { api } from "./api";
+import { useSocket, type SocketStatus } from "./use-socket";
 
-export const METRICS_POLL_MS = 1000;
+/** How often the server pushes metrics over the WebSocket. */
+export const METRICS_PUSH_MS = 1000;
 
-/** Throughput and totals, polled every second (see the overview's note). */
-export function useMetrics() {
-  return useQuery({
-    queryKey: ["metrics"],
-    queryFn: ({ signal }) => api<TMetrics>("GET", "/api/v1/metrics", undefined, signal),
-    refetchInterval: METRICS_POLL_MS,
-  });
+/** Throughput and totals, pushed by the server over the console's WebSocket every second. */
+export function useMetrics(): { data: TMetrics | undefined; status: SocketStatus } {
+  const [data, setData] = useState<TMetrics | undefined>(undefined);
+  const status = useSocket(
+    "metrics",
+    () => [{ type: "subscribe-metrics", id: "metrics" }],
+    (msg) => {
+      if (msg.type === "metrics") setData(msg.metrics);
+    },
+  );
+  return { data, status };
 }

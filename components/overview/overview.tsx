@@ -1,18 +1,20 @@
 "use client";
 import Link from "next/link";
-import { useMetrics, METRICS_POLL_MS } from "../hooks/use-metrics";
+import { useMetrics, METRICS_PUSH_MS } from "../hooks/use-metrics";
 import { LineChart, Sparkline } from "../ui/charts";
 import { formatBytes, formatCount, formatRate } from "../ui/format";
 import { Card, ErrorBox, Loading } from "../ui/status";
 
 export function Overview() {
-  const { data: m, error, isPending } = useMetrics();
+  const { data: m, status } = useMetrics();
+  const error = status === "closed" && !m ? new Error("the live connection to the server is closed; reconnecting…") : null;
+  const isPending = !m;
   return (
     <section data-testid="overview-page">
       <div className="spread">
         <h1>Overview</h1>
         <span className="notice" data-testid="overview-update-note">
-          Live: refreshed every {METRICS_POLL_MS / 1000} s by polling /api/v1/metrics; rates are {m?.windowSeconds ?? 3}-second averages measured by this server
+          Live: pushed over WebSocket every {METRICS_PUSH_MS / 1000} s ({status}); rates are {m?.windowSeconds ?? 3}-second averages measured by this server
         </span>
       </div>
       <ErrorBox error={error} testId="overview-error" />

@@ -30,7 +30,7 @@ test("overview page shows totals and throughput charts", async () => {
   await page.goto("/");
   await expect(page.getByTestId("overview-page")).toBeVisible();
   await expect(page.getByTestId("chart-records")).toBeVisible();
-  await expect(page.getByTestId("overview-update-note")).toContainText("refreshed every 1 s");
+  await expect(page.getByTestId("overview-update-note")).toContainText("pushed over WebSocket every 1 s");
   await snap(page, "overview-empty");
 });
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { ZRecord } from "./record.ts";
+import { ZMetrics } from "./console.ts";
 import { ZAssignorName, ZGroupId, ZTopicPartitions } from "./group.ts";
 
 /** Where a live-tail subscription starts, per partition. */
@@ -62,6 +63,8 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
     })
     .strict(),
   z.object({ type: z.literal("unsubscribe"), id: z.string().min(1).max(64) }).strict(),
+  /** The console overview's metrics, pushed once a second until unsubscribed. */
+  z.object({ type: z.literal("subscribe-metrics"), id: z.string().min(1).max(64) }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
   ZJoinGroupMessage,
   /** Commits offsets for a membership; without offsets, the next offset after what was delivered, per partition. */
@@ -98,6 +101,7 @@ export const ZLiveServerMessage = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("unsubscribed"), id: z.string() }),
   z.object({ type: z.literal("pong") }),
+  z.object({ type: z.literal("metrics"), id: z.string(), metrics: ZMetrics }),
   z.object({ type: z.literal("group-joined"), id: z.string(), group: z.string(), memberId: z.string(), memberEpoch: z.number().int() }),
   /**
    * The partitions the membership now receives records for. `revoked`: taken away by this change;

@@ -9,6 +9,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { toErrorResponse } from "../api/error-status.ts";
+import { MetricsFeed } from "./metrics-feed.ts";
 import {
   MAX_SUBSCRIPTIONS_PER_SOCKET,
   ZLiveClientMessage,
@@ -77,11 +78,15 @@ export class LiveTailSession {
     private readonly group?: GroupMessageHandler,
   ) {
     broker.events.on("append", this.onAppend);
+    this.metrics = new MetricsFeed(ws, limits.highWaterBytes);
   }
+
+  private readonly metrics: MetricsFeed;
 
   close(): void {
     this.closed = true;
     this.subs.clear();
+    this.metrics.close();
     this.broker.events.off("append", this.onAppend);
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
@@ -132,8 +137,14 @@ export class LiveTailSession {
           return;
         }
         this.subs.delete(msg.id);
+        this.metrics.unsubscribe(msg.id);
         this.send({ type: "unsubscribed", id: msg.id });
       } else if (msg.type === "subscribe") await this.subscribe(msg);
+      else if (msg.type === "subscribe-metrics") {
+        if (this.subs.has(msg.id) || this.metrics.has(msg.id) || this.group?.hasId(msg.id)) {
+          this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
+        } else this.metrics.subscribe(msg.id);
+      }
       else if (msg.type === "join-group" && this.subs.has(msg.id)) {
         this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
       } else if (this.group) await this.group.handle(msg);

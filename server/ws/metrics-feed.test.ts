@@ -1,0 +1,75 @@
+/** The overview's metrics pushed over /ws: a real server, a real WebSocket client. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
+import { startServer, type ServerProcess } from "../testing/server-process.ts";
+
+let db: ScratchDatabase;
+let server: ServerProcess;
+
+beforeAll(async () => {
+  db = await createScratchDatabase("postgres");
+  server = await startServer(db);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Frame = any;
+
+function connect(): Promise<{ ws: WebSocket; frames: Frame[]; next(pred: (f: Frame) => boolean, ms?: number): Promise<Frame> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(server.url.replace("http", "ws") + "/ws");
+    const frames: Frame[] = [];
+    const waiters: { pred: (f: Frame) => boolean; resolve(f: Frame): void }[] = [];
+    ws.on("message", (d) => {
+      const f = JSON.parse(d.toString());
+      frames.push(f);
+      for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
+    });
+    ws.once("open", () =>
+      resolve({
+        ws,
+        frames,
+        next: (pred, ms = 10_000) =>
+          new Promise((res, rej) => {
+            const timer = setTimeout(() => rej(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames.slice(-3))}`)), ms);
+            waiters.push({ pred, resolve: (f) => (clearTimeout(timer), res(f)) });
+          }),
+      }),
+    );
+    ws.once("error", reject);
+  });
+}
+
+describe("subscribe-metrics", () => {
+  it("pushes storage, counts and per-topic throughput every second until unsubscribed", async () => {
+    await fetch(`${server.url}/api/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "m", partitions: 2 }) });
+    const c = await connect();
+    c.ws.send(JSON.stringify({ type: "subscribe-metrics", id: "m1" }));
+    const first = await c.next((f) => f.type === "metrics");
+    expect(first).toMatchObject({ id: "m1", metrics: { topics: 1, partitions: 2 } });
+    await fetch(`${server.url}/api/v1/topics/m/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ records: Array.from({ length: 25 }, (_, i) => ({ value: `v${i}`, partition: 0 })) }),
+    });
+    const seen = await c.next((f) => f.type === "metrics" && f.metrics.storage.recordCount === 25);
+    const topic = seen.metrics.byTopic.find((t: { topic: string }) => t.topic === "m");
+    const later = await c.next((f) => f.type === "metrics" && f.metrics.byTopic.find((t: { topic: string }) => t.topic === "m")?.history.some((p: { inRecords: number }) => p.inRecords === 25));
+    expect(topic).toBeDefined();
+    expect(later.metrics.total.in.recordsPerSec).toBeGreaterThan(0);
+    // a second subscription under the same id is refused; the socket keeps working
+    c.ws.send(JSON.stringify({ type: "subscribe-metrics", id: "m1" }));
+    expect(await c.next((f) => f.type === "error")).toMatchObject({ id: "m1", error: { code: "VALIDATION_FAILED" } });
+    c.ws.send(JSON.stringify({ type: "unsubscribe", id: "m1" }));
+    await c.next((f) => f.type === "unsubscribed" && f.id === "m1");
+    const count = c.frames.filter((f) => f.type === "metrics").length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(c.frames.filter((f) => f.type === "metrics").length).toBe(count);
+    c.ws.close();
+  });
+});

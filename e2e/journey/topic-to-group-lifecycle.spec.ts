@@ -159,11 +159,14 @@ test("live tail shows records while a script produces; pause and resume", async 
   await expect.poll(async () => Number((await page.getByTestId("live-received").textContent())?.replace(/,/g, ""))).toBe(summary.sent);
   // topic and partitions are chosen on the page and kept in the URL
   await expect(page.getByTestId("live-topic")).toHaveValue(topic);
-  await page.getByTestId("live-partition-0").uncheck();
+  // the boxes follow the URL, which the page updates asynchronously: click, then wait for the state
+  await page.getByTestId("live-partition-0").click();
+  await expect(page.getByTestId("live-partition-0")).not.toBeChecked();
   await expect(page).toHaveURL(/partitions=1/);
   await expect(page.getByTestId("live-status")).toHaveAttribute("data-status", "open");
   await expect(page.getByTestId("live-received")).toHaveText("0");
-  await page.getByTestId("live-partition-0").check();
+  await page.getByTestId("live-partition-0").click();
+  await expect(page.getByTestId("live-partition-0")).toBeChecked();
   await expect(page).not.toHaveURL(/partitions=/);
 });
 

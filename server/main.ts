@@ -54,7 +54,13 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   const upgradeNext = config.dev ? app.getUpgradeHandler() : null;
 
+  const { isRecordBatchRequest, handleRecordBatchRequest } = await import("./api/record-batch-fast-path.ts");
   const server = http.createServer((req, res) => {
+    // the binary produce/fetch hot path skips Next's router (see record-batch-fast-path.ts)
+    if (isRecordBatchRequest(req)) {
+      void handleRecordBatchRequest(req, res);
+      return;
+    }
     // the client's address for group member descriptions; never trust one the client sends
     req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);

@@ -46,6 +46,8 @@ interface Pending {
   writer: RecordBatchWriter;
   waiters: Waiter[];
   timer: NodeJS.Timeout | null;
+  /** Lingered long enough: send as soon as a request slot is free (it keeps filling until then). */
+  ready: boolean;
 }
 
 const toBuf = (v: Buffer | string | null | undefined) => (v == null ? null : typeof v === "string" ? Buffer.from(v) : v);
@@ -55,9 +57,11 @@ export class Producer {
   private readonly lingerMs: number;
   private readonly maxInFlight: number;
   private partitionsOf = new Map<string, number>();
+  /** The open batch per partition: records are appended to it until it is sent. */
   private pending = new Map<string, Pending>();
+  /** Full batches per partition waiting for a request slot, oldest first. */
+  private closed = new Map<string, Pending[]>();
   private inFlight = new Map<string, number>();
-  private queued = new Map<string, (() => void)[]>();
   private sticky = new Map<string, StickyPartitioner>();
   private sends = new Set<Promise<void>>();
 
@@ -99,12 +103,13 @@ export class Producer {
     let batch = this.pending.get(id);
     const timestamp = record.timestamp ?? Date.now();
     if (batch && !batch.writer.tryAppend(key, value, record.headers, timestamp)) {
-      this.dispatch(topic, partition, id);
+      this.close(id, batch);
+      this.drain(topic, partition, id);
       batch = undefined;
     } else if (batch) {
       return { batch, index: batch.writer.count - 1, id };
     }
-    batch = { writer: new RecordBatchWriter(this.batchBytes), waiters: [], timer: null };
+    batch = { writer: new RecordBatchWriter(this.batchBytes), waiters: [], timer: null, ready: false };
     this.pending.set(id, batch);
     batch.writer.tryAppend(key, value, record.headers, timestamp);
     return { batch, index: 0, id };
@@ -113,8 +118,16 @@ export class Producer {
   /** Sends the batch when full, or arms its linger timer. */
   private schedule(topic: string, partition: number, id: string, batch: Pending): void {
     if (this.pending.get(id) !== batch) return;
-    if (!batch.writer.hasRoomFor(64)) this.dispatch(topic, partition, id);
-    else if (!batch.timer) batch.timer = setTimeout(() => this.dispatch(topic, partition, id), this.lingerMs);
+    if (!batch.writer.hasRoomFor(64)) {
+      this.close(id, batch);
+      this.drain(topic, partition, id);
+    } else if (!batch.timer && !batch.ready) {
+      batch.timer = setTimeout(() => {
+        batch.timer = null;
+        batch.ready = true;
+        this.drain(topic, partition, id);
+      }, this.lingerMs);
+    }
   }
 
   /** Queues a record; resolves with its partition and offset once the broker committed it. */
@@ -172,30 +185,39 @@ export class Producer {
     return out;
   }
 
-  private dispatch(topic: string, partition: number, id: string): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
-    if (p.timer) clearTimeout(p.timer);
-    const run = this.withSlot(id, () => this.sendBatch(topic, partition, p));
-    this.sends.add(run);
-    void run.finally(() => this.sends.delete(run));
+  /** Moves the open batch to the partition's queue of batches to send. */
+  private close(id: string, batch: Pending): void {
+    if (this.pending.get(id) === batch) this.pending.delete(id);
+    if (batch.timer) clearTimeout(batch.timer);
+    batch.timer = null;
+    let q = this.closed.get(id);
+    if (!q) this.closed.set(id, (q = []));
+    q.push(batch);
   }
 
-  private async withSlot(id: string, fn: () => Promise<void>): Promise<void> {
-    while ((this.inFlight.get(id) ?? 0) >= this.maxInFlight) {
-      await new Promise<void>((r) => {
-        const q = this.queued.get(id) ?? [];
-        q.push(r);
-        this.queued.set(id, q);
+  /**
+   * Sends what is due while request slots are free: queued full batches first, then the open
+   * batch once it lingered. As in Kafka's accumulator, a lingered batch that finds no free slot
+   * stays open and keeps filling, so a busy broker gets fewer, larger requests.
+   */
+  private drain(topic: string, partition: number, id: string): void {
+    for (;;) {
+      if ((this.inFlight.get(id) ?? 0) >= this.maxInFlight) return;
+      let batch = this.closed.get(id)?.shift();
+      if (!batch) {
+        const open = this.pending.get(id);
+        if (!open?.ready) return;
+        this.pending.delete(id);
+        batch = open;
+      }
+      this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+      const b = batch;
+      const run = this.sendBatch(topic, partition, b).finally(() => {
+        this.inFlight.set(id, (this.inFlight.get(id) ?? 1) - 1);
+        this.sends.delete(run);
+        this.drain(topic, partition, id);
       });
-    }
-    this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
-    try {
-      await fn();
-    } finally {
-      this.inFlight.set(id, (this.inFlight.get(id) ?? 1) - 1);
-      this.queued.get(id)?.shift()?.();
+      this.sends.add(run);
     }
   }
 
@@ -217,10 +239,16 @@ export class Producer {
 
   /** Sends everything queued and waits for it. */
   async flush(): Promise<void> {
-    for (const id of [...this.pending.keys()]) {
+    for (const [id, batch] of [...this.pending]) {
       const [topic, partition] = id.split("\u0000");
-      this.dispatch(topic, Number(partition), id);
+      if (batch.timer) clearTimeout(batch.timer);
+      batch.timer = null;
+      batch.ready = true;
+      this.drain(topic, Number(partition), id);
     }
-    while (this.sends.size > 0) await Promise.allSettled([...this.sends]);
+    while (this.sends.size > 0 || [...this.closed.values()].some((q) => q.length > 0) || [...this.pending.values()].some((b) => b.ready)) {
+      if (this.sends.size === 0) break; // nothing in flight can free a slot: cannot happen, but never spin
+      await Promise.allSettled([...this.sends]);
+    }
   }
 }

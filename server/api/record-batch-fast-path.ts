@@ -1,0 +1,109 @@
+/**
+ * The binary record-batch endpoints served straight from the Node HTTP server, before Next.js:
+ * `POST /api/v1/topics/{topic}/records` with Content-Type application/vnd.kafka.record-batch and
+ * `GET /api/v1/topics/{topic}/partitions/{p}/records` with Accept of that type. Same paths, same
+ * zod schemas, same services and error bodies as the route handlers in app/api (which still
+ * serve everything else); measured, Next's routing cost ~1.5-3 ms of server CPU per request,
+ * which capped producers that send many small batches and added to consumers' latency.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { z } from "zod";
+import { ApiError } from "./api-error.ts";
+import { toErrorResponse } from "./error-status.ts";
+import { fetchRecordBatches } from "./fetch-record-batches.ts";
+import { MAX_REQUEST_BYTES, partitionParam, validationError } from "./http.ts";
+import { produceRecordBatches } from "./produce-record-batches.ts";
+import { RECORD_BATCH_CONTENT_TYPE, ZFetchQuery, ZProduceQuery } from "../schemas/record.ts";
+import { ZTopicName } from "../schemas/topic.ts";
+
+const PRODUCE = /^\/api\/v1\/topics\/([^/]+)\/records$/;
+const FETCH = /^\/api\/v1\/topics\/([^/]+)\/partitions\/([^/]+)\/records$/;
+
+/** True when the request is one of the binary endpoints (then it is answered here). */
+export function isRecordBatchRequest(req: IncomingMessage): boolean {
+  const path = (req.url ?? "").split("?")[0];
+  if (req.method === "POST") return (req.headers["content-type"] ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE) && PRODUCE.test(path);
+  if (req.method === "GET") return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && FETCH.test(path);
+  return false;
+}
+
+function parse<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(data);
+  if (!r.success) throw validationError(r.error, where);
+  return r.data;
+}
+
+function query(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) {
+    if (k in out) throw new ApiError("VALIDATION_FAILED", `query parameter '${k}' is given more than once`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function topicOf(raw: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    throw new ApiError("VALIDATION_FAILED", "topic is not a valid URL-encoded name");
+  }
+  return parse(ZTopicName, name, "topic");
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > MAX_REQUEST_BYTES) {
+    return Promise.reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES) {
+        req.removeAllListeners("data");
+        reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${size}+ bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.once("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string>): void {
+  res.writeHead(status, { "cache-control": "no-store", "content-length": String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+/** Answers a request for which isRecordBatchRequest() was true. Never throws. */
+export async function handleRecordBatchRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const aborted = new AbortController();
+  res.once("close", () => aborted.abort());
+  try {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "POST") {
+      const [, rawTopic] = PRODUCE.exec(url.pathname) as RegExpExecArray;
+      const topic = topicOf(rawTopic);
+      const q = parse(ZProduceQuery, query(url), "query");
+      const body = await readBody(req);
+      send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body)), { "content-type": "application/json; charset=utf-8" });
+      return;
+    }
+    const [, rawTopic, rawPartition] = FETCH.exec(url.pathname) as RegExpExecArray;
+    const topic = topicOf(rawTopic);
+    const partition = partitionParam(rawPartition);
+    const q = parse(ZFetchQuery, query(url), "query");
+    const r = await fetchRecordBatches(topic, partition, { ...q, signal: aborted.signal });
+    send(res, 200, r.body, { "content-type": RECORD_BATCH_CONTENT_TYPE, ...r.headers });
+  } catch (e) {
+    const { status, body } = toErrorResponse(e);
+    // an oversized body is left unread: the connection cannot carry another request
+    const close: Record<string, string> = body.error.code === "REQUEST_TOO_LARGE" ? { connection: "close" } : {};
+    if (!res.headersSent) send(res, status, JSON.stringify(body), { "content-type": "application/json; charset=utf-8", ...close });
+    else res.destroy();
+  }
+}

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ZErrorBody } from "../schemas/common.ts";
 import { ZMetrics, ZSearchEvent, ZSearchRequest } from "../schemas/console.ts";
+import { ZInitProducerRequest, ZInitProducerResponse } from "../schemas/producer.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
 import {
   MAX_FETCH_BYTES,
@@ -67,6 +68,8 @@ const components: Record<string, Json> = {
   CommitResponse: schema(ZCommitResponse, "output"),
   ResetOffsetsRequest: schema(ZResetOffsetsRequest, "input"),
   ResetOffsetsResponse: schema(ZResetOffsetsResponse, "output"),
+  InitProducerRequest: schema(ZInitProducerRequest, "input"),
+  InitProducerResponse: schema(ZInitProducerResponse, "output"),
   SearchRequest: schema(ZSearchRequest, "input"),
   SearchEvent: schema(ZSearchEvent, "output"),
   Metrics: schema(ZMetrics, "output"),
@@ -188,6 +191,13 @@ export function buildOpenApiDocument(): Json {
             200: { description: "NDJSON stream", content: { "application/x-ndjson": { schema: ref("SearchEvent") } } },
             ...errors(400, 404),
           },
+        },
+      },
+      "/api/v1/producers": {
+        post: {
+          summary: "Initialise an idempotent producer (KIP-98): stamp producerId, producerEpoch and per-partition baseSequence on record batches; retries return the original offsets, gaps are OUT_OF_ORDER_SEQUENCE_NUMBER, old epochs INVALID_PRODUCER_EPOCH",
+          requestBody: jsonBody("InitProducerRequest"),
+          responses: { 201: ok("InitProducerResponse", "Created"), ...errors(400, 409) },
         },
       },
       "/api/v1/metrics": { get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } } },

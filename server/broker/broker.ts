@@ -481,6 +481,18 @@ export class Broker {
     return { partition, baseOffset: base, lastOffset: base + span - 1, recordCount };
   }
 
+  /**
+   * A new idempotent producer (KIP-98): a producer id unique across processes, epoch 0. The
+   * producer numbers its batches per partition from sequence 0; retries of a batch get the
+   * original offsets back, gaps and old epochs are refused.
+   */
+  async initProducer(opts: { transactionalId?: string } = {}): Promise<{ producerId: number; producerEpoch: number }> {
+    if (opts.transactionalId !== undefined) {
+      throw new BrokerError("INVALID_REQUEST", "transactional ids are not supported yet: initialise without transactionalId for an idempotent producer");
+    }
+    return { producerId: await this.store.nextProducerId(), producerEpoch: 0 };
+  }
+
   // ---- fetch ----------------------------------------------------------------------------
 
   private async positioned(topic: string, partition: number, offset: number, waitMs: number, signal?: AbortSignal): Promise<PartitionLog> {

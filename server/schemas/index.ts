@@ -4,3 +4,4 @@ export * from "./record.ts";
 export * from "./live.ts";
 export * from "./group.ts";
 export * from "./console.ts";
+export * from "./producer.ts";

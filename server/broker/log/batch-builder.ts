@@ -112,6 +112,12 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
       throw new BrokerError("UNSUPPORTED_COMPRESSION_TYPE", `compression codec ${h.compression} is not supported; send uncompressed batches`);
     }
     if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
+    if (h.isTransactional) {
+      throw new BrokerError("INVALID_RECORD", "transactional batches are not accepted yet: this broker has no transaction coordinator wired in (idempotent producers are supported)");
+    }
+    if (h.producerId >= 0 && (h.producerEpoch < 0 || h.baseSequence < 0)) {
+      throw new BrokerError("INVALID_RECORD", `a batch with producer id ${h.producerId} needs a producer epoch and a base sequence >= 0`);
+    }
     let records: number;
     try {
       records = validateRecords(part, h);

@@ -4,7 +4,9 @@
  */
 import { setBaseOffset } from "./record-batch.ts";
 import { TailCache, type CacheBudget } from "./tail-cache.ts";
-import type { BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
+import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
+import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "../txn/partition-txn-state.ts";
+import type { PlannedBatch } from "../txn/producer-state.ts";
 import { BrokerError } from "../errors.ts";
 
 /** Bounds one group commit so a flood of producers cannot build one giant statement. */
@@ -34,6 +36,8 @@ export class PartitionLog {
   private flushing = false;
   private waiters = new Set<() => void>();
   private closedError: BrokerError | null = null;
+  /** Idempotent-producer state (KIP-98), loaded when the first producer batch arrives. */
+  private producerState: PartitionTxnState | null = null;
 
   constructor(
     readonly topicId: string,
@@ -94,14 +98,13 @@ export class PartitionLog {
           take++;
         }
         const group = this.pending.splice(0, take);
+        if (this.producerState || group.some((g) => g.batches.some((b) => b.producerId >= 0))) {
+          await this.commitIdempotent(group);
+          continue;
+        }
         const all = group.length === 1 ? group[0].batches : group.flatMap((g) => g.batches);
         try {
-          const outcome = await this.store.append(this.topicId, this.partition, all);
-          if (!outcome) {
-            this.onGone();
-            throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `partition ${this.topic}-${this.partition} no longer exists`);
-          }
-          this.committed(outcome.baseOffset, all, outcome.state);
+          const outcome = await this.write(all);
           let next = outcome.baseOffset;
           for (const g of group) {
             g.resolve(next);
@@ -114,6 +117,80 @@ export class PartitionLog {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** One statement for the batches; the partition row may be gone (topic deleted elsewhere). */
+  private async write(batches: BatchToAppend[]): Promise<AppendOutcome> {
+    const outcome = await this.store.append(this.topicId, this.partition, batches);
+    if (!outcome) {
+      this.onGone();
+      throw new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `partition ${this.topic}-${this.partition} no longer exists`);
+    }
+    this.committed(outcome.baseOffset, batches, outcome.state);
+    return outcome;
+  }
+
+  /**
+   * Group commit with KIP-98 checks: every caller's batches are planned against the producers'
+   * epochs and sequences (all or nothing per caller); retries of written batches are answered
+   * with their original offsets and not written again; the rest go out in one statement.
+   */
+  private async commitIdempotent(group: PendingAppend[]): Promise<void> {
+    let plan: PartitionAppendPlan;
+    try {
+      plan = (await this.loadProducerState()).beginAppend();
+    } catch (e) {
+      for (const g of group) g.reject(e);
+      return;
+    }
+    const live: { g: PendingAppend; planned: PlannedBatch[] }[] = [];
+    for (const g of group) {
+      try {
+        live.push({ g, planned: plan.add(g.batches.map(batchMetaOfAppend)) });
+      } catch (e) {
+        g.reject(e);
+      }
+    }
+    const toWrite: BatchToAppend[] = [];
+    for (const { g, planned } of live) planned.forEach((p, i) => p.kind === "append" && (toWrite[p.slot] = g.batches[i]));
+    let ranges: { baseOffset: number; lastOffset: number }[] = [];
+    try {
+      if (toWrite.length > 0) {
+        const expected = this.state.nextOffset;
+        const outcome = await this.write(toWrite);
+        let next = outcome.baseOffset;
+        ranges = toWrite.map((b) => {
+          const r = { baseOffset: next, lastOffset: next + b.lastOffsetDelta };
+          next = r.lastOffset + 1;
+          return r;
+        });
+        // another process appended in between: this state misses its batches; rebuild next time
+        if (outcome.baseOffset !== expected) this.producerState = null;
+      }
+    } catch (e) {
+      plan.rollback();
+      for (const { g } of live) g.reject(e);
+      return;
+    }
+    try {
+      plan.commit(ranges, Date.now());
+    } catch {
+      this.producerState = null; // inconsistent view: rebuild from the log on the next append
+    }
+    for (const { g, planned } of live) {
+      const first = planned[0];
+      g.resolve(first.kind === "duplicate" ? first.baseOffset : ranges[first.slot].baseOffset);
+    }
+  }
+
+  /** Producer state of this partition, rebuilt from the log's producer batches on first use. */
+  private async loadProducerState(): Promise<PartitionTxnState> {
+    if (!this.producerState) {
+      const from = this.state.logStartOffset;
+      const rows = await this.store.producerBatches(this.topicId, this.partition, from);
+      this.producerState = PartitionTxnState.rebuild(rows, from, this.state.nextOffset);
+    }
+    return this.producerState;
   }
 
   private committed(baseOffset: number, batches: BatchToAppend[], state: PartitionRecord): void {

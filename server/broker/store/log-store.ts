@@ -52,6 +52,18 @@ export interface StoredBatch {
   payload: Buffer;
 }
 
+export interface ProducerBatchRow {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+  payload?: Buffer;
+}
+
 export interface AppendOutcome {
   /** Base offset of the first batch; batches follow contiguously. */
   baseOffset: number;
@@ -88,6 +100,14 @@ export interface LogStore {
   readBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number, maxBytes?: number): Promise<StoredBatch[]>;
   /** The first batch (in offset order) whose max timestamp is >= timestamp. */
   findBatchForTimestamp(topicId: string, partition: number, timestamp: number, afterOffset: number): Promise<StoredBatch | null>;
+
+  /** A new producer id, unique across every process on this database. */
+  nextProducerId(): Promise<number>;
+  /**
+   * Batches written by idempotent or transactional producers from `fromOffset`, oldest first,
+   * to rebuild producer state (payloads only for control batches).
+   */
+  producerBatches(topicId: string, partition: number, fromOffset: number): Promise<ProducerBatchRow[]>;
 
   /** Retention: deletes whole batches before `newLogStartOffset` and advances the log start. */
   truncateBefore(topicId: string, partition: number, newLogStartOffset: number): Promise<PartitionRecord | null>;

@@ -11,6 +11,7 @@ import type {
   BatchToAppend,
   LogStore,
   PartitionRecord,
+  ProducerBatchRow,
   StoredBatch,
   TopicRecord,
 } from "./log-store.ts";
@@ -270,6 +271,31 @@ export class PostgresLogStore implements LogStore {
       [topicId, partition, timestamp, afterOffset],
     );
     return res.rows[0] ? toBatch(res.rows[0]) : null;
+  }
+
+  async nextProducerId(): Promise<number> {
+    const r = await this.pool.query<{ id: number }>(`SELECT nextval('producer_id_seq')::int8 AS id`);
+    return r.rows[0].id;
+  }
+
+  async producerBatches(topicId: string, partition: number, fromOffset: number): Promise<ProducerBatchRow[]> {
+    const r = await this.pool.query<BatchRow>(
+      `SELECT ${BATCH_COLUMNS}, CASE WHEN is_control THEN payload END AS payload FROM record_batches
+        WHERE topic_id = $1 AND partition = $2 AND producer_id >= 0 AND base_offset >= $3
+        ORDER BY base_offset`,
+      [topicId, partition, fromOffset],
+    );
+    return r.rows.map((x) => ({
+      baseOffset: x.base_offset,
+      lastOffset: x.last_offset,
+      maxTimestamp: x.max_timestamp,
+      producerId: x.producer_id,
+      producerEpoch: x.producer_epoch,
+      baseSequence: x.base_sequence,
+      isTransactional: x.is_transactional,
+      isControl: x.is_control,
+      ...(x.payload ? { payload: x.payload } : {}),
+    }));
   }
 
   async truncateBefore(topicId: string, partition: number, newStart: number): Promise<PartitionRecord | null> {

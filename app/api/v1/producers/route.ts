@@ -1,0 +1,9 @@
+import { handle, json, readJson } from "@/server/api/http";
+import { initProducer } from "@/server/api/init-producer";
+import { ZInitProducerRequest } from "@/server/schemas/producer";
+
+export const dynamic = "force-dynamic";
+
+export function POST(req: Request): Promise<Response> {
+  return handle(async () => json(await initProducer(await readJson(req, ZInitProducerRequest, 64 * 1024)), 201));
+}

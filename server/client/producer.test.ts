@@ -8,6 +8,7 @@ import { Producer } from "./producer.ts";
 import { PartitionReader } from "./partition-reader.ts";
 import { TributaryClientError } from "./http-client.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
+import { readBatchHeader } from "../broker/log/record-batch.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
 
@@ -95,5 +96,38 @@ describe("Producer", () => {
     const tooBig = await producer.send("p-small", { value: Buffer.alloc(5000) }).catch((e) => e);
     expect(tooBig).toMatchObject({ status: 413, code: "MESSAGE_TOO_LARGE" });
     expect(await readAll("p-small", 0)).toEqual([]);
+  });
+
+  it("idempotent: stamps producer id and contiguous sequences per partition; every record stored once", async () => {
+    await createTopic("p-idem", 2);
+    const producer = new Producer({ baseUrl: server.url, idempotent: true, batchBytes: 2048, lingerMs: 1, maxInFlight: 5 });
+    const calls = Array.from({ length: 6 }, (_, c) =>
+      producer.sendMany("p-idem", Array.from({ length: 500 }, (_, i) => ({ value: `i${c}-${i}`, partition: i % 2 }))),
+    );
+    const acks = (await Promise.all(calls)).flat();
+    await producer.flush();
+    for (let p = 0; p < 2; p++) {
+      const mine = acks.filter((a) => a.partition === p).map((a) => a.offset).sort((a, b) => a - b);
+      expect(mine).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+      expect(await readAll("p-idem", p)).toHaveLength(1500);
+      // the stored batches carry one producer id and sequences that follow on from each other
+      const reader = new PartitionReader(server.url, "p-idem", p, 0);
+      let expectedSequence = 0;
+      let producerId = -1;
+      while (reader.offset < 1500) {
+        const { payload } = await reader.fetchRaw(1 << 20);
+        for (let at = 0; at < payload.length; ) {
+          const h = readBatchHeader(payload, at);
+          if (producerId < 0) producerId = h.producerId;
+          expect(h.producerId).toBe(producerId);
+          expect(h.producerEpoch).toBe(0);
+          expect(h.baseSequence).toBe(expectedSequence);
+          expectedSequence += h.recordCount;
+          at += h.sizeBytes;
+        }
+      }
+      expect(producerId).toBeGreaterThanOrEqual(0);
+      expect(expectedSequence).toBe(1500);
+    }
   });
 });

@@ -19,6 +19,13 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Requests in flight per partition. */
   maxInFlight?: number;
+  /**
+   * KIP-98 idempotence: the producer gets a producer id, numbers its batches per partition and
+   * retries failed or reordered requests with the same bytes; the broker stores each batch once.
+   */
+  idempotent?: boolean;
+  /** Retries of one batch (idempotent producers only). Default 5. */
+  retries?: number;
 }
 
 export interface ProducerRecord {
@@ -64,6 +71,11 @@ export class Producer {
   private inFlight = new Map<string, number>();
   private sticky = new Map<string, StickyPartitioner>();
   private sends = new Set<Promise<void>>();
+
+  /** Idempotence: the producer id and epoch (from POST /api/v1/producers) and the next sequence per partition. */
+  private identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
+  private resolvedIdentity: { producerId: number; producerEpoch: number } | null = null;
+  private sequences = new Map<string, number>();
 
   constructor(private readonly opts: ProducerOptions) {
     this.batchBytes = opts.batchBytes ?? 16_384;
@@ -132,6 +144,7 @@ export class Producer {
 
   /** Queues a record; resolves with its partition and offset once the broker committed it. */
   send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.opts.idempotent && !this.resolvedIdentity) return this.initIdentity().then(() => this.send(topic, record));
     const n = this.partitionsOf.get(topic);
     if (n === undefined) return this.partitions(topic).then(() => this.send(topic, record));
     const key = toBuf(record.key);
@@ -147,6 +160,7 @@ export class Producer {
 
   /** Queues many records (one acknowledgement for all of them, in order). */
   async sendMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.opts.idempotent && !this.resolvedIdentity) await this.initIdentity();
     const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
     const out = new Array<RecordMetadata>(records.length);
     const acks: Promise<void>[] = [];
@@ -221,17 +235,50 @@ export class Producer {
     }
   }
 
+  private initIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
+    if (!this.identity) {
+      this.identity = callJson<{ producerId: number; producerEpoch: number }>(this.opts.baseUrl, "POST", "/api/v1/producers", {}).then((id) => {
+        this.resolvedIdentity = id;
+        return id;
+      });
+      this.identity.catch(() => (this.identity = null));
+    }
+    return this.identity;
+  }
+
   private async sendBatch(topic: string, partition: number, p: Pending): Promise<void> {
     try {
-      const body = p.writer.finish();
-      const res = await fetch(`${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`, {
-        method: "POST",
-        headers: { "content-type": "application/vnd.kafka.record-batch" },
-        body: body as unknown as BodyInit,
-      });
-      if (!res.ok) await raiseFor(res);
-      const r = (await res.json()) as { baseOffset: number };
-      for (const w of p.waiters) w.done(r.baseOffset);
+      // Sequences are assigned here, synchronously, in the order drain() sends a partition's batches.
+      let opts = {};
+      const id = this.resolvedIdentity;
+      if (this.opts.idempotent && id) {
+        const key = `${topic}\u0000${partition}`;
+        const baseSequence = this.sequences.get(key) ?? 0;
+        this.sequences.set(key, (baseSequence + p.writer.count) % 2 ** 31);
+        opts = { producerId: id.producerId, producerEpoch: id.producerEpoch, baseSequence };
+      }
+      const body = p.writer.finish(opts);
+      const retries = this.opts.idempotent ? (this.opts.retries ?? 5) : 0;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await fetch(`${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`, {
+            method: "POST",
+            headers: { "content-type": "application/vnd.kafka.record-batch" },
+            body: body as unknown as BodyInit,
+          });
+          if (!res.ok) await raiseFor(res);
+          const r = (await res.json()) as { baseOffset: number };
+          for (const w of p.waiters) w.done(r.baseOffset);
+          return;
+        } catch (e) {
+          // Idempotent batches are safe to resend as they are: a network failure, or a batch that
+          // overtook its predecessor on another connection (OUT_OF_ORDER), is retried.
+          const code = (e as { code?: string }).code;
+          const retriable = e instanceof TypeError || code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "BROKER_NOT_AVAILABLE";
+          if (attempt >= retries || !retriable) throw e;
+          await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+        }
+      }
     } catch (e) {
       for (const w of p.waiters) w.fail(e);
     }

@@ -4,24 +4,12 @@
  * `{error:{code,message}}`, changing nothing), every offset-reset mode with its dry-run plan,
  * auto.offset.reset, resuming from a commit after a restart, deleting groups and offsets.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  // members in these tests heartbeat by hand, if at all: a long session keeps them alive
-  server = await startServer(db, { TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "300000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "5000" });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+// members in these tests heartbeat by hand, if at all: a long session keeps them alive
+const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "300000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "5000" });
 
 interface Res {
   status: number;

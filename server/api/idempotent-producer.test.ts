@@ -3,29 +3,20 @@
  * PostgreSQL: retries get their original offsets and are stored once, gaps and old epochs are
  * refused, and the producer state survives a restart (rebuilt from the log).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { encodeRecordBatch } from "../broker/log/record-batch.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { useTestServer } from "../testing/test-server.ts";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
+const server = useTestServer();
 const TOPIC = "idem";
 
 beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  server = await startServer(db);
   const res = await fetch(`${server.url}/api/v1/topics`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ name: TOPIC, partitions: 2 }),
   });
   expect(res.status).toBe(201);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
 });
 
 function batch(producerId: number, producerEpoch: number, baseSequence: number, n: number, tag: string, isTransactional = false): Buffer {
@@ -119,8 +110,7 @@ describe("idempotent producer", () => {
     const b1 = batch(producerId, 0, 4, 4, "r1");
     expect((await send(b0)).status).toBe(200);
     const r1 = await send(b1);
-    await server.stop();
-    server = await startServer(db);
+    await server.restart();
     const retry = await send(b1);
     expect(retry).toMatchObject({ status: 200, json: { baseOffset: r1.json.baseOffset } });
     const gap = await send(batch(producerId, 0, 9, 1, "r-gap"));

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   decodeRecords,
   encodeRecordBatch,
@@ -16,8 +16,7 @@ import {
   type RecordInput,
 } from "../broker/log/record-batch.ts";
 import { crc32c } from "../broker/log/crc32c.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
 
 const require = createRequire(import.meta.url);
@@ -30,18 +29,7 @@ const kafkajsPartition: (args: {
 
 const BATCH_TYPE = "application/vnd.kafka.record-batch";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  server = await startServer(db);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const server = useTestServer();
 
 interface Res {
   status: number;

@@ -5,23 +5,11 @@
  * or change anything, and must leave the server serving.
  */
 import http from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { describe, expect, it } from "vitest";
+import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  server = await startServer(db);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const server = useTestServer();
 
 interface Res {
   status: number;

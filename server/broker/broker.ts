@@ -724,20 +724,6 @@ export class Broker {
     return this.groups.deleteOffsets(groupId, topic);
   }
 
-  /** Totals for the console's overview. */
-  stats(): { topics: number; partitions: number; recordCount: number; sizeBytes: number; cacheBytes: number } {
-    let partitions = 0;
-    let recordCount = 0;
-    let sizeBytes = 0;
-    for (const t of this.topics.values()) {
-      partitions += t.logs.length;
-      for (const l of t.logs) {
-        recordCount += l.recordCount;
-        sizeBytes += l.sizeBytes;
-      }
-    }
-    return { topics: this.topics.size, partitions, recordCount, sizeBytes, cacheBytes: this.budget.used };
-  }
 }
 
 function clampBytes(maxBytes: number | undefined): number {

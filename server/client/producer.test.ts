@@ -3,17 +3,15 @@
  * per-call acknowledgements with the offsets the broker assigned, Kafka's key partitioning,
  * and typed errors.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Producer } from "./producer.ts";
 import { PartitionReader } from "./partition-reader.ts";
 import { TributaryClientError } from "./http-client.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
 import { readBatchHeader } from "../broker/log/record-batch.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { useTestServer } from "../testing/test-server.ts";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
+const server = useTestServer();
 
 async function createTopic(name: string, partitions: number, configs: Record<string, unknown> = {}) {
   const res = await fetch(`${server.url}/api/v1/topics`, {
@@ -33,16 +31,6 @@ async function readAll(topic: string, partition: number): Promise<{ offset: numb
     if (reader.offset >= r.highWatermark) return out;
   }
 }
-
-beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  server = await startServer(db);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
 
 describe("Producer", () => {
   it("sendMany: batches many records and acknowledges each with the offset it was stored at", async () => {

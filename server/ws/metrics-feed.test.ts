@@ -1,21 +1,9 @@
 /** The overview's metrics pushed over /ws: a real server, a real WebSocket client. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
-import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { useTestServer } from "../testing/test-server.ts";
 
-let db: ScratchDatabase;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  db = await createScratchDatabase("postgres");
-  server = await startServer(db);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-});
+const server = useTestServer();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Frame = any;

@@ -407,7 +407,12 @@ export class GroupRuntime {
 
   // ---- inspection --------------------------------------------------------------------------
 
-  private async offsetsView(groupId: string, d: GroupDescription | null): Promise<PartitionOffsetView[]> {
+  /** `counts`: every topic's partition count, read once by callers that view many groups. */
+  private async offsetsView(
+    groupId: string,
+    d: GroupDescription | null,
+    counts?: Map<string, number>,
+  ): Promise<PartitionOffsetView[]> {
     const committed = await this.committedOf(groupId);
     const owners = new Map<string, string>();
     const topics = new Set<string>();
@@ -416,7 +421,7 @@ export class GroupRuntime {
       for (const tp of fromTopicPartitions(member.assignment)) owners.set(keyOf(tp.topic, tp.partition), member.memberId);
     }
     for (const c of committed.values()) topics.add(c.topic);
-    const counts = await this.log.topicPartitionCounts();
+    counts ??= await this.log.topicPartitionCounts();
     const out: PartitionOffsetView[] = [];
     for (const topic of [...topics].sort()) {
       const n = counts.get(topic) ?? 0;
@@ -470,8 +475,9 @@ export class GroupRuntime {
       }
     }
     const out: GroupSummary[] = [];
+    const counts = await this.log.topicPartitionCounts();
     for (const g of this.coordinator.listGroups()) {
-      const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId));
+      const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId), counts);
       out.push({ groupId: g.groupId, state: g.state, members: g.members, assignor: g.assignor, totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0) });
     }
     return out;
@@ -480,8 +486,9 @@ export class GroupRuntime {
   private async sampleLag(): Promise<void> {
     await this.refreshMetadata();
     const now = Date.now();
+    const counts = await this.log.topicPartitionCounts();
     for (const g of this.coordinator.listGroups()) {
-      const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId));
+      const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId), counts);
       let h = this.history.get(g.groupId);
       if (!h) this.history.set(g.groupId, (h = []));
       h.push({ timestamp: now, totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0) });

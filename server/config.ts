@@ -10,6 +10,8 @@ export interface ServerConfig {
   groupSessionTimeoutMs: number;
   groupHeartbeatIntervalMs: number;
   lagSampleMs: number;
+  /** How often transaction timeouts are checked. */
+  txnCheckIntervalMs: number;
   dev: boolean;
 }
 
@@ -34,6 +36,7 @@ export function loadConfig(root: string): ServerConfig {
     groupSessionTimeoutMs: int("TRIBUTARY_GROUP_SESSION_TIMEOUT_MS", 45_000, 1_000, 3_600_000),
     groupHeartbeatIntervalMs: int("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS", 5_000, 100, 600_000),
     lagSampleMs: int("TRIBUTARY_LAG_SAMPLE_MS", 5_000, 0, 3_600_000),
+    txnCheckIntervalMs: int("TRIBUTARY_TXN_CHECK_INTERVAL_MS", 1_000, 10, 60_000),
     dev: process.env.NODE_ENV === "development",
   };
 }

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const { Broker } = await import("./broker/broker.ts");
   const { PostgresLogStore } = await import("./broker/store/postgres-log-store.ts");
   const { PostgresGroupOffsetStore } = await import("./broker/store/postgres-group-offset-store.ts");
+  const { PostgresTransactionStore } = await import("./broker/store/postgres-transaction-store.ts");
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
 
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
     groupConfig: { sessionTimeoutMs: config.groupSessionTimeoutMs, heartbeatIntervalMs: config.groupHeartbeatIntervalMs },
     lagSampleMs: config.lagSampleMs,
+    transactionStore: new PostgresTransactionStore(db.pool),
+    txnCheckIntervalMs: config.txnCheckIntervalMs,
   });
   await broker.start();
   registerRuntime({ broker, database: db.kind, startedAt: Date.now() });

@@ -4,7 +4,15 @@
 import { z } from "zod";
 import { ZErrorBody } from "../schemas/common.ts";
 import { ZMetrics, ZSearchEvent, ZSearchRequest } from "../schemas/console.ts";
-import { ZInitProducerRequest, ZInitProducerResponse } from "../schemas/producer.ts";
+import {
+  ZEndTransactionRequest,
+  ZInitProducerRequest,
+  ZInitProducerResponse,
+  ZListProducersResponse,
+  ZListTransactionsResponse,
+  ZTransaction,
+  ZTransactionOffsetsRequest,
+} from "../schemas/producer.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
 import {
   MAX_FETCH_BYTES,
@@ -70,6 +78,11 @@ const components: Record<string, Json> = {
   ResetOffsetsResponse: schema(ZResetOffsetsResponse, "output"),
   InitProducerRequest: schema(ZInitProducerRequest, "input"),
   InitProducerResponse: schema(ZInitProducerResponse, "output"),
+  ListProducersResponse: schema(ZListProducersResponse, "output"),
+  EndTransactionRequest: schema(ZEndTransactionRequest, "input"),
+  TransactionOffsetsRequest: schema(ZTransactionOffsetsRequest, "input"),
+  Transaction: schema(ZTransaction, "output"),
+  ListTransactionsResponse: schema(ZListTransactionsResponse, "output"),
   SearchRequest: schema(ZSearchRequest, "input"),
   SearchEvent: schema(ZSearchEvent, "output"),
   Metrics: schema(ZMetrics, "output"),
@@ -86,16 +99,19 @@ const errors = (...codes: number[]) =>
   );
 const ERROR_TEXT: Record<number, string> = {
   400: "invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, CORRUPT_MESSAGE, ...)",
-  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID",
+  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, TRANSACTIONAL_ID_NOT_FOUND",
   413: "MESSAGE_TOO_LARGE (record batch over max.message.bytes) or REQUEST_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_COMPRESSION_TYPE",
   416: "OFFSET_OUT_OF_RANGE: details carry logStartOffset and highWatermark",
-  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC",
+  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC; producers: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, TRANSACTION_ABORTED",
+  503: "retriable: CONCURRENT_TRANSACTIONS (the transaction is completing), BROKER_NOT_AVAILABLE",
 };
 const groupParam = { name: "group", in: "path", required: true, schema: { type: "string" } };
 const memberParam = { name: "member", in: "path", required: true, schema: { type: "string" } };
 const topicParam = { name: "topic", in: "path", required: true, schema: { type: "string" } };
 const partitionParam = { name: "partition", in: "path", required: true, schema: { type: "integer", minimum: 0 } };
+const txnParam = { name: "transactionalId", in: "path", required: true, schema: { type: "string" } };
+const ISOLATION_TEXT = "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
 const q = (name: string, description: string, s: Json, required = false) => ({ name, in: "query", required, description, schema: s });
 
 export function buildOpenApiDocument(): Json {
@@ -161,6 +177,7 @@ export function buildOpenApiDocument(): Json {
             q("maxBytes", `default 1 MiB, at most ${MAX_FETCH_BYTES}; at least one record is returned`, { type: "integer", minimum: 1 }),
             q("waitMs", `wait up to this long for new records when at the high watermark (max ${MAX_WAIT_MS})`, { type: "integer", minimum: 0 }),
             q("encoding", "auto (UTF-8 text when valid, else base64) or base64", { enum: ["auto", "base64"] }),
+            q("isolation", ISOLATION_TEXT, { enum: ["read_uncommitted", "read_committed"] }),
           ],
           responses: {
             200: {
@@ -178,7 +195,10 @@ export function buildOpenApiDocument(): Json {
         parameters: [topicParam],
         get: {
           summary: "List offsets per partition",
-          parameters: [q("at", "earliest | latest | epoch milliseconds (first offset with timestamp >= at)", { type: "string" })],
+          parameters: [
+            q("at", "earliest | latest | epoch milliseconds (first offset with timestamp >= at)", { type: "string" }),
+            q("isolation", "latest under read_committed is the last stable offset", { enum: ["read_uncommitted", "read_committed"] }),
+          ],
           responses: { 200: ok("ListOffsetsResponse"), ...errors(400, 404) },
         },
       },
@@ -195,9 +215,46 @@ export function buildOpenApiDocument(): Json {
       },
       "/api/v1/producers": {
         post: {
-          summary: "Initialise an idempotent producer (KIP-98): stamp producerId, producerEpoch and per-partition baseSequence on record batches; retries return the original offsets, gaps are OUT_OF_ORDER_SEQUENCE_NUMBER, old epochs INVALID_PRODUCER_EPOCH",
+          summary:
+            "Initialise an idempotent producer (KIP-98): stamp producerId, producerEpoch and per-partition baseSequence on record batches; retries return the original offsets, gaps are OUT_OF_ORDER_SEQUENCE_NUMBER, old epochs INVALID_PRODUCER_EPOCH. With transactionalId: a transactional producer; initialising the same id again bumps the epoch, fences the previous instance (PRODUCER_FENCED) and aborts its open transaction",
           requestBody: jsonBody("InitProducerRequest"),
-          responses: { 201: ok("InitProducerResponse", "Created"), ...errors(400, 409) },
+          responses: { 201: ok("InitProducerResponse", "Created"), ...errors(400, 409, 503) },
+        },
+        get: { summary: "Producers with state per partition: id, epoch, last sequence, start of an open transaction", responses: { 200: ok("ListProducersResponse") } },
+      },
+      "/api/v1/transactions": {
+        get: {
+          summary: "Transactional ids: producer id/epoch, state, partitions, groups with pending offsets, age and timeout",
+          parameters: [q("state", "comma-separated states to list (Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort) or 'open'", { type: "string" })],
+          responses: { 200: ok("ListTransactionsResponse"), ...errors(400) },
+        },
+      },
+      "/api/v1/transactions/{transactionalId}": {
+        parameters: [txnParam],
+        get: { summary: "One transactional id", responses: { 200: ok("Transaction"), ...errors(400, 404) } },
+      },
+      "/api/v1/transactions/{transactionalId}/offsets": {
+        parameters: [txnParam],
+        post: {
+          summary: "sendOffsetsToTransaction (KIP-447): consumer-group offsets committed with the transaction, fenced by the member's id and epoch",
+          requestBody: jsonBody("TransactionOffsetsRequest"),
+          responses: { 200: { description: "Added" }, ...errors(400, 404, 409, 503) },
+        },
+      },
+      "/api/v1/transactions/{transactionalId}/commit": {
+        parameters: [txnParam],
+        post: {
+          summary: "Commit: a commit marker into every partition of the transaction, its group offsets committed; replies once all is written",
+          requestBody: jsonBody("EndTransactionRequest"),
+          responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
+        },
+      },
+      "/api/v1/transactions/{transactionalId}/abort": {
+        parameters: [txnParam],
+        post: {
+          summary: "Abort: an abort marker into every partition of the transaction; read_committed readers never see its records",
+          requestBody: jsonBody("EndTransactionRequest"),
+          responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
       },
       "/api/v1/metrics": { get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } } },

@@ -7,7 +7,7 @@ import { getBroker } from "./registry.ts";
 export async function fetchRecordBatches(
   topic: string,
   partition: number,
-  q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal },
+  q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal; isolation?: "read_committed" | "read_uncommitted" },
 ): Promise<{ body: Buffer; headers: Record<string, string> }> {
   const r = await getBroker().fetchBatches(topic, partition, q);
   const body = r.batches.length === 1 ? r.batches[0].payload : Buffer.concat(r.batches.map((b) => b.payload));

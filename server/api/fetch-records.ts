@@ -8,6 +8,7 @@ export interface FetchRecordsInput {
   maxBytes?: number;
   waitMs?: number;
   encoding?: "auto" | "base64";
+  isolation?: "read_committed" | "read_uncommitted";
   signal?: AbortSignal;
 }
 

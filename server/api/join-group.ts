@@ -14,7 +14,7 @@ export async function joinGroup(groupId: string, req: TJoinGroupRequest, host: s
       subscribedTopicRegex: req.topicPattern,
       serverAssignor: req.assignor,
     },
-    { autoOffsetReset: req.autoOffsetReset },
+    { autoOffsetReset: req.autoOffsetReset, isolationLevel: req.isolationLevel },
   );
   return { groupId, ...r, generationId: r.memberEpoch };
 }

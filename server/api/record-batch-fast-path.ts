@@ -90,7 +90,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       const topic = topicOf(rawTopic);
       const q = parse(ZProduceQuery, query(url), "query");
       const body = await readBody(req);
-      send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body)), { "content-type": "application/json; charset=utf-8" });
+      send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body, q.transactionalId)), { "content-type": "application/json; charset=utf-8" });
       return;
     }
     const [, rawTopic, rawPartition] = FETCH.exec(url.pathname) as RegExpExecArray;

@@ -60,6 +60,7 @@ const emptyPartition = (partition: number) => ({
   logStartOffset: 0,
   highWatermark: 0,
   lastStableOffset: 0,
+  openTransactions: [],
   recordCount: 0,
   sizeBytes: 0,
 });

@@ -757,7 +757,7 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     expect(again.id).not.toBe(created.id);
     expect(again).toMatchObject({ recordCount: 0, sizeBytes: 0, overrides: [] });
     expect(again.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 0, lastStableOffset: 0, recordCount: 0, sizeBytes: 0 },
+      { partition: 0, logStartOffset: 0, highWatermark: 0, lastStableOffset: 0, openTransactions: [], recordCount: 0, sizeBytes: 0 },
     ]);
     expect((await b.fetch(topic, 0, { offset: 0 })).records).toEqual([]);
     expect((await b.produce(topic, [{ key: null, value: buf("fresh") }]))[0]).toMatchObject({ partition: 0, offset: 0 });

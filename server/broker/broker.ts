@@ -5,19 +5,25 @@
 import { randomUUID } from "node:crypto";
 import { BrokerError, isBrokerError, unknownPartition, unknownTopic } from "./errors.ts";
 import { BrokerEvents } from "./events.ts";
-import { buildBatches, validateClientBatches } from "./log/batch-builder.ts";
+import { buildBatches, validateClientBatches, type BatchProducer } from "./log/batch-builder.ts";
 import { applyRetention, compact } from "./log/cleaner.ts";
 import { PartitionLog } from "./log/partition-log.ts";
 import { partitionFor, StickyPartitioner } from "./log/partitioner.ts";
 import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./log/record-batch.ts";
 import { CacheBudget } from "./log/tail-cache.ts";
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
+import type { TransactionStore } from "./store/transaction-store.ts";
+import { TransactionService } from "./txn/transaction-service.ts";
+import type { TransactionCoordinatorConfig, TransactionDescription, TxnOffset } from "./txn/transaction-coordinator.ts";
+import type { TxnState } from "./txn/txn-states.ts";
+import type { PartitionTxnState } from "./txn/partition-txn-state.ts";
 import type { GroupOffsetStore } from "./store/group-offset-store.ts";
 import {
   GroupRuntime,
   type GroupLogAccess,
   type GroupSummary,
   type GroupView,
+  type IsolationLevel,
   type JoinOptions,
   type PolledRecord,
   type ResetPlanEntry,
@@ -46,6 +52,20 @@ export interface BrokerOptions {
   cleanerIntervalMs?: number;
   cacheBytes?: number;
   cachePartitionBytes?: number;
+  /** Where the transaction coordinator keeps its state; without it only idempotent producers work. */
+  transactionStore?: TransactionStore;
+  txnConfig?: Partial<TransactionCoordinatorConfig>;
+  /** How often transaction timeouts are checked (0: never). */
+  txnCheckIntervalMs?: number;
+}
+
+/** The producer of a JSON produce request (KIP-98): one batch to one partition. */
+export interface ProduceAs {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  /** Produce inside this id's transaction. */
+  transactionalId?: string;
 }
 
 export interface ProduceRecord {
@@ -79,6 +99,8 @@ export interface FetchOptions {
   /** Long-poll: wait up to this long for data when there is none at `offset`. */
   waitMs?: number;
   signal?: AbortSignal;
+  /** read_committed: up to the last stable offset, without aborted records (default read_uncommitted). */
+  isolation?: IsolationLevel;
 }
 
 export interface PartitionWatermarks {
@@ -105,6 +127,8 @@ export interface PartitionDescription {
   logStartOffset: number;
   highWatermark: number;
   lastStableOffset: number;
+  /** Transactions open in this partition: they hold the last stable offset back. */
+  openTransactions: { producerId: number; firstOffset: number; lastOffset: number }[];
   recordCount: number;
   sizeBytes: number;
 }
@@ -182,6 +206,7 @@ export class Broker {
   private cleaning: Promise<unknown> | null = null;
   private stopped = false;
   private readonly groupRuntime: GroupRuntime | null;
+  private readonly txn: TransactionService | null;
 
   constructor(
     private readonly store: LogStore,
@@ -191,6 +216,36 @@ export class Broker {
     this.groupRuntime = options.groupOffsetStore
       ? new GroupRuntime(this.groupLogAccess(), options.groupOffsetStore, { config: options.groupConfig, lagSampleMs: options.lagSampleMs })
       : null;
+    const groups = this.groupRuntime;
+    this.txn = options.transactionStore
+      ? new TransactionService(
+          options.transactionStore,
+          {
+            appendMarker: async (topic, partition, batch) => {
+              let log: PartitionLog;
+              try {
+                log = await this.partitionLog(topic, partition);
+              } catch (e) {
+                if ((e as { code?: string }).code === "UNKNOWN_TOPIC_OR_PARTITION") return false;
+                throw e;
+              }
+              await log.append([batch]);
+              return true;
+            },
+          },
+          groups
+            ? {
+                validateOffsets: (groupId, memberId, memberEpoch, offsets) => groups.validateTransactionalOffsets(groupId, memberId, memberEpoch, offsets),
+                commitOffsets: (groupId, offsets) => groups.commitTransactionalOffsets(groupId, offsets),
+              }
+            : null,
+          { config: options.txnConfig, checkIntervalMs: options.txnCheckIntervalMs },
+        )
+      : null;
+    if (groups && this.txn) {
+      const txn = this.txn;
+      groups.pendingTxnOffsets = (groupId, topic, partition) => txn.hasPendingOffsets(groupId, topic, partition);
+    }
   }
 
   /** The log as consumer groups see it (the group folder does not import the façade). */
@@ -199,7 +254,7 @@ export class Broker {
       topicPartitionCounts: async () => new Map((await this.listTopics()).map((t) => [t.name, t.partitions.length])),
       watermarks: (topic, partition) => this.watermarksOf(topic, partition),
       fetch: (topic, partition, opts) => this.fetch(topic, partition, opts),
-      waitForData: (topic, partition, offset, ms, signal) => this.waitForData(topic, partition, offset, ms, signal),
+      waitForData: (topic, partition, offset, ms, signal, isolation) => this.waitForData(topic, partition, offset, ms, signal, isolation),
       offsetForTimestamp: async (topic, partition, ts) => (await this.listOffsets(topic, { timestamp: ts }, [partition]))[0].offset,
       onTopicEvent: (listener) => {
         this.events.on("topic-created", (e) => listener({ type: "created", topic: e.topic }));
@@ -218,6 +273,8 @@ export class Broker {
   async start(): Promise<void> {
     for (const t of await this.store.findTopics()) await this.load(t);
     await this.groupRuntime?.start();
+    // after the topics: recovery writes abort markers into partitions
+    await this.txn?.start();
     const every = this.options.cleanerIntervalMs ?? 30_000;
     if (every > 0) {
       this.cleanerTimer = setInterval(() => {
@@ -231,6 +288,7 @@ export class Broker {
     this.stopped = true;
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     this.groupRuntime?.stop();
+    await this.txn?.stop();
     await this.cleaning?.catch(() => undefined);
     const reason = new BrokerError("BROKER_NOT_AVAILABLE", "the broker is shutting down");
     for (const t of this.topics.values()) for (const l of t.logs) l.close(reason);
@@ -357,7 +415,8 @@ export class Broker {
       partition: l.partition,
       logStartOffset: l.logStartOffset,
       highWatermark: l.highWatermark,
-      lastStableOffset: l.highWatermark,
+      lastStableOffset: l.lastStableOffset,
+      openTransactions: l.openTransactions(),
       recordCount: l.recordCount,
       sizeBytes: l.sizeBytes,
     }));
@@ -422,9 +481,10 @@ export class Broker {
    * Appends records, routing each by its explicit partition, its key (murmur2) or the sticky
    * partitioner. Everything is validated before anything is written; resolves after commit.
    */
-  async produce(topic: string, records: ProduceRecord[]): Promise<ProducedRecord[]> {
+  async produce(topic: string, records: ProduceRecord[], as?: ProduceAs): Promise<ProducedRecord[]> {
     let t = await this.topic(topic);
     if (records.length === 0) throw new BrokerError("INVALID_REQUEST", "no records to produce");
+    if (as?.transactionalId !== undefined && !this.txn) throw this.noTransactions();
     // another process may have added partitions since this one loaded the topic
     if (records.some((r) => Number.isInteger(r.partition) && (r.partition as number) >= t.logs.length)) t = await this.reloadTopic(t);
     const now = Date.now();
@@ -454,12 +514,26 @@ export class Broker {
       group.inputs.push(input);
       group.indexes.push(i);
     }
+    let producer: BatchProducer | undefined;
+    if (as) {
+      if (byPartition.size !== 1) {
+        throw new BrokerError(
+          "INVALID_REQUEST",
+          `a request with producerId writes one batch to one partition; these records go to partitions ${[...byPartition.keys()].sort((a, b) => a - b).join(", ")}: give each record the same 'partition' or send one request per partition`,
+        );
+      }
+      producer = { producerId: as.producerId, producerEpoch: as.producerEpoch, baseSequence: as.baseSequence, isTransactional: as.transactionalId !== undefined };
+    }
     // Encode (and size-check) every partition's batches before the first append.
-    const plans = [...byPartition].map(([p, g]) => ({ p, g, batches: buildBatches(g.inputs, t.configs, now) }));
+    const plans = [...byPartition].map(([p, g]) => ({ p, g, batches: buildBatches(g.inputs, t.configs, now, producer) }));
+    const release =
+      as?.transactionalId !== undefined
+        ? await (this.txn as TransactionService).beginProduce(as.transactionalId, as.producerId, as.producerEpoch, plans.map(({ p }) => ({ topic, partition: p })))
+        : null;
     const out = new Array<ProducedRecord>(records.length);
     await Promise.all(
       plans.map(async ({ p, g, batches }) => {
-        const base = await t.logs[p].append(batches);
+        const base = await t.logs[p].append(batches).finally(() => release?.());
         for (let j = 0; j < g.indexes.length; j++) {
           out[g.indexes[j]] = { partition: p, offset: base + j, timestamp: logAppend ? now : g.inputs[j].timestamp };
         }
@@ -472,11 +546,29 @@ export class Broker {
    * Appends client-encoded RecordBatch v2 bytes (one or more batches) to one partition as they
    * are, after validation. Returns the assigned offset range.
    */
-  async produceBatches(topic: string, partition: number, payload: Buffer): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
+  async produceBatches(
+    topic: string,
+    partition: number,
+    payload: Buffer,
+    opts: { transactionalId?: string } = {},
+  ): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
     const t = await this.topic(topic);
     const log = await this.partitionLog(topic, partition);
     const { batches, recordCount } = validateClientBatches(payload, t.configs, Date.now());
-    const base = await log.append(batches);
+    let release: (() => void) | null = null;
+    const txnal = batches.filter((b) => b.isTransactional);
+    if (opts.transactionalId !== undefined || txnal.length > 0) {
+      if (!this.txn) throw this.noTransactions();
+      const first = batches[0];
+      if (txnal.length !== batches.length || batches.some((b) => b.producerId !== first.producerId || b.producerEpoch !== first.producerEpoch)) {
+        throw new BrokerError("INVALID_RECORD", "a transactional request holds transactional batches of one producer id and epoch only");
+      }
+      if (opts.transactionalId === undefined) {
+        throw new BrokerError("INVALID_REQUEST", "transactional batches need ?transactionalId=: the transactional id whose transaction they belong to");
+      }
+      release = await this.txn.beginProduce(opts.transactionalId, first.producerId, first.producerEpoch, [{ topic, partition }]);
+    }
+    const base = await log.append(batches).finally(() => release?.());
     const span = batches.reduce((s, b) => s + b.lastOffsetDelta + 1, 0);
     return { partition, baseOffset: base, lastOffset: base + span - 1, recordCount };
   }
@@ -486,17 +578,63 @@ export class Broker {
    * producer numbers its batches per partition from sequence 0; retries of a batch get the
    * original offsets back, gaps and old epochs are refused.
    */
-  async initProducer(opts: { transactionalId?: string } = {}): Promise<{ producerId: number; producerEpoch: number }> {
-    if (opts.transactionalId !== undefined) {
-      throw new BrokerError("INVALID_REQUEST", "transactional ids are not supported yet: initialise without transactionalId for an idempotent producer");
-    }
+  async initProducer(opts: { transactionalId?: string; transactionTimeoutMs?: number } = {}): Promise<{ producerId: number; producerEpoch: number }> {
+    if (this.txn) return this.txn.initProducer(opts);
+    if (opts.transactionalId !== undefined) throw this.noTransactions();
     return { producerId: await this.store.nextProducerId(), producerEpoch: 0 };
+  }
+
+  private noTransactions(): BrokerError {
+    return new BrokerError("BROKER_NOT_AVAILABLE", "transactions are not enabled on this broker (it has no transaction store)");
+  }
+
+  private get transactions(): TransactionService {
+    if (!this.txn) throw this.noTransactions();
+    return this.txn;
+  }
+
+  // ---- transactions ---------------------------------------------------------------------
+
+  /** sendOffsetsToTransaction (KIP-447): group offsets committed with the transaction, fenced by the member. */
+  addOffsetsToTransaction(
+    transactionalId: string,
+    req: { producerId: number; producerEpoch: number; groupId: string; memberId: string; memberEpoch: number; offsets: TxnOffset[] },
+  ): Promise<{ transactionalId: string; state: TxnState }> {
+    return this.transactions.addOffsets(transactionalId, req);
+  }
+
+  /** EndTxn: writes a commit or abort marker into every partition of the transaction. */
+  endTransaction(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<TransactionDescription> {
+    return this.transactions.endTransaction(transactionalId, producerId, producerEpoch, commit);
+  }
+
+  listTransactions(states?: readonly TxnState[]): TransactionDescription[] {
+    return this.transactions.list(states);
+  }
+
+  describeTransaction(transactionalId: string): TransactionDescription {
+    return this.transactions.describe(transactionalId);
+  }
+
+  /** Producers with state in loaded partitions (those that wrote since start-up or were read under read_committed). */
+  listProducers(): { topic: string; partition: number; producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number; coordinatorEpoch: number; currentTxnStartOffset: number | null }[] {
+    const out = [];
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) {
+        for (const p of log.producers()) out.push({ topic: log.topic, partition: log.partition, ...p });
+      }
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition || a.producerId - b.producerId));
   }
 
   // ---- fetch ----------------------------------------------------------------------------
 
-  private async positioned(topic: string, partition: number, offset: number, waitMs: number, signal?: AbortSignal): Promise<PartitionLog> {
+  private async positioned(topic: string, partition: number, offset: number, waitMs: number, signal?: AbortSignal, isolation?: IsolationLevel): Promise<PartitionLog> {
     const log = await this.partitionLog(topic, partition);
+    const committed = isolation === "read_committed";
+    if (isolation !== undefined && isolation !== "read_committed" && isolation !== "read_uncommitted") {
+      throw new BrokerError("INVALID_REQUEST", `isolation must be read_committed or read_uncommitted, got ${JSON.stringify(isolation)}`);
+    }
     if (!Number.isSafeInteger(offset)) {
       throw new BrokerError("OFFSET_OUT_OF_RANGE", `offset must be an integer, got ${offset}`);
     }
@@ -511,23 +649,56 @@ export class Broker {
         );
       }
     }
-    if (offset === log.highWatermark) {
+    if (committed) await log.txnState();
+    if (offset >= log.visibleEnd(committed)) {
       if (waitMs > 0) {
-        await log.waitFor(offset, Math.min(waitMs, MAX_WAIT_MS), signal);
+        await log.waitFor(offset, Math.min(waitMs, MAX_WAIT_MS), signal, committed);
         if (log.closed) throw unknownTopic(topic);
       }
       // appends of other processes wake no local waiter: check the database before answering empty
       if (offset === log.highWatermark && !signal?.aborted) await log.reload();
+      if (committed) await log.txnState();
     }
     return log;
+  }
+
+  /**
+   * Stored batches from `offset` a read_committed reader may see: below the last stable offset,
+   * without control batches and aborted transactions' batches. `next`: where the reader goes on
+   * (past what was skipped). Reads on while everything read was skipped (bounded).
+   */
+  private async readCommitted(log: PartitionLog, state: PartitionTxnState, offset: number, maxBytes: number): Promise<{ batches: StoredBatch[]; next: number }> {
+    const lso = log.lastStableOffset;
+    let next = offset;
+    for (let round = 0; round < 16 && next < lso; round++) {
+      const read = await log.read(next, maxBytes);
+      if (read.length === 0) break;
+      const kept: StoredBatch[] = [];
+      for (const b of read) {
+        if (b.baseOffset >= lso) break;
+        next = Math.max(next, b.lastOffset + 1);
+        if (b.isControl || (b.isTransactional && state.isAborted(b.producerId, b.baseOffset))) continue;
+        kept.push(b);
+      }
+      if (kept.length > 0) return { batches: kept, next };
+    }
+    return { batches: [], next };
   }
 
   /** Raw stored batches from `offset` (the first may start before it), for zero-copy readers. */
   async fetchBatches(topic: string, partition: number, opts: FetchOptions): Promise<BatchFetchResult> {
     const maxBytes = clampBytes(opts.maxBytes);
-    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal);
-    const batches = await log.read(opts.offset, maxBytes);
-    const nextOffset = batches.length ? batches[batches.length - 1].lastOffset + 1 : opts.offset;
+    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation);
+    let batches: StoredBatch[];
+    let nextOffset: number;
+    if (opts.isolation === "read_committed") {
+      const r = await this.readCommitted(log, await log.txnState(), opts.offset, maxBytes);
+      batches = r.batches;
+      nextOffset = r.next;
+    } else {
+      batches = await log.read(opts.offset, maxBytes);
+      nextOffset = batches.length ? batches[batches.length - 1].lastOffset + 1 : opts.offset;
+    }
     // the store held batches another process appended: report a high watermark that covers them
     if (nextOffset > log.highWatermark) await log.reload();
     if (batches.length > 0 && this.events.listenerCount("fetch") > 0) {
@@ -546,12 +717,20 @@ export class Broker {
   async fetch(topic: string, partition: number, opts: FetchOptions): Promise<FetchResult> {
     const maxRecords = Math.min(Math.max(1, Math.floor(opts.maxRecords ?? 500)), MAX_FETCH_RECORDS);
     const maxBytes = clampBytes(opts.maxBytes);
-    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal);
+    const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation);
+    const committed = opts.isolation === "read_committed" ? await log.txnState() : null;
     const records: FetchedRecord[] = [];
     let offset = opts.offset;
     let bytes = 0;
-    outer: while (records.length < maxRecords && offset < log.highWatermark) {
-      const batches = await log.read(offset, maxBytes - bytes);
+    outer: while (records.length < maxRecords && offset < (committed ? log.lastStableOffset : log.highWatermark)) {
+      let batches: StoredBatch[];
+      if (committed) {
+        const r = await this.readCommitted(log, committed, offset, maxBytes - bytes);
+        batches = r.batches;
+        if (batches.length === 0) offset = Math.max(offset, r.next); // all skipped: move past them
+      } else {
+        batches = await log.read(offset, maxBytes - bytes);
+      }
       if (batches.length === 0) break;
       for (const b of batches) {
         if (b.isControl) {
@@ -584,7 +763,7 @@ export class Broker {
       partition: log.partition,
       logStartOffset: log.logStartOffset,
       highWatermark: log.highWatermark,
-      lastStableOffset: log.highWatermark,
+      lastStableOffset: log.lastStableOffset,
     };
   }
 
@@ -593,9 +772,10 @@ export class Broker {
   }
 
   /** Resolves when `topic-partition` has data past `offset`, after `ms`, or on abort. */
-  async waitForData(topic: string, partition: number, offset: number, ms: number, signal?: AbortSignal): Promise<void> {
+  async waitForData(topic: string, partition: number, offset: number, ms: number, signal?: AbortSignal, isolation?: IsolationLevel): Promise<void> {
     const log = await this.partitionLog(topic, partition);
-    await log.waitFor(offset, ms, signal);
+    if (isolation === "read_committed") await log.txnState();
+    await log.waitFor(offset, ms, signal, isolation === "read_committed");
   }
 
   // ---- offsets --------------------------------------------------------------------------
@@ -604,7 +784,7 @@ export class Broker {
    * Per partition: the log start offset (earliest), the high watermark (latest), or the first
    * offset whose timestamp is >= t (null when there is none).
    */
-  async listOffsets(topic: string, spec: OffsetSpec, partitions?: number[]): Promise<ListedOffset[]> {
+  async listOffsets(topic: string, spec: OffsetSpec, partitions?: number[], isolation?: IsolationLevel): Promise<ListedOffset[]> {
     const t = await this.topic(topic);
     const logs = partitions ? await Promise.all(partitions.map((p) => this.partitionLog(topic, p))) : t.logs;
     // other processes may have appended or cleaned: answer from the database's partition rows
@@ -616,7 +796,11 @@ export class Broker {
     return Promise.all(
       logs.map(async (log): Promise<ListedOffset> => {
         if (spec === "earliest") return { partition: log.partition, offset: log.logStartOffset, timestamp: null };
-        if (spec === "latest") return { partition: log.partition, offset: log.highWatermark, timestamp: null };
+        if (spec === "latest") {
+          if (isolation !== "read_committed") return { partition: log.partition, offset: log.highWatermark, timestamp: null };
+          await log.txnState();
+          return { partition: log.partition, offset: log.lastStableOffset, timestamp: null };
+        }
         if (!Number.isSafeInteger(spec.timestamp)) {
           throw new BrokerError("INVALID_TIMESTAMP", `timestamp must be epoch milliseconds, got ${spec.timestamp}`);
         }

@@ -22,6 +22,10 @@ export const ZJoinGroupRequest = z
     assignor: ZAssignorName.optional().describe("server-side assignor; default sticky; a group uses one at a time"),
     rebalanceTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
     autoOffsetReset: z.enum(["earliest", "latest", "none"]).default("latest"),
+    isolationLevel: z
+      .enum(["read_uncommitted", "read_committed"])
+      .default("read_uncommitted")
+      .describe("read_committed: polls deliver only committed transactional records, up to the last stable offset"),
   })
   .strict()
   .refine((r) => (r.topics === undefined) !== (r.topicPattern === undefined), "give exactly one of topics or topicPattern")

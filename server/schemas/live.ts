@@ -33,6 +33,7 @@ export const ZJoinGroupMessage = z
     assignor: ZAssignorName.optional(),
     rebalanceTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
     autoOffsetReset: z.enum(["earliest", "latest", "none"]).default("latest"),
+    isolationLevel: z.enum(["read_uncommitted", "read_committed"]).default("read_uncommitted"),
     /**
      * true: the server commits what it has delivered (handed to the socket) every heartbeat, before
      * giving up revoked partitions, on leave-group and on close — at-most-once for records still in

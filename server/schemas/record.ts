@@ -46,9 +46,29 @@ export const ZProduceRecord = z
   .meta({ id: "ProduceRecord" });
 export type TProduceRecord = z.infer<typeof ZProduceRecord>;
 
+export const ZIsolation = z
+  .enum(["read_uncommitted", "read_committed"])
+  .describe("read_uncommitted (default, as in Kafka): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and markers skipped");
+
+/**
+ * With `producerId` the records are written as one idempotent (and, with `transactionalId`,
+ * transactional) producer's batch: they must all go to one partition, numbered from
+ * `baseSequence`.
+ */
 export const ZProduceRequest = z
-  .object({ records: z.array(ZProduceRecord).min(1, "records must hold at least one record").max(MAX_PRODUCE_RECORDS) })
+  .object({
+    records: z.array(ZProduceRecord).min(1, "records must hold at least one record").max(MAX_PRODUCE_RECORDS),
+    producerId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("from POST /api/v1/producers"),
+    producerEpoch: z.number().int().min(0).max(32767).optional(),
+    baseSequence: z.number().int().min(0).max(2147483647).optional().describe("the sequence of the first record; the next request to this partition continues after the last"),
+    transactionalId: z.string().min(1).max(255).optional().describe("produce inside this id's transaction (starting one when none is open)"),
+  })
   .strict()
+  .refine(
+    (r) => (r.producerId === undefined) === (r.producerEpoch === undefined) && (r.producerId === undefined) === (r.baseSequence === undefined),
+    "producerId, producerEpoch and baseSequence go together",
+  )
+  .refine((r) => r.transactionalId === undefined || r.producerId !== undefined, "transactionalId needs producerId, producerEpoch and baseSequence")
   .meta({ id: "ProduceRequest" });
 export type TProduceRequest = z.infer<typeof ZProduceRequest>;
 
@@ -102,6 +122,7 @@ export const ZFetchQuery = z
     maxBytes: zQueryInt("maxBytes", 1, MAX_FETCH_BYTES).optional(),
     waitMs: zQueryInt("waitMs", 0, MAX_WAIT_MS).optional(),
     encoding: z.enum(["auto", "base64"]).optional(),
+    isolation: ZIsolation.optional(),
   })
   .strict();
 
@@ -124,6 +145,7 @@ export const ZListOffsetsQuery = z
       .string()
       .regex(/^(earliest|latest|\d{1,16})$/, "at must be 'earliest', 'latest' or epoch milliseconds")
       .default("latest"),
+    isolation: ZIsolation.optional().describe("latest under read_committed is the last stable offset"),
   })
   .strict();
 
@@ -145,5 +167,8 @@ export type TListOffsetsResponse = z.infer<typeof ZListOffsetsResponse>;
 export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
 
 export const ZProduceQuery = z
-  .object({ partition: zQueryInt("partition", 0, 999).optional() })
+  .object({
+    partition: zQueryInt("partition", 0, 999).optional(),
+    transactionalId: z.string().min(1).max(255).optional().describe("required for transactional batches: the id whose transaction they belong to"),
+  })
   .strict();

@@ -52,7 +52,10 @@ export const ZPartition = z
     partition: z.number().int(),
     logStartOffset: z.number().int(),
     highWatermark: z.number().int(),
-    lastStableOffset: z.number().int(),
+    lastStableOffset: z.number().int().describe("first offset of the oldest open transaction; the high watermark when none is open"),
+    openTransactions: z
+      .array(z.object({ producerId: z.number().int(), firstOffset: z.number().int(), lastOffset: z.number().int() }))
+      .describe("transactions open in this partition (they hold the last stable offset back)"),
     recordCount: z.number().int(),
     sizeBytes: z.number().int(),
   })

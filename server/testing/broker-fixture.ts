@@ -9,6 +9,7 @@
 import { Broker, type BrokerOptions } from "../broker/broker.ts";
 import { PostgresLogStore } from "../broker/store/postgres-log-store.ts";
 import { PostgresGroupOffsetStore } from "../broker/store/postgres-group-offset-store.ts";
+import { PostgresTransactionStore } from "../broker/store/postgres-transaction-store.ts";
 import type { Database } from "../db/database.ts";
 import { createScratchDatabase, openScratch, type DatabaseKind, type ScratchDatabase } from "./databases.ts";
 
@@ -32,6 +33,7 @@ async function startBroker(db: Database, options?: BrokerOptions): Promise<Broke
   const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), {
     ...DEFAULTS,
     groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
+    transactionStore: new PostgresTransactionStore(db.pool),
     ...options,
   });
   await broker.start();

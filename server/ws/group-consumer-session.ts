@@ -155,7 +155,7 @@ export class GroupConsumerSession {
           subscribedTopicRegex: msg.topicPattern,
           serverAssignor: msg.assignor,
         },
-        { autoOffsetReset: msg.autoOffsetReset },
+        { autoOffsetReset: msg.autoOffsetReset, isolationLevel: msg.isolationLevel },
       );
     } catch (e) {
       this.forget(m);

@@ -20,9 +20,9 @@ export interface GroupLogAccess {
   fetch(
     topic: string,
     partition: number,
-    opts: { offset: number; maxRecords: number; maxBytes: number },
+    opts: { offset: number; maxRecords: number; maxBytes: number; isolation: IsolationLevel },
   ): Promise<{ records: GroupRecord[]; nextOffset: number; highWatermark: number }>;
-  waitForData(topic: string, partition: number, offset: number, ms: number, signal: AbortSignal): Promise<void>;
+  waitForData(topic: string, partition: number, offset: number, ms: number, signal: AbortSignal, isolation: IsolationLevel): Promise<void>;
   /** First offset whose timestamp is >= ts, or null when there is none. */
   offsetForTimestamp(topic: string, partition: number, ts: number): Promise<number | null>;
   onTopicEvent(listener: (e: { type: "created" | "deleted" | "changed"; topic: string }) => void): void;
@@ -38,10 +38,13 @@ export interface GroupRecord {
 }
 
 export type AutoOffsetReset = "earliest" | "latest" | "none";
+export type IsolationLevel = "read_uncommitted" | "read_committed";
 
 export interface JoinOptions {
   /** What the member starts from on partitions the group has no committed offset for. */
   autoOffsetReset?: AutoOffsetReset;
+  /** read_committed: polls deliver committed transactional records only (default read_uncommitted). */
+  isolationLevel?: IsolationLevel;
 }
 
 export interface PolledRecord extends GroupRecord {
@@ -110,6 +113,7 @@ export interface GroupRuntimeOptions {
 
 interface MemberRuntime {
   autoOffsetReset: AutoOffsetReset;
+  isolation: IsolationLevel;
   /** Next offset to deliver, per partition the member owns. */
   positions: Map<string, number>;
   /** Round-robin start so one busy partition cannot starve the others. */
@@ -223,7 +227,12 @@ export class GroupRuntime {
     if (!byMember) this.members.set(groupId, (byMember = new Map()));
     let m = byMember.get(reply.memberId);
     if (!m || request.memberEpoch === 0) {
-      m = { autoOffsetReset: join.autoOffsetReset ?? m?.autoOffsetReset ?? "latest", positions: new Map(), nextStart: 0 };
+      m = {
+        autoOffsetReset: join.autoOffsetReset ?? m?.autoOffsetReset ?? "latest",
+        isolation: join.isolationLevel ?? m?.isolation ?? "read_uncommitted",
+        positions: new Map(),
+        nextStart: 0,
+      };
       byMember.set(reply.memberId, m);
     }
     // Positions of partitions no longer owned are forgotten: the next owner starts from the
@@ -298,9 +307,16 @@ export class GroupRuntime {
     const deadline = Date.now() + Math.min(opts.waitMs, MAX_POLL_WAIT_MS);
     for (;;) {
       const owned = this.assignmentOf(groupId, memberId);
+      let unstable = false;
       for (const tp of owned) {
         const k = keyOf(tp.topic, tp.partition);
-        if (!m.positions.has(k)) m.positions.set(k, await this.startPosition(groupId, m, tp));
+        if (m.positions.has(k)) continue;
+        // KIP-447: a transaction holds offsets of this group for the partition; start once it ends
+        if (this.pendingTxnOffsets(groupId, tp.topic, tp.partition)) {
+          unstable = true;
+          continue;
+        }
+        m.positions.set(k, await this.startPosition(groupId, m, tp));
       }
       const records: PolledRecord[] = [];
       let bytes = 0;
@@ -308,13 +324,15 @@ export class GroupRuntime {
       for (let i = 0; i < n && records.length < opts.maxRecords && bytes < opts.maxBytes; i++) {
         const tp = owned[(m.nextStart + i) % n];
         const k = keyOf(tp.topic, tp.partition);
-        const offset = m.positions.get(k) as number;
+        const offset = m.positions.get(k);
+        if (offset === undefined) continue;
         let r;
         try {
           r = await this.log.fetch(tp.topic, tp.partition, {
             offset,
             maxRecords: opts.maxRecords - records.length,
             maxBytes: opts.maxBytes - bytes,
+            isolation: m.isolation,
           });
         } catch (e) {
           if ((e as { code?: string }).code === "OFFSET_OUT_OF_RANGE") {
@@ -335,6 +353,10 @@ export class GroupRuntime {
       }
       if (n > 0) m.nextStart = (m.nextStart + 1) % n;
       const remaining = deadline - Date.now();
+      if (records.length === 0 && unstable && remaining > 0 && !opts.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, Math.min(remaining, 50)));
+        continue;
+      }
       if (records.length > 0 || remaining <= 0 || n === 0 || opts.signal?.aborted) {
         if (records.length === 0 && n === 0 && remaining > 0) {
           // nothing assigned yet: wait briefly for the next heartbeat to bring partitions
@@ -349,7 +371,7 @@ export class GroupRuntime {
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       try {
         await Promise.race(
-          owned.map((tp) => this.log.waitForData(tp.topic, tp.partition, m.positions.get(keyOf(tp.topic, tp.partition)) as number, remaining, ac.signal)),
+          owned.map((tp) => this.log.waitForData(tp.topic, tp.partition, m.positions.get(keyOf(tp.topic, tp.partition)) as number, remaining, ac.signal, m.isolation)),
         );
       } finally {
         ac.abort();
@@ -382,6 +404,26 @@ export class GroupRuntime {
     await this.persist(groupId, list);
     return list.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
   }
+
+  /**
+   * KIP-447 TxnOffsetCommit fencing: `memberId` at `memberEpoch` must be a current member of the
+   * group owning every partition, and the offsets must lie within the log.
+   */
+  async validateTransactionalOffsets(groupId: string, memberId: string, memberEpoch: number, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    this.memberRuntime(groupId, memberId);
+    for (const o of offsets) {
+      this.coordinator.validateCommit(groupId, memberId, memberEpoch, o.topic, o.partition);
+      await this.assertCommittable(o.topic, o.partition, o.offset);
+    }
+  }
+
+  /** Stores the offsets of a committed transaction (checked when they were added to it). */
+  async commitTransactionalOffsets(groupId: string, offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[]): Promise<void> {
+    await this.persist(groupId, [...offsets]);
+  }
+
+  /** Set by the broker: whether an open transaction holds offsets of the group for a partition. */
+  pendingTxnOffsets: (groupId: string, topic: string, partition: number) => boolean = () => false;
 
   private async assertCommittable(topic: string, partition: number, offset: number): Promise<void> {
     const w = await this.log.watermarks(topic, partition);

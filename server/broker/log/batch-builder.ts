@@ -43,16 +43,25 @@ function toAppend(payload: Buffer, records: number): BatchToAppend {
   };
 }
 
+/** The idempotent (or transactional) producer whose batches these are; sequences run on from baseSequence. */
+export interface BatchProducer {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+}
+
 /**
  * Packs records for one partition into as few batches as max.message.bytes allows. A record
  * that alone exceeds the limit fails the whole call before anything is written.
  */
-export function buildBatches(records: RecordInput[], configs: TopicConfigs, now: number): BatchToAppend[] {
+export function buildBatches(records: RecordInput[], configs: TopicConfigs, now: number, producer?: BatchProducer): BatchToAppend[] {
   const limit = configs["max.message.bytes"];
   const logAppend = configs["message.timestamp.type"] === "LogAppendTime";
   const out: BatchToAppend[] = [];
   let current: RecordInput[] = [];
   let size = BATCH_HEADER_SIZE;
+  let sequence = producer?.baseSequence ?? -1;
   const flush = () => {
     if (current.length === 0) return;
     const payload = encodeRecordBatch({
@@ -60,7 +69,9 @@ export function buildBatches(records: RecordInput[], configs: TopicConfigs, now:
       records: current,
       timestampType: logAppend ? "LogAppendTime" : "CreateTime",
       logAppendTime: now,
+      ...(producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, isTransactional: producer.isTransactional }),
     });
+    if (producer) sequence = (sequence + current.length) % 2 ** 31;
     if (payload.length > limit) throw tooLarge(payload.length, limit);
     out.push(toAppend(payload, current.length));
     current = [];
@@ -112,9 +123,7 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
       throw new BrokerError("UNSUPPORTED_COMPRESSION_TYPE", `compression codec ${h.compression} is not supported; send uncompressed batches`);
     }
     if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
-    if (h.isTransactional) {
-      throw new BrokerError("INVALID_RECORD", "transactional batches are not accepted yet: this broker has no transaction coordinator wired in (idempotent producers are supported)");
-    }
+    if (h.isTransactional && h.producerId < 0) throw new BrokerError("INVALID_RECORD", "a transactional batch needs a producer id");
     if (h.producerId >= 0 && (h.producerEpoch < 0 || h.baseSequence < 0)) {
       throw new BrokerError("INVALID_RECORD", `a batch with producer id ${h.producerId} needs a producer epoch and a base sequence >= 0`);
     }

@@ -6,7 +6,7 @@ import { setBaseOffset } from "./record-batch.ts";
 import { TailCache, type CacheBudget } from "./tail-cache.ts";
 import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
 import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "../txn/partition-txn-state.ts";
-import type { PlannedBatch } from "../txn/producer-state.ts";
+import type { PlannedBatch, ProducerDescription } from "../txn/producer-state.ts";
 import { BrokerError } from "../errors.ts";
 
 /** Bounds one group commit so a flood of producers cannot build one giant statement. */
@@ -36,8 +36,12 @@ export class PartitionLog {
   private flushing = false;
   private waiters = new Set<() => void>();
   private closedError: BrokerError | null = null;
-  /** Idempotent-producer state (KIP-98), loaded when the first producer batch arrives. */
+  /**
+   * Producer and transaction state (KIP-98): loaded when the first producer batch arrives or a
+   * read_committed reader asks; from then on every append goes through it.
+   */
   private producerState: PartitionTxnState | null = null;
+  private loadingState: Promise<PartitionTxnState> | null = null;
 
   constructor(
     readonly topicId: string,
@@ -67,6 +71,30 @@ export class PartitionLog {
 
   get sizeBytes(): number {
     return this.state.sizeBytes;
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest open transaction, or the high
+   * watermark. Exact once `txnState()` has loaded (a partition without loaded state has had no
+   * transactional append in this process since start-up, when recovery closed every open one).
+   */
+  get lastStableOffset(): number {
+    return this.producerState ? this.producerState.lastStableOffset(this.state.nextOffset) : this.state.nextOffset;
+  }
+
+  /** Open transactions here, oldest first (none when no transactional batch came since start-up). */
+  openTransactions(): { producerId: number; firstOffset: number; lastOffset: number }[] {
+    return this.producerState ? this.producerState.index.openTransactions().map((t) => ({ ...t })) : [];
+  }
+
+  /** Producers with state here (those seen since the state was loaded). */
+  producers(): ProducerDescription[] {
+    return this.producerState ? this.producerState.producers.producers() : [];
+  }
+
+  /** Where a reader at this isolation level may read up to. */
+  visibleEnd(readCommitted: boolean): number {
+    return readCommitted ? this.lastStableOffset : this.state.nextOffset;
   }
 
   /**
@@ -138,7 +166,7 @@ export class PartitionLog {
   private async commitIdempotent(group: PendingAppend[]): Promise<void> {
     let plan: PartitionAppendPlan;
     try {
-      plan = (await this.loadProducerState()).beginAppend();
+      plan = (await this.txnState()).beginAppend();
     } catch (e) {
       for (const g of group) g.reject(e);
       return;
@@ -177,20 +205,45 @@ export class PartitionLog {
     } catch {
       this.producerState = null; // inconsistent view: rebuild from the log on the next append
     }
+    // read_committed waiters: a marker moves the last stable offset only now
+    if (ranges.length > 0) this.wake();
     for (const { g, planned } of live) {
       const first = planned[0];
       g.resolve(first.kind === "duplicate" ? first.baseOffset : ranges[first.slot].baseOffset);
     }
   }
 
-  /** Producer state of this partition, rebuilt from the log's producer batches on first use. */
+  /**
+   * Producer and transaction state of this partition, rebuilt from the log's producer batches on
+   * first use, and caught up with batches other processes appended since (one load at a time).
+   */
+  txnState(): Promise<PartitionTxnState> {
+    const s = this.producerState;
+    if (s && s.nextOffset >= this.state.nextOffset) return Promise.resolve(s);
+    if (!this.loadingState) {
+      this.loadingState = this.loadProducerState().finally(() => (this.loadingState = null));
+    }
+    return this.loadingState;
+  }
+
   private async loadProducerState(): Promise<PartitionTxnState> {
-    if (!this.producerState) {
+    const current = this.producerState;
+    const end = this.state.nextOffset;
+    if (!current) {
       const from = this.state.logStartOffset;
       const rows = await this.store.producerBatches(this.topicId, this.partition, from);
-      this.producerState = PartitionTxnState.rebuild(rows, from, this.state.nextOffset);
+      this.producerState = PartitionTxnState.rebuild(rows, from, end);
+    } else if (current.nextOffset < end) {
+      const rows = await this.store.producerBatches(this.topicId, this.partition, current.nextOffset);
+      try {
+        // a commit of this process may have applied some of these rows meanwhile
+        if (this.producerState === current) current.replay(rows.filter((r) => r.baseOffset >= current.nextOffset), end);
+      } catch {
+        this.producerState = null;
+        return this.loadProducerState();
+      }
     }
-    return this.producerState;
+    return this.producerState ?? this.loadProducerState();
   }
 
   private committed(baseOffset: number, batches: BatchToAppend[], state: PartitionRecord): void {
@@ -263,9 +316,12 @@ export class PartitionLog {
     return this.store.readBatches(this.topicId, this.partition, offset, Math.max(1, Math.min(maxBatches, 10_000)), maxBytes);
   }
 
-  /** Resolves when the high watermark passes `offset`, after `ms`, or when the log closes. */
-  waitFor(offset: number, ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.state.nextOffset > offset || ms <= 0 || this.closedError || signal?.aborted) return Promise.resolve();
+  /**
+   * Resolves when the high watermark (read_committed: the last stable offset) passes `offset`,
+   * after `ms`, or when the log closes.
+   */
+  waitFor(offset: number, ms: number, signal?: AbortSignal, readCommitted = false): Promise<void> {
+    if (this.visibleEnd(readCommitted) > offset || ms <= 0 || this.closedError || signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -274,7 +330,7 @@ export class PartitionLog {
         resolve();
       };
       const check = () => {
-        if (this.state.nextOffset > offset || this.closedError) done();
+        if (this.visibleEnd(readCommitted) > offset || this.closedError) done();
       };
       const timer = setTimeout(done, ms);
       this.waiters.add(check);

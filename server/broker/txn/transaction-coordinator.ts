@@ -392,6 +392,11 @@ export class TransactionCoordinator {
     return meta;
   }
 
+  /** Throws unless (producerId, producerEpoch) is the id's current producer (fenced, unknown, timed out). */
+  assertProducer(transactionalId: string, producerId: number, producerEpoch: number): void {
+    this.checkProducer(transactionalId, producerId, producerEpoch);
+  }
+
   /** Starts a transaction on an idle id (Empty/Complete* → Ongoing); Prepare* must wait. */
   private ensureOngoing(meta: TxnMeta, now: number): void {
     if (PREPARE_STATES.has(meta.state)) throw this.concurrent(meta);

@@ -9,7 +9,7 @@ type Ctx = { params: Promise<{ topic: string }> };
 export function GET(req: Request, { params }: Ctx): Promise<Response> {
   return handle(async () => {
     const topic = parseWith(ZTopicName, (await params).topic, "topic");
-    const { at } = readQuery(req, ZListOffsetsQuery);
-    return json(await listOffsets(topic, at));
+    const { at, isolation } = readQuery(req, ZListOffsetsQuery);
+    return json(await listOffsets(topic, at, isolation));
   });
 }

@@ -12,7 +12,7 @@ export function POST(req: Request, { params }: Ctx): Promise<Response> {
     const topic = parseWith(ZTopicName, (await params).topic, "topic");
     const query = readQuery(req, ZProduceQuery);
     if ((req.headers.get("content-type") ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE)) {
-      return json(await produceRecordBatches(topic, query.partition, await readBody(req)));
+      return json(await produceRecordBatches(topic, query.partition, await readBody(req), query.transactionalId));
     }
     return json(await produceRecords(topic, await readJson(req, ZProduceRequest)));
   });

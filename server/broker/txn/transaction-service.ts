@@ -1,0 +1,262 @@
+/**
+ * The transaction coordinator at work: the pure `TransactionCoordinator` decides, this service
+ * carries its decisions out and makes them durable.
+ *
+ * - Every change of a transactional id's entry is written to the `transactions` table before the
+ *   caller is answered (writes are serialised per id; each writes the latest snapshot). A
+ *   partition is added to the transaction, and persisted, before the first transactional batch
+ *   is appended to it, so after a crash the coordinator knows every partition to put an abort
+ *   marker into.
+ * - Ending a transaction: persist the decision (Prepare*), wait for the id's produce calls still
+ *   in flight, write a marker into every partition, commit the group offsets (commit only), then
+ *   persist Complete*. A failure leaves the decision pending; the timer retries it.
+ * - A timer aborts transactions past their timeout, retries pending ends and forgets idle ids.
+ * - Start-up: entries are loaded, transactions left open by the previous process are aborted at
+ *   once and unfinished ends are completed (markers are idempotent to redo).
+ *
+ * Coordination lives in one process (as group membership does): two Tributary processes on one
+ * database must not both take transactional ids.
+ */
+import type { BatchToAppend } from "../store/log-store.ts";
+import type { TransactionStore } from "../store/transaction-store.ts";
+import { endTxnMarkerBatchToAppend } from "./control-records.ts";
+import {
+  BlockProducerIdAllocator,
+  DEFAULT_TXN_COORDINATOR_CONFIG,
+  TransactionCoordinator,
+  type EndTxnPlan,
+  type TopicPartition,
+  type TransactionCoordinatorConfig,
+  type TransactionDescription,
+  type TxnOffset,
+} from "./transaction-coordinator.ts";
+import { isTxnError, TxnError } from "./txn-errors.ts";
+import type { TxnState } from "./txn-states.ts";
+
+/** How the service reaches partitions (the broker's logs). */
+export interface TxnPartitionAccess {
+  /** Appends a marker; false when the partition no longer exists (topic deleted). */
+  appendMarker(topic: string, partition: number, batch: BatchToAppend): Promise<boolean>;
+}
+
+/** How the service reaches consumer groups (KIP-447). */
+export interface TxnGroupAccess {
+  /** Throws unless `memberId` at `memberEpoch` is a current member of the group owning these partitions. */
+  validateOffsets(groupId: string, memberId: string, memberEpoch: number, offsets: readonly TxnOffset[]): Promise<void>;
+  /** Stores offsets as committed (the transaction committed). */
+  commitOffsets(groupId: string, offsets: readonly TxnOffset[]): Promise<void>;
+}
+
+export interface TransactionServiceOptions {
+  config?: Partial<TransactionCoordinatorConfig>;
+  /** How often timeouts and pending ends are checked; 0 disables the timer. */
+  checkIntervalMs?: number;
+}
+
+const ID_BLOCK = 16;
+
+export class TransactionService {
+  readonly coordinator: TransactionCoordinator;
+  private readonly allocator = new BlockProducerIdAllocator();
+  /** Per id: the chain of entry writes. */
+  private readonly writes = new Map<string, Promise<void>>();
+  /** Per id: transactional produce calls between their partition check and their append. */
+  private readonly inflight = new Map<string, Set<Promise<void>>>();
+  /** Per id: the end being carried out. */
+  private readonly finishing = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+
+  constructor(
+    private readonly store: TransactionStore,
+    private readonly partitions: TxnPartitionAccess,
+    private readonly groups: TxnGroupAccess | null,
+    private readonly options: TransactionServiceOptions = {},
+  ) {
+    this.coordinator = new TransactionCoordinator(this.allocator, { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config });
+  }
+
+  /** Loads the stored entries, aborts what the last process left open, and starts the timer. */
+  async start(): Promise<void> {
+    const entries = await this.store.findEntries();
+    this.coordinator.restore({ version: 1, transactions: entries });
+    const plans = this.coordinator.recover(Date.now());
+    for (const plan of plans) {
+      try {
+        await this.finish(plan);
+      } catch (e) {
+        console.error(`transactions: recovery of '${plan.transactionalId}' failed, retrying on the timer:`, e);
+      }
+    }
+    const every = this.options.checkIntervalMs ?? 1000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.tick(), every);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.finishing.values(), ...this.writes.values()]);
+  }
+
+  /** One pass of the timer: abort timed-out transactions, retry pending ends, forget idle ids. */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const plans = [...this.coordinator.expire(now), ...this.coordinator.pendingEnds()];
+      await Promise.allSettled(plans.map((p) => this.finish(p)));
+      for (const id of this.coordinator.expireTransactionalIds(now)) await this.persist(id).catch(() => undefined);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** InitProducerId: a plain idempotent producer, or a transactional id's producer (fencing the previous one). */
+  async initProducer(req: { transactionalId?: string; transactionTimeoutMs?: number }): Promise<{ producerId: number; producerEpoch: number }> {
+    if (this.allocator.available < 2) {
+      for (const id of await this.store.reserveProducerIds(ID_BLOCK)) this.allocator.addBlock(id, 1);
+    }
+    const id = req.transactionalId;
+    if (id !== undefined) await this.finishing.get(id)?.catch(() => undefined);
+    const r = this.coordinator.initProducerId(req, Date.now());
+    if (id !== undefined) {
+      if (r.abort) {
+        await this.finish(r.abort);
+        const d = this.coordinator.describe(id, Date.now());
+        return { producerId: d.producerId, producerEpoch: d.producerEpoch };
+      }
+      await this.persist(id);
+    }
+    return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+  }
+
+  /**
+   * Before a transactional append: adds the partitions to the transaction (starting one when
+   * none is open) and makes that durable. Call the returned `done` once the append settled; an
+   * end of this transaction waits for it.
+   */
+  async beginProduce(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly TopicPartition[]): Promise<() => void> {
+    const { added } = this.coordinator.addPartitions(transactionalId, producerId, producerEpoch, partitions, Date.now());
+    let done!: () => void;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    let set = this.inflight.get(transactionalId);
+    if (!set) this.inflight.set(transactionalId, (set = new Set()));
+    set.add(settled);
+    const release = () => {
+      done();
+      set.delete(settled);
+      if (set.size === 0 && this.inflight.get(transactionalId) === set) this.inflight.delete(transactionalId);
+    };
+    if (added.length > 0) {
+      try {
+        await this.persist(transactionalId);
+      } catch (e) {
+        release();
+        throw e;
+      }
+    }
+    return release;
+  }
+
+  /** sendOffsetsToTransaction: fenced by the group member (KIP-447), committed with the transaction. */
+  async addOffsets(
+    transactionalId: string,
+    req: { producerId: number; producerEpoch: number; groupId: string; memberId: string; memberEpoch: number; offsets: TxnOffset[] },
+  ): Promise<{ transactionalId: string; state: TxnState }> {
+    if (!this.groups) throw new TxnError("INVALID_REQUEST", "consumer groups are not enabled on this broker");
+    // the producer first, so a zombie producer is told it is fenced whatever its group says
+    this.coordinator.assertProducer(transactionalId, req.producerId, req.producerEpoch);
+    await this.groups.validateOffsets(req.groupId, req.memberId, req.memberEpoch, req.offsets);
+    const { state } = this.coordinator.addOffsets(transactionalId, req.producerId, req.producerEpoch, req.groupId, req.offsets, Date.now());
+    await this.persist(transactionalId);
+    return { transactionalId, state };
+  }
+
+  /** EndTxn: commit or abort the producer's transaction; resolves once every marker is written. */
+  async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<TransactionDescription> {
+    const plan = this.coordinator.prepareEnd(transactionalId, producerId, producerEpoch, commit, Date.now());
+    if (!plan.alreadyComplete) await this.finish(plan);
+    return this.coordinator.describe(transactionalId, Date.now());
+  }
+
+  describe(transactionalId: string): TransactionDescription {
+    return this.coordinator.describe(transactionalId, Date.now());
+  }
+
+  list(states?: readonly TxnState[]): TransactionDescription[] {
+    return this.coordinator.list(Date.now(), states);
+  }
+
+  /** KIP-447: whether a transaction holds uncommitted offsets of the group for this partition. */
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.coordinator.pendingGroupOffsets(groupId).some((o) => o.topic === topic && o.partition === partition);
+  }
+
+  /** Carries out an end plan once per id at a time (a second caller joins the first). */
+  private finish(plan: EndTxnPlan): Promise<void> {
+    const id = plan.transactionalId;
+    const running = this.finishing.get(id);
+    if (running) return running;
+    const run = this.carryOut(plan).finally(() => {
+      if (this.finishing.get(id) === run) this.finishing.delete(id);
+    });
+    this.finishing.set(id, run);
+    return run;
+  }
+
+  private async carryOut(plan: EndTxnPlan): Promise<void> {
+    const id = plan.transactionalId;
+    await this.persist(id); // the decision first: a crash from here on redoes it
+    await Promise.allSettled([...(this.inflight.get(id) ?? [])]);
+    const now = Date.now();
+    await Promise.all(
+      plan.partitions.map(async (tp) => {
+        const marker = endTxnMarkerBatchToAppend({
+          producerId: plan.producerId,
+          producerEpoch: plan.producerEpoch,
+          commit: plan.commit,
+          coordinatorEpoch: plan.coordinatorEpoch,
+          timestamp: now,
+        });
+        try {
+          await this.partitions.appendMarker(tp.topic, tp.partition, marker);
+        } catch (e) {
+          // a partition that refuses the marker for good (a newer epoch or coordinator wrote
+          // there) already has this producer's transaction closed: nothing left to end there
+          if (isTxnError(e) && !e.retriable) {
+            console.error(`transactions: marker of '${id}' refused by ${tp.topic}-${tp.partition}: ${e.message}`);
+            return;
+          }
+          throw e;
+        }
+      }),
+    );
+    if (plan.commit && this.groups) {
+      for (const g of plan.groupOffsets) await this.groups.commitOffsets(g.groupId, g.offsets);
+    }
+    this.coordinator.completeEnd(id, Date.now(), plan);
+    await this.persist(id);
+  }
+
+  /** Writes the id's current entry (or deletes its row), after the id's earlier writes. */
+  private persist(transactionalId: string): Promise<void> {
+    const prev = this.writes.get(transactionalId) ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        const entry = this.coordinator.entrySnapshot(transactionalId);
+        if (entry) await this.store.saveEntry(entry);
+        else await this.store.deleteEntry(transactionalId);
+      });
+    this.writes.set(transactionalId, next);
+    void next
+      .finally(() => {
+        if (this.writes.get(transactionalId) === next) this.writes.delete(transactionalId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+}

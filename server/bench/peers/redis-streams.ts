@@ -2,10 +2,12 @@
  * Redis Streams through ioredis. Fast path: explicit pipelines (`redis.pipeline()` of 1,000
  * XADDs, up to 8 pipelines in flight per connection, one connection per producer); reads with
  * XREAD COUNT 10000 from id 0 (one command per round trip, as a stream consumer would); the
- * latency consumer blocks in XREAD BLOCK on its own connection.
+ * latency consumer blocks in XREAD BLOCK on its own connection. The consumer group: XGROUP CREATE
+ * at `$` on every stream, then per member XREADGROUP COUNT 10000 BLOCK 100 over all streams and
+ * one XACK per stream read, each member on its own connection.
  */
 import { Redis } from "ioredis";
-import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./types.ts";
+import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./types.ts";
 import { leftBehind, LatencyCollector, pace, split, stampedPayload, uniqueId, Window } from "./common.ts";
 
 const URL = process.env.TRIBUTARY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -173,6 +175,53 @@ export class RedisStreamsPeer implements Peer {
       await reading.catch(() => {});
       producer.disconnect();
       consumer.disconnect();
+    }
+  }
+
+  async consumeGroupAtHead(opts: GroupConsumeOptions): Promise<{ ms: number }> {
+    await this.cleanup();
+    const id = uniqueId();
+    this.keys = Array.from({ length: opts.partitions }, (_, p) => `${KEY_PREFIX}${id}:${p}`);
+    const keys = this.keys;
+    const a = await this.adminClient();
+    for (const k of keys) await a.xgroup("CREATE", k, "bench", "$", "MKSTREAM");
+    const [producer, ...members] = await Promise.all(Array.from({ length: opts.members + 1 }, connected));
+    let received = 0;
+    let stop = false;
+    const payload = Buffer.alloc(opts.size, 120);
+    try {
+      const consuming = members.map(async (c, m) => {
+        while (!stop && received < opts.records) {
+          const reply = (await c.xreadgroupBuffer("GROUP", "bench", `member-${m}`, "COUNT", READ_COUNT, "BLOCK", 100, "STREAMS", ...keys, ...keys.map(() => ">"))) as unknown as XReadReply;
+          if (!reply) continue;
+          const ack = c.pipeline();
+          for (const [key, entries] of reply) {
+            if (entries.length === 0) continue;
+            received += entries.length;
+            ack.xack(key, "bench", ...entries.map((e) => e[0]));
+          }
+          checkPipeline(await ack.exec());
+        }
+      });
+      for (const c of consuming) c.catch(() => undefined); // awaited below; silenced if the producer fails first
+      const t0 = performance.now();
+      const window = new Window(PIPELINES_IN_FLIGHT);
+      let k = 0;
+      for (let done = 0; done < opts.records; ) {
+        const batch = Math.min(PIPELINE, opts.records - done);
+        const pipe = producer.pipeline();
+        for (let i = 0; i < batch; i++) pipe.xadd(keys[k++ % opts.partitions], "*", "d", payload);
+        done += batch;
+        await window.acquire();
+        window.track(pipe.exec().then(checkPipeline));
+      }
+      await window.drain();
+      await Promise.all(consuming);
+      if (received !== opts.records) throw new Error(`redis group received ${received} of ${opts.records}`);
+      return { ms: performance.now() - t0 };
+    } finally {
+      stop = true;
+      [producer, ...members].forEach((c) => c.disconnect());
     }
   }
 

@@ -61,12 +61,18 @@ export const PRODUCE_WORKLOADS: ProduceWorkload[] = [
   { name: "produce-1KB-1p", size: 1024, partitions: 1, producers: 1, consume: "consume-1KB-1p" },
   { name: "produce-1KB-12p", size: 1024, partitions: 12, producers: 1 },
 ];
+/** A group of 3 consumers at the head of 12 partitions while the records are produced. */
+export const GROUP_WORKLOAD = { name: "consume-100B-12p-group3-at-head", size: 100, partitions: 12, members: 3 };
+/** One producer, transactions of 10,000 records each committed before the next. */
+export const TXN_WORKLOAD = { name: "produce-100B-1p-transactional", size: 100, partitions: 1, producers: 1, recordsPerTransaction: 10_000 };
 export const LATENCY_RATES = [1000, 10_000, 50_000];
 /** Payload bytes of the latency records. */
 export const LATENCY_SIZE = 100;
 
 export const WORKLOADS = [
   ...PRODUCE_WORKLOADS.flatMap((w) => (w.consume ? [w.name, w.consume] : [w.name])),
+  GROUP_WORKLOAD.name,
+  TXN_WORKLOAD.name,
   ...LATENCY_RATES.map((r) => `latency-${r}rps`),
 ];
 
@@ -145,6 +151,21 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           }
           await peer.cleanup().catch((e) => log(`peers: ${peer.name} cleanup failed: ${message(e)}`));
         }
+        const optional: [string, () => Promise<{ ms: number } | null> | null][] = [
+          [GROUP_WORKLOAD.name, () => peer.consumeGroupAtHead?.({ records, ...GROUP_WORKLOAD }) ?? null],
+          [TXN_WORKLOAD.name, () => peer.produceTransactional?.({ records, ...TXN_WORKLOAD }) ?? null],
+        ];
+        for (const [name, run] of optional) {
+          try {
+            const pending = run();
+            const r = pending ? await limit(pending, name) : null;
+            if (r) push(rates, name, records / (r.ms / 1000));
+            else notApplicable.add(name);
+          } catch (e) {
+            failed(name, e);
+          }
+          await peer.cleanup().catch((e) => log(`peers: ${peer.name} cleanup failed: ${message(e)}`));
+        }
         for (const rate of LATENCY_RATES) {
           const name = `latency-${rate}rps`;
           try {
@@ -172,7 +193,10 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
       const size = w.includes("1KB") ? 1024 : 100;
       const rs = rates.get(w);
       const ls = latencies.get(w);
-      if (notApplicable.has(w)) note(w, "n/a", w.startsWith("latency") ? "no subscribe path" : "no read path");
+      if (notApplicable.has(w)) {
+        const why = w.startsWith("latency") ? "no subscribe path" : w === GROUP_WORKLOAD.name ? "no consumer-group path in this benchmark" : w === TXN_WORKLOAD.name ? "no transactions in this benchmark" : "no read path";
+        note(w, "n/a", why);
+      }
       else if (failures.has(w) && (rs?.length ?? ls?.length ?? 0) < runs) note(w, "failed", failures.get(w)!);
       if (rs?.length) {
         const r = median(rs);

@@ -31,6 +31,19 @@ export interface ConsumeOptions {
   partitions: number;
 }
 
+/** A consumer group of `members` at the head of a fresh stream while `records` are produced into it. */
+export interface GroupConsumeOptions {
+  records: number;
+  size: number;
+  partitions: number;
+  members: number;
+}
+
+/** Produce in transactions of `recordsPerTransaction` records, each committed before the next begins. */
+export interface TransactionalProduceOptions extends ProduceOptions {
+  recordsPerTransaction: number;
+}
+
 export interface LatencyOptions {
   /** Records per second, paced over `seconds`. */
   rate: number;
@@ -64,6 +77,14 @@ export interface Peer {
    * subscribe path.
    */
   latency(opts: LatencyOptions): Promise<LatencyResult | null>;
+  /**
+   * A group of consumers joined at the head of a fresh stream; then the records are produced and
+   * the time runs from the first produce call until the group has received every record. Absent
+   * or null: the system has no consumer-group path here (reported as n/a).
+   */
+  consumeGroupAtHead?(opts: GroupConsumeOptions): Promise<{ ms: number } | null>;
+  /** Transactional produce (all-or-nothing per transaction); absent or null: no transactions (n/a). */
+  produceTransactional?(opts: TransactionalProduceOptions): Promise<{ ms: number } | null>;
   /** Deletes every stream, queue, key or table that produce/latency created. */
   cleanup(): Promise<void>;
   /** Cleans up and closes every connection (and drops any scratch database). */

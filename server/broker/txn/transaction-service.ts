@@ -150,13 +150,16 @@ export class TransactionService {
       set.delete(settled);
       if (set.size === 0 && this.inflight.get(transactionalId) === set) this.inflight.delete(transactionalId);
     };
-    if (added.length > 0) {
-      try {
-        await this.persist(transactionalId);
-      } catch (e) {
-        release();
-        throw e;
-      }
+    try {
+      // Requests after one that added a partition wait for its write too: they must not reach
+      // the partitions before it (a producer's batches are numbered in send order), nor before
+      // the partition is durably part of the transaction.
+      const pending = this.writes.get(transactionalId);
+      if (added.length > 0) await this.persist(transactionalId);
+      else if (pending) await pending.catch(() => this.persist(transactionalId));
+    } catch (e) {
+      release();
+      throw e;
     }
     return release;
   }

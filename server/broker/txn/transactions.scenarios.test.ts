@@ -203,6 +203,43 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     expect(values((await readAll(b(), "fence", 0, "read_uncommitted")).records)).toEqual(["from-a", "from-c"]);
   });
 
+  it("KIP-447: offsets in a transaction commit with it, and a new owner waits for it instead of re-reading", async () => {
+    await b().createTopic({ name: "in447", partitions: 1 });
+    await b().createTopic({ name: "out447", partitions: 1 });
+    await b().produce("in447", ["p1", "p2", "p3"].map((v) => ({ key: null, value: buf(v), partition: 0 })));
+    const join = { subscribedTopicNames: ["in447"], memberEpoch: 0 } as const;
+    const a = await b().heartbeatGroup("g447", join, { autoOffsetReset: "earliest", isolationLevel: "read_committed" });
+    expect(a.assignment).toEqual([{ topic: "in447", partitions: [0] }]);
+    const polled = await b().pollGroup("g447", a.memberId, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 0 });
+    expect(values(polled.records)).toEqual(["p1", "p2", "p3"]);
+
+    const p = await TxnProducer.init(b, "scenario-447");
+    await p.send("out447", 0, "applied-p1-p3");
+    const offsets = [{ topic: "in447", partition: 0, offset: 3, metadata: null }];
+    await expect(
+      b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: a.memberId, memberEpoch: a.memberEpoch + 5, offsets }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/STALE_MEMBER_EPOCH|FENCED_MEMBER_EPOCH/) });
+    await expect(
+      b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: "not-a-member", memberEpoch: 1, offsets }),
+    ).rejects.toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
+    await b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: a.memberId, memberEpoch: a.memberEpoch, offsets });
+    expect(b().describeTransaction("scenario-447").groups).toEqual(["g447"]);
+
+    // the member goes away before the commit; the next owner must not start from "earliest"
+    b().leaveGroup("g447", a.memberId);
+    const c = await b().heartbeatGroup("g447", join, { autoOffsetReset: "earliest", isolationLevel: "read_committed" });
+    expect(c.assignment).toEqual([{ topic: "in447", partitions: [0] }]);
+    const early = await b().pollGroup("g447", c.memberId, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 300 });
+    expect(early.records).toEqual([]);
+
+    await p.commit();
+    const view = await b().describeGroup("g447");
+    expect(view.offsets.find((o) => o.topic === "in447" && o.partition === 0)).toMatchObject({ committedOffset: 3 });
+    await b().produce("in447", [{ key: null, value: buf("p4"), partition: 0 }]);
+    const next = await b().pollGroup("g447", c.memberId, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 2000 });
+    expect(values(next.records)).toEqual(["p4"]);
+  });
+
   it("refuses what does not fit: a producer batch to two partitions, a commit with nothing open, unknown ids", async () => {
     await b().createTopic({ name: "bad", partitions: 2 });
     const p = await TxnProducer.init(b, "scenario-bad");

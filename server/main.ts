@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (config.groupHeartbeatIntervalMs >= config.groupSessionTimeoutMs) {
     throw new Error("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS must be below TRIBUTARY_GROUP_SESSION_TIMEOUT_MS");
   }
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), {
+  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma, { copyReads: db.kind === "postgres" }), {
     cleanerIntervalMs: config.cleanerIntervalMs,
     groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
     groupConfig: { sessionTimeoutMs: config.groupSessionTimeoutMs, heartbeatIntervalMs: config.groupHeartbeatIntervalMs },

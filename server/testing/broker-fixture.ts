@@ -30,7 +30,7 @@ export interface BrokerHarness {
 const DEFAULTS: BrokerOptions = { cleanerIntervalMs: 0, lagSampleMs: 0 };
 
 async function startBroker(db: Database, options?: BrokerOptions): Promise<Broker> {
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma), {
+  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma, { copyReads: db.kind === "postgres" }), {
     ...DEFAULTS,
     groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
     transactionStore: new PostgresTransactionStore(db.pool),

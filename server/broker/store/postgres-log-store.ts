@@ -4,7 +4,9 @@
  * ~25k rows/s, one statement per group commit is bounded by bytes instead).
  */
 import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
+import { readBatchHeader } from "../log/record-batch.ts";
 import type {
   AppendOutcome,
   BatchRewrite,
@@ -99,10 +101,53 @@ WITH p AS (
 )
 SELECT partition, base, next_offset, log_start_offset, record_count, size_bytes FROM p`;
 
+/**
+ * The batches a fetch reads, `$1` topic id, `$2` partition, `$3` from offset, `$4` max batches,
+ * `$5` max bytes: the batch containing the offset (looked up backwards on the primary key:
+ * `last_offset >= x` alone could not use the index), then the ones after it, cut where the
+ * running size passes maxBytes before any payload is read (payloads are TOASTed, so fetched
+ * lazily); one primary-key lookup per chosen batch, whatever the planner's statistics say.
+ */
+const readBatchesSql = (columns: string) => `WITH c AS (
+    (SELECT * FROM (
+       SELECT base_offset, last_offset, size_bytes FROM record_batches
+        WHERE topic_id = $1 AND partition = $2 AND base_offset <= $3
+        ORDER BY base_offset DESC LIMIT 1) x
+      WHERE x.last_offset >= $3)
+    UNION ALL
+    (SELECT base_offset, last_offset, size_bytes FROM record_batches
+      WHERE topic_id = $1 AND partition = $2 AND base_offset > $3
+      ORDER BY base_offset LIMIT $4)
+  ), w AS (
+    SELECT base_offset, sum(size_bytes) OVER (ORDER BY base_offset) - size_bytes AS before,
+           row_number() OVER (ORDER BY base_offset) AS n
+      FROM c
+  )
+  SELECT ${columns} FROM w CROSS JOIN LATERAL (
+    SELECT * FROM record_batches
+     WHERE topic_id = $1 AND partition = $2 AND base_offset = w.base_offset) r
+   WHERE (w.n = 1 OR w.before < $5) AND w.n <= $4
+   ORDER BY w.base_offset`;
+
+const READ_BATCHES_SQL = readBatchesSql(BATCH_COLUMNS.split(",").map((c) => `r.${c.trim()}`).join(", ") + ", r.payload");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** COPY's binary header: the 11-byte signature, 4 bytes of flags, 4 bytes of extension length. */
+const COPY_BINARY_HEADER = 19;
+
+export interface PostgresLogStoreOptions {
+  /**
+   * Read payloads with `COPY … TO STDOUT (FORMAT binary)`: node-pg receives bytea columns as
+   * hex text (twice the bytes, then decoded), COPY gives them raw; measured 4–7× faster on cold
+   * reads. Needs a PostgreSQL server (the embedded database keeps the plain query).
+   */
+  copyReads?: boolean;
+}
+
 export class PostgresLogStore implements LogStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly prisma: PrismaClient,
+    private readonly options: PostgresLogStoreOptions = {},
   ) {}
 
   async createTopic(t: TopicRecord): Promise<void> {
@@ -227,35 +272,65 @@ export class PostgresLogStore implements LogStore {
     maxBatches: number,
     maxBytes = Number.MAX_SAFE_INTEGER,
   ): Promise<StoredBatch[]> {
-    // The batch containing fromOffset (looked up backwards on the primary key: `last_offset >=
-    // x` alone could not use the index), then the ones after it, cut where the running size
-    // passes maxBytes before any payload is read (payloads are TOASTed, so fetched lazily).
+    if (this.options.copyReads) return this.copyBatches(topicId, partition, fromOffset, maxBatches, maxBytes);
     const res = await this.pool.query<BatchRow>({
       name: "read-batches",
-      text: `WITH c AS (
-               (SELECT * FROM (
-                  SELECT base_offset, last_offset, size_bytes FROM record_batches
-                   WHERE topic_id = $1 AND partition = $2 AND base_offset <= $3
-                   ORDER BY base_offset DESC LIMIT 1) x
-                 WHERE x.last_offset >= $3)
-               UNION ALL
-               (SELECT base_offset, last_offset, size_bytes FROM record_batches
-                 WHERE topic_id = $1 AND partition = $2 AND base_offset > $3
-                 ORDER BY base_offset LIMIT $4)
-             ), w AS (
-               SELECT base_offset, sum(size_bytes) OVER (ORDER BY base_offset) - size_bytes AS before,
-                      row_number() OVER (ORDER BY base_offset) AS n
-                 FROM c
-             )
-             SELECT r.* FROM w CROSS JOIN LATERAL (
-               -- one primary-key lookup per chosen batch, whatever the planner's statistics say
-               SELECT ${BATCH_COLUMNS}, payload FROM record_batches
-                WHERE topic_id = $1 AND partition = $2 AND base_offset = w.base_offset) r
-              WHERE (w.n = 1 OR w.before < $5) AND w.n <= $4
-              ORDER BY w.base_offset`,
+      text: READ_BATCHES_SQL,
       values: [topicId, partition, fromOffset, maxBatches, maxBytes],
     });
     return res.rows.map(toBatch);
+  }
+
+  /**
+   * readBatches through `COPY (…) TO STDOUT (FORMAT binary)`: payloads arrive as raw bytes and
+   * every other field is read from the batch header (the stored bytes carry them all). COPY
+   * takes no parameters, so the values are checked (a UUID, integers) and written in.
+   */
+  private async copyBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
+    if (!UUID.test(topicId)) throw new TypeError(`not a topic id: ${JSON.stringify(topicId)}`);
+    for (const n of [partition, fromOffset, maxBatches, maxBytes]) {
+      if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`not an integer >= 0: ${n}`);
+    }
+    const values = ["'" + topicId + "'", partition, fromOffset, maxBatches, maxBytes].map(String);
+    const sql = `COPY (${readBatchesSql("r.payload").replace(/\$(\d)/g, (_, i: string) => values[Number(i) - 1])}) TO STDOUT (FORMAT binary)`;
+    const client = await this.pool.connect();
+    let data: Buffer;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of client.query(copyTo(sql))) chunks.push(chunk as Buffer);
+      data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      client.release();
+    } catch (e) {
+      client.release(e as Error); // the connection may be mid-COPY: do not reuse it
+      throw e;
+    }
+    const out: StoredBatch[] = [];
+    let at = COPY_BINARY_HEADER;
+    for (;;) {
+      const fields = data.readInt16BE(at);
+      at += 2;
+      if (fields === -1) break;
+      const len = data.readInt32BE(at);
+      at += 4;
+      const payload = data.subarray(at, at + len);
+      at += len;
+      const h = readBatchHeader(payload);
+      out.push({
+        baseOffset: h.baseOffset,
+        lastOffset: h.baseOffset + h.lastOffsetDelta,
+        recordCount: h.recordCount,
+        firstTimestamp: h.firstTimestamp,
+        maxTimestamp: h.maxTimestamp,
+        producerId: h.producerId,
+        producerEpoch: h.producerEpoch,
+        baseSequence: h.baseSequence,
+        isTransactional: h.isTransactional,
+        isControl: h.isControl,
+        sizeBytes: len,
+        payload,
+      });
+    }
+    return out;
   }
 
   async findBatchForTimestamp(

@@ -118,20 +118,30 @@ describe("idempotent producer", () => {
     expect((await send(batch(producerId, 0, 8, 1, "r2"))).status).toBe(200);
   });
 
-  it("bad input: transactional batches, a producer id without epoch/sequence, transactional ids", async () => {
+  it("bad input: transactional batches without or with an unknown ?transactionalId, a producer id without epoch/sequence", async () => {
     const { producerId } = await initProducer();
-    const txn = await send(batch(producerId, 0, 0, 1, "t", true));
-    expect(txn.status).toBe(400);
-    expect(txn.json.error?.code).toBe("INVALID_RECORD");
+    const hw = await highWatermark();
+    const sendTo = async (body: Buffer, query: string) => {
+      const res = await fetch(`${server.url}/api/v1/topics/${TOPIC}/records?partition=0${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/vnd.kafka.record-batch" },
+        body: body as unknown as BodyInit,
+      });
+      return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } };
+    };
+    // a transactional batch must name its transactional id
+    const noId = await sendTo(batch(producerId, 0, 0, 1, "t", true), "");
+    expect(noId.status).toBe(400);
+    expect(noId.json.error?.message).toMatch(/transactionalId/);
+    // an id the broker does not know: refused (there is no transaction to add the partition to)
+    const unknown = await sendTo(batch(producerId, 0, 0, 1, "t", true), "&transactionalId=no-such-txn");
+    expect([404, 409]).toContain(unknown.status);
+    expect(["INVALID_PRODUCER_ID_MAPPING", "TRANSACTIONAL_ID_NOT_FOUND"]).toContain(unknown.json.error?.code);
+    expect(unknown.json.error?.message).toMatch(/no-such-txn/);
+    expect(await highWatermark()).toBe(hw);
+    expect((await values()).some((v) => v.startsWith("t-"))).toBe(false);
     const noSeq = await send(batch(producerId, 0, -1, 1, "n"));
     expect(noSeq.status).toBe(400);
     expect(noSeq.json.error?.message).toMatch(/sequence/);
-    const res = await fetch(`${server.url}/api/v1/producers`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ transactionalId: "tx-1" }),
-    });
-    expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/transactional ids are not supported yet/);
   });
 });

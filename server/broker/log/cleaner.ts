@@ -65,15 +65,19 @@ async function* allBatches(store: LogStore, log: PartitionLog, upTo: number): As
 }
 
 /**
- * Compacts everything below the high watermark seen at the start. Keys are compared as raw
- * bytes. Control batches are left alone.
+ * Compacts everything below the last stable offset seen at the start (as Kafka's cleaner stops
+ * at the first unstable offset: open transactions are not touched). Keys are compared as raw
+ * bytes. Control batches are left alone; batches of aborted transactions are removed and never
+ * count as a key's latest value, so an aborted write cannot take a committed value's place.
  */
 export async function compact(log: PartitionLog, store: LogStore, configs: TopicConfigs, now: number): Promise<number> {
   if (!isCompacted(configs)) return 0;
-  const upTo = log.highWatermark;
+  const txn = await log.txnState();
+  const upTo = log.lastStableOffset;
+  const aborted = (b: { isTransactional: boolean; producerId: number; baseOffset: number }) => b.isTransactional && txn.isAborted(b.producerId, b.baseOffset);
   const latest = new Map<string, number>();
   for await (const b of allBatches(store, log, upTo)) {
-    if (b.isControl) continue;
+    if (b.isControl || aborted(b)) continue;
     for (const r of decodeRecords(b.payload)) {
       if (r.key !== null) latest.set(r.key.toString("latin1"), r.offset);
     }
@@ -84,6 +88,11 @@ export async function compact(log: PartitionLog, store: LogStore, configs: Topic
   let removed = 0;
   for await (const b of allBatches(store, log, upTo)) {
     if (b.isControl) continue;
+    if (aborted(b)) {
+      rewrites.push({ baseOffset: b.baseOffset, replacement: null });
+      removed += b.recordCount;
+      continue;
+    }
     const h = readBatchHeader(b.payload);
     const records = decodeRecords(b.payload, h);
     const keep: RecordInput[] = [];

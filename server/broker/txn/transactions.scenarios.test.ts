@@ -240,6 +240,27 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     expect(values(next.records)).toEqual(["p4"]);
   });
 
+  it("compaction: an aborted write never replaces a committed value, and open transactions are left alone", async () => {
+    await b().createTopic({ name: "compacted-txn", partitions: 1, configs: { "cleanup.policy": "compact" } });
+    const kv = (k: string, v: string) => ({ key: buf(k), value: buf(v), partition: 0 });
+    await b().produce("compacted-txn", [kv("k", "v1-committed"), kv("j", "j1")]);
+    const p = await TxnProducer.init(b, "scenario-compact");
+    const as = (seq: number) => ({ producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: seq, transactionalId: p.transactionalId });
+    await b().produce("compacted-txn", [kv("k", "v2-aborted")], as(0));
+    await p.abort();
+    await b().produce("compacted-txn", [kv("j", "j2")]);
+    await b().produce("compacted-txn", [kv("j", "j3-open")], as(1)); // a new transaction, left open
+    await b().runCleaner();
+    const committed = await readAll(b(), "compacted-txn", 0, "read_committed");
+    expect(committed.records.map((r) => `${r.key}=${r.value}`)).toEqual(["k=v1-committed", "j=j2"]);
+    // the aborted record is gone; the open transaction's record is still there
+    const all = await readAll(b(), "compacted-txn", 0, "read_uncommitted");
+    expect(all.records.map((r) => `${r.key}=${r.value}`)).toEqual(["k=v1-committed", "j=j2", "j=j3-open"]);
+    await p.commit();
+    await b().runCleaner();
+    expect((await readAll(b(), "compacted-txn", 0, "read_committed")).records.map((r) => `${r.key}=${r.value}`)).toEqual(["k=v1-committed", "j=j3-open"]);
+  });
+
   it("refuses what does not fit: a producer batch to two partitions, a commit with nothing open, unknown ids", async () => {
     await b().createTopic({ name: "bad", partitions: 2 });
     const p = await TxnProducer.init(b, "scenario-bad");

@@ -55,7 +55,11 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
           <tr>
             <th>Transaction</th>
             <td data-testid="drawer-transaction">
-              {record.transaction === "committed" ? "committed (below the last stable offset)" : "uncommitted (open transaction)"}
+              {record.transaction === "committed"
+                ? "committed (below the last stable offset)"
+                : record.transaction === "aborted"
+                  ? "aborted (its transaction was aborted: read_committed readers never see it)"
+                  : "uncommitted (in an open transaction: read_committed readers wait for it)"}
             </td>
           </tr>
           <tr>

@@ -9,7 +9,7 @@ import { VirtualTable, type Column } from "../ui/virtual-table";
 import { download, toCsv, toJson } from "./export";
 import { MessageDrawer } from "./message-drawer";
 
-const FIELDS = ["partition", "from", "offset", "ts", "key", "value", "header", "cel", "max", "scan"] as const;
+const FIELDS = ["partition", "from", "offset", "ts", "key", "value", "header", "cel", "max", "scan", "isolation"] as const;
 type Field = (typeof FIELDS)[number];
 type Draft = Record<Field, string>;
 
@@ -25,6 +25,7 @@ function draftFrom(get: (n: string, f?: string) => string): Draft {
     cel: get("cel"),
     max: get("max", String(DEFAULT_SEARCH_MATCHES)),
     scan: get("scan", String(DEFAULT_SEARCH_SCANNED)),
+    isolation: get("isolation", "read_uncommitted"),
   };
 }
 
@@ -40,6 +41,7 @@ function toRequest(d: Draft): { req?: TSearchRequest; errors: Partial<Record<Fie
     from: (["earliest", "latest", "offset", "timestamp"].includes(d.from) ? d.from : "earliest") as TSearchRequest["from"],
     maxMatches: int("max", 1, MAX_SEARCH_MATCHES),
     maxScanned: int("scan", 1, MAX_SEARCH_SCANNED),
+    isolation: d.isolation === "read_committed" ? "read_committed" : "read_uncommitted",
   };
   if (d.partition !== "all") req.partition = int("partition", 0, 999_999);
   if (req.from === "offset") req.offset = int("offset", 0, Number.MAX_SAFE_INTEGER);
@@ -94,9 +96,9 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [urlKey]);
 
-  const submit = (e: React.FormEvent) => {
-    e.preventDefault();
-    if (Object.keys(errors).length) return;
+  const submitDraft = (d: Draft) => {
+    if (Object.keys(toRequest(d).errors).length) return;
+    const draft = d;
     const updates: Record<string, string | null> = Object.fromEntries(FIELDS.map((f) => [f, draft[f]]));
     // defaults stay out of the URL
     if (draft.partition === "all") updates.partition = null;
@@ -105,9 +107,14 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
     if (draft.from !== "timestamp") updates.ts = null;
     if (draft.max === String(DEFAULT_SEARCH_MATCHES)) updates.max = null;
     if (draft.scan === String(DEFAULT_SEARCH_SCANNED)) updates.scan = null;
+    if (draft.isolation !== "read_committed") updates.isolation = null;
     const next = FIELDS.map((f) => `${f}=${updates[f] ?? ""}`).join("&");
     if (next === urlKey) run(draft);
     else set(updates, "push");
+  };
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    submitDraft(draft);
   };
 
   const p = search.progress;
@@ -119,7 +126,10 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
     "data-testid": `search-${f}`,
     "aria-invalid": errors[f] ? true : undefined,
   });
-  const shown = useMemo(() => () => search.rows.current.slice(0, search.rowCount), [search.rows, search.rowCount]);
+  const isolation = draft.isolation === "read_committed" ? "read_committed" : "read_uncommitted";
+  const viewRows = search.rows.current;
+  const viewCount = search.rowCount;
+  const shown = useMemo(() => () => viewRows.slice(0, viewCount), [viewRows, viewCount]);
 
   return (
     <div className="stack" data-testid="messages-browser">
@@ -164,6 +174,22 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
             <input inputMode="numeric" style={{ width: 100 }} {...field("max")} />
             <span className="field-error">{errors.max}</span>
           </label>
+          <label className="field" title="read_committed: like a consumer with isolation.level=read_committed — no records of aborted transactions, nothing past the last stable offset">
+            Isolation
+            <select
+              data-testid="search-isolation"
+              value={isolation}
+              onChange={(e) => {
+                // the isolation level changes what the scan reads: search again at once
+                const d = { ...draft, isolation: e.target.value === "read_committed" ? "read_committed" : "read_uncommitted" };
+                setDraft(d);
+                submitDraft(d);
+              }}
+            >
+              <option value="read_uncommitted">read_uncommitted</option>
+              <option value="read_committed">read_committed</option>
+            </select>
+          </label>
           <label className="field">
             Max records scanned
             <input inputMode="numeric" style={{ width: 110 }} {...field("scan")} />
@@ -199,15 +225,15 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
           <button
             type="button"
             data-testid="export-copy"
-            disabled={search.rowCount === 0}
-            onClick={() => void navigator.clipboard?.writeText(toJson(shown())).then(() => setNote(`Copied ${formatCount(search.rowCount)} messages as JSON`))}
+            disabled={viewCount === 0}
+            onClick={() => void navigator.clipboard?.writeText(toJson(shown())).then(() => setNote(`Copied ${formatCount(viewCount)} messages as JSON`))}
           >
             Copy JSON
           </button>
-          <button type="button" data-testid="export-json" disabled={search.rowCount === 0} onClick={() => download(`${topic.name}-messages.json`, toJson(shown()), "application/json")}>
+          <button type="button" data-testid="export-json" disabled={viewCount === 0} onClick={() => download(`${topic.name}-messages.json`, toJson(shown()), "application/json")}>
             Export JSON
           </button>
-          <button type="button" data-testid="export-csv" disabled={search.rowCount === 0} onClick={() => download(`${topic.name}-messages.csv`, toCsv(shown()), "text/csv")}>
+          <button type="button" data-testid="export-csv" disabled={viewCount === 0} onClick={() => download(`${topic.name}-messages.csv`, toCsv(shown()), "text/csv")}>
             Export CSV
           </button>
         </div>
@@ -221,7 +247,8 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
             <span data-testid="search-status">{p.status === "running" ? "Scanning…" : p.status === "done" ? "Done" : p.status === "cancelled" ? "Cancelled" : p.status === "error" ? "Failed" : "Idle"}</span>
             {" · "}scanned <strong data-testid="search-scanned">{formatCount(p.scanned)}</strong>
             {p.toScan ? ` of ${formatCount(p.toScan)}` : ""} · matches <strong data-testid="search-matched">{formatCount(p.matched)}</strong> · shown{" "}
-            <strong data-testid="search-shown">{formatCount(search.rowCount)}</strong>
+            <strong data-testid="search-shown">{formatCount(viewCount)}</strong>
+            {isolation === "read_committed" && <span data-testid="search-isolation-note"> · read_committed: aborted and still-open transactions are not shown</span>}
             {p.elapsedMs ? ` · ${(p.elapsedMs / 1000).toFixed(1)} s` : ""}
           </span>
           <span className="muted" data-testid="search-reason">
@@ -241,13 +268,13 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
       </div>
       <VirtualTable
         testId="messages-table"
-        rows={search.rows.current}
-        rowCount={search.rowCount}
+        rows={viewRows}
+        rowCount={viewCount}
         columns={COLUMNS}
         height={520}
         rowKey={(r) => `${r.partition}:${r.offset}`}
         onOpen={(r) => setSelected(r)}
-        empty={running ? "Scanning…" : p.status === "done" ? "No messages match." : ""}
+        empty={running ? "Scanning…" : p.status === "done" ? (isolation === "read_committed" ? "No committed messages match." : "No messages match.") : ""}
       />
       {selected && <MessageDrawer record={selected} onClose={() => setSelected(null)} />}
     </div>

@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useState } from "react";
 import type { TTopic } from "@/server/schemas/topic";
 import { useAddPartitions } from "../hooks/use-topic";
@@ -18,6 +19,7 @@ export function PartitionsTab({ topic }: { topic: TTopic }) {
             <th className="num">Log start offset</th>
             <th className="num">High watermark</th>
             <th className="num">Last stable offset</th>
+            <th title="open transactions writing to this partition (the oldest holds the last stable offset back)">Open txns</th>
             <th className="num">Records</th>
             <th className="num">Size</th>
           </tr>
@@ -34,6 +36,19 @@ export function PartitionsTab({ topic }: { topic: TTopic }) {
               </td>
               <td className="num" data-testid={`partition-${p.partition}-lso`}>
                 {formatCount(p.lastStableOffset)}
+              </td>
+              <td data-testid={`partition-${p.partition}-open-txns`} data-count={p.openTransactions.length}>
+                {p.openTransactions.length === 0 ? (
+                  <span className="muted">0</span>
+                ) : (
+                  <Link
+                    href={`/transactions?open=1`}
+                    className="warn"
+                    title={p.openTransactions.map((t) => `producer ${t.producerId}: offsets ${t.firstOffset}–${t.lastOffset}`).join("\n")}
+                  >
+                    {p.openTransactions.length} (from offset {formatCount(Math.min(...p.openTransactions.map((t) => t.firstOffset)))})
+                  </Link>
+                )}
               </td>
               <td className="num" data-testid={`partition-${p.partition}-records`}>
                 {formatCount(p.recordCount)}

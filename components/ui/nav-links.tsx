@@ -6,6 +6,7 @@ const LINKS = [
   { href: "/", label: "Overview", testId: "nav-overview" },
   { href: "/topics", label: "Topics", testId: "nav-topics" },
   { href: "/groups", label: "Consumer groups", testId: "nav-groups" },
+  { href: "/transactions", label: "Transactions", testId: "nav-transactions" },
 ];
 
 export function NavLinks() {

@@ -37,8 +37,8 @@ async function call(method: string, path: string, json?: unknown, raw?: string) 
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function search(body: unknown): Promise<{ status: number; events: any[]; records: any[]; done: any; error: any }> {
-  const r = await call("POST", "/api/v1/topics/s/search", body);
+async function search(body: unknown, topic = "s"): Promise<{ status: number; events: any[]; records: any[]; done: any; error: any }> {
+  const r = await call("POST", `/api/v1/topics/${topic}/search`, body);
   if (r.status !== 200) return { status: r.status, events: [], records: [], done: null, error: JSON.parse(r.text).error };
   expect(r.type).toMatch(/application\/x-ndjson/);
   const events = r.text.trim().split("\n").map((l) => JSON.parse(l));
@@ -174,5 +174,30 @@ describe("GET /api/v1/metrics", () => {
     expect(after.out - before.out).toBe(50);
     // 30 records appended within the 3 s rate window
     expect(m.total.in.recordsPerSec).toBeGreaterThanOrEqual(10);
+  });
+});
+
+// after the metrics test, which counts the topics the file created before it
+describe("search and transactions", () => {
+  it("searches as a read_committed reader, and labels aborted and open transactions' records", async () => {
+    expect((await call("POST", "/api/v1/topics", { name: "st", partitions: 1 })).status).toBe(201);
+    const json = (r: { text: string }) => JSON.parse(r.text);
+    const init = json(await call("POST", "/api/v1/producers", { transactionalId: "search-txn" }));
+    const as = (baseSequence: number) => ({ producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence, transactionalId: "search-txn" });
+    const commit = (path: string) => call("POST", `/api/v1/transactions/search-txn/${path}`, { producerId: init.producerId, producerEpoch: init.producerEpoch });
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "plain", value: 1, partition: 0 }] })).status).toBe(200);
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "gone", value: 2, partition: 0 }], ...as(0) })).status).toBe(200);
+    expect((await commit("abort")).status).toBe(200);
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "kept", value: 3, partition: 0 }], ...as(1) })).status).toBe(200);
+    expect((await commit("commit")).status).toBe(200);
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "pending", value: 4, partition: 0 }], ...as(2) })).status).toBe(200);
+
+    const all = await search({ partition: 0 }, "st");
+    expect(all.records.map((r) => `${r.key}:${r.transaction}`)).toEqual(["plain:committed", "gone:aborted", "kept:committed", "pending:uncommitted"]);
+    const committed = await search({ partition: 0, isolation: "read_committed" }, "st");
+    expect(committed.records.map((r) => r.key)).toEqual(["plain", "kept"]);
+    expect(committed.done).toBeTruthy();
+    expect((await search({ isolation: "serializable" }, "st")).status).toBe(400);
+    expect((await commit("commit")).status).toBe(200);
   });
 });

@@ -98,6 +98,8 @@ async function* scan(
           maxRecords: Math.min(FETCH_RECORDS, req.maxScanned - scanned),
           maxBytes: FETCH_BYTES,
           signal,
+          isolation: req.isolation,
+          markAborted: true,
         });
       } catch (e) {
         const w = e as { code?: string; details?: { logStartOffset?: number } };
@@ -120,7 +122,7 @@ async function* scan(
           matched++;
           pending.push({
             ...toRecordJson(topic, range.partition, rec),
-            transaction: rec.offset < res.lastStableOffset ? "committed" : "uncommitted",
+            transaction: rec.aborted ? "aborted" : rec.offset < res.lastStableOffset ? "committed" : "uncommitted",
           });
           if (pending.length >= FRAME_RECORDS) {
             yield { type: "records", records: pending };

@@ -90,6 +90,8 @@ export interface FetchedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
+  /** With `markAborted`: the record belongs to a transaction that aborted (read_uncommitted readers see it). */
+  aborted?: true;
 }
 
 export interface FetchOptions {
@@ -101,6 +103,8 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** read_committed: up to the last stable offset, without aborted records (default read_uncommitted). */
   isolation?: IsolationLevel;
+  /** Decoded fetches: flag records of aborted transactions (`aborted: true`), e.g. for the console. */
+  markAborted?: boolean;
 }
 
 export interface PartitionWatermarks {
@@ -719,6 +723,7 @@ export class Broker {
     const maxBytes = clampBytes(opts.maxBytes);
     const log = await this.positioned(topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation);
     const committed = opts.isolation === "read_committed" ? await log.txnState() : null;
+    const marking = !committed && opts.markAborted ? await log.txnState() : null;
     const records: FetchedRecord[] = [];
     let offset = opts.offset;
     let bytes = 0;
@@ -738,11 +743,12 @@ export class Broker {
           continue;
         }
         const h = readBatchHeader(b.payload);
+        const aborted = marking !== null && b.isTransactional && marking.isAborted(b.producerId, b.baseOffset);
         for (const r of decodeRecords(b.payload, h)) {
           if (r.offset < offset) continue;
           const size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
           if (records.length > 0 && (records.length >= maxRecords || bytes + size > maxBytes)) break outer;
-          records.push({ ...r, timestampType: h.timestampType });
+          records.push(aborted ? { ...r, timestampType: h.timestampType, aborted: true } : { ...r, timestampType: h.timestampType });
           bytes += size;
           offset = r.offset + 1;
         }

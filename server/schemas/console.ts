@@ -3,7 +3,7 @@
  * streamed as NDJSON) and throughput metrics for the overview.
  */
 import { z } from "zod";
-import { ZRecord } from "./record.ts";
+import { ZIsolation, ZRecord } from "./record.ts";
 
 export const MAX_SEARCH_SCANNED = 1_000_000;
 export const MAX_SEARCH_MATCHES = 100_000;
@@ -35,6 +35,7 @@ export const ZSearchRequest = z
     keyContains: z.string().max(1000).optional(),
     valueContains: z.string().max(1000).optional(),
     headerContains: z.string().max(1000).optional().describe("matches a header's key or value"),
+    isolation: ZIsolation.default("read_uncommitted").describe("read_committed: as a read_committed consumer sees the topic (no aborted records, nothing past the last stable offset)"),
     cel: z
       .string()
       .max(MAX_CEL_LENGTH, `cel must be at most ${MAX_CEL_LENGTH} characters`)
@@ -54,8 +55,8 @@ export type TSearchRequestParsed = z.output<typeof ZSearchRequest>;
 /** A found record, with where it stands against the partition's last stable offset. */
 export const ZSearchRecord = ZRecord.extend({
   transaction: z
-    .enum(["committed", "uncommitted"])
-    .describe("committed: below the last stable offset when read (non-transactional or committed); uncommitted: at or past it"),
+    .enum(["committed", "uncommitted", "aborted"])
+    .describe("committed: below the last stable offset when read and not aborted (non-transactional or committed); uncommitted: at or past it (an open transaction may still abort it); aborted: written by a transaction that aborted (read_uncommitted only)"),
 });
 export type TSearchRecord = z.infer<typeof ZSearchRecord>;
 

@@ -8,11 +8,16 @@ export async function fetchRecordBatches(
   topic: string,
   partition: number,
   q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal; isolation?: "read_committed" | "read_uncommitted" },
-): Promise<{ body: Buffer; headers: Record<string, string> }> {
+): Promise<{ body: Buffer; parts: Buffer[]; headers: Record<string, string> }> {
   const r = await getBroker().fetchBatches(topic, partition, q);
-  const body = r.batches.length === 1 ? r.batches[0].payload : Buffer.concat(r.batches.map((b) => b.payload));
+  const parts = r.batches.map((b) => b.payload);
   return {
-    body,
+    /** The batches as one buffer (a copy), for writers that need one. */
+    get body() {
+      return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    },
+    /** The batches as they are: write them in order, without a copy. */
+    parts,
     headers: {
       "x-log-start-offset": String(r.logStartOffset),
       "x-high-watermark": String(r.highWatermark),

@@ -98,7 +98,14 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
     const partition = partitionParam(rawPartition);
     const q = parse(ZFetchQuery, query(url), "query");
     const r = await fetchRecordBatches(topic, partition, { ...q, signal: aborted.signal });
-    send(res, 200, r.body, { "content-type": RECORD_BATCH_CONTENT_TYPE, ...r.headers });
+    // the stored batches go out as they are, one write each in a single corked flush (no concatenation)
+    let length = 0;
+    for (const p of r.parts) length += p.length;
+    res.writeHead(200, { "cache-control": "no-store", "content-length": String(length), "content-type": RECORD_BATCH_CONTENT_TYPE, ...r.headers });
+    res.cork();
+    for (const p of r.parts) res.write(p);
+    res.uncork();
+    res.end();
   } catch (e) {
     const { status, body } = toErrorResponse(e);
     // an oversized body is left unread: the connection cannot carry another request

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { crc32c } from "./crc32c.ts";
 import {
+  forEachRecord,
   ATTR_CONTROL,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
@@ -898,5 +899,36 @@ describe("validateRecords", () => {
       if (!decodeOk) expect(validateOk).toBe(false);
     }
     expect(refused).toBeGreaterThan(0);
+  });
+});
+
+describe("forEachRecord (the flyweight reader)", () => {
+  it("visits exactly what decodeRecords returns, from any offset, for random batches", () => {
+    const next = rng(4242);
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + Math.floor(next() * 40);
+      const records = Array.from({ length: n }, (_, i) => ({
+        key: next() < 0.3 ? null : Buffer.from(`k${round}-${i}`),
+        value: next() < 0.1 ? null : Buffer.alloc(Math.floor(next() * 300), 65 + (i % 26)),
+        headers: next() < 0.3 ? [{ key: "h", value: Buffer.from(String(i)) }, { key: "n", value: null }] : [],
+        timestamp: 1_700_000_000_000 + i * 7,
+      }));
+      const base = Math.floor(next() * 1e6);
+      const batch = encodeRecordBatch({ baseOffset: base, records, timestampType: next() < 0.2 ? "LogAppendTime" : "CreateTime", logAppendTime: 1_800_000_000_000 });
+      const h = readBatchHeader(batch);
+      const from = base + Math.floor(next() * (n + 1));
+      const expected = decodeRecords(batch, h).filter((r) => r.offset >= from);
+      const seen: { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: { key: string; value: Buffer | null }[] }[] = [];
+      const count = forEachRecord(batch, h, from, (v) => seen.push({ offset: v.offset, timestamp: v.timestamp, key: v.key, value: v.value, headers: v.headers() }));
+      expect(count).toBe(expected.length);
+      expect(seen).toEqual(expected);
+    }
+  });
+
+  it("refuses a truncated or overrunning batch like decodeRecords", () => {
+    const batch = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("hello"), headers: [], timestamp: 1 }] });
+    const h = readBatchHeader(batch);
+    const cut = batch.subarray(0, batch.length - 3);
+    expect(() => forEachRecord(cut, { ...h, sizeBytes: cut.length }, 0, () => undefined)).toThrow(RecordBatchFormatError);
   });
 });

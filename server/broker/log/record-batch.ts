@@ -311,6 +311,94 @@ export function decodeRecords(batch: Buffer, header = readBatchHeader(batch)): D
 }
 
 /**
+ * One record of a batch as a reused view (a flyweight): offsets into the batch bytes instead of
+ * objects, so reading a batch allocates nothing per record. Valid only inside the visit
+ * callback of `forEachRecord`; copy what you keep (`key`/`value` are fresh views on each call).
+ */
+export class RecordView {
+  batch: Buffer = Buffer.alloc(0);
+  offset = 0;
+  timestamp = 0;
+  /** -1 for a null key/value. */
+  keyStart = 0;
+  keyLength = -1;
+  valueStart = 0;
+  valueLength = -1;
+  headerCount = 0;
+  /** Where the headers start (read them with `headers()`). */
+  headersStart = 0;
+  recordEnd = 0;
+
+  get key(): Buffer | null {
+    return this.keyLength < 0 ? null : this.batch.subarray(this.keyStart, this.keyStart + this.keyLength);
+  }
+
+  get value(): Buffer | null {
+    return this.valueLength < 0 ? null : this.batch.subarray(this.valueStart, this.valueStart + this.valueLength);
+  }
+
+  headers(): RecordHeader[] {
+    const rd = new VarintReader(this.batch, this.headersStart, this.recordEnd);
+    const out: RecordHeader[] = [];
+    for (let j = 0; j < this.headerCount; j++) {
+      const k = readBytes(rd, this.recordEnd);
+      if (k === null) throw new RecordBatchFormatError("a record has a header with a null key");
+      out.push({ key: k.toString("utf8"), value: readBytes(rd, this.recordEnd) });
+    }
+    return out;
+  }
+}
+
+/**
+ * Visits every record of an uncompressed batch (offset >= `fromOffset`) through one reused
+ * `RecordView`, checking lengths as `decodeRecords` does. Returns the number visited.
+ */
+export function forEachRecord(batch: Buffer, header: RecordBatchHeader, fromOffset: number, visit: (r: RecordView) => void, view = new RecordView()): number {
+  if (header.compression !== 0) {
+    throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
+  }
+  const rd = new VarintReader(batch, BATCH_HEADER_SIZE, header.sizeBytes);
+  const logAppend = header.timestampType === "LogAppendTime";
+  view.batch = batch;
+  let visited = 0;
+  try {
+    for (let i = 0; i < header.recordCount; i++) {
+      const len = rd.varint();
+      const end = rd.pos + len;
+      if (len < 1 || end > header.sizeBytes) throw new RecordBatchFormatError(`record ${i} has invalid length ${len}`);
+      rd.pos++; // attributes
+      const tsDelta = rd.varint();
+      const offset = header.baseOffset + rd.varint();
+      const kl = rd.varint();
+      if (kl < -1 || rd.pos + kl > end) throw new RecordBatchFormatError(`record ${i} key length ${kl} overruns its record`);
+      view.keyStart = rd.pos;
+      view.keyLength = kl;
+      if (kl > 0) rd.pos += kl;
+      const vl = rd.varint();
+      if (vl < -1 || rd.pos + vl > end) throw new RecordBatchFormatError(`record ${i} value length ${vl} overruns its record`);
+      view.valueStart = rd.pos;
+      view.valueLength = vl;
+      if (vl > 0) rd.pos += vl;
+      const hc = rd.varint();
+      if (hc < 0 || hc > len) throw new RecordBatchFormatError(`record ${i} has invalid header count ${hc}`);
+      view.headerCount = hc;
+      view.headersStart = rd.pos;
+      view.recordEnd = end;
+      rd.pos = end;
+      if (offset < fromOffset) continue;
+      view.offset = offset;
+      view.timestamp = logAppend ? header.maxTimestamp : header.firstTimestamp + tsDelta;
+      visit(view);
+      visited++;
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw new RecordBatchFormatError(`record batch truncated: ${e.message}`);
+    throw e;
+  }
+  return visited;
+}
+
+/**
  * Checks that every record of an uncompressed batch is well formed, without building record
  * objects (the produce path validates every batch; decoding allocated per record). Returns the
  * record count; throws RecordBatchFormatError like decodeRecords.

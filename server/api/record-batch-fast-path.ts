@@ -58,19 +58,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     return Promise.reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
   }
   return new Promise((resolve, reject) => {
+    // with a Content-Length the body is copied once, straight into a buffer of its own
+    const into = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafeSlow(declared) : null;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
+      if (into && size + c.length <= into.length) into.set(c, size);
+      else chunks.push(c);
       size += c.length;
-      if (size > MAX_REQUEST_BYTES) {
+      if (size > MAX_REQUEST_BYTES || (into && size > into.length)) {
         req.removeAllListeners("data");
-        reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${size}+ bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
+        reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${size}+ bytes exceeds the limit of ${into ? into.length : MAX_REQUEST_BYTES} bytes`));
         return;
       }
-      chunks.push(c);
     });
-    req.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.once("end", () => {
+      if (into) {
+        if (size === into.length) resolve(into);
+        else reject(new ApiError("VALIDATION_FAILED", `the body has ${size} bytes, its Content-Length says ${into.length}`));
+      } else resolve(Buffer.concat(chunks, size));
+    });
     req.once("error", reject);
+    // the client went away mid-body: nothing more will come
+    req.once("close", () => !req.complete && reject(new ApiError("VALIDATION_FAILED", "the request body ended early")));
   });
 }
 

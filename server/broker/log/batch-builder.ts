@@ -135,8 +135,10 @@ export function validateClientBatches(payload: Buffer, configs: TopicConfigs, no
     } catch (e) {
       throw corrupt(e);
     }
-    // Our own copy: the request buffer must not be shared with the cache, and we patch offsets.
-    const own = Buffer.from(part);
+    // Our own bytes (we patch offsets, the cache keeps them): a batch that is the whole of a
+    // buffer made for this request (the usual one-batch request) is used as it is; a slice of
+    // something larger is copied, so it neither pins the rest nor shares memory.
+    const own = part.byteOffset === 0 && part.byteLength === part.buffer.byteLength ? part : Buffer.from(part);
     if (configs["message.timestamp.type"] === "LogAppendTime") stampLogAppendTime(own, now);
     batches.push(toAppend(own, records));
     recordCount += records;

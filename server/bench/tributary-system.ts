@@ -5,9 +5,10 @@
  */
 import { Producer } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
-import { decodeRecords, readBatchHeader } from "../broker/log/record-batch.ts";
+import { Consumer } from "../client/consumer.ts";
+import { forEachRecord, readBatchHeader, RecordView } from "../broker/log/record-batch.ts";
 import { LatencyCollector, pace, split, stampedPayload, uniqueId } from "./peers/common.ts";
-import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./peers/types.ts";
+import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions, TransactionalProduceOptions } from "./peers/types.ts";
 
 /** Client batching: 1 MiB batches or 5 ms linger (Kafka 4's linger.ms default), 5 requests in flight per partition. */
 const BATCH_BYTES = 1024 * 1024;
@@ -86,15 +87,105 @@ export class TributarySystem implements Peer {
     await Promise.all(
       Array.from({ length: partitions }, async (_, p) => {
         const reader = new PartitionReader(this.baseUrl, topic, p, 0);
+        // every record is visited and its value checked, through a reused view (no object per record)
+        const check = (r: RecordView) => {
+          if (r.valueLength !== opts.size) throw new Error(`tributary: record ${r.offset} has ${r.valueLength} value bytes, expected ${opts.size}`);
+        };
         for (;;) {
-          const r = await reader.fetch(FETCH_BYTES);
-          total += r.records.length;
+          const r = await reader.poll(check, FETCH_BYTES);
+          total += r.count;
           if (reader.offset >= r.highWatermark) break;
         }
       }),
     );
     if (total !== opts.records) throw new Error(`consumed ${total} of ${opts.records} records`);
     return { ms: performance.now() - t0 };
+  }
+
+  /**
+   * Three `Consumer`s (KIP-848 group, JSON polls of up to 5,000 records, auto-commit) join a
+   * fresh topic at its head; then the batching producer writes the records over its partitions.
+   */
+  async consumeGroupAtHead(opts: GroupConsumeOptions): Promise<{ ms: number } | null> {
+    const topic = await this.newTopic(opts.partitions);
+    const groupId = `bench-group-${uniqueId()}`;
+    let received = 0;
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const owned = new Map<Consumer, number>();
+    const consumers = Array.from(
+      { length: opts.members },
+      () => new Consumer({ baseUrl: this.baseUrl, groupId, autoOffsetReset: "latest", maxRecords: 5000, maxBytes: 4 * 1024 * 1024, waitMs: 500 }),
+    );
+    try {
+      for (const c of consumers) {
+        c.on("rebalance", (e) => owned.set(c, e.assignment.length));
+        c.subscribe({ topics: [topic] });
+        await c.run({
+          eachBatch: ({ messages }) => {
+            received += messages.length;
+            if (received >= opts.records) done();
+          },
+        });
+      }
+      // at the head: every partition owned before the first record is produced
+      const deadline = Date.now() + 30_000;
+      while ([...owned.values()].reduce((a, b) => a + b, 0) < opts.partitions || owned.size < opts.members) {
+        if (Date.now() > deadline) throw new Error("the group did not take every partition within 30 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT });
+      const value = Buffer.alloc(opts.size, 120);
+      const t0 = performance.now();
+      const chunk = 1000;
+      let pending: Promise<unknown>[] = [];
+      for (let i = 0; i < opts.records; i += chunk) {
+        const m = Math.min(chunk, opts.records - i);
+        pending.push(producer.sendMany(topic, Array.from({ length: m }, (_, j) => ({ value, partition: (i + j) % opts.partitions }))));
+        if (pending.length >= 100) {
+          await Promise.all(pending);
+          pending = [];
+        }
+      }
+      await producer.flush();
+      await Promise.all(pending);
+      await all;
+      const ms = performance.now() - t0;
+      if (received !== opts.records) throw new Error(`the group received ${received} of ${opts.records} records`);
+      return { ms };
+    } finally {
+      await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
+    }
+  }
+
+  /** One transactional producer: begin, send `recordsPerTransaction` records, commit, repeat. */
+  async produceTransactional(opts: TransactionalProduceOptions): Promise<{ ms: number } | null> {
+    const topic = await this.newTopic(opts.partitions);
+    const value = Buffer.alloc(opts.size, 120);
+    const producer = new Producer({
+      baseUrl: this.baseUrl,
+      batchBytes: BATCH_BYTES,
+      lingerMs: LINGER_MS,
+      maxInFlight: IN_FLIGHT,
+      transactionalId: `bench-txn-${uniqueId()}`,
+    });
+    await producer.initTransactions();
+    const t0 = performance.now();
+    const chunk = 1000;
+    for (let i = 0; i < opts.records; i += opts.recordsPerTransaction) {
+      producer.beginTransaction();
+      const n = Math.min(opts.recordsPerTransaction, opts.records - i);
+      const pending: Promise<unknown>[] = [];
+      for (let j = 0; j < n; j += chunk) {
+        const m = Math.min(chunk, n - j);
+        pending.push(producer.sendMany(topic, Array.from({ length: m }, (_, k) => ({ value, partition: (i + j + k) % opts.partitions }))));
+      }
+      await producer.commitTransaction();
+      await Promise.all(pending);
+    }
+    const ms = performance.now() - t0;
+    this.lastTopic = { topic, partitions: opts.partitions };
+    return { ms };
   }
 
   async latency(opts: LatencyOptions): Promise<LatencyResult> {
@@ -104,13 +195,18 @@ export class TributarySystem implements Peer {
     const collector = new LatencyCollector(expected);
     const reader = new PartitionReader(this.baseUrl, topic, 0, 0);
     let stop = false;
+    const view = new RecordView();
+    const receive = (r: RecordView) => {
+      const v = r.value;
+      if (v) collector.receive(v);
+    };
     const consuming = (async () => {
       while (!stop && collector.latencies.length < expected) {
         const { payload } = await reader.fetchRaw(FETCH_BYTES, 1000);
         let at = 0;
         while (at < payload.length) {
           const h = readBatchHeader(payload, at);
-          for (const r of decodeRecords(payload.subarray(at, at + h.sizeBytes), h)) if (r.value) collector.receive(r.value);
+          forEachRecord(payload.subarray(at, at + h.sizeBytes), h, 0, receive, view);
           at += h.sizeBytes;
         }
       }
@@ -179,6 +275,15 @@ export class TributaryJsonSystem extends TributarySystem {
     );
     this.lastTopic = { topic, partitions: opts.partitions };
     return { ms: performance.now() - t0 };
+  }
+
+  /** The group and transactional workloads run on the client rows only (the same server paths). */
+  override async consumeGroupAtHead(): Promise<null> {
+    return null;
+  }
+
+  override async produceTransactional(): Promise<null> {
+    return null;
   }
 
   override async consume(opts: ConsumeOptions): Promise<{ ms: number }> {

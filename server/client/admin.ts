@@ -6,12 +6,21 @@
 import { callJson } from "./http-client.ts";
 import type { TTopic, TTopicList } from "../schemas/topic.ts";
 import type { TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
+import type { z } from "zod";
+import type { ZListProducersResponse, ZTransaction, TXN_STATE_NAMES } from "../schemas/producer.ts";
+import type { TListOffsetsResponse } from "../schemas/record.ts";
 
 export type Topic = TTopic;
 export type GroupDescription = TGroup;
 export type GroupSummary = TGroupList["groups"][number];
 export type ResetOffsetsResult = TResetOffsetsResponse;
 export type ResetPlanEntry = TResetOffsetsResponse["plan"][number];
+/** A transactional id's state as the coordinator reports it. */
+export type TransactionDescription = z.infer<typeof ZTransaction>;
+export type TransactionStateName = (typeof TXN_STATE_NAMES)[number];
+/** A producer's state at one partition (epoch, last sequence, open transaction's first offset). */
+export type ProducerStateEntry = z.infer<typeof ZListProducersResponse>["producers"][number];
+export type ListedOffsets = TListOffsetsResponse;
 
 export interface CreateTopicOptions {
   name: string;
@@ -78,6 +87,33 @@ export class Admin {
   /** Deletes an empty group and its committed offsets. */
   deleteGroup(groupId: string): Promise<void> {
     return this.call("DELETE", `/groups/${enc(groupId)}`);
+  }
+
+  /**
+   * Transactional ids and their transactions; `states` narrows the list (e.g. ["open"] for
+   * Ongoing and Prepare* ones).
+   */
+  async listTransactions(states?: (TransactionStateName | "open")[]): Promise<TransactionDescription[]> {
+    const q = states && states.length > 0 ? `?state=${enc(states.join(","))}` : "";
+    return (await this.call<{ transactions: TransactionDescription[] }>("GET", `/transactions${q}`)).transactions;
+  }
+
+  /** One transactional id (TRANSACTIONAL_ID_NOT_FOUND when unknown). */
+  describeTransaction(transactionalId: string): Promise<TransactionDescription> {
+    return this.call("GET", `/transactions/${enc(transactionalId)}`);
+  }
+
+  /** Idempotent and transactional producers' state per partition. */
+  async listProducers(): Promise<ProducerStateEntry[]> {
+    return (await this.call<{ producers: ProducerStateEntry[] }>("GET", "/producers")).producers;
+  }
+
+  /**
+   * Offsets per partition: earliest, latest, or the first at a timestamp. With
+   * isolation read_committed, latest is the last stable offset.
+   */
+  listOffsets(topic: string, at: "earliest" | "latest" | number = "latest", isolation?: "read_committed" | "read_uncommitted"): Promise<ListedOffsets> {
+    return this.call("GET", `/topics/${enc(topic)}/offsets?at=${at}${isolation ? `&isolation=${isolation}` : ""}`);
   }
 
   /** Deletes the group's committed offsets for one topic (refused while members subscribe to it). */

@@ -22,6 +22,14 @@
  * - UNKNOWN_MEMBER_ID / FENCED_MEMBER_EPOCH / GROUP_ID_NOT_FOUND: everything owned is dropped
  *   (it may already belong to someone else, so nothing is committed) and the consumer joins
  *   again with epoch 0 as a new member.
+ *
+ * Exactly-once consume-transform-produce (KIP-447): `isolationLevel: "read_committed"`,
+ * `autoCommit: false`, and in `eachBatch` (serialised if one producer serves several partitions):
+ * `producer.beginTransaction()`, send the outputs, `producer.sendOffsetsToTransaction({
+ * ...consumer.groupMetadata(), offsets: [{topic, partition, offset: last.offset + 1}] })`,
+ * `producer.commitTransaction()`. On failure abort and throw: the handler runs again on the
+ * same records (its partition does not move past them), and after a rebalance or restart the
+ * next owner starts from the offsets the last committed transaction stored.
  */
 import { raiseFor, TributaryClientError } from "./http-client.ts";
 import type { TRecord } from "../schemas/record.ts";
@@ -50,6 +58,24 @@ export interface ConsumerOptions {
   maxBufferedRecords?: number;
   /** Wait after a failed request or a handler error before trying again (default 500). */
   retryBackoffMs?: number;
+  /**
+   * read_committed: polls deliver only records of committed transactions (and non-transactional
+   * ones), up to the last stable offset; read_uncommitted (the broker's default) delivers
+   * everything up to the high watermark, aborted transactional records included.
+   */
+  isolationLevel?: IsolationLevel;
+}
+
+export type IsolationLevel = "read_committed" | "read_uncommitted";
+
+/**
+ * What a transactional producer needs to commit this consumer's positions in its transaction
+ * (Kafka's ConsumerGroupMetadata): pass it to `Producer.sendOffsetsToTransaction`.
+ */
+export interface GroupMetadata {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
 }
 
 export type Subscription = { topics: string[]; topicPattern?: undefined } | { topicPattern: string | RegExp; topics?: undefined };
@@ -208,8 +234,8 @@ function toMessage(r: TRecord): Message {
 }
 
 export class Consumer {
-  private readonly opts: Required<Omit<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs">> &
-    Pick<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs">;
+  private readonly opts: Required<Omit<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">> &
+    Pick<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">;
   private subscription: { topics?: string[]; topicPattern?: string } | null = null;
   private handlers: RunOptions | null = null;
   private readonly listeners = new Map<keyof ConsumerEvents, Set<Listener<never>>>();
@@ -229,6 +255,10 @@ export class Consumer {
   private loops: Promise<void>[] = [];
   private revocations = new Set<Promise<void>>();
   private progressWaiters: (() => void)[] = [];
+  /** commitOffsets() calls in progress: failed at once when the membership is lost. */
+  private readonly lostWaiters = new Set<(e: Error) => void>();
+  /** Set while a rejoin waits for the handlers: their commitOffsets() calls fail at once. */
+  private rejoining = false;
 
   constructor(options: ConsumerOptions) {
     this.opts = {
@@ -284,6 +314,17 @@ export class Consumer {
     return { memberId: this.memberId, memberEpoch: this.memberEpoch };
   }
 
+  /**
+   * The group id, member id and member epoch as of now, for
+   * `producer.sendOffsetsToTransaction({...consumer.groupMetadata(), offsets})` in a
+   * consume-transform-produce loop (run with autoCommit: false, so positions are committed only
+   * through the producer's transactions). Throws while the consumer is not a group member.
+   */
+  groupMetadata(): GroupMetadata {
+    if (this.memberId === null) throw new Error("the consumer is not a group member (run() first, or it is rejoining)");
+    return { groupId: this.opts.groupId, memberId: this.memberId, memberEpoch: this.memberEpoch };
+  }
+
   on<E extends keyof ConsumerEvents>(event: E, listener: Listener<ConsumerEvents[E]>): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
@@ -296,10 +337,25 @@ export class Consumer {
    * offsets to consume). Throws TributaryClientError when the broker refuses.
    */
   async commitOffsets(offsets?: { topic: string; partition: number; offset: number }[]): Promise<void> {
-    await this.serial(async () => {
+    // Called from a handler, the commit must not wait behind a rejoin: the rejoin (in the queue)
+    // waits for the handlers to finish. It fails at once when the membership is lost instead
+    // (the broker would refuse it anyway), and a commit still queued then is never sent.
+    if (this.rejoining) throw membershipLost();
+    const incarnation = this.incarnation;
+    let onLost!: (e: Error) => void;
+    const lost = new Promise<never>((_, reject) => (onLost = reject));
+    this.lostWaiters.add(onLost);
+    const run = this.serial(async () => {
+      if (incarnation !== this.incarnation || this.memberId === null) throw membershipLost();
       if (offsets) await this.sendCommit(offsets);
       else await this.commitPositions([...this.parts.values()]);
     });
+    run.catch(() => undefined);
+    try {
+      await Promise.race([run, lost]);
+    } finally {
+      this.lostWaiters.delete(onLost);
+    }
   }
 
   /** Stops consuming: finishes the records in hand, commits (autoCommit), leaves the group. */
@@ -369,6 +425,7 @@ export class Consumer {
           ...(this.opts.clientId !== undefined ? { clientId: this.opts.clientId } : {}),
           ...(this.opts.assignor !== undefined ? { assignor: this.opts.assignor } : {}),
           ...(this.opts.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs } : {}),
+          ...(this.opts.isolationLevel !== undefined ? { isolationLevel: this.opts.isolationLevel } : {}),
           autoOffsetReset: this.opts.autoOffsetReset,
         });
         this.incarnation++;
@@ -394,9 +451,15 @@ export class Consumer {
    * commit nothing, and join again as a new member. Call inside the queue.
    */
   private async rejoin(): Promise<void> {
+    this.rejoining = true;
+    for (const fail of [...this.lostWaiters]) fail(membershipLost());
     const lost = [...this.parts.values()];
     for (const s of lost) s.status = "revoking";
-    await Promise.all(lost.map((s) => s.processing));
+    try {
+      await Promise.all(lost.map((s) => s.processing));
+    } finally {
+      this.rejoining = false;
+    }
     const memberId = this.memberId ?? "";
     this.parts.clear();
     if (lost.length > 0) {
@@ -702,6 +765,11 @@ export class Consumer {
       this.emit("left", { memberId });
     });
   }
+}
+
+/** What commitOffsets() throws once the member was fenced or expired (nothing was committed). */
+function membershipLost(): TributaryClientError {
+  return new TributaryClientError(404, "UNKNOWN_MEMBER_ID", "the consumer lost its group membership (fenced or expired) and is joining again; nothing was committed");
 }
 
 function tpOf(s: PartitionState): TopicPartition {

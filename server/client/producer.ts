@@ -4,12 +4,24 @@
  * (no per-record objects kept), and are sent on the binary path (no JSON per record). Keys are
  * partitioned with Kafka's murmur2. `send` acknowledges one record, `sendMany` a list (as
  * kafkajs's `send({messages})`), each once the broker committed it.
+ *
+ * Transactions (KIP-98/KIP-447, as Kafka's KafkaProducer): with `transactionalId`, call
+ * `initTransactions()` once (it fences an older instance with the same id and aborts its open
+ * transaction), then per unit of work `beginTransaction()`, `send`/`sendMany`,
+ * optionally `sendOffsetsToTransaction(...)` (a consumer's input positions), and
+ * `commitTransaction()` or `abortTransaction()`. Errors:
+ * - ProducerFencedError (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH): another instance took over;
+ *   this producer is unusable from then on (every call throws it).
+ * - TransactionAbortedError (TRANSACTION_ABORTED: the broker aborted the transaction on timeout)
+ *   and any other failure inside a transaction: the transaction can only be aborted;
+ *   `abortTransaction()` re-initialises the producer id when the epoch or sequences can no
+ *   longer be trusted, after which `beginTransaction()` works again.
  */
 import { RecordBatchWriter } from "../broker/log/batch-writer.ts";
 import type { RecordHeader } from "../broker/log/record-batch.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
 import { StickyPartitioner } from "../broker/log/partitioner.ts";
-import { callJson, raiseFor } from "./http-client.ts";
+import { callJson, raiseFor, TributaryClientError } from "./http-client.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
@@ -26,6 +38,100 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** Retries of one batch (idempotent producers only). Default 5. */
   retries?: number;
+  /**
+   * Makes the producer transactional (implies idempotent): `initTransactions()` first, then
+   * every send happens between `beginTransaction()` and `commitTransaction()`/`abortTransaction()`.
+   */
+  transactionalId?: string;
+  /** transaction.timeout.ms: the broker aborts a transaction open longer than this (its default 60000). */
+  transactionTimeoutMs?: number;
+  /**
+   * How long transaction requests (init, offsets, commit, abort) are retried while the broker is
+   * unreachable or answers CONCURRENT_TRANSACTIONS. Default 30000.
+   */
+  transactionRetryTimeoutMs?: number;
+}
+
+/** The transactional producer's state (Kafka's TransactionManager states, simplified). */
+export type TransactionState =
+  | "uninitialized"
+  | "ready"
+  | "in-transaction"
+  | "committing"
+  | "aborting"
+  /** Something failed inside the transaction: only abortTransaction() is allowed. */
+  | "abortable-error"
+  /** Fenced: the producer is unusable. */
+  | "fatal-error";
+
+/** PRODUCER_FENCED or INVALID_PRODUCER_EPOCH: a newer instance with the same transactional id exists. */
+export class ProducerFencedError extends TributaryClientError {
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(status, code, message, details);
+    this.name = "ProducerFencedError";
+  }
+}
+
+/** TRANSACTION_ABORTED (the broker aborted it, e.g. on timeout) or records dropped by abortTransaction(). */
+export class TransactionAbortedError extends TributaryClientError {
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(status, code, message, details);
+    this.name = "TransactionAbortedError";
+  }
+}
+
+/** A call that does not fit the transaction's state (client-side or the broker's INVALID_TXN_STATE). */
+export class InvalidTxnStateError extends TributaryClientError {
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(status, code, message, details);
+    this.name = "InvalidTxnStateError";
+  }
+}
+
+const FENCED_CODES = new Set(["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"]);
+
+/** The typed error for a broker error met inside a transaction (others unchanged). */
+function typedTxnError(e: unknown): Error {
+  if (e instanceof TributaryClientError && !(e instanceof ProducerFencedError || e instanceof TransactionAbortedError || e instanceof InvalidTxnStateError)) {
+    if (FENCED_CODES.has(e.code)) return new ProducerFencedError(e.status, e.code, e.message, e.details);
+    if (e.code === "TRANSACTION_ABORTED") return new TransactionAbortedError(e.status, e.code, e.message, e.details);
+    if (e.code === "INVALID_TXN_STATE") return new InvalidTxnStateError(e.status, e.code, e.message, e.details);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** A network failure (fetch rejects with TypeError) or the broker saying "try again shortly". */
+function isTransient(e: unknown): boolean {
+  if (e instanceof TypeError) return true;
+  const code = (e as { code?: string }).code;
+  return code === "CONCURRENT_TRANSACTIONS" || code === "BROKER_NOT_AVAILABLE" || code === "HTTP_502" || code === "HTTP_503" || code === "HTTP_504";
+}
+
+export interface TransactionOffsets {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  /** The next offsets to consume (last processed + 1). */
+  offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[];
+}
+
+/** The current transaction of a transactional producer. */
+interface OpenTxn {
+  /** Every send/sendMany of it, until settled. */
+  sends: Set<Promise<unknown>>;
+  /** Its first failure: it can only be aborted. */
+  error: Error | null;
+  /** Something reached the broker (a batch or offsets): the broker has a transaction to end. */
+  touched: boolean;
+}
+
+interface TxnManager {
+  readonly transactionalId: string;
+  state: TransactionState;
+  current: OpenTxn | null;
+  /** The epoch or sequences can no longer be trusted: the next abort re-initialises the producer id. */
+  reinit: boolean;
+  fatal: Error | null;
 }
 
 export interface ProducerRecord {
@@ -76,11 +182,17 @@ export class Producer {
   private identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
   private resolvedIdentity: { producerId: number; producerEpoch: number } | null = null;
   private sequences = new Map<string, number>();
+  private readonly idempotent: boolean;
+  /** Set for a transactional producer. */
+  private readonly txn: TxnManager | null;
 
   constructor(private readonly opts: ProducerOptions) {
     this.batchBytes = opts.batchBytes ?? 16_384;
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxInFlight = opts.maxInFlight ?? 5;
+    this.idempotent = !!opts.idempotent || opts.transactionalId !== undefined;
+    this.txn =
+      opts.transactionalId === undefined ? null : { transactionalId: opts.transactionalId, state: "uninitialized", current: null, reinit: false, fatal: null };
   }
 
   private metadata = new Map<string, Promise<number>>();
@@ -144,9 +256,14 @@ export class Producer {
 
   /** Queues a record; resolves with its partition and offset once the broker committed it. */
   send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
-    if (this.opts.idempotent && !this.resolvedIdentity) return this.initIdentity().then(() => this.send(topic, record));
+    if (this.txn !== null) return this.sendInTransaction(topic, () => this.enqueue(topic, record));
+    return this.enqueue(topic, record);
+  }
+
+  private enqueue(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.idempotent && !this.resolvedIdentity) return this.initIdentity().then(() => this.enqueue(topic, record));
     const n = this.partitionsOf.get(topic);
-    if (n === undefined) return this.partitions(topic).then(() => this.send(topic, record));
+    if (n === undefined) return this.partitions(topic).then(() => this.enqueue(topic, record));
     const key = toBuf(record.key);
     const value = toBuf(record.value);
     const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
@@ -159,8 +276,13 @@ export class Producer {
   }
 
   /** Queues many records (one acknowledgement for all of them, in order). */
-  async sendMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    if (this.opts.idempotent && !this.resolvedIdentity) await this.initIdentity();
+  sendMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.txn !== null) return this.sendInTransaction(topic, () => this.enqueueMany(topic, records));
+    return this.enqueueMany(topic, records);
+  }
+
+  private async enqueueMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.idempotent && !this.resolvedIdentity) await this.initIdentity();
     const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
     const out = new Array<RecordMetadata>(records.length);
     const acks: Promise<void>[] = [];
@@ -236,6 +358,7 @@ export class Producer {
   }
 
   private initIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
+    if (this.txn !== null) return Promise.reject(this.stateError("send", "initTransactions() and beginTransaction() first"));
     if (!this.identity) {
       this.identity = callJson<{ producerId: number; producerEpoch: number }>(this.opts.baseUrl, "POST", "/api/v1/producers", {}).then((id) => {
         this.resolvedIdentity = id;
@@ -247,21 +370,28 @@ export class Producer {
   }
 
   private async sendBatch(topic: string, partition: number, p: Pending): Promise<void> {
+    const txn = this.txn?.current ?? null;
     try {
       // Sequences are assigned here, synchronously, in the order drain() sends a partition's batches.
       let opts = {};
       const id = this.resolvedIdentity;
-      if (this.opts.idempotent && id) {
+      if (this.idempotent && id) {
         const key = `${topic}\u0000${partition}`;
         const baseSequence = this.sequences.get(key) ?? 0;
         this.sequences.set(key, (baseSequence + p.writer.count) % 2 ** 31);
-        opts = { producerId: id.producerId, producerEpoch: id.producerEpoch, baseSequence };
+        opts = { producerId: id.producerId, producerEpoch: id.producerEpoch, baseSequence, isTransactional: this.txn !== null };
       }
       const body = p.writer.finish(opts);
-      const retries = this.opts.idempotent ? (this.opts.retries ?? 5) : 0;
+      const retries = this.idempotent ? (this.opts.retries ?? 5) : 0;
+      let url = `${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`;
+      if (this.txn !== null) {
+        url += `&transactionalId=${encodeURIComponent(this.txn.transactionalId)}`;
+        if (txn) txn.touched = true;
+      }
+      let busy = 0;
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await fetch(`${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`, {
+          const res = await fetch(url, {
             method: "POST",
             headers: { "content-type": "application/vnd.kafka.record-batch" },
             body: body as unknown as BodyInit,
@@ -274,13 +404,20 @@ export class Producer {
           // Idempotent batches are safe to resend as they are: a network failure, or a batch that
           // overtook its predecessor on another connection (OUT_OF_ORDER), is retried.
           const code = (e as { code?: string }).code;
+          // a transaction still completing its previous commit: refused, not written; wait for it
+          if (this.txn !== null && code === "CONCURRENT_TRANSACTIONS" && busy++ < 100) {
+            attempt--;
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
           const retriable = e instanceof TypeError || code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "BROKER_NOT_AVAILABLE";
           if (attempt >= retries || !retriable) throw e;
           await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
         }
       }
     } catch (e) {
-      for (const w of p.waiters) w.fail(e);
+      const err = this.txn !== null ? this.batchFailed(txn, e) : e;
+      for (const w of p.waiters) w.fail(err);
     }
   }
 
@@ -296,6 +433,283 @@ export class Producer {
     while (this.sends.size > 0 || [...this.closed.values()].some((q) => q.length > 0) || [...this.pending.values()].some((b) => b.ready)) {
       if (this.sends.size === 0) break; // nothing in flight can free a slot: cannot happen, but never spin
       await Promise.allSettled([...this.sends]);
+    }
+  }
+
+  // ---- transactions ----------------------------------------------------------------------
+
+  /** The transactional state (`uninitialized` for a producer without transactionalId too). */
+  get transactionState(): TransactionState {
+    return this.txn?.state ?? "uninitialized";
+  }
+
+  /** The producer id and epoch in use (null before the first send/initTransactions). */
+  get producerIdentity(): { producerId: number; producerEpoch: number } | null {
+    return this.resolvedIdentity ? { ...this.resolvedIdentity } : null;
+  }
+
+  private txnManager(what: string): TxnManager {
+    if (this.txn === null) throw new InvalidTxnStateError(400, "INVALID_TXN_STATE", `${what} needs a transactional producer (the transactionalId option)`);
+    if (this.txn.fatal) throw this.txn.fatal;
+    return this.txn;
+  }
+
+  private stateError(what: string, why: string): InvalidTxnStateError {
+    return new InvalidTxnStateError(409, "INVALID_TXN_STATE", `cannot ${what} in transaction state '${this.txn?.state ?? "none"}': ${why}`);
+  }
+
+  /** A send inside the open transaction: refused outside one; tracked so commit waits for it. */
+  private sendInTransaction<T>(topic: string, enqueue: () => Promise<T>): Promise<T> {
+    const t = this.txn as TxnManager;
+    if (t.fatal) return Promise.reject(t.fatal);
+    if (t.state !== "in-transaction" || !t.current) {
+      const why = t.state === "abortable-error" ? `the transaction failed (${t.current?.error?.message ?? "see earlier error"}); abort it` : "call beginTransaction() first";
+      return Promise.reject(t.state === "abortable-error" && t.current?.error ? t.current.error : this.stateError("send", why));
+    }
+    const txn = t.current;
+    let p: Promise<T>;
+    if (this.partitionsOf.get(topic) === undefined) {
+      // look the topic up first, so the records are appended (or refused) in the state the transaction has then
+      p = this.partitions(topic).then(() => {
+        if (t.current !== txn || (t.state !== "in-transaction" && t.state !== "committing")) {
+          throw txn.error ?? new TransactionAbortedError(409, "TRANSACTION_ABORTED", "the transaction ended before the send was queued");
+        }
+        return enqueue();
+      });
+    } else {
+      p = enqueue();
+    }
+    txn.sends.add(p);
+    p.then(
+      () => txn.sends.delete(p),
+      (e) => {
+        txn.sends.delete(p);
+        if (t.current === txn && t.state !== "aborting") this.txnFailed(txn, typedTxnError(e));
+      },
+    );
+    return p;
+  }
+
+  /** A batch of the transaction failed: the transaction must be aborted (and the producer re-initialised). */
+  private batchFailed(txn: OpenTxn | null, e: unknown): Error {
+    const err = typedTxnError(e);
+    const t = this.txn as TxnManager;
+    if (err instanceof ProducerFencedError) this.fence(err);
+    else if (txn && t.current === txn && t.state !== "aborting") this.txnFailed(txn, err);
+    // the batch's sequences may or may not be stored: later batches would not follow on
+    t.reinit = true;
+    return err;
+  }
+
+  private txnFailed(txn: OpenTxn, err: Error): void {
+    const t = this.txn as TxnManager;
+    if (err instanceof ProducerFencedError) return this.fence(err);
+    txn.error ??= err;
+    if (err instanceof TransactionAbortedError) t.reinit = true;
+    if (t.state === "in-transaction") t.state = "abortable-error";
+  }
+
+  private fence(err: Error): void {
+    const t = this.txn as TxnManager;
+    t.fatal ??= err;
+    t.state = "fatal-error";
+    this.dropQueued(err);
+  }
+
+  /** Fails every batch not yet sent (an abort, or fenced). */
+  private dropQueued(err: Error): void {
+    const dropped: Pending[] = [];
+    for (const [id, batch] of this.pending) {
+      if (batch.timer) clearTimeout(batch.timer);
+      batch.timer = null;
+      dropped.push(batch);
+      this.pending.delete(id);
+    }
+    for (const q of this.closed.values()) dropped.push(...q.splice(0));
+    for (const b of dropped) for (const w of b.waiters) w.fail(err);
+  }
+
+  /** A transaction request, retried while the broker is unreachable or busy; broker errors come typed. */
+  private async txnCall<T>(method: string, path: string, body: unknown): Promise<T> {
+    const deadline = Date.now() + (this.opts.transactionRetryTimeoutMs ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await callJson<T>(this.opts.baseUrl, method, path, body);
+      } catch (e) {
+        if (!isTransient(e) || Date.now() >= deadline) throw typedTxnError(e);
+        await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 500)));
+      }
+    }
+  }
+
+  private txnPath(suffix: string): string {
+    return `/api/v1/transactions/${encodeURIComponent((this.txn as TxnManager).transactionalId)}${suffix}`;
+  }
+
+  private who(): { producerId: number; producerEpoch: number } {
+    const id = this.resolvedIdentity as { producerId: number; producerEpoch: number };
+    return { producerId: id.producerId, producerEpoch: id.producerEpoch };
+  }
+
+  /**
+   * Registers the transactional id with the broker (POST /api/v1/producers): gets the producer
+   * id and a new epoch, which fences any older instance with the same id and aborts its open
+   * transaction. Call once before the first transaction.
+   */
+  async initTransactions(): Promise<void> {
+    const t = this.txnManager("initTransactions");
+    if (t.state !== "uninitialized" && t.state !== "ready") throw this.stateError("initTransactions", "the producer is in a transaction");
+    await this.reinitialise();
+  }
+
+  private async reinitialise(): Promise<void> {
+    const t = this.txn as TxnManager;
+    let r: { producerId: number; producerEpoch: number };
+    try {
+      r = await this.txnCall<{ producerId: number; producerEpoch: number }>("POST", "/api/v1/producers", {
+        transactionalId: t.transactionalId,
+        ...(this.opts.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: this.opts.transactionTimeoutMs } : {}),
+      });
+    } catch (e) {
+      if (e instanceof ProducerFencedError) this.fence(e);
+      throw e;
+    }
+    const id = { producerId: r.producerId, producerEpoch: r.producerEpoch };
+    this.resolvedIdentity = id;
+    this.identity = Promise.resolve(id);
+    this.sequences.clear(); // a new epoch (or producer id) numbers every partition from 0 again
+    t.reinit = false;
+    t.current = null;
+    t.state = "ready";
+  }
+
+  /** Starts a transaction (client-side: the broker opens it with the first batch or offsets). */
+  beginTransaction(): void {
+    const t = this.txnManager("beginTransaction");
+    if (t.state !== "ready") {
+      throw this.stateError("beginTransaction", t.state === "uninitialized" ? "call initTransactions() first" : "a transaction is already open");
+    }
+    t.current = { sends: new Set(), error: null, touched: false };
+    t.state = "in-transaction";
+  }
+
+  /**
+   * Adds a consumer group's input positions to the transaction (KIP-447): they are committed to
+   * the group if and only if the transaction commits. Pass the consumer's `groupMetadata()` and
+   * the next offsets to consume.
+   */
+  async sendOffsetsToTransaction(req: TransactionOffsets): Promise<void> {
+    const t = this.txnManager("sendOffsetsToTransaction");
+    const txn = t.current;
+    if (t.state !== "in-transaction" || !txn) {
+      if (t.state === "abortable-error" && txn?.error) throw txn.error;
+      throw this.stateError("sendOffsetsToTransaction", "call beginTransaction() first");
+    }
+    if (req.offsets.length === 0) return;
+    txn.touched = true;
+    try {
+      await this.txnCall("POST", this.txnPath("/offsets"), {
+        ...this.who(),
+        groupId: req.groupId,
+        memberId: req.memberId,
+        memberEpoch: req.memberEpoch,
+        offsets: req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })),
+      });
+    } catch (e) {
+      const err = typedTxnError(e);
+      // fenced group member (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH...) or anything else: abortable, as in Kafka
+      if (t.current === txn) this.txnFailed(txn, err);
+      throw err;
+    }
+  }
+
+  /** Waits until every send of the transaction has been acknowledged or has failed. */
+  private async settle(txn: OpenTxn): Promise<void> {
+    for (;;) {
+      await this.flush();
+      if (txn.sends.size === 0) return;
+      await Promise.allSettled([...txn.sends]);
+    }
+  }
+
+  /**
+   * Sends every queued record, waits for all of them, then commits: records become visible to
+   * read_committed consumers and offsets sent with the transaction are committed to their group.
+   * Throws the transaction's first failure instead (it must then be aborted), or
+   * ProducerFencedError.
+   */
+  async commitTransaction(): Promise<void> {
+    const t = this.txnManager("commitTransaction");
+    const txn = t.current;
+    if (t.state === "abortable-error" && txn?.error) throw txn.error;
+    if (t.state !== "in-transaction" || !txn) throw this.stateError("commitTransaction", "no transaction is open");
+    t.state = "committing";
+    await this.settle(txn);
+    if (t.fatal) throw t.fatal;
+    if (txn.error) {
+      t.state = "abortable-error";
+      throw txn.error;
+    }
+    if (txn.touched) {
+      try {
+        await this.txnCall("POST", this.txnPath("/commit"), this.who());
+      } catch (e) {
+        const err = typedTxnError(e);
+        if (err instanceof ProducerFencedError) {
+          this.fence(err);
+          throw err;
+        }
+        // not committed (aborted on timeout or at a broker restart...), or unknown after the retries ran out
+        txn.error ??= err;
+        t.reinit = true;
+        t.state = "abortable-error";
+        throw err;
+      }
+    }
+    t.current = null;
+    t.state = "ready";
+  }
+
+  /**
+   * Aborts the transaction: queued records are dropped (their sends reject with
+   * TransactionAbortedError), requests in flight are awaited, and the broker writes abort
+   * markers so read_committed consumers never see the records. When the transaction failed in
+   * a way that leaves the producer's epoch or sequences in doubt, the producer id is
+   * initialised again. Afterwards `beginTransaction()` works again.
+   */
+  async abortTransaction(): Promise<void> {
+    const t = this.txnManager("abortTransaction");
+    if (t.state !== "in-transaction" && t.state !== "abortable-error") throw this.stateError("abortTransaction", "no transaction is open");
+    const txn = t.current;
+    t.state = "aborting";
+    try {
+      if (txn) {
+        this.dropQueued(new TransactionAbortedError(409, "TRANSACTION_ABORTED", "the transaction was aborted before the records were sent"));
+        await Promise.allSettled([...this.sends]);
+        await Promise.allSettled([...txn.sends]);
+        if (t.fatal) throw t.fatal;
+      }
+      if (!t.reinit && txn?.touched) {
+        try {
+          await this.txnCall("POST", this.txnPath("/abort"), this.who());
+        } catch (e) {
+          if (e instanceof ProducerFencedError) {
+            this.fence(e);
+            throw e;
+          }
+          // aborted already (timeout), or the broker stayed unreachable: a new epoch aborts whatever is open
+          t.reinit = true;
+        }
+      }
+      if (t.reinit) await this.reinitialise();
+      t.current = null;
+      t.state = "ready";
+    } catch (e) {
+      if (t.state === "aborting") {
+        t.reinit = true;
+        t.state = "abortable-error"; // call abortTransaction() again
+      }
+      throw e;
     }
   }
 }

@@ -260,6 +260,9 @@ describe("TransactionCoordinator: persistence and crash recovery", () => {
       ["idle", "Empty"],
       ["open", "CompleteAbort"],
     ]);
+    // the producer of the aborted transaction is told so (it may re-initialise); an older epoch is fenced
+    expect(codeOf(() => after.addPartitions("open", b.producerId, 0, [tp("y", 1)], T0))).toBe("TRANSACTION_ABORTED");
+    expect(after.initProducerId({ transactionalId: "open", producerId: b.producerId, producerEpoch: 0 }, T0 + 250).producerEpoch).toBe(2);
     expect(codeOf(() => after.addPartitions("open", b.producerId, 0, [tp("y", 1)], T0))).toBe("PRODUCER_FENCED");
     expect(after.recover(T0 + 300)).toEqual([]);
   });

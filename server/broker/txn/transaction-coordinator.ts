@@ -379,11 +379,15 @@ export class TransactionCoordinator {
     }
     const f = meta.fencedByTimeout;
     if (f && f.producerId === producerId && f.producerEpoch === producerEpoch) {
-      throw new TxnError(
-        "TRANSACTION_ABORTED",
-        `the transaction of '${id}' ran past its timeout of ${meta.timeoutMs} ms and was aborted; initialise the producer again`,
-        { transactionalId: id, producerId, producerEpoch, timeoutMs: meta.timeoutMs },
-      );
+      const reason = meta.pendingEnd?.reason ?? meta.lastResult?.reason ?? "timeout";
+      const why = reason === "recovery" ? "the broker restarted while it was open" : `it ran past its timeout of ${meta.timeoutMs} ms`;
+      throw new TxnError("TRANSACTION_ABORTED", `the transaction of '${id}' was aborted because ${why}; initialise the producer again`, {
+        transactionalId: id,
+        producerId,
+        producerEpoch,
+        timeoutMs: meta.timeoutMs,
+        reason,
+      });
     }
     if (meta.producerId !== producerId) {
       throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `producer id ${producerId} is not the one of transactional id '${id}'`, { transactionalId: id, producerId });
@@ -552,7 +556,10 @@ export class TransactionCoordinator {
   recover(now: number): EndTxnPlan[] {
     for (const meta of this.txns.values()) {
       if (meta.state === "Ongoing") {
+        // its producer did nothing wrong: like a timeout, it is told TRANSACTION_ABORTED and may re-initialise
+        const aborted = { producerId: meta.producerId, producerEpoch: meta.producerEpoch };
         this.beginFencingAbort(meta, "recovery");
+        meta.fencedByTimeout = aborted;
         meta.lastUpdatedAt = now;
       }
       if (meta.pendingEnd) meta.pendingEnd = { ...meta.pendingEnd, coordinatorEpoch: this.config.coordinatorEpoch };

@@ -1,4 +1,6 @@
-/** Minimal HTTP plumbing for the TypeScript client: JSON calls and typed errors. */
+/** Minimal HTTP plumbing for the TypeScript client: JSON calls, the binary hot path, typed errors. */
+import http from "node:http";
+import https from "node:https";
 
 export class TributaryClientError extends Error {
   constructor(
@@ -33,4 +35,72 @@ export async function callJson<T>(baseUrl: string, method: string, path: string,
   });
   if (!res.ok) await raiseFor(res);
   return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** A response read whole: status, lower-case headers, body bytes. */
+export interface BytesResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const agents = new Map<string, http.Agent>();
+
+/** One keep-alive agent per origin, shared by every producer and reader of the process. */
+function agentFor(url: URL): http.Agent {
+  let a = agents.get(url.origin);
+  if (!a) {
+    a = url.protocol === "https:" ? new https.Agent({ keepAlive: true, maxSockets: 256 }) : new http.Agent({ keepAlive: true, maxSockets: 256 });
+    agents.set(url.origin, a);
+  }
+  return a;
+}
+
+/**
+ * The binary hot path's HTTP: node:http with keep-alive, the request body written as it is and
+ * the response read into one buffer sized by its Content-Length (undici's fetch copies request
+ * bodies through web streams and collects responses in chunks: measured as client CPU and GC).
+ * Network failures reject with a TypeError, as fetch does, so callers treat both alike.
+ */
+export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<BytesResponse> {
+  const url = new URL(target);
+  const mod = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      { method, agent: agentFor(url), headers: body ? { ...headers, "content-length": String(body.length) } : headers },
+      (res) => {
+        const declared = Number(res.headers["content-length"]);
+        const into = Number.isFinite(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          if (into && size + c.length <= into.length) into.set(c, size);
+          else chunks.push(c);
+          size += c.length;
+        });
+        res.once("end", () => {
+          const out = into && chunks.length === 0 && size === into.length ? into : Buffer.concat(into ? [into.subarray(0, Math.min(size, into.length)), ...chunks] : chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: out });
+        });
+        res.once("error", (e) => reject(new TypeError(`response failed: ${e.message}`, { cause: e })));
+      },
+    );
+    req.once("error", (e) => reject(new TypeError(`request failed: ${e.message}`, { cause: e })));
+    req.end(body);
+  });
+}
+
+/** Throws the server's error (`{error:{code,message,details}}`) of a non-2xx BytesResponse. */
+export function raiseForBytes(res: BytesResponse): never {
+  let code = "HTTP_" + res.status;
+  let message = http.STATUS_CODES[res.status] ?? "";
+  let details: Record<string, unknown> | undefined;
+  try {
+    const parsed = JSON.parse(res.body.toString("utf8")) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
+    if (parsed.error) ({ code, message, details } = parsed.error);
+  } catch {
+    // not a JSON error body
+  }
+  throw new TributaryClientError(res.status, code, message, details);
 }

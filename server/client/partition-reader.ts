@@ -3,7 +3,7 @@
  * on the client; long-polls at the head.
  */
 import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/log/record-batch.ts";
-import { raiseFor } from "./http-client.ts";
+import { raiseForBytes, requestBytes } from "./http-client.ts";
 
 export interface FetchedBatch {
   records: DecodedRecord[];
@@ -39,16 +39,17 @@ export class PartitionReader {
   /** Raw batches from the current offset; advances past them. */
   async fetchRaw(maxBytes = 4 * 1024 * 1024, waitMs = 0): Promise<RawFetch> {
     const isolation = this.isolation ? `&isolation=${this.isolation}` : "";
-    const res = await fetch(
+    const res = await requestBytes(
       `${this.baseUrl}/api/v1/topics/${encodeURIComponent(this.topic)}/partitions/${this.partition}/records?offset=${this.offset}&maxBytes=${maxBytes}&waitMs=${waitMs}${isolation}`,
-      { headers: { accept: "application/vnd.kafka.record-batch" } },
+      "GET",
+      { accept: "application/vnd.kafka.record-batch" },
     );
-    if (!res.ok) await raiseFor(res);
-    const payload = Buffer.from(await res.arrayBuffer());
-    const nextOffset = Number(res.headers.get("x-next-offset"));
-    const highWatermark = Number(res.headers.get("x-high-watermark"));
-    const lso = res.headers.get("x-last-stable-offset");
-    const lastStableOffset = lso === null ? highWatermark : Number(lso);
+    if (res.status !== 200) raiseForBytes(res);
+    const payload = res.body;
+    const nextOffset = Number(res.headers["x-next-offset"]);
+    const highWatermark = Number(res.headers["x-high-watermark"]);
+    const lso = res.headers["x-last-stable-offset"];
+    const lastStableOffset = typeof lso === "string" ? Number(lso) : highWatermark;
     this.offset = nextOffset;
     return { payload, highWatermark, lastStableOffset, nextOffset };
   }

@@ -21,7 +21,7 @@ import { RecordBatchWriter } from "../broker/log/batch-writer.ts";
 import type { RecordHeader } from "../broker/log/record-batch.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
 import { StickyPartitioner } from "../broker/log/partitioner.ts";
-import { callJson, raiseFor, TributaryClientError } from "./http-client.ts";
+import { callJson, raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
@@ -391,13 +391,9 @@ export class Producer {
       let busy = 0;
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/vnd.kafka.record-batch" },
-            body: body as unknown as BodyInit,
-          });
-          if (!res.ok) await raiseFor(res);
-          const r = (await res.json()) as { baseOffset: number };
+          const res = await requestBytes(url, "POST", { "content-type": "application/vnd.kafka.record-batch" }, body);
+          if (res.status < 200 || res.status > 299) raiseForBytes(res);
+          const r = JSON.parse(res.body.toString("utf8")) as { baseOffset: number };
           for (const w of p.waiters) w.done(r.baseOffset);
           return;
         } catch (e) {

@@ -8,7 +8,7 @@ import { createScratchDatabase, type ScratchDatabase } from "./testing/databases
 import { startServer, type ServerProcess } from "./testing/server-process.ts";
 
 const TOPIC = "shared";
-const REQUESTS = 20;
+const REQUESTS = 40;
 const PER_REQUEST = 100;
 const TOTAL = 2 * REQUESTS * PER_REQUEST;
 
@@ -62,6 +62,8 @@ describe("two server processes on one database", () => {
   it("assign every offset exactly once while both produce to one partition", async () => {
     // the topic is created through one server; the other learns of it from the database
     await post(`${servers[0].url}/api/v1/topics`, { name: TOPIC, partitions: 2 });
+    // both have loaded the topic before either produces, so neither starts late by a metadata read
+    for (const srv of servers) expect((await fetch(`${srv.url}/api/v1/topics/${TOPIC}`)).status).toBe(200);
 
     const produce = async (s: number) => {
       // four concurrent producers per server, five requests each

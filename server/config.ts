@@ -12,6 +12,9 @@ export interface ServerConfig {
   lagSampleMs: number;
   /** How often transaction timeouts are checked. */
   txnCheckIntervalMs: number;
+  /** Tail cache: recent batches kept in memory for consumers at the head, in total and per partition. */
+  cacheBytes: number;
+  cachePartitionBytes: number;
   dev: boolean;
 }
 
@@ -37,6 +40,8 @@ export function loadConfig(root: string): ServerConfig {
     groupHeartbeatIntervalMs: int("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS", 5_000, 100, 600_000),
     lagSampleMs: int("TRIBUTARY_LAG_SAMPLE_MS", 5_000, 0, 3_600_000),
     txnCheckIntervalMs: int("TRIBUTARY_TXN_CHECK_INTERVAL_MS", 1_000, 10, 60_000),
+    cacheBytes: int("TRIBUTARY_CACHE_BYTES", 64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
+    cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     dev: process.env.NODE_ENV === "development",
   };
 }

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
     lagSampleMs: config.lagSampleMs,
     transactionStore: new PostgresTransactionStore(db.pool),
     txnCheckIntervalMs: config.txnCheckIntervalMs,
+    cacheBytes: config.cacheBytes,
+    cachePartitionBytes: config.cachePartitionBytes,
   });
   await broker.start();
   registerRuntime({ broker, database: db.kind, startedAt: Date.now() });

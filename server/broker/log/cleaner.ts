@@ -142,6 +142,7 @@ export async function compact(log: PartitionLog, store: LogStore, configs: Topic
   if (rewrites.length === 0) return 0;
   const state = await store.rewriteBatches(log.topicId, log.partition, rewrites);
   log.cache.clear();
+  log.dropReadahead();
   if (state) log.refresh(state);
   return removed;
 }

@@ -9,6 +9,19 @@ import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "
 import type { PlannedBatch, ProducerDescription } from "../txn/producer-state.ts";
 import { BrokerError } from "../errors.ts";
 
+/** A read made ahead and not taken within this long is dropped (its reader went away). */
+const READAHEAD_TTL_MS = 2000;
+
+interface Readahead {
+  offset: number;
+  maxBytes: number;
+  maxBatches: number;
+  /** Bytes reserved in the budget (the request's maxBytes until the read lands, then its size). */
+  reserved: number;
+  batches: Promise<StoredBatch[]>;
+  timer: NodeJS.Timeout;
+}
+
 /** Bounds one group commit so a flood of producers cannot build one giant statement. */
 const MAX_COMMIT_BYTES = 32 * 1024 * 1024;
 const MAX_COMMIT_BATCHES = 4096;
@@ -42,6 +55,8 @@ export class PartitionLog {
    */
   private producerState: PartitionTxnState | null = null;
   private loadingState: Promise<PartitionTxnState> | null = null;
+  /** The store read of what a sequential reader asks for next, started when it got the last part. */
+  private ahead: Readahead | null = null;
 
   constructor(
     readonly topicId: string,
@@ -49,7 +64,7 @@ export class PartitionLog {
     readonly partition: number,
     private state: PartitionRecord,
     private readonly store: LogStore,
-    budget: CacheBudget,
+    private readonly budget: CacheBudget,
     private readonly onAppend: (range: AppendedRange) => void,
     /** The partition row is gone: another process deleted the topic. */
     private readonly onGone: () => void = () => undefined,
@@ -312,8 +327,53 @@ export class PartitionLog {
   async read(offset: number, maxBytes: number, maxBatches = 1000): Promise<StoredBatch[]> {
     const cached = this.cache.read(offset, maxBytes, maxBatches);
     if (cached) return cached;
+    const limit = Math.max(1, Math.min(maxBatches, 10_000));
+    const ahead = this.takeReadahead(offset, maxBytes, limit);
     // the store cuts at maxBytes before reading any payload (at least one batch)
-    return this.store.readBatches(this.topicId, this.partition, offset, Math.max(1, Math.min(maxBatches, 10_000)), maxBytes);
+    const batches = ahead ? await ahead : await this.store.readBatches(this.topicId, this.partition, offset, limit, maxBytes);
+    if (batches.length > 0) this.readAhead(batches[batches.length - 1].lastOffset + 1, maxBytes, limit);
+    return batches;
+  }
+
+  /** The read made ahead for exactly this request, if there is one (it is handed over once). */
+  private takeReadahead(offset: number, maxBytes: number, maxBatches: number): Promise<StoredBatch[]> | null {
+    const a = this.ahead;
+    if (!a) return null;
+    this.dropReadahead();
+    if (a.offset !== offset || a.maxBytes !== maxBytes || a.maxBatches !== maxBatches) return null;
+    return a.batches.catch(() => this.store.readBatches(this.topicId, this.partition, offset, maxBatches, maxBytes));
+  }
+
+  /**
+   * A reader that got the log up to `offset` from the store will most likely ask for `offset`
+   * next: read it now, while the last part travels to the reader (a consumer catching up then
+   * waits on the network or the database, not both in turn). Bounded across partitions.
+   */
+  private readAhead(offset: number, maxBytes: number, maxBatches: number): void {
+    if (this.ahead || this.closedError || offset >= this.state.nextOffset) return;
+    if (this.cache.startOffset !== null && offset >= this.cache.startOffset) return; // the cache serves it
+    if (this.budget.readaheadUsed + maxBytes > this.budget.readaheadBytes) return;
+    this.budget.readaheadUsed += maxBytes;
+    const a: Readahead = {
+      offset,
+      maxBytes,
+      maxBatches,
+      reserved: maxBytes,
+      batches: this.store.readBatches(this.topicId, this.partition, offset, maxBatches, maxBytes),
+      timer: setTimeout(() => this.ahead === a && this.dropReadahead(), READAHEAD_TTL_MS),
+    };
+    a.timer.unref();
+    a.batches.catch(() => undefined);
+    this.ahead = a;
+  }
+
+  /** Forgets the read made ahead (the cleaner rewrote batches under it). */
+  dropReadahead(): void {
+    const a = this.ahead;
+    if (!a) return;
+    this.ahead = null;
+    clearTimeout(a.timer);
+    this.budget.readaheadUsed -= a.reserved;
   }
 
   /**
@@ -349,6 +409,7 @@ export class PartitionLog {
   /** The topic was deleted (or the broker stops): fail queued appends, release waiters. */
   close(reason: BrokerError): void {
     this.closedError = reason;
+    this.dropReadahead();
     for (const p of this.pending.splice(0)) p.reject(reason);
     this.cache.clear();
     this.wake();

@@ -7,9 +7,12 @@ import type { StoredBatch } from "../store/log-store.ts";
 
 export class CacheBudget {
   used = 0;
+  /** Bytes of store reads made ahead of sequential readers (see PartitionLog.read), all partitions. */
+  readaheadUsed = 0;
   constructor(
     readonly totalBytes: number,
     readonly perPartitionBytes: number,
+    readonly readaheadBytes = 32 * 1024 * 1024,
   ) {}
 }
 

@@ -222,21 +222,31 @@ export class Producer {
   }
 
   /** Writes one record into its partition's open batch; returns the batch and the record's index in it. */
-  private append(topic: string, partition: number, key: Buffer | null, value: Buffer | null, record: ProducerRecord): { batch: Pending; index: number; id: string } {
-    const id = `${topic}\u0000${partition}`;
+  /** The map key of a topic-partition, made once per partition (not per record). */
+  private idOf(topic: string, partition: number): string {
+    let ids = this.ids.get(topic);
+    if (!ids) this.ids.set(topic, (ids = []));
+    return (ids[partition] ??= `${topic}\u0000${partition}`);
+  }
+
+  private readonly ids = new Map<string, string[]>();
+
+  /**
+   * Writes one record into its partition's open batch (closing a full one) and returns that
+   * batch; the record's index in it is `batch.writer.count - 1`. No object per record.
+   */
+  private append(topic: string, partition: number, id: string, key: Buffer | null, value: Buffer | null, record: ProducerRecord, now: number): Pending {
     let batch = this.pending.get(id);
-    const timestamp = record.timestamp ?? Date.now();
-    if (batch && !batch.writer.tryAppend(key, value, record.headers, timestamp)) {
+    const timestamp = record.timestamp ?? now;
+    if (batch) {
+      if (batch.writer.tryAppend(key, value, record.headers, timestamp)) return batch;
       this.close(id, batch);
       this.drain(topic, partition, id);
-      batch = undefined;
-    } else if (batch) {
-      return { batch, index: batch.writer.count - 1, id };
     }
     batch = { writer: new RecordBatchWriter(this.batchBytes), waiters: [], timer: null, ready: false };
     this.pending.set(id, batch);
     batch.writer.tryAppend(key, value, record.headers, timestamp);
-    return { batch, index: 0, id };
+    return batch;
   }
 
   /** Sends the batch when full, or arms its linger timer. */
@@ -267,7 +277,9 @@ export class Producer {
     const key = toBuf(record.key);
     const value = toBuf(record.value);
     const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
-    const { batch, index, id } = this.append(topic, partition, key, value, record);
+    const id = this.idOf(topic, partition);
+    const batch = this.append(topic, partition, id, key, value, record, Date.now());
+    const index = batch.writer.count - 1;
     const result = new Promise<RecordMetadata>((resolve, reject) =>
       batch.waiters.push({ firstIndex: index, count: 1, done: (base) => resolve({ partition, offset: base + index }), fail: reject }),
     );
@@ -291,14 +303,22 @@ export class Producer {
     // is only read when the broker acknowledges the batch.
     type Run = { batch: Pending; partition: number; firstIndex: number; count: number; outStart: number };
     let run: Run | null = null;
+    let runId = "";
+    // one clock reading per call: the records of one send share their CreateTime unless they carry one
+    const now = Date.now();
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       const key = toBuf(record.key);
       const value = toBuf(record.value);
       const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
-      const { batch, index, id } = this.append(topic, partition, key, value, record);
+      const id = run !== null && run.partition === partition ? runId : this.idOf(topic, partition);
+      const batch = this.append(topic, partition, id, key, value, record, now);
       if (run && run.batch === batch && run.partition === partition) run.count++;
       else {
+        // the previous run's batch: linger or send (it was filling until now)
+        if (run) this.schedule(topic, run.partition, runId, run.batch);
+        const index = batch.writer.count - 1;
+        runId = id;
         const r: Run = { batch, partition, firstIndex: index, count: 1, outStart: i };
         run = r;
         acks.push(
@@ -315,8 +335,10 @@ export class Producer {
           ),
         );
       }
-      this.schedule(topic, partition, id, batch);
+      // a full batch goes at once; otherwise it is scheduled when the run moves on (or ends)
+      if (!batch.writer.hasRoomFor(64)) this.schedule(topic, partition, id, batch);
     }
+    if (run) this.schedule(topic, run.partition, runId, run.batch);
     await Promise.all(acks);
     return out;
   }

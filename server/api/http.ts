@@ -16,6 +16,11 @@ export function json(data: unknown, status = 200, headers?: Record<string, strin
   });
 }
 
+/** A response of JSON text made already (e.g. within the JSON memory budget). */
+export function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
+}
+
 /** Runs a handler body; any error becomes `{error:{code,message,details?}}` with its status. */
 export async function handle(fn: () => Promise<Response>): Promise<Response> {
   try {

@@ -1,7 +1,8 @@
 import { toRecordJson } from "./record-json.ts";
+import { fetchedJsonEstimate, jsonMemory } from "./memory-budget.ts";
 import { getBroker } from "./registry.ts";
 
-/** Records for a group member from the partitions assigned to it, long-polling up to waitMs. */
+/** Records for a group member from the partitions assigned to it, long-polling up to waitMs, as JSON text. */
 export async function pollGroupRecords(
   groupId: string,
   memberId: string,
@@ -13,5 +14,10 @@ export async function pollGroupRecords(
     waitMs: q.waitMs ?? 0,
     signal: q.signal,
   });
-  return { records: r.records.map((rec) => toRecordJson(rec.topic, rec.partition, rec)), assignment: r.assignment };
+  let bytes = 0;
+  for (const rec of r.records) bytes += (rec.key?.length ?? 0) + (rec.value?.length ?? 0);
+  // the records are the member's now (its position moved): build their JSON whatever the wait
+  return jsonMemory().run(fetchedJsonEstimate(bytes), async () =>
+    JSON.stringify({ records: r.records.map((rec) => toRecordJson(rec.topic, rec.partition, rec)), assignment: r.assignment }),
+  );
 }

@@ -425,6 +425,28 @@ describe("records API: produce and fetch", () => {
   });
 });
 
+describe("records API: JSON size bounds", () => {
+  it("a JSON fetch returns at most 16 MiB of keys and values whatever maxBytes asks (the binary path up to 64 MiB)", async () => {
+    expect((await call("POST", "/api/v1/topics", { json: { name: "json-bound", partitions: 1, configs: { "max.message.bytes": 4194304 } } })).status).toBe(201);
+    const value = "x".repeat(1024 * 1024 - 100);
+    for (let i = 0; i < 3; i++) {
+      const r = await call("POST", "/api/v1/topics/json-bound/records", { json: { records: Array.from({ length: 6 }, () => ({ value, partition: 0 })) } });
+      expect(r.status).toBe(200);
+    }
+    const json = await call("GET", "/api/v1/topics/json-bound/partitions/0/records?offset=0&maxRecords=100&maxBytes=67108864");
+    expect(json.status).toBe(200);
+    const body = json.body as { records: { value: string }[]; nextOffset: number; highWatermark: number };
+    const bytes = body.records.reduce((n, r) => n + r.value.length, 0);
+    expect(bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(body.records.length).toBeGreaterThan(10);
+    expect(body.nextOffset).toBe(body.records.length);
+    expect(body.highWatermark).toBe(18);
+    const binary = await call("GET", "/api/v1/topics/json-bound/partitions/0/records?offset=0&maxBytes=67108864", { headers: { accept: BATCH_TYPE } });
+    expect(binary.status).toBe(200);
+    expect(binary.headers.get("x-next-offset")).toBe("18");
+  });
+});
+
 describe("records API: bad input", () => {
   beforeAll(async () => {
     await createTopic("target", 3);

@@ -3,6 +3,7 @@
  * free port, against a scratch database, and stops or kills it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ScratchDatabase } from "./databases.ts";
@@ -22,10 +23,19 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** The `--max-old-space-size` of package.json's start script. */
+const SERVER_HEAP_FLAG = (() => {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const m = /--max-old-space-size=\d+/.exec(start);
+  if (!m) throw new Error("package.json's start script has no --max-old-space-size");
+  return m[0];
+})();
+
 export async function startServer(db: ScratchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
   // e.g. TRIBUTARY_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
   const extra = (env.TRIBUTARY_SERVER_NODE_ARGS ?? process.env.TRIBUTARY_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
+  // the heap limit `npm start` runs with (package.json), so tests and benchmarks see the same server
+  const child = spawn(process.execPath, [SERVER_HEAP_FLAG, ...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,4 +1,5 @@
-import { handle, json, parseWith, readBody, readJson, readQuery } from "@/server/api/http";
+import { handle, json, MAX_REQUEST_BYTES, parseWith, readBody, readJson, readQuery } from "@/server/api/http";
+import { jsonMemory, producedJsonEstimate } from "@/server/api/memory-budget";
 import { produceRecordBatches } from "@/server/api/produce-record-batches";
 import { produceRecords } from "@/server/api/produce-records";
 import { ZProduceQuery, ZProduceRequest, RECORD_BATCH_CONTENT_TYPE } from "@/server/schemas/record";
@@ -14,6 +15,9 @@ export function POST(req: Request, { params }: Ctx): Promise<Response> {
     if ((req.headers.get("content-type") ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE)) {
       return json(await produceRecordBatches(topic, query.partition, await readBody(req), query.transactionalId));
     }
-    return json(await produceRecords(topic, await readJson(req, ZProduceRequest)));
+    // parsing and validating a JSON body takes several times its size: within the JSON memory budget
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    const estimate = producedJsonEstimate(Number.isFinite(declared) ? declared : MAX_REQUEST_BYTES);
+    return jsonMemory().run(estimate, async () => json(await produceRecords(topic, await readJson(req, ZProduceRequest))), req.signal);
   });
 }

@@ -1,4 +1,4 @@
-import { handle, json, parseWith, readQuery } from "@/server/api/http";
+import { handle, jsonText, parseWith, readQuery } from "@/server/api/http";
 import { pollGroupRecords } from "@/server/api/poll-group-records";
 import { ZGroupId, ZMemberId, ZPollQuery } from "@/server/schemas/group";
 
@@ -9,6 +9,6 @@ export function GET(req: Request, { params }: Ctx): Promise<Response> {
   return handle(async () => {
     const p = await params;
     const q = readQuery(req, ZPollQuery);
-    return json(await pollGroupRecords(parseWith(ZGroupId, p.group, "group"), parseWith(ZMemberId, p.member, "member"), { ...q, signal: req.signal }));
+    return jsonText(await pollGroupRecords(parseWith(ZGroupId, p.group, "group"), parseWith(ZMemberId, p.member, "member"), { ...q, signal: req.signal }));
   });
 }

@@ -1,6 +1,6 @@
 import { fetchRecordBatches } from "@/server/api/fetch-record-batches";
-import { fetchRecords } from "@/server/api/fetch-records";
-import { handle, json, parseWith, partitionParam, readQuery } from "@/server/api/http";
+import { fetchRecordsJson } from "@/server/api/fetch-records";
+import { handle, jsonText, parseWith, partitionParam, readQuery } from "@/server/api/http";
 import { RECORD_BATCH_CONTENT_TYPE, ZFetchQuery } from "@/server/schemas/record";
 import { ZTopicName } from "@/server/schemas/topic";
 
@@ -19,6 +19,6 @@ export function GET(req: Request, { params }: Ctx): Promise<Response> {
         headers: { "content-type": RECORD_BATCH_CONTENT_TYPE, "cache-control": "no-store", ...r.headers },
       });
     }
-    return json(await fetchRecords(topic, partition, { ...query, signal: req.signal }));
+    return jsonText(await fetchRecordsJson(topic, partition, { ...query, signal: req.signal }));
   });
 }

@@ -1,0 +1,92 @@
+/**
+ * Bounds the memory that JSON requests build at once (parsed produce bodies, fetch responses
+ * turned into JSON): each request reserves an estimate before it starts and gives it back when
+ * its response is built; requests beyond the budget wait their turn, first come first served.
+ * A request larger than the whole budget runs alone. With the server's heap limit
+ * (`--max-old-space-size` in package.json) this keeps many concurrent large JSON requests from
+ * growing memory without bound, or past the limit.
+ */
+import { ApiError } from "./api-error.ts";
+
+export class MemoryBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; grant: () => void }[] = [];
+
+  constructor(readonly limitBytes: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** Reserves `bytes` (at most the whole budget); resolves with the function that gives them back. */
+  async acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
+    const n = Math.max(1, Math.min(Math.ceil(bytes), this.limitBytes));
+    if (this.waiting.length === 0 && this.used + n <= this.limitBytes) {
+      this.used += n;
+      return this.releaser(n);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const w = { bytes: n, grant: resolve };
+      this.waiting.push(w);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const i = this.waiting.indexOf(w);
+          if (i < 0) return; // already granted: the caller releases
+          this.waiting.splice(i, 1);
+          this.pump();
+          reject(new ApiError("VALIDATION_FAILED", "the client went away while the request waited for memory"));
+        },
+        { once: true },
+      );
+    });
+    return this.releaser(n);
+  }
+
+  /** Runs `fn` holding `bytes` of the budget. */
+  async run<T>(bytes: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(bytes, signal);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private releaser(n: number): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.used -= n;
+      this.pump();
+    };
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.used + this.waiting[0].bytes <= this.limitBytes) {
+      const w = this.waiting.shift() as { bytes: number; grant: () => void };
+      this.used += w.bytes;
+      w.grant();
+    }
+  }
+}
+
+const JSON_BUDGET_BYTES = (() => {
+  const n = Number(process.env.TRIBUTARY_JSON_MEMORY_BYTES ?? "");
+  return Number.isInteger(n) && n > 0 ? n : 128 * 1024 * 1024;
+})();
+
+/**
+ * The process's one budget for JSON work. Route handlers are bundled by Next and may hold their
+ * own copies of this module: the instance lives on globalThis so all of them share it.
+ */
+export function jsonMemory(): MemoryBudget {
+  const g = globalThis as { __tributaryJsonMemory?: MemoryBudget };
+  return (g.__tributaryJsonMemory ??= new MemoryBudget(JSON_BUDGET_BYTES));
+}
+
+/** Memory a JSON produce body of `bodyBytes` takes once parsed and validated (objects, strings, buffers). */
+export const producedJsonEstimate = (bodyBytes: number) => bodyBytes * 6;
+/** Memory a JSON fetch of up to `maxBytes` of keys and values takes while its response is built. */
+export const fetchedJsonEstimate = (maxBytes: number) => maxBytes * 4;

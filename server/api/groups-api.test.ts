@@ -4,6 +4,7 @@
  * `{error:{code,message}}`, changing nothing), every offset-reset mode with its dry-run plan,
  * auto.offset.reset, resuming from a commit after a restart, deleting groups and offsets.
  */
+import { decodeGroupPoll } from "../client/consumer.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
@@ -584,5 +585,40 @@ describe("groups API: restart, revocation, deletion", () => {
     expect(byId.get("resume-g")).toEqual({ groupId: "resume-g", state: "Empty", members: 0, assignor: null, totalLag: 0 });
     const ids = res.body.groups.map((g: { groupId: string }) => g.groupId);
     expect(ids).toEqual([...ids].sort());
+  });
+});
+
+describe("groups API: binary polls", () => {
+  it("a poll with Accept record-batch carries the member's stored batches, from its position, as the JSON poll would", async () => {
+    await createTopic("bin-poll", 2);
+    await produce("bin-poll", [0, 1, 2, 3, 4, 5].map((i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })));
+    const m = await join("bin-poll-group", { topics: ["bin-poll"], autoOffsetReset: "earliest" });
+    await settle([m]);
+    const binaryPoll = async (query: string) => {
+      const res = await fetch(`${server.url}/api/v1${mp(m.group, m.memberId)}/records?${query}`, { headers: { accept: "application/vnd.kafka.record-batch" } });
+      const body = Buffer.from(await res.arrayBuffer());
+      return { status: res.status, type: res.headers.get("content-type"), body };
+    };
+    // the first poll takes two records of each partition's one batch; the next starts after them
+    const first = await binaryPoll("waitMs=0&maxRecords=1");
+    expect(first.status).toBe(200);
+    expect(first.type).toBe("application/vnd.kafka.record-batch");
+    const got = decodeGroupPoll(first.body).map((r) => `${r.partition}:${r.offset}:${r.key}=${r.value}`);
+    expect(got.length).toBeGreaterThan(0);
+    await produce("bin-poll", [{ partition: 0, key: "k6", value: "v6" }]);
+    const all = [...got];
+    for (let i = 0; i < 10 && all.length < 7; i++) {
+      all.push(...decodeGroupPoll((await binaryPoll("waitMs=200")).body).map((r) => `${r.partition}:${r.offset}:${r.key}=${r.value}`));
+    }
+    expect(all.sort()).toEqual(["0:0:k0=v0", "0:1:k2=v2", "0:2:k4=v4", "0:3:k6=v6", "1:0:k1=v1", "1:1:k3=v3", "1:2:k5=v5"]);
+    // positions moved as for a JSON poll: committing them stores the ends
+    await commit(m);
+    expect(await committedOffsets("bin-poll-group")).toMatchObject({ "bin-poll/0": 4, "bin-poll/1": 3 });
+    // errors stay JSON
+    const unknown = await fetch(`${server.url}/api/v1${mp(m.group, "nobody")}/records`, { headers: { accept: "application/vnd.kafka.record-batch" } });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("UNKNOWN_MEMBER_ID");
+    const bad = await binaryPoll("maxBytes=0");
+    expect(bad.status).toBe(400);
   });
 });

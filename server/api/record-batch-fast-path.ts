@@ -1,7 +1,8 @@
 /**
  * The binary record-batch endpoints served straight from the Node HTTP server, before Next.js:
  * `POST /api/v1/topics/{topic}/records` with Content-Type application/vnd.kafka.record-batch and
- * `GET /api/v1/topics/{topic}/partitions/{p}/records` with Accept of that type. Same paths, same
+ * `GET /api/v1/topics/{topic}/partitions/{p}/records` with Accept of that type, and a group
+ * member's poll `GET /api/v1/groups/{g}/members/{m}/records` with that Accept. Same paths, same
  * zod schemas, same services and error bodies as the route handlers in app/api (which still
  * serve everything else); measured, Next's routing cost ~1.5-3 ms of server CPU per request,
  * which capped producers that send many small batches and added to consumers' latency.
@@ -12,18 +13,21 @@ import { ApiError } from "./api-error.ts";
 import { toErrorResponse } from "./error-status.ts";
 import { fetchRecordBatches } from "./fetch-record-batches.ts";
 import { MAX_REQUEST_BYTES, partitionParam, validationError } from "./http.ts";
+import { pollGroupRecordBatches } from "./poll-group-record-batches.ts";
 import { produceRecordBatches } from "./produce-record-batches.ts";
+import { ZGroupId, ZMemberId, ZPollQuery } from "../schemas/group.ts";
 import { RECORD_BATCH_CONTENT_TYPE, ZFetchQuery, ZProduceQuery } from "../schemas/record.ts";
 import { ZTopicName } from "../schemas/topic.ts";
 
 const PRODUCE = /^\/api\/v1\/topics\/([^/]+)\/records$/;
 const FETCH = /^\/api\/v1\/topics\/([^/]+)\/partitions\/([^/]+)\/records$/;
+const GROUP_POLL = /^\/api\/v1\/groups\/([^/]+)\/members\/([^/]+)\/records$/;
 
 /** True when the request is one of the binary endpoints (then it is answered here). */
 export function isRecordBatchRequest(req: IncomingMessage): boolean {
   const path = (req.url ?? "").split("?")[0];
   if (req.method === "POST") return (req.headers["content-type"] ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE) && PRODUCE.test(path);
-  if (req.method === "GET") return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && FETCH.test(path);
+  if (req.method === "GET") return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && (FETCH.test(path) || GROUP_POLL.test(path));
   return false;
 }
 
@@ -40,6 +44,25 @@ function query(url: URL): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+/** The stored batches go out as they are, one write each in a single corked flush (no concatenation). */
+function sendParts(res: ServerResponse, parts: Buffer[], headers: Record<string, string>): void {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  res.writeHead(200, { "cache-control": "no-store", "content-length": String(length), "content-type": RECORD_BATCH_CONTENT_TYPE, ...headers });
+  res.cork();
+  for (const p of parts) res.write(p);
+  res.uncork();
+  res.end();
+}
+
+function decoded(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ApiError("VALIDATION_FAILED", `${what} is not validly URL-encoded`);
+  }
 }
 
 function topicOf(raw: string): string {
@@ -103,19 +126,20 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body, q.transactionalId)), { "content-type": "application/json; charset=utf-8" });
       return;
     }
+    const poll = GROUP_POLL.exec(url.pathname);
+    if (poll) {
+      const groupId = parse(ZGroupId, decoded(poll[1], "group"), "group");
+      const memberId = parse(ZMemberId, decoded(poll[2], "member"), "member");
+      const q = parse(ZPollQuery, query(url), "query");
+      sendParts(res, await pollGroupRecordBatches(groupId, memberId, { ...q, signal: aborted.signal }), {});
+      return;
+    }
     const [, rawTopic, rawPartition] = FETCH.exec(url.pathname) as RegExpExecArray;
     const topic = topicOf(rawTopic);
     const partition = partitionParam(rawPartition);
     const q = parse(ZFetchQuery, query(url), "query");
     const r = await fetchRecordBatches(topic, partition, { ...q, signal: aborted.signal });
-    // the stored batches go out as they are, one write each in a single corked flush (no concatenation)
-    let length = 0;
-    for (const p of r.parts) length += p.length;
-    res.writeHead(200, { "cache-control": "no-store", "content-length": String(length), "content-type": RECORD_BATCH_CONTENT_TYPE, ...r.headers });
-    res.cork();
-    for (const p of r.parts) res.write(p);
-    res.uncork();
-    res.end();
+    sendParts(res, r.parts, r.headers);
   } catch (e) {
     const { status, body } = toErrorResponse(e);
     // an oversized body is left unread: the connection cannot carry another request

@@ -25,6 +25,7 @@ import {
   type GroupView,
   type IsolationLevel,
   type JoinOptions,
+  type PolledBatches,
   type PolledRecord,
   type ResetPlanEntry,
   type ResetTarget,
@@ -258,6 +259,7 @@ export class Broker {
       topicPartitionCounts: async () => new Map((await this.listTopics()).map((t) => [t.name, t.partitions.length])),
       watermarks: (topic, partition) => this.watermarksOf(topic, partition),
       fetch: (topic, partition, opts) => this.fetch(topic, partition, opts),
+      fetchBatches: (topic, partition, opts) => this.fetchBatches(topic, partition, opts),
       waitForData: (topic, partition, offset, ms, signal, isolation) => this.waitForData(topic, partition, offset, ms, signal, isolation),
       offsetForTimestamp: async (topic, partition, ts) => (await this.listOffsets(topic, { timestamp: ts }, [partition]))[0].offset,
       onTopicEvent: (listener) => {
@@ -881,6 +883,15 @@ export class Broker {
   }
 
   /** Commits a member's offsets (its positions when none are given), fenced by its epoch. */
+  /** As pollGroup, with each partition's stored batches as they are (the binary group poll). */
+  pollGroupBatches(
+    groupId: string,
+    memberId: string,
+    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ parts: PolledBatches[]; assignment: TopicPartitions[] }> {
+    return this.groups.pollBatches(groupId, memberId, opts);
+  }
+
   commitGroupOffsets(
     groupId: string,
     memberId: string,

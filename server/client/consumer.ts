@@ -31,8 +31,8 @@
  * same records (its partition does not move past them), and after a rebalance or restart the
  * next owner starts from the offsets the last committed transaction stored.
  */
-import { raiseFor, TributaryClientError } from "./http-client.ts";
-import type { TRecord } from "../schemas/record.ts";
+import { raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
+import { forEachRecord, readBatchHeader } from "../broker/log/record-batch.ts";
 
 export type AssignorName = "sticky" | "range" | "roundrobin" | "round-robin" | "uniform" | "cooperative-sticky";
 export type AutoOffsetReset = "earliest" | "latest" | "none";
@@ -216,22 +216,42 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-function bytesOf(v: string | null, encoding: "utf8" | "base64"): Buffer | null {
-  return v === null ? null : Buffer.from(v, encoding);
+const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
+
+/**
+ * The records of a binary group poll (see server/api/poll-group-record-batches.ts): a JSON
+ * header of parts, then each part's stored batches; records of a part's first batch before its
+ * `fromOffset` and control batches (transaction markers) are skipped.
+ */
+export function decodeGroupPoll(body: Buffer): Message[] {
+  const headerLength = body.readUInt32BE(0);
+  const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as { parts: { topic: string; partition: number; fromOffset: number; bytes: number }[] };
+  const out: Message[] = [];
+  let at = 4 + headerLength;
+  for (const part of header.parts) {
+    const end = at + part.bytes;
+    while (at < end) {
+      const h = readBatchHeader(body, at);
+      const batch = body.subarray(at, at + h.sizeBytes);
+      at += h.sizeBytes;
+      if (h.isControl) continue;
+      forEachRecord(batch, h, part.fromOffset, (v) => {
+        out.push({
+          topic: part.topic,
+          partition: part.partition,
+          offset: v.offset,
+          timestamp: v.timestamp,
+          timestampType: h.timestampType,
+          key: v.key,
+          value: v.value,
+          headers: v.headerCount === 0 ? [] : v.headers(),
+        });
+      });
+    }
+  }
+  return out;
 }
 
-function toMessage(r: TRecord): Message {
-  return {
-    topic: r.topic,
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    timestampType: r.timestampType,
-    key: bytesOf(r.key, r.keyEncoding),
-    value: bytesOf(r.value, r.valueEncoding),
-    headers: r.headers.map((h) => ({ key: h.key, value: bytesOf(h.value, h.valueEncoding) })),
-  };
-}
 
 export class Consumer {
   private readonly opts: Required<Omit<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">> &
@@ -584,7 +604,7 @@ export class Consumer {
         await this.processed();
         continue;
       }
-      let polled: { incarnation: number; records: TRecord[] } | null;
+      let polled: { incarnation: number; records: Message[] } | null;
       try {
         polled = await this.serial(() => this.poll());
       } catch (e) {
@@ -600,7 +620,7 @@ export class Consumer {
         // the queue keeps polls in step with replies, so records come only for partitions we own;
         // one being revoked is left to its next owner, from our last processed position
         if (s?.status !== "active") continue;
-        s.buffer.push(toMessage(r));
+        s.buffer.push(r);
         touched.add(s);
       }
       for (const s of touched) this.drain(s);
@@ -625,18 +645,21 @@ export class Consumer {
     for (const w of this.progressWaiters.splice(0)) w();
   }
 
-  private async poll(): Promise<{ incarnation: number; records: TRecord[] } | null> {
+  /** Polls on the binary path: the stored batches of the member's partitions, decoded here. */
+  private async poll(): Promise<{ incarnation: number; records: Message[] } | null> {
     if (!this.running || this.memberId === null) return null;
     const incarnation = this.incarnation;
     const waitMs = Math.max(0, Math.min(this.opts.waitMs, Math.floor(this.heartbeatIntervalMs / 2)));
     try {
-      const r = await this.request<{ records: TRecord[] }>(
+      const res = await requestBytes(
+        this.opts.baseUrl + this.memberPath(`/records?maxRecords=${this.opts.maxRecords}&maxBytes=${this.opts.maxBytes}&waitMs=${waitMs}`),
         "GET",
-        this.memberPath(`/records?maxRecords=${this.opts.maxRecords}&maxBytes=${this.opts.maxBytes}&waitMs=${waitMs}`),
+        { accept: RECORD_BATCH_CONTENT_TYPE },
         undefined,
         this.stopController.signal,
       );
-      return { incarnation, records: r.records };
+      if (res.status !== 200) raiseForBytes(res);
+      return { incarnation, records: decodeGroupPoll(res.body) };
     } catch (e) {
       if (e instanceof TributaryClientError && FENCED.has(e.code)) {
         this.emit("error", e);

@@ -62,9 +62,10 @@ function agentFor(url: URL): http.Agent {
  * bodies through web streams and collects responses in chunks: measured as client CPU and GC).
  * Network failures reject with a TypeError, as fetch does, so callers treat both alike.
  */
-export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<BytesResponse> {
+export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer, signal?: AbortSignal): Promise<BytesResponse> {
   const url = new URL(target);
   const mod = url.protocol === "https:" ? https : http;
+  if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
@@ -86,9 +87,20 @@ export function requestBytes(target: string, method: string, headers: Record<str
         res.once("error", (e) => reject(new TypeError(`response failed: ${e.message}`, { cause: e })));
       },
     );
-    req.once("error", (e) => reject(new TypeError(`request failed: ${e.message}`, { cause: e })));
+    req.once("error", (e) => reject(signal?.aborted ? abortError() : new TypeError(`request failed: ${e.message}`, { cause: e })));
+    if (signal) {
+      const onAbort = () => req.destroy();
+      signal.addEventListener("abort", onAbort, { once: true });
+      req.once("close", () => signal.removeEventListener("abort", onAbort));
+    }
     req.end(body);
   });
+}
+
+function abortError(): Error {
+  const e = new Error("the request was aborted");
+  e.name = "AbortError";
+  return e;
 }
 
 /** Throws the server's error (`{error:{code,message,details}}`) of a non-2xx BytesResponse. */

@@ -10,6 +10,7 @@ import { GroupError, groupNotFound, invalidRequest } from "./group-errors.ts";
 import type { GroupState } from "./group-states.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
+import type { StoredBatch } from "../store/log-store.ts";
 import type { RecordHeader, TimestampType } from "../log/record-batch.ts";
 
 /** What the group runtime needs from the log; implemented by the broker façade. */
@@ -22,6 +23,12 @@ export interface GroupLogAccess {
     partition: number,
     opts: { offset: number; maxRecords: number; maxBytes: number; isolation: IsolationLevel },
   ): Promise<{ records: GroupRecord[]; nextOffset: number; highWatermark: number }>;
+  /** Stored batches from `offset` (the first may begin before it), as a raw fetch returns them. */
+  fetchBatches(
+    topic: string,
+    partition: number,
+    opts: { offset: number; maxBytes: number; isolation: IsolationLevel },
+  ): Promise<{ batches: StoredBatch[]; nextOffset: number }>;
   waitForData(topic: string, partition: number, offset: number, ms: number, signal: AbortSignal, isolation: IsolationLevel): Promise<void>;
   /** First offset whose timestamp is >= ts, or null when there is none. */
   offsetForTimestamp(topic: string, partition: number, ts: number): Promise<number | null>;
@@ -45,6 +52,16 @@ export interface JoinOptions {
   autoOffsetReset?: AutoOffsetReset;
   /** read_committed: polls deliver committed transactional records only (default read_uncommitted). */
   isolationLevel?: IsolationLevel;
+}
+
+/** One partition's part of a binary poll. */
+export interface PolledBatches {
+  topic: string;
+  partition: number;
+  /** The member's position before this poll: records of the first batch before it were delivered already. */
+  fromOffset: number;
+  nextOffset: number;
+  batches: StoredBatch[];
 }
 
 export interface PolledRecord extends GroupRecord {
@@ -303,6 +320,55 @@ export class GroupRuntime {
     memberId: string,
     opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
   ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
+    const r = await this.pollWith<PolledRecord>(groupId, memberId, opts, async (tp, offset, maxRecords, maxBytes, isolation) => {
+      const f = await this.log.fetch(tp.topic, tp.partition, { offset, maxRecords, maxBytes, isolation });
+      let bytes = 0;
+      const items = f.records.map((rec) => {
+        bytes += (rec.key?.length ?? 0) + (rec.value?.length ?? 0);
+        return { ...rec, topic: tp.topic, partition: tp.partition };
+      });
+      return { items, count: items.length, bytes, nextOffset: f.nextOffset };
+    });
+    return { records: r.parts.flatMap((p) => p.items), assignment: r.assignment };
+  }
+
+  /**
+   * As `poll`, but each partition's stored batches as they are (the binary path: no record is
+   * decoded on the server); `fromOffset` is where the member's position was, so a reader skips
+   * the records of the first batch before it.
+   */
+  async pollBatches(
+    groupId: string,
+    memberId: string,
+    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ parts: PolledBatches[]; assignment: TopicPartitions[] }> {
+    const r = await this.pollWith<StoredBatch>(groupId, memberId, opts, async (tp, offset, _maxRecords, maxBytes, isolation) => {
+      const f = await this.log.fetchBatches(tp.topic, tp.partition, { offset, maxBytes, isolation });
+      let bytes = 0;
+      let count = 0;
+      for (const b of f.batches) {
+        bytes += b.sizeBytes;
+        count += b.recordCount;
+      }
+      return { items: f.batches, count, bytes, nextOffset: f.nextOffset };
+    });
+    return {
+      parts: r.parts.map((p) => ({ topic: p.topic, partition: p.partition, fromOffset: p.fromOffset, nextOffset: p.nextOffset, batches: p.items })),
+      assignment: r.assignment,
+    };
+  }
+
+  /**
+   * The polling loop shared by `poll` and `pollBatches`: positions (the committed offset or
+   * auto.offset.reset at first), round-robin across the member's partitions, one `fetchPart`
+   * per partition with what is left of the limits, long-polling up to waitMs.
+   */
+  private async pollWith<T>(
+    groupId: string,
+    memberId: string,
+    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    fetchPart: (tp: TopicPartition, offset: number, maxRecords: number, maxBytes: number, isolation: IsolationLevel) => Promise<{ items: T[]; count: number; bytes: number; nextOffset: number }>,
+  ): Promise<{ parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; items: T[] }[]; assignment: TopicPartitions[] }> {
     const m = this.memberRuntime(groupId, memberId);
     const deadline = Date.now() + Math.min(opts.waitMs, MAX_POLL_WAIT_MS);
     for (;;) {
@@ -318,52 +384,47 @@ export class GroupRuntime {
         }
         m.positions.set(k, await this.startPosition(groupId, m, tp));
       }
-      const records: PolledRecord[] = [];
+      const parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; items: T[] }[] = [];
+      let count = 0;
       let bytes = 0;
       const n = owned.length;
-      for (let i = 0; i < n && records.length < opts.maxRecords && bytes < opts.maxBytes; i++) {
+      for (let i = 0; i < n && count < opts.maxRecords && bytes < opts.maxBytes; i++) {
         const tp = owned[(m.nextStart + i) % n];
         const k = keyOf(tp.topic, tp.partition);
         const offset = m.positions.get(k);
         if (offset === undefined) continue;
         let r;
         try {
-          r = await this.log.fetch(tp.topic, tp.partition, {
-            offset,
-            maxRecords: opts.maxRecords - records.length,
-            maxBytes: opts.maxBytes - bytes,
-            isolation: m.isolation,
-          });
+          r = await fetchPart(tp, offset, opts.maxRecords - count, opts.maxBytes - bytes, m.isolation);
         } catch (e) {
           if ((e as { code?: string }).code === "OFFSET_OUT_OF_RANGE") {
             m.positions.delete(k); // retention passed us: start again per auto.offset.reset
             continue;
           }
           // positions already moved for the records gathered so far: deliver them, never drop them
-          if (records.length > 0) break;
+          if (count > 0) break;
           throw e;
         }
         // the member may have lost the partition while fetching: deliver nothing for it then
         if (this.coordinator.group(groupId)?.ownerOf(tp.topic, tp.partition) !== memberId) continue;
-        for (const rec of r.records) {
-          records.push({ ...rec, topic: tp.topic, partition: tp.partition });
-          bytes += (rec.key?.length ?? 0) + (rec.value?.length ?? 0);
-        }
+        if (r.items.length > 0) parts.push({ topic: tp.topic, partition: tp.partition, fromOffset: offset, nextOffset: r.nextOffset, items: r.items });
+        count += r.count;
+        bytes += r.bytes;
         m.positions.set(k, r.nextOffset);
       }
       if (n > 0) m.nextStart = (m.nextStart + 1) % n;
       const remaining = deadline - Date.now();
-      if (records.length === 0 && unstable && remaining > 0 && !opts.signal?.aborted) {
+      if (parts.length === 0 && unstable && remaining > 0 && !opts.signal?.aborted) {
         await new Promise((r) => setTimeout(r, Math.min(remaining, 50)));
         continue;
       }
-      if (records.length > 0 || remaining <= 0 || n === 0 || opts.signal?.aborted) {
-        if (records.length === 0 && n === 0 && remaining > 0) {
+      if (parts.length > 0 || remaining <= 0 || n === 0 || opts.signal?.aborted) {
+        if (parts.length === 0 && n === 0 && remaining > 0) {
           // nothing assigned yet: wait briefly for the next heartbeat to bring partitions
           await new Promise((r) => setTimeout(r, Math.min(remaining, 100)));
           if (Date.now() < deadline && !opts.signal?.aborted) continue;
         }
-        return { records, assignment: this.coordinator.group(groupId)?.describe().members.find((x) => x.memberId === memberId)?.assignment ?? [] };
+        return { parts, assignment: this.coordinator.group(groupId)?.describe().members.find((x) => x.memberId === memberId)?.assignment ?? [] };
       }
       // wait for an append on any owned partition (woken by the append, not a sleep loop)
       const ac = new AbortController();

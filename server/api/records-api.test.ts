@@ -645,7 +645,7 @@ describe("records API: bad input", () => {
   it("still serves afterwards", async () => {
     const res = await call("GET", "/api/v1/topics");
     expect(res.status).toBe(200);
-    expect(res.body.topics.map((t: { name: string }) => t.name)).toEqual(["binary", "compacted", "keyed", "paged", "polled", "roundtrip", "small", "target", "timed"]);
+    expect(res.body.topics.map((t: { name: string }) => t.name)).toEqual(["binary", "compacted", "json-bound", "keyed", "paged", "polled", "roundtrip", "small", "target", "timed"]);
     expect((await fetchAll("target", 0)).map((r) => r.value)).toEqual(["a", "b", "c"]);
     expect(server.output()).not.toMatch(/unexpected error/);
     expect(server.child.exitCode).toBeNull();

@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
-import { readBatchHeader } from "../log/record-batch.ts";
+import { readBatchHeader, setBaseOffset } from "../log/record-batch.ts";
 import type {
   AppendOutcome,
   BatchRewrite,
@@ -49,6 +49,8 @@ interface PartitionRow {
 }
 
 function toBatch(r: BatchRow): StoredBatch {
+  // stored payloads may carry the base offset the producer sent: the row's column is the truth
+  if (r.payload) setBaseOffset(r.payload, r.base_offset);
   return {
     baseOffset: r.base_offset,
     lastOffset: r.last_offset,
@@ -77,7 +79,9 @@ function toPartition(r: PartitionRow): PartitionRecord {
 
 /**
  * One statement per group commit: the UPDATE takes the partition row lock and reserves the
- * offsets, the INSERT writes every batch with its base offset patched into the payload.
+ * offsets, the INSERT writes every batch. The payload is stored as sent (a lone batch is the
+ * parameter itself, no copy in PostgreSQL); its base offset field is set from the row's
+ * `base_offset` when it is read back (toBatch, copyBatches), so PostgreSQL never rewrites it.
  * Payloads travel as ONE bytea parameter (node-pg sends Buffers in binary; arrays of Buffers
  * would be hex-encoded text) and are cut apart with substring().
  */
@@ -96,7 +100,7 @@ WITH p AS (
   INSERT INTO record_batches (topic_id, partition, ${BATCH_COLUMNS}, payload)
   SELECT $1, $2, p.base + b.rel, p.base + b.rel + b.last_delta, b.record_count, b.first_ts, b.max_ts,
          b.producer_id, b.producer_epoch, b.base_sequence, b.is_transactional, b.is_control, b.len,
-         overlay(substring($18::bytea FROM b.pos + 1 FOR b.len) PLACING int8send(p.base + b.rel) FROM 1 FOR 8)
+         CASE WHEN b.len = octet_length($18::bytea) THEN $18::bytea ELSE substring($18::bytea FROM b.pos + 1 FOR b.len) END
     FROM p, b
 )
 SELECT partition, base, next_offset, log_start_offset, record_count, size_bytes FROM p`;
@@ -292,7 +296,7 @@ export class PostgresLogStore implements LogStore {
       if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`not an integer >= 0: ${n}`);
     }
     const values = ["'" + topicId + "'", partition, fromOffset, maxBatches, maxBytes].map(String);
-    const sql = `COPY (${readBatchesSql("r.payload").replace(/\$(\d)/g, (_, i: string) => values[Number(i) - 1])}) TO STDOUT (FORMAT binary)`;
+    const sql = `COPY (${readBatchesSql("r.base_offset, r.payload").replace(/\$(\d)/g, (_, i: string) => values[Number(i) - 1])}) TO STDOUT (FORMAT binary)`;
     const client = await this.pool.connect();
     let data: Buffer;
     try {
@@ -310,10 +314,14 @@ export class PostgresLogStore implements LogStore {
       const fields = data.readInt16BE(at);
       at += 2;
       if (fields === -1) break;
+      at += 4; // base_offset: int8, 8 bytes
+      const baseOffset = Number(data.readBigInt64BE(at));
+      at += 8;
       const len = data.readInt32BE(at);
       at += 4;
       const payload = data.subarray(at, at + len);
       at += len;
+      setBaseOffset(payload, baseOffset);
       const h = readBatchHeader(payload);
       out.push({
         baseOffset: h.baseOffset,

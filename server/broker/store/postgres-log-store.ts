@@ -134,6 +134,8 @@ const readBatchesSql = (columns: string) => `WITH c AS (
    ORDER BY w.base_offset`;
 
 const READ_BATCHES_SQL = readBatchesSql(BATCH_COLUMNS.split(",").map((c) => `r.${c.trim()}`).join(", ") + ", r.payload");
+/** The most one plain (hex text) read query returns; see readBatches. */
+const TEXT_READ_MAX_BYTES = 8 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** COPY's binary header: the 11-byte signature, 4 bytes of flags, 4 bytes of extension length. */
 const COPY_BINARY_HEADER = 19;
@@ -277,10 +279,12 @@ export class PostgresLogStore implements LogStore {
     maxBytes = Number.MAX_SAFE_INTEGER,
   ): Promise<StoredBatch[]> {
     if (this.options.copyReads) return this.copyBatches(topicId, partition, fromOffset, maxBatches, maxBytes);
+    // bytea arrives as hex text here, twice its size on the JS heap before it is decoded: one
+    // query reads at most TEXT_READ_MAX_BYTES (a fetch may always return less than asked)
     const res = await this.pool.query<BatchRow>({
       name: "read-batches",
       text: READ_BATCHES_SQL,
-      values: [topicId, partition, fromOffset, maxBatches, maxBytes],
+      values: [topicId, partition, fromOffset, maxBatches, Math.min(maxBytes, TEXT_READ_MAX_BYTES)],
     });
     return res.rows.map(toBatch);
   }

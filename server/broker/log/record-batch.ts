@@ -263,50 +263,15 @@ export function splitBatches(buf: Buffer): Buffer[] {
 }
 
 /**
- * Decodes every record of an uncompressed batch. Throws RecordBatchFormatError on malformed
- * records, unsupported compression, or a record count that does not match the header.
+ * Decodes every record of an uncompressed batch (`forEachRecord`, keeping each record as an
+ * object with its headers). Throws RecordBatchFormatError on malformed records, unsupported
+ * compression, or a record count that does not match the header.
  */
 export function decodeRecords(batch: Buffer, header = readBatchHeader(batch)): DecodedRecord[] {
-  if (header.compression !== 0) {
-    throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
-  }
   const out: DecodedRecord[] = [];
-  const rd = new VarintReader(batch, BATCH_HEADER_SIZE, header.sizeBytes);
-  const logAppend = header.timestampType === "LogAppendTime";
-  try {
-    for (let i = 0; i < header.recordCount; i++) {
-      const len = rd.varint();
-      const end = rd.pos + len;
-      if (len < 1 || end > header.sizeBytes) throw new RecordBatchFormatError(`record ${i} has invalid length ${len}`);
-      rd.pos++; // attributes
-      const tsDelta = rd.varint();
-      const offsetDelta = rd.varint();
-      const key = readBytes(rd, end);
-      const value = readBytes(rd, end);
-      const headerCount = rd.varint();
-      if (headerCount < 0 || headerCount > len) throw new RecordBatchFormatError(`record ${i} has invalid header count ${headerCount}`);
-      const headers: RecordHeader[] = [];
-      for (let j = 0; j < headerCount; j++) {
-        const k = readBytes(rd, end);
-        if (k === null) throw new RecordBatchFormatError(`record ${i} has a header with a null key`);
-        headers.push({ key: k.toString("utf8"), value: readBytes(rd, end) });
-      }
-      if (rd.pos !== end) throw new RecordBatchFormatError(`record ${i} length ${len} does not match its contents`);
-      out.push({
-        offset: header.baseOffset + offsetDelta,
-        timestamp: logAppend ? header.maxTimestamp : header.firstTimestamp + tsDelta,
-        key,
-        value,
-        headers,
-      });
-    }
-  } catch (e) {
-    if (e instanceof RangeError) throw new RecordBatchFormatError(`record batch truncated: ${e.message}`);
-    throw e;
-  }
-  if (rd.pos !== header.sizeBytes) {
-    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${header.recordCount} records`);
-  }
+  forEachRecord(batch, header, -Infinity, (r) => {
+    out.push({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers() });
+  });
   return out;
 }
 
@@ -337,14 +302,21 @@ export class RecordView {
     return this.valueLength < 0 ? null : this.batch.subarray(this.valueStart, this.valueStart + this.valueLength);
   }
 
+  /** The record's headers, read from the batch; they must fill the rest of the record exactly. */
   headers(): RecordHeader[] {
     const rd = new VarintReader(this.batch, this.headersStart, this.recordEnd);
     const out: RecordHeader[] = [];
-    for (let j = 0; j < this.headerCount; j++) {
-      const k = readBytes(rd, this.recordEnd);
-      if (k === null) throw new RecordBatchFormatError("a record has a header with a null key");
-      out.push({ key: k.toString("utf8"), value: readBytes(rd, this.recordEnd) });
+    try {
+      for (let j = 0; j < this.headerCount; j++) {
+        const k = readBytes(rd, this.recordEnd);
+        if (k === null) throw new RecordBatchFormatError(`record at offset ${this.offset} has a header with a null key`);
+        out.push({ key: k.toString("utf8"), value: readBytes(rd, this.recordEnd) });
+      }
+    } catch (e) {
+      if (e instanceof RangeError) throw new RecordBatchFormatError(`record at offset ${this.offset} is truncated: ${e.message}`);
+      throw e;
     }
+    if (rd.pos !== this.recordEnd) throw new RecordBatchFormatError(`record at offset ${this.offset}: its length does not match its contents`);
     return out;
   }
 }
@@ -394,6 +366,9 @@ export function forEachRecord(batch: Buffer, header: RecordBatchHeader, fromOffs
   } catch (e) {
     if (e instanceof RangeError) throw new RecordBatchFormatError(`record batch truncated: ${e.message}`);
     throw e;
+  }
+  if (rd.pos !== header.sizeBytes) {
+    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${header.recordCount} records`);
   }
   return visited;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --json FILE] [-- --only a,b] [-- --embedded]`
+ * `npm run bench [-- --quick] [-- --runs N] [-- --json FILE] [-- --only a,b] [-- --workloads a,b] [-- --embedded]`
  *
  * Runs every workload against Tributary (a real server process, through its TypeScript client
  * and, as separate rows, its JSON API) and, in the same run on the same machine, against the
@@ -8,13 +8,13 @@
  * server processes' peak RSS and CPU during each system's workloads. Results are written as
  * JSON ({workload, system, metric, value, unit}[]) and Markdown under bench-results/.
  */
-import { execSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { allPeers, formatSystems, formatTable, runPeers, type PeerSystem } from "./peers/run-peers.ts";
 import type { Peer, PeerFigure } from "./peers/types.ts";
 import { TributaryJsonSystem, TributarySystem } from "./tributary-system.ts";
+import { pidsOf, ResourceSampler, SERVER_PROCESSES } from "./resource-sampler.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { ROOT, startServer, type ServerProcess } from "../testing/server-process.ts";
 
@@ -23,70 +23,9 @@ const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) +
 const quick = args.includes("--quick");
 const runs = Number(value("--runs") ?? (quick ? 1 : 3));
 const only = value("--only")?.split(",");
+const workloads = value("--workloads")?.split(",");
 const jsonFile = value("--json");
 const embedded = args.includes("--embedded");
-
-/** Server processes of each system, found by name (their resources are what the table reports). */
-const SERVER_PROCESSES: Record<string, string[]> = {
-  "redis-streams": ["redis-server"],
-  "nats-jetstream": ["nats-server"],
-  "rabbitmq-streams": ["beam.smp"],
-  "postgres-copy": ["postgres"],
-};
-
-function pidsOf(names: string[]): number[] {
-  const out: number[] = [];
-  for (const n of names) {
-    try {
-      out.push(...execSync(`pgrep -x ${n}`, { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number));
-    } catch {
-      // none running
-    }
-  }
-  return out;
-}
-
-const TICKS = 100; // USER_HZ on Linux
-
-async function cpuAndRss(pids: number[]): Promise<{ cpuSeconds: number; rss: number }> {
-  let cpu = 0;
-  let rss = 0;
-  for (const pid of pids) {
-    try {
-      const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
-      cpu += (Number(stat[11]) + Number(stat[12])) / TICKS; // utime + stime
-      const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8"));
-      rss += m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      // exited
-    }
-  }
-  return { cpuSeconds: cpu, rss };
-}
-
-/** Peak RSS and mean CPU of a set of processes while a system's workloads run. */
-class ResourceSampler {
-  private peak = 0;
-  private timer: NodeJS.Timeout;
-  private start!: { cpuSeconds: number; at: number };
-  private ready: Promise<void>;
-
-  constructor(private readonly pids: number[]) {
-    this.ready = cpuAndRss(pids).then((s) => {
-      this.start = { cpuSeconds: s.cpuSeconds, at: performance.now() };
-      this.peak = s.rss;
-    });
-    this.timer = setInterval(() => void cpuAndRss(pids).then((s) => (this.peak = Math.max(this.peak, s.rss))), 200);
-  }
-
-  async stop(): Promise<{ peakRssMb: number; cpuPercent: number }> {
-    clearInterval(this.timer);
-    await this.ready;
-    const end = await cpuAndRss(this.pids);
-    const seconds = (performance.now() - this.start.at) / 1000;
-    return { peakRssMb: Math.max(this.peak, end.rss) / 1e6, cpuPercent: (100 * (end.cpuSeconds - this.start.cpuSeconds)) / seconds };
-  }
-}
 
 async function main(): Promise<void> {
   let db: ScratchDatabase;
@@ -110,7 +49,7 @@ async function main(): Promise<void> {
     for (const system of systems) {
       const pids = system.name.startsWith("tributary") ? [server.pid] : pidsOf(SERVER_PROCESSES[system.name] ?? []);
       const sampler = new ResourceSampler(pids);
-      const r = await runPeers({ quick, runs, peers: [system] });
+      const r = await runPeers({ quick, runs, peers: [system], workloads, sample: () => new ResourceSampler(pids) });
       const res = await sampler.stop();
       figures.push(...r.figures);
       described.push(...r.systems);

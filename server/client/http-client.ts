@@ -63,14 +63,27 @@ function agentFor(url: URL): http.Agent {
  * Network failures reject with a TypeError, as fetch does, so callers treat both alike.
  */
 export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer, signal?: AbortSignal): Promise<BytesResponse> {
-  const url = new URL(target);
+  return attempt(new URL(target), method, headers, body, signal, true);
+}
+
+/**
+ * A keep-alive socket may be closed by the server (its idle timeout) just as a request is
+ * written to it: the request then fails with EPIPE or ECONNRESET before any response, and the
+ * server never read it. Such a request is sent once more on a new socket (as Node's
+ * documentation advises, `req.reusedSocket`); any other failure is the caller's.
+ */
+const STALE_SOCKET = new Set(["EPIPE", "ECONNRESET"]);
+
+function attempt(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, mayRetry: boolean): Promise<BytesResponse> {
   const mod = url.protocol === "https:" ? https : http;
   if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = mod.request(
       url,
       { method, agent: agentFor(url), headers: body ? { ...headers, "content-length": String(body.length) } : headers },
       (res) => {
+        answered = true;
         const declared = Number(res.headers["content-length"]);
         const into = Number.isFinite(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
         const chunks: Buffer[] = [];
@@ -87,7 +100,14 @@ export function requestBytes(target: string, method: string, headers: Record<str
         res.once("error", (e) => reject(new TypeError(`response failed: ${e.message}`, { cause: e })));
       },
     );
-    req.once("error", (e) => reject(signal?.aborted ? abortError() : new TypeError(`request failed: ${e.message}`, { cause: e })));
+    req.once("error", (e: NodeJS.ErrnoException) => {
+      if (signal?.aborted) return reject(abortError());
+      if (mayRetry && !answered && req.reusedSocket && STALE_SOCKET.has(e.code ?? "")) {
+        attempt(url, method, headers, body, signal, false).then(resolve, reject);
+        return;
+      }
+      reject(new TypeError(`request failed: ${e.message}`, { cause: e }));
+    });
     if (signal) {
       const onAbort = () => req.destroy();
       signal.addEventListener("abort", onAbort, { once: true });

@@ -23,22 +23,26 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** The `--max-old-space-size` of package.json's start script. */
-const SERVER_HEAP_FLAG = (() => {
+/**
+ * The environment (malloc's arenas) and the Node and V8 flags (the heap limit and how the heap
+ * grows) of package.json's start script, so tests and benchmarks run the server `npm start` runs.
+ */
+const START = (() => {
   const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const m = /--max-old-space-size=\d+/.exec(start);
-  if (!m) throw new Error("package.json's start script has no --max-old-space-size");
-  return m[0];
+  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) --import tsx server\/main\.ts$/.exec(start);
+  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … --import tsx server/main.ts": ${start}`);
+  const env = Object.fromEntries(m[1].trim().split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  return { env: env as Record<string, string>, flags: m[2].trim().split(" ") };
 })();
 
 export async function startServer(db: ScratchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
   // e.g. TRIBUTARY_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
   const extra = (env.TRIBUTARY_SERVER_NODE_ARGS ?? process.env.TRIBUTARY_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  // the heap limit `npm start` runs with (package.json), so tests and benchmarks see the same server
-  const child = spawn(process.execPath, [SERVER_HEAP_FLAG, ...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
+  const child = spawn(process.execPath, [...START.flags, ...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...START.env,
       NODE_ENV: "production",
       PORT: "0",
       HOST: "127.0.0.1",

@@ -29,6 +29,16 @@ export interface RunPeersOptions {
   peers?: Peer[];
   /** Only the systems with these names; default all. */
   only?: string[];
+  /**
+   * Only the workloads whose names begin with one of these (e.g. "produce-1KB", "latency-10000");
+   * a consume workload brings in the produce workload that writes its records. Default all.
+   */
+  workloads?: string[];
+  /**
+   * Starts measuring the system's server processes; called as each workload run begins, and
+   * stopped when it ends, giving each workload its server RSS peak and CPU.
+   */
+  sample?: () => { stop(): Promise<{ peakRssMb: number; cpuPercent: number }> };
   /** Progress lines; default console.log. */
   log?: (line: string) => void;
 }
@@ -127,22 +137,36 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
     const push = <T>(m: Map<string, T[]>, k: string, v: T) => m.set(k, [...(m.get(k) ?? []), v]);
     // A stuck peer fails its workload instead of hanging the benchmark (generous: 2 ms a record).
     const limit = <T>(p: Promise<T>, what: string) => withTimeout(p, 60_000 + records * 2, `${peer.name} ${what}`);
+    const rss = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
+    const measured = async <T>(w: string, run: () => Promise<T>): Promise<T> => {
+      const probe = opts.sample?.();
+      try {
+        return await run();
+      } finally {
+        const r = await probe?.stop();
+        if (r) push(rss, w, r.peakRssMb), push(cpu, w, r.cpuPercent);
+      }
+    };
+    const selected = (w: string) => !opts.workloads || opts.workloads.some((prefix) => w.startsWith(prefix));
 
     try {
       for (let run = 0; run < runs; run++) {
         for (const w of PRODUCE_WORKLOADS) {
+          const consume = w.consume !== undefined && selected(w.consume);
+          if (!selected(w.name) && !consume) continue;
           let produced = false;
           try {
-            const { ms } = await limit(peer.produce({ records, size: w.size, partitions: w.partitions, producers: w.producers }), w.name);
+            const { ms } = await measured(w.name, () => limit(peer.produce({ records, size: w.size, partitions: w.partitions, producers: w.producers }), w.name));
             push(rates, w.name, records / (ms / 1000));
             produced = true;
           } catch (e) {
             failed(w.name, e);
           }
-          if (w.consume) {
+          if (w.consume && consume) {
             try {
               if (!produced) throw new Error(`${w.name} failed`);
-              const r = await limit(peer.consume({ records, size: w.size, partitions: w.partitions }), w.consume);
+              const r = await measured(w.consume, () => limit(peer.consume({ records, size: w.size, partitions: w.partitions }), w.consume!));
               if (r) push(rates, w.consume, records / (r.ms / 1000));
               else notApplicable.add(w.consume);
             } catch (e) {
@@ -156,9 +180,12 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           [TXN_WORKLOAD.name, () => peer.produceTransactional?.({ records, ...TXN_WORKLOAD }) ?? null],
         ];
         for (const [name, run] of optional) {
+          if (!selected(name)) continue;
           try {
-            const pending = run();
-            const r = pending ? await limit(pending, name) : null;
+            const r = await measured(name, () => {
+              const pending = run();
+              return pending ? limit(pending, name) : Promise.resolve(null);
+            });
             if (r) push(rates, name, records / (r.ms / 1000));
             else notApplicable.add(name);
           } catch (e) {
@@ -168,8 +195,9 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
         }
         for (const rate of LATENCY_RATES) {
           const name = `latency-${rate}rps`;
+          if (!selected(name)) continue;
           try {
-            const r: LatencyResult | null = await limit(peer.latency({ rate, seconds, size: LATENCY_SIZE }), name);
+            const r: LatencyResult | null = await measured(name, () => limit(peer.latency({ rate, seconds, size: LATENCY_SIZE }), name));
             if (!r) notApplicable.add(name);
             else
               push(latencies, name, {
@@ -207,6 +235,11 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
         for (const q of ["p50", "p99", "p999"] as const)
           figures.push({ workload: w, system: peer.name, metric: q, value: round(median(ls.map((l) => l[q]))), unit: "ms" });
         figures.push({ workload: w, system: peer.name, metric: "delivered", value: round(median(ls.map((l) => l.delivered))), unit: "records/s" });
+      }
+      const peaks = rss.get(w);
+      if ((rs?.length || ls?.length) && peaks?.length) {
+        figures.push({ workload: w, system: peer.name, metric: "server-rss-peak", value: Math.round(Math.max(...peaks)), unit: "MB" });
+        figures.push({ workload: w, system: peer.name, metric: "server-cpu", value: Math.round(median(cpu.get(w)!)), unit: "% of one core" });
       }
     }
   }

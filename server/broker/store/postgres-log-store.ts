@@ -5,6 +5,7 @@
  */
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
+import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
 import { readBatchHeader, setBaseOffset } from "../log/record-batch.ts";
 import type {
@@ -82,8 +83,8 @@ function toPartition(r: PartitionRow): PartitionRecord {
  * offsets, the INSERT writes every batch. The payload is stored as sent (a lone batch is the
  * parameter itself, no copy in PostgreSQL); its base offset field is set from the row's
  * `base_offset` when it is read back (toBatch, copyBatches), so PostgreSQL never rewrites it.
- * Payloads travel as ONE bytea parameter (node-pg sends Buffers in binary; arrays of Buffers
- * would be hex-encoded text) and are cut apart with substring().
+ * Payloads travel as ONE binary bytea parameter, written to the socket batch by batch without
+ * concatenation (BinaryTailQuery), and are cut apart with substring().
  */
 const APPEND_SQL = `
 WITH p AS (
@@ -104,6 +105,7 @@ WITH p AS (
     FROM p, b
 )
 SELECT partition, base, next_offset, log_start_offset, record_count, size_bytes FROM p`;
+const APPEND_STATEMENT = { name: "append", text: APPEND_SQL };
 
 /**
  * The batches a fetch reads, `$1` topic id, `$2` partition, `$3` from offset, `$4` max batches,
@@ -256,17 +258,19 @@ export class PostgresLogStore implements LogStore {
       records += b.recordCount;
       bytes += b.payload.length;
     }
-    const payload = n === 1 ? batches[0].payload : Buffer.concat(batches.map((b) => b.payload), bytes);
-    const res = await this.pool.query<PartitionRow & { base: number }>({
-      name: "append",
-      text: APPEND_SQL,
-      values: [
-        topicId, partition, offsets, records, bytes,
-        rel, lastDelta, recordCount, firstTs, maxTs, producerId, producerEpoch, baseSequence, isTxn, isControl, pos, len,
-        payload,
-      ],
-    });
-    const row = res.rows[0];
+    const query = new BinaryTailQuery<PartitionRow & { base: number }>(
+      APPEND_STATEMENT,
+      [topicId, partition, offsets, records, bytes, rel, lastDelta, recordCount, firstTs, maxTs, producerId, producerEpoch, baseSequence, isTxn, isControl, pos, len],
+      batches.map((b) => b.payload),
+    );
+    const client = await this.pool.connect();
+    let rows: (PartitionRow & { base: number })[];
+    try {
+      rows = await BinaryTailQuery.run(client, query);
+    } finally {
+      client.release();
+    }
+    const row = rows[0];
     if (!row) return null;
     return { baseOffset: row.base, state: toPartition(row) };
   }

@@ -3,7 +3,7 @@
  * on the binary record-batch path, and partition readers that fetch stored batches as they are.
  * Implements the same `Peer` shape as the peers, so every workload runs identically on all.
  */
-import { Producer } from "../client/producer.ts";
+import { Producer, type ProducerRecord } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
 import { Consumer } from "../client/consumer.ts";
 import { forEachRecord, readBatchHeader, RecordView } from "../broker/log/record-batch.ts";
@@ -17,6 +17,25 @@ const LINGER_MS = 5;
 const LATENCY_LINGER_MS = 1;
 const IN_FLIGHT = 5;
 const FETCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Sends `n` records as a kafkajs user calls send({messages}): 1,000 records a call, up to 100
+ * calls (100,000 records) outstanding, the oldest awaited before another goes (a sliding window:
+ * the producer's batches keep flowing, memory stays bounded); then flushes.
+ */
+async function sendWindowed(producer: Producer, topic: string, n: number, record: (i: number) => ProducerRecord): Promise<void> {
+  const chunk = 1000;
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i += chunk) {
+    const m = Math.min(chunk, n - i);
+    const sent = producer.sendMany(topic, Array.from({ length: m }, (_, j) => record(i + j)));
+    sent.catch(() => undefined); // a failure is raised where it is awaited, in order
+    pending.push(sent);
+    if (pending.length >= 100) await pending.shift();
+  }
+  await producer.flush();
+  await Promise.all(pending);
+}
 
 export class TributarySystem implements Peer {
   name = "tributary";
@@ -58,20 +77,7 @@ export class TributarySystem implements Peer {
     await Promise.all(
       split(opts.records, opts.producers).map(async (n, k) => {
         const p = producers[k];
-        // as a kafkajs user calls send({messages}): 1,000 records a call, several calls outstanding
-        const chunk = 1000;
-        let pending: Promise<unknown>[] = [];
-        for (let i = 0; i < n; i += chunk) {
-          const m = Math.min(chunk, n - i);
-          pending.push(p.sendMany(topic, Array.from({ length: m }, (_, j) => ({ value, partition: (i + j + k) % opts.partitions }))));
-          // bounded memory: wait for acknowledgements every 100k records
-          if (pending.length >= 100) {
-            await Promise.all(pending);
-            pending = [];
-          }
-        }
-        await p.flush();
-        await Promise.all(pending);
+        await sendWindowed(p, topic, n, (i) => ({ value, partition: (i + k) % opts.partitions }));
       }),
     );
     const ms = performance.now() - t0;
@@ -137,18 +143,7 @@ export class TributarySystem implements Peer {
       const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT });
       const value = Buffer.alloc(opts.size, 120);
       const t0 = performance.now();
-      const chunk = 1000;
-      let pending: Promise<unknown>[] = [];
-      for (let i = 0; i < opts.records; i += chunk) {
-        const m = Math.min(chunk, opts.records - i);
-        pending.push(producer.sendMany(topic, Array.from({ length: m }, (_, j) => ({ value, partition: (i + j) % opts.partitions }))));
-        if (pending.length >= 100) {
-          await Promise.all(pending);
-          pending = [];
-        }
-      }
-      await producer.flush();
-      await Promise.all(pending);
+      await sendWindowed(producer, topic, opts.records, (i) => ({ value, partition: i % opts.partitions }));
       await all;
       const ms = performance.now() - t0;
       if (received !== opts.records) throw new Error(`the group received ${received} of ${opts.records} records`);

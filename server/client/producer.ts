@@ -147,10 +147,8 @@ export interface RecordMetadata {
   offset: number;
 }
 
-/** Records [firstIndex, firstIndex + count) of a batch, acknowledged together. */
+/** Records of a batch acknowledged together: called with the batch's base offset, or the failure. */
 interface Waiter {
-  firstIndex: number;
-  count: number;
   done(baseOffset: number): void;
   fail(e: unknown): void;
 }
@@ -281,7 +279,7 @@ export class Producer {
     const batch = this.append(topic, partition, id, key, value, record, Date.now());
     const index = batch.writer.count - 1;
     const result = new Promise<RecordMetadata>((resolve, reject) =>
-      batch.waiters.push({ firstIndex: index, count: 1, done: (base) => resolve({ partition, offset: base + index }), fail: reject }),
+      batch.waiters.push({ done: (base) => resolve({ partition, offset: base + index }), fail: reject }),
     );
     this.schedule(topic, partition, id, batch);
     return result;
@@ -298,12 +296,13 @@ export class Producer {
     const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
     const out = new Array<RecordMetadata>(records.length);
     const acks: Promise<void>[] = [];
-    // Consecutive records in the same open batch share one waiter. It is registered with the
-    // run's first record (before that batch can be dispatched); `count` grows with the run and
-    // is only read when the broker acknowledges the batch.
-    type Run = { batch: Pending; partition: number; firstIndex: number; count: number; outStart: number };
-    let run: Run | null = null;
-    let runId = "";
+    // One group per batch the call writes into, with one waiter registered as the group opens
+    // (before its batch can be dispatched). The call's records in one batch sit at consecutive
+    // indexes there (the loop below is synchronous), at the `out` positions in `at`. Records
+    // spread over partitions (round robin, or keys) thus cost no object per record here.
+    type Group = { batch: Pending; partition: number; id: string; firstIndex: number; at: number[] };
+    const groups = new Map<Pending, Group>();
+    let last: Group | null = null;
     // one clock reading per call: the records of one send share their CreateTime unless they carry one
     const now = Date.now();
     for (let i = 0; i < records.length; i++) {
@@ -311,34 +310,32 @@ export class Producer {
       const key = toBuf(record.key);
       const value = toBuf(record.value);
       const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
-      const id = run !== null && run.partition === partition ? runId : this.idOf(topic, partition);
+      const id = last !== null && last.partition === partition ? last.id : this.idOf(topic, partition);
       const batch = this.append(topic, partition, id, key, value, record, now);
-      if (run && run.batch === batch && run.partition === partition) run.count++;
-      else {
-        // the previous run's batch: linger or send (it was filling until now)
-        if (run) this.schedule(topic, run.partition, runId, run.batch);
-        const index = batch.writer.count - 1;
-        runId = id;
-        const r: Run = { batch, partition, firstIndex: index, count: 1, outStart: i };
-        run = r;
+      let g: Group | undefined = last !== null && last.batch === batch ? last : groups.get(batch);
+      if (!g) {
+        const group: Group = { batch, partition, id, firstIndex: batch.writer.count - 1, at: [] };
+        groups.set(batch, group);
         acks.push(
           new Promise<void>((resolve, reject) =>
-            r.batch.waiters.push({
-              firstIndex: index,
-              count: 1,
+            batch.waiters.push({
               done: (base) => {
-                for (let j = 0; j < r.count; j++) out[r.outStart + j] = { partition: r.partition, offset: base + r.firstIndex + j };
+                const first = base + group.firstIndex;
+                for (let j = 0; j < group.at.length; j++) out[group.at[j]] = { partition: group.partition, offset: first + j };
                 resolve();
               },
               fail: reject,
             }),
           ),
         );
+        g = group;
       }
-      // a full batch goes at once; otherwise it is scheduled when the run moves on (or ends)
+      g.at.push(i);
+      last = g;
+      // a full batch goes at once; the others linger (or go) once the call has written them
       if (!batch.writer.hasRoomFor(64)) this.schedule(topic, partition, id, batch);
     }
-    if (run) this.schedule(topic, run.partition, runId, run.batch);
+    for (const g of groups.values()) this.schedule(topic, g.partition, g.id, g.batch);
     await Promise.all(acks);
     return out;
   }

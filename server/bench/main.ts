@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     `bench: ${quick ? "quick" : "full"}, ${runs} run(s) per workload, ${os.cpus().length} cores, ` +
       `Tributary on ${db.kind === "postgres" ? "PostgreSQL at 127.0.0.1:5432" : "the embedded database"}`,
   );
-  const systems: Peer[] = [new TributarySystem(server.url), new TributaryJsonSystem(server.url), ...allPeers()].filter(
+  const systems: Peer[] = [new TributarySystem(server.url, db.url), new TributaryJsonSystem(server.url, db.url), ...allPeers()].filter(
     (p) => !only || only.includes(p.name),
   );
   const figures: PeerFigure[] = [];
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
   const table = formatTable(figures, { baseline: "tributary" });
   const systemsText =
     formatSystems(described) +
-    "\n- Server resources: peak RSS and mean CPU of the system's server processes (Tributary: its one Node process; PostgreSQL: all postgres processes) while that system's workloads ran.";
+    "\n- Server resources: peak RSS and mean CPU of the system's server processes (Tributary: its one Node process; PostgreSQL: all postgres processes) while that system's workloads ran (each workload: the kernel's peak, VmHWM, reset as it starts)." +
+    "\n- Latency workloads begin after a CHECKPOINT of Tributary's PostgreSQL database, so they do not run while PostgreSQL writes out the gigabytes the throughput workloads left dirty.";
   console.log(`\n${table}\n\n${systemsText}\n\n(${Math.round((performance.now() - t0) / 1000)} s)`);
   const plain = figures
     .filter((f) => Number.isFinite(f.value))

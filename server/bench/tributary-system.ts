@@ -3,6 +3,7 @@
  * on the binary record-batch path, and partition readers that fetch stored batches as they are.
  * Implements the same `Peer` shape as the peers, so every workload runs identically on all.
  */
+import pg from "pg";
 import { Producer, type ProducerRecord } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
 import { Consumer } from "../client/consumer.ts";
@@ -43,7 +44,23 @@ export class TributarySystem implements Peer {
   private topics: string[] = [];
   protected lastTopic: { topic: string; partitions: number } | null = null;
 
-  constructor(readonly baseUrl: string) {}
+  /** `databaseUrl`: the server's PostgreSQL database, for settle(); none for the embedded database. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly databaseUrl?: string,
+  ) {}
+
+  /** CHECKPOINT on the server's database (PostgreSQL server mode), as the latency workloads begin. */
+  async settle(): Promise<void> {
+    if (!this.databaseUrl) return;
+    const c = new pg.Client({ connectionString: this.databaseUrl });
+    await c.connect();
+    try {
+      await c.query("CHECKPOINT");
+    } finally {
+      await c.end();
+    }
+  }
 
   async available(): Promise<boolean> {
     try {

@@ -163,8 +163,17 @@ interface Pending {
 
 const toBuf = (v: Buffer | string | null | undefined) => (v == null ? null : typeof v === "string" ? Buffer.from(v) : v);
 
+/** Batch buffers a producer keeps for reuse at most (16 MiB of 1 MiB batches). */
+const MAX_FREE_BUFFERS = 16;
+
 export class Producer {
   private readonly batchBytes: number;
+  /**
+   * Batch buffers whose requests completed, for the next batches (Kafka's BufferPool): a batch
+   * buffer is `batchBytes` however few records it carries, and allocating one per request made a
+   * producer lingering 1 ms at 10,000 records/s allocate ~1 GB/s and spend 45% of its CPU in GC.
+   */
+  private readonly freeBuffers: Buffer[] = [];
   private readonly lingerMs: number;
   private readonly maxInFlight: number;
   private partitionsOf = new Map<string, number>();
@@ -241,7 +250,7 @@ export class Producer {
       this.close(id, batch);
       this.drain(topic, partition, id);
     }
-    batch = { writer: new RecordBatchWriter(this.batchBytes), waiters: [], timer: null, ready: false };
+    batch = { writer: new RecordBatchWriter(this.batchBytes, this.freeBuffers.pop()), waiters: [], timer: null, ready: false };
     this.pending.set(id, batch);
     batch.writer.tryAppend(key, value, record.headers, timestamp);
     return batch;
@@ -433,6 +442,9 @@ export class Producer {
     } catch (e) {
       const err = this.txn !== null ? this.batchFailed(txn, e) : e;
       for (const w of p.waiters) w.fail(err);
+    } finally {
+      // the request is over (answered or given up): nothing reads the batch's bytes any more
+      if (p.writer.buffer.length === this.batchBytes && this.freeBuffers.length < MAX_FREE_BUFFERS) this.freeBuffers.push(p.writer.buffer);
     }
   }
 

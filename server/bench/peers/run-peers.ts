@@ -197,6 +197,7 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           const name = `latency-${rate}rps`;
           if (!selected(name)) continue;
           try {
+            await peer.settle?.().catch((e) => log(`peers: ${peer.name} settle failed: ${message(e)}`));
             const r: LatencyResult | null = await measured(name, () => limit(peer.latency({ rate, seconds, size: LATENCY_SIZE }), name));
             if (!r) notApplicable.add(name);
             else

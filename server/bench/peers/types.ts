@@ -85,6 +85,12 @@ export interface Peer {
   consumeGroupAtHead?(opts: GroupConsumeOptions): Promise<{ ms: number } | null>;
   /** Transactional produce (all-or-nothing per transaction); absent or null: no transactions (n/a). */
   produceTransactional?(opts: TransactionalProduceOptions): Promise<{ ms: number } | null>;
+  /**
+   * Before each latency workload: lets the server finish the background work earlier workloads
+   * left (PostgreSQL: a CHECKPOINT writes out what the gigabytes of throughput runs dirtied), so
+   * latency at a rate is not measured during another workload's flush. Absent: nothing to do.
+   */
+  settle?(): Promise<void>;
   /** Deletes every stream, queue, key or table that produce/latency created. */
   cleanup(): Promise<void>;
   /** Cleans up and closes every connection (and drops any scratch database). */

@@ -21,9 +21,21 @@ export class RecordBatchWriter {
   private maxTimestamp = 0;
   count = 0;
 
-  /** `capacity`: the batch size to aim for; a first record larger than it still fits. */
-  constructor(private readonly capacity: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_SIZE + 64));
+  /**
+   * `capacity`: the batch size to aim for; a first record larger than it still fits.
+   * `reuse`: a buffer of at least that size to write into (a producer's pool), instead of a new one.
+   */
+  constructor(
+    private readonly capacity: number,
+    reuse?: Buffer,
+  ) {
+    const size = Math.max(capacity, BATCH_HEADER_SIZE + 64);
+    this.buf = reuse && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
+  }
+
+  /** The buffer written into (for reuse by the next batch once this one's bytes are no longer needed). */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   get sizeBytes(): number {

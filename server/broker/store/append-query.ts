@@ -78,7 +78,7 @@ export function bindMessage(statement: string, params: readonly TextParam[], par
 
 export class BinaryTailQuery<R extends pg.QueryResultRow> extends pg.Query<R> {
   /**
-   * @param name prepared-statement name (parsed once per connection, as node-pg does)
+   * @param statement prepared-statement name and text (parsed once per connection, as node-pg does)
    * @param params the statement's parameters but the last, sent as text
    * @param parts the last parameter, a bytea sent in binary: these buffers, back to back
    */

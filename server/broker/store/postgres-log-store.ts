@@ -267,8 +267,11 @@ export class PostgresLogStore implements LogStore {
     let rows: (PartitionRow & { base: number })[];
     try {
       rows = await BinaryTailQuery.run(client, query);
-    } finally {
       client.release();
+    } catch (e) {
+      // an error PostgreSQL answered (it has a SQLSTATE) leaves the connection usable; any other may not
+      client.release(typeof (e as { code?: unknown }).code === "string" && /^[0-9A-Z]{5}$/.test((e as { code: string }).code) ? undefined : (e as Error));
+      throw e;
     }
     const row = rows[0];
     if (!row) return null;

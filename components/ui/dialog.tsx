@@ -14,7 +14,9 @@ export function Dialog({ open, onClose, title, children, testId }: { open: boole
     if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={ref} onClose={onClose} data-testid={testId} aria-labelledby={`${testId}-title`}>
+    // the close event also fires when `open` turned false (the effect above): that close was the
+    // owner's own doing, so it is not reported back (a second onClose could undo what followed it)
+    <dialog ref={ref} onClose={() => open && onClose()} data-testid={testId} aria-labelledby={`${testId}-title`}>
       {open && (
         <>
           <h2 id={`${testId}-title`} style={{ marginTop: 0 }}>

@@ -174,7 +174,7 @@ export function buildOpenApiDocument(): Json {
           parameters: [
             q("offset", "first offset wanted; must be within [logStartOffset, highWatermark]", { type: "integer", minimum: 0 }, true),
             q("maxRecords", `default 500, at most ${MAX_FETCH_RECORDS}`, { type: "integer", minimum: 1 }),
-            q("maxBytes", `default 1 MiB; at most ${MAX_FETCH_BYTES} for record batches, 16 MiB of keys and values for JSON (a fetch may return less than asked); at least one record is returned`, { type: "integer", minimum: 1 }),
+            q("maxBytes", `default 1 MiB; at most ${MAX_FETCH_BYTES} for record batches, 4 MiB of keys and values for JSON (a fetch may return less than asked); at least one record is returned`, { type: "integer", minimum: 1 }),
             q("waitMs", `wait up to this long for new records when at the high watermark (max ${MAX_WAIT_MS})`, { type: "integer", minimum: 0 }),
             q("encoding", "auto (UTF-8 text when valid, else base64) or base64", { enum: ["auto", "base64"] }),
             q("isolation", ISOLATION_TEXT, { enum: ["read_uncommitted", "read_committed"] }),

@@ -3,7 +3,7 @@ import { toRecordJson } from "./record-json.ts";
 import { fetchedJsonEstimate, jsonMemory } from "./memory-budget.ts";
 import { getBroker } from "./registry.ts";
 
-export const MAX_JSON_FETCH_BYTES = 16 * 1024 * 1024;
+export const MAX_JSON_FETCH_BYTES = 4 * 1024 * 1024;
 const DEFAULT_JSON_FETCH_BYTES = 1024 * 1024;
 
 export interface FetchRecordsInput {
@@ -21,7 +21,7 @@ export interface FetchRecordsInput {
  * as the JSON text of a `FetchResponse`.
  */
 export async function fetchRecordsJson(topic: string, partition: number, q: FetchRecordsInput): Promise<string> {
-  // JSON is several times the bytes it carries: a JSON fetch returns at most 16 MiB of keys and
+  // JSON is several times the bytes it carries: a JSON fetch returns at most 4 MiB of keys and
   // values (the binary path serves up to 64 MiB), as a fetch may always return less than asked
   const r = await getBroker().fetch(topic, partition, { ...q, maxBytes: Math.min(q.maxBytes ?? DEFAULT_JSON_FETCH_BYTES, MAX_JSON_FETCH_BYTES) });
   // the JSON of these records (objects, then text) is built within the process's JSON memory budget

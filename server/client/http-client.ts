@@ -62,8 +62,16 @@ function agentFor(url: URL): http.Agent {
  * bodies through web streams and collects responses in chunks: measured as client CPU and GC).
  * Network failures reject with a TypeError, as fetch does, so callers treat both alike.
  */
-export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer, signal?: AbortSignal): Promise<BytesResponse> {
-  return attempt(new URL(target), method, headers, body, signal, true);
+export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer, signal?: AbortSignal, scratch?: Scratch): Promise<BytesResponse> {
+  return attempt(new URL(target), method, headers, body, signal, true, scratch);
+}
+
+/**
+ * A response buffer a caller reuses from one request to the next (grown to the largest response
+ * seen): the body is then a view of it, valid until the caller's next request with it.
+ */
+export interface Scratch {
+  buffer: Buffer | null;
 }
 
 /**
@@ -74,7 +82,7 @@ export function requestBytes(target: string, method: string, headers: Record<str
  */
 const STALE_SOCKET = new Set(["EPIPE", "ECONNRESET"]);
 
-function attempt(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, mayRetry: boolean): Promise<BytesResponse> {
+function attempt(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, mayRetry: boolean, scratch?: Scratch): Promise<BytesResponse> {
   const mod = url.protocol === "https:" ? https : http;
   if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
@@ -85,7 +93,13 @@ function attempt(url: URL, method: string, headers: Record<string, string>, body
       (res) => {
         answered = true;
         const declared = Number(res.headers["content-length"]);
-        const into = Number.isFinite(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : null;
+        let into: Buffer | null = null;
+        if (Number.isFinite(declared) && declared >= 0) {
+          if (scratch) {
+            if (!scratch.buffer || scratch.buffer.length < declared) scratch.buffer = Buffer.allocUnsafe(declared);
+            into = scratch.buffer.subarray(0, declared);
+          } else into = Buffer.allocUnsafe(declared);
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (c: Buffer) => {
@@ -103,7 +117,7 @@ function attempt(url: URL, method: string, headers: Record<string, string>, body
     req.once("error", (e: NodeJS.ErrnoException) => {
       if (signal?.aborted) return reject(abortError());
       if (mayRetry && !answered && req.reusedSocket && STALE_SOCKET.has(e.code ?? "")) {
-        attempt(url, method, headers, body, signal, false).then(resolve, reject);
+        attempt(url, method, headers, body, signal, false, scratch).then(resolve, reject);
         return;
       }
       reject(new TypeError(`request failed: ${e.message}`, { cause: e }));

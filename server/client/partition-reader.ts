@@ -3,7 +3,7 @@
  * on the client; long-polls at the head.
  */
 import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/log/record-batch.ts";
-import { raiseForBytes, requestBytes } from "./http-client.ts";
+import { raiseForBytes, requestBytes, type Scratch } from "./http-client.ts";
 
 export interface FetchedBatch {
   records: DecodedRecord[];
@@ -37,12 +37,22 @@ export class PartitionReader {
   ) {}
 
   /** Raw batches from the current offset; advances past them. */
-  async fetchRaw(maxBytes = 4 * 1024 * 1024, waitMs = 0): Promise<RawFetch> {
+  fetchRaw(maxBytes = 4 * 1024 * 1024, waitMs = 0): Promise<RawFetch> {
+    return this.fetchInto(maxBytes, waitMs);
+  }
+
+  /** poll()'s response buffer, reused: its records are only visited, never handed out. */
+  private readonly scratch: Scratch = { buffer: null };
+
+  private async fetchInto(maxBytes: number, waitMs: number, scratch?: Scratch): Promise<RawFetch> {
     const isolation = this.isolation ? `&isolation=${this.isolation}` : "";
     const res = await requestBytes(
       `${this.baseUrl}/api/v1/topics/${encodeURIComponent(this.topic)}/partitions/${this.partition}/records?offset=${this.offset}&maxBytes=${maxBytes}&waitMs=${waitMs}${isolation}`,
       "GET",
       { accept: "application/vnd.kafka.record-batch" },
+      undefined,
+      undefined,
+      scratch,
     );
     if (res.status !== 200) raiseForBytes(res);
     const payload = res.body;
@@ -58,11 +68,12 @@ export class PartitionReader {
 
   /**
    * Visits the records from the current offset through one reused `RecordView` (no object per
-   * record: the fast way to read a partition); copy what you keep. Returns how many were visited.
+   * record: the fast way to read a partition); copy what you keep: the bytes it shows are reused by
+   * the next poll, so poll one at a time. Returns how many were visited.
    */
   async poll(visit: (record: RecordView) => void, maxBytes?: number, waitMs = 0): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
     const from = this.offset;
-    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchRaw(maxBytes, waitMs);
+    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes ?? 4 * 1024 * 1024, waitMs, this.scratch);
     let count = 0;
     let at = 0;
     while (at < payload.length) {

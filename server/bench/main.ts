@@ -5,8 +5,8 @@
  * and, as separate rows, its JSON API) and, in the same run on the same machine, against the
  * peers (Redis Streams, NATS JetStream, RabbitMQ streams, PostgreSQL COPY); prints one table of
  * medians with Tributary/peer ratios, each system's durability and client fast path, and the
- * server processes' peak RSS and CPU during each system's workloads. Results are written as
- * JSON ({workload, system, metric, value, unit}[]) and Markdown under bench-results/.
+ * server processes' peak RSS and CPU during each workload (and over each system's workloads).
+ * Results are written as JSON ({workload, system, metric, value, unit}[]) and Markdown under bench-results/.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";

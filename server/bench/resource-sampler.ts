@@ -1,6 +1,6 @@
 /**
- * Server resources while a benchmark runs: peak RSS (sampled every 200 ms) and mean CPU of a
- * set of processes (a system's servers, found by name), read from /proc.
+ * Server resources while a benchmark runs: peak RSS and mean CPU of a set of processes (a
+ * system's servers, found by name), read from /proc.
  */
 import { execSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";

@@ -21,6 +21,7 @@ import type { GroupOffsetStore } from "./store/group-offset-store.ts";
 import {
   GroupRuntime,
   type GroupLogAccess,
+  type GroupPollOptions,
   type GroupSummary,
   type GroupView,
   type IsolationLevel,
@@ -877,21 +878,21 @@ export class Broker {
   pollGroup(
     groupId: string,
     memberId: string,
-    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    opts: GroupPollOptions,
   ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
     return this.groups.poll(groupId, memberId, opts);
   }
 
-  /** Commits a member's offsets (its positions when none are given), fenced by its epoch. */
   /** As pollGroup, with each partition's stored batches as they are (the binary group poll). */
   pollGroupBatches(
     groupId: string,
     memberId: string,
-    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    opts: GroupPollOptions,
   ): Promise<{ parts: PolledBatches[]; assignment: TopicPartitions[] }> {
     return this.groups.pollBatches(groupId, memberId, opts);
   }
 
+  /** Commits a member's offsets (its positions when none are given), fenced by its epoch. */
   commitGroupOffsets(
     groupId: string,
     memberId: string,

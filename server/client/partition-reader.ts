@@ -20,6 +20,9 @@ export interface RawFetch {
   nextOffset: number;
 }
 
+/** Bytes a fetch asks for when the caller does not say. */
+const DEFAULT_FETCH_BYTES = 4 * 1024 * 1024;
+
 export type Isolation = "read_committed" | "read_uncommitted";
 
 export class PartitionReader {
@@ -37,7 +40,7 @@ export class PartitionReader {
   ) {}
 
   /** Raw batches from the current offset; advances past them. */
-  fetchRaw(maxBytes = 4 * 1024 * 1024, waitMs = 0): Promise<RawFetch> {
+  fetchRaw(maxBytes = DEFAULT_FETCH_BYTES, waitMs = 0): Promise<RawFetch> {
     return this.fetchInto(maxBytes, waitMs);
   }
 
@@ -71,9 +74,9 @@ export class PartitionReader {
    * record: the fast way to read a partition); copy what you keep: the bytes it shows are reused by
    * the next poll, so poll one at a time. Returns how many were visited.
    */
-  async poll(visit: (record: RecordView) => void, maxBytes?: number, waitMs = 0): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
+  async poll(visit: (record: RecordView) => void, maxBytes = DEFAULT_FETCH_BYTES, waitMs = 0): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
     const from = this.offset;
-    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes ?? 4 * 1024 * 1024, waitMs, this.scratch);
+    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes, waitMs, this.scratch);
     let count = 0;
     let at = 0;
     while (at < payload.length) {

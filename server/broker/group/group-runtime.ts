@@ -54,6 +54,14 @@ export interface JoinOptions {
   isolationLevel?: IsolationLevel;
 }
 
+/** The limits of one group poll: records and bytes returned, how long to wait for some, and a cancel. */
+export interface GroupPollOptions {
+  maxRecords: number;
+  maxBytes: number;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
 /** One partition's part of a binary poll. */
 export interface PolledBatches {
   topic: string;
@@ -318,7 +326,7 @@ export class GroupRuntime {
   async poll(
     groupId: string,
     memberId: string,
-    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    opts: GroupPollOptions,
   ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
     const r = await this.pollWith<PolledRecord>(groupId, memberId, opts, async (tp, offset, maxRecords, maxBytes, isolation) => {
       const f = await this.log.fetch(tp.topic, tp.partition, { offset, maxRecords, maxBytes, isolation });
@@ -340,7 +348,7 @@ export class GroupRuntime {
   async pollBatches(
     groupId: string,
     memberId: string,
-    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    opts: GroupPollOptions,
   ): Promise<{ parts: PolledBatches[]; assignment: TopicPartitions[] }> {
     const r = await this.pollWith<StoredBatch>(groupId, memberId, opts, async (tp, offset, _maxRecords, maxBytes, isolation) => {
       const f = await this.log.fetchBatches(tp.topic, tp.partition, { offset, maxBytes, isolation });
@@ -366,7 +374,7 @@ export class GroupRuntime {
   private async pollWith<T>(
     groupId: string,
     memberId: string,
-    opts: { maxRecords: number; maxBytes: number; waitMs: number; signal?: AbortSignal },
+    opts: GroupPollOptions,
     fetchPart: (tp: TopicPartition, offset: number, maxRecords: number, maxBytes: number, isolation: IsolationLevel) => Promise<{ items: T[]; count: number; bytes: number; nextOffset: number }>,
   ): Promise<{ parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; items: T[] }[]; assignment: TopicPartitions[] }> {
     const m = this.memberRuntime(groupId, memberId);

@@ -4,6 +4,7 @@
  * ~25k rows/s, one statement per group commit is bounded by bytes instead).
  */
 import type pg from "pg";
+import { DatabaseError } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
@@ -269,8 +270,8 @@ export class PostgresLogStore implements LogStore {
       rows = await BinaryTailQuery.run(client, query);
       client.release();
     } catch (e) {
-      // an error PostgreSQL answered (it has a SQLSTATE) leaves the connection usable; any other may not
-      client.release(typeof (e as { code?: unknown }).code === "string" && /^[0-9A-Z]{5}$/.test((e as { code: string }).code) ? undefined : (e as Error));
+      // an error PostgreSQL answered leaves the connection usable; any other may not
+      client.release(e instanceof DatabaseError ? undefined : (e as Error));
       throw e;
     }
     const row = rows[0];

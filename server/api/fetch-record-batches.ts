@@ -1,4 +1,5 @@
 import { getBroker } from "./registry.ts";
+import { payloadPartsOf } from "../broker/store/log-store.ts";
 
 /**
  * Stored RecordBatch v2 bytes from an offset, concatenated as they are (the first batch may
@@ -10,7 +11,7 @@ export async function fetchRecordBatches(
   q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal; isolation?: "read_committed" | "read_uncommitted" },
 ): Promise<{ body: Buffer; parts: Buffer[]; headers: Record<string, string> }> {
   const r = await getBroker().fetchBatches(topic, partition, q);
-  const parts = r.batches.map((b) => b.payload);
+  const parts = r.batches.flatMap(payloadPartsOf);
   return {
     /** The batches as one buffer (a copy), for writers that need one. */
     get body() {

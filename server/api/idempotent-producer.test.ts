@@ -98,6 +98,22 @@ describe("idempotent producer", () => {
     expect((await values()).some((v) => v.startsWith("gap-") || v.startsWith("old-"))).toBe(false);
   });
 
+  it("a batch that overtook its predecessor (another connection) waits for it: both stored, in sequence order", async () => {
+    const { producerId } = await initProducer();
+    const hw = await highWatermark();
+    // the producer's first two batches arrive second-first: the first one's sequence 0 is late
+    const early = send(batch(producerId, 0, 3, 2, "second"));
+    await new Promise((r) => setTimeout(r, 200));
+    const late = await send(batch(producerId, 0, 0, 3, "first"));
+    expect(late).toMatchObject({ status: 200, json: { baseOffset: hw, lastOffset: hw + 2 } });
+    expect(await early).toMatchObject({ status: 200, json: { baseOffset: hw + 3, lastOffset: hw + 4 } });
+    // five batches in flight at once, sent last-first
+    const five = await Promise.all([4, 3, 2, 1, 0].map((k) => send(batch(producerId, 0, 5 + 2 * k, 2, `k${k}`))));
+    expect(five.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(five.map((r) => r.json.baseOffset)).toEqual([4, 3, 2, 1, 0].map((k) => hw + 5 + 2 * k));
+    expect((await values()).slice(hw)).toEqual(["first-0", "first-1", "first-2", "second-0", "second-1", ...[0, 1, 2, 3, 4].flatMap((k) => [`k${k}-0`, `k${k}-1`])]);
+  });
+
   it("plain batches without a producer id are appended as before, between idempotent ones", async () => {
     const hw = await highWatermark(1);
     expect((await send(encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("plain"), headers: [], timestamp: Date.now() }] }), 1)).status).toBe(200);

@@ -1,4 +1,5 @@
 import { getBroker } from "./registry.ts";
+import { payloadPartsOf } from "../broker/store/log-store.ts";
 
 /**
  * A group member's poll on the binary path: its partitions' stored batches as they are. The body
@@ -18,15 +19,16 @@ export async function pollGroupRecordBatches(
     waitMs: q.waitMs ?? 0,
     signal: q.signal,
   });
-  const parts = r.parts.map((p) => ({
+  const bodies = r.parts.map((p) => p.batches.flatMap(payloadPartsOf));
+  const parts = r.parts.map((p, i) => ({
     topic: p.topic,
     partition: p.partition,
     fromOffset: p.fromOffset,
     nextOffset: p.nextOffset,
-    bytes: p.batches.reduce((n, b) => n + b.payload.length, 0),
+    bytes: bodies[i].reduce((n, b) => n + b.length, 0),
   }));
   const header = Buffer.from(JSON.stringify({ assignment: r.assignment, parts }), "utf8");
   const length = Buffer.allocUnsafe(4);
   length.writeUInt32BE(header.length, 0);
-  return [length, header, ...r.parts.flatMap((p) => p.batches.map((b) => b.payload))];
+  return [length, header, ...bodies.flat()];
 }

@@ -29,11 +29,16 @@ export interface ProducerOptions {
   batchBytes?: number;
   /** Or once its first record waited this long (Kafka's linger.ms). */
   lingerMs?: number;
-  /** Requests in flight per partition. */
+  /**
+   * Requests in flight per partition: default 5 (at most 5, as in Kafka) for an idempotent
+   * producer, whose sequence numbers keep the partition's order; default 1 otherwise, since a
+   * partition's requests travel on separate connections and may overtake each other.
+   */
   maxInFlight?: number;
   /**
-   * KIP-98 idempotence: the producer gets a producer id, numbers its batches per partition and
-   * retries failed or reordered requests with the same bytes; the broker stores each batch once.
+   * KIP-98 idempotence, on by default (as in Kafka since 3.0): the producer gets a producer id,
+   * numbers its batches per partition and retries failed or reordered requests with the same
+   * bytes; the broker stores each batch once, in sequence order.
    */
   idempotent?: boolean;
   /** Retries of one batch (idempotent producers only). Default 5. */
@@ -196,8 +201,12 @@ export class Producer {
   constructor(private readonly opts: ProducerOptions) {
     this.batchBytes = opts.batchBytes ?? 16_384;
     this.lingerMs = opts.lingerMs ?? 5;
-    this.maxInFlight = opts.maxInFlight ?? 5;
-    this.idempotent = !!opts.idempotent || opts.transactionalId !== undefined;
+    if (opts.transactionalId !== undefined && opts.idempotent === false) throw new TypeError("a transactional producer is idempotent: leave idempotent unset or true");
+    this.idempotent = opts.idempotent ?? true;
+    if (this.idempotent && opts.maxInFlight !== undefined && opts.maxInFlight > 5) {
+      throw new TypeError(`an idempotent producer keeps at most 5 requests in flight per partition, not ${opts.maxInFlight}`);
+    }
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (this.idempotent ? 5 : 1));
     this.txn =
       opts.transactionalId === undefined ? null : { transactionalId: opts.transactionalId, state: "uninitialized", current: null, reinit: false, fatal: null };
   }

@@ -8,6 +8,7 @@ import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBat
 import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "../txn/partition-txn-state.ts";
 import type { PlannedBatch, ProducerDescription } from "../txn/producer-state.ts";
 import { BrokerError } from "../errors.ts";
+import { TxnError } from "../txn/txn-errors.ts";
 
 /** A read made ahead and not taken within this long is dropped (its reader went away). */
 const READAHEAD_TTL_MS = 2000;
@@ -26,11 +27,27 @@ interface Readahead {
 const MAX_COMMIT_BYTES = 32 * 1024 * 1024;
 const MAX_COMMIT_BATCHES = 4096;
 
+/**
+ * An idempotent batch that arrives ahead of its predecessor (a gap in its producer's sequence)
+ * has most likely overtaken it: HTTP clients spread a partition's requests over several
+ * connections, where Kafka's keep them in order on one. It is held back this long for the
+ * predecessor, then refused with OUT_OF_ORDER_SEQUENCE_NUMBER as before.
+ */
+export const SEQUENCE_HOLD_MS = 1000;
+
 interface PendingAppend {
   batches: BatchToAppend[];
   bytes: number;
   resolve(baseOffset: number): void;
   reject(e: unknown): void;
+  /** Held for a predecessor (SEQUENCE_HOLD_MS): refused with `heldError` at this time. */
+  heldUntil?: number;
+  heldError?: unknown;
+}
+
+/** Refusals a batch gets when it overtook an earlier batch of its producer still on its way. */
+function mayHaveOvertaken(e: unknown): boolean {
+  return e instanceof TxnError && (e.code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || e.code === "UNKNOWN_PRODUCER_ID");
 }
 
 export interface AppendedRange {
@@ -46,6 +63,9 @@ export interface AppendedRange {
 export class PartitionLog {
   readonly cache: TailCache;
   private pending: PendingAppend[] = [];
+  /** Idempotent appends waiting for an earlier batch of their producer (see SEQUENCE_HOLD_MS). */
+  private held: PendingAppend[] = [];
+  private holdTimer: NodeJS.Timeout | null = null;
   private flushing = false;
   private waiters = new Set<() => void>();
   private closedError: BrokerError | null = null;
@@ -141,8 +161,9 @@ export class PartitionLog {
           take++;
         }
         const group = this.pending.splice(0, take);
-        if (this.producerState || group.some((g) => g.batches.some((b) => b.producerId >= 0))) {
-          await this.commitIdempotent(group);
+        if (this.producerState || this.held.length > 0 || group.some((g) => g.batches.some((b) => b.producerId >= 0))) {
+          // held appends try again with each group: their predecessor may be in it
+          await this.commitIdempotent([...this.held.splice(0), ...group]);
           continue;
         }
         const all = group.length === 1 ? group[0].batches : group.flatMap((g) => g.batches);
@@ -187,13 +208,27 @@ export class PartitionLog {
       return;
     }
     const live: { g: PendingAppend; planned: PlannedBatch[] }[] = [];
-    for (const g of group) {
+    /** Plans g's batches; a refusal that may come from an overtaking keeps g for another try. */
+    const tryPlan = (g: PendingAppend): "planned" | "refused" | "waiting" => {
       try {
         live.push({ g, planned: plan.add(g.batches.map(batchMetaOfAppend)) });
+        return "planned";
       } catch (e) {
-        g.reject(e);
+        if (!mayHaveOvertaken(e)) {
+          g.reject(e);
+          return "refused";
+        }
+        g.heldError = e;
+        return "waiting";
       }
+    };
+    let waiting = group.filter((g) => tryPlan(g) === "waiting");
+    // a batch that overtook its predecessor in the same group goes in right after it
+    for (let before = Infinity; waiting.length > 0 && waiting.length < before; ) {
+      before = waiting.length;
+      waiting = waiting.filter((g) => tryPlan(g) === "waiting");
     }
+    this.hold(waiting);
     const toWrite: BatchToAppend[] = [];
     for (const { g, planned } of live) planned.forEach((p, i) => p.kind === "append" && (toWrite[p.slot] = g.batches[i]));
     let ranges: { baseOffset: number; lastOffset: number }[] = [];
@@ -226,6 +261,30 @@ export class PartitionLog {
       const first = planned[0];
       g.resolve(first.kind === "duplicate" ? first.baseOffset : ranges[first.slot].baseOffset);
     }
+  }
+
+  /** Keeps appends for their predecessors until SEQUENCE_HOLD_MS after they first arrived. */
+  private hold(appends: PendingAppend[]): void {
+    const now = Date.now();
+    for (const g of appends) {
+      g.heldUntil ??= now + SEQUENCE_HOLD_MS;
+      if (g.heldUntil <= now) g.reject(g.heldError);
+      else this.held.push(g);
+    }
+    this.scheduleHoldExpiry();
+  }
+
+  private scheduleHoldExpiry(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.held.length === 0) return;
+    const next = Math.min(...this.held.map((g) => g.heldUntil ?? 0));
+    this.holdTimer = setTimeout(() => {
+      const now = Date.now();
+      this.held = this.held.filter((g) => (g.heldUntil ?? 0) > now || (g.reject(g.heldError), false));
+      this.scheduleHoldExpiry();
+    }, Math.max(0, next - Date.now()));
+    this.holdTimer.unref();
   }
 
   /**
@@ -411,6 +470,8 @@ export class PartitionLog {
     this.closedError = reason;
     this.dropReadahead();
     for (const p of this.pending.splice(0)) p.reject(reason);
+    for (const p of this.held.splice(0)) p.reject(reason);
+    this.scheduleHoldExpiry();
     this.cache.clear();
     this.wake();
   }

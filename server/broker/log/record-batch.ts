@@ -187,15 +187,18 @@ function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
   return pos + b.copy(buf, pos);
 }
 
-/** Reads and checks the fixed 61-byte header of the batch starting at `at`. */
-export function readBatchHeader(buf: Buffer, at = 0): RecordBatchHeader {
+/**
+ * Reads and checks the fixed 61-byte header of the batch starting at `at`. `available`: the
+ * batch's bytes there are, when `buf` holds only its first part (at least the header).
+ */
+export function readBatchHeader(buf: Buffer, at = 0, available = buf.length - at): RecordBatchHeader {
   if (buf.length - at < BATCH_HEADER_SIZE) {
     throw new RecordBatchFormatError(`record batch truncated: ${buf.length - at} bytes, the header alone needs ${BATCH_HEADER_SIZE}`);
   }
   const batchLength = buf.readInt32BE(at + 8);
   const sizeBytes = batchLength + 12;
-  if (batchLength < BATCH_HEADER_SIZE - 12 || sizeBytes > buf.length - at) {
-    throw new RecordBatchFormatError(`record batch length ${batchLength} does not fit the ${buf.length - at} bytes given`);
+  if (batchLength < BATCH_HEADER_SIZE - 12 || sizeBytes > available) {
+    throw new RecordBatchFormatError(`record batch length ${batchLength} does not fit the ${available} bytes given`);
   }
   const magic = buf.readInt8(at + MAGIC_OFFSET);
   if (magic !== 2) throw new RecordBatchFormatError(`unsupported record batch magic ${magic}: only magic 2 (RecordBatch v2) is accepted`);

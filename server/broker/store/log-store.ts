@@ -50,6 +50,16 @@ export interface StoredBatch {
   sizeBytes: number;
   /** RecordBatch v2 bytes with the real base offset written in. */
   payload: Buffer;
+  /**
+   * The payload as the pieces it was read in (joined, they are `payload`), when it was read that
+   * way: binary fetches write them out as they are, and `payload` joins them only when used.
+   */
+  payloadParts?: readonly Buffer[];
+}
+
+/** A batch's bytes as pieces to write in order (its payload's parts, or the payload itself). */
+export function payloadPartsOf(b: StoredBatch): readonly Buffer[] {
+  return b.payloadParts ?? [b.payload];
 }
 
 export interface ProducerBatchRow {

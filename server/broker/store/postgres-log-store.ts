@@ -8,7 +8,8 @@ import { DatabaseError } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
-import { readBatchHeader, setBaseOffset } from "../log/record-batch.ts";
+import { CopyBinaryReader } from "./copy-binary-reader.ts";
+import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type RecordBatchHeader } from "../log/record-batch.ts";
 import type {
   AppendOutcome,
   BatchRewrite,
@@ -66,6 +67,28 @@ function toBatch(r: BatchRow): StoredBatch {
     isControl: r.is_control,
     sizeBytes: r.size_bytes,
     payload: r.payload as Buffer,
+  };
+}
+
+/** A batch read in pieces: `payload` joins them the first time it is asked for. */
+function storedFromParts(h: RecordBatchHeader, parts: readonly Buffer[], size: number): StoredBatch {
+  let joined: Buffer | undefined = parts.length === 1 ? parts[0] : undefined;
+  return {
+    baseOffset: h.baseOffset,
+    lastOffset: h.baseOffset + h.lastOffsetDelta,
+    recordCount: h.recordCount,
+    firstTimestamp: h.firstTimestamp,
+    maxTimestamp: h.maxTimestamp,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    isTransactional: h.isTransactional,
+    isControl: h.isControl,
+    sizeBytes: size,
+    get payload() {
+      return (joined ??= Buffer.concat(parts, size));
+    },
+    payloadParts: parts,
   };
 }
 
@@ -140,8 +163,6 @@ const READ_BATCHES_SQL = readBatchesSql(BATCH_COLUMNS.split(",").map((c) => `r.$
 /** The most one plain (hex text) read query returns; see readBatches. */
 const TEXT_READ_MAX_BYTES = 8 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** COPY's binary header: the 11-byte signature, 4 bytes of flags, 4 bytes of extension length. */
-const COPY_BINARY_HEADER = 19;
 
 export interface PostgresLogStoreOptions {
   /**
@@ -310,45 +331,27 @@ export class PostgresLogStore implements LogStore {
     const values = ["'" + topicId + "'", partition, fromOffset, maxBatches, maxBytes].map(String);
     const sql = `COPY (${readBatchesSql("r.base_offset, r.payload").replace(/\$(\d)/g, (_, i: string) => values[Number(i) - 1])}) TO STDOUT (FORMAT binary)`;
     const client = await this.pool.connect();
-    let data: Buffer;
+    const chunks: Buffer[] = [];
     try {
-      const chunks: Buffer[] = [];
       for await (const chunk of client.query(copyTo(sql))) chunks.push(chunk as Buffer);
-      data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       client.release();
     } catch (e) {
       client.release(e as Error); // the connection may be mid-COPY: do not reuse it
       throw e;
     }
     const out: StoredBatch[] = [];
-    let at = COPY_BINARY_HEADER;
-    for (;;) {
-      const fields = data.readInt16BE(at);
-      at += 2;
-      if (fields === -1) break;
-      at += 4; // base_offset: int8, 8 bytes
-      const baseOffset = Number(data.readBigInt64BE(at));
-      at += 8;
-      const len = data.readInt32BE(at);
-      at += 4;
-      const payload = data.subarray(at, at + len);
-      at += len;
-      setBaseOffset(payload, baseOffset);
-      const h = readBatchHeader(payload);
-      out.push({
-        baseOffset: h.baseOffset,
-        lastOffset: h.baseOffset + h.lastOffsetDelta,
-        recordCount: h.recordCount,
-        firstTimestamp: h.firstTimestamp,
-        maxTimestamp: h.maxTimestamp,
-        producerId: h.producerId,
-        producerEpoch: h.producerEpoch,
-        baseSequence: h.baseSequence,
-        isTransactional: h.isTransactional,
-        isControl: h.isControl,
-        sizeBytes: len,
-        payload,
-      });
+    const rows = new CopyBinaryReader(chunks);
+    while (rows.nextRow() !== null) {
+      const baseOffset = rows.int8Field();
+      let parts = rows.field();
+      if (!parts) throw new TypeError(`batch at offset ${baseOffset} has no payload`);
+      let size = 0;
+      for (const p of parts) size += p.length;
+      // the header must lie in one piece (the base offset is written into it, and read back)
+      if (parts[0].length < BATCH_HEADER_SIZE) parts = [Buffer.concat(parts, size)];
+      setBaseOffset(parts[0], baseOffset);
+      const h = readBatchHeader(parts[0], 0, size);
+      out.push(storedFromParts(h, parts, size));
     }
     return out;
   }

@@ -8,8 +8,17 @@ import { Producer, type ProducerRecord } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
 import { Consumer } from "../client/consumer.ts";
 import { forEachRecord, readBatchHeader, RecordView } from "../broker/log/record-batch.ts";
-import { LatencyCollector, pace, split, stampedPayload, uniqueId } from "./peers/common.ts";
-import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions, TransactionalProduceOptions } from "./peers/types.ts";
+import { LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId } from "./peers/common.ts";
+import type {
+  ConsumeOptions,
+  GroupConsumeOptions,
+  LatencyOptions,
+  LatencyResult,
+  Peer,
+  PipelineOptions,
+  ProduceOptions,
+  TransactionalProduceOptions,
+} from "./peers/types.ts";
 
 /** Client batching: 1 MiB batches or 5 ms linger (Kafka 4's linger.ms default), 5 requests in flight per partition. */
 const BATCH_BYTES = 1024 * 1024;
@@ -18,6 +27,8 @@ const LINGER_MS = 5;
 const LATENCY_LINGER_MS = 1;
 const IN_FLIGHT = 5;
 const FETCH_BYTES = 8 * 1024 * 1024;
+/** The pipeline commits its transaction every 100 ms, Kafka Streams' commit.interval.ms under exactly-once. */
+const PIPELINE_COMMIT_INTERVAL_MS = 100;
 
 /**
  * Sends `n` records as a kafkajs user calls send({messages}): 1,000 records a call, up to 100
@@ -40,7 +51,10 @@ async function sendWindowed(producer: Producer, topic: string, n: number, record
 
 export class TributarySystem implements Peer {
   name = "tributary";
-  fastPath = `TypeScript client: RecordBatch v2 encoded on the client, ${BATCH_BYTES >> 20} MiB batches or ${LINGER_MS} ms linger, ${IN_FLIGHT} in flight per partition, binary produce and fetch (${FETCH_BYTES >> 20} MiB fetches of stored batches)`;
+  fastPath =
+    `TypeScript client: idempotent producer, RecordBatch v2 encoded on the client, ${BATCH_BYTES >> 20} MiB batches or ${LINGER_MS} ms linger, ${IN_FLIGHT} in flight per partition, ` +
+    `binary produce and fetch (${FETCH_BYTES >> 20} MiB fetches of stored batches); pipeline: group member (read_committed, polls of 10,000) → filter/map → transactional producer, ` +
+    `input offsets in the transaction, a commit every ${PIPELINE_COMMIT_INTERVAL_MS} ms (exactly-once)`;
   private topics: string[] = [];
   protected lastTopic: { topic: string; partitions: number } | null = null;
 
@@ -200,6 +214,92 @@ export class TributarySystem implements Peer {
     return { ms };
   }
 
+  /**
+   * The filter→map pipeline as a Kafka Streams-style application does it with the client,
+   * exactly-once (KIP-447): a consumer group member reads the input (read_committed, polls of up
+   * to 10,000 records) and a transactional producer writes the mapped kept records; every 100 ms
+   * (Kafka Streams' commit interval under exactly-once) the member's input offsets join the
+   * transaction and it commits. The clock stops when the transaction holding the last input
+   * offset has committed. (A failed transaction fails the workload: no retry path here.)
+   */
+  async pipeline(opts: PipelineOptions): Promise<{ ms: number } | null> {
+    const input = await this.newTopic(opts.partitions);
+    const output = await this.newTopic(opts.partitions);
+    const setup = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT });
+    await sendWindowed(setup, input, opts.records, (i) => ({ value: pipelineInput(i, opts.size), partition: i % opts.partitions }));
+    const consumer = new Consumer({
+      baseUrl: this.baseUrl,
+      groupId: `bench-pipeline-${uniqueId()}`,
+      autoOffsetReset: "earliest",
+      autoCommit: false,
+      isolationLevel: "read_committed",
+      maxRecords: 10_000,
+      maxBytes: 4 * 1024 * 1024,
+      waitMs: 500,
+    });
+    const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT, transactionalId: `bench-pipeline-${uniqueId()}` });
+    await producer.initTransactions();
+    let processed = 0;
+    let failure: unknown = null;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    /** The open transaction: when it began, its sends, and the input position it covers. */
+    let txn: { began: number; sends: Promise<unknown>[]; offsets: Map<number, number> } | null = null;
+    consumer.subscribe({ topics: [input] });
+    const t0 = performance.now();
+    try {
+      await consumer.run({
+        eachBatch: async ({ topic, partition, messages }) => {
+          try {
+            if (!txn) {
+              producer.beginTransaction();
+              txn = { began: performance.now(), sends: [], offsets: new Map() };
+            }
+            const out: ProducerRecord[] = [];
+            for (const m of messages) if (m.value && pipelineKeeps(m.value)) out.push({ value: pipelineMap(m.value), partition });
+            if (out.length > 0) txn.sends.push(producer.sendMany(output, out));
+            txn.offsets.set(partition, messages[messages.length - 1].offset + 1);
+            processed += messages.length;
+            if (processed >= opts.records || performance.now() - txn.began >= PIPELINE_COMMIT_INTERVAL_MS) {
+              const offsets = [...txn.offsets].map(([p, offset]) => ({ topic, partition: p, offset }));
+              await producer.sendOffsetsToTransaction({ ...consumer.groupMetadata(), offsets });
+              await producer.commitTransaction();
+              await Promise.all(txn.sends);
+              txn = null;
+              if (processed >= opts.records) done();
+            }
+          } catch (e) {
+            failure ??= e;
+            done();
+            throw e;
+          }
+        },
+      });
+      await finished;
+      if (failure) throw failure;
+      const ms = performance.now() - t0;
+      // the output, read committed: exactly the kept records, mapped
+      let outputs = 0;
+      for (let p = 0; p < opts.partitions; p++) {
+        const reader = new PartitionReader(this.baseUrl, output, p, 0, "read_committed");
+        for (;;) {
+          const r = await reader.poll((v) => {
+            const value = v.value;
+            if (!value || value.length !== opts.size || value[0] !== 0x4b) throw new Error(`tributary pipeline: output record ${v.offset} is not a mapped kept record`);
+            outputs++;
+          });
+          if (reader.offset >= r.lastStableOffset) break;
+        }
+      }
+      if (processed !== opts.records || outputs !== pipelineOutputs(opts.records)) {
+        throw new Error(`tributary pipeline: processed ${processed} of ${opts.records} records, wrote ${outputs} of ${pipelineOutputs(opts.records)}`);
+      }
+      return { ms };
+    } finally {
+      await consumer.stop().catch(() => undefined);
+    }
+  }
+
   async latency(opts: LatencyOptions): Promise<LatencyResult> {
     const topic = await this.newTopic(1);
     const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LATENCY_LINGER_MS, maxInFlight: IN_FLIGHT });
@@ -289,12 +389,16 @@ export class TributaryJsonSystem extends TributarySystem {
     return { ms: performance.now() - t0 };
   }
 
-  /** The group and transactional workloads run on the client rows only (the same server paths). */
+  /** The group, transactional and pipeline workloads run on the client rows only (the same server paths). */
   override async consumeGroupAtHead(): Promise<null> {
     return null;
   }
 
   override async produceTransactional(): Promise<null> {
+    return null;
+  }
+
+  override async pipeline(): Promise<null> {
     return null;
   }
 

@@ -182,3 +182,23 @@ export function leftBehind(name: string, prefix: string): boolean {
     return (e as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
+
+/** Input record `i` of the pipeline workload: `size` bytes, the first 'k' (kept) for even i, 'd' (dropped) for odd. */
+export function pipelineInput(i: number, size: number): Buffer {
+  const b = Buffer.alloc(size, 120);
+  b[0] = i % 2 === 0 ? 0x6b : 0x64;
+  return b;
+}
+
+/** The pipeline's filter: keeps records whose value starts with 'k'. */
+export const pipelineKeeps = (value: Uint8Array): boolean => value[0] === 0x6b;
+
+/** The pipeline's map: a new value, the input's bytes with the first upper-cased ('k' → 'K'). */
+export function pipelineMap(value: Uint8Array): Buffer {
+  const out = Buffer.from(value);
+  out[0] = 0x4b;
+  return out;
+}
+
+/** Records the pipeline writes for `records` input records. */
+export const pipelineOutputs = (records: number): number => Math.ceil(records / 2);

@@ -3,11 +3,13 @@
  * publish — `js.publish()` promises are not awaited one by one but kept in a window of 2,048
  * unacknowledged publishes per producer connection; one stream (file storage, 1 replica) per
  * partition. Reads with an ordered consumer (ephemeral, no acks, flow controlled) in callback
- * mode with max_messages 10,000 per pull.
+ * mode with max_messages 10,000 per pull. Pipeline: the same ordered consumer (iterator mode, so
+ * the loop can wait for a publish slot), filter/map in the loop, async js.publish of each kept
+ * record into an output stream with the same 2,048-publish window; at-least-once.
  */
 import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from "nats";
-import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./types.ts";
-import { leftBehind, LatencyCollector, pace, split, stampedPayload, uniqueId, Window } from "./common.ts";
+import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, PipelineOptions, ProduceOptions } from "./types.ts";
+import { leftBehind, LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId, Window } from "./common.ts";
 
 const SERVERS = process.env.TRIBUTARY_BENCH_NATS_URL ?? "127.0.0.1:4222";
 const PUBLISH_WINDOW = 2048;
@@ -18,7 +20,7 @@ const open = () => connect({ servers: SERVERS, timeout: 2000, reconnect: false, 
 
 export class NatsJetStreamPeer implements Peer {
   name = "nats-jetstream";
-  fastPath = `nats.js v2 async js.publish with ${PUBLISH_WINDOW} unacknowledged publishes per producer connection; one file-storage stream per partition; ordered consumer, callback mode, max_messages ${PULL_MESSAGES}`;
+  fastPath = `nats.js v2 async js.publish with ${PUBLISH_WINDOW} unacknowledged publishes per producer connection; one file-storage stream per partition; ordered consumer, callback mode, max_messages ${PULL_MESSAGES}; pipeline: ordered consumer (iterator mode) → filter/map → async js.publish window of ${PUBLISH_WINDOW} into an output stream, at-least-once`;
   private admin: NatsConnection | null = null;
   private jsm: JetStreamManager | null = null;
   private streams: string[] = [];
@@ -124,6 +126,64 @@ export class NatsJetStreamPeer implements Peer {
         }),
       );
       return { ms: performance.now() - t0 };
+    } finally {
+      await nc.close();
+    }
+  }
+
+  async pipeline(opts: PipelineOptions): Promise<{ ms: number }> {
+    // Streams 0..p-1 are the input partitions, p..2p-1 the output ones (partition i → i + p).
+    const names = await this.createStreams(uniqueId(), opts.partitions * 2);
+    const inputs = names.slice(0, opts.partitions);
+    const outputs = names.slice(opts.partitions);
+    const nc = await open();
+    try {
+      const js = nc.jetstream();
+      // Setup, not timed: the input written as the produce workload writes (round-robin over the partitions).
+      const setup = new Window(PUBLISH_WINDOW);
+      for (let i = 0; i < opts.records; i++) {
+        if (!setup.tryAcquire()) await setup.acquire();
+        setup.track(js.publish(subjectOf(inputs[i % opts.partitions]), pipelineInput(i, opts.size)));
+      }
+      await setup.drain();
+
+      const perStream = split(opts.records, inputs.length);
+      const consumers = await Promise.all(inputs.map((s) => js.consumers.get(s)));
+      const t0 = performance.now();
+      await Promise.all(
+        consumers.map(async (c, p) => {
+          if (perStream[p] === 0) return;
+          const subject = subjectOf(outputs[p]);
+          const window = new Window(PUBLISH_WINDOW);
+          const msgs = await c.consume({ max_messages: PULL_MESSAGES });
+          try {
+            let got = 0;
+            for await (const m of msgs) {
+              if (pipelineKeeps(m.data)) {
+                if (!window.tryAcquire()) await window.acquire();
+                window.track(js.publish(subject, pipelineMap(m.data)));
+              }
+              if (++got === perStream[p]) break;
+            }
+            if (got !== perStream[p]) throw new Error(`nats pipeline: consumer stopped after ${got} of ${perStream[p]} records`);
+          } finally {
+            msgs.stop();
+          }
+          await window.drain();
+        }),
+      );
+      const ms = performance.now() - t0;
+
+      const jsm = await this.manager();
+      let written = 0;
+      for (const s of outputs) written += (await jsm.streams.info(s)).state.messages;
+      if (written !== pipelineOutputs(opts.records))
+        throw new Error(`nats pipeline: output holds ${written} records, expected ${pipelineOutputs(opts.records)}`);
+      if (written > 0) {
+        const sample = await jsm.streams.getMessage(outputs[0], { seq: 1 });
+        if (sample.data[0] !== 0x4b || sample.data.length !== opts.size) throw new Error("nats pipeline: wrong output record");
+      }
+      return { ms };
     } finally {
       await nc.close();
     }

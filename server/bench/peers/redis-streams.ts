@@ -4,11 +4,14 @@
  * XREAD COUNT 10000 from id 0 (one command per round trip, as a stream consumer would); the
  * latency consumer blocks in XREAD BLOCK on its own connection. The consumer group: XGROUP CREATE
  * at `$` on every stream, then per member XREADGROUP COUNT 10000 BLOCK 100 over all streams and
- * one XACK per stream read, each member on its own connection.
+ * one XACK per stream read, each member on its own connection. The pipeline: XREAD COUNT 10000
+ * from id 0 on one connection, filter and map in the client, the kept records XADDed to the output
+ * stream in pipelines of 1,000 (8 in flight) on a second connection; at-least-once, since Redis
+ * has no transaction spanning the read position and the writes.
  */
 import { Redis } from "ioredis";
-import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, ProduceOptions } from "./types.ts";
-import { leftBehind, LatencyCollector, pace, split, stampedPayload, uniqueId, Window } from "./common.ts";
+import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, PipelineOptions, ProduceOptions } from "./types.ts";
+import { leftBehind, LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId, Window } from "./common.ts";
 
 const URL = process.env.TRIBUTARY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PIPELINE = 1000;
@@ -38,7 +41,7 @@ async function connected(): Promise<Redis> {
 
 export class RedisStreamsPeer implements Peer {
   name = "redis-streams";
-  fastPath = `ioredis pipelines of ${PIPELINE} XADD, ${PIPELINES_IN_FLIGHT} in flight per producer connection; XREAD COUNT ${READ_COUNT}; latency: XREAD BLOCK on a second connection, one pipeline per 1 ms pacing tick`;
+  fastPath = `ioredis pipelines of ${PIPELINE} XADD, ${PIPELINES_IN_FLIGHT} in flight per producer connection; XREAD COUNT ${READ_COUNT}; latency: XREAD BLOCK on a second connection, one pipeline per 1 ms pacing tick; pipeline: XREAD COUNT ${READ_COUNT} → filter/map → pipelined XADD on a second connection, at-least-once (no transactions)`;
   private admin: Redis | null = null;
   private keys: string[] = [];
   private lastKeys: string[] = [];
@@ -222,6 +225,73 @@ export class RedisStreamsPeer implements Peer {
     } finally {
       stop = true;
       [producer, ...members].forEach((c) => c.disconnect());
+    }
+  }
+
+  async pipeline(opts: PipelineOptions): Promise<{ ms: number }> {
+    await this.cleanup();
+    const id = uniqueId();
+    const inputs = Array.from({ length: opts.partitions }, (_, p) => `${KEY_PREFIX}${id}:in:${p}`);
+    const outputs = Array.from({ length: opts.partitions }, (_, p) => `${KEY_PREFIX}${id}:out:${p}`);
+    this.keys = [...inputs, ...outputs];
+    const [reader, writer] = await Promise.all([connected(), connected()]);
+    try {
+      // Setup, not timed: the input written as the produce workload writes, round-robin over the partitions.
+      const setup = new Window(PIPELINES_IN_FLIGHT);
+      for (let done = 0; done < opts.records; ) {
+        const batch = Math.min(PIPELINE, opts.records - done);
+        const pipe = writer.pipeline();
+        for (let i = done; i < done + batch; i++) pipe.xadd(inputs[i % opts.partitions], "*", "d", pipelineInput(i, opts.size));
+        done += batch;
+        await setup.acquire();
+        setup.track(pipe.exec().then(checkPipeline));
+      }
+      await setup.drain();
+
+      // Timed: read from the start, keep and map, write the kept records in pipelines.
+      const window = new Window(PIPELINES_IN_FLIGHT);
+      const ids = inputs.map(() => "0-0");
+      let got = 0;
+      let pipe = writer.pipeline();
+      let queued = 0;
+      const t0 = performance.now();
+      while (got < opts.records) {
+        const reply = (await reader.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...inputs, ...ids)) as unknown as XReadReply;
+        if (!reply) throw new Error(`redis pipeline stalled at ${got} of ${opts.records}`);
+        for (const [key, entries] of reply) {
+          const p = inputs.indexOf(key.toString());
+          for (const [, fields] of entries) {
+            if (!pipelineKeeps(fields[1])) continue;
+            pipe.xadd(outputs[p], "*", "d", pipelineMap(fields[1]));
+            if (++queued === PIPELINE) {
+              await window.acquire();
+              window.track(pipe.exec().then(checkPipeline));
+              pipe = writer.pipeline();
+              queued = 0;
+            }
+          }
+          got += entries.length;
+          if (entries.length) ids[p] = entries[entries.length - 1][0].toString();
+        }
+      }
+      if (queued > 0) {
+        await window.acquire();
+        window.track(pipe.exec().then(checkPipeline));
+      }
+      await window.drain();
+      const ms = performance.now() - t0;
+
+      const a = await this.adminClient();
+      let written = 0;
+      for (const k of outputs) written += await a.xlen(k);
+      if (written !== pipelineOutputs(opts.records)) throw new Error(`redis pipeline wrote ${written} records, expected ${pipelineOutputs(opts.records)}`);
+      const first = await a.xrangeBuffer(outputs[0], "-", "+", "COUNT", 1);
+      const value = first[0]?.[1][1];
+      if (!value || value[0] !== 0x4b || value.length !== opts.size) throw new Error("redis pipeline: wrong first output record");
+      return { ms };
+    } finally {
+      reader.disconnect();
+      writer.disconnect();
     }
   }
 

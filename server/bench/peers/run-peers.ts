@@ -75,6 +75,8 @@ export const PRODUCE_WORKLOADS: ProduceWorkload[] = [
 export const GROUP_WORKLOAD = { name: "consume-100B-12p-group3-at-head", size: 100, partitions: 12, members: 3 };
 /** One producer, transactions of 10,000 records each committed before the next. */
 export const TXN_WORKLOAD = { name: "produce-100B-1p-transactional", size: 100, partitions: 1, producers: 1, recordsPerTransaction: 10_000 };
+/** A filter→map pipeline over 100-byte records: read from the start, keep half, write each kept one changed. */
+export const PIPELINE_WORKLOAD = { name: "pipeline-100B-1p-filter-map", size: 100, partitions: 1 };
 export const LATENCY_RATES = [1000, 10_000, 50_000];
 /** Payload bytes of the latency records. */
 export const LATENCY_SIZE = 100;
@@ -83,6 +85,7 @@ export const WORKLOADS = [
   ...PRODUCE_WORKLOADS.flatMap((w) => (w.consume ? [w.name, w.consume] : [w.name])),
   GROUP_WORKLOAD.name,
   TXN_WORKLOAD.name,
+  PIPELINE_WORKLOAD.name,
   ...LATENCY_RATES.map((r) => `latency-${r}rps`),
 ];
 
@@ -178,6 +181,7 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
         const optional: [string, () => Promise<{ ms: number } | null> | null][] = [
           [GROUP_WORKLOAD.name, () => peer.consumeGroupAtHead?.({ records, ...GROUP_WORKLOAD }) ?? null],
           [TXN_WORKLOAD.name, () => peer.produceTransactional?.({ records, ...TXN_WORKLOAD }) ?? null],
+          [PIPELINE_WORKLOAD.name, () => peer.pipeline?.({ records, ...PIPELINE_WORKLOAD }) ?? null],
         ];
         for (const [name, run] of optional) {
           if (!selected(name)) continue;
@@ -223,7 +227,7 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
       const rs = rates.get(w);
       const ls = latencies.get(w);
       if (notApplicable.has(w)) {
-        const why = w.startsWith("latency") ? "no subscribe path" : w === GROUP_WORKLOAD.name ? "no consumer-group path in this benchmark" : w === TXN_WORKLOAD.name ? "no transactions in this benchmark" : "no read path";
+        const why = w.startsWith("latency") ? "no subscribe path" : w === GROUP_WORKLOAD.name ? "no consumer-group path in this benchmark" : w === TXN_WORKLOAD.name ? "no transactions in this benchmark" : w === PIPELINE_WORKLOAD.name ? "no pipeline in this benchmark" : "no read path";
         note(w, "n/a", why);
       }
       else if (failures.has(w) && (rs?.length ?? ls?.length ?? 0) < runs) note(w, "failed", failures.get(w)!);

@@ -44,6 +44,17 @@ export interface TransactionalProduceOptions extends ProduceOptions {
   recordsPerTransaction: number;
 }
 
+/**
+ * A filter→map pipeline over a fresh input stream of `records` records (`pipelineInput`, not
+ * timed): read from the start, keep the records `pipelineKeeps` (half), write `pipelineMap` of
+ * each to a fresh output stream (server/bench/peers/common.ts).
+ */
+export interface PipelineOptions {
+  records: number;
+  size: number;
+  partitions: number;
+}
+
 export interface LatencyOptions {
   /** Records per second, paced over `seconds`. */
   rate: number;
@@ -85,6 +96,12 @@ export interface Peer {
   consumeGroupAtHead?(opts: GroupConsumeOptions): Promise<{ ms: number } | null>;
   /** Transactional produce (all-or-nothing per transaction); absent or null: no transactions (n/a). */
   produceTransactional?(opts: TransactionalProduceOptions): Promise<{ ms: number } | null>;
+  /**
+   * The filter→map pipeline: timed from the first read of the input until every output record
+   * is acknowledged as the system acknowledges writes; checks that the output holds exactly the
+   * kept records. Absent or null: no pipeline here (n/a).
+   */
+  pipeline?(opts: PipelineOptions): Promise<{ ms: number } | null>;
   /**
    * Before each latency workload: lets the server finish the background work earlier workloads
    * left (PostgreSQL: a CHECKPOINT writes out what the gigabytes of throughput runs dirtied), so

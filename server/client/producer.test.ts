@@ -86,9 +86,10 @@ describe("Producer", () => {
     expect(await readAll("p-small", 0)).toEqual([]);
   });
 
-  it("idempotent: stamps producer id and contiguous sequences per partition; every record stored once", async () => {
+  it("idempotent by default: stamps producer id and contiguous sequences per partition; every record stored once, in send order", async () => {
     await createTopic("p-idem", 2);
-    const producer = new Producer({ baseUrl: server.url, idempotent: true, batchBytes: 2048, lingerMs: 1, maxInFlight: 5 });
+    // no idempotent option: on by default (as in Kafka 3+), 5 requests in flight per partition
+    const producer = new Producer({ baseUrl: server.url, batchBytes: 2048, lingerMs: 1 });
     const calls = Array.from({ length: 6 }, (_, c) =>
       producer.sendMany("p-idem", Array.from({ length: 500 }, (_, i) => ({ value: `i${c}-${i}`, partition: i % 2 }))),
     );
@@ -97,7 +98,9 @@ describe("Producer", () => {
     for (let p = 0; p < 2; p++) {
       const mine = acks.filter((a) => a.partition === p).map((a) => a.offset).sort((a, b) => a - b);
       expect(mine).toEqual(Array.from({ length: 1500 }, (_, i) => i));
-      expect(await readAll("p-idem", p)).toHaveLength(1500);
+      // in flight on separate connections, batches still land in the order they were sent
+      const sent = Array.from({ length: 6 }, (_, c) => Array.from({ length: 500 }, (_, i) => ({ c, i }))).flat().filter(({ i }) => i % 2 === p);
+      expect((await readAll("p-idem", p)).map((r) => r.value)).toEqual(sent.map(({ c, i }) => `i${c}-${i}`));
       // the stored batches carry one producer id and sequences that follow on from each other
       const reader = new PartitionReader(server.url, "p-idem", p, 0);
       let expectedSequence = 0;
@@ -117,5 +120,11 @@ describe("Producer", () => {
       expect(producerId).toBeGreaterThanOrEqual(0);
       expect(expectedSequence).toBe(1500);
     }
+  });
+
+  it("refuses options Kafka refuses: a transactional producer without idempotence, more than 5 in flight with it", () => {
+    expect(() => new Producer({ baseUrl: server.url, transactionalId: "t", idempotent: false })).toThrow(/transactional producer is idempotent/);
+    expect(() => new Producer({ baseUrl: server.url, maxInFlight: 6 })).toThrow(/at most 5 requests in flight/);
+    expect(() => new Producer({ baseUrl: server.url, idempotent: false, maxInFlight: 6 })).not.toThrow();
   });
 });

@@ -19,7 +19,26 @@ const PIPELINES_IN_FLIGHT = 8;
 const READ_COUNT = 10_000;
 const KEY_PREFIX = "tributary-bench:";
 
-type XReadReply = [key: Buffer, entries: [id: Buffer, fields: Buffer[]][]][] | null;
+type XEntry = [id: Buffer, fields: Buffer[]];
+type XReadReply = [key: Buffer, entries: XEntry[]][] | null;
+
+/**
+ * XREAD COUNT from the start of `keys` until `records` entries were read; `each` gets every
+ * reply's entries with the index of their stream (and may wait: the next read waits for it).
+ */
+async function readFromStart(c: Redis, keys: string[], records: number, what: string, each: (p: number, entries: XEntry[]) => void | Promise<void>): Promise<void> {
+  const ids = keys.map(() => "0-0");
+  for (let got = 0; got < records; ) {
+    const reply = (await c.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...keys, ...ids)) as unknown as XReadReply;
+    if (!reply) throw new Error(`redis ${what} stalled at ${got} of ${records}`);
+    for (const [key, entries] of reply) {
+      const p = keys.indexOf(key.toString());
+      await each(p, entries);
+      got += entries.length;
+      if (entries.length) ids[p] = entries[entries.length - 1][0].toString();
+    }
+  }
+}
 
 function client(): Redis {
   return new Redis(URL, {
@@ -123,19 +142,10 @@ export class RedisStreamsPeer implements Peer {
     const keys = this.lastKeys.slice(0, opts.partitions);
     const c = await connected();
     try {
-      const ids = keys.map(() => "0-0");
-      let got = 0;
       const t0 = performance.now();
-      while (got < opts.records) {
-        const reply = (await c.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...keys, ...ids)) as unknown as XReadReply;
-        if (!reply) throw new Error(`redis consume stalled at ${got} of ${opts.records}`);
-        for (const [key, entries] of reply) {
-          const p = keys.indexOf(key.toString());
-          for (const [, fields] of entries) if (fields[1].length !== opts.size) throw new Error("redis: wrong payload size");
-          got += entries.length;
-          if (entries.length) ids[p] = entries[entries.length - 1][0].toString();
-        }
-      }
+      await readFromStart(c, keys, opts.records, "consume", (_, entries) => {
+        for (const [, fields] of entries) if (fields[1].length !== opts.size) throw new Error("redis: wrong payload size");
+      });
       return { ms: performance.now() - t0 };
     } finally {
       c.disconnect();
@@ -250,30 +260,21 @@ export class RedisStreamsPeer implements Peer {
 
       // Timed: read from the start, keep and map, write the kept records in pipelines.
       const window = new Window(PIPELINES_IN_FLIGHT);
-      const ids = inputs.map(() => "0-0");
-      let got = 0;
       let pipe = writer.pipeline();
       let queued = 0;
       const t0 = performance.now();
-      while (got < opts.records) {
-        const reply = (await reader.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...inputs, ...ids)) as unknown as XReadReply;
-        if (!reply) throw new Error(`redis pipeline stalled at ${got} of ${opts.records}`);
-        for (const [key, entries] of reply) {
-          const p = inputs.indexOf(key.toString());
-          for (const [, fields] of entries) {
-            if (!pipelineKeeps(fields[1])) continue;
-            pipe.xadd(outputs[p], "*", "d", pipelineMap(fields[1]));
-            if (++queued === PIPELINE) {
-              await window.acquire();
-              window.track(pipe.exec().then(checkPipeline));
-              pipe = writer.pipeline();
-              queued = 0;
-            }
+      await readFromStart(reader, inputs, opts.records, "pipeline", async (p, entries) => {
+        for (const [, fields] of entries) {
+          if (!pipelineKeeps(fields[1])) continue;
+          pipe.xadd(outputs[p], "*", "d", pipelineMap(fields[1]));
+          if (++queued === PIPELINE) {
+            await window.acquire();
+            window.track(pipe.exec().then(checkPipeline));
+            pipe = writer.pipeline();
+            queued = 0;
           }
-          got += entries.length;
-          if (entries.length) ids[p] = entries[entries.length - 1][0].toString();
         }
-      }
+      });
       if (queued > 0) {
         await window.acquire();
         window.track(pipe.exec().then(checkPipeline));

@@ -15,6 +15,8 @@ export interface ServerConfig {
   /** Tail cache: recent batches kept in memory for consumers at the head, in total and per partition. */
   cacheBytes: number;
   cachePartitionBytes: number;
+  /** WebSocket connections open at once from one client address. */
+  wsMaxSocketsPerAddress: number;
   dev: boolean;
 }
 
@@ -42,6 +44,7 @@ export function loadConfig(root: string): ServerConfig {
     txnCheckIntervalMs: int("TRIBUTARY_TXN_CHECK_INTERVAL_MS", 1_000, 10, 60_000),
     cacheBytes: int("TRIBUTARY_CACHE_BYTES", 64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
     cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    wsMaxSocketsPerAddress: int("TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS", 64, 1, 100_000),
     dev: process.env.NODE_ENV === "development",
   };
 }

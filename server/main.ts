@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);
   });
-  const live = createLiveServer(broker);
+  const live = createLiveServer(broker, { maxSocketsPerAddress: config.wsMaxSocketsPerAddress });
   server.on("upgrade", (req, socket, head) => {
     if (live.handleUpgrade(req, socket, head)) return;
     if (upgradeNext) void upgradeNext(req, socket, head);

@@ -13,8 +13,8 @@
  * sent at once — stops listing them as owned, which is when the coordinator may grant them to
  * another member. No partition has two owners.
  *
- * Delivery is pulled with `pollGroup` only while the socket drains (ws.bufferedAmount under the
- * live-tail high-water mark), so a slow client costs at most that much memory plus one poll's
+ * Delivery is pulled with `pollGroup` only while the socket drains (its outbound queue under the
+ * live-tail high-water mark, see socket-channel.ts), so a slow client costs at most that much memory plus one poll's
  * worth; a group never skips records: a slow member simply consumes slowly.
  *
  * Commit semantics. "Delivered" is the next offset after the last record handed to the socket.
@@ -28,7 +28,6 @@
  *   interval (at least 1 s), whichever comes first; uncommitted records go to the next owner
  *   again (at-least-once).
  */
-import type { WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import type { ConsumerGroupHeartbeatResponse } from "../broker/group/consumer-group.ts";
 import { GroupError } from "../broker/group/group-errors.ts";
@@ -38,6 +37,7 @@ import { toErrorResponse } from "../api/error-status.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { MAX_GROUP_MEMBERSHIPS_PER_SOCKET, type TGroupClientMessage, type TLiveServerMessage } from "../schemas/live.ts";
 import { DEFAULT_LIVE_LIMITS, type LiveTailLimits } from "./live-tail-session.ts";
+import type { SocketChannel } from "./socket-channel.ts";
 
 type JoinMessage = Extract<TGroupClientMessage, { type: "join-group" }>;
 type CommitOffset = { topic: string; partition: number; offset: number; metadata?: string | null };
@@ -66,7 +66,7 @@ export class GroupConsumerSession {
   private congestedSince: number | null = null;
 
   constructor(
-    readonly ws: WebSocket,
+    readonly channel: SocketChannel,
     readonly broker: Broker,
     readonly limits: LiveTailLimits = DEFAULT_LIVE_LIMITS,
     /** The client's address, shown in group descriptions. */
@@ -76,6 +76,11 @@ export class GroupConsumerSession {
   /** Whether `id` names a membership on this socket (ids are shared with live-tail subscriptions). */
   hasId(id: string): boolean {
     return this.members.has(id);
+  }
+
+  /** Memberships held or being joined (they count toward the socket's subscription cap). */
+  get size(): number {
+    return this.members.size;
   }
 
   /** Handles join-group, commit and leave-group; errors thrown here become `error` frames for the id. */
@@ -103,7 +108,7 @@ export class GroupConsumerSession {
   }
 
   send(msg: TLiveServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    this.channel.send(msg);
   }
 
   sendError(e: unknown, id: string): void {
@@ -112,13 +117,13 @@ export class GroupConsumerSession {
 
   /** True while the socket holds more than the high-water mark; closes a socket congested too long. */
   congested(): boolean {
-    if (this.ws.bufferedAmount <= this.limits.highWaterBytes) {
+    if (!this.channel.congested()) {
       this.congestedSince = null;
       return false;
     }
     const now = Date.now();
     this.congestedSince ??= now;
-    if (now - this.congestedSince > this.limits.maxCongestedMs) this.ws.close(1008, "client too slow: congested past the limit");
+    if (now - this.congestedSince > this.limits.maxCongestedMs) this.channel.close(1008, "client too slow: congested past the limit");
     return true;
   }
 

@@ -1,15 +1,18 @@
 /**
  * One WebSocket client's live-tail subscriptions. Records are pulled from the broker only
- * while the socket drains (ws.bufferedAmount under a high-water mark), so a slow client costs
+ * while the socket drains (its outbound queue under a high-water mark, see socket-channel.ts), so a slow client costs
  * the server at most that much memory. A client that falls far behind while congested is told
  * (`lagging`) and skipped ahead to the head; one that stays congested too long is disconnected.
+ *
+ * The session also routes the socket's other messages (metrics, consumer groups) and holds the
+ * one cap on subscriptions of every kind on the socket.
  */
-import type { WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { toErrorResponse } from "../api/error-status.ts";
-import { MetricsFeed } from "./metrics-feed.ts";
+import { MetricsFeed, type MetricsHub } from "./metrics-feed.ts";
+import type { SocketChannel } from "./socket-channel.ts";
 import {
   MAX_SUBSCRIPTIONS_PER_SOCKET,
   ZLiveClientMessage,
@@ -21,6 +24,8 @@ import {
 /** Takes the socket's consumer-group messages (see group-consumer-session.ts); ids are shared. */
 export interface GroupMessageHandler {
   hasId(id: string): boolean;
+  /** Memberships held (or being joined) on the socket. */
+  readonly size: number;
   handle(msg: TGroupClientMessage): Promise<void>;
 }
 
@@ -72,13 +77,14 @@ export class LiveTailSession {
   };
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly channel: SocketChannel,
     private readonly broker: Broker,
+    metricsHub: MetricsHub,
     private readonly limits: LiveTailLimits = DEFAULT_LIVE_LIMITS,
     private readonly group?: GroupMessageHandler,
   ) {
     broker.events.on("append", this.onAppend);
-    this.metrics = new MetricsFeed(ws, limits.highWaterBytes);
+    this.metrics = new MetricsFeed(channel, metricsHub);
   }
 
   private readonly metrics: MetricsFeed;
@@ -92,7 +98,30 @@ export class LiveTailSession {
   }
 
   private send(msg: TLiveServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+    this.channel.send(msg);
+  }
+
+  /** Live-tail, metrics and group subscriptions together: the one count the cap applies to. */
+  private subscriptionCount(): number {
+    return this.subs.size + this.metrics.size + (this.group?.size ?? 0);
+  }
+
+  /** Sends the cap's error and returns true when the socket holds all the subscriptions it may. */
+  private refuseOverCap(id: string): boolean {
+    const open = this.subscriptionCount();
+    if (open < MAX_SUBSCRIPTIONS_PER_SOCKET) return false;
+    this.send({
+      type: "error",
+      id,
+      error: {
+        code: "VALIDATION_FAILED",
+        message:
+          `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per socket (live tail, metrics and group memberships together); ` +
+          `unsubscribe or leave one first, or open another socket`,
+        details: { limit: MAX_SUBSCRIPTIONS_PER_SOCKET, open },
+      },
+    });
+    return true;
   }
 
   private sendError(e: unknown, id?: string): void {
@@ -102,6 +131,7 @@ export class LiveTailSession {
   /**
    * Handles the client's messages one at a time, in arrival order: a subscribe awaits the
    * broker, and a message behind it (a duplicate id, its unsubscribe) must see its outcome.
+   * The queue is bounded by the caller (SocketChannel.received stops reading past a few).
    */
   onMessage(raw: string): Promise<void> {
     const run = this.inbox.then(() => this.handleMessage(raw));
@@ -143,10 +173,11 @@ export class LiveTailSession {
       else if (msg.type === "subscribe-metrics") {
         if (this.subs.has(msg.id) || this.metrics.has(msg.id) || this.group?.hasId(msg.id)) {
           this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
-        } else this.metrics.subscribe(msg.id);
-      }
-      else if (msg.type === "join-group" && this.subs.has(msg.id)) {
+        } else if (!this.refuseOverCap(msg.id)) this.metrics.subscribe(msg.id);
+      } else if (msg.type === "join-group" && (this.subs.has(msg.id) || this.metrics.has(msg.id))) {
         this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
+      } else if (msg.type === "join-group" && !this.group?.hasId(msg.id) && this.refuseOverCap(msg.id)) {
+        return;
       } else if (this.group) await this.group.handle(msg);
       else this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: "consumer groups are not available on this socket" } });
     } catch (e) {
@@ -155,14 +186,11 @@ export class LiveTailSession {
   }
 
   private async subscribe(msg: Extract<TLiveClientMessage, { type: "subscribe" }>): Promise<void> {
-    if (this.subs.has(msg.id) || this.group?.hasId(msg.id)) {
+    if (this.subs.has(msg.id) || this.metrics.has(msg.id) || this.group?.hasId(msg.id)) {
       this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `subscription id '${msg.id}' is already in use on this socket` } });
       return;
     }
-    if (this.subs.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-      this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per socket` } });
-      return;
-    }
+    if (this.refuseOverCap(msg.id)) return;
     const topic = await this.broker.describeTopic(msg.topic);
     const all = topic.partitions.map((p) => p.partition);
     const wanted = msg.partitions ?? all;
@@ -202,7 +230,7 @@ export class LiveTailSession {
   }
 
   private congested(): boolean {
-    return this.ws.bufferedAmount > this.limits.highWaterBytes;
+    return this.channel.congested();
   }
 
   private async pump(): Promise<void> {
@@ -284,7 +312,7 @@ export class LiveTailSession {
     const now = Date.now();
     this.congestedSince ??= now;
     if (now - this.congestedSince > this.limits.maxCongestedMs) {
-      this.ws.close(1008, "client too slow: congested past the limit");
+      this.channel.close(1008, "client too slow: congested past the limit");
       return;
     }
     for (const sub of this.subs.values()) {

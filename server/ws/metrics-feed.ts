@@ -1,51 +1,119 @@
 /**
- * Pushes the console overview's metrics (storage, counts, throughput in/out per topic) to a
- * socket once a second while it is subscribed. A congested socket skips a tick rather than
- * queueing: the next frame carries the whole last minute anyway.
+ * Pushes the console overview's metrics (storage, counts, throughput in/out per topic) once a
+ * second to every `subscribe-metrics` subscription. The metrics are read and encoded once per
+ * tick for the whole process (MetricsHub) and fanned out, so a thousand subscribers cost one
+ * computation. A congested socket skips a tick rather than queueing: the next frame carries the
+ * whole last minute anyway.
  */
-import type { WebSocket } from "ws";
 import { readMetrics } from "../api/read-metrics.ts";
-import type { TLiveServerMessage } from "../schemas/live.ts";
+import type { TMetrics } from "../schemas/console.ts";
+import type { SocketChannel } from "./socket-channel.ts";
 
 export const METRICS_EVERY_MS = 1000;
 
-export class MetricsFeed {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+/** The process-wide metrics tick: runs while anyone is subscribed. */
+export class MetricsHub {
+  private readonly feeds = new Set<MetricsFeed>();
+  private timer: NodeJS.Timeout | null = null;
+  private reading = false;
+  /** The last tick's metrics as JSON, and when they were read. */
+  private latest: { json: Buffer; at: number } | null = null;
 
   constructor(
-    private readonly ws: WebSocket,
-    private readonly highWaterBytes: number,
+    private readonly read: () => Promise<TMetrics> = readMetrics,
+    private readonly everyMs = METRICS_EVERY_MS,
   ) {}
 
-  has(id: string): boolean {
-    return this.timers.has(id);
+  attach(feed: MetricsFeed): void {
+    this.feeds.add(feed);
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.everyMs);
+    this.timer.unref();
+    void this.tick();
   }
 
-  subscribe(id: string): void {
-    const tick = async () => {
-      if (this.ws.readyState !== this.ws.OPEN || this.ws.bufferedAmount > this.highWaterBytes) return;
-      try {
-        const metrics = await readMetrics();
-        if (this.timers.has(id)) this.send({ type: "metrics", id, metrics });
-      } catch {
-        // a failed read is skipped; the next tick tries again
-      }
-    };
-    this.timers.set(id, setInterval(() => void tick(), METRICS_EVERY_MS));
-    void tick();
+  detach(feed: MetricsFeed): void {
+    this.feeds.delete(feed);
+    if (this.feeds.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
+    this.latest = null;
   }
 
-  unsubscribe(id: string): void {
-    clearInterval(this.timers.get(id));
-    this.timers.delete(id);
+  /** Metrics read within the last tick, for a new subscription to start with; null if none. */
+  recent(): Buffer | null {
+    return this.latest && Date.now() - this.latest.at < this.everyMs ? this.latest.json : null;
   }
 
   close(): void {
-    for (const t of this.timers.values()) clearInterval(t);
-    this.timers.clear();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.feeds.clear();
   }
 
-  private send(msg: TLiveServerMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  private async tick(): Promise<void> {
+    // a read slower than the tick is not stacked up behind itself
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      const metrics = await this.read();
+      if (!this.timer) return;
+      this.latest = { json: Buffer.from(JSON.stringify(metrics)), at: Date.now() };
+      for (const feed of this.feeds) feed.deliver(this.latest.json);
+    } catch {
+      // a failed read is skipped; the next tick tries again
+    } finally {
+      this.reading = false;
+    }
   }
 }
+
+/** One socket's metrics subscriptions. */
+export class MetricsFeed {
+  private readonly ids = new Set<string>();
+
+  constructor(
+    private readonly channel: SocketChannel,
+    private readonly hub: MetricsHub,
+  ) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  subscribe(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size === 1) this.hub.attach(this);
+    const recent = this.hub.recent();
+    if (recent) this.sendFrame(id, recent);
+  }
+
+  unsubscribe(id: string): void {
+    if (!this.ids.delete(id)) return;
+    if (this.ids.size === 0) this.hub.detach(this);
+  }
+
+  close(): void {
+    this.ids.clear();
+    this.hub.detach(this);
+  }
+
+  /** One tick's metrics to every subscription, until the socket is congested. */
+  deliver(json: Buffer): void {
+    for (const id of this.ids) {
+      if (this.channel.congested()) return;
+      this.sendFrame(id, json);
+    }
+  }
+
+  /** A `metrics` frame (TLiveServerMessage) around JSON encoded once for everyone. */
+  private sendFrame(id: string, json: Buffer): void {
+    this.channel.sendText(Buffer.concat([Buffer.from(`{"type":"metrics","id":${JSON.stringify(id)},"metrics":`), json, CLOSING_BRACE]));
+  }
+}
+
+const CLOSING_BRACE = Buffer.from("}");

@@ -1,18 +1,36 @@
 /**
  * The WebSocket endpoint at /ws. Only upgrades for that path are taken; others (Next's dev
  * HMR) are left to their own listeners. Dead peers are found by ping/pong and dropped.
+ *
+ * No client can make the server hold more than a bounded amount: sockets per client address
+ * and in total are capped at the upgrade, and each socket's inbound and outbound queues are
+ * bounded by its SocketChannel (see socket-channel.ts).
  */
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
 import { GroupConsumerSession } from "./group-consumer-session.ts";
+import { MetricsHub } from "./metrics-feed.ts";
+import { DEFAULT_CHANNEL_LIMITS, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
 export const WS_PATH = "/ws";
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
-const MAX_SOCKETS = 1000;
 const PING_EVERY_MS = 30_000;
+
+export interface LiveServerOptions {
+  /** Sockets open at once from one client address (TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS). */
+  maxSocketsPerAddress?: number;
+  /** Sockets open at once in total. */
+  maxSockets?: number;
+  live?: Partial<LiveTailLimits>;
+  /** Per-socket queue bounds; the high-water mark is the live tail's. */
+  channel?: Partial<Omit<ChannelLimits, "highWaterBytes">>;
+}
+
+export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 64;
+export const DEFAULT_MAX_SOCKETS = 1000;
 
 export interface LiveServer {
   wss: WebSocketServer;
@@ -21,22 +39,45 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export function createLiveServer(broker: Broker, limits: LiveTailLimits = DEFAULT_LIVE_LIMITS): LiveServer {
+/** Answers an upgrade request with an HTTP error and the usual JSON error body. */
+function refuseUpgrade(socket: Duplex, status: number, statusText: string, code: string, message: string, details: Record<string, unknown>): void {
+  const body = JSON.stringify({ error: { code, message, details } });
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function createLiveServer(broker: Broker, options: LiveServerOptions = {}): LiveServer {
+  const limits: LiveTailLimits = { ...DEFAULT_LIVE_LIMITS, ...options.live };
+  const channelLimits: ChannelLimits = { ...DEFAULT_CHANNEL_LIMITS, ...options.channel, highWaterBytes: limits.highWaterBytes };
+  const maxPerAddress = options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS;
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
+  const metricsHub = new MetricsHub();
+  /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */
+  const perAddress = new Map<string, number>();
+  let accepted = 0;
 
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+    const channel = new SocketChannel(ws, channelLimits);
     // live tail and consumer-group membership share the socket (and one id namespace)
-    const group = new GroupConsumerSession(ws, broker, limits, req.socket.remoteAddress ?? "unknown");
-    const session = new LiveTailSession(ws, broker, limits, group);
+    const group = new GroupConsumerSession(channel, broker, limits, req.socket.remoteAddress ?? "unknown");
+    const session = new LiveTailSession(channel, broker, metricsHub, limits, group);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     ws.on("message", (data, isBinary) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+      if (!channel.received(bytes)) return;
       if (isBinary) {
-        ws.send(JSON.stringify({ type: "error", error: { code: "VALIDATION_FAILED", message: "send JSON text frames" } }));
+        channel.send({ type: "error", error: { code: "VALIDATION_FAILED", message: "send JSON text frames" } });
+        channel.handled(bytes);
         return;
       }
-      void session.onMessage(data.toString());
+      void session
+        .onMessage(data.toString())
+        .catch(() => undefined)
+        .finally(() => channel.handled(bytes));
     });
     const close = () => {
       session.close();
@@ -63,23 +104,42 @@ export function createLiveServer(broker: Broker, limits: LiveTailLimits = DEFAUL
     handleUpgrade(req, socket, head) {
       const path = (req.url ?? "").split("?")[0];
       if (path !== WS_PATH) return false;
-      if (wss.clients.size >= MAX_SOCKETS) {
-        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+      if (accepted >= maxSockets) {
+        refuseUpgrade(socket, 503, "Service Unavailable", "BROKER_NOT_AVAILABLE", `the server holds its maximum of ${maxSockets} WebSocket connections`, {
+          limit: maxSockets,
+        });
         return true;
       }
+      const address = req.socket.remoteAddress ?? "unknown";
+      const open = perAddress.get(address) ?? 0;
+      if (open >= maxPerAddress) {
+        refuseUpgrade(
+          socket,
+          429,
+          "Too Many Requests",
+          "TOO_MANY_CONNECTIONS",
+          `at most ${maxPerAddress} WebSocket connections per client address (TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS); close one first`,
+          { limit: maxPerAddress, address },
+        );
+        return true;
+      }
+      // counted until the connection closes, whether or not the handshake completes
+      perAddress.set(address, open + 1);
+      accepted++;
+      socket.once("close", () => {
+        accepted--;
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left > 0) perAddress.set(address, left);
+        else perAddress.delete(address);
+      });
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
       return true;
     },
     async close() {
       clearInterval(pinger);
+      metricsHub.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-export function attachLiveServer(server: Server, live: LiveServer): void {
-  server.on("upgrade", (req, socket, head) => {
-    live.handleUpgrade(req, socket, head);
-  });
 }

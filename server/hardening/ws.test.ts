@@ -1,0 +1,268 @@
+/**
+ * Hostile WebSocket clients against a real server on both databases: none of them may make the
+ * server hold unbounded memory or stall other clients. A client that never reads (its TCP socket
+ * paused, so replies pile up at the server) and floods pings is disconnected; a thousand
+ * `subscribe-metrics` on one socket are refused past the per-socket cap; sockets per client
+ * address are capped; a flood of messages that are slow to handle is read only as fast as it is
+ * handled. After each, the server still answers within the stall limit, its RSS is bounded and a
+ * normal produce/fetch works.
+ */
+import { describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { DATABASE_KINDS } from "../testing/databases.ts";
+import { expectProduceFetchWorks, expectRssBounded, RSS_LIMIT_BYTES, withoutStall } from "../testing/hardening-kit.ts";
+import { rssBytes } from "../testing/server-process.ts";
+import { useTestServer, type TestServer } from "../testing/test-server.ts";
+
+const MAX_SOCKETS_PER_ADDRESS = 8;
+const SUBSCRIPTION_CAP = 32;
+const MiB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Frame = any;
+
+interface Client {
+  ws: WebSocket;
+  frames: Frame[];
+  /** Resolves when the socket closes (code 1006 when it was cut without a close frame). */
+  closed: Promise<{ code: number; reason: string }>;
+  send(msg: unknown): void;
+  until(pred: () => boolean, what: string, ms?: number): Promise<void>;
+  /** The TCP socket under the client: paused, the client reads nothing. */
+  tcp(): { pause(): void; resume(): void };
+}
+
+function wsUrl(server: TestServer): string {
+  return server.url.replace(/^http/, "ws") + "/ws";
+}
+
+function connect(server: TestServer): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(server));
+    const frames: Frame[] = [];
+    ws.on("message", (d) => frames.push(JSON.parse(d.toString())));
+    const closed = new Promise<{ code: number; reason: string }>((res) => ws.once("close", (code, reason) => res({ code, reason: reason.toString() })));
+    ws.on("error", () => undefined);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    ws.once("open", () =>
+      resolve({
+        ws,
+        frames,
+        closed,
+        send: (msg) => ws.send(JSON.stringify(msg)),
+        async until(pred, what, ms = 20_000) {
+          const end = Date.now() + ms;
+          while (!pred()) {
+            if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}; last frames ${JSON.stringify(frames.slice(-3)).slice(0, 500)}`);
+            await sleep(20);
+          }
+        },
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        tcp: () => (ws as any)._socket,
+      }),
+    );
+  });
+}
+
+/** An upgrade the server refuses: its status and JSON body. */
+function refusedUpgrade(server: TestServer): Promise<{ status: number; contentType: string; body: Frame }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(server));
+    ws.on("error", () => undefined);
+    ws.once("open", () => {
+      ws.terminate();
+      reject(new Error("the upgrade was accepted"));
+    });
+    ws.once("unexpected-response", (_req, res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d));
+      res.on("end", () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body });
+      });
+    });
+  });
+}
+
+/** Samples the server's RSS while `fn` runs; returns the highest seen. */
+async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      peak = Math.max(peak, await rssBytes(pid).catch(() => 0));
+      await sleep(100);
+    }
+  })();
+  try {
+    return { result: await fn(), peak };
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
+async function api(server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function afterwards(server: TestServer): Promise<void> {
+  expect(server.child.exitCode, `server exited:\n${server.output().slice(-2000)}`).toBeNull();
+  await expectRssBounded(server.pid);
+  await expectProduceFetchWorks(server.url);
+}
+
+describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
+  const server = useTestServer({ TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS: String(MAX_SOCKETS_PER_ADDRESS) }, kind);
+
+  it("refuses more sockets from one address than configured, with a 429 JSON error, and counts closed ones out", async () => {
+    const open: Client[] = [];
+    await withoutStall(server.url, async () => {
+      for (let i = 0; i < MAX_SOCKETS_PER_ADDRESS; i++) open.push(await connect(server));
+      const refused = await refusedUpgrade(server);
+      expect(refused.status).toBe(429);
+      expect(refused.contentType).toMatch(/^application\/json/);
+      expect(refused.body.error).toMatchObject({ code: "TOO_MANY_CONNECTIONS", details: { limit: MAX_SOCKETS_PER_ADDRESS } });
+      expect(refused.body.error.message).toMatch(/at most 8 WebSocket connections per client address/);
+      // the sockets that are open still work
+      open[0].send({ type: "ping" });
+      await open[0].until(() => open[0].frames.some((f) => f.type === "pong"), "pong");
+      // one closed: its place is free again once the server has seen the close
+      open.shift()!.ws.close();
+      let again: Client | undefined;
+      for (let tries = 0; !again; tries++) {
+        try {
+          again = await connect(server);
+        } catch (e) {
+          if (tries > 50) throw e;
+          await sleep(100);
+        }
+      }
+      open.push(again);
+    });
+    for (const c of open) c.ws.close();
+    await Promise.all(open.map((c) => c.closed));
+    await afterwards(server);
+  });
+
+  it("disconnects a client that floods pings and never reads its replies; memory stays bounded", async () => {
+    const c = await connect(server);
+    c.tcp().pause();
+    let failed = false;
+    c.ws.on("error", () => (failed = true));
+    const ping = JSON.stringify({ type: "ping" });
+    const { result: sent, peak } = await peakRss(server.pid, () =>
+      withoutStall(server.url, async () => {
+        // about 1.7 M pings killed the old server (its replies were queued without limit)
+        let n = 0;
+        const end = Date.now() + 30_000;
+        while (n < 3_000_000 && !failed && c.ws.readyState === WebSocket.OPEN && Date.now() < end) {
+          for (let i = 0; i < 1000; i++) c.ws.send(ping);
+          n += 1000;
+          // keep the test process itself small: wait while our own send buffer is full
+          while (c.ws.bufferedAmount > 2 * MiB && !failed && c.ws.readyState === WebSocket.OPEN && Date.now() < end) await sleep(5);
+          await new Promise((r) => setImmediate(r));
+        }
+        return n;
+      }),
+    );
+    expect(peak, `peak server RSS ${Math.round(peak / MiB)} MB after ${sent} pings`).toBeLessThan(RSS_LIMIT_BYTES);
+    // reading again, the client finds its connection closed by the server (1008, or cut: 1006)
+    c.tcp().resume();
+    const closed = await Promise.race([c.closed, sleep(15_000).then(() => null)]);
+    expect(closed, `the flooding client was not disconnected after ${sent} pings`).not.toBeNull();
+    expect([1008, 1006]).toContain(closed!.code);
+    await afterwards(server);
+  });
+
+  it("refuses subscribe-metrics past the per-socket cap (1,000 on one socket, 68 topics) without stalling", async () => {
+    for (let i = 0; i < 68; i++) await api(server, "POST", "/topics", { name: `metrics-${i}`, partitions: 1 });
+    const c = await connect(server);
+    const { peak } = await peakRss(server.pid, () =>
+      withoutStall(server.url, async () => {
+        for (let i = 0; i < 1000; i++) c.send({ type: "subscribe-metrics", id: `m${i}` });
+        await c.until(() => c.frames.filter((f) => f.type === "error").length >= 1000 - SUBSCRIPTION_CAP, "the refusals");
+        // a few ticks of metrics for the subscriptions that were taken
+        const seen = c.frames.filter((f) => f.type === "metrics").length;
+        await c.until(() => c.frames.filter((f) => f.type === "metrics").length >= seen + 3 * SUBSCRIPTION_CAP, "three ticks of metrics");
+      }),
+    );
+    expect(peak).toBeLessThan(RSS_LIMIT_BYTES);
+    const errors = c.frames.filter((f) => f.type === "error");
+    expect(errors).toHaveLength(1000 - SUBSCRIPTION_CAP);
+    expect(new Set(errors.map((e) => e.id))).toEqual(new Set(Array.from({ length: 1000 - SUBSCRIPTION_CAP }, (_, i) => `m${i + SUBSCRIPTION_CAP}`)));
+    for (const e of errors) {
+      expect(e.error.code).toBe("VALIDATION_FAILED");
+      expect(e.error.message).toMatch(/at most 32 subscriptions per socket \(live tail, metrics and group memberships together\)/);
+    }
+    const metricIds = new Set(c.frames.filter((f) => f.type === "metrics").map((f) => f.id));
+    expect(metricIds.size).toBe(SUBSCRIPTION_CAP);
+    expect(c.frames.find((f) => f.type === "metrics").metrics.topics).toBe(68);
+    c.ws.close();
+
+    // subscriptions of every kind count together: 20 live tail + 11 metrics + 1 group membership
+    const d = await connect(server);
+    for (let i = 0; i < 20; i++) d.send({ type: "subscribe", id: `t${i}`, topic: "metrics-0" });
+    for (let i = 0; i < 11; i++) d.send({ type: "subscribe-metrics", id: `x${i}` });
+    d.send({ type: "join-group", id: "g", group: "ws-cap", topics: ["metrics-1"] });
+    await d.until(() => d.frames.some((f) => f.type === "assignment" && f.id === "g"), "the group assignment");
+    d.send({ type: "subscribe-metrics", id: "over-1" });
+    d.send({ type: "subscribe", id: "over-2", topic: "metrics-0" });
+    d.send({ type: "join-group", id: "over-3", group: "ws-cap-2", topics: ["metrics-2"] });
+    await d.until(() => d.frames.filter((f) => f.type === "error").length >= 3, "three refusals");
+    expect(d.frames.filter((f) => f.type === "error").map((f) => [f.id, f.error.details])).toEqual([
+      ["over-1", { limit: 32, open: 32 }],
+      ["over-2", { limit: 32, open: 32 }],
+      ["over-3", { limit: 32, open: 32 }],
+    ]);
+    // freeing one makes room again
+    d.send({ type: "unsubscribe", id: "t0" });
+    d.send({ type: "subscribe-metrics", id: "fits" });
+    await d.until(() => d.frames.some((f) => f.type === "metrics" && f.id === "fits"), "metrics for the subscription that fits");
+    d.ws.close();
+    await afterwards(server);
+  });
+
+  it("reads a flood of slow messages only as fast as it handles them", async () => {
+    await api(server, "POST", "/topics", { name: "inbound-flood", partitions: 1 });
+    const c = await connect(server);
+    c.send({ type: "join-group", id: "g", group: "inbound-flood", topics: ["inbound-flood"], autoCommit: false });
+    await c.until(() => c.frames.some((f) => f.type === "assignment" && f.id === "g"), "the group assignment");
+    // each commit is a database write; padding makes each message ~60 KB for the server to hold
+    const commit = JSON.stringify({ type: "commit", id: "g", offsets: [{ topic: "inbound-flood", partition: 0, offset: 0 }] });
+    const padded = commit.slice(0, -1) + " ".repeat(60_000) + "}";
+    const { result: sent, peak } = await peakRss(server.pid, () =>
+      withoutStall(server.url, async () => {
+        let bytes = 0;
+        const end = Date.now() + 12_000;
+        while (bytes < 1024 * MiB && c.ws.readyState === WebSocket.OPEN && Date.now() < end) {
+          for (let i = 0; i < 16; i++) c.ws.send(padded);
+          bytes += 16 * padded.length;
+          while (c.ws.bufferedAmount > 8 * MiB && Date.now() < end) await sleep(5);
+          await new Promise((r) => setImmediate(r));
+        }
+        return bytes;
+      }),
+    );
+    expect(peak, `peak server RSS ${Math.round(peak / MiB)} MB after ${Math.round(sent / MiB)} MB of commits`).toBeLessThan(RSS_LIMIT_BYTES);
+    // the socket is still served: what was read gets handled, then the ping behind it
+    c.send({ type: "ping" });
+    await c.until(() => c.frames.some((f) => f.type === "pong"), "the pong after the flood", 60_000);
+    expect(c.frames.filter((f) => f.type === "error")).toEqual([]);
+    c.ws.close();
+    await afterwards(server);
+  });
+});

@@ -90,9 +90,16 @@ function refusedUpgrade(server: TestServer): Promise<{ status: number; contentTy
   });
 }
 
-/** Samples the server's RSS while `fn` runs; returns the highest seen. */
-async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = 0;
+/** What one hostile client may add to the server's RSS (the absolute limit is checked too). */
+const MAX_GROWTH_BYTES = 100 * MiB;
+
+/**
+ * Samples the server's RSS while `fn` runs; asserts the peak stays under the limit and within
+ * MAX_GROWTH_BYTES of where it started (so the check holds whatever the idle footprint is).
+ */
+async function peakRss<T>(pid: number, what: (peakMb: number, result: T) => string, fn: () => Promise<T>): Promise<T> {
+  const before = await rssBytes(pid);
+  let peak = before;
   let running = true;
   const sampler = (async () => {
     while (running) {
@@ -100,12 +107,17 @@ async function peakRss<T>(pid: number, fn: () => Promise<T>): Promise<{ result: 
       await sleep(100);
     }
   })();
+  let result: T;
   try {
-    return { result: await fn(), peak };
+    result = await fn();
   } finally {
     running = false;
     await sampler;
   }
+  const label = `${what(Math.round(peak / MiB), result)}; RSS before ${Math.round(before / MiB)} MB`;
+  expect(peak, label).toBeLessThan(RSS_LIMIT_BYTES);
+  expect(peak - before, label).toBeLessThan(MAX_GROWTH_BYTES);
+  return result;
 }
 
 async function api(server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> {
@@ -164,22 +176,25 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
     let failed = false;
     c.ws.on("error", () => (failed = true));
     const ping = JSON.stringify({ type: "ping" });
-    const { result: sent, peak } = await peakRss(server.pid, () =>
-      withoutStall(server.url, async () => {
-        // about 1.7 M pings killed the old server (its replies were queued without limit)
-        let n = 0;
-        const end = Date.now() + 30_000;
-        while (n < 3_000_000 && !failed && c.ws.readyState === WebSocket.OPEN && Date.now() < end) {
-          for (let i = 0; i < 1000; i++) c.ws.send(ping);
-          n += 1000;
-          // keep the test process itself small: wait while our own send buffer is full
-          while (c.ws.bufferedAmount > 2 * MiB && !failed && c.ws.readyState === WebSocket.OPEN && Date.now() < end) await sleep(5);
-          await new Promise((r) => setImmediate(r));
-        }
-        return n;
-      }),
+    const sent = await peakRss(
+      server.pid,
+      (mb, n) => `peak server RSS ${mb} MB during ${n} pings`,
+      () =>
+        withoutStall(server.url, async () => {
+          // about 1.7 M pings killed the old server (its replies were queued without limit)
+          let n = 0;
+          const end = Date.now() + 30_000;
+          const going = () => !failed && c.ws.readyState === WebSocket.OPEN && Date.now() < end;
+          while (n < 3_000_000 && going()) {
+            for (let i = 0; i < 200; i++) c.ws.send(ping);
+            n += 200;
+            // keep the test process (which runs the health probe) light: wait while our own send buffer is full
+            while (c.ws.bufferedAmount > 256 * 1024 && going()) await sleep(5);
+            await new Promise((r) => setImmediate(r));
+          }
+          return n;
+        }),
     );
-    expect(peak, `peak server RSS ${Math.round(peak / MiB)} MB after ${sent} pings`).toBeLessThan(RSS_LIMIT_BYTES);
     // reading again, the client finds its connection closed by the server (1008, or cut: 1006)
     c.tcp().resume();
     const closed = await Promise.race([c.closed, sleep(15_000).then(() => null)]);
@@ -191,7 +206,7 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
   it("refuses subscribe-metrics past the per-socket cap (1,000 on one socket, 68 topics) without stalling", async () => {
     for (let i = 0; i < 68; i++) await api(server, "POST", "/topics", { name: `metrics-${i}`, partitions: 1 });
     const c = await connect(server);
-    const { peak } = await peakRss(server.pid, () =>
+    await peakRss(server.pid, (mb) => `peak server RSS ${mb} MB with 1,000 subscribe-metrics`, () =>
       withoutStall(server.url, async () => {
         for (let i = 0; i < 1000; i++) c.send({ type: "subscribe-metrics", id: `m${i}` });
         await c.until(() => c.frames.filter((f) => f.type === "error").length >= 1000 - SUBSCRIPTION_CAP, "the refusals");
@@ -200,7 +215,6 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
         await c.until(() => c.frames.filter((f) => f.type === "metrics").length >= seen + 3 * SUBSCRIPTION_CAP, "three ticks of metrics");
       }),
     );
-    expect(peak).toBeLessThan(RSS_LIMIT_BYTES);
     const errors = c.frames.filter((f) => f.type === "error");
     expect(errors).toHaveLength(1000 - SUBSCRIPTION_CAP);
     expect(new Set(errors.map((e) => e.id))).toEqual(new Set(Array.from({ length: 1000 - SUBSCRIPTION_CAP }, (_, i) => `m${i + SUBSCRIPTION_CAP}`)));
@@ -210,7 +224,7 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
     }
     const metricIds = new Set(c.frames.filter((f) => f.type === "metrics").map((f) => f.id));
     expect(metricIds.size).toBe(SUBSCRIPTION_CAP);
-    expect(c.frames.find((f) => f.type === "metrics").metrics.topics).toBe(68);
+    expect(c.frames.find((f) => f.type === "metrics").metrics.topics).toBeGreaterThanOrEqual(68);
     c.ws.close();
 
     // subscriptions of every kind count together: 20 live tail + 11 metrics + 1 group membership
@@ -244,7 +258,7 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
     // each commit is a database write; padding makes each message ~60 KB for the server to hold
     const commit = JSON.stringify({ type: "commit", id: "g", offsets: [{ topic: "inbound-flood", partition: 0, offset: 0 }] });
     const padded = commit.slice(0, -1) + " ".repeat(60_000) + "}";
-    const { result: sent, peak } = await peakRss(server.pid, () =>
+    await peakRss(server.pid, (mb, sent) => `peak server RSS ${mb} MB after ${Math.round(sent / MiB)} MB of commits`, () =>
       withoutStall(server.url, async () => {
         let bytes = 0;
         const end = Date.now() + 12_000;
@@ -257,7 +271,6 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
         return bytes;
       }),
     );
-    expect(peak, `peak server RSS ${Math.round(peak / MiB)} MB after ${Math.round(sent / MiB)} MB of commits`).toBeLessThan(RSS_LIMIT_BYTES);
     // the socket is still served: what was read gets handled, then the ping behind it
     c.send({ type: "ping" });
     await c.until(() => c.frames.some((f) => f.type === "pong"), "the pong after the flood", 60_000);

@@ -71,6 +71,8 @@ export class MetricsHub {
 /** One socket's metrics subscriptions. */
 export class MetricsFeed {
   private readonly ids = new Set<string>();
+  /** Where the next tick starts among the subscriptions. */
+  private next = 0;
 
   constructor(
     private readonly channel: SocketChannel,
@@ -89,7 +91,7 @@ export class MetricsFeed {
     this.ids.add(id);
     if (this.ids.size === 1) this.hub.attach(this);
     const recent = this.hub.recent();
-    if (recent) this.sendFrame(id, recent);
+    if (recent && !this.channel.congested()) this.sendFrame(id, recent);
   }
 
   unsubscribe(id: string): void {
@@ -102,11 +104,19 @@ export class MetricsFeed {
     this.hub.detach(this);
   }
 
-  /** One tick's metrics to every subscription, until the socket is congested. */
+  /**
+   * One tick's metrics to every subscription, until the socket is congested; the next tick
+   * starts with the first subscription skipped, so none starves behind the others.
+   */
   deliver(json: Buffer): void {
-    for (const id of this.ids) {
-      if (this.channel.congested()) return;
-      this.sendFrame(id, json);
+    const ids = [...this.ids];
+    const start = this.next % ids.length;
+    for (let k = 0; k < ids.length; k++) {
+      if (this.channel.congested()) {
+        this.next = start + k;
+        return;
+      }
+      this.sendFrame(ids[(start + k) % ids.length], json);
     }
   }
 

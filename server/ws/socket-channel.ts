@@ -8,9 +8,8 @@
  * full is not reading: it is closed with 1008, and terminated if it cannot even take the close
  * frame within a second.
  *
- * Inbound: messages read but not yet handled are counted; past a small number (or a message
- * rate) the socket stops being read, so a flood waits in the client's own TCP buffers rather
- * than in server memory. ws still delivers the rest of the chunk it is parsing when reading
+ * Inbound: messages read but not yet handled are counted; past a small number the socket stops
+ * being read, so a flood waits in the client's own TCP buffers rather than in server memory. ws still delivers the rest of the chunk it is parsing when reading
  * stops, so a hard cap well above that closes a socket whose backlog grows anyway.
  */
 import type { WebSocket } from "ws";
@@ -28,9 +27,6 @@ export interface ChannelLimits {
   /** Messages waiting (already read while pausing) beyond which the socket is closed. */
   maxQueuedMessages: number;
   maxQueuedBytes: number;
-  /** Sustained messages per second read from one socket, and the burst allowed above it. */
-  messagesPerSecond: number;
-  messageBurst: number;
 }
 
 export const DEFAULT_CHANNEL_LIMITS: ChannelLimits = {
@@ -41,8 +37,6 @@ export const DEFAULT_CHANNEL_LIMITS: ChannelLimits = {
   // one 64 KiB chunk of the smallest messages (~21 bytes each) is ~3,100 of them
   maxQueuedMessages: 8192,
   maxQueuedBytes: 4 * 1024 * 1024,
-  messagesPerSecond: 5000,
-  messageBurst: 10_000,
 };
 
 /** What a queued frame costs beyond its bytes (write requests, buffer objects, callback), as counted. */
@@ -57,20 +51,11 @@ export class SocketChannel {
   private inboundMessages = 0;
   private inboundBytes = 0;
   private paused = false;
-  private tokens: number;
-  private refilledAt = Date.now();
-  private resumeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly ws: WebSocket,
     readonly limits: ChannelLimits = DEFAULT_CHANNEL_LIMITS,
-  ) {
-    this.tokens = limits.messageBurst;
-    ws.once("close", () => {
-      if (this.resumeTimer) clearTimeout(this.resumeTimer);
-      this.resumeTimer = null;
-    });
-  }
+  ) {}
 
   /** Bytes waiting for the client, with the per-frame cost of frames not yet written out. */
   get pendingBytes(): number {
@@ -130,8 +115,6 @@ export class SocketChannel {
     }
     this.inboundMessages++;
     this.inboundBytes += bytes;
-    this.refill();
-    this.tokens -= 1;
     this.throttle();
     return true;
   }
@@ -143,27 +126,15 @@ export class SocketChannel {
     this.throttle();
   }
 
-  private refill(): void {
-    const now = Date.now();
-    this.tokens = Math.min(this.limits.messageBurst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.messagesPerSecond);
-    this.refilledAt = now;
-  }
-
-  /** Stops or resumes reading the socket after the backlog or the message rate changed. */
+  /** Stops or resumes reading the socket after its backlog changed. */
   private throttle(): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
     const { pauseAtMessages, pauseAtBytes } = this.limits;
     if (!this.paused) {
-      if (this.inboundMessages >= pauseAtMessages || this.inboundBytes >= pauseAtBytes || this.tokens < 1) {
+      if (this.inboundMessages >= pauseAtMessages || this.inboundBytes >= pauseAtBytes) {
         this.paused = true;
         this.ws.pause();
-        if (this.tokens < 1) this.resumeLater();
       }
-      return;
-    }
-    this.refill();
-    if (this.tokens < 1) {
-      this.resumeLater();
       return;
     }
     // resume only once the backlog is well down, so reading does not flap per message
@@ -171,14 +142,5 @@ export class SocketChannel {
       this.paused = false;
       this.ws.resume();
     }
-  }
-
-  private resumeLater(): void {
-    if (this.resumeTimer) return;
-    const ms = Math.max(1, Math.ceil(((1 - this.tokens) / this.limits.messagesPerSecond) * 1000));
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = null;
-      this.throttle();
-    }, ms);
   }
 }

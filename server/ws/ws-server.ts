@@ -52,7 +52,9 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
   const channelLimits: ChannelLimits = { ...DEFAULT_CHANNEL_LIMITS, ...options.channel, highWaterBytes: limits.highWaterBytes };
   const maxPerAddress = options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS;
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
+  // allowSynchronousEvents false: one message per event-loop turn, so a chunk of thousands of
+  // tiny messages does not run as one uninterrupted burst while other clients wait
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false, allowSynchronousEvents: false });
   const alive = new WeakMap<WebSocket, boolean>();
   const metricsHub = new MetricsHub();
   /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */

@@ -11,8 +11,12 @@ export const ZStartPosition = z.union([
   z.object({ timestamp: z.number().int().min(0) }).strict(),
 ]);
 
+/**
+ * Subscriptions of every kind one socket may hold at once, counted together: live tail
+ * (`subscribe`), metrics (`subscribe-metrics`) and group memberships (`join-group`).
+ */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 32;
-/** Group memberships (join-group) one socket may hold at once, besides its subscriptions. */
+/** Group memberships (join-group) one socket may hold at once; they also count toward MAX_SUBSCRIPTIONS_PER_SOCKET. */
 export const MAX_GROUP_MEMBERSHIPS_PER_SOCKET = 8;
 
 const ZLiveId = z.string().min(1).max(64);

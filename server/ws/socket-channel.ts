@@ -82,7 +82,9 @@ export class SocketChannel {
   sendText(data: string | Buffer): boolean {
     if (!this.open) return false;
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.length;
-    if (this.pendingBytes + bytes + PER_FRAME_COST > this.limits.maxOutboundBytes) {
+    const pending = this.pendingBytes;
+    // one frame is always taken while the client keeps up, however large (metrics of many topics)
+    if (pending > this.limits.highWaterBytes && pending + bytes + PER_FRAME_COST > this.limits.maxOutboundBytes) {
       this.close(POLICY_VIOLATION, "client too slow: outbound queue full");
       return false;
     }

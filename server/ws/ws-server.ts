@@ -112,6 +112,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
         });
         return true;
       }
+      if (socket.destroyed) return true; // gone before we looked: nothing to count or answer
       const address = req.socket.remoteAddress ?? "unknown";
       const open = perAddress.get(address) ?? 0;
       if (open >= maxPerAddress) {

@@ -8,6 +8,10 @@
  * full is not reading: it is closed with 1008, and terminated if it cannot even take the close
  * frame within a second.
  *
+ * Sockets together share one OutboundBudget: once the process holds that much for all of its
+ * clients, a socket past its own high-water mark is disconnected rather than queued for, so many
+ * sockets that do not read (up to the per-address cap) cannot add up to more than the budget.
+ *
  * Inbound: messages read but not yet handled are counted; past a small number the socket stops
  * being read, so a flood waits in the client's own TCP buffers rather than in server memory. ws still delivers the rest of the chunk it is parsing when reading
  * stops, so a hard cap well above that closes a socket whose backlog grows anyway.
@@ -39,6 +43,14 @@ export const DEFAULT_CHANNEL_LIMITS: ChannelLimits = {
   maxQueuedBytes: 4 * 1024 * 1024,
 };
 
+/** What the whole process may hold for clients that have not read it yet, counted like a socket's queue. */
+export class OutboundBudget {
+  /** Bytes (plus PER_FRAME_COST each) of frames handed to ws and not yet written to the kernel. */
+  held = 0;
+
+  constructor(readonly maxBytes: number = 64 * 1024 * 1024) {}
+}
+
 /** What a queued frame costs beyond its bytes (write requests, buffer objects, callback), as counted. */
 export const PER_FRAME_COST = 512;
 /** How long a client closed for not reading has to take the close frame before it is terminated. */
@@ -55,6 +67,7 @@ export class SocketChannel {
   constructor(
     readonly ws: WebSocket,
     readonly limits: ChannelLimits = DEFAULT_CHANNEL_LIMITS,
+    private readonly budget: OutboundBudget = new OutboundBudget(),
   ) {}
 
   /** Bytes waiting for the client, with the per-frame cost of frames not yet written out. */
@@ -83,13 +96,24 @@ export class SocketChannel {
     if (!this.open) return false;
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     const pending = this.pendingBytes;
-    // one frame is always taken while the client keeps up, however large (metrics of many topics)
-    if (pending > this.limits.highWaterBytes && pending + bytes + PER_FRAME_COST > this.limits.maxOutboundBytes) {
-      this.close(POLICY_VIOLATION, "client too slow: outbound queue full");
-      return false;
+    const cost = bytes + PER_FRAME_COST;
+    // a frame is always taken while the client keeps up, however large (metrics of many topics)
+    if (pending > this.limits.highWaterBytes) {
+      if (pending + cost > this.limits.maxOutboundBytes) {
+        this.close(POLICY_VIOLATION, "client too slow: outbound queue full");
+        return false;
+      }
+      if (this.budget.held + cost > this.budget.maxBytes) {
+        this.close(POLICY_VIOLATION, "client too slow: the server's outbound memory for slow clients is full");
+        return false;
+      }
     }
     this.queuedFrames++;
-    this.ws.send(data, { binary: false }, () => this.queuedFrames--);
+    this.budget.held += cost;
+    this.ws.send(data, { binary: false }, () => {
+      this.queuedFrames--;
+      this.budget.held -= cost;
+    });
     return true;
   }
 

@@ -13,7 +13,7 @@ import type { Broker } from "../broker/broker.ts";
 import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
 import { GroupConsumerSession } from "./group-consumer-session.ts";
 import { MetricsHub } from "./metrics-feed.ts";
-import { DEFAULT_CHANNEL_LIMITS, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
+import { DEFAULT_CHANNEL_LIMITS, OutboundBudget, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
 export const WS_PATH = "/ws";
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
@@ -27,6 +27,8 @@ export interface LiveServerOptions {
   live?: Partial<LiveTailLimits>;
   /** Per-socket queue bounds; the high-water mark is the live tail's. */
   channel?: Partial<Omit<ChannelLimits, "highWaterBytes">>;
+  /** Outbound bytes the process may hold for all sockets together before slow ones are dropped. */
+  maxOutboundBytesTotal?: number;
 }
 
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 64;
@@ -57,12 +59,13 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false, allowSynchronousEvents: false });
   const alive = new WeakMap<WebSocket, boolean>();
   const metricsHub = new MetricsHub();
+  const outboundBudget = new OutboundBudget(options.maxOutboundBytesTotal);
   /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */
   const perAddress = new Map<string, number>();
   let accepted = 0;
 
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
-    const channel = new SocketChannel(ws, channelLimits);
+    const channel = new SocketChannel(ws, channelLimits, outboundBudget);
     // live tail and consumer-group membership share the socket (and one id namespace)
     const group = new GroupConsumerSession(channel, broker, limits, req.socket.remoteAddress ?? "unknown");
     const session = new LiveTailSession(channel, broker, metricsHub, limits, group);

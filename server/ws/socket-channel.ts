@@ -22,6 +22,11 @@ import type { TLiveServerMessage } from "../schemas/live.ts";
 export interface ChannelLimits {
   /** Outbound bytes (plus PER_FRAME_COST per queued frame) after which the client is disconnected. */
   maxOutboundBytes: number;
+  /**
+   * Frames queued at once, whatever their size: a flood of tiny replies is bounded by count too,
+   * since cutting a socket with N queued writes costs N error callbacks at once.
+   */
+  maxOutboundFrames: number;
   /** Outbound bytes above which feeds stop producing for this socket (records, metrics). */
   highWaterBytes: number;
   /** Stop reading the socket while this many messages wait to be handled... */
@@ -35,6 +40,7 @@ export interface ChannelLimits {
 
 export const DEFAULT_CHANNEL_LIMITS: ChannelLimits = {
   maxOutboundBytes: 8 * 1024 * 1024,
+  maxOutboundFrames: 2048,
   highWaterBytes: 1024 * 1024,
   pauseAtMessages: 32,
   pauseAtBytes: 256 * 1024,
@@ -97,6 +103,10 @@ export class SocketChannel {
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     const pending = this.pendingBytes;
     const cost = bytes + PER_FRAME_COST;
+    if (this.queuedFrames >= this.limits.maxOutboundFrames) {
+      this.close(POLICY_VIOLATION, "client too slow: outbound queue full");
+      return false;
+    }
     // a frame is always taken while the client keeps up, however large (metrics of many topics)
     if (pending > this.limits.highWaterBytes) {
       if (pending + cost > this.limits.maxOutboundBytes) {

@@ -10,6 +10,14 @@ const FETCH_BYTES = 4 * 1024 * 1024;
 /** Matches go out in frames of at most this many, or every FLUSH_MS. */
 const FRAME_RECORDS = 1000;
 const FLUSH_MS = 150;
+/**
+ * A scan gives the event loop back after this much filtering: CEL over a fetched chunk of up to
+ * 2,000 records may take far longer than other clients may wait (each record is bounded by the
+ * CEL budget, a chunk is not).
+ */
+const SLICE_MS = 10;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Range {
   partition: number;
@@ -80,6 +88,7 @@ async function* scan(
   let pending: TSearchRecord[] = [];
   let lastFlush = Date.now();
   let reason: "end" | "maxScanned" | "maxMatches" = "end";
+  let sliceStart = performance.now();
   const progress = (): TSearchEvent => ({ type: "progress", scanned, matched, celErrors, firstCelError });
 
   outer: for (;;) {
@@ -112,8 +121,20 @@ async function* scan(
       }
       for (const rec of res.records) {
         if (rec.offset >= range.end) break;
-        scanned++;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await yieldToEventLoop();
+          if (signal.aborted) return;
+          sliceStart = performance.now();
+        }
         const t = filter.test(range.partition, rec);
+        if (t.exhausted) {
+          // the request's CEL budget is spent: what is left goes unscanned, as past maxScanned
+          celErrors++;
+          firstCelError = t.error ?? null;
+          reason = "maxScanned";
+          break outer;
+        }
+        scanned++;
         if (t.error) {
           celErrors++;
           firstCelError ??= t.error;

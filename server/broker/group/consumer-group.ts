@@ -19,6 +19,7 @@
  * is that relation; a partition is only ever granted while it has no owner, so no partition has
  * two owners at any moment, even mid-rebalance.
  */
+import type { LinearRegex } from "../../cel/regex.ts";
 import { ASSIGNORS, DEFAULT_ASSIGNOR, type AssignorName } from "./assignors.ts";
 import { GroupError, groupNotFound, invalidRequest, unknownMember } from "./group-errors.ts";
 import { assertTransition, type GroupState } from "./group-states.ts";
@@ -141,7 +142,13 @@ interface Member {
   clientId: string;
   host: string;
   subscribedTopicNames?: string[];
-  subscribedTopicRegex?: { source: string; re: RegExp };
+  subscribedTopicRegex?: LinearRegex;
+  /**
+   * The subscription resolved against the topic names of `version`: a heartbeat reuses it, and
+   * after a topic change only new names are matched (`regexMatches` remembers the others).
+   */
+  resolved?: { version: number; topics: string[] };
+  regexMatches?: Map<string, boolean>;
   serverAssignor?: AssignorName;
   rebalanceTimeoutMs: number;
   sessionTimeoutMs: number;
@@ -183,6 +190,8 @@ export class ConsumerGroup {
   private readonly newMemberId: () => string;
   private readonly onEvent?: (event: GroupEvent) => void;
   private topics: Map<string, number>;
+  /** Bumped when the set of topic names changes (not their partition counts). */
+  private topicNamesVersion = 0;
   private readonly members = new Map<string, Member>();
   private target = new Map<string, TopicPartition[]>();
   private readonly owners = new Map<TopicPartitionKey, string>();
@@ -316,7 +325,9 @@ export class ConsumerGroup {
    */
   updateTopicMetadata(topics: ReadonlyMap<string, number>): boolean {
     this.assertAlive();
-    this.topics = parseTopicMetadata(topics);
+    const next = parseTopicMetadata(topics);
+    if (!sameKeys(this.topics, next)) this.topicNamesVersion++;
+    this.topics = next;
     if (this.members.size === 0 || this.computeSubscriptionMetadata() === this.subscriptionMetadata) return false;
     this.bumpGroupEpoch();
     this.refreshState();
@@ -408,7 +419,7 @@ export class ConsumerGroup {
         host: m.host,
         subscribedTopicNames: m.subscribedTopicNames ? [...m.subscribedTopicNames] : null,
         subscribedTopicRegex: m.subscribedTopicRegex?.source ?? null,
-        subscribedTopics: this.resolveSubscription(m),
+        subscribedTopics: [...this.resolveSubscription(m)],
         serverAssignor: m.serverAssignor ?? null,
         assignment: toTopicPartitions(m.assigned),
         pendingRevocation: toTopicPartitions(m.pendingRevocation),
@@ -527,15 +538,30 @@ export class ConsumerGroup {
     this._assignmentEpoch = this._groupEpoch;
   }
 
-  /** Existing topics the member's subscription covers, sorted. */
+  /**
+   * Existing topics the member's subscription covers, sorted. Computed again only when the topic
+   * names or the subscription changed, and a pattern is matched only against names it has not
+   * seen: heartbeats and partition-count changes never rerun it over every topic.
+   */
   private resolveSubscription(m: Member): string[] {
+    if (m.resolved?.version === this.topicNamesVersion) return m.resolved.topics;
     const out: string[] = [];
     if (m.subscribedTopicRegex) {
-      for (const t of this.topics.keys()) if (m.subscribedTopicRegex.re.test(t)) out.push(t);
+      const re = m.subscribedTopicRegex;
+      const seen = m.regexMatches ?? new Map<string, boolean>();
+      const matches = new Map<string, boolean>();
+      for (const t of this.topics.keys()) {
+        const hit = seen.get(t) ?? re.testWhole(t);
+        matches.set(t, hit);
+        if (hit) out.push(t);
+      }
+      m.regexMatches = matches;
     } else {
       for (const t of new Set(m.subscribedTopicNames ?? [])) if (this.topics.has(t)) out.push(t);
     }
-    return out.sort();
+    out.sort();
+    m.resolved = { version: this.topicNamesVersion, topics: out };
+    return out;
   }
 
   private computeSubscriptionMetadata(): string {
@@ -664,15 +690,28 @@ function applySubscription(m: Member, req: ParsedRequest): boolean {
     const same = m.subscribedTopicRegex === undefined && m.subscribedTopicNames?.join("\u0000") === req.subscribedTopicNames.join("\u0000");
     m.subscribedTopicNames = req.subscribedTopicNames;
     m.subscribedTopicRegex = undefined;
+    if (!same) forgetResolved(m);
     return !same;
   }
   if (req.subscribedTopicRegex !== undefined) {
     const same = m.subscribedTopicRegex?.source === req.subscribedTopicRegex.source;
     m.subscribedTopicRegex = req.subscribedTopicRegex;
     m.subscribedTopicNames = undefined;
+    if (!same) forgetResolved(m);
     return !same;
   }
   return false;
+}
+
+function forgetResolved(m: Member): void {
+  m.resolved = undefined;
+  m.regexMatches = undefined;
+}
+
+function sameKeys(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of b.keys()) if (!a.has(k)) return false;
+  return true;
 }
 
 const byMemberId = (a: Member, b: Member) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0);

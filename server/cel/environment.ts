@@ -1,0 +1,19 @@
+/**
+ * CEL environments: which variables an expression may use and the structural limits of its
+ * text. Expressions are parsed and type-checked by cel-js (no loops but comprehensions, no host
+ * code): user text is never handed to eval/Function/vm.
+ */
+import { Environment } from "@marcbachmann/cel-js";
+
+/** Variable name → CEL type (`dyn`, `int`, `map<string, string>`, `google.protobuf.Timestamp`…). */
+export type CelVariables = Readonly<Record<string, string>>;
+
+/** Structural limits of the expression text (cel-js enforces them while parsing). */
+export const CEL_TEXT_LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 };
+
+/** An environment declaring `variables`, with the text limits above. */
+export function createCelEnvironment(variables: CelVariables): Environment {
+  const env = new Environment({ limits: CEL_TEXT_LIMITS });
+  for (const [name, type] of Object.entries(variables)) env.registerVariable(name, type);
+  return env;
+}

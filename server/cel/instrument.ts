@@ -33,6 +33,8 @@ interface Ctx {
 type Role = "read" | "iterate" | "pass";
 
 const BINARY = new Set(["!=", "==", "in", "+", "-", "*", "/", "%", "<", "<=", ">", ">="]);
+/** Functions that look at their arguments' length only, not inside them. */
+const SHALLOW_READERS = new Set(["size"]);
 /** Nodes whose result is a new value (string, list, map) whose size was just allocated. */
 const CREATES = new Set(["+", "call", "rcall", "list", "map"]);
 /** RE2 works ~4 ns per program instruction per character; a unit is worth ~8 of those. */
@@ -127,12 +129,14 @@ function childrenOf(node: Node): [Node, Role][] {
   }
   const a = node.args as unknown;
   switch (node.op) {
-    case "call":
-      for (const x of (a as [string, unknown[]])[1]) add(x, "read");
+    case "call": {
+      const [name, args] = a as [string, unknown[]];
+      for (const x of args) add(x, SHALLOW_READERS.has(name) ? "pass" : "read");
       break;
+    }
     case "rcall": {
-      const [, receiver, args] = a as [string, unknown, unknown[]];
-      add(receiver, "read");
+      const [name, receiver, args] = a as [string, unknown, unknown[]];
+      add(receiver, SHALLOW_READERS.has(name) ? "pass" : "read");
       for (const x of args) add(x, "read");
       break;
     }

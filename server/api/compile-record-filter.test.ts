@@ -64,4 +64,29 @@ describe("compileRecordFilter", () => {
       expect(() => compileRecordFilter({ cel })).toThrow(/invalid cel/);
     }
   });
+
+  it("stops an expression at its budget per record, and the search at the request's budget", () => {
+    const grow = 'value.split("").map(a, value.split("").map(b, value + a + b)).size() > 0';
+    const over = compileRecordFilter({ cel: grow }).test(0, rec({ value: "x".repeat(3000), offset: 3 }));
+    expect(over.match).toBe(false);
+    expect(over.error).toMatch(/CEL cost budget exceeded.*offset 3/);
+    const f = compileRecordFilter({ cel: 'value.split("").all(c, c != "q")' }, { unitsPerRecord: 20_000, unitsPerRequest: 50_000 });
+    const seen = Array.from({ length: 10 }, (_, i) => f.test(0, rec({ value: "z".repeat(1000), offset: i })));
+    expect(seen.slice(0, 2).every((t) => t.match && !t.error)).toBe(true);
+    expect(seen.findIndex((t) => t.exhausted)).toBeGreaterThan(1);
+    expect(seen.at(-1)).toMatchObject({ match: false, exhausted: true, error: expect.stringMatching(/request \(50000 units\) is spent/) });
+  });
+
+  it("refuses nesting too deep and RE2-invalid literal patterns before any record is read", () => {
+    const e1 = (() => {
+      try {
+        compileRecordFilter({ cel: "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))" });
+      } catch (e) {
+        return e as { code: string; message: string; details: unknown };
+      }
+    })();
+    expect(e1).toMatchObject({ code: "VALIDATION_FAILED", details: { field: "cel" } });
+    expect(e1?.message).toMatch(/cel too costly/);
+    expect(() => compileRecordFilter({ cel: 'value.matches("(?=a)")' })).toThrow(/RE2/);
+  });
 });

@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import Link from "next/link";
 import { NavLinks } from "@/components/ui/nav-links";
 import { Providers } from "@/components/ui/providers";
+import { ServerRestartBanner } from "@/components/ui/server-restart-banner";
 import { THEME_SCRIPT, ThemeToggle } from "@/components/ui/theme-toggle";
 import "./globals.css";
 
@@ -25,6 +26,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <NavLinks />
             <ThemeToggle />
           </header>
+          <ServerRestartBanner />
           <main>{children}</main>
         </Providers>
       </body>

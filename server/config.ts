@@ -1,5 +1,6 @@
 /** Server configuration from the environment (see README). */
 import path from "node:path";
+import { listFromEnv } from "./http/origin-policy.ts";
 
 export interface ServerConfig {
   port: number;
@@ -18,6 +19,14 @@ export interface ServerConfig {
   /** WebSocket connections open at once from one client address. */
   wsMaxSocketsPerAddress: number;
   dev: boolean;
+  /** Host names served besides loopback addresses (DNS-rebinding protection; `*` = any). */
+  allowedHosts: string[];
+  /** Browser origins besides the server's own that may open the WebSocket and send changes. */
+  allowedOrigins: string[];
+  /** A request body must arrive completely within this time (408 otherwise). */
+  bodyTimeoutMs: number;
+  /** Memory request bodies in transit may hold at once (reserved as their bytes arrive). */
+  bodyMemoryBytes: number;
 }
 
 function int(name: string, fallback: number, min: number, max: number): number {
@@ -28,6 +37,17 @@ function int(name: string, fallback: number, min: number, max: number): number {
     throw new Error(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
   return n;
+}
+
+/**
+ * How request bodies are read; also used by the route handlers, which Next bundles apart from
+ * the server process and which therefore read these from the environment themselves.
+ */
+export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number } {
+  return {
+    bodyTimeoutMs: int("TRIBUTARY_BODY_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    bodyMemoryBytes: int("TRIBUTARY_BODY_MEMORY_BYTES", 96 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
+  };
 }
 
 export function loadConfig(root: string): ServerConfig {
@@ -46,5 +66,8 @@ export function loadConfig(root: string): ServerConfig {
     cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     wsMaxSocketsPerAddress: int("TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS", 64, 1, 100_000),
     dev: process.env.NODE_ENV === "development",
+    allowedHosts: listFromEnv(process.env.TRIBUTARY_ALLOWED_HOSTS),
+    allowedOrigins: listFromEnv(process.env.TRIBUTARY_ALLOWED_ORIGINS),
+    ...bodyLimits(),
   };
 }

@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     cachePartitionBytes: config.cachePartitionBytes,
   });
   await broker.start();
-  registerRuntime({ broker, database: db.kind, startedAt: Date.now() });
+  const startedAt = Date.now();
+  registerRuntime({ broker, database: db.kind, startedAt });
   const { meterFor } = await import("./api/throughput-meter.ts");
   meterFor(broker); // throughput counting starts with the server, not with the first overview visit
 
@@ -60,7 +61,18 @@ async function main(): Promise<void> {
   const upgradeNext = config.dev ? app.getUpgradeHandler() : null;
 
   const { isRecordBatchRequest, handleRecordBatchRequest } = await import("./api/record-batch-fast-path.ts");
+  const { OriginPolicy } = await import("./http/origin-policy.ts");
+  const { checkRequest, checkUpgrade, refuseUpgrade, sendRefusal } = await import("./http/request-guard.ts");
+  const policy = new OriginPolicy({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
+  const started = String(startedAt);
   const server = http.createServer((req, res) => {
+    // the console notices a restart when this changes (components/ui/server-restart-banner.tsx)
+    res.setHeader(STARTED_AT_HEADER, started);
+    const refused = checkRequest(req, policy);
+    if (refused) {
+      sendRefusal(req, res, refused);
+      return;
+    }
     // the binary produce/fetch hot path skips Next's router (see record-batch-fast-path.ts)
     if (isRecordBatchRequest(req)) {
       void handleRecordBatchRequest(req, res);
@@ -72,6 +84,12 @@ async function main(): Promise<void> {
   });
   const live = createLiveServer(broker, { maxSocketsPerAddress: config.wsMaxSocketsPerAddress });
   server.on("upgrade", (req, socket, head) => {
+    // a page of another origin may open a WebSocket without any preflight: refuse before the handshake
+    const refused = checkUpgrade(req, policy);
+    if (refused) {
+      refuseUpgrade(socket, refused);
+      return;
+    }
     if (live.handleUpgrade(req, socket, head)) return;
     if (upgradeNext) void upgradeNext(req, socket, head);
     else socket.destroy();
@@ -85,8 +103,10 @@ async function main(): Promise<void> {
   const port = typeof address === "object" && address ? address.port : config.port;
   console.log(
     `tributary: listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} ` +
-      `(database: ${db.kind === "embedded" ? `embedded in ${config.dataDir}` : "DATABASE_URL"})`,
+      `(database: ${db.kind === "embedded" ? `embedded in ${config.dataDir}` : "DATABASE_URL"}; pid ${process.pid})`,
   );
+  // under the supervisor (server/supervisor.ts): it restarts this process on the same port
+  process.send?.({ type: "ready", pid: process.pid, port, startedAt });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -105,6 +125,35 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
+
+/** Response header with this process's start time (ms since the epoch). */
+const STARTED_AT_HEADER = "x-tributary-started-at";
+
+/**
+ * A fault no request handler caught. A rejected promise nobody awaited leaves no state half
+ * changed: log it and keep serving. A thrown exception may have left something half done, so a
+ * burst of them (a loop failing over and over) ends the process for the supervisor to restart;
+ * an isolated one (a socket error without a listener, say) is logged and survived.
+ */
+function surviveFaults(): void {
+  const recent: number[] = [];
+  process.on("unhandledRejection", (reason) => {
+    console.error("tributary: unhandled promise rejection (still serving):", reason);
+  });
+  process.on("uncaughtException", (error, origin) => {
+    const now = Date.now();
+    recent.push(now);
+    while (recent.length > 0 && recent[0] < now - 60_000) recent.shift();
+    console.error(`tributary: uncaught exception (${origin}; ${recent.length} in the last minute):`, error);
+    if (recent.length >= 10) {
+      console.error("tributary: too many uncaught exceptions; exiting for a restart");
+      process.exit(70);
+    }
+  });
+  // the supervisor is gone (killed): nobody would restart or stop this process, so end it now
+  if (process.send) process.once("disconnect", () => process.exit(1));
+}
+surviveFaults();
 
 main().catch((e) => {
   console.error("tributary: failed to start:", e);

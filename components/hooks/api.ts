@@ -1,3 +1,5 @@
+import { observeServerStart } from "./server-start";
+
 /** JSON calls to the REST API; failures carry the server's error code and message. */
 export class ApiRequestError extends Error {
   constructor(
@@ -32,6 +34,7 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
     signal,
     cache: "no-store",
   });
+  observeServerStart(res);
   if (!res.ok) throw await errorFrom(res);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }

@@ -1,5 +1,6 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
+import { checkServerStart } from "./server-start";
 import type { TLiveClientMessage, TLiveServerMessage } from "@/server/schemas/live";
 
 export type SocketStatus = "connecting" | "open" | "closed";
@@ -29,12 +30,16 @@ export function useSocket(
     let ws: WebSocket | null = null;
     let stopped = false;
     let retry: ReturnType<typeof setTimeout> | null = null;
+    let reconnecting = false;
     const connect = () => {
       setStatus("connecting");
       const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
       ws = sock;
       sock.onopen = () => {
         setStatus("open");
+        // after a drop, the process answering may be a restarted one
+        if (reconnecting) checkServerStart();
+        reconnecting = true;
         for (const m of greet.current()) sock.send(JSON.stringify(m));
       };
       sock.onmessage = (ev) => handler.current(JSON.parse(ev.data as string) as TLiveServerMessage);

@@ -5,6 +5,8 @@
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 import { toErrorResponse } from "./error-status.ts";
+import { Reservation, requestBodyMemory } from "./memory-budget.ts";
+import { bodyLimits } from "../config.ts";
 
 /** Largest request body the API reads (a produce request of many records). */
 export const MAX_REQUEST_BYTES = Number(process.env.TRIBUTARY_MAX_REQUEST_BYTES ?? 32 * 1024 * 1024);
@@ -21,6 +23,9 @@ export function jsonText(text: string, status = 200): Response {
   return new Response(text, { status, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
 }
 
+/** Errors that leave the request body unread: the connection cannot carry another request. */
+export const ABANDONS_BODY = new Set(["REQUEST_TOO_LARGE", "REQUEST_TIMEOUT"]);
+
 /** Runs a handler body; any error becomes `{error:{code,message,details?}}` with its status. */
 export async function handle(fn: () => Promise<Response>): Promise<Response> {
   try {
@@ -29,29 +34,86 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     const { status, body } = toErrorResponse(e);
     // An oversized body is abandoned unread (Next's request stream ignores cancel), so the
     // connection cannot carry another request: close it instead of letting the client reuse it.
-    return json(body, status, body.error.code === "REQUEST_TOO_LARGE" ? { connection: "close" } : undefined);
+    return json(body, status, ABANDONS_BODY.has(body.error.code) ? { connection: "close" } : undefined);
   }
+}
+
+/** A request body and its share of the body memory budget, to give back once it is used. */
+export interface ReservedBody {
+  bytes: Buffer;
+  release(): void;
+}
+
+/** Source of a body's chunks: a Web stream's reader or a Node request's async iterator. */
+export interface BodySource {
+  next(): Promise<IteratorResult<Uint8Array>>;
+  /** Stops reading (the rest of the body is abandoned). */
+  cancel(): void;
+}
+
+/**
+ * Collects a body of at most `limit` bytes within TRIBUTARY_BODY_TIMEOUT_MS, reserving each
+ * chunk's bytes in the request-body budget as it arrives. A body that is too slow gets 408 and
+ * gives back what it held, so a trickling client cannot hold memory others need.
+ */
+export async function collectBody(source: BodySource, limit: number, signal?: AbortSignal): Promise<ReservedBody> {
+  const { bodyTimeoutMs, bodyMemoryBytes } = bodyLimits();
+  const reservation = new Reservation(requestBodyMemory(bodyMemoryBytes));
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), bodyTimeoutMs);
+  const stop = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
+  const expired = new Promise<never>((_, reject) => {
+    const fail = () => reject(deadline.signal.aborted ? timedOut(bodyTimeoutMs) : new ApiError("VALIDATION_FAILED", "the request body ended early"));
+    if (stop.aborted) fail();
+    else stop.addEventListener("abort", fail, { once: true });
+  });
+  expired.catch(() => undefined);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([source.next(), expired]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw tooLarge(size, limit);
+      await Promise.race([reservation.grow(value.byteLength, stop), expired]);
+      chunks.push(value);
+    }
+  } catch (e) {
+    reservation.release();
+    source.cancel();
+    throw deadline.signal.aborted ? timedOut(bodyTimeoutMs) : e;
+  } finally {
+    clearTimeout(timer);
+  }
+  // one buffer of its own (stored batches must not pin a larger shared chunk)
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return { bytes, release: () => reservation.release() };
+}
+
+function timedOut(ms: number): ApiError {
+  return new ApiError("REQUEST_TIMEOUT", `the request body did not arrive within ${ms} ms (TRIBUTARY_BODY_TIMEOUT_MS)`, { timeoutMs: ms });
+}
+
+/** Reads the body within the body budget and timeout; the caller releases it when done. */
+export async function readBodyReserved(req: Request, limit = MAX_REQUEST_BYTES): Promise<ReservedBody> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
+  if (!req.body) return { bytes: Buffer.alloc(0), release: () => undefined };
+  const reader = req.body.getReader();
+  return collectBody({ next: () => reader.read() as Promise<IteratorResult<Uint8Array>>, cancel: () => void reader.cancel().catch(() => undefined) }, limit, req.signal);
 }
 
 /** Reads the body, refusing (413) past `limit` bytes without buffering the rest. */
 export async function readBody(req: Request, limit = MAX_REQUEST_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
-  if (!req.body) return Buffer.alloc(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(size, limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, size);
+  const body = await readBodyReserved(req, limit);
+  body.release();
+  return body.bytes;
 }
 
 function tooLarge(size: number, limit: number): ApiError {
@@ -73,20 +135,51 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, where: 
   return r.data;
 }
 
-/** Reads and validates a JSON body. */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S, limit = MAX_REQUEST_BYTES): Promise<z.output<S>> {
+/** JSON nested deeper than this is refused before parsing (deep values overflow the stack later). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Refuses JSON text nested deeper than MAX_JSON_DEPTH: one linear scan, strings skipped. */
+export function checkJsonDepth(text: Uint8Array): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new ApiError("INVALID_JSON", `request body is nested deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH });
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+/** The Content-Type check of JSON bodies (no type is taken as JSON; the edge refused others). */
+export function checkJsonType(req: Request): void {
   const type = req.headers.get("content-type") ?? "";
   if (type && !/^application\/(json|[\w.+-]+\+json)\b/i.test(type)) {
     throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `expected Content-Type application/json, got '${type}'`);
   }
-  const body = await readBody(req, limit);
+}
+
+/** Parses and validates JSON bytes, depth-checked first. */
+export function parseJsonBody<S extends z.ZodType>(body: Uint8Array, schema: S): z.output<S> {
+  checkJsonDepth(body);
   let data: unknown;
   try {
-    data = JSON.parse(body.toString("utf8"));
+    data = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
   } catch (e) {
     throw new ApiError("INVALID_JSON", `request body is not valid JSON: ${(e as Error).message}`);
   }
   return parseWith(schema, data, "body");
+}
+
+/** Reads and validates a JSON body. */
+export async function readJson<S extends z.ZodType>(req: Request, schema: S, limit = MAX_REQUEST_BYTES): Promise<z.output<S>> {
+  checkJsonType(req);
+  return parseJsonBody(await readBody(req, limit), schema);
 }
 
 /** Validates the query string (every parameter must be known to the schema). */

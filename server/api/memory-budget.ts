@@ -72,6 +72,35 @@ export class MemoryBudget {
   }
 }
 
+/**
+ * Memory held under a budget that grows as it is needed (a request body, as its bytes
+ * arrive) and is given back at once.
+ */
+export class Reservation {
+  private releases: (() => void)[] = [];
+  private held = 0;
+
+  constructor(private readonly budget: MemoryBudget) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Reserves `bytes` more, waiting for them when the budget is spent (until `signal` aborts). */
+  async grow(bytes: number, signal?: AbortSignal): Promise<void> {
+    if (bytes <= 0) return;
+    this.releases.push(await this.budget.acquire(bytes, signal));
+    this.held += bytes;
+  }
+
+  release(): void {
+    const all = this.releases;
+    this.releases = [];
+    this.held = 0;
+    for (const r of all) r();
+  }
+}
+
 const JSON_BUDGET_BYTES = (() => {
   const n = Number(process.env.TRIBUTARY_JSON_MEMORY_BYTES ?? "");
   return Number.isInteger(n) && n > 0 ? n : 128 * 1024 * 1024;
@@ -90,3 +119,12 @@ export function jsonMemory(): MemoryBudget {
 export const producedJsonEstimate = (bodyBytes: number) => bodyBytes * 6;
 /** Memory a JSON fetch of up to `maxBytes` of keys and values takes while its response is built. */
 export const fetchedJsonEstimate = (maxBytes: number) => maxBytes * 4;
+
+/**
+ * The process's one budget for request bodies in transit: a body reserves its bytes as they
+ * arrive (never its declared length up front), so a slow client holds only what it has sent.
+ */
+export function requestBodyMemory(limitBytes: number): MemoryBudget {
+  const g = globalThis as { __tributaryBodyMemory?: MemoryBudget };
+  return (g.__tributaryBodyMemory ??= new MemoryBudget(limitBytes));
+}

@@ -1,4 +1,6 @@
-import type { TProduceRequest, TProduceResponse } from "../schemas/record.ts";
+import { ZProduceRequest, type TProduceRequest, type TProduceResponse } from "../schemas/record.ts";
+import { parseJsonBody, type ReservedBody } from "./http.ts";
+import { jsonMemory, producedJsonEstimate } from "./memory-budget.ts";
 import { toProduceRecord } from "./record-json.ts";
 import { getBroker } from "./registry.ts";
 
@@ -13,4 +15,24 @@ export async function produceRecords(topic: string, req: TProduceRequest): Promi
       : undefined;
   const records = await getBroker().produce(topic, req.records.map(toProduceRecord), as);
   return { topic, records };
+}
+
+/**
+ * Parses, validates and produces a JSON produce body that has fully arrived. Parsing takes
+ * several times the body's size, so it runs within the JSON memory budget, reserved for the
+ * body's actual size only now: a client still sending its body holds no part of that budget.
+ */
+export async function produceJsonBody(topic: string, body: ReservedBody, signal?: AbortSignal): Promise<TProduceResponse> {
+  let release: (() => void) | undefined;
+  try {
+    release = await jsonMemory().acquire(producedJsonEstimate(body.bytes.length), signal);
+  } finally {
+    // from here the JSON estimate (which includes the body) accounts for it
+    body.release();
+  }
+  try {
+    return await produceRecords(topic, parseJsonBody(body.bytes, ZProduceRequest));
+  } finally {
+    release();
+  }
 }

@@ -12,7 +12,7 @@ import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
 import { toErrorResponse } from "./error-status.ts";
 import { fetchRecordBatches } from "./fetch-record-batches.ts";
-import { MAX_REQUEST_BYTES, partitionParam, validationError } from "./http.ts";
+import { ABANDONS_BODY, collectBody, MAX_REQUEST_BYTES, partitionParam, validationError, type ReservedBody } from "./http.ts";
 import { pollGroupRecordBatches } from "./poll-group-record-batches.ts";
 import { produceRecordBatches } from "./produce-record-batches.ts";
 import { ZGroupId, ZMemberId, ZPollQuery } from "../schemas/group.ts";
@@ -75,35 +75,22 @@ function topicOf(raw: string): string {
   return parse(ZTopicName, name, "topic");
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The body within the limit, the body timeout and the request-body memory budget (reserved as
+ * it arrives; see collectBody), released by the caller once the batch is stored.
+ */
+function readBody(req: IncomingMessage, signal: AbortSignal): Promise<ReservedBody> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (Number.isFinite(declared) && declared > MAX_REQUEST_BYTES) {
     return Promise.reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
   }
-  return new Promise((resolve, reject) => {
-    // with a Content-Length the body is copied once, straight into a buffer of its own
-    const into = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafeSlow(declared) : null;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      if (into && size + c.length <= into.length) into.set(c, size);
-      else chunks.push(c);
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES || (into && size > into.length)) {
-        req.removeAllListeners("data");
-        reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${size}+ bytes exceeds the limit of ${into ? into.length : MAX_REQUEST_BYTES} bytes`));
-        return;
-      }
-    });
-    req.once("end", () => {
-      if (into) {
-        if (size === into.length) resolve(into);
-        else reject(new ApiError("VALIDATION_FAILED", `the body has ${size} bytes, its Content-Length says ${into.length}`));
-      } else resolve(Buffer.concat(chunks, size));
-    });
-    req.once("error", reject);
-    // the client went away mid-body: nothing more will come
-    req.once("close", () => !req.complete && reject(new ApiError("VALIDATION_FAILED", "the request body ended early")));
+  const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return collectBody({ next: () => chunks.next(), cancel: () => req.pause() }, MAX_REQUEST_BYTES, signal).then((body) => {
+    if (Number.isFinite(declared) && body.bytes.length !== declared) {
+      body.release();
+      throw new ApiError("VALIDATION_FAILED", `the body has ${body.bytes.length} bytes, its Content-Length says ${declared}`);
+    }
+    return body;
   });
 }
 
@@ -122,8 +109,12 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       const [, rawTopic] = PRODUCE.exec(url.pathname) as RegExpExecArray;
       const topic = topicOf(rawTopic);
       const q = parse(ZProduceQuery, query(url), "query");
-      const body = await readBody(req);
-      send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body, q.transactionalId)), { "content-type": "application/json; charset=utf-8" });
+      const body = await readBody(req, aborted.signal);
+      try {
+        send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body.bytes, q.transactionalId)), { "content-type": "application/json; charset=utf-8" });
+      } finally {
+        body.release();
+      }
       return;
     }
     const poll = GROUP_POLL.exec(url.pathname);
@@ -143,7 +134,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
   } catch (e) {
     const { status, body } = toErrorResponse(e);
     // an oversized body is left unread: the connection cannot carry another request
-    const close: Record<string, string> = body.error.code === "REQUEST_TOO_LARGE" ? { connection: "close" } : {};
+    const close: Record<string, string> = ABANDONS_BODY.has(body.error.code) ? { connection: "close" } : {};
     if (!res.headersSent) send(res, status, JSON.stringify(body), { "content-type": "application/json; charset=utf-8", ...close });
     else res.destroy();
   }

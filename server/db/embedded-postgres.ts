@@ -3,6 +3,7 @@
  * WASM) in a data folder, served over the Postgres wire protocol on a loopback port so the
  * broker talks to it through the same `pg` driver and SQL as to a real server.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -21,9 +22,15 @@ const openHere = new Set<string>();
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  // A killed server whose parent (the supervisor) died too stays a zombie where nothing reaps
+  // orphans (a container's init): it holds no files, so its lock is stale.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true; // no /proc: trust kill(pid, 0)
   }
 }
 

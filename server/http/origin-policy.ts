@@ -49,6 +49,11 @@ export class OriginPolicy {
     return isLoopbackName(name) || this.hosts.has(name);
   }
 
+  /** Whether this Origin is one the operator allowed (TRIBUTARY_ALLOWED_ORIGINS). */
+  isConfiguredOrigin(origin: string): boolean {
+    return this.origins.has(origin.trim().toLowerCase());
+  }
+
   /**
    * Whether a request carrying this Origin header may act. No Origin (curl, the TypeScript
    * client, same-origin GETs) is allowed; `null` (sandboxed frames, file pages) is not. An

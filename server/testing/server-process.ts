@@ -1,6 +1,7 @@
 /**
- * Starts a real Tributary server process for tests (`node --import tsx server/main.ts`), on a
- * free port, against a scratch database, and stops or kills it.
+ * Starts a real Tributary server for tests exactly as `npm start` does (the supervisor,
+ * server/supervisor.ts, which runs server/main.ts as its child), on a free port, against a
+ * scratch database, and stops or kills it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,13 +14,20 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export interface ServerProcess {
   url: string;
   port: number;
-  pid: number;
+  /** The server process (the supervisor's child) now serving: it changes after a restart. */
+  readonly pid: number;
+  /** The supervisor's pid. */
+  supervisorPid: number;
+  /** The supervisor process. Killing it (SIGKILL) ends its server child too. */
   child: ChildProcess;
   output(): string;
-  /** SIGTERM and wait for exit. */
+  /** SIGTERM to the supervisor (which stops the server cleanly) and wait for both to exit. */
   stop(): Promise<void>;
-  /** SIGKILL and wait for exit: a crash. */
+  /** SIGKILL the supervisor and the server and wait for both to be gone: a crash. */
   kill(): Promise<void>;
+  /** Waits until a server process other than `pid` serves (after the supervisor restarted it). */
+  restarted(pid: number, timeoutMs?: number): Promise<number>;
+  /** The supervisor's exit code, once it and its server child are gone. */
   exited: Promise<number | null>;
 }
 
@@ -29,8 +37,8 @@ export interface ServerProcess {
  */
 const START = (() => {
   const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) --import tsx server\/main\.ts$/.exec(start);
-  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … --import tsx server/main.ts": ${start}`);
+  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) --import tsx server\/supervisor\.ts$/.exec(start);
+  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … --import tsx server/supervisor.ts": ${start}`);
   const env = Object.fromEntries(m[1].trim().split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
   return { env: env as Record<string, string>, flags: m[2].trim().split(" ") };
 })();
@@ -38,7 +46,7 @@ const START = (() => {
 export async function startServer(db: ScratchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
   // e.g. TRIBUTARY_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
   const extra = (env.TRIBUTARY_SERVER_NODE_ARGS ?? process.env.TRIBUTARY_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...START.flags, ...extra, "--import", "tsx", path.join(ROOT, "server/main.ts")], {
+  const child = spawn(process.execPath, [...START.flags, ...extra, "--import", "tsx", path.join(ROOT, "server/supervisor.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -55,7 +63,13 @@ export async function startServer(db: ScratchDatabase, env: Record<string, strin
   let out = "";
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const servers = () => [...out.matchAll(/listening on http:\/\/\S+ .*pid (\d+)\)/g)].map((m) => Number(m[1]));
+  const supervisorExit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // the server child ends with its supervisor (it exits when the IPC channel closes); wait for it
+  const exited = supervisorExit.then(async (code) => {
+    for (const pid of servers()) await gone(pid);
+    return code;
+  });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${out}`)), 60_000);
     const onData = () => {
@@ -66,26 +80,55 @@ export async function startServer(db: ScratchDatabase, env: Record<string, strin
       }
     };
     child.stdout?.on("data", onData);
-    void exited.then((code) => {
+    void supervisorExit.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before listening:\n${out}`));
     });
   });
-  const wait = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    await exited;
-  };
+  const current = () => servers().at(-1) as number;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    pid: child.pid as number,
+    get pid() {
+      return current();
+    },
+    supervisorPid: child.pid as number,
     child,
     output: () => out,
-    stop: () => wait("SIGTERM"),
-    kill: () => wait("SIGKILL"),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      try {
+        process.kill(current(), "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+    async restarted(pid, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      while (current() === pid) {
+        if (Date.now() > until) throw new Error(`no server process replaced ${pid} within ${timeoutMs} ms:\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the supervisor exited:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return current();
+    },
     exited,
   };
+}
+
+/** Resolves once process `pid` no longer runs (a zombie counts as gone: it holds nothing). */
+async function gone(pid: number): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  for (;;) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+    if (stat === null || /^\d+ \(.*\) Z/.test(stat)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Resident set size of a process in bytes, from /proc. */

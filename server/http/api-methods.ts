@@ -1,0 +1,46 @@
+/**
+ * Which methods each API path answers, taken from the OpenAPI document (the one description
+ * of the API), so the edge can answer an unknown method with 405 and an Allow header before
+ * Next's router, which would answer it with an empty body.
+ */
+import { buildOpenApiDocument } from "../api/build-openapi-document.ts";
+
+const OPERATIONS = ["get", "put", "post", "delete", "patch"] as const;
+
+interface ApiPath {
+  template: string;
+  pattern: RegExp;
+  /** Upper-case methods, HEAD beside GET, OPTIONS always. */
+  allow: string[];
+}
+
+function compile(doc: { paths?: Record<string, Record<string, unknown>> }): ApiPath[] {
+  return Object.entries(doc.paths ?? {}).map(([template, item]) => {
+    const methods = OPERATIONS.filter((m) => item[m] !== undefined).map((m) => m.toUpperCase());
+    if (methods.includes("GET")) methods.push("HEAD");
+    methods.push("OPTIONS");
+    const source = template
+      .split("/")
+      .map((seg) => (/^\{\w+\}$/.test(seg) ? "[^/]+" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/");
+    return { template, pattern: new RegExp(`^${source}$`), allow: methods };
+  });
+}
+
+let paths: ApiPath[] | undefined;
+
+/**
+ * The methods the API path `pathname` (still percent-encoded) answers, or null when no API
+ * path matches it. Literal paths win over templated ones (`/api/v1/openapi.json`).
+ */
+export function allowedMethods(pathname: string): string[] | null {
+  paths ??= compile(buildOpenApiDocument() as { paths?: Record<string, Record<string, unknown>> });
+  const trimmed = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+  let found: ApiPath | undefined;
+  for (const p of paths) {
+    if (!p.pattern.test(trimmed)) continue;
+    if (!p.template.includes("{")) return p.allow;
+    found ??= p;
+  }
+  return found ? found.allow : null;
+}

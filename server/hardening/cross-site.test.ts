@@ -158,7 +158,7 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
           { origin: EVIL },
           { origin: "null" },
           { origin: `http://127.0.0.1:${server.port + 1}` },
-          { origin: `https://127.0.0.1:${server.port}` },
+          { origin: `http://127.0.0.1.evil.example:${server.port}` },
           { "sec-fetch-site": "cross-site" },
           { "sec-fetch-site": "same-site" },
           { origin: `http://127.0.0.1:${server.port}`, "sec-fetch-site": "cross-site" },

@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { createScratchDatabase, DATABASE_KINDS } from "../testing/databases.ts";
 import { expectProduceFetchWorks } from "../testing/hardening-kit.ts";
@@ -13,6 +14,7 @@ import { startServer } from "../testing/server-process.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const JSON_TYPE = { "content-type": "application/json" };
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** Waits until the server at `url` answers from a process started after `since` (its start-time header). */
 async function servingAgain(url: string, since: string, timeoutMs = 60_000): Promise<string> {
@@ -58,6 +60,29 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
       expect(server.output()).toMatch(new RegExp(`server process ${first} died \\((signal ${signal}|exit code \\d+)\\)`));
     }, 90_000);
   }
+
+  it("the console shows that the server restarted", async () => {
+    const browser = await chromium.launch({ executablePath: process.env.TRIBUTARY_CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url + "/");
+      await page.getByTestId("brand").waitFor();
+      // the page has learnt which process it talks to before that process dies
+      await page.waitForResponse((r) => r.url().includes("/api/v1/") && r.headers()["x-tributary-started-at"] !== undefined, { timeout: 10_000 }).catch(() => undefined);
+      expect(await page.getByTestId("server-restarted").count()).toBe(0);
+      const before = (await fetch(`${server.url}/api/v1/topics`)).headers.get("x-tributary-started-at") ?? "";
+      process.kill(server.pid, "SIGKILL");
+      const after = await servingAgain(server.url, before);
+      const banner = page.getByTestId("server-restarted");
+      await banner.waitFor({ timeout: 30_000 });
+      expect(Number(after)).toBeGreaterThan(Number(before));
+      expect(await banner.textContent()).toContain("The server restarted at");
+      await page.getByTestId("server-restarted-dismiss").click();
+      expect(await banner.count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it("SIGTERM to the supervisor stops the server cleanly and releases the data folder", async () => {
     const db = await createScratchDatabase(kind);

@@ -33,6 +33,6 @@ describe("API methods at the edge", () => {
     expect(allowedMethods("/api/v1/nothing")).toBeNull();
     expect(allowedMethods("/api/v1/topics/t/records/extra")).toBeNull();
     expect(allowedMethods("/api/v1/openapi.json")).toEqual(["GET", "HEAD", "OPTIONS"]);
-    expect(allowedMethods("/api/v1/topics/")).toEqual(["GET", "POST", "HEAD", "OPTIONS"]);
+    expect(allowedMethods("/api/v1/topics")).toEqual(["GET", "POST", "HEAD", "OPTIONS"]);
   });
 });

@@ -35,10 +35,9 @@ let paths: ApiPath[] | undefined;
  */
 export function allowedMethods(pathname: string): string[] | null {
   paths ??= compile(buildOpenApiDocument() as { paths?: Record<string, Record<string, unknown>> });
-  const trimmed = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
   let found: ApiPath | undefined;
   for (const p of paths) {
-    if (!p.pattern.test(trimmed)) continue;
+    if (!p.pattern.test(pathname)) continue;
     if (!p.template.includes("{")) return p.allow;
     found ??= p;
   }

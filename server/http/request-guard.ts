@@ -62,6 +62,17 @@ function checkPath(pathname: string): Refusal | null {
   return null;
 }
 
+/** No trailing slash, empty, `.` or `..` segment (plain or percent-encoded). */
+function isCanonical(pathname: string): boolean {
+  if (pathname === "/") return true;
+  const segments = pathname.split("/");
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i].toLowerCase();
+    if (seg === "" || seg === "." || seg === ".." || seg === "%2e" || seg === "%2e%2e" || seg === ".%2e" || seg === "%2e.") return false;
+  }
+  return true;
+}
+
 /** Host and cross-site checks shared by requests and WebSocket upgrades. */
 function checkOrigin(req: IncomingMessage, policy: OriginPolicy, acting: boolean): Refusal | null {
   const host = header(req, "host");
@@ -96,7 +107,10 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
   const pathname = q < 0 ? url : url.slice(0, q);
   const badPath = checkPath(pathname);
   if (badPath) return badPath;
-  if (pathname === "/api" || pathname.startsWith("/api/")) {
+  if (!isCanonical(pathname)) {
+    // Next answers a trailing slash or a dot segment with a 308 to the normalised path, where
+    // the method is checked
+  } else if (pathname === "/api" || pathname.startsWith("/api/")) {
     const allow = allowedMethods(pathname);
     if (allow === null) {
       // the API's catch-all route answers unknown paths with a JSON 404 for the usual methods

@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   const { isRecordBatchRequest, handleRecordBatchRequest } = await import("./api/record-batch-fast-path.ts");
   const { OriginPolicy } = await import("./http/origin-policy.ts");
   const { checkRequest, checkUpgrade, refuseUpgrade, sendRefusal } = await import("./http/request-guard.ts");
-  const policy = new OriginPolicy({ allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
+  // the address the server was told to listen on is a name it may be reached by
+  const listenName = config.host === "0.0.0.0" || config.host === "::" ? [] : [config.host];
+  const policy = new OriginPolicy({ allowedHosts: [...config.allowedHosts, ...listenName], allowedOrigins: config.allowedOrigins });
   const started = String(startedAt);
   const server = http.createServer((req, res) => {
     // the console notices a restart when this changes (components/ui/server-restart-banner.tsx)

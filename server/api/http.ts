@@ -59,32 +59,46 @@ export interface BodySource {
 export async function collectBody(source: BodySource, limit: number, signal?: AbortSignal): Promise<ReservedBody> {
   const { bodyTimeoutMs, bodyMemoryBytes } = bodyLimits();
   const reservation = new Reservation(requestBodyMemory(bodyMemoryBytes));
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), bodyTimeoutMs);
-  const stop = signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal;
-  const expired = new Promise<never>((_, reject) => {
-    const fail = () => reject(deadline.signal.aborted ? timedOut(bodyTimeoutMs) : new ApiError("VALIDATION_FAILED", "the request body ended early"));
-    if (stop.aborted) fail();
-    else stop.addEventListener("abort", fail, { once: true });
-  });
-  expired.catch(() => undefined);
+  // One controller ends the wait for a chunk or for memory, on the deadline or when the client
+  // goes away. (No Promise.race against a long-lived promise: each race would leave a reaction
+  // on it holding that chunk until the request's signals are collected.)
+  const stop = new AbortController();
+  let failure: ApiError | null = null;
+  let interrupt: ((e: Error) => void) | null = null;
+  const end = (e: ApiError) => {
+    failure ??= e;
+    stop.abort();
+    interrupt?.(failure);
+  };
+  const timer = setTimeout(() => end(timedOut(bodyTimeoutMs)), bodyTimeoutMs);
+  const onClientGone = () => end(new ApiError("VALIDATION_FAILED", "the request body ended early"));
+  if (signal?.aborted) onClientGone();
+  signal?.addEventListener("abort", onClientGone, { once: true });
+  const interruptible = <T>(p: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      if (failure) return reject(failure);
+      interrupt = reject;
+      p.then(resolve, reject);
+    });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await Promise.race([source.next(), expired]);
+      const { done, value } = await interruptible(source.next());
       if (done) break;
       size += value.byteLength;
       if (size > limit) throw tooLarge(size, limit);
-      await Promise.race([reservation.grow(value.byteLength, stop), expired]);
+      await interruptible(reservation.grow(value.byteLength, stop.signal));
       chunks.push(value);
     }
   } catch (e) {
     reservation.release();
     source.cancel();
-    throw deadline.signal.aborted ? timedOut(bodyTimeoutMs) : e;
+    throw failure ?? e;
   } finally {
+    interrupt = null;
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onClientGone);
   }
   // one buffer of its own (stored batches must not pin a larger shared chunk)
   const bytes = Buffer.allocUnsafeSlow(size);
@@ -93,6 +107,7 @@ export async function collectBody(source: BodySource, limit: number, signal?: Ab
     bytes.set(c, at);
     at += c.byteLength;
   }
+  chunks.length = 0;
   return { bytes, release: () => reservation.release() };
 }
 

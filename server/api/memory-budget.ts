@@ -79,6 +79,7 @@ export class MemoryBudget {
 export class Reservation {
   private releases: (() => void)[] = [];
   private held = 0;
+  private closed = false;
 
   constructor(private readonly budget: MemoryBudget) {}
 
@@ -89,11 +90,16 @@ export class Reservation {
   /** Reserves `bytes` more, waiting for them when the budget is spent (until `signal` aborts). */
   async grow(bytes: number, signal?: AbortSignal): Promise<void> {
     if (bytes <= 0) return;
-    this.releases.push(await this.budget.acquire(bytes, signal));
+    const release = await this.budget.acquire(bytes, signal);
+    // granted after the holder gave everything back (it stopped waiting): not kept
+    if (this.closed) return release();
+    this.releases.push(release);
     this.held += bytes;
   }
 
+  /** Gives back everything held; later grants are given back at once. */
   release(): void {
+    this.closed = true;
     const all = this.releases;
     this.releases = [];
     this.held = 0;

@@ -64,7 +64,8 @@ export async function startServer(db: ScratchDatabase, env: Record<string, strin
   child.stdout?.on("data", (d) => (out += d));
   child.stderr?.on("data", (d) => (out += d));
   const servers = () => [...out.matchAll(/listening on http:\/\/\S+ .*pid (\d+)\)/g)].map((m) => Number(m[1]));
-  const supervisorExit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close": the supervisor exited and its output (and its server child's, on the same pipes) is all read
+  const supervisorExit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   // the server child ends with its supervisor (it exits when the IPC channel closes); wait for it
   const exited = supervisorExit.then(async (code) => {
     for (const pid of servers()) await gone(pid);

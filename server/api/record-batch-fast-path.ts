@@ -23,9 +23,21 @@ const PRODUCE = /^\/api\/v1\/topics\/([^/]+)\/records$/;
 const FETCH = /^\/api\/v1\/topics\/([^/]+)\/partitions\/([^/]+)\/records$/;
 const GROUP_POLL = /^\/api\/v1\/groups\/([^/]+)\/members\/([^/]+)\/records$/;
 
+/**
+ * The path as Next's router sees it (the WHATWG URL parser's): dot segments resolved, `%2e`
+ * included, so `/topics/../records` is not one of ours and gets the answer Next gives it.
+ */
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? "/", "http://localhost").pathname;
+  } catch {
+    return "";
+  }
+}
+
 /** True when the request is one of the binary endpoints (then it is answered here). */
 export function isRecordBatchRequest(req: IncomingMessage): boolean {
-  const path = (req.url ?? "").split("?")[0];
+  const path = pathOf(req);
   if (req.method === "POST") return (req.headers["content-type"] ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE) && PRODUCE.test(path);
   if (req.method === "GET") return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && (FETCH.test(path) || GROUP_POLL.test(path));
   return false;
@@ -94,6 +106,13 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<ReservedBo
   });
 }
 
+/** isRecordBatchRequest matched the same path; a miss here would be a bug, answered as Next would. */
+function matchOf(pattern: RegExp, path: string): RegExpExecArray {
+  const m = pattern.exec(path);
+  if (!m) throw new ApiError("NOT_FOUND", `no API endpoint ${path}; see /api/v1/openapi.json`);
+  return m;
+}
+
 function send(res: ServerResponse, status: number, body: Buffer | string, headers: Record<string, string>): void {
   res.writeHead(status, { "cache-control": "no-store", "content-length": String(Buffer.byteLength(body)), ...headers });
   res.end(body);
@@ -106,7 +125,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
   try {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "POST") {
-      const [, rawTopic] = PRODUCE.exec(url.pathname) as RegExpExecArray;
+      const [, rawTopic] = matchOf(PRODUCE, url.pathname);
       const topic = topicOf(rawTopic);
       const q = parse(ZProduceQuery, query(url), "query");
       const body = await readBody(req, aborted.signal);
@@ -125,7 +144,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       sendParts(res, await pollGroupRecordBatches(groupId, memberId, { ...q, signal: aborted.signal }), {});
       return;
     }
-    const [, rawTopic, rawPartition] = FETCH.exec(url.pathname) as RegExpExecArray;
+    const [, rawTopic, rawPartition] = matchOf(FETCH, url.pathname);
     const topic = topicOf(rawTopic);
     const partition = partitionParam(rawPartition);
     const q = parse(ZFetchQuery, query(url), "query");

@@ -1,13 +1,10 @@
 import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { zQueryInt } from "./common.ts";
+import { ZClientId, ZCommitMetadata, ZGroupId, ZMemberId, ZTopicPattern } from "./ids.ts";
 import { ZRecord } from "./record.ts";
 
-export const ZGroupId = z
-  .string()
-  .min(1, "group id must not be empty")
-  .max(255, "group id must be at most 255 characters")
-  .refine((s) => s.trim().length > 0, "group id must not be blank");
+export { ZClientId, ZCommitMetadata, ZGroupId, ZMemberId, ZTopicPattern };
 
 export const ZTopicPartitions = z.object({ topic: ZTopicName, partitions: z.array(z.number().int().min(0)).max(1000) }).strict();
 
@@ -17,8 +14,8 @@ export const ZAssignorName = z.enum(["sticky", "range", "roundrobin", "round-rob
 export const ZJoinGroupRequest = z
   .object({
     topics: z.array(ZTopicName).min(1).max(1000).optional(),
-    topicPattern: z.string().min(1).max(1000).optional().describe("regular expression matched against whole topic names"),
-    clientId: z.string().max(255).optional(),
+    topicPattern: ZTopicPattern.optional(),
+    clientId: ZClientId.optional(),
     assignor: ZAssignorName.optional().describe("server-side assignor; default sticky; a group uses one at a time"),
     rebalanceTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
     autoOffsetReset: z.enum(["earliest", "latest", "none"]).default("latest"),
@@ -75,7 +72,7 @@ export const ZCommitRequest = z
             topic: ZTopicName,
             partition: z.number().int().min(0),
             offset: z.number().int().min(0),
-            metadata: z.string().max(4096).nullable().optional(),
+            metadata: ZCommitMetadata.nullable().optional(),
           })
           .strict(),
       )
@@ -179,5 +176,3 @@ export const ZGroup = z
 export type TGroup = z.infer<typeof ZGroup>;
 
 export const ZDeleteOffsetsQuery = z.object({ topic: ZTopicName }).strict();
-
-export const ZMemberId = z.string().min(1, "member id must not be empty").max(255, "member id must be at most 255 characters");

@@ -5,3 +5,4 @@ export * from "./live.ts";
 export * from "./group.ts";
 export * from "./console.ts";
 export * from "./producer.ts";
+export * from "./ids.ts";

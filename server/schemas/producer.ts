@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { ZCommitMetadata, ZGroupId, ZMemberId, ZTransactionalId } from "./ids.ts";
+import { ZTopicName } from "./topic.ts";
 
-const zTransactionalId = z.string().min(1).max(255);
-export const ZTransactionalId = zTransactionalId;
+export { ZTransactionalId };
+const zTransactionalId = ZTransactionalId;
 const zProducerId = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const zProducerEpoch = z.number().int().min(0).max(32767);
 
@@ -37,17 +39,17 @@ export const ZTransactionOffsetsRequest = z
   .object({
     producerId: zProducerId,
     producerEpoch: zProducerEpoch,
-    groupId: z.string().min(1).max(255),
-    memberId: z.string().min(1).max(255).describe("the consumer group member whose input offsets these are"),
+    groupId: ZGroupId,
+    memberId: ZMemberId.describe("the consumer group member whose input offsets these are"),
     memberEpoch: z.number().int().min(0).describe("its current member epoch (generation); an older one is fenced"),
     offsets: z
       .array(
         z
           .object({
-            topic: z.string().min(1).max(249),
+            topic: ZTopicName,
             partition: z.number().int().min(0).max(999),
             offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe("the next offset to consume"),
-            metadata: z.string().max(4096).nullable().optional(),
+            metadata: ZCommitMetadata.nullable().optional(),
           })
           .strict(),
       )

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { zQueryInt } from "./common.ts";
+import { ZHeaderKey, ZTransactionalId } from "./ids.ts";
 
 export const MAX_PRODUCE_RECORDS = 100_000;
 export const MAX_FETCH_RECORDS = 100_000;
@@ -11,9 +12,28 @@ const base64 = z.base64("must be standard base64");
 /**
  * A header value is UTF-8 text (`value`) or bytes (`valueBase64`); null/absent is a null value.
  */
+export { ZHeaderKey };
+
+interface UnionIssue {
+  input?: unknown;
+  errors?: { path: PropertyKey[]; message: string; issues?: { message: string }[] }[][];
+}
+
+/**
+ * Headers come as an array of {key, value} or as an object of key → value; zod would only say
+ * "Invalid input" when neither fits, so say what is wrong in the form the client used.
+ */
+function headersFormError(iss: UnionIssue): string | undefined {
+  const first = iss.errors?.[Array.isArray(iss.input) ? 0 : 1]?.[0];
+  if (!first) return undefined;
+  const message = first.issues?.[0]?.message ?? first.message;
+  // the key itself, quoted as JSON: it may be the very control character refused
+  return first.path.length > 0 ? `at ${JSON.stringify(first.path.map(String).join("."))}: ${message}` : message;
+}
+
 export const ZHeaderInput = z
   .object({
-    key: z.string().max(32_768),
+    key: ZHeaderKey,
     value: z.string().nullable().optional(),
     valueBase64: base64.optional(),
   })
@@ -33,7 +53,9 @@ export const ZProduceRecord = z
     keyBase64: base64.optional(),
     value: z.json().optional(),
     valueBase64: base64.optional(),
-    headers: z.union([z.array(ZHeaderInput).max(1000), z.record(z.string(), z.string().nullable())]).optional(),
+    headers: z
+      .union([z.array(ZHeaderInput).max(1000), z.record(ZHeaderKey, z.string().nullable())], { error: headersFormError })
+      .optional(),
     timestamp: z
       .union([z.number().int().min(0).max(8.64e15), z.iso.datetime({ offset: true })])
       .optional()
@@ -61,7 +83,7 @@ export const ZProduceRequest = z
     producerId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("from POST /api/v1/producers"),
     producerEpoch: z.number().int().min(0).max(32767).optional(),
     baseSequence: z.number().int().min(0).max(2147483647).optional().describe("the sequence of the first record; the next request to this partition continues after the last"),
-    transactionalId: z.string().min(1).max(255).optional().describe("produce inside this id's transaction (starting one when none is open)"),
+    transactionalId: ZTransactionalId.optional().describe("produce inside this id's transaction (starting one when none is open)"),
   })
   .strict()
   .refine(
@@ -169,6 +191,6 @@ export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
 export const ZProduceQuery = z
   .object({
     partition: zQueryInt("partition", 0, 999).optional(),
-    transactionalId: z.string().min(1).max(255).optional().describe("required for transactional batches: the id whose transaction they belong to"),
+    transactionalId: ZTransactionalId.optional().describe("required for transactional batches: the id whose transaction they belong to"),
   })
   .strict();

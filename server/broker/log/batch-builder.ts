@@ -156,6 +156,6 @@ function requireKeys(batch: Buffer, header: ReturnType<typeof readBatchHeader>):
 }
 
 function corrupt(e: unknown): BrokerError {
-  if (e instanceof RecordBatchFormatError) return new BrokerError("CORRUPT_MESSAGE", e.message);
+  if (e instanceof RecordBatchFormatError) return new BrokerError(e.code, e.message);
   throw e;
 }

@@ -87,13 +87,29 @@ export interface DecodedRecord {
   headers: RecordHeader[];
 }
 
-/** Raised for bytes that are not a valid RecordBatch v2; the broker maps it to CORRUPT_MESSAGE. */
+/**
+ * Why a client's batch is refused, as Kafka names it: CORRUPT_MESSAGE for bytes that do not
+ * parse; INVALID_RECORD for a batch that parses but contradicts itself (offsets, header keys);
+ * INVALID_TIMESTAMP for timestamps outside what a date (and a signed 64-bit column) can hold.
+ */
+export type RecordBatchErrorCode = "CORRUPT_MESSAGE" | "INVALID_RECORD" | "INVALID_TIMESTAMP";
+
+/** Raised for bytes that are not a valid RecordBatch v2; the broker maps it to its `code`. */
 export class RecordBatchFormatError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code: RecordBatchErrorCode = "CORRUPT_MESSAGE",
+  ) {
     super(message);
     this.name = "RecordBatchFormatError";
   }
 }
+
+/**
+ * Timestamps a client's batch may carry: epoch milliseconds from 1970 up to the largest a
+ * JavaScript Date holds (year 275760), as for JSON records. Far inside a signed 64-bit column.
+ */
+export const MAX_TIMESTAMP_MS = 8.64e15;
 
 function bytesLen(b: Buffer | null): number {
   return b === null ? -1 : b.length;
@@ -377,34 +393,45 @@ export function forEachRecord(batch: Buffer, header: RecordBatchHeader, fromOffs
 }
 
 /**
- * Checks that every record of an uncompressed batch is well formed, without building record
- * objects (the produce path validates every batch; decoding allocated per record). Returns the
- * record count; throws RecordBatchFormatError like decodeRecords.
+ * Checks a client's uncompressed batch in one pass over its bytes, without building record
+ * objects: every record well formed and its length matching its contents (CORRUPT_MESSAGE);
+ * lastOffsetDelta = record count - 1 and each record's offset delta = its index, so a batch
+ * claims exactly the offsets it fills (INVALID_RECORD); header keys valid UTF-8 (INVALID_RECORD);
+ * the base, max and every record's timestamp within 0..MAX_TIMESTAMP_MS (INVALID_TIMESTAMP).
+ * Returns the record count; throws RecordBatchFormatError with the code and what is wrong.
  */
 export function validateRecords(batch: Buffer, header = readBatchHeader(batch)): number {
   if (header.compression !== 0) {
     throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
   }
+  const count = header.recordCount;
+  if (header.lastOffsetDelta !== count - 1) {
+    throw new RecordBatchFormatError(`lastOffsetDelta ${header.lastOffsetDelta} does not match the batch's ${count} records (it must be ${count - 1})`, "INVALID_RECORD");
+  }
+  const base = header.firstTimestamp;
+  checkTimestamp(base, "baseTimestamp");
+  checkTimestamp(header.maxTimestamp, "maxTimestamp");
   const rd = new VarintReader(batch, BATCH_HEADER_SIZE, header.sizeBytes);
-  let previousDelta = -1;
   try {
-    for (let i = 0; i < header.recordCount; i++) {
+    for (let i = 0; i < count; i++) {
       const len = rd.varint();
       const end = rd.pos + len;
       if (len < 1 || end > header.sizeBytes) throw new RecordBatchFormatError(`record ${i} has invalid length ${len}`);
       rd.pos++; // attributes
-      rd.varint(); // timestamp delta
-      const offsetDelta = rd.varint();
-      if (offsetDelta <= previousDelta || offsetDelta > header.lastOffsetDelta) {
-        throw new RecordBatchFormatError(`record ${i} has offset delta ${offsetDelta} outside the batch's range or order`);
+      const timestamp = base + rd.varint();
+      if (!(timestamp >= 0 && timestamp <= MAX_TIMESTAMP_MS)) {
+        throw new RecordBatchFormatError(`record ${i} has timestamp ${timestamp} (baseTimestamp + timestampDelta): expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`, "INVALID_TIMESTAMP");
       }
-      previousDelta = offsetDelta;
+      const offsetDelta = rd.varint();
+      if (offsetDelta !== i) throw new RecordBatchFormatError(`record ${i} has offset delta ${offsetDelta}: record i of a batch must have offset delta i`, "INVALID_RECORD");
       skipBytes(rd, end);
       skipBytes(rd, end);
       const headerCount = rd.varint();
       if (headerCount < 0 || headerCount > len) throw new RecordBatchFormatError(`record ${i} has invalid header count ${headerCount}`);
       for (let j = 0; j < headerCount; j++) {
-        if (skipBytes(rd, end) < 0) throw new RecordBatchFormatError(`record ${i} has a header with a null key`);
+        const keyLength = skipBytes(rd, end);
+        if (keyLength < 0) throw new RecordBatchFormatError(`record ${i} has a header with a null key`);
+        if (!isUtf8(batch, rd.pos - keyLength, rd.pos)) throw new RecordBatchFormatError(`record ${i} has header ${j} whose header key is not valid UTF-8`, "INVALID_RECORD");
         skipBytes(rd, end);
       }
       if (rd.pos !== end) throw new RecordBatchFormatError(`record ${i} length ${len} does not match its contents`);
@@ -414,9 +441,50 @@ export function validateRecords(batch: Buffer, header = readBatchHeader(batch)):
     throw e;
   }
   if (rd.pos !== header.sizeBytes) {
-    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${header.recordCount} records`);
+    throw new RecordBatchFormatError(`record batch has ${header.sizeBytes - rd.pos} trailing bytes after ${count} records`);
   }
-  return header.recordCount;
+  return count;
+}
+
+function checkTimestamp(t: number, field: string): void {
+  if (!(t >= 0 && t <= MAX_TIMESTAMP_MS)) {
+    throw new RecordBatchFormatError(`${field} ${t} is out of range: expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`, "INVALID_TIMESTAMP");
+  }
+}
+
+/**
+ * True when bytes start..end are well-formed UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF), as TextDecoder's fatal mode decides; inline because header keys are short and
+ * a view per key would cost more than the check.
+ */
+export function isUtf8(b: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+    } else if (c < 0xc2) {
+      return false; // a continuation byte, or the lead of an overlong 2-byte form
+    } else if (c < 0xe0) {
+      if (i + 1 >= end || (b[i + 1] & 0xc0) !== 0x80) return false;
+      i += 2;
+    } else if (c < 0xf0) {
+      if (i + 2 >= end) return false;
+      const c1 = b[i + 1];
+      if ((c1 & 0xc0) !== 0x80 || (b[i + 2] & 0xc0) !== 0x80) return false;
+      if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 >= 0xa0)) return false; // overlong; a surrogate
+      i += 3;
+    } else if (c < 0xf5) {
+      if (i + 3 >= end) return false;
+      const c1 = b[i + 1];
+      if ((c1 & 0xc0) !== 0x80 || (b[i + 2] & 0xc0) !== 0x80 || (b[i + 3] & 0xc0) !== 0x80) return false;
+      if ((c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 >= 0x90)) return false; // overlong; past U+10FFFF
+      i += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Skips a length-prefixed field; returns its length (-1 for null). */

@@ -45,6 +45,8 @@ interface Case {
   codes?: string[];
   /** Nothing may have been appended to TOPIC. */
   appendsNothing?: boolean;
+  /** The same request on the JSON path (not the binary fast path): the answer must be the same. */
+  jsonPath?: (url: string) => Promise<RawResponse>;
 }
 
 const json = (url: string, method: string, path: string, body: unknown) =>
@@ -137,12 +139,19 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
 
     // topic names on the binary fast path
     ...[".", "..", "%2e%2e", "%2E", "a%00b", "a%2Fb"].map(
-      (t): Case => ({ name: `record batch to topic '${t}'`, send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`), names: /topic|endpoint/, appendsNothing: true }),
+      (t): Case => ({
+        name: `record batch to topic '${t}'`,
+        send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
+        jsonPath: (u) => json(u, "POST", `/api/v1/topics/${t}/records`, { records: [{ value: "v" }] }),
+        names: /topic|endpoint|answers/,
+        appendsNothing: true,
+      }),
     ),
     ...[".", "..", "%2e%2e"].map(
       (t): Case => ({
         name: `binary fetch from topic '${t}'`,
         send: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`, { headers: { accept: RECORD_BATCH } }),
+        jsonPath: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`),
         names: /topic|endpoint/,
       }),
     ),
@@ -171,7 +180,15 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     },
     {
       name: "batch whose record timestamps (base + delta) pass the year 275760",
-      send: (u) => produceBatch(u, patched(batch(2, { timestamp: 8.64e15 }), (c) => c.writeBigInt64BE(8_640_000_000_000_000n - 1n, 27))),
+      // records at max - 1000 and max (both fine), then the base moved up by 500: the second is past max
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(
+            encodeRecordBatch({ baseOffset: 0, records: [8.64e15 - 1000, 8.64e15].map((timestamp) => ({ key: null, value: Buffer.from("v"), headers: [], timestamp })) }),
+            (c) => c.writeBigInt64BE(8_640_000_000_000_000n - 500n, 27),
+          ),
+        ),
       names: /timestamp/i,
       codes: ["INVALID_TIMESTAMP"],
       appendsNothing: true,
@@ -226,6 +243,10 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     expect(res.body.error.message, res.text).toMatch(c.names);
     if (c.codes) expect(c.codes, res.text).toContain(res.body.error.code);
     if (c.appendsNothing) expect(await highWatermark()).toBe(before);
+    if (c.jsonPath) {
+      const viaJson = await c.jsonPath(server.url);
+      expect([viaJson.status, viaJson.body?.error?.code], `the JSON path answered ${viaJson.status} ${viaJson.text}`).toEqual([res.status, res.body.error.code]);
+    }
     await expectRssBounded(server.pid);
     await expectProduceFetchWorks(server.url);
   });
@@ -247,6 +268,35 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
       await new Promise((resolve) => ws.once("close", resolve));
       expect(frames[0], JSON.stringify(frames)).toMatchObject({ type: "error", id: "m1", error: { code: "VALIDATION_FAILED" } });
       expect(frames[0].error?.message).toMatch(/group/);
+    });
+    await expectRssBounded(server.pid);
+    await expectProduceFetchWorks(server.url);
+  });
+
+  it("a WebSocket commit with a NUL in its metadata: an error frame naming it, server still works", async () => {
+    await withoutStall(server.url, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      const frames: { type: string; id?: string; error?: { code: string; message: string } }[] = [];
+      const waiters: [(f: (typeof frames)[number]) => boolean, () => void][] = [];
+      ws.on("message", (d) => {
+        const f = JSON.parse(d.toString());
+        frames.push(f);
+        for (const [match, done] of waiters) if (match(f)) done();
+      });
+      const until = (match: (f: (typeof frames)[number]) => boolean) => new Promise<void>((resolve) => waiters.push([match, resolve]));
+      await new Promise<void>((resolve, reject) => (ws.once("open", () => resolve()), ws.once("error", reject)));
+      const assigned = until((f) => f.type === "assignment" || f.type === "error");
+      ws.send(JSON.stringify({ type: "join-group", id: "m2", group: `${GROUP}-ws`, topics: [TOPIC], autoCommit: false }));
+      await assigned;
+      const answered = until((f) => f.type === "committed" || f.type === "error");
+      ws.send(JSON.stringify({ type: "commit", id: "m2", offsets: [{ topic: TOPIC, partition: 0, offset: 0, metadata: "m\u0000" }] }));
+      await answered;
+      ws.close();
+      await new Promise((resolve) => ws.once("close", resolve));
+      const error = frames.find((f) => f.type === "error");
+      expect(error, JSON.stringify(frames)).toBeDefined();
+      expect(["VALIDATION_FAILED", "INVALID_REQUEST"], JSON.stringify(frames)).toContain(error?.error?.code);
+      expect(error?.error?.message).toMatch(/metadata/);
     });
     await expectRssBounded(server.pid);
     await expectProduceFetchWorks(server.url);

@@ -5,7 +5,8 @@
  * answers 4xx (or 2xx) and never 5xx, a WebSocket error frame never says INTERNAL, nothing is
  * logged as an unexpected error, the other clients are never stalled, the acknowledged batches
  * account for every offset the partitions advanced, and a normal produce/fetch works at the end.
- * A failure names its seed and input, so it reproduces.
+ * A failure names its seed and input, so it reproduces: TRIBUTARY_FUZZ_SEED (default 13) and
+ * TRIBUTARY_FUZZ_COUNT (default 300 per input kind) choose another run of this test.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";

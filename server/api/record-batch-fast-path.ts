@@ -24,15 +24,12 @@ const FETCH = /^\/api\/v1\/topics\/([^/]+)\/partitions\/([^/]+)\/records$/;
 const GROUP_POLL = /^\/api\/v1\/groups\/([^/]+)\/members\/([^/]+)\/records$/;
 
 /**
- * The path as Next's router sees it (the WHATWG URL parser's): dot segments resolved, `%2e`
- * included, so `/topics/../records` is not one of ours and gets the answer Next gives it.
+ * The path exactly as sent, for matching here and in the handler alike: a URL parser would
+ * resolve the dot segments of `/topics/../records` (`%2e%2e` too) into a path that no longer
+ * matches, while the topic `..` deserves the same 400 as any other invalid topic name.
  */
 function pathOf(req: IncomingMessage): string {
-  try {
-    return new URL(req.url ?? "/", "http://localhost").pathname;
-  } catch {
-    return "";
-  }
+  return (req.url ?? "").split("?")[0];
 }
 
 /** True when the request is one of the binary endpoints (then it is answered here). */
@@ -106,7 +103,7 @@ function readBody(req: IncomingMessage, signal: AbortSignal): Promise<ReservedBo
   });
 }
 
-/** isRecordBatchRequest matched the same path; a miss here would be a bug, answered as Next would. */
+/** isRecordBatchRequest matched the same path; a miss here would be a bug, answered as a 404 all the same. */
 function matchOf(pattern: RegExp, path: string): RegExpExecArray {
   const m = pattern.exec(path);
   if (!m) throw new ApiError("NOT_FOUND", `no API endpoint ${path}; see /api/v1/openapi.json`);
@@ -125,7 +122,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
   try {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "POST") {
-      const [, rawTopic] = matchOf(PRODUCE, url.pathname);
+      const [, rawTopic] = matchOf(PRODUCE, pathOf(req));
       const topic = topicOf(rawTopic);
       const q = parse(ZProduceQuery, query(url), "query");
       const body = await readBody(req, aborted.signal);
@@ -136,7 +133,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       }
       return;
     }
-    const poll = GROUP_POLL.exec(url.pathname);
+    const poll = GROUP_POLL.exec(pathOf(req));
     if (poll) {
       const groupId = parse(ZGroupId, decoded(poll[1], "group"), "group");
       const memberId = parse(ZMemberId, decoded(poll[2], "member"), "member");
@@ -144,7 +141,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       sendParts(res, await pollGroupRecordBatches(groupId, memberId, { ...q, signal: aborted.signal }), {});
       return;
     }
-    const [, rawTopic, rawPartition] = matchOf(FETCH, url.pathname);
+    const [, rawTopic, rawPartition] = matchOf(FETCH, pathOf(req));
     const topic = topicOf(rawTopic);
     const partition = partitionParam(rawPartition);
     const q = parse(ZFetchQuery, query(url), "query");

@@ -137,13 +137,14 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     },
     { name: "record batch with ?transactionalId=a%00b", send: (u) => produceBatch(u, batch(), `/api/v1/topics/${TOPIC}/records?partition=0&transactionalId=a%00b`), names: /transactionalId/, appendsNothing: true },
 
-    // topic names on the binary fast path
-    ...[".", "..", "%2e%2e", "%2E", "a%00b", "a%2Fb"].map(
+    // topic names on the binary fast path: the dot segments are the topic the client named (a URL
+    // parser would resolve them away: Next routes `/topics/../records` elsewhere, 404 or 405)
+    ...[".", "..", "%2e%2e", "%2E"].map(
       (t): Case => ({
         name: `record batch to topic '${t}'`,
         send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
-        jsonPath: (u) => json(u, "POST", `/api/v1/topics/${t}/records`, { records: [{ value: "v" }] }),
-        names: /topic|endpoint|answers/,
+        names: /topic name cannot be '\.' or '\.\.'/,
+        codes: ["VALIDATION_FAILED"],
         appendsNothing: true,
       }),
     ),
@@ -151,8 +152,19 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
       (t): Case => ({
         name: `binary fetch from topic '${t}'`,
         send: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`, { headers: { accept: RECORD_BATCH } }),
-        jsonPath: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`),
-        names: /topic|endpoint/,
+        names: /topic name cannot be '\.' or '\.\.'/,
+        codes: ["VALIDATION_FAILED"],
+      }),
+    ),
+    // other invalid names: the same answer as the JSON path gives
+    ...["a%00b", "a%2Fb", "a%20b", "x".repeat(250)].map(
+      (t): Case => ({
+        name: `record batch to topic '${t.slice(0, 12)}'`,
+        send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
+        jsonPath: (u) => json(u, "POST", `/api/v1/topics/${t}/records`, { records: [{ value: "v" }] }),
+        names: /topic/,
+        codes: ["VALIDATION_FAILED"],
+        appendsNothing: true,
       }),
     ),
 

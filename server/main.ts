@@ -103,12 +103,6 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  console.log(
-    `tributary: listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} ` +
-      `(database: ${db.kind === "embedded" ? `embedded in ${config.dataDir}` : "DATABASE_URL"}; pid ${process.pid})`,
-  );
-  // under the supervisor (server/supervisor.ts): it restarts this process on the same port
-  process.send?.({ type: "ready", pid: process.pid, port, startedAt });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -126,6 +120,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  // announced only now: a SIGTERM sent on seeing this line must find the handler above
+  console.log(
+    `tributary: listening on http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port} ` +
+      `(database: ${db.kind === "embedded" ? `embedded in ${config.dataDir}` : "DATABASE_URL"}; pid ${process.pid})`,
+  );
+  // under the supervisor (server/supervisor.mjs): it restarts this process on the same port
+  process.send?.({ type: "ready", pid: process.pid, port, startedAt });
 }
 
 /** Response header with this process's start time (ms since the epoch). */

@@ -1,6 +1,6 @@
 /**
  * Starts a real Tributary server for tests exactly as `npm start` does (the supervisor,
- * server/supervisor.ts, which runs server/main.ts as its child), on a free port, against a
+ * server/supervisor.mjs, which runs server/main.ts as its child), on a free port, against a
  * scratch database, and stops or kills it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -37,8 +37,8 @@ export interface ServerProcess {
  */
 const START = (() => {
   const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) --import tsx server\/supervisor\.ts$/.exec(start);
-  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … --import tsx server/supervisor.ts": ${start}`);
+  const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) server\/supervisor\.mjs$/.exec(start);
+  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … server/supervisor.mjs": ${start}`);
   const env = Object.fromEntries(m[1].trim().split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
   return { env: env as Record<string, string>, flags: m[2].trim().split(" ") };
 })();
@@ -46,7 +46,7 @@ const START = (() => {
 export async function startServer(db: ScratchDatabase, env: Record<string, string> = {}): Promise<ServerProcess> {
   // e.g. TRIBUTARY_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server
   const extra = (env.TRIBUTARY_SERVER_NODE_ARGS ?? process.env.TRIBUTARY_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...START.flags, ...extra, "--import", "tsx", path.join(ROOT, "server/supervisor.ts")], {
+  const child = spawn(process.execPath, [...START.flags, ...extra, path.join(ROOT, "server/supervisor.mjs")], {
     cwd: ROOT,
     env: {
       ...process.env,

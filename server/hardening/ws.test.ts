@@ -4,12 +4,14 @@
  * paused, so replies pile up at the server) and floods pings is disconnected; a thousand
  * `subscribe-metrics` on one socket are refused past the per-socket cap; sockets per client
  * address are capped; a flood of messages that are slow to handle is read only as fast as it is
- * handled. After each, the server still answers within the stall limit, its RSS is bounded and a
+ * handled; seeded random and mutated messages get error frames, never an internal error or a
+ * crash. After each, the server still answers within the stall limit, its RSS is bounded and a
  * normal produce/fetch works.
  */
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DATABASE_KINDS } from "../testing/databases.ts";
+import { rng } from "../testing/prng.ts";
 import { expectProduceFetchWorks, expectRssBounded, RSS_LIMIT_BYTES, withoutStall } from "../testing/hardening-kit.ts";
 import { rssBytes } from "../testing/server-process.ts";
 import { useTestServer, type TestServer } from "../testing/test-server.ts";
@@ -275,6 +277,95 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
     c.send({ type: "ping" });
     await c.until(() => c.frames.some((f) => f.type === "pong"), "the pong after the flood", 60_000);
     expect(c.frames.filter((f) => f.type === "error")).toEqual([]);
+    c.ws.close();
+    await afterwards(server);
+  });
+
+  it("answers seeded random and mutated messages with error frames: no internal error, no crash, no stall (fuzz)", async () => {
+    await api(server, "POST", "/topics", { name: "fuzz", partitions: 2 });
+    await api(server, "POST", "/topics/fuzz/records", { records: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    const SEED = 13;
+    const COUNT = 1500;
+    const next = rng(SEED);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(next() * a.length)];
+    const weird = (): unknown =>
+      pick([-1, 0, 1, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, 0.5, "", "a\u0000b", "x\ud800y", "\u0001", "é".repeat(300), "x".repeat(5000), null, true, [], {}, [1, [2, [3]]], { $: 1 }, "fuzz", "earliest", { offset: -1 }, { timestamp: 2 ** 62 }, ["fuzz", "fuzz"], "(a+)+$"]);
+    const id = () => pick(["a", "b", "c", "g1", "g2", "m"]);
+    // ids and metadata a client may send that the database cannot store as given (NUL, lone surrogates)
+    const group = () => pick(["fz-0", "fz-1", "fz-2", "a\u0000b", "x\ud800y", "\u0001", " g ", "é".repeat(200)]);
+    const metadata = () => pick(["m", null, "", "m\u0000", "x\ud800", "é".repeat(1000)]);
+    const base = (): Record<string, unknown> =>
+      pick([
+        () => ({ type: "subscribe", id: id(), topic: "fuzz", partitions: pick([[0], [1], [0, 1], undefined]), from: pick(["earliest", "latest", { offset: 3 }, { timestamp: 0 }]) }),
+        () => ({ type: "unsubscribe", id: id() }),
+        () => ({ type: "subscribe-metrics", id: id() }),
+        () => ({ type: "ping" }),
+        () => ({ type: "join-group", id: id(), group: group(), topics: ["fuzz"], autoOffsetReset: pick(["earliest", "latest", "none"]) }),
+        () => ({ type: "join-group", id: id(), group: group(), topicPattern: pick(["fu.*", "(a+)+$", "[", ".*"]), autoCommit: false }),
+        () => ({ type: "commit", id: id(), offsets: [{ topic: "fuzz", partition: pick([0, 1, 7]), offset: pick([0, 1, 20, 2 ** 40]), metadata: metadata() }] }),
+        () => ({ type: "commit", id: id() }),
+        () => ({ type: "leave-group", id: id() }),
+      ])();
+    const mutateObject = (m: Record<string, unknown>) => {
+      for (let k = 1 + Math.floor(next() * 2); k > 0; k--) {
+        const keys = Object.keys(m);
+        const op = next();
+        if (op < 0.5) m[next() < 0.85 && keys.length ? pick(keys) : pick(["extra", "offsets", "partitions", "from", "group"])] = weird();
+        else if (op < 0.7 && keys.length) delete m[pick(keys)];
+        else if (op < 0.85 && keys.length) m[pick(keys)] = [m[pick(keys)]];
+        else m.type = pick(["subscribe", "SUBSCRIBE", "", 7, "join-group", "commit", "metrics"]);
+      }
+      return m;
+    };
+    const mutateText = (t: string): string => {
+      const at = Math.floor(next() * (t.length + 1));
+      return pick([
+        () => t.slice(0, at),
+        () => t.slice(0, at) + pick(["{", "}", '"', "\\", ",", ":", "\u0000", "\ud83d", "1e999", "null"]) + t.slice(at),
+        () => `[${t}]`,
+        () => "[".repeat(20_000) + "]".repeat(20_000),
+        () => t.replace(/"id":"[^"]*"/, '"id":"a","id":"b"'),
+        () => t + t,
+      ])();
+    };
+    const KNOWN = new Set(["subscribed", "records", "lagging", "unsubscribed", "pong", "metrics", "group-joined", "assignment", "committed", "group-left", "error"]);
+    const problems: string[] = [];
+    const closes: number[] = [];
+    let c = await connect(server);
+    const check = (client: Client) => {
+      for (const f of client.frames.splice(0)) {
+        if (!KNOWN.has(f.type)) problems.push(`unknown frame ${JSON.stringify(f).slice(0, 200)}`);
+        if (f.type === "error" && (typeof f.error?.code !== "string" || f.error.code === "INTERNAL")) problems.push(`error frame ${JSON.stringify(f).slice(0, 300)}`);
+      }
+    };
+    await withoutStall(server.url, async () => {
+      for (let i = 0; i < COUNT; i++) {
+        if (c.ws.readyState !== WebSocket.OPEN) {
+          const { code } = await c.closed;
+          check(c);
+          closes.push(code);
+          // invalid UTF-8 (1007), a policy limit (1008) or a message too big (1009) end a socket; nothing else may
+          if (![1007, 1008, 1009].includes(code)) problems.push(`socket closed with ${code}`);
+          c = await connect(server);
+        }
+        const roll = next();
+        if (roll < 0.03) c.ws.send(Buffer.from([0x7b, 0x00, 0xff, Math.floor(next() * 256)]), { binary: true });
+        else if (roll < 0.2) c.ws.send(mutateText(JSON.stringify(base())));
+        else if (roll < 0.55) c.ws.send(JSON.stringify(mutateObject(base())));
+        else c.ws.send(JSON.stringify(base()));
+        if (i % 25 === 0) {
+          c.send({ type: "ping" });
+          await c.until(() => c.frames.some((f) => f.type === "pong") || c.ws.readyState !== WebSocket.OPEN, "a pong", 30_000);
+          check(c);
+        }
+      }
+      if (c.ws.readyState === WebSocket.OPEN) {
+        c.send({ type: "ping" });
+        await c.until(() => c.frames.some((f) => f.type === "pong"), "the last pong", 30_000);
+      }
+      check(c);
+    });
+    expect(problems, `seed ${SEED}`).toEqual([]);
     c.ws.close();
     await afterwards(server);
   });

@@ -1,7 +1,7 @@
 /**
  * One WebSocket client's live-tail subscriptions. Records are pulled from the broker only
- * while the socket drains (its outbound queue under a high-water mark, see socket-channel.ts), so a slow client costs
- * the server at most that much memory. A client that falls far behind while congested is told
+ * while the socket drains (its outbound queue under a high-water mark, see socket-channel.ts),
+ * so a slow client costs the server at most that much memory. A client that falls far behind while congested is told
  * (`lagging`) and skipped ahead to the head; one that stays congested too long is disconnected.
  *
  * The session also routes the socket's other messages (metrics, consumer groups) and holds the

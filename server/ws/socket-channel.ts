@@ -13,8 +13,9 @@
  * sockets that do not read (up to the per-address cap) cannot add up to more than the budget.
  *
  * Inbound: messages read but not yet handled are counted; past a small number the socket stops
- * being read, so a flood waits in the client's own TCP buffers rather than in server memory. ws still delivers the rest of the chunk it is parsing when reading
- * stops, so a hard cap well above that closes a socket whose backlog grows anyway.
+ * being read, so a flood waits in the client's own TCP buffers rather than in server memory.
+ * ws still delivers the rest of the chunk it is parsing when reading stops, so a hard cap well
+ * above that closes a socket whose backlog grows anyway.
  */
 import type { WebSocket } from "ws";
 import type { TLiveServerMessage } from "../schemas/live.ts";

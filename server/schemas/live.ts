@@ -3,6 +3,8 @@ import { ZTopicName } from "./topic.ts";
 import { ZRecord } from "./record.ts";
 import { ZMetrics } from "./console.ts";
 import { ZAssignorName, ZGroupId, ZTopicPartitions } from "./group.ts";
+import { zSafeString } from "./common.ts";
+import { ZClientId, ZCommitMetadata, ZTopicPattern } from "./ids.ts";
 
 /** Where a live-tail subscription starts, per partition. */
 export const ZStartPosition = z.union([
@@ -19,7 +21,8 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 32;
 /** Group memberships (join-group) one socket may hold at once; they also count toward MAX_SUBSCRIPTIONS_PER_SOCKET. */
 export const MAX_GROUP_MEMBERSHIPS_PER_SOCKET = 8;
 
-const ZLiveId = z.string().min(1).max(64);
+/** A subscription or membership id: the client's name for it, echoed in every frame about it. */
+const ZLiveId = zSafeString("id", { min: 1, max: 64 });
 
 /**
  * Join a consumer group as a member whose heartbeats the server sends on the socket's behalf
@@ -32,8 +35,8 @@ export const ZJoinGroupMessage = z
     id: ZLiveId,
     group: ZGroupId,
     topics: z.array(ZTopicName).min(1).max(1000).optional(),
-    topicPattern: z.string().min(1).max(1000).optional().describe("regular expression matched against whole topic names"),
-    clientId: z.string().max(255).optional(),
+    topicPattern: ZTopicPattern.optional(),
+    clientId: ZClientId.optional(),
     assignor: ZAssignorName.optional(),
     rebalanceTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
     autoOffsetReset: z.enum(["earliest", "latest", "none"]).default("latest"),
@@ -53,7 +56,7 @@ export const ZCommitOffset = z
     topic: ZTopicName,
     partition: z.number().int().min(0),
     offset: z.number().int().min(0).describe("the next offset to consume"),
-    metadata: z.string().max(4096).nullable().optional(),
+    metadata: ZCommitMetadata.nullable().optional(),
   })
   .strict();
 
@@ -61,15 +64,15 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("subscribe"),
-      id: z.string().min(1).max(64),
+      id: ZLiveId,
       topic: ZTopicName,
       partitions: z.array(z.number().int().min(0)).max(1000).optional(),
       from: ZStartPosition.default("latest"),
     })
     .strict(),
-  z.object({ type: z.literal("unsubscribe"), id: z.string().min(1).max(64) }).strict(),
+  z.object({ type: z.literal("unsubscribe"), id: ZLiveId }).strict(),
   /** The console overview's metrics, pushed once a second until unsubscribed. */
-  z.object({ type: z.literal("subscribe-metrics"), id: z.string().min(1).max(64) }).strict(),
+  z.object({ type: z.literal("subscribe-metrics"), id: ZLiveId }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
   ZJoinGroupMessage,
   /** Commits offsets for a membership; without offsets, the next offset after what was delivered, per partition. */

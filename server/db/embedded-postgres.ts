@@ -5,9 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -67,6 +68,160 @@ async function lockDataFolder(folder: string): Promise<() => Promise<void>> {
   throw new Error(`could not lock the embedded database folder ${folder} (${file})`);
 }
 
+/** A simple-protocol Query message. */
+function queryMessage(sql: string): Uint8Array {
+  const text = Buffer.from(sql + "\0", "utf8");
+  const m = Buffer.alloc(5 + text.length);
+  m[0] = 0x51; // 'Q'
+  m.writeInt32BE(4 + text.length, 1);
+  text.copy(m, 5);
+  return m;
+}
+
+const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]); // 'S'
+
+/** The first ErrorResponse's message in backend output, if any. */
+function firstError(out: Buffer): string | undefined {
+  for (let at = 0; at + 5 <= out.length; at += 1 + out.readInt32BE(at + 1)) {
+    if (out[at] !== 0x45) continue; // 'E'
+    const fields = out.subarray(at + 5, at + 1 + out.readInt32BE(at + 1)).toString("utf8").split("\0");
+    return fields.find((f) => f.startsWith("M"))?.slice(1) ?? "error";
+  }
+  return undefined;
+}
+
+/**
+ * Brings PGlite's one backend session back to the state of a new connection: whatever the last
+ * client left there (named prepared statements, an open or failed transaction, an extended-query
+ * exchange cut off before its Sync, advisory locks, session settings) would break the next one:
+ * node-pg drops a connection after an error and its next connection parses the same statement
+ * names again ("prepared statement already exists" on every request until a restart).
+ */
+export async function resetSession(db: PGlite): Promise<void> {
+  await db.runExclusive(async () => {
+    // Its own output callback for every message: PGlite keeps the last stream's callback, so
+    // exec() here could send its answers to the previous client's socket.
+    const run = async (message: Uint8Array): Promise<Buffer> => {
+      const chunks: Uint8Array[] = [];
+      await db.execProtocolRawStream(message, { onRawData: (d) => chunks.push(d.slice()) });
+      return Buffer.concat(chunks);
+    };
+    await run(SYNC); // leaves "skip until Sync" after a failed extended query
+    if (db.isInTransaction()) await run(queryMessage("ROLLBACK"));
+    const error = firstError(await run(queryMessage("DISCARD ALL")));
+    if (error) throw new Error(`could not reset the embedded database session: ${error}`);
+  });
+}
+
+/**
+ * The embedded database's wire endpoint: one client connection at a time, each on a clean
+ * session. A connection that arrives while another is open waits its turn instead of being
+ * refused: node-pg opens the next connection as soon as it drops one, usually before this side
+ * has seen the close. At most `maxWaiting` connections wait, each at most `maxWaitMs` (the
+ * server's own pool keeps its connection open for good, so another client would wait forever).
+ */
+class SessionServer {
+  private readonly server: net.Server;
+  private readonly waiting: net.Socket[] = [];
+  private readonly deadlines = new Map<net.Socket, NodeJS.Timeout>();
+  private current: net.Socket | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: PGlite,
+    private readonly maxWaiting = 16,
+    private readonly maxWaitMs = 30_000,
+  ) {
+    this.server = net.createServer((socket) => this.admit(socket));
+  }
+
+  listen(host: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(0, host, () => {
+        this.server.off("error", reject);
+        const a = this.server.address() as net.AddressInfo;
+        resolve(`${host}:${a.port}`);
+      });
+    });
+  }
+
+  private admit(socket: net.Socket): void {
+    if (this.stopped || this.waiting.length >= this.maxWaiting) {
+      socket.destroy();
+      return;
+    }
+    socket.on("error", () => undefined); // a client gone while waiting
+    const deadline = setTimeout(() => socket.destroy(), this.maxWaitMs);
+    deadline.unref();
+    this.deadlines.set(socket, deadline);
+    socket.once("close", () => {
+      clearTimeout(deadline);
+      this.deadlines.delete(socket);
+      const i = this.waiting.indexOf(socket);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+    this.waiting.push(socket);
+    void this.next();
+  }
+
+  private async next(): Promise<void> {
+    if (this.current || this.stopped) return;
+    const socket = this.waiting.shift();
+    if (!socket) return;
+    clearTimeout(this.deadlines.get(socket));
+    this.deadlines.delete(socket);
+    this.current = socket;
+    let handler: PGLiteSocketHandler | undefined;
+    const done = () => {
+      if (this.current !== socket) return;
+      this.current = null;
+      void this.next();
+    };
+    try {
+      await resetSession(this.db);
+      if (socket.destroyed || this.stopped) throw new Error("gone");
+      // The handler frames the wire messages; its queue is this server's one session.
+      handler = new PGLiteSocketHandler({ queryQueue: this.sessionQueue() as never, closeOnDetach: true });
+      handler.addEventListener("close", done);
+      handler.addEventListener("error", done);
+      socket.once("close", done);
+      await handler.attach(socket);
+    } catch {
+      socket.destroy();
+      done();
+    }
+  }
+
+  /** What PGLiteSocketHandler asks of its queue, for a handler that has the session to itself. */
+  private sessionQueue() {
+    const db = this.db;
+    return {
+      async enqueue(_handler: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
+        let bytes = 0;
+        await db.runExclusive(() =>
+          db.execProtocolRawStream(message, {
+            onRawData: (d) => {
+              bytes += d.length;
+              onData(d);
+            },
+          }),
+        );
+        return bytes;
+      },
+      clearQueueForHandler(): void {},
+      async clearTransactionIfNeeded(): Promise<void> {}, // the next connection's reset does it
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.waiting.splice(0)) s.destroy();
+    this.current?.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir, "pgdata");
   await mkdir(path.dirname(dir), { recursive: true });
@@ -82,15 +237,15 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   // share (and collide on) prepared statements and session state.
   const maxConnections = 1;
   // port 0: the OS picks a free loopback port, so several instances can run side by side.
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections });
+  const server = new SessionServer(db);
+  let conn: string;
   try {
-    await server.start();
+    conn = await server.listen("127.0.0.1");
   } catch (e) {
     await db.close().catch(() => undefined);
     await unlock();
     throw e;
   }
-  const conn = server.getServerConn();
   return {
     url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
     maxConnections,

@@ -60,13 +60,17 @@ export async function applyMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Prom
         await client.query("COMMIT");
         applied.push(name);
       } catch (e) {
-        await client.query("ROLLBACK");
+        await client.query("ROLLBACK").catch(() => undefined);
         throw new MigrationError(`migration ${name} failed: ${(e as Error).message}`);
       }
     }
   } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [LOCK_KEY]).catch(() => undefined);
-    client.release();
+    // a connection that cannot unlock is dropped: its session (and the lock) ends with it
+    const broken = await client.query("SELECT pg_advisory_unlock($1)", [LOCK_KEY]).then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
+    client.release(broken);
   }
   return applied;
 }

@@ -1,6 +1,7 @@
-/** GroupOffsetStore on PostgreSQL: one statement per commit (unnest upsert). */
+/** GroupOffsetStore on PostgreSQL: one statement per commit (unnest upsert); text the database cannot store is refused first. */
 import type pg from "pg";
 import type { CommittedOffset, GroupOffsetStore } from "./group-offset-store.ts";
+import { checkStorableText } from "./storable-text.ts";
 
 export class PostgresGroupOffsetStore implements GroupOffsetStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -11,6 +12,7 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
   }
 
   async findOffsets(groupId: string): Promise<CommittedOffset[]> {
+    checkStorableText("groupId", groupId);
     const r = await this.pool.query<{ topic: string; partition: number; committed_offset: number; metadata: string | null; commit_timestamp: Date }>(
       `SELECT topic, partition, committed_offset, metadata, commit_timestamp FROM group_offsets
         WHERE group_id = $1 ORDER BY topic, partition`,
@@ -26,6 +28,11 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
   }
 
   async commitOffsets(groupId: string, offsets: Omit<CommittedOffset, "commitTimestamp">[]): Promise<void> {
+    checkStorableText("groupId", groupId);
+    offsets.forEach((o, i) => {
+      checkStorableText(`offsets[${i}].topic`, o.topic);
+      checkStorableText(`offsets[${i}].metadata`, o.metadata);
+    });
     if (offsets.length === 0) return;
     await this.pool.query(
       `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, metadata, commit_timestamp)
@@ -37,11 +44,14 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
   }
 
   async deleteGroup(groupId: string): Promise<number> {
+    checkStorableText("groupId", groupId);
     const r = await this.pool.query("DELETE FROM group_offsets WHERE group_id = $1", [groupId]);
     return r.rowCount ?? 0;
   }
 
   async deleteTopicOffsets(groupId: string | null, topic: string): Promise<number> {
+    checkStorableText("groupId", groupId);
+    checkStorableText("topic", topic);
     const r =
       groupId === null
         ? await this.pool.query("DELETE FROM group_offsets WHERE topic = $1", [topic])

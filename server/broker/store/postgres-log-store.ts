@@ -9,6 +9,7 @@ import { to as copyTo } from "pg-copy-streams";
 import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
 import { CopyBinaryReader } from "./copy-binary-reader.ts";
+import { checkStorableJson, checkStorableText } from "./storable-text.ts";
 import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type RecordBatchHeader } from "../log/record-batch.ts";
 import type {
   AppendOutcome,
@@ -181,6 +182,8 @@ export class PostgresLogStore implements LogStore {
   ) {}
 
   async createTopic(t: TopicRecord): Promise<void> {
+    checkStorableText("name", t.name);
+    checkStorableJson("configs", t.configs);
     try {
       await this.prisma.$transaction([
         this.prisma.topic.create({
@@ -202,6 +205,7 @@ export class PostgresLogStore implements LogStore {
   }
 
   async findTopic(name: string): Promise<TopicRecord | null> {
+    checkStorableText("name", name);
     const r = await this.prisma.topic.findUnique({ where: { name } });
     return r ? { ...r, configs: (r.configs ?? {}) as Record<string, unknown> } : null;
   }
@@ -223,6 +227,7 @@ export class PostgresLogStore implements LogStore {
   }
 
   async updateConfigs(id: string, configs: Record<string, unknown>): Promise<void> {
+    checkStorableJson("configs", configs);
     await this.prisma.topic.update({ where: { id }, data: { configs: configs as object } });
   }
 
@@ -475,16 +480,21 @@ export class PostgresLogStore implements LogStore {
   /** Runs `fn` in one transaction on one pooled connection; rolls back on any error. */
   private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       const result = await fn(client);
       await client.query("COMMIT");
       return result;
     } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      // a connection that cannot even roll back goes, rather than back to the pool mid-transaction
+      broken = await client.query("ROLLBACK").then(
+        () => undefined,
+        (r: unknown) => (r instanceof Error ? r : new Error(String(r))),
+      );
       throw e;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 }

@@ -1,7 +1,8 @@
-/** TransactionStore on PostgreSQL: one row per transactional id, ids from `producer_id_seq`. */
+/** TransactionStore on PostgreSQL: one row per transactional id, ids from `producer_id_seq`; text the database cannot store is refused first. */
 import type pg from "pg";
 import type { TxnEntrySnapshot } from "../txn/transaction-coordinator.ts";
 import type { TransactionStore } from "./transaction-store.ts";
+import { checkStorableJson, checkStorableText } from "./storable-text.ts";
 
 export class PostgresTransactionStore implements TransactionStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -12,6 +13,8 @@ export class PostgresTransactionStore implements TransactionStore {
   }
 
   async saveEntry(entry: TxnEntrySnapshot): Promise<void> {
+    checkStorableText("transactionalId", entry.transactionalId);
+    checkStorableJson("transaction", entry);
     await this.pool.query(
       `INSERT INTO transactions (transactional_id, producer_id, producer_epoch, state, entry, updated_at)
        VALUES ($1, $2, $3, $4, $5::jsonb, now())
@@ -23,6 +26,7 @@ export class PostgresTransactionStore implements TransactionStore {
   }
 
   async deleteEntry(transactionalId: string): Promise<void> {
+    checkStorableText("transactionalId", transactionalId);
     await this.pool.query("DELETE FROM transactions WHERE transactional_id = $1", [transactionalId]);
   }
 

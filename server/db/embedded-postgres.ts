@@ -3,10 +3,12 @@
  * WASM) in a data folder, served over the Postgres wire protocol on a loopback port so the
  * broker talks to it through the same `pg` driver and SQL as to a real server.
  */
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 
@@ -222,13 +224,39 @@ class SessionServer {
   }
 }
 
+/**
+ * Postgres settings of the embedded database. PGlite runs inside the server process, and its
+ * WASM memory only grows: every page Postgres touches stays resident. With the defaults (sized
+ * for a dedicated server: shared_buffers 128MB) it held ~150 MB before the first query; the
+ * broker keeps its own tail cache and the operating system caches the data files, so a small
+ * buffer pool costs little. max_connections sizes shared memory per backend slot (PGlite has
+ * one backend); maintenance_work_mem bounds what an index build may add for good.
+ */
+export const EMBEDDED_SETTINGS: readonly string[] = ["shared_buffers=16MB", "max_connections=8", "maintenance_work_mem=16MB"];
+
+const INITDB_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "embedded-initdb.mjs");
+
+/** Runs initdb for `dir` in a child process (see embedded-initdb.mjs for why). */
+function initdbInChild(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [INITDB_SCRIPT, dir, ...EMBEDDED_SETTINGS], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.once("error", reject);
+    child.once("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`initdb of the embedded database in ${dir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`)),
+    );
+  });
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   const dir = path.resolve(dataDir, "pgdata");
   await mkdir(path.dirname(dir), { recursive: true });
   const unlock = await lockDataFolder(path.dirname(dir));
   let db: PGlite;
   try {
-    db = await PGlite.create(dir);
+    if (!existsSync(path.join(dir, "PG_VERSION"))) await initdbInChild(dir);
+    db = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS.flatMap((s) => ["-c", s])] });
   } catch (e) {
     await unlock();
     throw e;

@@ -1,7 +1,8 @@
 /**
  * The embedded PostgreSQL used when no DATABASE_URL is given: PGlite (Postgres compiled to
  * WASM) in a data folder, served over the Postgres wire protocol on a loopback port so the
- * broker talks to it through the same `pg` driver and SQL as to a real server.
+ * broker talks to it through the same `pg` driver and SQL as to a real server. (The wire
+ * endpoint is ours, not pglite-socket's: see SessionServer and WireConnection.)
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -10,7 +11,6 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -115,6 +115,107 @@ export async function resetSession(db: PGlite): Promise<void> {
   });
 }
 
+const SSL_REQUEST = 80877103;
+const CANCEL_REQUEST = 80877102;
+/** PGlite's own limit on one message (PGlite.MAX_BUFFER_SIZE). */
+const MAX_MESSAGE_BYTES = 2 ** 30;
+
+/**
+ * One client connection's Postgres wire protocol, fed to PGlite a message at a time. A message
+ * that arrived in one chunk is passed on as a view of it, one that spans chunks is joined once:
+ * pglite-socket's handler joined its whole buffer with every chunk that arrived (a 1 MiB append
+ * arriving in 64 KiB chunks allocated ~8 MiB on the way) and copied each message once more.
+ */
+class WireConnection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Before the StartupMessage, messages have no type byte. */
+  private started = false;
+  private draining = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly db: PGlite,
+  ) {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let m = this.next(); m && !this.socket.destroyed; m = this.next()) {
+        if (!this.started) {
+          const code = m.length >= 8 ? m.readInt32BE(4) : 0;
+          if (code === SSL_REQUEST) {
+            this.socket.write("N"); // no TLS on a loopback socket
+            continue;
+          }
+          if (code === CANCEL_REQUEST) continue; // PGlite runs nothing it could cancel
+          this.started = true; // the StartupMessage, which PGlite answers itself
+        } else if (m[0] === 0x58) {
+          this.socket.end(); // 'X' Terminate
+          return;
+        }
+        const socket = this.socket;
+        await this.db.runExclusive(() =>
+          this.db.execProtocolRawStream(m, {
+            // a view of PGlite's memory, valid only during the call: copied for the socket
+            onRawData: (d) => {
+              if (!socket.destroyed) socket.write(Buffer.from(d));
+            },
+          }),
+        );
+      }
+    } catch {
+      this.socket.destroy();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The next complete message, or null while it has not all arrived. */
+  private next(): Buffer | null {
+    const headerLength = this.started ? 5 : 8;
+    if (this.buffered < headerLength) return null;
+    if (this.chunks[0].length < headerLength) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    const head = this.chunks[0];
+    const length = this.started ? 1 + head.readInt32BE(1) : head.readInt32BE(0);
+    if (length < headerLength || length > MAX_MESSAGE_BYTES) {
+      this.socket.destroy(); // not the Postgres protocol
+      return null;
+    }
+    if (this.buffered < length) return null;
+    this.buffered -= length;
+    if (head.length >= length) {
+      const m = head.subarray(0, length);
+      if (head.length === length) this.chunks.shift();
+      else this.chunks[0] = head.subarray(length);
+      return m;
+    }
+    const parts: Buffer[] = [];
+    let missing = length;
+    while (missing > 0) {
+      const c = this.chunks[0];
+      if (c.length <= missing) {
+        parts.push(c);
+        this.chunks.shift();
+        missing -= c.length;
+      } else {
+        parts.push(c.subarray(0, missing));
+        this.chunks[0] = c.subarray(missing);
+        missing = 0;
+      }
+    }
+    return Buffer.concat(parts, length);
+  }
+}
+
 /**
  * The embedded database's wire endpoint: one client connection at a time, each on a clean
  * session. A connection that arrives while another is open waits its turn instead of being
@@ -174,7 +275,6 @@ class SessionServer {
     clearTimeout(this.deadlines.get(socket));
     this.deadlines.delete(socket);
     this.current = socket;
-    let handler: PGLiteSocketHandler | undefined;
     const done = () => {
       if (this.current !== socket) return;
       this.current = null;
@@ -183,37 +283,12 @@ class SessionServer {
     try {
       await resetSession(this.db);
       if (socket.destroyed || this.stopped) throw new Error("gone");
-      // The handler frames the wire messages; its queue is this server's one session.
-      handler = new PGLiteSocketHandler({ queryQueue: this.sessionQueue() as never, closeOnDetach: true });
-      handler.addEventListener("close", done);
-      handler.addEventListener("error", done);
       socket.once("close", done);
-      await handler.attach(socket);
+      new WireConnection(socket, this.db);
     } catch {
       socket.destroy();
       done();
     }
-  }
-
-  /** What PGLiteSocketHandler asks of its queue, for a handler that has the session to itself. */
-  private sessionQueue() {
-    const db = this.db;
-    return {
-      async enqueue(_handler: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-        let bytes = 0;
-        await db.runExclusive(() =>
-          db.execProtocolRawStream(message, {
-            onRawData: (d) => {
-              bytes += d.length;
-              onData(d);
-            },
-          }),
-        );
-        return bytes;
-      },
-      clearQueueForHandler(): void {},
-      async clearTransactionIfNeeded(): Promise<void> {}, // the next connection's reset does it
-    };
   }
 
   async stop(): Promise<void> {

@@ -131,6 +131,26 @@ WITH p AS (
 )
 SELECT partition, base, next_offset, log_start_offset, record_count, size_bytes FROM p`;
 const APPEND_STATEMENT = { name: "append", text: APPEND_SQL };
+/** The most payload bytes one append statement carries (one larger batch goes alone); see appendInStatements. */
+const MAX_STATEMENT_BYTES = 4 * 1024 * 1024;
+
+/** `batches` in order, cut into runs of at most `maxBytes` payload bytes (a larger batch alone). */
+function splitByBytes(batches: BatchToAppend[], maxBytes: number): BatchToAppend[][] {
+  const runs: BatchToAppend[][] = [];
+  let run: BatchToAppend[] = [];
+  let bytes = 0;
+  for (const b of batches) {
+    if (run.length > 0 && bytes + b.payload.length > maxBytes) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(b);
+    bytes += b.payload.length;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
 
 /**
  * The batches a fetch reads, `$1` topic id, `$2` partition, `$3` from offset, `$4` max batches,
@@ -251,6 +271,47 @@ export class PostgresLogStore implements LogStore {
   }
 
   async append(topicId: string, partition: number, batches: BatchToAppend[]): Promise<AppendOutcome | null> {
+    const statements = splitByBytes(batches, MAX_STATEMENT_BYTES);
+    if (statements.length > 1) return this.appendInStatements(topicId, partition, statements);
+    const query = this.appendQuery(topicId, partition, batches);
+    const client = await this.pool.connect();
+    let rows: (PartitionRow & { base: number })[];
+    try {
+      rows = await BinaryTailQuery.run(client, query);
+      client.release();
+    } catch (e) {
+      // an error PostgreSQL answered leaves the connection usable; any other may not
+      client.release(e instanceof DatabaseError ? undefined : (e as Error));
+      throw e;
+    }
+    const row = rows[0];
+    if (!row) return null;
+    return { baseOffset: row.base, state: toPartition(row) };
+  }
+
+  /**
+   * A large group commit as several append statements in one transaction: the first one's
+   * UPDATE locks the partition row, so each reserves the offsets right after the one before,
+   * and all or none are written. Each statement's payload passes through the database's memory
+   * two or three times (message, parameter, rows): the embedded database's WASM memory never
+   * shrinks, so a 32 MiB statement would keep ~100 MB of it resident for good.
+   */
+  private async appendInStatements(topicId: string, partition: number, statements: BatchToAppend[][]): Promise<AppendOutcome | null> {
+    return this.transaction(async (client) => {
+      let first: (PartitionRow & { base: number }) | undefined;
+      let last: PartitionRow | undefined;
+      for (const batches of statements) {
+        const [row] = await BinaryTailQuery.run(client, this.appendQuery(topicId, partition, batches));
+        if (!row) return null; // the partition is gone: the first statement already found no row
+        first ??= row;
+        last = row;
+      }
+      return first && last ? { baseOffset: first.base, state: toPartition(last) } : null;
+    });
+  }
+
+  /** The append statement for `batches` (see APPEND_SQL). */
+  private appendQuery(topicId: string, partition: number, batches: BatchToAppend[]): BinaryTailQuery<PartitionRow & { base: number }> {
     const n = batches.length;
     const rel = new Array<number>(n);
     const lastDelta = new Array<number>(n);
@@ -285,24 +346,11 @@ export class PostgresLogStore implements LogStore {
       records += b.recordCount;
       bytes += b.payload.length;
     }
-    const query = new BinaryTailQuery<PartitionRow & { base: number }>(
+    return new BinaryTailQuery<PartitionRow & { base: number }>(
       APPEND_STATEMENT,
       [topicId, partition, offsets, records, bytes, rel, lastDelta, recordCount, firstTs, maxTs, producerId, producerEpoch, baseSequence, isTxn, isControl, pos, len],
       batches.map((b) => b.payload),
     );
-    const client = await this.pool.connect();
-    let rows: (PartitionRow & { base: number })[];
-    try {
-      rows = await BinaryTailQuery.run(client, query);
-      client.release();
-    } catch (e) {
-      // an error PostgreSQL answered leaves the connection usable; any other may not
-      client.release(e instanceof DatabaseError ? undefined : (e as Error));
-      throw e;
-    }
-    const row = rows[0];
-    if (!row) return null;
-    return { baseOffset: row.base, state: toPartition(row) };
   }
 
   async readBatches(

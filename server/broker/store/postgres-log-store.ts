@@ -181,8 +181,11 @@ const readBatchesSql = (columns: string) => `WITH c AS (
    ORDER BY w.base_offset`;
 
 const READ_BATCHES_SQL = readBatchesSql(BATCH_COLUMNS.split(",").map((c) => `r.${c.trim()}`).join(", ") + ", r.payload");
-/** The most one plain (hex text) read query returns; see readBatches. */
-const TEXT_READ_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * The most one plain (hex text) read query returns; see readBatches. Each byte passes through
+ * the embedded database's WASM memory (which never shrinks) and node-pg as two hex characters.
+ */
+const TEXT_READ_MAX_BYTES = 4 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PostgresLogStoreOptions {

@@ -8,7 +8,7 @@
  * crash. After each, the server still answers within the stall limit, its RSS is bounded and a
  * normal produce/fetch works.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DATABASE_KINDS } from "../testing/databases.ts";
 import { rng } from "../testing/prng.ts";
@@ -141,9 +141,15 @@ async function afterwards(server: TestServer): Promise<void> {
 
 describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
   const server = useTestServer({ TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS: String(MAX_SOCKETS_PER_ADDRESS) }, kind);
+  // Next loads a route's code on its first request (hundreds of ms on a busy machine): not what the probe is for
+  beforeAll(() => expectProduceFetchWorks(server.url));
 
   it("refuses more sockets from one address than configured, with a 429 JSON error, and counts closed ones out", async () => {
     const open: Client[] = [];
+    const closeAll = async () => {
+      for (const c of open) c.ws.close();
+      await Promise.all(open.map((c) => c.closed));
+    };
     await withoutStall(server.url, async () => {
       for (let i = 0; i < MAX_SOCKETS_PER_ADDRESS; i++) open.push(await connect(server));
       const refused = await refusedUpgrade(server);
@@ -166,9 +172,7 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
         }
       }
       open.push(again);
-    });
-    for (const c of open) c.ws.close();
-    await Promise.all(open.map((c) => c.closed));
+    }).finally(closeAll);
     await afterwards(server);
   });
 

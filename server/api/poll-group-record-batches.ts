@@ -7,6 +7,8 @@ import { payloadPartsOf } from "../broker/store/log-store.ts";
  * `{assignment, parts:[{topic, partition, fromOffset, nextOffset, bytes}]}`, then each part's
  * batches in order (`bytes` long each). Records of a part's first batch before `fromOffset`
  * were delivered by an earlier poll; control batches (transaction markers) are never records.
+ * `nextOffset` is the member's position after the part (past such markers): what to commit. A
+ * part without batches (`bytes` 0) only moved the position.
  */
 export async function pollGroupRecordBatches(
   groupId: string,

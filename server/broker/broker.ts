@@ -27,6 +27,7 @@ import {
   type IsolationLevel,
   type JoinOptions,
   type PolledBatches,
+  type PolledPosition,
   type PolledRecord,
   type ResetPlanEntry,
   type ResetTarget,
@@ -874,12 +875,12 @@ export class Broker {
     this.groups.leave(groupId, memberId);
   }
 
-  /** Records for a group member from its assigned partitions (long-polls up to waitMs). */
+  /** Records for a group member from its assigned partitions and its positions after them (long-polls up to waitMs). */
   pollGroup(
     groupId: string,
     memberId: string,
     opts: GroupPollOptions,
-  ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
+  ): Promise<{ records: PolledRecord[]; positions: PolledPosition[]; assignment: TopicPartitions[] }> {
     return this.groups.poll(groupId, memberId, opts);
   }
 

@@ -186,12 +186,24 @@ interface PartitionState {
   status: "active" | "revoking";
   /** Fetched, not yet processed; in offset order. */
   buffer: Message[];
-  /** Next offset to process (last processed + 1); null until something was processed. */
+  /**
+   * Next offset to process (last processed + 1, or past the transaction markers after it once
+   * every fetched record is processed); null until something was processed. This is committed.
+   */
   position: number | null;
+  /** The broker's position after the last poll that moved it (past control batches); null until then. */
+  fetched: number | null;
   committed: number | null;
   /** The partition's handler chain, while it runs (settled otherwise). */
   processing: Promise<void> | null;
   draining: boolean;
+}
+
+/** One poll's records and the positions it moved, under the membership it was made in. */
+interface Polled {
+  incarnation: number;
+  records: Message[];
+  positions: { topic: string; partition: number; offset: number }[];
 }
 
 interface HeartbeatReply {
@@ -218,14 +230,21 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
 
-/**
- * The records of a binary group poll (see server/api/poll-group-record-batches.ts): a JSON
- * header of parts, then each part's stored batches; records of a part's first batch before its
- * `fromOffset` and control batches (transaction markers) are skipped.
- */
+/** The records of a binary group poll (see decodeGroupPollParts). */
 export function decodeGroupPoll(body: Buffer): Message[] {
+  return decodeGroupPollParts(body).records;
+}
+
+/**
+ * A binary group poll (see server/api/poll-group-record-batches.ts): a JSON header of parts, then
+ * each part's stored batches; records of a part's first batch before its `fromOffset` and control
+ * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
+ */
+export function decodeGroupPollParts(body: Buffer): { records: Message[]; positions: { topic: string; partition: number; offset: number }[] } {
   const headerLength = body.readUInt32BE(0);
-  const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as { parts: { topic: string; partition: number; fromOffset: number; bytes: number }[] };
+  const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as {
+    parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; bytes: number }[];
+  };
   const out: Message[] = [];
   let at = 4 + headerLength;
   for (const part of header.parts) {
@@ -249,7 +268,7 @@ export function decodeGroupPoll(body: Buffer): Message[] {
       });
     }
   }
-  return out;
+  return { records: out, positions: header.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })) };
 }
 
 
@@ -550,7 +569,7 @@ export class Consumer {
         target.add(k);
         // a partition still being given up is not re-granted by the broker before it is released
         if (!this.parts.has(k)) {
-          this.parts.set(k, { topic, partition, status: "active", buffer: [], position: null, committed: null, processing: null, draining: false });
+          this.parts.set(k, { topic, partition, status: "active", buffer: [], position: null, fetched: null, committed: null, processing: null, draining: false });
           granted.push({ topic, partition });
         }
       }
@@ -604,7 +623,7 @@ export class Consumer {
         await this.processed();
         continue;
       }
-      let polled: { incarnation: number; records: Message[] } | null;
+      let polled: Polled | null;
       try {
         polled = await this.serial(() => this.poll());
       } catch (e) {
@@ -622,6 +641,13 @@ export class Consumer {
         if (s?.status !== "active") continue;
         s.buffer.push(r);
         touched.add(s);
+      }
+      for (const p of polled.positions) {
+        const s = this.parts.get(keyOf(p.topic, p.partition));
+        if (s?.status !== "active") continue;
+        s.fetched = p.offset;
+        // nothing left to process (only markers or aborted records moved it): the position moves now
+        if (s.buffer.length === 0) s.position = p.offset;
       }
       for (const s of touched) this.drain(s);
     }
@@ -646,7 +672,7 @@ export class Consumer {
   }
 
   /** Polls on the binary path: the stored batches of the member's partitions, decoded here. */
-  private async poll(): Promise<{ incarnation: number; records: Message[] } | null> {
+  private async poll(): Promise<Polled | null> {
     if (!this.running || this.memberId === null) return null;
     const incarnation = this.incarnation;
     const waitMs = Math.max(0, Math.min(this.opts.waitMs, Math.floor(this.heartbeatIntervalMs / 2)));
@@ -659,7 +685,7 @@ export class Consumer {
         this.stopController.signal,
       );
       if (res.status !== 200) raiseForBytes(res);
-      return { incarnation, records: decodeGroupPoll(res.body) };
+      return { incarnation, ...decodeGroupPollParts(res.body) };
     } catch (e) {
       if (e instanceof TributaryClientError && FENCED.has(e.code)) {
         this.emit("error", e);
@@ -692,12 +718,12 @@ export class Consumer {
               isActive: () => s.status === "active" && this.running,
             });
             s.buffer.splice(0, messages.length);
-            s.position = messages[messages.length - 1].offset + 1;
+            s.position = positionAfter(s, messages[messages.length - 1].offset);
           } else {
             const message = s.buffer[0];
             await h.eachMessage!({ topic: s.topic, partition: s.partition, message, memberEpoch: this.memberEpoch });
             s.buffer.shift();
-            s.position = message.offset + 1;
+            s.position = positionAfter(s, message.offset);
           }
           this.progress();
         } catch (e) {
@@ -793,6 +819,14 @@ export class Consumer {
 /** What commitOffsets() throws once the member was fenced or expired (nothing was committed). */
 function membershipLost(): TributaryClientError {
   return new TributaryClientError(404, "UNKNOWN_MEMBER_ID", "the consumer lost its group membership (fenced or expired) and is joining again; nothing was committed");
+}
+
+/**
+ * The position after processing the record at `offset`: the broker's fetched position once the
+ * buffer is empty (so transaction markers after the last record are not left as lag), else offset + 1.
+ */
+function positionAfter(s: PartitionState, offset: number): number {
+  return s.buffer.length === 0 && s.fetched !== null && s.fetched > offset + 1 ? s.fetched : offset + 1;
 }
 
 function tpOf(s: PartitionState): TopicPartition {

@@ -59,7 +59,13 @@ export const ZPollQuery = z
   .strict();
 
 export const ZPollResponse = z
-  .object({ records: z.array(ZRecord), assignment: z.array(ZTopicPartitions) })
+  .object({
+    records: z.array(ZRecord),
+    positions: z
+      .array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() }))
+      .describe("the member's next offset on each partition this poll moved, past transaction markers: what to commit once its records are processed"),
+    assignment: z.array(ZTopicPartitions),
+  })
   .meta({ id: "PollResponse" });
 
 export const ZCommitRequest = z

@@ -17,7 +17,8 @@
  * live-tail high-water mark, see socket-channel.ts), so a slow client costs at most that much memory plus one poll's
  * worth; a group never skips records: a slow member simply consumes slowly.
  *
- * Commit semantics. "Delivered" is the next offset after the last record handed to the socket.
+ * Commit semantics. "Delivered" is the member's position after the last records handed to the
+ * socket: past them and past any transaction markers that follow (Kafka commits positions).
  * - autoCommit true (default): the server commits delivered positions with every heartbeat (when
  *   they moved), before giving up revoked partitions, on leave-group and when the socket closes.
  *   Delivered is treated as processed: records in flight (server buffer, TCP) when a connection
@@ -31,7 +32,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { ConsumerGroupHeartbeatResponse } from "../broker/group/consumer-group.ts";
 import { GroupError } from "../broker/group/group-errors.ts";
-import type { PolledRecord } from "../broker/group/group-runtime.ts";
+import type { PolledPosition, PolledRecord } from "../broker/group/group-runtime.ts";
 import { fromTopicPartitions, keyOf, toTopicPartitions, type TopicPartition } from "../broker/group/topic-partitions.ts";
 import { toErrorResponse } from "../api/error-status.ts";
 import { toRecordJson } from "../api/record-json.ts";
@@ -181,7 +182,7 @@ class Membership {
   private readonly owned = new Map<string, TopicPartition>();
   /** Revoked, no longer delivered, still reported as owned until the client commits (autoCommit false). */
   private readonly revoking = new Map<string, TopicPartition>();
-  /** Per partition: the next offset after the last record sent to the socket. */
+  /** Per partition: the position after the last records sent to the socket (past transaction markers). */
   private readonly delivered = new Map<string, number>();
   /** Per partition: the offset last committed, so unchanged positions are not committed again. */
   private readonly committed = new Map<string, number>();
@@ -436,8 +437,9 @@ class Membership {
     const ac = new AbortController();
     this.pollAbort = ac;
     let records: PolledRecord[];
+    let positions: PolledPosition[];
     try {
-      ({ records } = await this.broker.pollGroup(this.groupId, this.memberId, {
+      ({ records, positions } = await this.broker.pollGroup(this.groupId, this.memberId, {
         maxRecords: this.session.limits.maxRecordsPerFrame,
         maxBytes: this.session.limits.maxBytesPerFrame,
         waitMs: POLL_WAIT_MS,
@@ -480,7 +482,11 @@ class Membership {
         highWatermark,
         records: list.map((r) => toRecordJson(topic, partition, r)),
       });
-      this.delivered.set(k, last + 1);
+    }
+    // delivered = the member's position: past the records sent and any transaction markers after them
+    for (const p of positions) {
+      const k = keyOf(p.topic, p.partition);
+      if (this.owned.has(k)) this.delivered.set(k, p.offset);
     }
   }
 

@@ -68,8 +68,20 @@ export interface PolledBatches {
   partition: number;
   /** The member's position before this poll: records of the first batch before it were delivered already. */
   fromOffset: number;
+  /** The member's position after it (see PolledPosition); `batches` may be empty when only that moved. */
   nextOffset: number;
   batches: StoredBatch[];
+}
+
+/**
+ * Where a member's position on a partition stands after a poll: past the records it returned and
+ * any control batches (transaction markers) or aborted records after them. Commit this, as
+ * Kafka's consumer commits its position, not the last record's offset + 1.
+ */
+export interface PolledPosition {
+  topic: string;
+  partition: number;
+  offset: number;
 }
 
 export interface PolledRecord extends GroupRecord {
@@ -327,7 +339,7 @@ export class GroupRuntime {
     groupId: string,
     memberId: string,
     opts: GroupPollOptions,
-  ): Promise<{ records: PolledRecord[]; assignment: TopicPartitions[] }> {
+  ): Promise<{ records: PolledRecord[]; positions: PolledPosition[]; assignment: TopicPartitions[] }> {
     const r = await this.pollWith<PolledRecord>(groupId, memberId, opts, async (tp, offset, maxRecords, maxBytes, isolation) => {
       const f = await this.log.fetch(tp.topic, tp.partition, { offset, maxRecords, maxBytes, isolation });
       let bytes = 0;
@@ -337,7 +349,11 @@ export class GroupRuntime {
       });
       return { items, count: items.length, bytes, nextOffset: f.nextOffset };
     });
-    return { records: r.parts.flatMap((p) => p.items), assignment: r.assignment };
+    return {
+      records: r.parts.flatMap((p) => p.items),
+      positions: r.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })),
+      assignment: r.assignment,
+    };
   }
 
   /**
@@ -415,7 +431,11 @@ export class GroupRuntime {
         }
         // the member may have lost the partition while fetching: deliver nothing for it then
         if (this.coordinator.group(groupId)?.ownerOf(tp.topic, tp.partition) !== memberId) continue;
-        if (r.items.length > 0) parts.push({ topic: tp.topic, partition: tp.partition, fromOffset: offset, nextOffset: r.nextOffset, items: r.items });
+        // a part with no records but a moved position (control batches, aborted records skipped)
+        // is reported too: the member's position is the fetch's next offset, not its last record + 1
+        if (r.items.length > 0 || r.nextOffset > offset) {
+          parts.push({ topic: tp.topic, partition: tp.partition, fromOffset: offset, nextOffset: r.nextOffset, items: r.items });
+        }
         count += r.count;
         bytes += r.bytes;
         m.positions.set(k, r.nextOffset);

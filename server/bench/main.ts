@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --json FILE] [-- --only a,b] [-- --workloads a,b] [-- --embedded]`
+ * `npm run bench [-- --quick] [-- --runs N] [-- --json FILE] [-- --only a,b] [-- --workloads a,b] [-- --embedded] [-- --help]`
  *
  * Runs every workload against Tributary (a real server process, through its TypeScript client
  * and, as separate rows, its JSON API) and, in the same run on the same machine, against the
@@ -18,23 +18,111 @@ import { pidsOf, ResourceSampler, SERVER_PROCESSES } from "./resource-sampler.ts
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { ROOT, startServer, type ServerProcess } from "../testing/server-process.ts";
 
-const args = process.argv.slice(2);
-const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
-const quick = args.includes("--quick");
+const USAGE = `usage: npm run bench [-- options]
+
+Runs every workload against Tributary (TypeScript client and JSON API) and the peers reachable on
+this machine (Redis Streams, NATS JetStream, RabbitMQ streams, PostgreSQL COPY); prints medians.
+
+options:
+  --quick             a short version (1 run per workload unless --runs says otherwise)
+  --runs N            runs per workload (default 3)
+  --only a,b          systems to run, e.g. tributary,redis-streams
+  --workloads a,b     workloads by name prefix, e.g. produce-1KB,latency-10000
+  --json FILE         also write every figure as [{workload, system, metric, value, unit}]
+  --embedded          Tributary on the embedded database (default: PostgreSQL at 127.0.0.1:5432 if reachable)
+  -h, --help          print this and exit
+
+Ctrl-C (SIGINT) or SIGTERM stops the run and drops its scratch database and data folder.`;
+
+const FLAGS = new Set(["--quick", "--embedded", "--help", "-h"]);
+const OPTIONS = new Set(["--runs", "--only", "--workloads", "--json"]);
+
+/** The command line, checked: unknown flags and missing values print the usage instead of starting a run. */
+function parseArgs(argv: string[]): Map<string, string | true> {
+  const out = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (FLAGS.has(a)) out.set(a, true);
+    else if (OPTIONS.has(a) && i + 1 < argv.length && !argv[i + 1].startsWith("--")) out.set(a, argv[++i]);
+    else usageError(OPTIONS.has(a) ? `${a} needs a value` : `unknown argument: ${a}`);
+  }
+  return out;
+}
+
+function usageError(message: string): never {
+  console.error(`bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.has("--help") || args.has("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const value = (flag: string) => {
+  const v = args.get(flag);
+  return typeof v === "string" ? v : undefined;
+};
+const quick = args.has("--quick");
 const runs = Number(value("--runs") ?? (quick ? 1 : 3));
+if (!Number.isInteger(runs) || runs < 1) usageError(`--runs must be a positive integer, got ${value("--runs")}`);
 const only = value("--only")?.split(",");
 const workloads = value("--workloads")?.split(",");
 const jsonFile = value("--json");
-const embedded = args.includes("--embedded");
+const embedded = args.has("--embedded");
+
+/**
+ * What a stop must undo, in reverse order: the server, then its scratch database (a
+ * `tributary_test_*` database and a temp folder). Each step waits for what it undoes to exist,
+ * so a signal during start-up still cleans up what start-up made.
+ */
+const undo: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | null = null;
+let signalled: NodeJS.Signals | null = null;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let step = undo.pop(); step; step = undo.pop()) {
+      try {
+        await step();
+      } catch {
+        // a start-up step that failed left nothing to undo
+      }
+    }
+  })();
+  return cleaning;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (signalled) {
+    console.error(`bench: ${signal} again: exiting without cleaning up`);
+    process.exit(1);
+  }
+  signalled = signal;
+  console.error(`\nbench: ${signal}: stopping the server and dropping its scratch database…`);
+  void cleanUp().finally(() => {
+    console.error("bench: cleaned up");
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+async function scratchDatabase(): Promise<ScratchDatabase> {
+  try {
+    return await createScratchDatabase(embedded ? "embedded" : "postgres");
+  } catch {
+    return await createScratchDatabase("embedded");
+  }
+}
 
 async function main(): Promise<void> {
-  let db: ScratchDatabase;
-  try {
-    db = await createScratchDatabase(embedded ? "embedded" : "postgres");
-  } catch {
-    db = await createScratchDatabase("embedded");
-  }
-  const server: ServerProcess = await startServer(db, { TRIBUTARY_CLEANER_INTERVAL_MS: "0", TRIBUTARY_LAG_SAMPLE_MS: "0" });
+  const dbReady = scratchDatabase();
+  undo.push(async () => (await dbReady).drop());
+  const db = await dbReady;
+  const serverReady = startServer(db, { TRIBUTARY_CLEANER_INTERVAL_MS: "0", TRIBUTARY_LAG_SAMPLE_MS: "0" });
+  undo.push(async () => (await serverReady).stop());
+  const server: ServerProcess = await serverReady;
   console.log(
     `bench: ${quick ? "quick" : "full"}, ${runs} run(s) per workload, ${os.cpus().length} cores, ` +
       `Tributary on ${db.kind === "postgres" ? "PostgreSQL at 127.0.0.1:5432" : "the embedded database"}`,
@@ -62,8 +150,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await server.stop();
-    await db.drop();
+    await cleanUp();
   }
   const table = formatTable(figures, { baseline: "tributary" });
   const systemsText =
@@ -84,8 +171,11 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (e) => {
+  async (e) => {
+    // a signal's clean-up is under way and exits when done; failures it caused are expected
+    if (signalled) return;
     console.error(e);
+    await cleanUp();
     process.exit(1);
   },
 );

@@ -9,6 +9,12 @@ import { formatCount, formatTime } from "../ui/format";
 import { ErrorBox, Loading } from "../ui/status";
 import { ResetOffsetsWizard } from "./reset-offsets-wizard";
 
+/** Why an uncommitted partition's lag counts from where it does (see ZLagBasis). */
+const ESTIMATED_LAG: Record<"earliest" | "latest", { label: string; title: string }> = {
+  earliest: { label: "from log start", title: "no committed offset: counted from the log start offset, where a consumer with auto.offset.reset earliest starts" },
+  latest: { label: "reset latest", title: "no committed offset: its consumer resets to the high watermark (auto.offset.reset latest), so nothing waits" },
+};
+
 const tps = (a: { topic: string; partitions: number[] }[]) => a.map((x) => `${x.topic}[${x.partitions.join(",")}]`).join(" ") || "—";
 
 export function GroupPage({ groupId }: { groupId: string }) {
@@ -18,6 +24,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
   const [confirming, setConfirming] = useState(false);
   const g = group.data;
   const active = (g?.members.length ?? 0) > 0;
+  const uncommitted = g?.offsets.filter((o) => o.lagBasis !== "committed").length ?? 0;
   return (
     <section data-testid="group-page" data-group={groupId}>
       <div className="small muted">
@@ -32,7 +39,14 @@ export function GroupPage({ groupId }: { groupId: string }) {
                 {g.state}
               </span>
               <span className="small muted">
-                total lag <strong data-testid="group-total-lag">{formatCount(g.totalLag)}</strong> · epoch {g.groupEpoch} · assignor {g.assignor ?? "—"}
+                total lag <strong data-testid="group-total-lag">{formatCount(g.totalLag)}</strong>
+                {uncommitted > 0 && (
+                  <span data-testid="group-uncommitted" title="partitions without a committed offset; their lag is estimated (see the Lag column)">
+                    {" "}
+                    (incl. {uncommitted} {uncommitted === 1 ? "partition" : "partitions"} without a committed offset)
+                  </span>
+                )}{" "}
+                · epoch {g.groupEpoch} · assignor {g.assignor ?? "—"}
               </span>
             </>
           )}
@@ -105,7 +119,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
               {g.offsets.length === 0 && (
                 <tr>
                   <td colSpan={7} className="muted">
-                    No committed offsets.
+                    No partitions yet.
                   </td>
                 </tr>
               )}
@@ -116,14 +130,20 @@ export function GroupPage({ groupId }: { groupId: string }) {
                   </td>
                   <td className="num">{o.partition}</td>
                   <td className="num" data-testid={`group-committed-${o.topic}-${o.partition}`}>
-                    {o.committedOffset === null ? "—" : formatCount(o.committedOffset)}
+                    {o.committedOffset === null ? <span className="muted">none</span> : formatCount(o.committedOffset)}
                   </td>
                   <td className="num">{formatCount(o.logStartOffset)}</td>
                   <td className="num" data-testid={`group-hwm-${o.topic}-${o.partition}`}>
                     {formatCount(o.highWatermark)}
                   </td>
                   <td className="num" data-testid={`group-lag-${o.topic}-${o.partition}`}>
-                    {o.lag === null ? "—" : formatCount(o.lag)}
+                    {formatCount(o.lag)}
+                    {o.lagBasis !== "committed" && (
+                      <span className="small muted" data-testid={`group-lag-basis-${o.topic}-${o.partition}`} title={ESTIMATED_LAG[o.lagBasis].title}>
+                        {" "}
+                        ({ESTIMATED_LAG[o.lagBasis].label})
+                      </span>
+                    )}
                   </td>
                   <td className="mono small">{o.owner ?? "—"}</td>
                 </tr>

@@ -56,6 +56,16 @@ export function GroupsList() {
                 <td>{g.assignor ?? "—"}</td>
                 <td className="num" data-testid={`group-lag-${g.groupId}`}>
                   {formatCount(g.totalLag)}
+                  {g.uncommittedPartitions > 0 && (
+                    <span
+                      className="small muted"
+                      data-testid={`group-uncommitted-${g.groupId}`}
+                      title="partitions without a committed offset: their lag is counted from the log start (or 0 when their consumer resets to latest)"
+                    >
+                      {" "}
+                      ({g.uncommittedPartitions} uncommitted)
+                    </span>
+                  )}
                 </td>
               </tr>
             ))}

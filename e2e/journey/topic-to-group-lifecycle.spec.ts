@@ -2,7 +2,8 @@
  * The console end to end: create a topic → produce from the form → find the message by offset
  * and by a CEL filter → watch records arrive in live tail while a script produces → run a
  * consumer group (TypeScript client), see its members and lag → stop it → reset its offsets to
- * earliest with the dry run shown → apply and verify → delete the group and the topic.
+ * earliest with the dry run shown → apply and verify → a new partition shows as unread lag →
+ * delete the group and the topic.
  * Screenshots of every page, light and dark, go to test-results/screenshots/.
  */
 import { expect, test, type Page } from "@playwright/test";
@@ -233,6 +234,29 @@ test("reset offsets to earliest: dry run shown, then applied and verified", asyn
   const g1 = await rest<{ offsets: { partition: number; committedOffset: number }[] }>("GET", `/api/v1/groups/${group}`);
   expect(g1.body.offsets.map((o) => o.committedOffset)).toEqual([0, 0]);
   await snap(page, "group-reset-applied");
+});
+
+test("a partition without a committed offset counts in the lag, marked as counted from the log start", async () => {
+  // a new partition the group never committed for: kafka-consumer-groups shows it as unread
+  expect((await rest("POST", `/api/v1/topics/${topic}/partitions`, { partitions: 3 })).status).toBe(200);
+  await rest("POST", `/api/v1/topics/${topic}/records`, { records: Array.from({ length: 4 }, (_, i) => ({ key: `new-${i}`, value: { i }, partition: 2 })) });
+  await page.reload();
+  await expect(page.getByTestId(`group-committed-${topic}-2`)).toHaveText("none");
+  await expect(page.getByTestId(`group-lag-${topic}-2`)).toHaveText("4 (from log start)");
+  await expect(page.getByTestId(`group-lag-basis-${topic}-0`)).toHaveCount(0);
+  await expect(page.getByTestId("group-uncommitted")).toContainText("1 partition without a committed offset");
+  const g = await rest<{ totalLag: number; offsets: { partition: number; lag: number; lagBasis: string }[] }>("GET", `/api/v1/groups/${group}`);
+  expect(g.body.offsets.map((o) => [o.partition, o.lagBasis])).toEqual([
+    [0, "committed"],
+    [1, "committed"],
+    [2, "earliest"],
+  ]);
+  expect(g.body.totalLag).toBe(g.body.offsets.reduce((n, o) => n + o.lag, 0));
+  await snap(page, "group-uncommitted-partition");
+  await page.goto("/groups");
+  await expect(page.getByTestId(`group-uncommitted-${group}`)).toHaveText("(1 uncommitted)");
+  await page.getByTestId(`group-link-${group}`).click();
+  await expect(page.getByTestId("group-state")).toHaveText("Empty");
 });
 
 test("delete the group, then the topic with typed confirmation", async () => {

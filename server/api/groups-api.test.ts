@@ -492,7 +492,7 @@ describe("groups API: restart, revocation, deletion", () => {
     const d = await describe_("resume-g");
     expect(d.state).toBe("Empty");
     expect(d.offsets).toEqual([
-      { topic: "resume", partition: 0, committedOffset: 7, metadata: null, logStartOffset: 0, highWatermark: 20, lag: 13, owner: null },
+      { topic: "resume", partition: 0, committedOffset: 7, metadata: null, logStartOffset: 0, highWatermark: 20, lag: 13, lagBasis: "committed", owner: null },
     ]);
     // auto.offset.reset latest would start at 20: the commit wins
     const b = await join("resume-g", { topics: ["resume"], autoOffsetReset: "latest" });
@@ -581,10 +581,58 @@ describe("groups API: restart, revocation, deletion", () => {
     const res = await call("GET", "/groups");
     expect(res.status).toBe(200);
     const byId = new Map(res.body.groups.map((g: { groupId: string }) => [g.groupId, g]));
-    expect(byId.get("rs-g")).toEqual({ groupId: "rs-g", state: "Empty", members: 0, assignor: null, totalLag: 11 });
-    expect(byId.get("resume-g")).toEqual({ groupId: "resume-g", state: "Empty", members: 0, assignor: null, totalLag: 0 });
+    expect(byId.get("rs-g")).toEqual({ groupId: "rs-g", state: "Empty", members: 0, assignor: null, totalLag: 11, uncommittedPartitions: 0 });
+    expect(byId.get("resume-g")).toEqual({ groupId: "resume-g", state: "Empty", members: 0, assignor: null, totalLag: 0, uncommittedPartitions: 0 });
     const ids = res.body.groups.map((g: { groupId: string }) => g.groupId);
     expect(ids).toEqual([...ids].sort());
+  });
+});
+
+describe("groups API: lag of partitions without a committed offset", () => {
+  it("counts them in the total lag, from the log start (earliest, none, no owner) or the head (an owner that resets to latest), marked as such", async () => {
+    await createTopic("unread", 3);
+    await produce("unread", Array.from({ length: 15 }, (_, i) => ({ partition: i % 3, value: `v${i}` })));
+    const a = await join("unread-g", { topics: ["unread"], autoOffsetReset: "earliest" });
+    await settle([a]);
+    expect(await commit(a, [{ topic: "unread", partition: 0, offset: 2 }])).toEqual([{ topic: "unread", partition: 0, offset: 2 }]);
+    const lagOf = (d: { offsets: { partition: number; committedOffset: number | null; lag: number; lagBasis: string }[] }) =>
+      d.offsets.map((o) => [o.partition, o.committedOffset, o.lag, o.lagBasis]);
+    // the owner resets to earliest: unread partitions count from the log start
+    let d = await describe_("unread-g");
+    expect(lagOf(d)).toEqual([
+      [0, 2, 3, "committed"],
+      [1, null, 5, "earliest"],
+      [2, null, 5, "earliest"],
+    ]);
+    expect(d.totalLag).toBe(13);
+    await leave(a);
+    // no member to say where it would start: from the log start, in the list too
+    d = await describe_("unread-g");
+    expect(lagOf(d)).toEqual([
+      [0, 2, 3, "committed"],
+      [1, null, 5, "earliest"],
+      [2, null, 5, "earliest"],
+    ]);
+    const list = await call("GET", "/groups");
+    expect(list.body.groups.find((g: { groupId: string }) => g.groupId === "unread-g")).toEqual({
+      groupId: "unread-g",
+      state: "Empty",
+      members: 0,
+      assignor: null,
+      totalLag: 13,
+      uncommittedPartitions: 2,
+    });
+    // an owner that resets to latest would start at the head: nothing waits for it
+    const b = await join("unread-g", { topics: ["unread"], autoOffsetReset: "latest" });
+    await settle([b]);
+    d = await describe_("unread-g");
+    expect(lagOf(d)).toEqual([
+      [0, 2, 3, "committed"],
+      [1, null, 0, "latest"],
+      [2, null, 0, "latest"],
+    ]);
+    expect(d.totalLag).toBe(3);
+    await leave(b);
   });
 });
 

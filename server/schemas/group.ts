@@ -128,6 +128,16 @@ export const ZResetOffsetsResponse = z
   .meta({ id: "ResetOffsetsResponse" });
 export type TResetOffsetsResponse = z.infer<typeof ZResetOffsetsResponse>;
 
+/**
+ * What a partition's lag counts from: its committed offset, or without one where a consumer would
+ * start (auto.offset.reset): the log start offset ("earliest"; also when no member says) or the
+ * high watermark ("latest": lag 0).
+ */
+export const ZLagBasis = z
+  .enum(["committed", "earliest", "latest"])
+  .describe("committed: highWatermark - committedOffset; earliest / latest: no committed offset, lag estimated from the log start / high watermark");
+export type TLagBasis = z.infer<typeof ZLagBasis>;
+
 export const ZGroupState = z.enum(["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"]);
 
 export const ZGroupSummary = z.object({
@@ -135,7 +145,8 @@ export const ZGroupSummary = z.object({
   state: ZGroupState,
   members: z.number().int(),
   assignor: z.string().nullable(),
-  totalLag: z.number().int(),
+  totalLag: z.number().int().describe("over every partition, those without a committed offset included (see Group.offsets[].lagBasis)"),
+  uncommittedPartitions: z.number().int().describe("partitions in totalLag without a committed offset: their lag is estimated"),
 });
 export const ZGroupList = z.object({ groups: z.array(ZGroupSummary) }).meta({ id: "GroupList" });
 export type TGroupList = z.infer<typeof ZGroupList>;
@@ -171,7 +182,8 @@ export const ZGroup = z
         metadata: z.string().nullable(),
         logStartOffset: z.number().int(),
         highWatermark: z.number().int(),
-        lag: z.number().int().nullable(),
+        lag: z.number().int(),
+        lagBasis: ZLagBasis,
         owner: z.string().nullable(),
       }),
     ),

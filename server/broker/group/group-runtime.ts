@@ -96,10 +96,18 @@ export interface PartitionOffsetView {
   metadata: string | null;
   logStartOffset: number;
   highWatermark: number;
-  /** highWatermark - committedOffset; null without a committed offset. */
-  lag: number | null;
+  /** Records the group has yet to read: from the committed offset, or estimated per `lagBasis` without one. */
+  lag: number;
+  lagBasis: LagBasis;
   owner: string | null;
 }
+
+/**
+ * What a partition's lag is counted from: "committed" (highWatermark - committedOffset); without a
+ * committed offset, where a consumer would start: "earliest" (the log start offset: auto.offset.reset
+ * earliest or none, or no member to say) or "latest" (the owner resets to the high watermark: 0).
+ */
+export type LagBasis = "committed" | "earliest" | "latest";
 
 export interface LagSample {
   timestamp: number;
@@ -118,6 +126,8 @@ export interface GroupSummary {
   members: number;
   assignor: string | null;
   totalLag: number;
+  /** Partitions counted in totalLag without a committed offset (their lag is estimated, see LagBasis). */
+  uncommittedPartitions: number;
 }
 
 export type ResetTarget =
@@ -545,6 +555,7 @@ export class GroupRuntime {
     counts?: Map<string, number>,
   ): Promise<PartitionOffsetView[]> {
     const committed = await this.committedOf(groupId);
+    const runtimes = this.members.get(groupId);
     const owners = new Map<string, string>();
     const topics = new Set<string>();
     for (const member of d?.members ?? []) {
@@ -560,6 +571,10 @@ export class GroupRuntime {
         const k = keyOf(topic, partition);
         const c = committed.get(k);
         const w = await this.log.watermarks(topic, partition);
+        const owner = owners.get(k) ?? null;
+        // unread partitions count too (as kafka-consumer-groups shows them): from where a consumer would start
+        const lagBasis: LagBasis = c ? "committed" : owner && runtimes?.get(owner)?.autoOffsetReset === "latest" ? "latest" : "earliest";
+        const from = c ? c.offset : lagBasis === "latest" ? w.highWatermark : w.logStartOffset;
         out.push({
           topic,
           partition,
@@ -567,8 +582,9 @@ export class GroupRuntime {
           metadata: c?.metadata ?? null,
           logStartOffset: w.logStartOffset,
           highWatermark: w.highWatermark,
-          lag: c ? Math.max(0, w.highWatermark - c.offset) : null,
-          owner: owners.get(k) ?? null,
+          lag: Math.max(0, w.highWatermark - from),
+          lagBasis,
+          owner,
         });
       }
     }
@@ -590,7 +606,7 @@ export class GroupRuntime {
     return {
       ...d,
       offsets,
-      totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0),
+      totalLag: offsets.reduce((s, o) => s + o.lag, 0),
       lagHistory: [...(this.history.get(groupId) ?? [])],
     };
   }
@@ -609,7 +625,14 @@ export class GroupRuntime {
     const counts = await this.log.topicPartitionCounts();
     for (const g of this.coordinator.listGroups()) {
       const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId), counts);
-      out.push({ groupId: g.groupId, state: g.state, members: g.members, assignor: g.assignor, totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0) });
+      out.push({
+        groupId: g.groupId,
+        state: g.state,
+        members: g.members,
+        assignor: g.assignor,
+        totalLag: offsets.reduce((s, o) => s + o.lag, 0),
+        uncommittedPartitions: offsets.filter((o) => o.lagBasis !== "committed").length,
+      });
     }
     return out;
   }
@@ -622,7 +645,7 @@ export class GroupRuntime {
       const offsets = await this.offsetsView(g.groupId, this.coordinator.describeGroup(g.groupId), counts);
       let h = this.history.get(g.groupId);
       if (!h) this.history.set(g.groupId, (h = []));
-      h.push({ timestamp: now, totalLag: offsets.reduce((s, o) => s + (o.lag ?? 0), 0) });
+      h.push({ timestamp: now, totalLag: offsets.reduce((s, o) => s + o.lag, 0) });
       if (h.length > this.historySize) h.splice(0, h.length - this.historySize);
     }
   }

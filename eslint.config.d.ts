@@ -1,0 +1,14 @@
+/** Types of what the tests import from eslint.config.js. */
+import type { Linter } from "eslint";
+
+export interface Layer {
+  path: string;
+  allow?: string[];
+  deny?: string[];
+  packages?: string[];
+  deniedPackages?: string[];
+}
+export declare const LAYERS: Layer[];
+export declare const LAYER_EXCEPTIONS: Record<string, string[]>;
+declare const config: Linter.Config[];
+export default config;

@@ -1,0 +1,239 @@
+/**
+ * ESLint: typescript-eslint's recommended rules, React's hook rules for the console, and the layer
+ * table of server/ARCHITECTURE.md as the rule `tributary/layer-boundaries` (lint/layer-boundaries.js).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import reactHooks from "eslint-plugin-react-hooks";
+import layerBoundaries from "./lint/layer-boundaries.js";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+/** UI and web-framework packages: no server layer below the route handlers touches them. */
+const WEB = ["next", "next/*", "react", "react-dom", "@tanstack/*", "@xyflow/*"];
+
+/**
+ * The layer table of server/ARCHITECTURE.md. `allow` lists what a layer may import besides its own
+ * folder; `packages` (only these) or `deniedPackages` (all but these) what it may take from npm
+ * and Node. Change this table and the page in the same commit.
+ */
+export const LAYERS = [
+  {
+    path: "server/broker/protocol",
+    // a leaf with no I/O, shared by the client, the store and a future Kafka listener
+    allow: ["server/broker/errors.ts"],
+    packages: ["@node-rs/crc32", "node:buffer", "node:zlib"],
+  },
+  {
+    path: "server/broker/log",
+    allow: ["server/broker/protocol", "server/broker/store", "server/broker/errors.ts", "server/broker/topic-config.ts"],
+    // the store's interfaces, not its PostgreSQL implementations
+    deny: ["server/broker/store/postgres-*"],
+    deniedPackages: WEB,
+  },
+  {
+    path: "server/broker/store",
+    // the only SQL of the broker: Prisma's client and pg through server/db
+    allow: ["server/broker/protocol", "server/broker/errors.ts", "server/broker/topic-config.ts", "server/db"],
+    deniedPackages: WEB,
+  },
+  {
+    path: "server/broker/group",
+    allow: [
+      "server/broker/protocol",
+      "server/broker/log",
+      "server/broker/store",
+      "server/cel/regex.ts",
+      "server/broker/errors.ts",
+      "server/broker/events.ts",
+      "server/broker/topic-config.ts",
+    ],
+    deny: ["server/broker/store/postgres-*"],
+    deniedPackages: WEB,
+  },
+  {
+    path: "server/broker/txn",
+    allow: [
+      "server/broker/protocol",
+      "server/broker/log",
+      "server/broker/store",
+      "server/broker/group",
+      "server/broker/errors.ts",
+      "server/broker/events.ts",
+      "server/broker/topic-config.ts",
+    ],
+    deny: ["server/broker/store/postgres-*"],
+    deniedPackages: WEB,
+  },
+  {
+    // the façade: its subfolders, nothing above it
+    path: "server/broker",
+    allow: ["server/broker/protocol", "server/broker/log", "server/broker/store", "server/broker/group", "server/broker/txn", "server/cel"],
+    deny: ["server/broker/store/postgres-*"],
+    deniedPackages: WEB,
+  },
+  {
+    // the one place the broker is wired to its PostgreSQL stores (main.ts and the tests use it)
+    path: "server/broker/create-broker.ts",
+    allow: ["server/broker", "server/db", "server/config.ts"],
+    deniedPackages: WEB,
+  },
+  { path: "server/cel", packages: ["@marcbachmann/cel-js", "re2js"] },
+  { path: "server/http", allow: ["server/api/build-openapi-document.ts"], deniedPackages: WEB },
+  {
+    path: "server/api",
+    // the broker façade is the root of server/broker, not its subfolders
+    allow: [
+      "server/broker/broker.ts",
+      "server/broker/errors.ts",
+      "server/broker/events.ts",
+      "server/broker/topic-config.ts",
+      "server/cel",
+      "server/schemas",
+      "server/config.ts",
+    ],
+    deniedPackages: ["react", "react-dom", "@tanstack/*", "@xyflow/*"],
+  },
+  {
+    path: "server/ws",
+    allow: [
+      "server/broker/broker.ts",
+      "server/broker/errors.ts",
+      "server/broker/events.ts",
+      "server/broker/topic-config.ts",
+      "server/schemas",
+    ],
+    deniedPackages: WEB,
+  },
+  { path: "server/schemas", packages: ["zod"] },
+  { path: "server/db", deniedPackages: WEB },
+  {
+    path: "server/client",
+    allow: [
+      "server/broker/protocol",
+      "server/schemas",
+      // the codec files of broker/log (moving to broker/protocol)
+      "server/broker/log/record-batch.ts",
+      "server/broker/log/batch-writer.ts",
+      "server/broker/log/murmur2.ts",
+      "server/broker/log/partitioner.ts",
+      "server/broker/log/varint.ts",
+      "server/broker/log/crc32c.ts",
+    ],
+    deniedPackages: WEB,
+  },
+  { path: "app", allow: ["server/api", "server/schemas", "components"] },
+  { path: "components", allow: ["server/schemas"] },
+];
+
+/**
+ * Known breaks of the table, each allowed for the one file that has it until issue #14 removes it;
+ * any other wrong import fails. Remove an entry with the import.
+ */
+export const LAYER_EXCEPTIONS = {
+  // producer/transaction state that lives with the log still sits in txn/
+  "server/broker/log/partition-log.ts": [
+    "server/broker/txn/partition-txn-state.ts",
+    "server/broker/txn/producer-state.ts",
+    "server/broker/txn/txn-errors.ts",
+  ],
+  // the codec is not yet a leaf of its own (broker/protocol)
+  "server/broker/store/postgres-log-store.ts": ["server/broker/log/record-batch.ts"],
+  // the transaction record type is declared by the coordinator instead of the store
+  "server/broker/store/postgres-transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
+  "server/broker/store/transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
+  // TopicExistsError is declared by the PostgreSQL store instead of broker/errors.ts
+  "server/broker/broker.ts": ["server/broker/store/postgres-log-store.ts"],
+  // services reaching past the façade
+  "server/api/fetch-record-batches.ts": ["server/broker/store/log-store.ts"],
+  "server/api/poll-group-record-batches.ts": ["server/broker/store/log-store.ts"],
+  "server/api/find-transactions.ts": ["server/broker/txn/txn-states.ts"],
+  "server/api/reset-group-offsets.ts": ["server/broker/group/group-runtime.ts"],
+  // WebSocket sessions using services and the group coordinator directly
+  "server/ws/group-consumer-session.ts": [
+    "server/api/error-status.ts",
+    "server/api/record-json.ts",
+    "server/broker/group/consumer-group.ts",
+    "server/broker/group/group-errors.ts",
+    "server/broker/group/group-runtime.ts",
+    "server/broker/group/topic-partitions.ts",
+  ],
+  "server/ws/live-tail-session.ts": ["server/api/error-status.ts", "server/api/record-json.ts"],
+  "server/ws/metrics-feed.ts": ["server/api/read-metrics.ts"],
+};
+
+export default tseslint.config(
+  {
+    ignores: [
+      "node_modules/**",
+      ".next/**",
+      "server/db/generated/**",
+      "next-env.d.ts",
+      "data/**",
+      "bench-results/**",
+      "test-results/**",
+      "playwright-report/**",
+      ".tmp/**",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: "module",
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        globalThis: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        setImmediate: "readonly",
+        clearImmediate: "readonly",
+        queueMicrotask: "readonly",
+        URL: "readonly",
+        URLSearchParams: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        AbortController: "readonly",
+        AbortSignal: "readonly",
+        fetch: "readonly",
+        Response: "readonly",
+        Request: "readonly",
+        Headers: "readonly",
+        structuredClone: "readonly",
+        performance: "readonly",
+      },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+  },
+  {
+    files: ["components/**/*.{ts,tsx}", "app/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    // The two rules of hooks. The plugin's React Compiler checks (refs, set-state-in-effect, …)
+    // stay off: the console is not compiled by the React Compiler and uses the latest-ref pattern.
+    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "error" },
+  },
+  {
+    // scripts in CommonJS (the kafkajs fixture generator)
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", module: "writable", exports: "writable", __dirname: "readonly", __filename: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    files: ["**/*.{ts,tsx,js,mjs}"],
+    ignores: ["**/*.test.ts", "**/*.test.tsx"],
+    plugins: { tributary: { rules: { "layer-boundaries": layerBoundaries } } },
+    rules: {
+      "tributary/layer-boundaries": ["error", { root, aliases: { "@/": "." }, layers: LAYERS, exceptions: LAYER_EXCEPTIONS }],
+    },
+  },
+);

@@ -1,5 +1,6 @@
 /** Server configuration from the environment (see README). */
 import path from "node:path";
+import { DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from "./broker/log/tail-cache.ts";
 import { listFromEnv } from "./http/origin-policy.ts";
 
 export interface ServerConfig {
@@ -27,6 +28,10 @@ export interface ServerConfig {
   bodyTimeoutMs: number;
   /** Memory request bodies in transit may hold at once (reserved as their bytes arrive). */
   bodyMemoryBytes: number;
+  /** Largest request body the API reads (a produce request of many records). */
+  maxRequestBytes: number;
+  /** Memory JSON produce and fetch requests may build at once (estimated). */
+  jsonMemoryBytes: number;
 }
 
 function int(name: string, fallback: number, min: number, max: number): number {
@@ -40,18 +45,21 @@ function int(name: string, fallback: number, min: number, max: number): number {
 }
 
 /**
- * How request bodies are read; also used by the route handlers, which Next bundles apart from
- * the server process and which therefore read these from the environment themselves.
+ * How requests are read; also used by the route handlers, which Next bundles apart from the
+ * server process and which therefore read these from the environment themselves (the server
+ * reads them first, in loadConfig, so a bad value stops it at start-up).
  */
-export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number } {
+export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number; maxRequestBytes: number; jsonMemoryBytes: number } {
   return {
     bodyTimeoutMs: int("TRIBUTARY_BODY_TIMEOUT_MS", 30_000, 100, 3_600_000),
     bodyMemoryBytes: int("TRIBUTARY_BODY_MEMORY_BYTES", 96 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
+    maxRequestBytes: int("TRIBUTARY_MAX_REQUEST_BYTES", 32 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024),
+    jsonMemoryBytes: int("TRIBUTARY_JSON_MEMORY_BYTES", 128 * 1024 * 1024, 1, 16 * 1024 * 1024 * 1024),
   };
 }
 
 export function loadConfig(root: string): ServerConfig {
-  return {
+  const config: ServerConfig = {
     port: int("PORT", 3000, 0, 65535),
     host: process.env.HOST || "127.0.0.1",
     databaseUrl: process.env.DATABASE_URL || undefined,
@@ -62,12 +70,16 @@ export function loadConfig(root: string): ServerConfig {
     groupHeartbeatIntervalMs: int("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS", 5_000, 100, 600_000),
     lagSampleMs: int("TRIBUTARY_LAG_SAMPLE_MS", 5_000, 0, 3_600_000),
     txnCheckIntervalMs: int("TRIBUTARY_TXN_CHECK_INTERVAL_MS", 1_000, 10, 60_000),
-    cacheBytes: int("TRIBUTARY_CACHE_BYTES", 64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
-    cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", 4 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    cacheBytes: int("TRIBUTARY_CACHE_BYTES", DEFAULT_CACHE_BYTES, 0, 16 * 1024 * 1024 * 1024),
+    cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", DEFAULT_CACHE_PARTITION_BYTES, 0, 1024 * 1024 * 1024),
     wsMaxSocketsPerAddress: int("TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS", 64, 1, 100_000),
     dev: process.env.NODE_ENV === "development",
     allowedHosts: listFromEnv(process.env.TRIBUTARY_ALLOWED_HOSTS),
     allowedOrigins: listFromEnv(process.env.TRIBUTARY_ALLOWED_ORIGINS),
     ...bodyLimits(),
   };
+  if (config.groupHeartbeatIntervalMs >= config.groupSessionTimeoutMs) {
+    throw new Error("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS must be below TRIBUTARY_GROUP_SESSION_TIMEOUT_MS");
+  }
+  return config;
 }

@@ -27,28 +27,12 @@ async function main(): Promise<void> {
   if (!config.dev) ensureBuild();
 
   const { openDatabase } = await import("./db/database.ts");
-  const { Broker } = await import("./broker/broker.ts");
-  const { PostgresLogStore } = await import("./broker/store/postgres-log-store.ts");
-  const { PostgresGroupOffsetStore } = await import("./broker/store/postgres-group-offset-store.ts");
-  const { PostgresTransactionStore } = await import("./broker/store/postgres-transaction-store.ts");
+  const { createBroker } = await import("./broker/create-broker.ts");
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  if (config.groupHeartbeatIntervalMs >= config.groupSessionTimeoutMs) {
-    throw new Error("TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS must be below TRIBUTARY_GROUP_SESSION_TIMEOUT_MS");
-  }
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma, { copyReads: db.kind === "postgres" }), {
-    cleanerIntervalMs: config.cleanerIntervalMs,
-    groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
-    groupConfig: { sessionTimeoutMs: config.groupSessionTimeoutMs, heartbeatIntervalMs: config.groupHeartbeatIntervalMs },
-    lagSampleMs: config.lagSampleMs,
-    transactionStore: new PostgresTransactionStore(db.pool),
-    txnCheckIntervalMs: config.txnCheckIntervalMs,
-    cacheBytes: config.cacheBytes,
-    cachePartitionBytes: config.cachePartitionBytes,
-  });
-  await broker.start();
+  const broker = await createBroker(db, config);
   const startedAt = Date.now();
   registerRuntime({ broker, database: db.kind, startedAt });
   const { meterFor } = await import("./api/throughput-meter.ts");

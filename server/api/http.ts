@@ -9,7 +9,7 @@ import { Reservation, requestBodyMemory } from "./memory-budget.ts";
 import { bodyLimits } from "../config.ts";
 
 /** Largest request body the API reads (a produce request of many records). */
-export const MAX_REQUEST_BYTES = Number(process.env.TRIBUTARY_MAX_REQUEST_BYTES ?? 32 * 1024 * 1024);
+export const MAX_REQUEST_BYTES = bodyLimits().maxRequestBytes;
 
 export function json(data: unknown, status = 200, headers?: Record<string, string>): Response {
   return new Response(JSON.stringify(data), {

@@ -7,6 +7,7 @@
  * growing memory without bound, or past the limit.
  */
 import { ApiError } from "./api-error.ts";
+import { bodyLimits } from "../config.ts";
 
 export class MemoryBudget {
   private used = 0;
@@ -107,10 +108,6 @@ export class Reservation {
   }
 }
 
-const JSON_BUDGET_BYTES = (() => {
-  const n = Number(process.env.TRIBUTARY_JSON_MEMORY_BYTES ?? "");
-  return Number.isInteger(n) && n > 0 ? n : 128 * 1024 * 1024;
-})();
 
 /**
  * The process's one budget for JSON work. Route handlers are bundled by Next and may hold their
@@ -118,7 +115,7 @@ const JSON_BUDGET_BYTES = (() => {
  */
 export function jsonMemory(): MemoryBudget {
   const g = globalThis as { __tributaryJsonMemory?: MemoryBudget };
-  return (g.__tributaryJsonMemory ??= new MemoryBudget(JSON_BUDGET_BYTES));
+  return (g.__tributaryJsonMemory ??= new MemoryBudget(bodyLimits().jsonMemoryBytes));
 }
 
 /** Memory a JSON produce body of `bodyBytes` takes once parsed and validated (objects, strings, buffers). */

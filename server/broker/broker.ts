@@ -10,7 +10,7 @@ import { applyRetention, compact } from "./log/cleaner.ts";
 import { PartitionLog } from "./log/partition-log.ts";
 import { partitionFor, StickyPartitioner } from "./log/partitioner.ts";
 import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./log/record-batch.ts";
-import { CacheBudget } from "./log/tail-cache.ts";
+import { CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from "./log/tail-cache.ts";
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
 import type { TransactionStore } from "./store/transaction-store.ts";
 import { TransactionService } from "./txn/transaction-service.ts";
@@ -219,7 +219,7 @@ export class Broker {
     private readonly store: LogStore,
     private readonly options: BrokerOptions = {},
   ) {
-    this.budget = new CacheBudget(options.cacheBytes ?? 128 * 1024 * 1024, options.cachePartitionBytes ?? 8 * 1024 * 1024);
+    this.budget = new CacheBudget(options.cacheBytes ?? DEFAULT_CACHE_BYTES, options.cachePartitionBytes ?? DEFAULT_CACHE_PARTITION_BYTES);
     this.groupRuntime = options.groupOffsetStore
       ? new GroupRuntime(this.groupLogAccess(), options.groupOffsetStore, { config: options.groupConfig, lagSampleMs: options.lagSampleMs })
       : null;

@@ -6,10 +6,8 @@
  * the peer shares the pool but still has its own in-memory partition state).
  * `reopen()` stops every broker, closes the database and opens it again (a restart).
  */
-import { Broker, type BrokerOptions } from "../broker/broker.ts";
-import { PostgresLogStore } from "../broker/store/postgres-log-store.ts";
-import { PostgresGroupOffsetStore } from "../broker/store/postgres-group-offset-store.ts";
-import { PostgresTransactionStore } from "../broker/store/postgres-transaction-store.ts";
+import type { Broker, BrokerOptions } from "../broker/broker.ts";
+import { createBroker } from "../broker/create-broker.ts";
 import type { Database } from "../db/database.ts";
 import { createScratchDatabase, openScratch, type DatabaseKind, type ScratchDatabase } from "./databases.ts";
 
@@ -27,17 +25,9 @@ export interface BrokerHarness {
   close(): Promise<void>;
 }
 
-const DEFAULTS: BrokerOptions = { cleanerIntervalMs: 0, lagSampleMs: 0 };
-
-async function startBroker(db: Database, options?: BrokerOptions): Promise<Broker> {
-  const broker = new Broker(new PostgresLogStore(db.pool, db.prisma, { copyReads: db.kind === "postgres" }), {
-    ...DEFAULTS,
-    groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
-    transactionStore: new PostgresTransactionStore(db.pool),
-    ...options,
-  });
-  await broker.start();
-  return broker;
+/** The server's defaults but for the timers: tests run the cleaner and lag sampling themselves. */
+function startBroker(db: Database, options?: BrokerOptions): Promise<Broker> {
+  return createBroker(db, { cleanerIntervalMs: 0, lagSampleMs: 0 }, options);
 }
 
 export async function withBroker(kind: DatabaseKind, options?: BrokerOptions): Promise<BrokerHarness> {

@@ -5,6 +5,11 @@
  */
 import type { StoredBatch } from "../store/log-store.ts";
 
+/** Default budget of all partitions' tail caches (TRIBUTARY_CACHE_BYTES). */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** Default budget of one partition's tail cache (TRIBUTARY_CACHE_PARTITION_BYTES). */
+export const DEFAULT_CACHE_PARTITION_BYTES = 4 * 1024 * 1024;
+
 export class CacheBudget {
   used = 0;
   /** Bytes of store reads made ahead of sequential readers (see PartitionLog.read), all partitions. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { callApi } from "../testing/api-client.ts";
 
 let db: ScratchDatabase;
 let server: ServerProcess;
@@ -26,21 +27,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function call(method: string, path: string, json?: unknown, raw?: string) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: json !== undefined || raw !== undefined ? { "content-type": "application/json" } : {},
-    body: raw ?? (json === undefined ? undefined : JSON.stringify(json)),
-  });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get("content-type") ?? "", text };
-}
+const call = (method: string, path: string, json?: unknown, raw?: string) =>
+  callApi(server.url, method, path, raw === undefined ? { json } : { raw });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function search(body: unknown, topic = "s"): Promise<{ status: number; events: any[]; records: any[]; done: any; error: any }> {
   const r = await call("POST", `/api/v1/topics/${topic}/search`, body);
   if (r.status !== 200) return { status: r.status, events: [], records: [], done: null, error: JSON.parse(r.text).error };
-  expect(r.type).toMatch(/application\/x-ndjson/);
+  expect(r.headers.get("content-type")).toMatch(/application\/x-ndjson/);
   const events = r.text.trim().split("\n").map((l) => JSON.parse(l));
   return {
     status: 200,

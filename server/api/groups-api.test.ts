@@ -8,30 +8,12 @@ import { decodeGroupPoll } from "../client/consumer.ts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
+import { apiCaller } from "../testing/api-client.ts";
 
 // members in these tests heartbeat by hand, if at all: a long session keeps them alive
 const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "300000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "5000" });
 
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
-
-async function call(method: string, path: string, opts: { json?: unknown; raw?: string; contentType?: string } = {}): Promise<Res> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (opts.json !== undefined) body = JSON.stringify(opts.json);
-  if (opts.raw !== undefined) body = opts.raw;
-  if (body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-  const res = await fetch(server.url + "/api/v1" + path, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = null;
-  if ((res.headers.get("content-type") ?? "").startsWith("application/json") && text) parsed = JSON.parse(text);
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
+const call = apiCaller(() => server.url + "/api/v1");
 
 
 const enc = encodeURIComponent;

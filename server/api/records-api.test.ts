@@ -18,6 +18,7 @@ import {
 import { crc32c } from "../broker/log/crc32c.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
+import { apiCaller } from "../testing/api-client.ts";
 
 const require = createRequire(import.meta.url);
 /** kafkajs 2.x's Java-compatible DefaultPartitioner: an independent reference for key routing. */
@@ -31,35 +32,7 @@ const BATCH_TYPE = "application/vnd.kafka.record-batch";
 
 const server = useTestServer();
 
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  bytes: Buffer;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
-
-interface CallOptions {
-  json?: unknown;
-  body?: BodyInit;
-  headers?: Record<string, string>;
-}
-
-async function call(method: string, path: string, opts: CallOptions = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers["content-type"] ??= "application/json";
-  }
-  const res = await fetch(server.url + path, { method, headers, body });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const text = bytes.toString("utf8");
-  let parsed: unknown = null;
-  if ((res.headers.get("content-type") ?? "").startsWith("application/json") && text) parsed = JSON.parse(text);
-  return { status: res.status, headers: res.headers, text, bytes, body: parsed };
-}
+const call = apiCaller(() => server.url);
 
 
 const b64 = (b: Buffer | number[]) => Buffer.from(b).toString("base64");

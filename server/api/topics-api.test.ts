@@ -8,39 +8,11 @@ import http from "node:http";
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
+import { apiCaller, type CallOptions } from "../testing/api-client.ts";
 
 const server = useTestServer();
 
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
-
-interface CallOptions {
-  json?: unknown;
-  body?: BodyInit;
-  headers?: Record<string, string>;
-  redirect?: RequestRedirect;
-}
-
-async function call(method: string, path: string, opts: CallOptions = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...opts.headers };
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers["content-type"] ??= "application/json";
-  }
-  const init: RequestInit & { duplex?: "half" } = { method, headers, body, redirect: opts.redirect ?? "follow" };
-  if (body instanceof ReadableStream) init.duplex = "half";
-  const res = await fetch(server.url + path, init);
-  const text = await res.text();
-  let parsed: unknown = null;
-  if ((res.headers.get("content-type") ?? "").startsWith("application/json") && text) parsed = JSON.parse(text);
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
+const call = apiCaller(() => server.url);
 
 const topicPath = (name: string) => `/api/v1/topics/${encodeURIComponent(name)}`;
 

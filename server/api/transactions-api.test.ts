@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError, type ApiResponse } from "../testing/api-assertions.ts";
+import { apiCaller } from "../testing/api-client.ts";
 
 const server = useTestServer({
   // the timeout test needs the broker to look for expired transactions often
@@ -23,19 +24,7 @@ type Isolation = "read_committed" | "read_uncommitted";
 /** Every 5xx answer of the run, checked by the last test. */
 const serverErrors: string[] = [];
 
-async function call(method: string, path: string, opts: { json?: unknown; raw?: string; contentType?: string } = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (opts.json !== undefined) body = JSON.stringify(opts.json);
-  if (opts.raw !== undefined) body = opts.raw;
-  if (body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-  const res = await fetch(server.url + "/api/v1" + path, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = null;
-  if ((res.headers.get("content-type") ?? "").startsWith("application/json") && text) parsed = JSON.parse(text);
-  if (res.status >= 500) serverErrors.push(`${method} ${path} ${body ?? ""} -> ${res.status} ${text.slice(0, 300)}`);
-  return { status: res.status, headers: res.headers, text, body: parsed };
-}
+const call = apiCaller(() => server.url + "/api/v1", (line) => serverErrors.push(line));
 
 const enc = encodeURIComponent;
 const ctx = (r: ApiResponse) => `HTTP ${r.status} ${r.text.slice(0, 600)}`;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
 import type { ApiResponse } from "../testing/api-assertions.ts";
+import { callApi } from "../testing/api-client.ts";
 
 let db: ScratchDatabase | undefined;
 let proc: ServerProcess | undefined;
@@ -35,17 +36,8 @@ async function crashAndRestart(): Promise<void> {
   proc = await startServer(db!);
 }
 
-async function call(method: string, path: string, json?: unknown): Promise<ApiResponse> {
-  const res = await fetch(proc!.url + "/api/v1" + path, {
-    method,
-    headers: json === undefined ? {} : { "content-type": "application/json" },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const text = await res.text();
-  const body = (res.headers.get("content-type") ?? "").startsWith("application/json") && text ? JSON.parse(text) : null;
-  if (res.status >= 500) serverErrors.push(`${method} ${path} -> ${res.status} ${text.slice(0, 300)}`);
-  return { status: res.status, headers: res.headers, text, body };
-}
+const call = (method: string, path: string, json?: unknown): Promise<ApiResponse> =>
+  callApi(proc!.url + "/api/v1", method, path, { json }, (line) => serverErrors.push(line));
 const ctx = (r: ApiResponse) => `HTTP ${r.status} ${r.text.slice(0, 600)}`;
 const enc = encodeURIComponent;
 

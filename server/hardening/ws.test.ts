@@ -15,6 +15,7 @@ import { rng } from "../testing/prng.ts";
 import { expectProduceFetchWorks, expectRssBounded, RSS_LIMIT_BYTES, withoutStall } from "../testing/hardening-kit.ts";
 import { rssBytes } from "../testing/server-process.ts";
 import { useTestServer, type TestServer } from "../testing/test-server.ts";
+import { apiJson } from "../testing/api-client.ts";
 
 const MAX_SOCKETS_PER_ADDRESS = 8;
 const SUBSCRIPTION_CAP = 32;
@@ -122,16 +123,7 @@ async function peakRss<T>(pid: number, what: (peakMb: number, result: T) => stri
   return result;
 }
 
-async function api(server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> => apiJson(server.url + "/api/v1", method, path, body);
 
 async function afterwards(server: TestServer): Promise<void> {
   expect(server.child.exitCode, `server exited:\n${server.output().slice(-2000)}`).toBeNull();

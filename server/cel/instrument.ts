@@ -247,7 +247,7 @@ function evaluateMatches(node: Node, slot: MeterSlot): Evaluate {
     try {
       re = compileRegex(p);
     } catch (e) {
-      throw new Error(`matches: ${(e as Error).message}`);
+      throw new Error(`matches: ${(e as Error).message}`, { cause: e });
     }
     slot.meter?.charge(Math.ceil((s.length * re.programSize) / REGEX_INSTRUCTIONS_PER_UNIT));
     return re.test(s);

@@ -21,7 +21,7 @@ import { RecordBatchWriter } from "../broker/log/batch-writer.ts";
 import type { RecordHeader } from "../broker/log/record-batch.ts";
 import { partitionForKey } from "../broker/log/murmur2.ts";
 import { StickyPartitioner } from "../broker/log/partitioner.ts";
-import { callJson, raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
+import { callJson, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 
 export interface ProducerOptions {
   baseUrl: string;

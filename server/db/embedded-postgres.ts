@@ -62,6 +62,7 @@ async function lockDataFolder(folder: string): Promise<() => Promise<void>> {
         throw new Error(
           `the embedded database in ${folder} is in use by process ${pid}; stop that process first ` +
             `(if no Tributary runs on this folder, delete ${file})`,
+          { cause: e },
         );
       }
       await rm(file, { force: true }); // left by a process that is gone

@@ -234,7 +234,8 @@ describe.each(DATABASE_KINDS)("server (%s): requests that used to poison the emb
   it("a member's commit with metadata \"m\\u0000\"", async () => {
     const joined = await rawRequest(server.url, "POST", "/api/v1/groups/meta-g/members", json({ topics: [topic] }));
     expect(joined.status, joined.text).toBe(201);
-    let { memberId, memberEpoch, assignment } = joined.body as { memberId: string; memberEpoch: number; assignment: unknown[] };
+    const { memberId } = joined.body as { memberId: string };
+    let { memberEpoch, assignment } = joined.body as { memberEpoch: number; assignment: unknown[] };
     for (let i = 0; i < 20 && assignment.length === 0; i++) {
       const hb = await rawRequest(server.url, "POST", `/api/v1/groups/meta-g/members/${memberId}/heartbeat`, json({ memberEpoch, ownedPartitions: assignment }));
       expect(hb.status, hb.text).toBe(200);

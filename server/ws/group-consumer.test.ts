@@ -458,7 +458,7 @@ describe("consumer groups over WebSocket", () => {
     const producer = startProducer(TOPIC, 6);
     await sleep(300);
     const c = await GroupClient.connect("C");
-    const jc = await c.join(join("m"), log);
+    await c.join(join("m"), log);
     await settled(
       [
         [a, "m"],

@@ -16,7 +16,11 @@ function connect(): Promise<{ ws: WebSocket; frames: Frame[]; next(pred: (f: Fra
     ws.on("message", (d) => {
       const f = JSON.parse(d.toString());
       frames.push(f);
-      for (const w of [...waiters]) if (w.pred(f)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(f));
+      for (const w of [...waiters]) {
+        if (!w.pred(f)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(f);
+      }
     });
     ws.once("open", () =>
       resolve({

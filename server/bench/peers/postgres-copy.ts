@@ -63,7 +63,7 @@ async function countRows(stream: AsyncIterable<Buffer>, size: number): Promise<n
   let pending: Buffer = Buffer.alloc(0);
   let headerDone = false;
   for await (const chunk of stream) {
-    let buf: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    const buf: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     let o = 0;
     if (!headerDone) {
       if (buf.length < 19) {
@@ -89,7 +89,6 @@ async function countRows(stream: AsyncIterable<Buffer>, size: number): Promise<n
       rows++;
     }
     pending = buf.subarray(o);
-    buf = pending;
   }
   return rows;
 }

@@ -101,7 +101,10 @@ async function transform(cin: Channel, input: string, count: number, cout: Confi
       last = pending[pendingHead++].msg;
       done++;
     }
-    if (pendingHead >= 4096) pending.splice(0, pendingHead), (pendingHead = 0);
+    if (pendingHead >= 4096) {
+      pending.splice(0, pendingHead);
+      pendingHead = 0;
+    }
     if (last && (done - acked >= ACK_EVERY || done === count)) {
       cin.ack(last, true);
       acked = done;
@@ -113,7 +116,10 @@ async function transform(cin: Channel, input: string, count: number, cout: Confi
     try {
       while (inboxHead < inbox.length) {
         const msg = inbox[inboxHead++];
-        if (inboxHead >= 4096) inbox.splice(0, inboxHead), (inboxHead = 0);
+        if (inboxHead >= 4096) {
+          inbox.splice(0, inboxHead);
+          inboxHead = 0;
+        }
         const entry = { msg, done: false };
         pending.push(entry);
         if (pipelineKeeps(msg.content)) {

@@ -107,7 +107,7 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
   for (const peer of (opts.peers ?? allPeers()).filter((p) => !opts.only || opts.only.includes(p.name))) {
     const note = (workload: string, metric: string, text: string) =>
       figures.push({ workload, system: peer.name, metric, value: NaN, unit: "", note: text });
-    let up = false;
+    let up: boolean;
     try {
       up = await peer.available();
     } catch {
@@ -148,7 +148,10 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
         return await run();
       } finally {
         const r = await probe?.stop();
-        if (r) push(rss, w, r.peakRssMb), push(cpu, w, r.cpuPercent);
+        if (r) {
+          push(rss, w, r.peakRssMb);
+          push(cpu, w, r.cpuPercent);
+        }
       }
     };
     const selected = (w: string) => !opts.workloads || opts.workloads.some((prefix) => w.startsWith(prefix));
@@ -264,7 +267,10 @@ const fmt = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: Ma
  */
 export function formatTable(figures: AnyFigure[], opts: { baseline?: string } = {}): string {
   const systems = [...new Set(figures.map((f) => f.system))];
-  if (opts.baseline && systems.includes(opts.baseline)) systems.splice(systems.indexOf(opts.baseline), 1), systems.unshift(opts.baseline);
+  if (opts.baseline && systems.includes(opts.baseline)) {
+    systems.splice(systems.indexOf(opts.baseline), 1);
+    systems.unshift(opts.baseline);
+  }
   const workloads = [...new Set(figures.map((f) => f.workload))];
   const order = (w: string) => (WORKLOADS.includes(w) ? WORKLOADS.indexOf(w) : WORKLOADS.length);
   workloads.sort((a, b) => order(a) - order(b));

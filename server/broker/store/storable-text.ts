@@ -9,6 +9,7 @@ import { BrokerError } from "../errors.ts";
 
 // a NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one
 // (no `u` flag: the pattern must see UTF-16 code units, not code points)
+// eslint-disable-next-line no-control-regex -- NUL is what PostgreSQL text cannot store
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Whether PostgreSQL can store `s` as text exactly as given. */

@@ -76,7 +76,7 @@ function runSeed(seed: number): void {
     { pid: 102, epoch: 0, nextSeq: WRAP_START, unacked: [] },
   ];
   const startSeq = (pid: number, epoch: number) => (pid === 102 && epoch === 0 ? WRAP_START - 1 : 0);
-  let bag: Batch[] = [];
+  const bag: Batch[] = [];
   const log: Written[] = [];
   const written = new Map<number, Written>();
   let batchIds = 0;
@@ -216,7 +216,6 @@ function runSeed(seed: number): void {
   }
 
   // The network heals: clients resend what they have in flight, in order, until all is acked.
-  bag = [];
   for (let round = 0; round < 10 && clients.some((c) => c.unacked.length > 0); round++) {
     const reqs = clients.flatMap((c) => c.unacked);
     const outcomes = deliver(STEPS + round + 1, reqs, false);

@@ -4,15 +4,16 @@
  * same port and data, and SIGTERM to the supervisor still stops everything cleanly. On both
  * databases (the embedded one's data-folder lock is taken over by the restarted process).
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { createScratchDatabase, DATABASE_KINDS } from "../testing/databases.ts";
 import { expectProduceFetchWorks } from "../testing/hardening-kit.ts";
-import { startServer } from "../testing/server-process.ts";
+import { ROOT, startServer } from "../testing/server-process.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
+const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
 const JSON_TYPE = { "content-type": "application/json" };
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -77,6 +78,12 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
       await banner.waitFor({ timeout: 30_000 });
       expect(Number(after)).toBeGreaterThan(Number(before));
       expect(await banner.textContent()).toContain("The server restarted at");
+      // the banner as a user sees it, in both themes (test-results/screenshots/, as the e2e specs save theirs)
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.screenshot({ path: path.join(SCREENSHOTS, `server-restarted-${kind}-${scheme}.png`) });
+      }
       await page.getByTestId("server-restarted-dismiss").click();
       expect(await banner.count()).toBe(0);
     } finally {

@@ -5,10 +5,12 @@ export interface Layer {
   path: string;
   allow?: string[];
   deny?: string[];
+  allowTypes?: string[];
   packages?: string[];
   deniedPackages?: string[];
 }
 export declare const LAYERS: Layer[];
+export declare const SHARED: string[];
 export declare const LAYER_EXCEPTIONS: Record<string, string[]>;
 declare const config: Linter.Config[];
 export default config;

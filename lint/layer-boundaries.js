@@ -4,7 +4,8 @@
  * Each layer is a folder (or file) of the repository; a source file belongs to the layer with the
  * longest matching path. An import from one layer into another must be named in the importing
  * layer's `allow` list (folders or files) and not in its `deny` list (narrower paths inside an
- * allowed folder, e.g. the implementations beside the interfaces), or in `exceptions` for that file. Package imports
+ * allowed folder, e.g. the implementations beside the interfaces), in its `allowTypes` list for an
+ * import of types only, in the `shared` list every layer may import, or in `exceptions` for that file. Package imports
  * are checked against the layer's `packages` (only these) or `deniedPackages` (all but these).
  * The table itself lives in eslint.config.js, beside the exceptions and their reasons.
  */
@@ -52,6 +53,7 @@ export default {
           root: { type: "string" },
           aliases: { type: "object", additionalProperties: { type: "string" } },
           layers: { type: "array" },
+          shared: { type: "array", items: { type: "string" } },
           exceptions: { type: "object" },
         },
         required: ["root", "layers"],
@@ -64,7 +66,7 @@ export default {
     },
   },
   create(context) {
-    const { root, aliases = {}, layers, exceptions = {} } = context.options[0];
+    const { root, aliases = {}, layers, shared = [], exceptions = {} } = context.options[0];
     const fileRel = normalize(path.relative(root, context.filename));
     if (fileRel.startsWith("..")) return {};
     const layerOf = (rel) => {
@@ -80,7 +82,14 @@ export default {
       .filter(([file]) => covers(file, fileRel))
       .flatMap(([, targets]) => targets);
 
-    function check(node, specifier) {
+    /** `import type …`, `export type … from`, or an import whose every specifier is a type. */
+    function typesOnly(decl) {
+      if (decl.importKind === "type" || decl.exportKind === "type") return true;
+      const specifiers = decl.specifiers ?? [];
+      return specifiers.length > 0 && specifiers.every((s) => s.importKind === "type" || s.exportKind === "type");
+    }
+
+    function check(node, specifier, types = false) {
       if (typeof specifier !== "string") return;
       let targetAbs = null;
       for (const [alias, dir] of Object.entries(aliases)) {
@@ -102,13 +111,15 @@ export default {
       if (!targetLayer || targetLayer === own) return;
       const allowed = (own.allow ?? []).some((entry) => covers(entry, target));
       if (allowed && !(own.deny ?? []).some((entry) => covers(entry, target))) return;
+      if (types && (own.allowTypes ?? []).some((entry) => covers(entry, target))) return;
+      if (shared.some((entry) => covers(entry, target))) return;
       if (fileExceptions.some((entry) => covers(entry, target))) return;
       context.report({ node, messageId: "layer", data: { from: own.path, target, targetLayer: targetLayer.path } });
     }
 
     return {
-      ImportDeclaration: (node) => check(node.source, node.source.value),
-      ExportNamedDeclaration: (node) => node.source && check(node.source, node.source.value),
+      ImportDeclaration: (node) => check(node.source, node.source.value, typesOnly(node)),
+      ExportNamedDeclaration: (node) => node.source && check(node.source, node.source.value, typesOnly(node)),
       ExportAllDeclaration: (node) => check(node.source, node.source.value),
       ImportExpression: (node) => node.source.type === "Literal" && check(node.source, node.source.value),
     };

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
-import { LAYER_EXCEPTIONS, LAYERS } from "../../eslint.config.js";
+import { LAYER_EXCEPTIONS, LAYERS, SHARED } from "../../eslint.config.js";
 import layerBoundaries from "../../lint/layer-boundaries.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -70,6 +70,11 @@ describe("layer boundaries", () => {
     expect(await boundaryErrors("app/api/v1/x/route.ts", 'import "@/server/api/http";\nimport "@/components/ui/status";\n')).toEqual([]);
   });
 
+  it("lets every layer import the shared error table", async () => {
+    expect(await boundaryErrors("server/broker/log/new-thing.ts", 'import "../../errors/error-codes.ts";\n')).toEqual([]);
+    expect(await boundaryErrors("server/schemas/new.ts", 'import "../errors/error-codes.ts";\n')).toEqual([]);
+  });
+
   it("allows a known break only in the file it is listed for", async () => {
     const code = 'import "../txn/producer-state.ts";\n';
     expect(await boundaryErrors("server/broker/log/partition-log.ts", code)).toEqual([]);
@@ -86,7 +91,9 @@ describe("layer boundaries", () => {
         {
           files: ["**/*.ts", "**/*.tsx"],
           plugins: { tributary: { rules: { "layer-boundaries": layerBoundaries } } },
-          rules: { "tributary/layer-boundaries": ["error", { root: ROOT, aliases: { "@/": "." }, layers: LAYERS, exceptions: {} }] },
+          rules: {
+            "tributary/layer-boundaries": ["error", { root: ROOT, aliases: { "@/": "." }, layers: LAYERS, shared: SHARED, exceptions: {} }],
+          },
         },
       ],
     });

@@ -25,11 +25,11 @@ export const zQueryInt = (name: string, min: number, max: number) =>
  * cannot be stored in a PostgreSQL text column and a lone surrogate is not encodable as UTF-8:
  * either one reaching a statement fails it (and used to leave the embedded database broken).
  */
-// eslint-disable-next-line no-control-regex -- control characters are what this refuses
+/* eslint-disable no-control-regex -- control characters are what these refuse */
 const UNSAFE_IN_ID = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** The same, but free text (commit metadata) may hold tabs and line breaks. */
-// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const UNSAFE_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/* eslint-enable no-control-regex */
 
 function describeUnsafe(s: string, at: number): string {
   const unit = s.charCodeAt(at);

@@ -14,7 +14,7 @@ import { CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from 
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
 import type { TransactionStore } from "./store/transaction-store.ts";
 import { TransactionService } from "./txn/transaction-service.ts";
-import type { TransactionCoordinatorConfig, TransactionDescription, TxnOffset } from "./txn/transaction-coordinator.ts";
+import type { TransactionCoordinatorConfig, TransactionDescription, TxnChangeEvent, TxnOffset } from "./txn/transaction-coordinator.ts";
 import type { TxnState } from "./txn/txn-states.ts";
 import type { PartitionTxnState } from "./txn/partition-txn-state.ts";
 import type { GroupOffsetStore } from "./store/group-offset-store.ts";
@@ -32,7 +32,7 @@ import {
   type ResetPlanEntry,
   type ResetTarget,
 } from "./group/group-runtime.ts";
-import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig } from "./group/consumer-group.ts";
+import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig, GroupEvent } from "./group/consumer-group.ts";
 import type { TopicPartitions } from "./group/topic-partitions.ts";
 import { TopicExistsError } from "./store/postgres-log-store.ts";
 import {
@@ -221,7 +221,11 @@ export class Broker {
   ) {
     this.budget = new CacheBudget(options.cacheBytes ?? DEFAULT_CACHE_BYTES, options.cachePartitionBytes ?? DEFAULT_CACHE_PARTITION_BYTES);
     this.groupRuntime = options.groupOffsetStore
-      ? new GroupRuntime(this.groupLogAccess(), options.groupOffsetStore, { config: options.groupConfig, lagSampleMs: options.lagSampleMs })
+      ? new GroupRuntime(this.groupLogAccess(), options.groupOffsetStore, {
+          config: options.groupConfig,
+          lagSampleMs: options.lagSampleMs,
+          onEvent: (e) => this.emitGroupEvent(e),
+        })
       : null;
     const groups = this.groupRuntime;
     this.txn = options.transactionStore
@@ -246,13 +250,44 @@ export class Broker {
                 commitOffsets: (groupId, offsets) => groups.commitTransactionalOffsets(groupId, offsets),
               }
             : null,
-          { config: options.txnConfig, checkIntervalMs: options.txnCheckIntervalMs },
+          { config: options.txnConfig, checkIntervalMs: options.txnCheckIntervalMs, onChange: (e) => this.emitTxnEvent(e) },
         )
       : null;
     if (groups && this.txn) {
       const txn = this.txn;
       groups.pendingTxnOffsets = (groupId, topic, partition) => txn.hasPendingOffsets(groupId, topic, partition);
     }
+  }
+
+  /** Group changes as broker events (state changes stay inside the group layer). */
+  private emitGroupEvent(e: GroupEvent): void {
+    switch (e.type) {
+      case "member-joined":
+        this.events.emit("group-member-joined", { groupId: e.groupId, memberId: e.memberId });
+        break;
+      case "member-removed":
+        if (e.reason === "left" || e.reason === "rejoined") this.events.emit("group-member-left", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
+        else this.events.emit("group-member-fenced", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
+        break;
+      case "epoch-bumped":
+        this.events.emit("group-epoch-bumped", { groupId: e.groupId, groupEpoch: e.groupEpoch });
+        break;
+      case "assignment-changed":
+        this.events.emit("group-assignment-changed", {
+          groupId: e.groupId,
+          memberId: e.memberId,
+          memberEpoch: e.memberEpoch,
+          assignment: e.assignment,
+          pendingRevocation: e.pendingRevocation,
+        });
+        break;
+    }
+  }
+
+  private emitTxnEvent(e: TxnChangeEvent): void {
+    const { transactionalId, producerId, producerEpoch } = e;
+    if (e.type === "begun") this.events.emit("transaction-begun", { transactionalId, producerId, producerEpoch });
+    else this.events.emit(`transaction-${e.type}`, { transactionalId, producerId, producerEpoch, reason: e.reason, partitions: e.partitions });
   }
 
   /** The log as consumer groups see it (the group folder does not import the façade). */

@@ -123,7 +123,11 @@ export interface ExpiredMember {
 export type GroupEvent =
   | { type: "state-changed"; groupId: string; from: GroupState; to: GroupState }
   | { type: "member-joined"; groupId: string; memberId: string }
-  | { type: "member-removed"; groupId: string; memberId: string; reason: MemberRemovalReason };
+  | { type: "member-removed"; groupId: string; memberId: string; reason: MemberRemovalReason }
+  /** The group epoch (Kafka's generation) moved: a member joined or left, or a subscription or topic changed. */
+  | { type: "epoch-bumped"; groupId: string; groupEpoch: number }
+  /** What a member owns or is asked to give up changed (a reconciliation step). */
+  | { type: "assignment-changed"; groupId: string; memberId: string; memberEpoch: number; assignment: TopicPartitions[]; pendingRevocation: TopicPartitions[] };
 
 export interface ConsumerGroupOptions {
   /** Topic → partition count for every topic (regex subscriptions match against these names). */
@@ -525,6 +529,7 @@ export class ConsumerGroup {
   private bumpGroupEpoch(): void {
     this._groupEpoch++;
     this.computeTargetAssignment();
+    this.emit({ type: "epoch-bumped", groupId: this.groupId, groupEpoch: this._groupEpoch });
   }
 
   /** Runs the group's assignor, seeded with the previous target so the sticky one stays sticky. */
@@ -588,6 +593,21 @@ export class ConsumerGroup {
    * `owned` undefined means the client did not say, which is taken as "still owns everything".
    */
   private reconcile(m: Member, owned: ReadonlySet<TopicPartitionKey> | undefined, now: number): void {
+    const before = { assigned: m.assigned, pending: m.pendingRevocation, epoch: m.memberEpoch };
+    this.reconcileStep(m, owned, now);
+    if (!sameTopicPartitions(before.assigned, m.assigned) || !sameTopicPartitions(before.pending, m.pendingRevocation) || before.epoch !== m.memberEpoch) {
+      this.emit({
+        type: "assignment-changed",
+        groupId: this.groupId,
+        memberId: m.memberId,
+        memberEpoch: m.memberEpoch,
+        assignment: toTopicPartitions(m.assigned),
+        pendingRevocation: toTopicPartitions(m.pendingRevocation),
+      });
+    }
+  }
+
+  private reconcileStep(m: Member, owned: ReadonlySet<TopicPartitionKey> | undefined, now: number): void {
     const stillOwns = (tps: readonly TopicPartition[]) => owned === undefined || tps.some((tp) => owned.has(tpKey(tp)));
     if (m.pendingRevocation.length > 0) {
       if (stillOwns(m.pendingRevocation)) return;

@@ -156,6 +156,8 @@ export interface GroupRuntimeOptions {
   lagSampleMs?: number;
   /** How many samples are kept per group. */
   lagHistorySize?: number;
+  /** Told of every group change (members, epochs, assignments, states), once the change is complete. */
+  onEvent?: (event: GroupEvent) => void;
 }
 
 interface MemberRuntime {
@@ -222,6 +224,7 @@ export class GroupRuntime {
 
   private onGroupEvent(e: GroupEvent): void {
     if (e.type === "member-removed") this.members.get(e.groupId)?.delete(e.memberId);
+    this.options.onEvent?.(e);
   }
 
   private async refreshMetadata(force = false): Promise<void> {

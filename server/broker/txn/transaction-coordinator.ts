@@ -100,6 +100,14 @@ export interface GroupOffsetsToCommit {
 export type EndReason = "client" | "timeout" | "fenced" | "recovery";
 
 /** What the broker must do to finish a transaction. */
+/**
+ * A transaction began (Ongoing) or ended (CompleteCommit / CompleteAbort), for listeners such as
+ * a topology view; `partitions` are the transaction's (the end plan's for an end).
+ */
+export type TxnChangeEvent =
+  | { type: "begun"; transactionalId: string; producerId: number; producerEpoch: number }
+  | { type: "committed" | "aborted"; transactionalId: string; producerId: number; producerEpoch: number; reason: EndReason; partitions: TopicPartition[] };
+
 export interface EndTxnPlan {
   transactionalId: string;
   /** Markers carry this producer id and epoch. */
@@ -224,6 +232,8 @@ export class TransactionCoordinator {
   constructor(
     private readonly allocator: ProducerIdAllocator,
     config: Partial<TransactionCoordinatorConfig> = {},
+    /** Told of begun and ended transactions, after the call that changed them returned. */
+    private readonly onChange?: (event: TxnChangeEvent) => void,
   ) {
     const c = { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...config };
     if (!isInt(c.maxTransactionTimeoutMs, 1, 2 ** 31 - 1)) throw new RangeError(`invalid maxTransactionTimeoutMs ${c.maxTransactionTimeoutMs}`);
@@ -240,8 +250,30 @@ export class TransactionCoordinator {
   }
 
   private transition(meta: TxnMeta, to: TxnState): void {
-    if (meta.state !== to) assertTransition(meta.state, to);
+    const from = meta.state;
+    if (from !== to) assertTransition(from, to);
     meta.state = to;
+    if (this.onChange && from !== to) this.announce(meta, to);
+  }
+
+  /** Delivered in a microtask: a listener never sees (or changes) the coordinator mid-call. */
+  private announce(meta: TxnMeta, to: TxnState): void {
+    const onChange = this.onChange!;
+    const { transactionalId, producerId, producerEpoch } = meta;
+    let event: TxnChangeEvent;
+    if (to === "Ongoing") event = { type: "begun", transactionalId, producerId, producerEpoch };
+    else if ((to === "CompleteCommit" || to === "CompleteAbort") && meta.pendingEnd) {
+      const plan = meta.pendingEnd;
+      event = {
+        type: to === "CompleteCommit" ? "committed" : "aborted",
+        transactionalId,
+        producerId: plan.producerId,
+        producerEpoch: plan.producerEpoch,
+        reason: plan.reason,
+        partitions: [...plan.partitions],
+      };
+    } else return;
+    queueMicrotask(() => onChange(event));
   }
 
   // ---- InitProducerId ------------------------------------------------------------------

@@ -28,6 +28,7 @@ import {
   type TopicPartition,
   type TransactionCoordinatorConfig,
   type TransactionDescription,
+  type TxnChangeEvent,
   type TxnOffset,
 } from "./transaction-coordinator.ts";
 import { isTxnError, TxnError } from "./txn-errors.ts";
@@ -51,6 +52,8 @@ export interface TransactionServiceOptions {
   config?: Partial<TransactionCoordinatorConfig>;
   /** How often timeouts and pending ends are checked; 0 disables the timer. */
   checkIntervalMs?: number;
+  /** Told of begun, committed and aborted transactions (the broker's events). */
+  onChange?: (event: TxnChangeEvent) => void;
 }
 
 const ID_BLOCK = 16;
@@ -73,7 +76,7 @@ export class TransactionService {
     private readonly groups: TxnGroupAccess | null,
     private readonly options: TransactionServiceOptions = {},
   ) {
-    this.coordinator = new TransactionCoordinator(this.allocator, { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config });
+    this.coordinator = new TransactionCoordinator(this.allocator, { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config }, options.onChange);
   }
 
   /** Loads the stored entries, aborts what the last process left open, and starts the timer. */

@@ -83,6 +83,8 @@ describe("joining", () => {
     expect(g.assignor).toBe("sticky");
     expect(events).toEqual([
       { type: "member-joined", groupId: "g", memberId: "a" },
+      { type: "epoch-bumped", groupId: "g", groupEpoch: 1 },
+      { type: "assignment-changed", groupId: "g", memberId: "a", memberEpoch: 1, assignment: reply.assignment, pendingRevocation: [] },
       { type: "state-changed", groupId: "g", from: "Empty", to: "Stable" },
     ]);
   });
@@ -578,9 +580,13 @@ describe("events", () => {
     // Every listener call saw the finished group, never the member-less middle of the rejoin.
     expect(seen).toEqual([
       "member-joined:Stable:1",
+      "epoch-bumped:Stable:1",
+      "assignment-changed:Stable:1",
       "state-changed:Stable:1",
       "member-removed:Stable:1",
       "member-joined:Stable:1",
+      "epoch-bumped:Stable:1",
+      "assignment-changed:Stable:1",
     ]);
   });
 

@@ -4,30 +4,16 @@
  * so a slow client costs the server at most that much memory. A client that falls far behind while congested is told
  * (`lagging`) and skipped ahead to the head; one that stays congested too long is disconnected.
  *
- * The session also routes the socket's other messages (metrics, consumer groups) and holds the
- * one cap on subscriptions of every kind on the socket.
+ * The socket's messages reach it through message-router.ts, which checks ids and the
+ * per-socket cap first.
  */
 import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { toErrorResponse } from "../api/error-status.ts";
-import { MetricsFeed, type MetricsHub } from "./metrics-feed.ts";
+import type { LiveTailHandler } from "./message-router.ts";
 import type { SocketChannel } from "./socket-channel.ts";
-import {
-  MAX_SUBSCRIPTIONS_PER_SOCKET,
-  ZLiveClientMessage,
-  type TGroupClientMessage,
-  type TLiveClientMessage,
-  type TLiveServerMessage,
-} from "../schemas/live.ts";
-
-/** Takes the socket's consumer-group messages (see group-consumer-session.ts); ids are shared. */
-export interface GroupMessageHandler {
-  hasId(id: string): boolean;
-  /** Memberships held (or being joined) on the socket. */
-  readonly size: number;
-  handle(msg: TGroupClientMessage): Promise<void>;
-}
+import type { TLiveClientMessage, TLiveServerMessage } from "../schemas/live.ts";
 
 export interface LiveTailLimits {
   /** Stop reading from the log while this many bytes wait in the socket. */
@@ -59,14 +45,13 @@ interface Subscription {
   cursors: Cursor[];
 }
 
-export class LiveTailSession {
+export class LiveTailSession implements LiveTailHandler {
   private subs = new Map<string, Subscription>();
   private pumping = false;
   private again = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private congestedSince: number | null = null;
   private closed = false;
-  private inbox: Promise<void> = Promise.resolve();
   private readonly onAppend = (e: AppendEvent) => {
     for (const s of this.subs.values()) {
       if (s.topic === e.topic && s.cursors.some((c) => c.partition === e.partition)) {
@@ -79,20 +64,26 @@ export class LiveTailSession {
   constructor(
     private readonly channel: SocketChannel,
     private readonly broker: Broker,
-    metricsHub: MetricsHub,
     private readonly limits: LiveTailLimits = DEFAULT_LIVE_LIMITS,
-    private readonly group?: GroupMessageHandler,
   ) {
     broker.events.on("append", this.onAppend);
-    this.metrics = new MetricsFeed(channel, metricsHub);
   }
 
-  private readonly metrics: MetricsFeed;
+  hasId(id: string): boolean {
+    return this.subs.has(id);
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  unsubscribe(id: string): void {
+    this.subs.delete(id);
+  }
 
   close(): void {
     this.closed = true;
     this.subs.clear();
-    this.metrics.close();
     this.broker.events.off("append", this.onAppend);
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
@@ -101,96 +92,8 @@ export class LiveTailSession {
     this.channel.send(msg);
   }
 
-  /** Live-tail, metrics and group subscriptions together: the one count the cap applies to. */
-  private subscriptionCount(): number {
-    return this.subs.size + this.metrics.size + (this.group?.size ?? 0);
-  }
-
-  /** Sends the cap's error and returns true when the socket holds all the subscriptions it may. */
-  private refuseOverCap(id: string): boolean {
-    const open = this.subscriptionCount();
-    if (open < MAX_SUBSCRIPTIONS_PER_SOCKET) return false;
-    this.send({
-      type: "error",
-      id,
-      error: {
-        code: "VALIDATION_FAILED",
-        message:
-          `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per socket (live tail, metrics and group memberships together); ` +
-          `unsubscribe or leave one first, or open another socket`,
-        details: { limit: MAX_SUBSCRIPTIONS_PER_SOCKET, open },
-      },
-    });
-    return true;
-  }
-
-  private sendError(e: unknown, id?: string): void {
-    this.send({ type: "error", ...(id ? { id } : {}), error: toErrorResponse(e).body.error });
-  }
-
-  /**
-   * Handles the client's messages one at a time, in arrival order: a subscribe awaits the
-   * broker, and a message behind it (a duplicate id, its unsubscribe) must see its outcome.
-   * The queue is bounded by the caller (SocketChannel.received stops reading past a few).
-   */
-  onMessage(raw: string): Promise<void> {
-    const run = this.inbox.then(() => this.handleMessage(raw));
-    this.inbox = run.catch(() => undefined);
-    return run;
-  }
-
-  private async handleMessage(raw: string): Promise<void> {
-    let data: unknown;
-    try {
-      data = JSON.parse(raw);
-    } catch {
-      this.send({ type: "error", error: { code: "INVALID_JSON", message: "message is not valid JSON" } });
-      return;
-    }
-    const parsed = ZLiveClientMessage.safeParse(data);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const id = typeof (data as { id?: unknown })?.id === "string" ? (data as { id: string }).id : undefined;
-      this.send({
-        type: "error",
-        ...(id ? { id } : {}),
-        error: { code: "VALIDATION_FAILED", message: `invalid message${i?.path.length ? ` at ${i.path.join(".")}` : ""}: ${i?.message}` },
-      });
-      return;
-    }
-    const msg = parsed.data;
-    try {
-      if (msg.type === "ping") this.send({ type: "pong" });
-      else if (msg.type === "unsubscribe") {
-        if (this.group?.hasId(msg.id)) {
-          this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `'${msg.id}' is a group membership: send leave-group` } });
-          return;
-        }
-        this.subs.delete(msg.id);
-        this.metrics.unsubscribe(msg.id);
-        this.send({ type: "unsubscribed", id: msg.id });
-      } else if (msg.type === "subscribe") await this.subscribe(msg);
-      else if (msg.type === "subscribe-metrics") {
-        if (this.subs.has(msg.id) || this.metrics.has(msg.id) || this.group?.hasId(msg.id)) {
-          this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
-        } else if (!this.refuseOverCap(msg.id)) this.metrics.subscribe(msg.id);
-      } else if (msg.type === "join-group" && (this.subs.has(msg.id) || this.metrics.has(msg.id))) {
-        this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
-      } else if (msg.type === "join-group" && !this.group?.hasId(msg.id) && this.refuseOverCap(msg.id)) {
-        return;
-      } else if (this.group) await this.group.handle(msg);
-      else this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: "consumer groups are not available on this socket" } });
-    } catch (e) {
-      this.sendError(e, "id" in msg ? msg.id : undefined);
-    }
-  }
-
-  private async subscribe(msg: Extract<TLiveClientMessage, { type: "subscribe" }>): Promise<void> {
-    if (this.subs.has(msg.id) || this.metrics.has(msg.id) || this.group?.hasId(msg.id)) {
-      this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `subscription id '${msg.id}' is already in use on this socket` } });
-      return;
-    }
-    if (this.refuseOverCap(msg.id)) return;
+  /** Starts a subscription (its id is free and within the socket's cap: the router checked). */
+  async subscribe(msg: Extract<TLiveClientMessage, { type: "subscribe" }>): Promise<void> {
     const topic = await this.broker.describeTopic(msg.topic);
     const all = topic.partitions.map((p) => p.partition);
     const wanted = msg.partitions ?? all;
@@ -305,7 +208,7 @@ export class LiveTailSession {
   private drop(sub: Subscription, e: unknown): void {
     if (this.subs.get(sub.id) !== sub) return;
     this.subs.delete(sub.id);
-    this.sendError(e, sub.id);
+    this.send({ type: "error", id: sub.id, error: toErrorResponse(e).body.error });
   }
 
   private onCongested(): void {

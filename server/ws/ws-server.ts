@@ -12,7 +12,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
 import { GroupConsumerSession } from "./group-consumer-session.ts";
-import { MetricsHub } from "./metrics-feed.ts";
+import { MessageRouter } from "./message-router.ts";
+import { MetricsFeed, MetricsHub } from "./metrics-feed.ts";
 import { DEFAULT_CHANNEL_LIMITS, OutboundBudget, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
 export const WS_PATH = "/ws";
@@ -68,7 +69,9 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     const channel = new SocketChannel(ws, channelLimits, outboundBudget);
     // live tail and consumer-group membership share the socket (and one id namespace)
     const group = new GroupConsumerSession(channel, broker, limits, req.socket.remoteAddress ?? "unknown");
-    const session = new LiveTailSession(channel, broker, metricsHub, limits, group);
+    const session = new LiveTailSession(channel, broker, limits);
+    const metrics = new MetricsFeed(channel, metricsHub);
+    const router = new MessageRouter(channel, session, metrics, group);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     ws.on("message", (data, isBinary) => {
@@ -79,13 +82,14 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
         channel.handled(bytes);
         return;
       }
-      void session
+      void router
         .onMessage(data.toString())
         .catch(() => undefined)
         .finally(() => channel.handled(bytes));
     });
     const close = () => {
       session.close();
+      metrics.close();
       group.close(); // leaves every group at once
     };
     ws.on("close", close);

@@ -164,6 +164,7 @@ export const LAYER_EXCEPTIONS = {
     "server/broker/group/topic-partitions.ts",
   ],
   "server/ws/live-tail-session.ts": ["server/api/error-status.ts", "server/api/record-json.ts"],
+  "server/ws/message-router.ts": ["server/api/error-status.ts"],
   "server/ws/metrics-feed.ts": ["server/api/read-metrics.ts"],
 };
 

@@ -10,7 +10,13 @@ import { withBroker, type BrokerHarness } from "../testing/broker-fixture.ts";
 
 type Seen = { name: keyof BrokerEventMap; event: unknown };
 
-const GROUP_EVENTS = ["group-member-joined", "group-member-left", "group-member-fenced", "group-epoch-bumped", "group-assignment-changed"] as const;
+const GROUP_EVENTS = [
+  "group-member-joined",
+  "group-member-left",
+  "group-member-fenced",
+  "group-epoch-bumped",
+  "group-assignment-changed",
+] as const;
 const TXN_EVENTS = ["transaction-begun", "transaction-committed", "transaction-aborted"] as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,8 +51,17 @@ describe("broker events for groups and transactions", () => {
       { groupId: "g-ev", groupEpoch: 1 },
       { groupId: "g-ev", groupEpoch: 2 },
     ]);
-    const changes = named("group-assignment-changed") as { memberId: string; assignment: unknown; pendingRevocation: { partitions: number[] }[] }[];
-    expect(changes.filter((e) => e.memberId === a.memberId).at(-1)?.pendingRevocation.flatMap((p) => p.partitions)).toHaveLength(1);
+    const changes = named("group-assignment-changed") as {
+      memberId: string;
+      assignment: unknown;
+      pendingRevocation: { partitions: number[] }[];
+    }[];
+    expect(
+      changes
+        .filter((e) => e.memberId === a.memberId)
+        .at(-1)
+        ?.pendingRevocation.flatMap((p) => p.partitions),
+    ).toHaveLength(1);
 
     b.leaveGroup("g-ev", c.memberId);
     expect(named("group-member-left")).toEqual([{ groupId: "g-ev", memberId: c.memberId, reason: "left" }]);
@@ -72,7 +87,13 @@ describe("broker events for groups and transactions", () => {
     await b.endTransaction("tx-ev", p.producerId, p.producerEpoch, true);
     await sleep(0);
     expect(named("transaction-committed")).toEqual([
-      { transactionalId: "tx-ev", producerId: p.producerId, producerEpoch: p.producerEpoch, reason: "client", partitions: [{ topic: "ev", partition: 0 }] },
+      {
+        transactionalId: "tx-ev",
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        reason: "client",
+        partitions: [{ topic: "ev", partition: 0 }],
+      },
     ]);
 
     seq = 0; // sequences are per partition: partition 1 starts at 0
@@ -81,7 +102,13 @@ describe("broker events for groups and transactions", () => {
     await sleep(0);
     expect(named("transaction-begun")).toHaveLength(2);
     expect(named("transaction-aborted")).toEqual([
-      { transactionalId: "tx-ev", producerId: p.producerId, producerEpoch: p.producerEpoch, reason: "client", partitions: [{ topic: "ev", partition: 1 }] },
+      {
+        transactionalId: "tx-ev",
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        reason: "client",
+        partitions: [{ topic: "ev", partition: 1 }],
+      },
     ]);
   });
 });

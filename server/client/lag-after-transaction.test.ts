@@ -68,7 +68,13 @@ describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", 
     const topic = `lag-client-${isolation}`;
     const group = `g-client-${isolation}`;
     await transactionalTopic(topic);
-    const consumer = new Consumer({ baseUrl: server.url, groupId: group, autoOffsetReset: "earliest", isolationLevel: isolation, autoCommitIntervalMs: 200 });
+    const consumer = new Consumer({
+      baseUrl: server.url,
+      groupId: group,
+      autoOffsetReset: "earliest",
+      isolationLevel: isolation,
+      autoCommitIntervalMs: 200,
+    });
     await consumer.subscribe({ topics: [topic] });
     let seen = 0;
     let allSeen!: () => void;
@@ -106,7 +112,9 @@ describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", 
         else if (m.type === "error") reject(new Error(JSON.stringify(m.error)));
       });
     });
-    ws.send(JSON.stringify({ type: "join-group", id: "m", group, topics: [topic], autoOffsetReset: "earliest", isolationLevel: isolation }));
+    ws.send(
+      JSON.stringify({ type: "join-group", id: "m", group, topics: [topic], autoOffsetReset: "earliest", isolationLevel: isolation }),
+    );
     await left;
     ws.close();
     expect(seen).toBe(expectedCount(isolation));
@@ -120,9 +128,16 @@ describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", 
   }
 
   async function joinAndSettle(group: string, topic: string, isolation: Isolation): Promise<Member> {
-    const m = await api<Member>("POST", `/groups/${group}/members`, { topics: [topic], autoOffsetReset: "earliest", isolationLevel: isolation });
+    const m = await api<Member>("POST", `/groups/${group}/members`, {
+      topics: [topic],
+      autoOffsetReset: "earliest",
+      isolationLevel: isolation,
+    });
     for (let i = 0; i < 50 && m.assignment.flatMap((a) => a.partitions).length < PARTITIONS; i++) {
-      const r = await api<Member>("POST", `/groups/${group}/members/${m.memberId}/heartbeat`, { memberEpoch: m.memberEpoch, ownedPartitions: m.assignment });
+      const r = await api<Member>("POST", `/groups/${group}/members/${m.memberId}/heartbeat`, {
+        memberEpoch: m.memberEpoch,
+        ownedPartitions: m.assignment,
+      });
       m.memberEpoch = r.memberEpoch;
       m.assignment = r.assignment;
       await sleep(50);
@@ -169,7 +184,9 @@ describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", 
       expect(res.status).toBe(200);
       const body = Buffer.from(await res.arrayBuffer());
       seen += decodeGroupPoll(body).length;
-      const header = JSON.parse(body.toString("utf8", 4, 4 + body.readUInt32BE(0))) as { parts: { partition: number; nextOffset: number }[] };
+      const header = JSON.parse(body.toString("utf8", 4, 4 + body.readUInt32BE(0))) as {
+        parts: { partition: number; nextOffset: number }[];
+      };
       for (const p of header.parts) next.set(p.partition, p.nextOffset);
       if (seen === COMMITTED_RECORDS && header.parts.length === 0) break;
     }

@@ -6,7 +6,13 @@
  * subscriptions of every kind on the socket.
  */
 import { toErrorResponse } from "../api/error-status.ts";
-import { MAX_SUBSCRIPTIONS_PER_SOCKET, ZLiveClientMessage, type TGroupClientMessage, type TLiveClientMessage, type TLiveServerMessage } from "../schemas/live.ts";
+import {
+  MAX_SUBSCRIPTIONS_PER_SOCKET,
+  ZLiveClientMessage,
+  type TGroupClientMessage,
+  type TLiveClientMessage,
+  type TLiveServerMessage,
+} from "../schemas/live.ts";
 import type { SocketChannel } from "./socket-channel.ts";
 
 /** Takes the socket's consumer-group messages (see group-consumer-session.ts). */

@@ -6,7 +6,7 @@
  * a data folder, which the restarted server reopens).
  */
 import { describe, expect, it } from "vitest";
-import { decodeRecords, hasValidCrc, readBatchHeader, splitBatches } from "./broker/log/record-batch.ts";
+import { decodeRecords, hasValidCrc, readBatchHeader, splitBatches } from "./broker/protocol/record-batch.ts";
 import { createScratchDatabase, type DatabaseKind } from "./testing/databases.ts";
 import { startServer, type ServerProcess } from "./testing/server-process.ts";
 

@@ -4,7 +4,7 @@
  * refused, and the producer state survives a restart (rebuilt from the log).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { encodeRecordBatch } from "../broker/log/record-batch.ts";
+import { encodeRecordBatch } from "../broker/protocol/record-batch.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const server = useTestServer();

@@ -14,8 +14,8 @@ import {
   readBatchHeader,
   splitBatches,
   type RecordInput,
-} from "../broker/log/record-batch.ts";
-import { crc32c } from "../broker/log/crc32c.ts";
+} from "../broker/protocol/record-batch.ts";
+import { crc32c } from "../broker/protocol/crc32c.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { apiCaller } from "../testing/api-client.ts";

@@ -7,7 +7,7 @@ import pg from "pg";
 import { Producer, type ProducerRecord } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
 import { Consumer } from "../client/consumer.ts";
-import { forEachRecord, readBatchHeader, RecordView } from "../broker/log/record-batch.ts";
+import { forEachRecord, readBatchHeader, RecordView } from "../broker/protocol/record-batch.ts";
 import { LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId } from "./peers/common.ts";
 import type {
   ConsumeOptions,

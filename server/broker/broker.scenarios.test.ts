@@ -6,8 +6,8 @@
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker, FetchedRecord, ProduceRecord } from "./broker.ts";
-import { encodeRecordBatch, hasValidCrc, readBatchHeader, type RecordInput } from "./log/record-batch.ts";
-import { partitionForKey } from "./log/murmur2.ts";
+import { encodeRecordBatch, hasValidCrc, readBatchHeader, type RecordInput } from "./protocol/record-batch.ts";
+import { partitionForKey } from "./protocol/murmur2.ts";
 import type { StoredBatch } from "./store/log-store.ts";
 import { DATABASE_KINDS } from "../testing/databases.ts";
 import { withBroker, type BrokerHarness } from "../testing/broker-fixture.ts";

@@ -5,11 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { BrokerError, isBrokerError, unknownPartition, unknownTopic } from "./errors.ts";
 import { BrokerEvents } from "./events.ts";
-import { buildBatches, validateClientBatches, type BatchProducer } from "./log/batch-builder.ts";
+import { buildBatches, validateClientBatches, type BatchProducer } from "./protocol/batch-builder.ts";
 import { applyRetention, compact } from "./log/cleaner.ts";
 import { PartitionLog } from "./log/partition-log.ts";
-import { partitionFor, StickyPartitioner } from "./log/partitioner.ts";
-import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./log/record-batch.ts";
+import { partitionFor, StickyPartitioner } from "./protocol/partitioner.ts";
+import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./protocol/record-batch.ts";
 import { CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from "./log/tail-cache.ts";
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
 import type { TransactionStore } from "./store/transaction-store.ts";

@@ -32,7 +32,7 @@
  * next owner starts from the offsets the last committed transaction stored.
  */
 import { raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
-import { forEachRecord, readBatchHeader } from "../broker/log/record-batch.ts";
+import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
 
 export type AssignorName = "sticky" | "range" | "roundrobin" | "round-robin" | "uniform" | "cooperative-sticky";
 export type AutoOffsetReset = "earliest" | "latest" | "none";

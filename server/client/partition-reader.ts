@@ -2,7 +2,7 @@
  * Reads one partition on the binary path: the stored RecordBatch v2 bytes as they are, decoded
  * on the client; long-polls at the head.
  */
-import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/log/record-batch.ts";
+import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/protocol/record-batch.ts";
 import { raiseForBytes, requestBytes, type Scratch } from "./http-client.ts";
 
 export interface FetchedBatch {

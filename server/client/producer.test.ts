@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { Producer } from "./producer.ts";
 import { PartitionReader } from "./partition-reader.ts";
 import { TributaryClientError } from "./http-client.ts";
-import { partitionForKey } from "../broker/log/murmur2.ts";
-import { readBatchHeader } from "../broker/log/record-batch.ts";
+import { partitionForKey } from "../broker/protocol/murmur2.ts";
+import { readBatchHeader } from "../broker/protocol/record-batch.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const server = useTestServer();

@@ -17,10 +17,10 @@
  *   `abortTransaction()` re-initialises the producer id when the epoch or sequences can no
  *   longer be trusted, after which `beginTransaction()` works again.
  */
-import { RecordBatchWriter } from "../broker/log/batch-writer.ts";
-import type { RecordHeader } from "../broker/log/record-batch.ts";
-import { partitionForKey } from "../broker/log/murmur2.ts";
-import { StickyPartitioner } from "../broker/log/partitioner.ts";
+import { RecordBatchWriter } from "../broker/protocol/batch-writer.ts";
+import type { RecordHeader } from "../broker/protocol/record-batch.ts";
+import { partitionForKey } from "../broker/protocol/murmur2.ts";
+import { StickyPartitioner } from "../broker/protocol/partitioner.ts";
 import { callJson, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 
 export interface ProducerOptions {

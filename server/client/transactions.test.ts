@@ -12,7 +12,7 @@ import { Admin } from "./admin.ts";
 import { Consumer, type Message } from "./consumer.ts";
 import { PartitionReader, type Isolation } from "./partition-reader.ts";
 import { InvalidTxnStateError, Producer, ProducerFencedError, TransactionAbortedError } from "./producer.ts";
-import { readBatchHeader } from "../broker/log/record-batch.ts";
+import { readBatchHeader } from "../broker/protocol/record-batch.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const server = useTestServer({

@@ -16,7 +16,7 @@ import { PostgresGroupOffsetStore } from "../broker/store/postgres-group-offset-
 import { PostgresLogStore } from "../broker/store/postgres-log-store.ts";
 import { PostgresTransactionStore } from "../broker/store/postgres-transaction-store.ts";
 import type { BatchToAppend } from "../broker/store/log-store.ts";
-import { encodeRecordBatch } from "../broker/log/record-batch.ts";
+import { encodeRecordBatch } from "../broker/protocol/record-batch.ts";
 import type { TxnEntrySnapshot } from "../broker/txn/transaction-coordinator.ts";
 import type { Database } from "../db/database.ts";
 import { createScratchDatabase, DATABASE_KINDS, openScratch, type ScratchDatabase } from "../testing/databases.ts";

@@ -8,8 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { crc32c } from "../broker/log/crc32c.ts";
-import { encodeRecordBatch, type RecordInput } from "../broker/log/record-batch.ts";
+import { crc32c } from "../broker/protocol/crc32c.ts";
+import { encodeRecordBatch, type RecordInput } from "../broker/protocol/record-batch.ts";
 import { DATABASE_KINDS } from "../testing/databases.ts";
 import { expectJson4xx, expectProduceFetchWorks, expectRssBounded, rawRequest, withoutStall, type RawResponse } from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeRecordBatch } from "../broker/log/record-batch.ts";
+import { encodeRecordBatch } from "../broker/protocol/record-batch.ts";
 import type { BatchToAppend } from "../broker/store/log-store.ts";
 import { PostgresLogStore } from "../broker/store/postgres-log-store.ts";
 import type { Database } from "../db/database.ts";

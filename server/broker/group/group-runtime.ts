@@ -11,7 +11,7 @@ import type { GroupState } from "./group-states.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
 import type { StoredBatch } from "../store/log-store.ts";
-import type { RecordHeader, TimestampType } from "../log/record-batch.ts";
+import type { RecordHeader, TimestampType } from "../protocol/record-batch.ts";
 
 /** What the group runtime needs from the log; implemented by the broker façade. */
 export interface GroupLogAccess {

@@ -3,7 +3,7 @@
  * log start offset) and compaction (newest record per key; tombstones dropped after
  * delete.retention.ms; offsets never changed or reordered).
  */
-import { decodeRecords, encodeRecordBatch, readBatchHeader, type RecordInput } from "./record-batch.ts";
+import { decodeRecords, encodeRecordBatch, readBatchHeader, type RecordInput } from "../protocol/record-batch.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import type { BatchRewrite, LogStore, StoredBatch } from "../store/log-store.ts";
 import { deletesByRetention, isCompacted, type TopicConfigs } from "../topic-config.ts";

@@ -2,7 +2,7 @@
  * One partition's log as the broker process sees it: watermarks, the tail cache, group commit
  * of concurrent appends, and long-poll waiters woken by appends.
  */
-import { setBaseOffset } from "./record-batch.ts";
+import { setBaseOffset } from "../protocol/record-batch.ts";
 import { TailCache, type CacheBudget } from "./tail-cache.ts";
 import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
 import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "../txn/partition-txn-state.ts";

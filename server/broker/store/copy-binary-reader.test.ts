@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CopyBinaryReader, CopyFormatError } from "./copy-binary-reader.ts";
 import { payloadPartsOf } from "./log-store.ts";
-import { encodeRecordBatch, hasValidCrc, readBatchHeader } from "../log/record-batch.ts";
+import { encodeRecordBatch, hasValidCrc, readBatchHeader } from "../protocol/record-batch.ts";
 import { withBroker, type BrokerHarness } from "../../testing/broker-fixture.ts";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");

@@ -2,6 +2,11 @@
  * What the broker needs from durable storage. The Postgres implementation is the only place
  * that speaks SQL for the broker; another backend (or a Kafka-protocol proxy) implements this.
  */
+import type { BatchToAppend } from "../protocol/record-batch.ts";
+
+// The batch is the protocol's type (the client, the log and the store share it); re-exported so
+// the storage interface reads whole from this file.
+export type { BatchToAppend };
 
 export interface TopicRecord {
   id: string;
@@ -19,21 +24,6 @@ export interface PartitionRecord {
   logStartOffset: number;
   recordCount: number;
   sizeBytes: number;
-}
-
-/** A batch ready to append: Kafka RecordBatch v2 bytes plus the columns queries need. */
-export interface BatchToAppend {
-  payload: Buffer;
-  recordCount: number;
-  /** lastOffset - baseOffset; the batch takes lastOffsetDelta + 1 offsets. */
-  lastOffsetDelta: number;
-  firstTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  isTransactional: boolean;
-  isControl: boolean;
 }
 
 export interface StoredBatch {

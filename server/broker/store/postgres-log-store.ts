@@ -10,7 +10,7 @@ import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
 import { CopyBinaryReader } from "./copy-binary-reader.ts";
 import { checkStorableJson, checkStorableText } from "./storable-text.ts";
-import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type RecordBatchHeader } from "../log/record-batch.ts";
+import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type RecordBatchHeader } from "../protocol/record-batch.ts";
 import type {
   AppendOutcome,
   BatchRewrite,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { encodeRecordBatch, readBatchHeader } from "../log/record-batch.ts";
+import { encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
 import type { BatchToAppend } from "../store/log-store.ts";
-import { endTxnMarkerBatchToAppend } from "./control-records.ts";
+import { endTxnMarkerBatchToAppend } from "../protocol/control-records.ts";
 import { batchMetaOfAppend, PartitionTxnState, type ReplayedBatch } from "./partition-txn-state.ts";
 
 const T = 1_700_000_000_000;

@@ -5,7 +5,7 @@
  * batch through `beginAppend()` and commits the plan with the offsets the database assigned.
  */
 import type { BatchToAppend, StoredBatch } from "../store/log-store.ts";
-import { readEndTxnMarker } from "./control-records.ts";
+import { readEndTxnMarker } from "../protocol/control-records.ts";
 import { PartitionTxnIndex, type CompletedTxn, type OpenTxn, type PartitionTxnIndexSnapshot } from "./partition-txn-index.ts";
 import {
   incrementSequence,

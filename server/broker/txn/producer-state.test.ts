@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeRecordBatch, readBatchHeader } from "../log/record-batch.ts";
+import { encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
 import {
   batchMetaOf,
   incrementSequence,

@@ -29,8 +29,8 @@
  * against tentative state (so the second batch of a producer in the same commit follows the
  * first), and `commit()`s the offsets once the database has assigned them, or `rollback()`s.
  */
-import type { RecordBatchHeader } from "../log/record-batch.ts";
-import type { EndTxnMarker } from "./control-records.ts";
+import type { RecordBatchHeader } from "../protocol/record-batch.ts";
+import type { EndTxnMarker } from "../protocol/control-records.ts";
 import { TxnError } from "./txn-errors.ts";
 
 export const INT32_MAX = 0x7fffffff;

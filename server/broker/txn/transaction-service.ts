@@ -19,7 +19,7 @@
  */
 import type { BatchToAppend } from "../store/log-store.ts";
 import type { TransactionStore } from "../store/transaction-store.ts";
-import { endTxnMarkerBatchToAppend } from "./control-records.ts";
+import { endTxnMarkerBatchToAppend } from "../protocol/control-records.ts";
 import {
   BlockProducerIdAllocator,
   DEFAULT_TXN_COORDINATOR_CONFIG,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker, FetchedRecord, ProduceAs } from "../broker.ts";
 import { DATABASE_KINDS } from "../../testing/databases.ts";
 import { withBroker, type BrokerHarness } from "../../testing/broker-fixture.ts";
-import { decodeRecords, readBatchHeader } from "../log/record-batch.ts";
+import { decodeRecords, readBatchHeader } from "../protocol/record-batch.ts";
 
 const buf = (s: string) => Buffer.from(s, "utf8");
 const values = (rs: FetchedRecord[]) => rs.map((r) => r.value?.toString("utf8"));

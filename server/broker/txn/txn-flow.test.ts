@@ -15,9 +15,9 @@
 import { describe, expect, it } from "vitest";
 import { rng } from "../../testing/prng.ts";
 import { keyOf, type TopicPartition } from "../group/topic-partitions.ts";
-import { decodeRecords, encodeRecordBatch, readBatchHeader } from "../log/record-batch.ts";
+import { decodeRecords, encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
 import type { BatchToAppend } from "../store/log-store.ts";
-import { endTxnMarkerBatchToAppend } from "./control-records.ts";
+import { endTxnMarkerBatchToAppend } from "../protocol/control-records.ts";
 import { batchMetaOfAppend, PartitionTxnState, type ReplayedBatch } from "./partition-txn-state.ts";
 import { TransactionCoordinator, type EndTxnPlan } from "./transaction-coordinator.ts";
 import { isTxnError } from "./txn-errors.ts";

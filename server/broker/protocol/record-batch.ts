@@ -79,6 +79,21 @@ export interface RecordBatchHeader {
   recordCount: number;
 }
 
+/** A batch ready to append: Kafka RecordBatch v2 bytes plus the columns queries need. */
+export interface BatchToAppend {
+  payload: Buffer;
+  recordCount: number;
+  /** lastOffset - baseOffset; the batch takes lastOffsetDelta + 1 offsets. */
+  lastOffsetDelta: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
 export interface DecodedRecord {
   offset: number;
   timestamp: number;

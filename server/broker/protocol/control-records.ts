@@ -10,8 +10,7 @@
  * takes exactly one offset. Readers skip control batches; a newer key/value version is parsed
  * as version 0, as Kafka does.
  */
-import { decodeRecords, encodeRecordBatch, readBatchHeader, RecordBatchFormatError } from "../log/record-batch.ts";
-import type { BatchToAppend } from "../store/log-store.ts";
+import { decodeRecords, encodeRecordBatch, readBatchHeader, RecordBatchFormatError, type BatchToAppend } from "./record-batch.ts";
 
 export const CONTROL_TYPE_ABORT = 0;
 export const CONTROL_TYPE_COMMIT = 1;

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { crc32c } from "../log/crc32c.ts";
-import { decodeRecords, encodeRecordBatch, hasValidCrc, readBatchHeader, RecordBatchFormatError } from "../log/record-batch.ts";
+import { crc32c } from "./crc32c.ts";
+import { decodeRecords, encodeRecordBatch, hasValidCrc, readBatchHeader, RecordBatchFormatError } from "./record-batch.ts";
 import {
   CONTROL_TYPE_ABORT,
   CONTROL_TYPE_COMMIT,

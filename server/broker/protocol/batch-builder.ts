@@ -13,11 +13,21 @@ import {
   readBatchHeader,
   splitBatches,
   stampLogAppendTime,
+  type BatchToAppend,
   type RecordInput,
 } from "./record-batch.ts";
-import type { BatchToAppend } from "../store/log-store.ts";
 import { BrokerError } from "../errors.ts";
-import { isCompacted, type TopicConfigs } from "../topic-config.ts";
+
+/**
+ * The topic configs that shape a batch (a structural subset of the broker's `TopicConfigs`, so
+ * the protocol does not depend on the broker's config module).
+ */
+export interface BatchRules {
+  "max.message.bytes": number;
+  "message.timestamp.type": "CreateTime" | "LogAppendTime";
+  /** Anything other than "delete" compacts, so every record needs a key. */
+  "cleanup.policy": string;
+}
 
 export function tooLarge(size: number, limit: number): BrokerError {
   return new BrokerError(
@@ -55,7 +65,7 @@ export interface BatchProducer {
  * Packs records for one partition into as few batches as max.message.bytes allows. A record
  * that alone exceeds the limit fails the whole call before anything is written.
  */
-export function buildBatches(records: RecordInput[], configs: TopicConfigs, now: number, producer?: BatchProducer): BatchToAppend[] {
+export function buildBatches(records: RecordInput[], configs: BatchRules, now: number, producer?: BatchProducer): BatchToAppend[] {
   const limit = configs["max.message.bytes"];
   const logAppend = configs["message.timestamp.type"] === "LogAppendTime";
   const out: BatchToAppend[] = [];
@@ -102,9 +112,9 @@ export interface ValidatedBatches {
  * lengths, CRC-32C, every record decodable, no compression, no control batches, size within
  * max.message.bytes; stamps LogAppendTime when the topic asks for it.
  */
-export function validateClientBatches(payload: Buffer, configs: TopicConfigs, now: number): ValidatedBatches {
+export function validateClientBatches(payload: Buffer, configs: BatchRules, now: number): ValidatedBatches {
   const limit = configs["max.message.bytes"];
-  const compacted = isCompacted(configs);
+  const compacted = configs["cleanup.policy"] !== "delete";
   let parts: Buffer[];
   try {
     parts = splitBatches(payload);

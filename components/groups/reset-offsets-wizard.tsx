@@ -1,11 +1,11 @@
 "use client";
 import { useState } from "react";
-import type { TGroup, TResetOffsetsResponse } from "@/server/schemas/group";
-import { useResetGroupOffsets, type ResetRequest, type ResetTo } from "../hooks/use-group";
+import type { ResetTarget, TGroup, TResetOffsetsRequest, TResetOffsetsResponse } from "@/server/schemas/group";
+import { useResetGroupOffsets } from "../hooks/use-group";
 import { formatCount } from "../ui/format";
 import { ErrorBox } from "../ui/status";
 
-type Mode = ResetTo["to"];
+type Mode = ResetTarget["to"];
 const MODES: { id: Mode; label: string }[] = [
   { id: "earliest", label: "Earliest (log start)" },
   { id: "latest", label: "Latest (high watermark)" },
@@ -28,11 +28,11 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
   const [scope, setScope] = useState<"all" | "chosen">("all");
   const partitions = group.offsets.map((o) => `${o.topic}:${o.partition}`);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [plan, setPlan] = useState<{ req: ResetRequest; res: TResetOffsetsResponse } | null>(null);
+  const [plan, setPlan] = useState<{ req: TResetOffsetsRequest; res: TResetOffsetsResponse } | null>(null);
   const [applied, setApplied] = useState<TResetOffsetsResponse | null>(null);
   const active = group.members.length > 0;
 
-  const target = (): ResetTo | string => {
+  const target = (): ResetTarget | string => {
     if (mode === "earliest" || mode === "latest") return { to: mode };
     if (mode === "timestamp") {
       const t = Date.parse(when);
@@ -43,7 +43,7 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
     return /^-?\d+$/.test(shift.trim()) ? { to: "shift", shiftBy: Number(shift) } : "shift must be a whole number (negative to re-read)";
   };
   const t = target();
-  const topics = (): ResetRequest["topics"] => {
+  const topics = (): TResetOffsetsRequest["topics"] => {
     if (scope === "all") return undefined;
     const byTopic = new Map<string, number[]>();
     for (const key of chosen) {
@@ -58,7 +58,7 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
   const preview = () => {
     if (typeof t === "string") return;
     setApplied(null);
-    const req: ResetRequest = { to: t, topics: topics(), dryRun: true };
+    const req: TResetOffsetsRequest = { to: t, topics: topics(), dryRun: true };
     reset.mutate(req, { onSuccess: (res) => setPlan({ req, res }) });
   };
   const apply = () => {

@@ -1,20 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { TGroup, TResetOffsetsResponse } from "@/server/schemas/group";
+import type { TGroup, TResetOffsetsRequest, TResetOffsetsResponse } from "@/server/schemas/group";
 import { api, enc } from "./api";
-
-export type ResetTo =
-  | { to: "earliest" }
-  | { to: "latest" }
-  | { to: "timestamp"; timestamp: number }
-  | { to: "offset"; offset: number }
-  | { to: "shift"; shiftBy: number };
-
-export interface ResetRequest {
-  to: ResetTo;
-  topics?: { topic: string; partitions?: number[] }[];
-  dryRun: boolean;
-}
 
 export function useGroup(groupId: string) {
   return useQuery({
@@ -28,7 +15,7 @@ export function useGroup(groupId: string) {
 export function useResetGroupOffsets(groupId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (req: ResetRequest) => api<TResetOffsetsResponse>("POST", `/api/v1/groups/${enc(groupId)}/offsets/reset`, req),
+    mutationFn: (req: TResetOffsetsRequest) => api<TResetOffsetsResponse>("POST", `/api/v1/groups/${enc(groupId)}/offsets/reset`, req),
     onSuccess: (r) => {
       if (!r.dryRun) return qc.invalidateQueries({ queryKey: ["group", groupId] });
     },

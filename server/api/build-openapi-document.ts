@@ -15,10 +15,6 @@ import {
 } from "../schemas/producer.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
 import {
-  MAX_FETCH_BYTES,
-  MAX_FETCH_RECORDS,
-  MAX_WAIT_MS,
-  RECORD_BATCH_CONTENT_TYPE,
   ZBatchProduceResponse,
   ZFetchResponse,
   ZListOffsetsResponse,
@@ -38,13 +34,14 @@ import {
   ZResetOffsetsResponse,
 } from "../schemas/group.ts";
 import {
-  MAX_PARTITIONS,
   ZAddPartitionsRequest,
   ZCreateTopicRequest,
   ZTopic,
   ZTopicList,
   ZUpdateTopicRequest,
 } from "../schemas/topic.ts";
+
+import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
 type Json = Record<string, unknown>;
 

@@ -2,23 +2,18 @@ import { getBroker } from "./registry.ts";
 import { payloadPartsOf } from "../broker/store/log-store.ts";
 
 /**
- * Stored RecordBatch v2 bytes from an offset, concatenated as they are (the first batch may
+ * Stored RecordBatch v2 bytes from an offset, as they are (the first batch may
  * begin before `offset`, as in Kafka's fetch). Watermarks travel as response headers.
  */
 export async function fetchRecordBatches(
   topic: string,
   partition: number,
   q: { offset: number; maxBytes?: number; waitMs?: number; signal?: AbortSignal; isolation?: "read_committed" | "read_uncommitted" },
-): Promise<{ body: Buffer; parts: Buffer[]; headers: Record<string, string> }> {
+): Promise<{ parts: Buffer[]; headers: Record<string, string> }> {
   const r = await getBroker().fetchBatches(topic, partition, q);
-  const parts = r.batches.flatMap(payloadPartsOf);
   return {
-    /** The batches as one buffer (a copy), for writers that need one. */
-    get body() {
-      return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    },
     /** The batches as they are: write them in order, without a copy. */
-    parts,
+    parts: r.batches.flatMap(payloadPartsOf),
     headers: {
       "x-log-start-offset": String(r.logStartOffset),
       "x-high-watermark": String(r.highWatermark),

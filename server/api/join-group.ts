@@ -8,18 +8,6 @@ export async function joinGroup(groupId: string, req: TJoinGroupRequest, host: s
   // RE2 syntax (as Kafka's RE2J): refused here, naming the request's own field
   const problem = req.topicPattern !== undefined ? regexProblem(req.topicPattern) : null;
   if (problem !== null) throw new ApiError("INVALID_REGULAR_EXPRESSION", `invalid topicPattern: ${problem}`, { field: "topicPattern" });
-  const r = await getBroker().heartbeatGroup(
-    groupId,
-    {
-      memberEpoch: 0,
-      clientId: req.clientId ?? "",
-      host,
-      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
-      subscribedTopicNames: req.topics,
-      subscribedTopicRegex: req.topicPattern,
-      serverAssignor: req.assignor,
-    },
-    { autoOffsetReset: req.autoOffsetReset, isolationLevel: req.isolationLevel },
-  );
+  const r = await getBroker().joinGroup(groupId, req, host);
   return { groupId, ...r, generationId: r.memberEpoch };
 }

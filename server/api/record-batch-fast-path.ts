@@ -16,7 +16,8 @@ import { ABANDONS_BODY, collectBody, MAX_REQUEST_BYTES, partitionParam, validati
 import { pollGroupRecordBatches } from "./poll-group-record-batches.ts";
 import { produceRecordBatches } from "./produce-record-batches.ts";
 import { ZGroupId, ZMemberId, ZPollQuery } from "../schemas/group.ts";
-import { RECORD_BATCH_CONTENT_TYPE, ZFetchQuery, ZProduceQuery } from "../schemas/record.ts";
+import { ZFetchQuery, ZProduceQuery } from "../schemas/record.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 import { ZTopicName } from "../schemas/topic.ts";
 
 const PRODUCE = /^\/api\/v1\/topics\/([^/]+)\/records$/;

@@ -1,11 +1,10 @@
-import type { TResetOffsetsResponse } from "../schemas/group.ts";
-import type { ResetTarget } from "../broker/group/group-runtime.ts";
+import type { TResetOffsetsRequest, TResetOffsetsResponse } from "../schemas/group.ts";
 import { getBroker } from "./registry.ts";
 
 /** Plans (dryRun, the default) or applies a reset of a group's committed offsets. */
 export async function resetGroupOffsets(
   groupId: string,
-  req: { to: ResetTarget; topics?: { topic: string; partitions?: number[] }[]; dryRun: boolean },
+  req: TResetOffsetsRequest,
 ): Promise<TResetOffsetsResponse> {
   const r = await getBroker().resetGroupOffsets(groupId, req.to, { topics: req.topics, dryRun: req.dryRun });
   return { groupId, ...r };

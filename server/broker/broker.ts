@@ -9,7 +9,7 @@ import { buildBatches, validateClientBatches, type BatchProducer } from "./proto
 import { applyRetention, compact } from "./log/cleaner.ts";
 import { PartitionLog } from "./log/partition-log.ts";
 import { partitionFor, StickyPartitioner } from "./protocol/partitioner.ts";
-import { decodeRecords, readBatchHeader, type RecordHeader, type RecordInput, type TimestampType } from "./protocol/record-batch.ts";
+import { decodeRecords, readBatchHeader, type FetchedRecord, type RecordHeader, type RecordInput } from "./protocol/record-batch.ts";
 import { CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from "./log/tail-cache.ts";
 import type { LogStore, StoredBatch, TopicRecord } from "./store/log-store.ts";
 import type { TransactionStore } from "./store/transaction-store.ts";
@@ -30,8 +30,9 @@ import {
   type PolledPosition,
   type PolledRecord,
   type ResetPlanEntry,
-  type ResetTarget,
 } from "./group/group-runtime.ts";
+import type { ResetTarget } from "../schemas/group.ts";
+import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, TOPIC_NAME_MAX } from "../schemas/limits.ts";
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig, GroupEvent } from "./group/consumer-group.ts";
 import type { TopicPartitions } from "./group/topic-partitions.ts";
 import { TopicExistsError } from "./store/postgres-log-store.ts";
@@ -41,8 +42,6 @@ import {
   type TopicConfigs,
 } from "./topic-config.ts";
 
-export const MAX_PARTITIONS = 1000;
-export const TOPIC_NAME_MAX = 249;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 export interface BrokerOptions {
@@ -86,15 +85,18 @@ export interface ProducedRecord {
   timestamp: number;
 }
 
-export interface FetchedRecord {
-  offset: number;
-  timestamp: number;
-  timestampType: TimestampType;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-  /** With `markAborted`: the record belongs to a transaction that aborted (read_uncommitted readers see it). */
-  aborted?: true;
+export type { FetchedRecord };
+
+/** A new member's subscription and options (the REST join request and the WebSocket join-group frame). */
+export interface GroupJoinRequest extends JoinOptions {
+  /** Exactly one of topics and topicPattern. */
+  topics?: readonly string[];
+  /** RE2 pattern matched against whole topic names. */
+  topicPattern?: string;
+  clientId?: string;
+  /** Server-side assignor (range, roundrobin, sticky). */
+  assignor?: string;
+  rebalanceTimeoutMs?: number;
 }
 
 export interface FetchOptions {
@@ -177,9 +179,6 @@ interface TopicState {
 const METADATA_MAX_AGE_MS = 1000;
 
 export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
-export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
-export const MAX_FETCH_RECORDS = 100_000;
-export const MAX_WAIT_MS = 60_000;
 
 export function validateTopicName(name: unknown): string {
   if (typeof name !== "string" || name.length === 0) {
@@ -904,6 +903,26 @@ export class Broker {
    */
   heartbeatGroup(groupId: string, request: ConsumerGroupHeartbeatRequest, join?: JoinOptions): Promise<ConsumerGroupHeartbeatResponse> {
     return this.groups.heartbeat(groupId, request, join);
+  }
+
+  /**
+   * Joins a consumer group as a new member (KIP-848: a heartbeat with memberEpoch 0), for the
+   * REST API and WebSocket members alike. The reply carries the member id and first assignment.
+   */
+  joinGroup(groupId: string, join: GroupJoinRequest, host: string): Promise<ConsumerGroupHeartbeatResponse> {
+    return this.groups.heartbeat(
+      groupId,
+      {
+        memberEpoch: 0,
+        clientId: join.clientId ?? "",
+        host,
+        rebalanceTimeoutMs: join.rebalanceTimeoutMs,
+        subscribedTopicNames: join.topics,
+        subscribedTopicRegex: join.topicPattern,
+        serverAssignor: join.assignor,
+      },
+      { autoOffsetReset: join.autoOffsetReset, isolationLevel: join.isolationLevel },
+    );
   }
 
   leaveGroup(groupId: string, memberId: string): void {

@@ -5,7 +5,9 @@
  */
 import { callJson } from "./http-client.ts";
 import type { TTopic, TTopicList } from "../schemas/topic.ts";
-import type { TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
+import type { ResetTarget, TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
+
+export type { ResetTarget };
 import type { z } from "zod";
 import type { ZListProducersResponse, ZTransaction, TXN_STATE_NAMES } from "../schemas/producer.ts";
 import type { TListOffsetsResponse } from "../schemas/record.ts";
@@ -27,13 +29,6 @@ export interface CreateTopicOptions {
   partitions?: number;
   configs?: Record<string, string | number | null>;
 }
-
-export type ResetTarget =
-  | { to: "earliest" }
-  | { to: "latest" }
-  | { to: "timestamp"; timestamp: number }
-  | { to: "offset"; offset: number }
-  | { to: "shift"; shiftBy: number };
 
 export interface ResetOffsetsOptions {
   /** Omitted: every topic the group has committed offsets for. */

@@ -33,6 +33,7 @@
  */
 import { raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
 export type AssignorName = "sticky" | "range" | "roundrobin" | "round-robin" | "uniform" | "cooperative-sticky";
 export type AutoOffsetReset = "earliest" | "latest" | "none";
@@ -228,7 +229,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
 
 /** The records of a binary group poll (see decodeGroupPollParts). */
 export function decodeGroupPoll(body: Buffer): Message[] {

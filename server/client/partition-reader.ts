@@ -4,6 +4,7 @@
  */
 import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/protocol/record-batch.ts";
 import { raiseForBytes, requestBytes, type Scratch } from "./http-client.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
 export interface FetchedBatch {
   records: DecodedRecord[];
@@ -52,7 +53,7 @@ export class PartitionReader {
     const res = await requestBytes(
       `${this.baseUrl}/api/v1/topics/${encodeURIComponent(this.topic)}/partitions/${this.partition}/records?offset=${this.offset}&maxBytes=${maxBytes}&waitMs=${waitMs}${isolation}`,
       "GET",
-      { accept: "application/vnd.kafka.record-batch" },
+      { accept: RECORD_BATCH_CONTENT_TYPE },
       undefined,
       undefined,
       scratch,

@@ -22,6 +22,7 @@ import type { RecordHeader } from "../broker/protocol/record-batch.ts";
 import { partitionForKey } from "../broker/protocol/murmur2.ts";
 import { StickyPartitioner } from "../broker/protocol/partitioner.ts";
 import { callJson, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
@@ -428,7 +429,7 @@ export class Producer {
       let busy = 0;
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await requestBytes(url, "POST", { "content-type": "application/vnd.kafka.record-batch" }, body);
+          const res = await requestBytes(url, "POST", { "content-type": RECORD_BATCH_CONTENT_TYPE }, body);
           if (res.status < 200 || res.status > 299) raiseForBytes(res);
           const r = JSON.parse(res.body.toString("utf8")) as { baseOffset: number };
           for (const w of p.waiters) w.done(r.baseOffset);

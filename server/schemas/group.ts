@@ -93,15 +93,20 @@ export const ZCommitResponse = z
   .object({ committed: z.array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() })) })
   .meta({ id: "CommitResponse" });
 
+/** Where an offset reset moves a group's positions (kafka-consumer-groups --reset-offsets --to-*). */
+export const ZResetTarget = z.discriminatedUnion("to", [
+  z.object({ to: z.literal("earliest") }).strict(),
+  z.object({ to: z.literal("latest") }).strict(),
+  z.object({ to: z.literal("timestamp"), timestamp: z.number().int().min(0) }).strict(),
+  z.object({ to: z.literal("offset"), offset: z.number().int().min(0) }).strict(),
+  z.object({ to: z.literal("shift"), shiftBy: z.number().int() }).strict(),
+]);
+/** The one ResetTarget type: the broker, the client, the API and the console all use this. */
+export type ResetTarget = z.infer<typeof ZResetTarget>;
+
 export const ZResetOffsetsRequest = z
   .object({
-    to: z.discriminatedUnion("to", [
-      z.object({ to: z.literal("earliest") }).strict(),
-      z.object({ to: z.literal("latest") }).strict(),
-      z.object({ to: z.literal("timestamp"), timestamp: z.number().int().min(0) }).strict(),
-      z.object({ to: z.literal("offset"), offset: z.number().int().min(0) }).strict(),
-      z.object({ to: z.literal("shift"), shiftBy: z.number().int() }).strict(),
-    ]),
+    to: ZResetTarget,
     topics: z
       .array(z.object({ topic: ZTopicName, partitions: z.array(z.number().int().min(0)).max(1000).optional() }).strict())
       .max(1000)
@@ -111,6 +116,7 @@ export const ZResetOffsetsRequest = z
   })
   .strict()
   .meta({ id: "ResetOffsetsRequest" });
+export type TResetOffsetsRequest = z.infer<typeof ZResetOffsetsRequest>;
 
 export const ZResetPlanEntry = z.object({
   topic: z.string(),

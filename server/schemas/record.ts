@@ -1,11 +1,9 @@
 import { z } from "zod";
 import { zQueryInt } from "./common.ts";
 import { ZHeaderKey, ZTransactionalId } from "./ids.ts";
+import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./limits.ts";
 
 export const MAX_PRODUCE_RECORDS = 100_000;
-export const MAX_FETCH_RECORDS = 100_000;
-export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
-export const MAX_WAIT_MS = 60_000;
 
 const base64 = z.base64("must be standard base64");
 
@@ -185,8 +183,6 @@ export const ZListOffsetsResponse = z
   })
   .meta({ id: "ListOffsetsResponse" });
 export type TListOffsetsResponse = z.infer<typeof ZListOffsetsResponse>;
-
-export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
 
 export const ZProduceQuery = z
   .object({

@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-export const MAX_PARTITIONS = 1000;
-export const TOPIC_NAME_MAX = 249;
+import { MAX_PARTITIONS, TOPIC_NAME_MAX } from "./limits.ts";
 
 /** Kafka's topic name rules. */
 export const ZTopicName = z

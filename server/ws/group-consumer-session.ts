@@ -150,19 +150,7 @@ export class GroupConsumerSession {
     this.members.set(msg.id, m); // reserved while the join is in flight
     let reply: ConsumerGroupHeartbeatResponse;
     try {
-      reply = await this.broker.heartbeatGroup(
-        msg.group,
-        {
-          memberEpoch: 0,
-          clientId: msg.clientId ?? "",
-          host: this.host,
-          rebalanceTimeoutMs: msg.rebalanceTimeoutMs,
-          subscribedTopicNames: msg.topics,
-          subscribedTopicRegex: msg.topicPattern,
-          serverAssignor: msg.assignor,
-        },
-        { autoOffsetReset: msg.autoOffsetReset, isolationLevel: msg.isolationLevel },
-      );
+      reply = await this.broker.joinGroup(msg.group, msg, this.host);
     } catch (e) {
       this.forget(m);
       throw e;

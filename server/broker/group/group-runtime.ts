@@ -11,7 +11,8 @@ import type { GroupState } from "./group-states.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
 import type { StoredBatch } from "../store/log-store.ts";
-import type { RecordHeader, TimestampType } from "../protocol/record-batch.ts";
+import type { FetchedRecord } from "../protocol/record-batch.ts";
+import type { ResetTarget } from "../../schemas/group.ts";
 
 /** What the group runtime needs from the log; implemented by the broker façade. */
 export interface GroupLogAccess {
@@ -22,7 +23,7 @@ export interface GroupLogAccess {
     topic: string,
     partition: number,
     opts: { offset: number; maxRecords: number; maxBytes: number; isolation: IsolationLevel },
-  ): Promise<{ records: GroupRecord[]; nextOffset: number; highWatermark: number }>;
+  ): Promise<{ records: FetchedRecord[]; nextOffset: number; highWatermark: number }>;
   /** Stored batches from `offset` (the first may begin before it), as a raw fetch returns them. */
   fetchBatches(
     topic: string,
@@ -33,15 +34,6 @@ export interface GroupLogAccess {
   /** First offset whose timestamp is >= ts, or null when there is none. */
   offsetForTimestamp(topic: string, partition: number, ts: number): Promise<number | null>;
   onTopicEvent(listener: (e: { type: "created" | "deleted" | "changed"; topic: string }) => void): void;
-}
-
-export interface GroupRecord {
-  offset: number;
-  timestamp: number;
-  timestampType: TimestampType;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
 }
 
 export type AutoOffsetReset = "earliest" | "latest" | "none";
@@ -84,7 +76,7 @@ export interface PolledPosition {
   offset: number;
 }
 
-export interface PolledRecord extends GroupRecord {
+export interface PolledRecord extends FetchedRecord {
   topic: string;
   partition: number;
 }
@@ -129,13 +121,6 @@ export interface GroupSummary {
   /** Partitions counted in totalLag without a committed offset (their lag is estimated, see LagBasis). */
   uncommittedPartitions: number;
 }
-
-export type ResetTarget =
-  | { to: "earliest" }
-  | { to: "latest" }
-  | { to: "timestamp"; timestamp: number }
-  | { to: "offset"; offset: number }
-  | { to: "shift"; shiftBy: number };
 
 export interface ResetPlanEntry {
   topic: string;

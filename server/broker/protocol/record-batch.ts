@@ -79,12 +79,9 @@ export interface RecordBatchHeader {
   recordCount: number;
 }
 
-/** A batch ready to append: Kafka RecordBatch v2 bytes plus the columns queries need. */
-export interface BatchToAppend {
-  payload: Buffer;
+/** The header fields a batch is stored with beside its bytes (the columns queries need). */
+export interface BatchColumns {
   recordCount: number;
-  /** lastOffset - baseOffset; the batch takes lastOffsetDelta + 1 offsets. */
-  lastOffsetDelta: number;
   firstTimestamp: number;
   maxTimestamp: number;
   producerId: number;
@@ -94,12 +91,26 @@ export interface BatchToAppend {
   isControl: boolean;
 }
 
+/** A batch ready to append: Kafka RecordBatch v2 bytes plus the columns queries need. */
+export interface BatchToAppend extends BatchColumns {
+  payload: Buffer;
+  /** lastOffset - baseOffset; the batch takes lastOffsetDelta + 1 offsets. */
+  lastOffsetDelta: number;
+}
+
 export interface DecodedRecord {
   offset: number;
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
+}
+
+/** A record as a fetch or a group poll returns it: decoded, with its batch's timestamp type. */
+export interface FetchedRecord extends DecodedRecord {
+  timestampType: TimestampType;
+  /** With `markAborted`: the record belongs to a transaction that aborted (read_uncommitted readers see it). */
+  aborted?: true;
 }
 
 /**

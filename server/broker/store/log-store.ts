@@ -2,7 +2,7 @@
  * What the broker needs from durable storage. The Postgres implementation is the only place
  * that speaks SQL for the broker; another backend (or a Kafka-protocol proxy) implements this.
  */
-import type { BatchToAppend } from "../protocol/record-batch.ts";
+import type { BatchColumns, BatchToAppend } from "../protocol/record-batch.ts";
 
 // The batch is the protocol's type (the client, the log and the store share it); re-exported so
 // the storage interface reads whole from this file.
@@ -26,17 +26,9 @@ export interface PartitionRecord {
   sizeBytes: number;
 }
 
-export interface StoredBatch {
+export interface StoredBatch extends BatchColumns {
   baseOffset: number;
   lastOffset: number;
-  recordCount: number;
-  firstTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  isTransactional: boolean;
-  isControl: boolean;
   sizeBytes: number;
   /** RecordBatch v2 bytes with the real base offset written in. */
   payload: Buffer;

@@ -16,7 +16,7 @@ import type { TransactionStore } from "./store/transaction-store.ts";
 import { TransactionService } from "./txn/transaction-service.ts";
 import type { TransactionCoordinatorConfig, TransactionDescription, TxnChangeEvent, TxnOffset } from "./txn/transaction-coordinator.ts";
 import type { TxnState } from "./txn/txn-states.ts";
-import type { PartitionTxnState } from "./txn/partition-txn-state.ts";
+import type { PartitionTxnState } from "./log/partition-txn-state.ts";
 import type { GroupOffsetStore } from "./store/group-offset-store.ts";
 import {
   GroupRuntime,

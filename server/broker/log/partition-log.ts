@@ -5,8 +5,8 @@
 import { setBaseOffset } from "../protocol/record-batch.ts";
 import { TailCache, type CacheBudget } from "./tail-cache.ts";
 import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBatch } from "../store/log-store.ts";
-import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "../txn/partition-txn-state.ts";
-import type { PlannedBatch, ProducerDescription } from "../txn/producer-state.ts";
+import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "./partition-txn-state.ts";
+import type { PlannedBatch, ProducerDescription } from "./producer-state.ts";
 import { BrokerError } from "../errors.ts";
 import { TxnError } from "../txn/txn-errors.ts";
 

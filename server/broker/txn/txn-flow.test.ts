@@ -18,7 +18,7 @@ import { keyOf, type TopicPartition } from "../group/topic-partitions.ts";
 import { decodeRecords, encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
 import type { BatchToAppend } from "../store/log-store.ts";
 import { endTxnMarkerBatchToAppend } from "../protocol/control-records.ts";
-import { batchMetaOfAppend, PartitionTxnState, type ReplayedBatch } from "./partition-txn-state.ts";
+import { batchMetaOfAppend, PartitionTxnState, type ReplayedBatch } from "../log/partition-txn-state.ts";
 import { TransactionCoordinator, type EndTxnPlan } from "./transaction-coordinator.ts";
 import { isTxnError } from "./txn-errors.ts";
 

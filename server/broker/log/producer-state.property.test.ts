@@ -14,7 +14,7 @@
 import { describe, expect, it } from "vitest";
 import { rng } from "../../testing/prng.ts";
 import { incrementSequence, INT32_MAX, ProducerStateManager, type BatchMeta, type LoggedBatch, type PlannedBatch } from "./producer-state.ts";
-import { isTxnError, type TxnError } from "./txn-errors.ts";
+import { isTxnError, type TxnError } from "../txn/txn-errors.ts";
 
 /** Raise for a soak run: TXN_PROPERTY_SEEDS=5000. */
 const SEEDS = Number(process.env.TXN_PROPERTY_SEEDS ?? 120);

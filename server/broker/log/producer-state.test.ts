@@ -8,7 +8,7 @@ import {
   ProducerStateManager,
   type BatchMeta,
 } from "./producer-state.ts";
-import { isTxnError } from "./txn-errors.ts";
+import { isTxnError } from "../txn/txn-errors.ts";
 
 const NOW = 1_000_000;
 

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { apiCaller } from "../testing/api-client.ts";
+import type { ResetPlanEntry } from "../schemas/group.ts";
 
 // members in these tests heartbeat by hand, if at all: a long session keeps them alive
 const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "300000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "5000" });
@@ -340,16 +341,7 @@ describe("groups API: offset reset modes", () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body.groupId).toBe(G);
     expect(res.body.dryRun).toBe(true);
-    return res.body.plan as {
-      topic: string;
-      partition: number;
-      currentOffset: number | null;
-      newOffset: number;
-      logStartOffset: number;
-      highWatermark: number;
-      recordsToReread: number;
-      recordsToSkip: number;
-    }[];
+    return res.body.plan as ResetPlanEntry[];
   }
 
   /** The plan for partitions 0, 1, 2 (currently 4, 2, none; high watermarks 10, 6, 3). */

@@ -29,9 +29,8 @@ import {
   type PolledBatches,
   type PolledPosition,
   type PolledRecord,
-  type ResetPlanEntry,
 } from "./group/group-runtime.ts";
-import type { ResetTarget } from "../schemas/group.ts";
+import type { ResetPlanEntry, ResetTarget } from "../schemas/group.ts";
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, TOPIC_NAME_MAX } from "../schemas/limits.ts";
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig, GroupEvent } from "./group/consumer-group.ts";
 import type { TopicPartitions } from "./group/topic-partitions.ts";

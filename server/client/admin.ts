@@ -5,9 +5,9 @@
  */
 import { callJson } from "./http-client.ts";
 import type { TTopic, TTopicList } from "../schemas/topic.ts";
-import type { ResetTarget, TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
+import type { ResetPlanEntry, ResetTarget, TGroup, TGroupList, TResetOffsetsResponse } from "../schemas/group.ts";
 
-export type { ResetTarget };
+export type { ResetPlanEntry, ResetTarget };
 import type { z } from "zod";
 import type { ZListProducersResponse, ZTransaction, TXN_STATE_NAMES } from "../schemas/producer.ts";
 import type { TListOffsetsResponse } from "../schemas/record.ts";
@@ -16,7 +16,6 @@ export type Topic = TTopic;
 export type GroupDescription = TGroup;
 export type GroupSummary = TGroupList["groups"][number];
 export type ResetOffsetsResult = TResetOffsetsResponse;
-export type ResetPlanEntry = TResetOffsetsResponse["plan"][number];
 /** A transactional id's state as the coordinator reports it. */
 export type TransactionDescription = z.infer<typeof ZTransaction>;
 export type TransactionStateName = (typeof TXN_STATE_NAMES)[number];

@@ -125,9 +125,13 @@ export const ZResetPlanEntry = z.object({
   newOffset: z.number().int(),
   logStartOffset: z.number().int(),
   highWatermark: z.number().int(),
+  /** Records consumed again (> 0) when moving back. */
   recordsToReread: z.number().int(),
+  /** Records never consumed (> 0) when moving forward. */
   recordsToSkip: z.number().int(),
 });
+/** One partition of an offset reset's plan: the one type the broker, the API and the client use. */
+export type ResetPlanEntry = z.infer<typeof ZResetPlanEntry>;
 
 export const ZResetOffsetsResponse = z
   .object({ groupId: z.string(), dryRun: z.boolean(), plan: z.array(ZResetPlanEntry) })

@@ -12,7 +12,7 @@ import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions }
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
 import type { StoredBatch } from "../store/log-store.ts";
 import type { FetchedRecord } from "../protocol/record-batch.ts";
-import type { ResetTarget } from "../../schemas/group.ts";
+import type { ResetPlanEntry, ResetTarget } from "../../schemas/group.ts";
 
 /** What the group runtime needs from the log; implemented by the broker façade. */
 export interface GroupLogAccess {
@@ -120,19 +120,6 @@ export interface GroupSummary {
   totalLag: number;
   /** Partitions counted in totalLag without a committed offset (their lag is estimated, see LagBasis). */
   uncommittedPartitions: number;
-}
-
-export interface ResetPlanEntry {
-  topic: string;
-  partition: number;
-  currentOffset: number | null;
-  newOffset: number;
-  logStartOffset: number;
-  highWatermark: number;
-  /** Records consumed again (> 0) when moving back. */
-  recordsToReread: number;
-  /** Records never consumed (> 0) when moving forward. */
-  recordsToSkip: number;
 }
 
 export interface GroupRuntimeOptions {

@@ -44,15 +44,10 @@ export function payloadPartsOf(b: StoredBatch): readonly Buffer[] {
   return b.payloadParts ?? [b.payload];
 }
 
-export interface ProducerBatchRow {
+export interface ProducerBatchRow
+  extends Pick<BatchColumns, "maxTimestamp" | "producerId" | "producerEpoch" | "baseSequence" | "isTransactional" | "isControl"> {
   baseOffset: number;
   lastOffset: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  isTransactional: boolean;
-  isControl: boolean;
   payload?: Buffer;
 }
 

@@ -3,6 +3,7 @@
  * folder. Either way the rest of the server gets one `pg` pool (hot paths) and one Prisma
  * client on top of the same pool (metadata), with migrations applied.
  */
+import type { Duplex } from "node:stream";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
@@ -30,13 +31,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let url = opts.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   let max = opts.poolSize ?? 10;
+  let stream: (() => Duplex) | undefined;
   if (!url) {
     const embedded = await startEmbeddedPostgres(opts.dataDir);
     url = embedded.url;
+    stream = embedded.connect;
     stopEmbedded = embedded.stop;
     max = Math.min(max, embedded.maxConnections);
   }
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ connectionString: url, stream, max, idleTimeoutMillis: 0 });
   // A dropped connection must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   try {

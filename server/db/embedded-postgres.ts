@@ -1,19 +1,24 @@
 /**
  * The embedded PostgreSQL used when no DATABASE_URL is given: PGlite (Postgres compiled to
- * WASM) in a data folder, served over the Postgres wire protocol on a loopback port so the
- * broker talks to it through the same `pg` driver and SQL as to a real server. (The wire
- * endpoint is ours, not pglite-socket's: see SessionServer and WireConnection.)
+ * WASM) in a data folder, served over the Postgres wire protocol so the broker talks to it
+ * through the same `pg` driver and SQL as to a real server. The server's own pool connects
+ * through in-process streams (see ProtocolPipe); a loopback port serves other clients (a test,
+ * psql). The wire endpoint is ours, not pglite-socket's: see SessionServer and WireConnection.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import net from "node:net";
+import { Duplex } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 
 export interface EmbeddedPostgres {
+  /** The loopback address, for clients outside the server's pool. */
   url: string;
+  /** For node-pg's `stream` option: a new connection to the database, in this process. */
+  connect(): Duplex;
   /** PGlite runs one query at a time in one session: the pool must not exceed this. */
   maxConnections: number;
   stop(): Promise<void>;
@@ -124,9 +129,76 @@ const MAX_MESSAGE_BYTES = 2 ** 30;
 const ASSEMBLY_KEEP_BYTES = 16 * 1024 * 1024;
 
 /**
+ * One end of an in-process byte stream standing in for a TCP connection between node-pg and the
+ * wire endpoint. Through a loopback socket every statement was copied into the kernel and read
+ * back in 64 KiB chunks allocated on Node's malloc heap (~100 MB of it at the benchmark's peak,
+ * with the request bodies in flight); here the buffers written at one end are the chunks the
+ * other end reads. No backpressure: node-pg sends one query at a time and the endpoint answers
+ * one message at a time, so neither side can queue much. Ending one end ends the other;
+ * destroying one destroys the other (a reset connection).
+ */
+class ProtocolPipe extends Duplex {
+  private peer!: ProtocolPipe;
+
+  /** The two ends of a new connection. */
+  static pair(): [ProtocolPipe, ProtocolPipe] {
+    const a = new ProtocolPipe({ allowHalfOpen: false });
+    const b = new ProtocolPipe({ allowHalfOpen: false });
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
+  }
+
+  override _read(): void {
+    // data is pushed by the peer's writes
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
+    if (this.peer.destroyed) return done(Object.assign(new Error("the connection was closed"), { code: "EPIPE" }));
+    this.peer.push(chunk);
+    done();
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (e?: Error | null) => void): void {
+    if (this.peer.destroyed) return done(Object.assign(new Error("the connection was closed"), { code: "EPIPE" }));
+    for (const c of chunks) this.peer.push(c.chunk);
+    done();
+  }
+
+  override _final(done: (e?: Error | null) => void): void {
+    if (!this.peer.destroyed) this.peer.push(null);
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (e?: Error | null) => void): void {
+    if (!this.peer.destroyed) this.peer.destroy();
+    done(error);
+  }
+
+  // the parts of net.Socket that node-pg calls
+  /** Connected from the start: announces it as a socket would once its handshake is done. */
+  connect(): this {
+    process.nextTick(() => this.emit("connect"));
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
+
+/**
  * One client connection's Postgres wire protocol, fed to PGlite a message at a time. A message
- * that arrived in one chunk is passed on as a view of it, one that spans chunks is joined once
- * into a reused buffer:
+ * that arrived in one chunk is passed on as a view of it, one that spans chunks (an append's
+ * Bind: its header, then each batch's payload as written) is joined once into a reused buffer:
  * pglite-socket's handler joined its whole buffer with every chunk that arrived (a 1 MiB append
  * arriving in 64 KiB chunks allocated ~8 MiB on the way) and copied each message once more.
  */
@@ -144,10 +216,9 @@ class WireConnection {
   private assembly = Buffer.alloc(0);
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex,
     private readonly db: PGlite,
   ) {
-    socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
@@ -163,7 +234,7 @@ class WireConnection {
         if (!this.started) {
           const code = m.length >= 8 ? m.readInt32BE(4) : 0;
           if (code === SSL_REQUEST) {
-            this.socket.write("N"); // no TLS on a loopback socket
+            this.socket.write("N"); // no TLS on loopback
             continue;
           }
           if (code === CANCEL_REQUEST) continue; // PGlite runs nothing it could cancel
@@ -175,7 +246,7 @@ class WireConnection {
         const socket = this.socket;
         await this.db.runExclusive(() =>
           this.db.execProtocolRawStream(m, {
-            // a view of PGlite's memory, valid only during the call: copied for the socket
+            // a view of PGlite's memory, valid only during the call: copied for the client
             onRawData: (d) => {
               if (!socket.destroyed) socket.write(Buffer.from(d));
             },
@@ -239,9 +310,9 @@ class WireConnection {
  */
 class SessionServer {
   private readonly server: net.Server;
-  private readonly waiting: net.Socket[] = [];
-  private readonly deadlines = new Map<net.Socket, NodeJS.Timeout>();
-  private current: net.Socket | null = null;
+  private readonly waiting: Duplex[] = [];
+  private readonly deadlines = new Map<Duplex, NodeJS.Timeout>();
+  private current: Duplex | null = null;
   private stopped = false;
 
   constructor(
@@ -249,9 +320,13 @@ class SessionServer {
     private readonly maxWaiting = 16,
     private readonly maxWaitMs = 30_000,
   ) {
-    this.server = net.createServer((socket) => this.admit(socket));
+    this.server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      this.admit(socket);
+    });
   }
 
+  /** Serves connections on a free loopback port of `host`; resolves with host:port. */
   listen(host: string): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once("error", reject);
@@ -263,7 +338,14 @@ class SessionServer {
     });
   }
 
-  private admit(socket: net.Socket): void {
+  /** A new in-process connection: the client's end of it (this side admits the other end). */
+  connect(): Duplex {
+    const [client, server] = ProtocolPipe.pair();
+    this.admit(server);
+    return client;
+  }
+
+  private admit(socket: Duplex): void {
     if (this.stopped || this.waiting.length >= this.maxWaiting) {
       socket.destroy();
       return;
@@ -305,6 +387,7 @@ class SessionServer {
     }
   }
 
+  /** Closes every connection, open or waiting, and the port. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.waiting.splice(0)) s.destroy();
@@ -353,8 +436,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   // One connection: PGlite has a single backend session, so several client connections would
   // share (and collide on) prepared statements and session state.
   const maxConnections = 1;
-  // port 0: the OS picks a free loopback port, so several instances can run side by side.
   const server = new SessionServer(db);
+  // port 0: the OS picks a free loopback port, so several instances can run side by side.
   let conn: string;
   try {
     conn = await server.listen("127.0.0.1");
@@ -365,6 +448,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   }
   return {
     url: `postgres://postgres@${conn}/postgres?sslmode=disable`,
+    connect: () => server.connect(),
     maxConnections,
     async stop() {
       try {

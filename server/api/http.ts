@@ -82,13 +82,20 @@ export async function collectBody(source: BodySource, limit: number, signal?: Ab
     });
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const reading = bodiesBeingRead();
+  const me = {};
+  reading.add(me);
   try {
     for (;;) {
       const { done, value } = await interruptible(source.next());
       if (done) break;
       size += value.byteLength;
       if (size > limit) throw tooLarge(size, limit);
-      await interruptible(reservation.grow(value.byteLength, stop.signal));
+      // The oldest body being read never waits for memory: bodies that are all half-read when
+      // the budget runs out would otherwise each wait for the others until they time out. The
+      // oldest finishes and gives its share back; the budget is exceeded by one body at most.
+      if (reading.values().next().value === me) reservation.take(value.byteLength);
+      else await interruptible(reservation.grow(value.byteLength, stop.signal));
       chunks.push(value);
     }
   } catch (e) {
@@ -96,6 +103,7 @@ export async function collectBody(source: BodySource, limit: number, signal?: Ab
     source.cancel();
     throw failure ?? e;
   } finally {
+    reading.delete(me);
     interrupt = null;
     clearTimeout(timer);
     signal?.removeEventListener("abort", onClientGone);
@@ -109,6 +117,12 @@ export async function collectBody(source: BodySource, limit: number, signal?: Ab
   }
   chunks.length = 0;
   return { bytes, release: () => reservation.release() };
+}
+
+/** Bodies being read now, oldest first; on globalThis, as every bundled copy of this module shares it. */
+function bodiesBeingRead(): Set<object> {
+  const g = globalThis as { __tributaryBodiesBeingRead?: Set<object> };
+  return (g.__tributaryBodiesBeingRead ??= new Set());
 }
 
 function timedOut(ms: number): ApiError {

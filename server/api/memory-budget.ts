@@ -44,6 +44,13 @@ export class MemoryBudget {
     return this.releaser(n);
   }
 
+  /** Reserves `bytes` at once, past the limit if need be (for the one holder that must not wait). */
+  take(bytes: number): () => void {
+    const n = Math.max(1, Math.ceil(bytes));
+    this.used += n;
+    return this.releaser(n);
+  }
+
   /** Runs `fn` holding `bytes` of the budget. */
   async run<T>(bytes: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const release = await this.acquire(bytes, signal);
@@ -95,6 +102,13 @@ export class Reservation {
     // granted after the holder gave everything back (it stopped waiting): not kept
     if (this.closed) return release();
     this.releases.push(release);
+    this.held += bytes;
+  }
+
+  /** Reserves `bytes` more at once, past the budget's limit if need be. */
+  take(bytes: number): void {
+    if (bytes <= 0 || this.closed) return;
+    this.releases.push(this.budget.take(bytes));
     this.held += bytes;
   }
 

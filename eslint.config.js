@@ -140,29 +140,23 @@ export const SHARED = ["server/errors"];
  */
 export const LAYER_EXCEPTIONS = {
   // TxnError is declared in txn/ although the producer state beside the log throws it
-  "server/broker/log/partition-log.ts": ["server/broker/txn/txn-errors.ts"],
   "server/broker/log/partition-txn-state.ts": ["server/broker/txn/txn-errors.ts"],
   "server/broker/log/producer-state.ts": ["server/broker/txn/txn-errors.ts"],
   // the transaction record type is declared by the coordinator instead of the store
   "server/broker/store/postgres-transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
   "server/broker/store/transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
-  // TopicExistsError is declared by the PostgreSQL store instead of broker/errors.ts
-  "server/broker/broker.ts": ["server/broker/store/postgres-log-store.ts"],
   // services reaching past the façade
   "server/api/fetch-record-batches.ts": ["server/broker/store/log-store.ts"],
   "server/api/poll-group-record-batches.ts": ["server/broker/store/log-store.ts"],
   "server/api/find-transactions.ts": ["server/broker/txn/txn-states.ts"],
   // WebSocket sessions using services and the group coordinator directly
   "server/ws/group-consumer-session.ts": [
-    "server/api/error-status.ts",
     "server/api/record-json.ts",
     "server/broker/group/consumer-group.ts",
-    "server/broker/group/group-errors.ts",
     "server/broker/group/group-runtime.ts",
     "server/broker/group/topic-partitions.ts",
   ],
-  "server/ws/live-tail-session.ts": ["server/api/error-status.ts", "server/api/record-json.ts"],
-  "server/ws/message-router.ts": ["server/api/error-status.ts"],
+  "server/ws/live-tail-session.ts": ["server/api/record-json.ts"],
   "server/ws/metrics-feed.ts": ["server/api/read-metrics.ts"],
 };
 

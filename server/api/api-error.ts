@@ -1,26 +1,12 @@
 /** Errors raised by the API layer itself (bad JSON, failed validation, oversized bodies). */
-export type ApiErrorCode =
-  | "INVALID_JSON"
-  | "VALIDATION_FAILED"
-  | "INVALID_REGULAR_EXPRESSION"
-  | "REQUEST_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "NOT_FOUND"
-  | "METHOD_NOT_ALLOWED"
-  | "REQUEST_TIMEOUT"
-  | "CROSS_SITE_REQUEST"
-  | "HOST_NOT_ALLOWED"
-  | "BROKER_NOT_AVAILABLE"
-  | "INTERNAL";
+import type { ApiErrorCode } from "../errors/error-codes.ts";
+import { TributaryError } from "../errors/tributary-error.ts";
 
-export class ApiError extends Error {
-  readonly isApiError = true;
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+export type { ApiErrorCode };
+
+export class ApiError extends TributaryError<ApiErrorCode> {
+  constructor(code: ApiErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = "ApiError";
   }
 }

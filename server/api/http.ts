@@ -4,7 +4,8 @@
  */
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
-import { toErrorResponse } from "./error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
+import type { ErrorCode } from "../errors/error-codes.ts";
 import { Reservation, requestBodyMemory } from "./memory-budget.ts";
 import { bodyLimits } from "../config.ts";
 
@@ -24,7 +25,7 @@ export function jsonText(text: string, status = 200): Response {
 }
 
 /** Errors that leave the request body unread: the connection cannot carry another request. */
-export const ABANDONS_BODY = new Set(["REQUEST_TOO_LARGE", "REQUEST_TIMEOUT"]);
+export const ABANDONS_BODY: ReadonlySet<string> = new Set(["REQUEST_TOO_LARGE", "REQUEST_TIMEOUT"] satisfies ErrorCode[]);
 
 /** Runs a handler body; any error becomes `{error:{code,message,details?}}` with its status. */
 export async function handle(fn: () => Promise<Response>): Promise<Response> {

@@ -1,4 +1,4 @@
-import { toErrorResponse } from "./error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
 
 /**
  * Streams events as NDJSON, one JSON object per line, pulling the next event only when the

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { ApiError } from "./api-error.ts";
-import { toErrorResponse } from "./error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
 import { fetchRecordBatches } from "./fetch-record-batches.ts";
 import { ABANDONS_BODY, collectBody, MAX_REQUEST_BYTES, partitionParam, validationError, type ReservedBody } from "./http.ts";
 import { pollGroupRecordBatches } from "./poll-group-record-batches.ts";

@@ -1,6 +1,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { TSearchEvent, TSearchRecord, TSearchRequestParsed } from "../schemas/console.ts";
 import { ApiError } from "./api-error.ts";
+import { hasCode } from "../errors/tributary-error.ts";
 import { compileRecordFilter } from "./compile-record-filter.ts";
 import { toRecordJson } from "./record-json.ts";
 import { getBroker } from "./registry.ts";
@@ -111,10 +112,10 @@ async function* scan(
           markAborted: true,
         });
       } catch (e) {
-        const w = e as { code?: string; details?: { logStartOffset?: number } };
         // retention removed what we were about to read: go on from the new log start
-        if (w.code === "OFFSET_OUT_OF_RANGE" && typeof w.details?.logStartOffset === "number" && w.details.logStartOffset > range.next) {
-          range.next = w.details.logStartOffset;
+        const logStart = hasCode(e, "OFFSET_OUT_OF_RANGE") ? e.details?.logStartOffset : undefined;
+        if (typeof logStart === "number" && logStart > range.next) {
+          range.next = logStart;
           continue;
         }
         throw e;

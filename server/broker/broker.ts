@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BrokerError, isBrokerError, unknownPartition, unknownTopic } from "./errors.ts";
+import { hasCode } from "../errors/tributary-error.ts";
 import { BrokerEvents } from "./events.ts";
 import { buildBatches, validateClientBatches, type BatchProducer } from "./protocol/batch-builder.ts";
 import { applyRetention, compact } from "./log/cleaner.ts";
@@ -34,7 +35,6 @@ import type { ResetPlanEntry, ResetTarget } from "../schemas/group.ts";
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, TOPIC_NAME_MAX } from "../schemas/limits.ts";
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig, GroupEvent } from "./group/consumer-group.ts";
 import type { TopicPartitions } from "./group/topic-partitions.ts";
-import { TopicExistsError } from "./store/postgres-log-store.ts";
 import {
   effectiveConfigs,
   parseConfigOverrides,
@@ -235,7 +235,7 @@ export class Broker {
               try {
                 log = await this.partitionLog(topic, partition);
               } catch (e) {
-                if ((e as { code?: string }).code === "UNKNOWN_TOPIC_OR_PARTITION") return false;
+                if (hasCode(e, "UNKNOWN_TOPIC_OR_PARTITION")) return false;
                 throw e;
               }
               await log.append([batch]);
@@ -416,12 +416,7 @@ export class Broker {
     const overrides = parseConfigOverrides(input.configs ?? {});
     if (this.topics.has(name)) throw new BrokerError("TOPIC_ALREADY_EXISTS", `topic '${name}' already exists`, { topic: name });
     const record: TopicRecord = { id: randomUUID(), name, partitions, configs: overrides, createdAt: new Date() };
-    try {
-      await this.store.createTopic(record);
-    } catch (e) {
-      if (e instanceof TopicExistsError) throw new BrokerError("TOPIC_ALREADY_EXISTS", e.message, { topic: name });
-      throw e;
-    }
+    await this.store.createTopic(record); // TOPIC_ALREADY_EXISTS when another request created it first
     await this.load(record);
     this.events.emit("topic-created", { topic: name });
     return this.describeTopic(name);

@@ -1,39 +1,20 @@
 /**
- * Typed broker errors. Codes are Kafka's error names so that a Kafka-protocol front end can
- * map them one-to-one later; `retriable` says whether a client may simply try again.
- * Callers across bundles (Next route handlers load their own copy of this module) must test
- * `isBrokerError`, not `instanceof`.
+ * Errors raised by the broker: topics, partitions, the log. Codes, Kafka numbers, retriability
+ * and HTTP statuses are in the one table of `server/errors/error-codes.ts`. Callers across
+ * bundles (Next route handlers load their own copy of this module) must test `isBrokerError` or
+ * `hasCode`, not `instanceof`.
  */
-export type BrokerErrorCode =
-  | "UNKNOWN_TOPIC_OR_PARTITION"
-  | "TOPIC_ALREADY_EXISTS"
-  | "INVALID_TOPIC_EXCEPTION"
-  | "INVALID_PARTITIONS"
-  | "INVALID_CONFIG"
-  | "INVALID_REQUEST"
-  | "INVALID_RECORD"
-  | "CORRUPT_MESSAGE"
-  | "UNSUPPORTED_COMPRESSION_TYPE"
-  | "MESSAGE_TOO_LARGE"
-  | "RECORD_LIST_TOO_LARGE"
-  | "OFFSET_OUT_OF_RANGE"
-  | "INVALID_TIMESTAMP"
-  | "BROKER_NOT_AVAILABLE"
-  | "KAFKA_STORAGE_ERROR";
+import type { BrokerErrorCode } from "../errors/error-codes.ts";
+import { TributaryError } from "../errors/tributary-error.ts";
 
-const RETRIABLE: ReadonlySet<BrokerErrorCode> = new Set(["BROKER_NOT_AVAILABLE", "KAFKA_STORAGE_ERROR"]);
+export type { BrokerErrorCode };
 
-export class BrokerError extends Error {
+export class BrokerError extends TributaryError<BrokerErrorCode> {
+  /** Marks errors raised inside the broker (also `GroupError`, `TxnError`), as opposed to the API layer's. */
   readonly isBrokerError = true;
-  readonly retriable: boolean;
-  constructor(
-    readonly code: BrokerErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  constructor(code: BrokerErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = "BrokerError";
-    this.retriable = RETRIABLE.has(code);
   }
 }
 

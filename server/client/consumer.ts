@@ -34,6 +34,7 @@
 import { raiseFor, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
+import { hasCode } from "../errors/tributary-error.ts";
 
 export type AssignorName = "sticky" | "range" | "roundrobin" | "round-robin" | "uniform" | "cooperative-sticky";
 export type AutoOffsetReset = "earliest" | "latest" | "none";
@@ -214,7 +215,9 @@ interface HeartbeatReply {
   assignment: { topic: string; partitions: number[] }[];
 }
 
-const FENCED = new Set(["UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND"]);
+/** The group no longer knows this member at its epoch (or the group is gone): rejoin. */
+const isFenced = (e: unknown): e is TributaryClientError =>
+  e instanceof TributaryClientError && hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND");
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -547,7 +550,7 @@ export class Consumer {
         ownedPartitions: toTopicPartitions(this.owned()),
       });
     } catch (e) {
-      if (e instanceof TributaryClientError && FENCED.has(e.code)) {
+      if (isFenced(e)) {
         this.emit("error", e);
         await this.rejoin();
         return;
@@ -687,7 +690,7 @@ export class Consumer {
       if (res.status !== 200) raiseForBytes(res);
       return { incarnation, ...decodeGroupPollParts(res.body) };
     } catch (e) {
-      if (e instanceof TributaryClientError && FENCED.has(e.code)) {
+      if (isFenced(e)) {
         this.emit("error", e);
         await this.rejoin();
         return null;
@@ -767,7 +770,7 @@ export class Consumer {
     try {
       await this.request("POST", this.memberPath("/offsets"), { memberEpoch, offsets });
     } catch (e) {
-      if (e instanceof TributaryClientError && FENCED.has(e.code) && this.running) {
+      if (isFenced(e) && this.running) {
         // left to the heartbeat: it sees the same error and rejoins
         this.requestHeartbeat();
       }
@@ -808,7 +811,7 @@ export class Consumer {
         await this.request("DELETE", this.memberPath());
       } catch (e) {
         // already gone (expired) is fine; anything else: the broker expires us after the session timeout
-        if (!(e instanceof TributaryClientError && FENCED.has(e.code))) this.emit("error", e as Error);
+        if (!isFenced(e)) this.emit("error", e as Error);
       }
       this.memberId = null;
       this.emit("left", { memberId });

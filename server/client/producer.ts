@@ -23,6 +23,7 @@ import { partitionForKey } from "../broker/protocol/murmur2.ts";
 import { StickyPartitioner } from "../broker/protocol/partitioner.ts";
 import { callJson, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
 import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
+import { hasCode, isRetriable } from "../errors/tributary-error.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
@@ -94,23 +95,23 @@ export class InvalidTxnStateError extends TributaryClientError {
   }
 }
 
-const FENCED_CODES = new Set(["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"]);
-
 /** The typed error for a broker error met inside a transaction (others unchanged). */
 function typedTxnError(e: unknown): Error {
   if (e instanceof TributaryClientError && !(e instanceof ProducerFencedError || e instanceof TransactionAbortedError || e instanceof InvalidTxnStateError)) {
-    if (FENCED_CODES.has(e.code)) return new ProducerFencedError(e.status, e.code, e.message, e.details);
-    if (e.code === "TRANSACTION_ABORTED") return new TransactionAbortedError(e.status, e.code, e.message, e.details);
-    if (e.code === "INVALID_TXN_STATE") return new InvalidTxnStateError(e.status, e.code, e.message, e.details);
+    if (hasCode(e, "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH")) return new ProducerFencedError(e.status, e.code, e.message, e.details);
+    if (hasCode(e, "TRANSACTION_ABORTED")) return new TransactionAbortedError(e.status, e.code, e.message, e.details);
+    if (hasCode(e, "INVALID_TXN_STATE")) return new InvalidTxnStateError(e.status, e.code, e.message, e.details);
   }
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** A network failure (fetch rejects with TypeError) or the broker saying "try again shortly". */
+/** Codes the client gives an answer without a JSON error body: a proxy or gateway in between. */
+const GATEWAY_CODES = new Set(["HTTP_502", "HTTP_503", "HTTP_504"]);
+
+/** A network failure (fetch rejects with TypeError), a gateway's refusal, or a code the broker marks retriable. */
 function isTransient(e: unknown): boolean {
-  if (e instanceof TypeError) return true;
-  const code = (e as { code?: string }).code;
-  return code === "CONCURRENT_TRANSACTIONS" || code === "BROKER_NOT_AVAILABLE" || code === "HTTP_502" || code === "HTTP_503" || code === "HTTP_504";
+  if (e instanceof TypeError || isRetriable(e)) return true;
+  return e instanceof TributaryClientError && GATEWAY_CODES.has(e.code);
 }
 
 export interface TransactionOffsets {
@@ -437,15 +438,14 @@ export class Producer {
         } catch (e) {
           // Idempotent batches are safe to resend as they are: a network failure, or a batch that
           // overtook its predecessor on another connection (OUT_OF_ORDER), is retried.
-          const code = (e as { code?: string }).code;
           // a transaction still completing its previous commit: refused, not written; wait for it
-          if (this.txn !== null && code === "CONCURRENT_TRANSACTIONS" && busy++ < 100) {
+          if (this.txn !== null && hasCode(e, "CONCURRENT_TRANSACTIONS") && busy++ < 100) {
             attempt--;
             await new Promise((r) => setTimeout(r, 20));
             continue;
           }
-          const retriable = e instanceof TypeError || code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || code === "BROKER_NOT_AVAILABLE";
-          if (attempt >= retries || !retriable) throw e;
+          const resend = e instanceof TypeError || hasCode(e, "OUT_OF_ORDER_SEQUENCE_NUMBER", "BROKER_NOT_AVAILABLE");
+          if (attempt >= retries || !resend) throw e;
           await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
         }
       }

@@ -16,10 +16,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { allowedMethods } from "./api-methods.ts";
 import type { OriginPolicy } from "./origin-policy.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors/error-codes.ts";
 
 export interface Refusal {
   status: number;
-  code: string;
+  /** One of the table's codes; "" for the 204 answer to OPTIONS, which is not an error. */
+  code: ErrorCode | "";
   message: string;
   details?: Record<string, unknown>;
   headers?: Record<string, string>;
@@ -30,8 +32,8 @@ const PAGE_METHODS = ["GET", "HEAD"];
 /** Bodies a change may carry: JSON (any +json type) or Kafka record batches. */
 const BODY_TYPE = /^application\/(json|[\w.+-]+\+json|vnd\.kafka\.record-batch)\s*(;|$)/i;
 
-function refusal(status: number, code: string, message: string, extra: Partial<Refusal> = {}): Refusal {
-  return { status, code, message, ...extra };
+function refusal(code: ErrorCode, message: string, extra: Partial<Refusal> = {}): Refusal {
+  return { status: ERROR_CODES[code].httpStatus, code, message, ...extra };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -54,7 +56,7 @@ function checkPath(pathname: string): Refusal | null {
     try {
       decodeURIComponent(segments[i]);
     } catch {
-      return refusal(400, "VALIDATION_FAILED", `path segment ${i} ('${segments[i].slice(0, 100)}') is not valid percent-encoded UTF-8`, {
+      return refusal("VALIDATION_FAILED", `path segment ${i} ('${segments[i].slice(0, 100)}') is not valid percent-encoded UTF-8`, {
         details: { field: "path", segment: segments[i].slice(0, 100) },
       });
     }
@@ -77,21 +79,21 @@ function isCanonical(pathname: string): boolean {
 function checkOrigin(req: IncomingMessage, policy: OriginPolicy, acting: boolean): Refusal | null {
   const host = header(req, "host");
   if (!policy.allowsHost(host)) {
-    return refusal(421, "HOST_NOT_ALLOWED", `this server does not answer for Host '${(host ?? "").slice(0, 200)}'; allow it with TRIBUTARY_ALLOWED_HOSTS`, {
+    return refusal("HOST_NOT_ALLOWED", `this server does not answer for Host '${(host ?? "").slice(0, 200)}'; allow it with TRIBUTARY_ALLOWED_HOSTS`, {
       details: { field: "host" },
     });
   }
   if (!acting) return null;
   const origin = header(req, "origin");
   if (!policy.allowsOrigin(origin, host)) {
-    return refusal(403, "CROSS_SITE_REQUEST", `requests from origin '${(origin ?? "").slice(0, 200)}' are refused; allow it with TRIBUTARY_ALLOWED_ORIGINS`, {
+    return refusal("CROSS_SITE_REQUEST", `requests from origin '${(origin ?? "").slice(0, 200)}' are refused; allow it with TRIBUTARY_ALLOWED_ORIGINS`, {
       details: { field: "origin" },
     });
   }
   const site = header(req, "sec-fetch-site");
   // an Origin the operator allowed explicitly is cross-site by nature
   if (site !== undefined && site !== "same-origin" && site !== "none" && !(origin !== undefined && policy.isConfiguredOrigin(origin))) {
-    return refusal(403, "CROSS_SITE_REQUEST", `requests a browser marks Sec-Fetch-Site: ${site.slice(0, 50)} are refused`, { details: { field: "sec-fetch-site" } });
+    return refusal("CROSS_SITE_REQUEST", `requests a browser marks Sec-Fetch-Site: ${site.slice(0, 50)} are refused`, { details: { field: "sec-fetch-site" } });
   }
   return null;
 }
@@ -115,10 +117,10 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
     if (allow === null) {
       // the API's catch-all route answers unknown paths with a JSON 404 for the usual methods
       if (!changes && method !== "GET" && method !== "HEAD") {
-        return refusal(404, "NOT_FOUND", `no API endpoint ${method} ${pathname.slice(0, 200)}; see /api/v1/openapi.json`);
+        return refusal("NOT_FOUND", `no API endpoint ${method} ${pathname.slice(0, 200)}; see /api/v1/openapi.json`);
       }
     } else if (!allow.includes(method)) {
-      return refusal(405, "METHOD_NOT_ALLOWED", `${pathname.slice(0, 200)} answers ${allow.join(", ")}, not ${method.slice(0, 20)}`, {
+      return refusal("METHOD_NOT_ALLOWED", `${pathname.slice(0, 200)} answers ${allow.join(", ")}, not ${method.slice(0, 20)}`, {
         details: { allow },
         headers: { allow: allow.join(", ") },
       });
@@ -127,7 +129,7 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
       return { status: 204, code: "", message: "", headers: { allow: allow.join(", ") } };
     }
   } else if (!PAGE_METHODS.includes(method)) {
-    return refusal(405, "METHOD_NOT_ALLOWED", `pages answer ${PAGE_METHODS.join(", ")}, not ${method.slice(0, 20)}`, {
+    return refusal("METHOD_NOT_ALLOWED", `pages answer ${PAGE_METHODS.join(", ")}, not ${method.slice(0, 20)}`, {
       details: { allow: PAGE_METHODS },
       headers: { allow: PAGE_METHODS.join(", ") },
     });
@@ -135,7 +137,7 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
   if (changes && hasBody(req)) {
     const type = header(req, "content-type") ?? "";
     if (!BODY_TYPE.test(type)) {
-      return refusal(415, "UNSUPPORTED_MEDIA_TYPE", `a ${method} body must be application/json or application/vnd.kafka.record-batch, got '${type.slice(0, 100)}'`, {
+      return refusal("UNSUPPORTED_MEDIA_TYPE", `a ${method} body must be application/json or application/vnd.kafka.record-batch, got '${type.slice(0, 100)}'`, {
         details: { field: "content-type" },
       });
     }

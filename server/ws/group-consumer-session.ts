@@ -31,10 +31,10 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import type { ConsumerGroupHeartbeatResponse } from "../broker/group/consumer-group.ts";
-import { GroupError } from "../broker/group/group-errors.ts";
 import type { PolledPosition, PolledRecord } from "../broker/group/group-runtime.ts";
 import { fromTopicPartitions, keyOf, toTopicPartitions, type TopicPartition } from "../broker/group/topic-partitions.ts";
-import { toErrorResponse } from "../api/error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
+import { codeOf, hasCode, TributaryError } from "../errors/tributary-error.ts";
 import { toRecordJson } from "../api/record-json.ts";
 import { MAX_GROUP_MEMBERSHIPS_PER_SOCKET, type TGroupClientMessage, type TLiveServerMessage } from "../schemas/live.ts";
 import { DEFAULT_LIVE_LIMITS, type LiveTailLimits } from "./live-tail-session.ts";
@@ -51,14 +51,9 @@ const CONGESTION_RETRY_MS = 50;
 const MIN_REVOCATION_GRACE_MS = 1_000;
 
 /** Errors after which the member is gone from the group or cannot go on: the membership ends. */
-const FATAL_CODES = new Set(["UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND", "NO_OFFSET_FOR_PARTITION", "INVALID_GROUP_ID"]);
-const codeOf = (e: unknown): string | undefined => {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === "string" ? c : undefined;
-};
-const isFatal = (e: unknown) => FATAL_CODES.has(codeOf(e) ?? "");
+const isFatal = (e: unknown) => hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND", "NO_OFFSET_FOR_PARTITION", "INVALID_GROUP_ID");
 /** Why a fatal error ended a membership: "fenced" when the group no longer knows this member at its epoch. */
-const endReason = (e: unknown): "fenced" | "error" => (codeOf(e) === "UNKNOWN_MEMBER_ID" || codeOf(e) === "FENCED_MEMBER_EPOCH" ? "fenced" : "error");
+const endReason = (e: unknown): "fenced" | "error" => (hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH") ? "fenced" : "error");
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class GroupConsumerSession {
@@ -383,7 +378,7 @@ class Membership {
     } catch (e) {
       if (isFatal(e)) throw e;
       // a deleted topic's offsets are dropped anyway
-      if (codeOf(e) === "UNKNOWN_TOPIC_OR_PARTITION") return;
+      if (hasCode(e, "UNKNOWN_TOPIC_OR_PARTITION")) return;
       // not the end of the membership: those records may be delivered again (at-least-once)
       this.session.send({
         type: "error",
@@ -514,7 +509,7 @@ class Membership {
     this.graceTimer = null;
   }
 
-  private endedError(): GroupError {
-    return new GroupError("UNKNOWN_MEMBER_ID", `group membership '${this.id}' has ended`, { groupId: this.groupId, memberId: this.memberId });
+  private endedError(): TributaryError {
+    return new TributaryError("UNKNOWN_MEMBER_ID", `group membership '${this.id}' has ended`, { groupId: this.groupId, memberId: this.memberId });
   }
 }

@@ -10,7 +10,8 @@
 import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
 import { toRecordJson } from "../api/record-json.ts";
-import { toErrorResponse } from "../api/error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
+import { hasCode } from "../errors/tributary-error.ts";
 import type { LiveTailHandler } from "./message-router.ts";
 import type { SocketChannel } from "./socket-channel.ts";
 import type { TLiveClientMessage, TLiveServerMessage } from "../schemas/live.ts";
@@ -194,8 +195,7 @@ export class LiveTailSession implements LiveTailHandler {
       }
       return c.offset > before;
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "OFFSET_OUT_OF_RANGE") {
+      if (hasCode(e, "OFFSET_OUT_OF_RANGE")) {
         c.offset = w.logStartOffset;
         return true;
       }

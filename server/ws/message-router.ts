@@ -5,7 +5,7 @@
  * arrival order, validation of every message, one id namespace, and the one cap on
  * subscriptions of every kind on the socket.
  */
-import { toErrorResponse } from "../api/error-status.ts";
+import { toErrorResponse } from "../errors/error-response.ts";
 import {
   MAX_SUBSCRIPTIONS_PER_SOCKET,
   ZLiveClientMessage,

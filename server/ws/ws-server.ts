@@ -6,10 +6,11 @@
  * and in total are capped at the upgrade, and each socket's inbound and outbound queues are
  * bounded by its SocketChannel (see socket-channel.ts).
  */
-import type { IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors/error-codes.ts";
 import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
 import { GroupConsumerSession } from "./group-consumer-session.ts";
 import { MessageRouter } from "./message-router.ts";
@@ -43,10 +44,11 @@ export interface LiveServer {
 }
 
 /** Answers an upgrade request with an HTTP error and the usual JSON error body. */
-function refuseUpgrade(socket: Duplex, status: number, statusText: string, code: string, message: string, details: Record<string, unknown>): void {
+function refuseUpgrade(socket: Duplex, code: ErrorCode, message: string, details: Record<string, unknown>): void {
+  const status = ERROR_CODES[code].httpStatus;
   const body = JSON.stringify({ error: { code, message, details } });
   socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -114,7 +116,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
       const path = (req.url ?? "").split("?")[0];
       if (path !== WS_PATH) return false;
       if (accepted >= maxSockets) {
-        refuseUpgrade(socket, 503, "Service Unavailable", "BROKER_NOT_AVAILABLE", `the server holds its maximum of ${maxSockets} WebSocket connections`, {
+        refuseUpgrade(socket, "BROKER_NOT_AVAILABLE", `the server holds its maximum of ${maxSockets} WebSocket connections`, {
           limit: maxSockets,
         });
         return true;
@@ -125,8 +127,6 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
       if (open >= maxPerAddress) {
         refuseUpgrade(
           socket,
-          429,
-          "Too Many Requests",
           "TOO_MANY_CONNECTIONS",
           `at most ${maxPerAddress} WebSocket connections per client address (TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS); close one first`,
           { limit: maxPerAddress, address },

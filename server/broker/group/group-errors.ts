@@ -1,43 +1,18 @@
 /**
- * Typed errors of the group coordinator. Same shape as `BrokerError` (`isBrokerError`, `code`,
- * `retriable`, `details`) so the API layer's `isBrokerError()` check and code → HTTP table
- * handle them without importing this folder. Codes are Kafka's error names, so a
- * Kafka-protocol front end can map them one-to-one later.
+ * Errors of the group coordinator. Their codes (Kafka's error names) and what each means for
+ * a client are in the one table of `server/errors/error-codes.ts`; none is retriable: each needs
+ * the client to act first (rejoin, take the epoch from its next heartbeat, or fix its input).
  */
-export type GroupErrorCode =
-  /** memberId not in the group (never joined, left, or expired/fenced): rejoin with epoch 0. */
-  | "UNKNOWN_MEMBER_ID"
-  /** Heartbeat epoch ahead of / too far behind the coordinator's: drop all partitions, rejoin. */
-  | "FENCED_MEMBER_EPOCH"
-  /** Commit with an older member epoch than the member's current one. */
-  | "STALE_MEMBER_EPOCH"
-  /** Commit for a partition the member does not own at its current epoch. */
-  | "ILLEGAL_GENERATION"
-  | "GROUP_ID_NOT_FOUND"
-  | "NON_EMPTY_GROUP"
-  | "INVALID_GROUP_ID"
-  | "UNSUPPORTED_ASSIGNOR"
-  | "GROUP_MAX_SIZE_REACHED"
-  | "INVALID_REGULAR_EXPRESSION"
-  /** auto.offset.reset=none and the group has no committed offset for a partition it polls. */
-  | "NO_OFFSET_FOR_PARTITION"
-  /** Deleting a topic's offsets while members are subscribed to it. */
-  | "GROUP_SUBSCRIBED_TO_TOPIC"
-  | "INVALID_REQUEST";
+import type { GroupErrorCode } from "../../errors/error-codes.ts";
+import { TributaryError } from "../../errors/tributary-error.ts";
 
-export class GroupError extends Error {
+export type { GroupErrorCode };
+
+export class GroupError extends TributaryError<GroupErrorCode> {
+  /** Raised inside the broker (see `BrokerError`). */
   readonly isBrokerError = true;
-  /**
-   * Always false: none of these goes away by resending the same request; each needs the client
-   * to act first (rejoin, take the epoch from its next heartbeat, or fix its input).
-   */
-  readonly retriable = false;
-  constructor(
-    readonly code: GroupErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  constructor(code: GroupErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
     this.name = "GroupError";
   }
 }

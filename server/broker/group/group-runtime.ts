@@ -7,6 +7,7 @@
 import { GroupCoordinator } from "./group-coordinator.ts";
 import { DEFAULT_GROUP_CONFIG, validateGroupId, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse, type GroupConfig, type GroupDescription, type GroupEvent } from "./consumer-group.ts";
 import { GroupError, groupNotFound, invalidRequest } from "./group-errors.ts";
+import { hasCode } from "../../errors/tributary-error.ts";
 import type { GroupState } from "./group-states.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
@@ -406,7 +407,7 @@ export class GroupRuntime {
         try {
           r = await fetchPart(tp, offset, opts.maxRecords - count, opts.maxBytes - bytes, m.isolation);
         } catch (e) {
-          if ((e as { code?: string }).code === "OFFSET_OUT_OF_RANGE") {
+          if (hasCode(e, "OFFSET_OUT_OF_RANGE")) {
             m.positions.delete(k); // retention passed us: start again per auto.offset.reset
             continue;
           }

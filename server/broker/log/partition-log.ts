@@ -8,7 +8,7 @@ import type { AppendOutcome, BatchToAppend, LogStore, PartitionRecord, StoredBat
 import { batchMetaOfAppend, PartitionTxnState, type PartitionAppendPlan } from "./partition-txn-state.ts";
 import type { PlannedBatch, ProducerDescription } from "./producer-state.ts";
 import { BrokerError } from "../errors.ts";
-import { TxnError } from "../txn/txn-errors.ts";
+import { hasCode } from "../../errors/tributary-error.ts";
 
 /** A read made ahead and not taken within this long is dropped (its reader went away). */
 const READAHEAD_TTL_MS = 2000;
@@ -47,7 +47,7 @@ interface PendingAppend {
 
 /** Refusals a batch gets when it overtook an earlier batch of its producer still on its way. */
 function mayHaveOvertaken(e: unknown): boolean {
-  return e instanceof TxnError && (e.code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || e.code === "UNKNOWN_PRODUCER_ID");
+  return hasCode(e, "OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID");
 }
 
 export interface AppendedRange {

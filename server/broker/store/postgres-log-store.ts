@@ -9,6 +9,7 @@ import { to as copyTo } from "pg-copy-streams";
 import { BinaryTailQuery } from "./append-query.ts";
 import type { PrismaClient } from "../../db/generated/prisma/client.ts";
 import { CopyBinaryReader } from "./copy-binary-reader.ts";
+import { TributaryError } from "../../errors/tributary-error.ts";
 import { checkStorableJson, checkStorableText } from "./storable-text.ts";
 import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type RecordBatchHeader } from "../protocol/record-batch.ts";
 import type {
@@ -21,10 +22,6 @@ import type {
   StoredBatch,
   TopicRecord,
 } from "./log-store.ts";
-
-export class TopicExistsError extends Error {
-  readonly code = "TOPIC_ALREADY_EXISTS";
-}
 
 const BATCH_COLUMNS = `base_offset, last_offset, record_count, first_timestamp, max_timestamp, producer_id,
   producer_epoch, base_sequence, is_transactional, is_control, size_bytes`;
@@ -217,7 +214,7 @@ export class PostgresLogStore implements LogStore {
         }),
       ]);
     } catch (e) {
-      if ((e as { code?: string }).code === "P2002") throw new TopicExistsError(`topic '${t.name}' already exists`);
+      if ((e as { code?: string }).code === "P2002") throw new TributaryError("TOPIC_ALREADY_EXISTS", `topic '${t.name}' already exists`, { topic: t.name });
       throw e;
     }
   }

@@ -31,7 +31,8 @@ import {
   type TxnChangeEvent,
   type TxnOffset,
 } from "./transaction-coordinator.ts";
-import { isTxnError, TxnError } from "./txn-errors.ts";
+import { TxnError } from "./txn-errors.ts";
+import { hasCode } from "../../errors/tributary-error.ts";
 import type { TxnState } from "./txn-states.ts";
 
 /** How the service reaches partitions (the broker's logs). */
@@ -232,7 +233,7 @@ export class TransactionService {
         } catch (e) {
           // a partition that refuses the marker for good (a newer epoch or coordinator wrote
           // there) already has this producer's transaction closed: nothing left to end there
-          if (isTxnError(e) && !e.retriable) {
+          if (hasCode(e, "INVALID_PRODUCER_EPOCH", "TRANSACTION_COORDINATOR_FENCED")) {
             console.error(`transactions: marker of '${id}' refused by ${tp.topic}-${tp.partition}: ${e.message}`);
             return;
           }

@@ -14,6 +14,7 @@ import type { TGroup } from "../schemas/group.ts";
 import type { TLiveServerMessage } from "../schemas/live.ts";
 import { DATABASE_KINDS } from "../testing/databases.ts";
 import { useTestServer } from "../testing/test-server.ts";
+import { apiJson } from "../testing/api-client.ts";
 
 const PARTITIONS = 3;
 const PER_TXN = 4;
@@ -28,15 +29,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", (kind) => {
   const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "20000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "300" }, kind);
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
-    return (text ? JSON.parse(text) : null) as T;
+  /** A request that must succeed; its JSON answer. */
+  function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return apiJson(server.url, method, `/api/v1${path}`, body) as Promise<T>;
   }
 
   /** A topic whose every partition ends with a commit marker: commit, abort, commit. */

@@ -19,6 +19,7 @@ import type { TLiveServerMessage } from "../schemas/live.ts";
 import type { TRecord } from "../schemas/record.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { startServer, type ServerProcess } from "../testing/server-process.ts";
+import { apiJson } from "../testing/api-client.ts";
 
 type Msg = TLiveServerMessage;
 type ErrorMsg = Extract<Msg, { type: "error" }>;
@@ -58,15 +59,9 @@ afterAll(async () => {
 
 // ---- REST helpers ------------------------------------------------------------------------
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as T;
+/** A request that must succeed; its JSON answer. */
+function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return apiJson(server.url, method, `/api/v1${path}`, body) as Promise<T>;
 }
 
 const createTopic = (name: string, partitions: number) => api("POST", "/topics", { name, partitions });

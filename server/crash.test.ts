@@ -91,8 +91,11 @@ async function readPartitionJson(url: string, partition: number) {
   const records: { offset: number; value: string; valueEncoding: string }[] = [];
   let offset = logStartOffset;
   while (offset < highWatermark) {
-    const page = await getJson(`${url}/api/v1/topics/${TOPIC}/partitions/${partition}/records?offset=${offset}&maxRecords=100000&maxBytes=67108864`);
-    if (page.records.length === 0) throw new Error(`partition ${partition}: no records at ${offset} below the high watermark ${highWatermark}`);
+    const page = await getJson(
+      `${url}/api/v1/topics/${TOPIC}/partitions/${partition}/records?offset=${offset}&maxRecords=100000&maxBytes=67108864`,
+    );
+    if (page.records.length === 0)
+      throw new Error(`partition ${partition}: no records at ${offset} below the high watermark ${highWatermark}`);
     records.push(...page.records);
     offset = page.nextOffset;
   }
@@ -169,7 +172,12 @@ async function crashAndRecover(kind: DatabaseKind): Promise<void> {
       expect(logStartOffset).toBe(0);
       // dense: exactly one record per offset from the log start to the high watermark
       expect(records.map((r) => r.offset)).toEqual(Array.from({ length: highWatermark - logStartOffset }, (_, i) => logStartOffset + i));
-      expect(topic.partitions[p]).toMatchObject({ partition: p, logStartOffset, highWatermark, recordCount: highWatermark - logStartOffset });
+      expect(topic.partitions[p]).toMatchObject({
+        partition: p,
+        logStartOffset,
+        highWatermark,
+        recordCount: highWatermark - logStartOffset,
+      });
 
       // every record is one of ours, seen once, and a request's records sit together in order
       let previous: RegExpExecArray | null = null;
@@ -192,7 +200,10 @@ async function crashAndRecover(kind: DatabaseKind): Promise<void> {
 
     // every acknowledged record is stored exactly where the acknowledgement said
     for (const a of load.acked) {
-      expect(stored.get(a.value), `acknowledged ${a.value} at ${a.partition}/${a.offset}`).toEqual({ partition: a.partition, offset: a.offset });
+      expect(stored.get(a.value), `acknowledged ${a.value} at ${a.partition}/${a.offset}`).toEqual({
+        partition: a.partition,
+        offset: a.offset,
+      });
     }
     // anything else stored came from a request that was in flight when the server died
     const ackedValues = new Set(load.acked.map((a) => a.value));
@@ -220,7 +231,10 @@ async function crashAndRecover(kind: DatabaseKind): Promise<void> {
         `${inFlightAtKill} requests in flight at SIGKILL, high watermarks ${topic.partitions.map((x: { highWatermark: number }) => x.highWatermark).join("/")}`,
     );
   } catch (e) {
-    const logs = [first && `--- first server:\n${first.output().slice(-4000)}`, second && `--- restarted server:\n${second.output().slice(-4000)}`];
+    const logs = [
+      first && `--- first server:\n${first.output().slice(-4000)}`,
+      second && `--- restarted server:\n${second.output().slice(-4000)}`,
+    ];
     console.error(logs.filter(Boolean).join("\n"));
     throw e;
   } finally {
@@ -232,7 +246,11 @@ async function crashAndRecover(kind: DatabaseKind): Promise<void> {
 
 describe("crash safety", () => {
   it("PostgreSQL: after SIGKILL mid-load, every acknowledged record is there exactly once", () => crashAndRecover("postgres"), 120_000);
-  it("embedded: after SIGKILL mid-load, the restarted server on the same data folder has every acknowledged record exactly once", () => crashAndRecover("embedded"), 120_000);
+  it(
+    "embedded: after SIGKILL mid-load, the restarted server on the same data folder has every acknowledged record exactly once",
+    () => crashAndRecover("embedded"),
+    120_000,
+  );
 
   it("embedded: a second server on a data folder in use refuses to start, and nothing acknowledged is lost", async () => {
     const db = await createScratchDatabase("embedded");

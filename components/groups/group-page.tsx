@@ -11,8 +11,14 @@ import { ResetOffsetsWizard } from "./reset-offsets-wizard";
 
 /** Why an uncommitted partition's lag counts from where it does (see ZLagBasis). */
 const ESTIMATED_LAG: Record<"earliest" | "latest", { label: string; title: string }> = {
-  earliest: { label: "from log start", title: "no committed offset: counted from the log start offset, where a consumer with auto.offset.reset earliest starts" },
-  latest: { label: "reset latest", title: "no committed offset: its consumer resets to the high watermark (auto.offset.reset latest), so nothing waits" },
+  earliest: {
+    label: "from log start",
+    title: "no committed offset: counted from the log start offset, where a consumer with auto.offset.reset earliest starts",
+  },
+  latest: {
+    label: "reset latest",
+    title: "no committed offset: its consumer resets to the high watermark (auto.offset.reset latest), so nothing waits",
+  },
 };
 
 const tps = (a: { topic: string; partitions: number[] }[]) => a.map((x) => `${x.topic}[${x.partitions.join(",")}]`).join(" ") || "—";
@@ -41,7 +47,10 @@ export function GroupPage({ groupId }: { groupId: string }) {
               <span className="small muted">
                 total lag <strong data-testid="group-total-lag">{formatCount(g.totalLag)}</strong>
                 {uncommitted > 0 && (
-                  <span data-testid="group-uncommitted" title="partitions without a committed offset; their lag is estimated (see the Lag column)">
+                  <span
+                    data-testid="group-uncommitted"
+                    title="partitions without a committed offset; their lag is estimated (see the Lag column)"
+                  >
                     {" "}
                     (incl. {uncommitted} {uncommitted === 1 ? "partition" : "partitions"} without a committed offset)
                   </span>
@@ -50,7 +59,13 @@ export function GroupPage({ groupId }: { groupId: string }) {
               </span>
             </>
           )}
-          <button type="button" data-testid="group-delete" disabled={!g || active} title={active ? "a group with active members cannot be deleted" : undefined} onClick={() => setConfirming(true)}>
+          <button
+            type="button"
+            data-testid="group-delete"
+            disabled={!g || active}
+            title={active ? "a group with active members cannot be deleted" : undefined}
+            onClick={() => setConfirming(true)}
+          >
             Delete group
           </button>
         </div>
@@ -126,7 +141,11 @@ export function GroupPage({ groupId }: { groupId: string }) {
               {g.offsets.map((o) => (
                 <tr key={`${o.topic}:${o.partition}`} data-testid={`group-offset-${o.topic}-${o.partition}`}>
                   <td>
-                    <Link href={`/topics/${encodeURIComponent(o.topic)}?tab=messages&partition=${o.partition}&from=offset&offset=${o.committedOffset ?? o.logStartOffset}`}>{o.topic}</Link>
+                    <Link
+                      href={`/topics/${encodeURIComponent(o.topic)}?tab=messages&partition=${o.partition}&from=offset&offset=${o.committedOffset ?? o.logStartOffset}`}
+                    >
+                      {o.topic}
+                    </Link>
                   </td>
                   <td className="num">{o.partition}</td>
                   <td className="num" data-testid={`group-committed-${o.topic}-${o.partition}`}>
@@ -139,7 +158,11 @@ export function GroupPage({ groupId }: { groupId: string }) {
                   <td className="num" data-testid={`group-lag-${o.topic}-${o.partition}`}>
                     {formatCount(o.lag)}
                     {o.lagBasis !== "committed" && (
-                      <span className="small muted" data-testid={`group-lag-basis-${o.topic}-${o.partition}`} title={ESTIMATED_LAG[o.lagBasis].title}>
+                      <span
+                        className="small muted"
+                        data-testid={`group-lag-basis-${o.topic}-${o.partition}`}
+                        title={ESTIMATED_LAG[o.lagBasis].title}
+                      >
                         {" "}
                         ({ESTIMATED_LAG[o.lagBasis].label})
                       </span>
@@ -161,7 +184,10 @@ export function GroupPage({ groupId }: { groupId: string }) {
                 testId="lag-chart"
                 series={[{ name: "total lag", color: "var(--c2)", points: g.lagHistory.map((p) => p.totalLag) }]}
                 format={(n) => formatCount(n)}
-                xLabels={[formatTime(g.lagHistory[0].timestamp).slice(11, 19), formatTime(g.lagHistory[g.lagHistory.length - 1].timestamp).slice(11, 19)]}
+                xLabels={[
+                  formatTime(g.lagHistory[0].timestamp).slice(11, 19),
+                  formatTime(g.lagHistory[g.lagHistory.length - 1].timestamp).slice(11, 19),
+                ]}
               />
             )}
           </div>
@@ -175,7 +201,13 @@ export function GroupPage({ groupId }: { groupId: string }) {
           <button type="button" onClick={() => setConfirming(false)}>
             Cancel
           </button>
-          <button type="button" className="danger" data-testid="delete-group-submit" disabled={del.isPending} onClick={() => del.mutate(groupId, { onSuccess: () => router.push("/groups") })}>
+          <button
+            type="button"
+            className="danger"
+            data-testid="delete-group-submit"
+            disabled={del.isPending}
+            onClick={() => del.mutate(groupId, { onSuccess: () => router.push("/groups") })}
+          >
             Delete group
           </button>
         </div>

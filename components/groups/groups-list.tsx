@@ -14,7 +14,14 @@ export function GroupsList() {
     <section data-testid="groups-page">
       <div className="spread">
         <h1>Consumer groups</h1>
-        <input type="search" aria-label="search groups" placeholder="Search groups" data-testid="groups-search" value={get("q")} onChange={(e) => set({ q: e.target.value })} />
+        <input
+          type="search"
+          aria-label="search groups"
+          placeholder="Search groups"
+          data-testid="groups-search"
+          value={get("q")}
+          onChange={(e) => set({ q: e.target.value })}
+        />
       </div>
       <ErrorBox error={groups.error} testId="groups-error" />
       {groups.isPending ? (

@@ -39,7 +39,8 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
       return Number.isNaN(t) ? "pick a date and time" : { to: "timestamp", timestamp: t };
     }
     // the server validates ranges (e.g. negative offsets) and answers with its message
-    if (mode === "offset") return /^-?\d+$/.test(offset.trim()) ? { to: "offset", offset: Number(offset) } : "offset must be a whole number";
+    if (mode === "offset")
+      return /^-?\d+$/.test(offset.trim()) ? { to: "offset", offset: Number(offset) } : "offset must be a whole number";
     return /^-?\d+$/.test(shift.trim()) ? { to: "shift", shiftBy: Number(shift) } : "shift must be a whole number (negative to re-read)";
   };
   const t = target();
@@ -63,21 +64,31 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
   };
   const apply = () => {
     if (!plan) return;
-    reset.mutate({ ...plan.req, dryRun: false }, { onSuccess: (res) => { setApplied(res); setPlan(null); } });
+    reset.mutate(
+      { ...plan.req, dryRun: false },
+      {
+        onSuccess: (res) => {
+          setApplied(res);
+          setPlan(null);
+        },
+      },
+    );
   };
-  const changeInput = <T,>(fn: (v: T) => void) => (v: T) => {
-    fn(v);
-    setPlan(null);
-    reset.reset();
-  };
+  const changeInput =
+    <T,>(fn: (v: T) => void) =>
+    (v: T) => {
+      fn(v);
+      setPlan(null);
+      reset.reset();
+    };
 
   return (
     <div className="panel stack" data-testid="reset-wizard">
       <h2 style={{ margin: 0 }}>Reset offsets</h2>
       {active && (
         <div className="notice warn" data-testid="reset-disabled-reason">
-          This group has {group.members.length} active member{group.members.length === 1 ? "" : "s"}. Offsets can only be reset while the group is empty: stop its consumers first (the dry run still
-          works).
+          This group has {group.members.length} active member{group.members.length === 1 ? "" : "s"}. Offsets can only be reset while the
+          group is empty: stop its consumers first (the dry run still works).
         </div>
       )}
       <div className="row" style={{ alignItems: "flex-start" }}>
@@ -106,16 +117,36 @@ export function ResetOffsetsWizard({ group }: { group: TGroup }) {
         {mode === "timestamp" && (
           <label className="field">
             First record at or after (local time)
-            <input data-testid="reset-timestamp" type="datetime-local" step="1" value={when} onChange={(e) => changeInput(setWhen)(e.target.value)} />
+            <input
+              data-testid="reset-timestamp"
+              type="datetime-local"
+              step="1"
+              value={when}
+              onChange={(e) => changeInput(setWhen)(e.target.value)}
+            />
           </label>
         )}
         <fieldset className="row" style={{ border: 0, padding: 0, margin: 0 }}>
           <legend className="small muted">Partitions</legend>
           <label className="row small" style={{ gap: 4 }}>
-            <input type="radio" name="reset-scope" data-testid="reset-scope-all" checked={scope === "all"} onChange={() => changeInput(setScope)("all")} /> all committed
+            <input
+              type="radio"
+              name="reset-scope"
+              data-testid="reset-scope-all"
+              checked={scope === "all"}
+              onChange={() => changeInput(setScope)("all")}
+            />{" "}
+            all committed
           </label>
           <label className="row small" style={{ gap: 4 }}>
-            <input type="radio" name="reset-scope" data-testid="reset-scope-chosen" checked={scope === "chosen"} onChange={() => changeInput(setScope)("chosen")} /> chosen:
+            <input
+              type="radio"
+              name="reset-scope"
+              data-testid="reset-scope-chosen"
+              checked={scope === "chosen"}
+              onChange={() => changeInput(setScope)("chosen")}
+            />{" "}
+            chosen:
           </label>
           {scope === "chosen" &&
             partitions.map((k) => (

@@ -98,9 +98,19 @@ export function useSearch(topic: string) {
             else if (ev.type === "records") {
               for (const r of ev.records) rows.current.push(r);
               p = { ...p, matched: rows.current.length };
-            } else if (ev.type === "progress") p = { ...p, scanned: ev.scanned, matched: ev.matched, celErrors: ev.celErrors, firstCelError: ev.firstCelError };
+            } else if (ev.type === "progress")
+              p = { ...p, scanned: ev.scanned, matched: ev.matched, celErrors: ev.celErrors, firstCelError: ev.firstCelError };
             else if (ev.type === "done")
-              p = { ...p, status: "done", scanned: ev.scanned, matched: ev.matched, celErrors: ev.celErrors, firstCelError: ev.firstCelError, reason: ev.reason, elapsedMs: ev.elapsedMs };
+              p = {
+                ...p,
+                status: "done",
+                scanned: ev.scanned,
+                matched: ev.matched,
+                celErrors: ev.celErrors,
+                firstCelError: ev.firstCelError,
+                reason: ev.reason,
+                elapsedMs: ev.elapsedMs,
+              };
             else if (ev.type === "error") p = { ...p, status: "error", error: ev.error.message };
             p.elapsedMs = ev.type === "done" ? p.elapsedMs : Math.round(performance.now() - began);
             if (abortRef.current === ctrl) schedule(p);

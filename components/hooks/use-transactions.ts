@@ -19,7 +19,8 @@ const REFRESH_MS = 1500;
 export function useTransactions(openOnly: boolean) {
   return useQuery({
     queryKey: ["transactions", openOnly ? "open" : "all"],
-    queryFn: ({ signal }) => api<TTransactionList>("GET", `/api/v1/transactions${openOnly ? "?state=open" : ""}`, undefined, signal).then((r) => r.transactions),
+    queryFn: ({ signal }) =>
+      api<TTransactionList>("GET", `/api/v1/transactions${openOnly ? "?state=open" : ""}`, undefined, signal).then((r) => r.transactions),
     refetchInterval: REFRESH_MS,
     staleTime: 0,
   });

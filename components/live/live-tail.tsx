@@ -14,7 +14,8 @@ export const LIVE_BUFFER_CAP = 5_000;
 /** The table is redrawn at most this often, however fast records arrive. */
 export const LIVE_FLUSH_MS = 250;
 
-const preview = (s: string | null, enc: string) => (s === null ? "null" : enc === "base64" ? `(base64) ${s.slice(0, 60)}` : s.length > 160 ? s.slice(0, 160) + "…" : s);
+const preview = (s: string | null, enc: string) =>
+  s === null ? "null" : enc === "base64" ? `(base64) ${s.slice(0, 60)}` : s.length > 160 ? s.slice(0, 160) + "…" : s;
 
 const COLUMNS: Column<TRecord>[] = [
   { key: "partition", header: "Partition", width: 76, align: "right", render: (r) => r.partition },
@@ -156,7 +157,13 @@ export function LiveTail({ topic }: { topic: TTopic }) {
           ))}
           <label className="field" style={{ marginLeft: 16 }}>
             <span className="sr-only">Filter</span>
-            <input type="search" placeholder="Filter: key or value contains" data-testid="live-filter" value={filter} onChange={(e) => set({ filter: e.target.value })} />
+            <input
+              type="search"
+              placeholder="Filter: key or value contains"
+              data-testid="live-filter"
+              value={filter}
+              onChange={(e) => set({ filter: e.target.value })}
+            />
           </label>
         </div>
         <div className="row">
@@ -201,12 +208,11 @@ export function LiveTail({ topic }: { topic: TTopic }) {
           )}
         </div>
         <div className="notice" data-testid="live-sampling-note">
-          Shows the last {formatCount(LIVE_BUFFER_CAP)} records (older ones are dropped{view.dropped ? `: ${formatCount(view.dropped)} so far` : ""}); the table is redrawn
-          every {LIVE_FLUSH_MS} ms in batches. The server sends up to 500 records per frame and, when this page falls more than 10,000 records behind, skips to the newest
-          {view.skipped ? (
-            <strong data-testid="live-skipped"> — skipped {formatCount(view.skipped)} records so far</strong>
-          ) : null}
-          . Filtering happens in the page.
+          Shows the last {formatCount(LIVE_BUFFER_CAP)} records (older ones are dropped
+          {view.dropped ? `: ${formatCount(view.dropped)} so far` : ""}); the table is redrawn every {LIVE_FLUSH_MS} ms in batches. The
+          server sends up to 500 records per frame and, when this page falls more than 10,000 records behind, skips to the newest
+          {view.skipped ? <strong data-testid="live-skipped"> — skipped {formatCount(view.skipped)} records so far</strong> : null}.
+          Filtering happens in the page.
         </div>
         {error && (
           <div role="alert" className="alert" data-testid="live-error">

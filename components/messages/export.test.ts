@@ -22,7 +22,9 @@ describe("message export", () => {
     const csv = toCsv([row, { ...row, offset: 43, key: null, value: "line1\nline2" }]);
     const lines = csv.split("\r\n");
     expect(lines[0]).toBe("topic,partition,offset,timestamp,timestampType,key,keyEncoding,value,valueEncoding,headers,transaction");
-    expect(lines[1]).toBe('t,1,42,2026-01-02T03:04:05.000Z,CreateTime,"a,b",utf8,"{""say"":""hi \\""there\\""""}",utf8,"[{""key"":""h"",""value"":""v"",""valueEncoding"":""utf8""}]",committed');
+    expect(lines[1]).toBe(
+      't,1,42,2026-01-02T03:04:05.000Z,CreateTime,"a,b",utf8,"{""say"":""hi \\""there\\""""}",utf8,"[{""key"":""h"",""value"":""v"",""valueEncoding"":""utf8""}]",committed',
+    );
     expect(csv).toContain('"line1\nline2"');
     expect(lines[2].startsWith("t,1,43,2026-01-02T03:04:05.000Z,CreateTime,,utf8,")).toBe(true);
   });

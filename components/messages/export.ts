@@ -12,11 +12,35 @@ function csvCell(v: unknown): string {
 
 /** Messages as CSV (RFC 4180): one row per record, headers as a JSON cell. */
 export function toCsv(rows: readonly TSearchRecord[]): string {
-  const head = ["topic", "partition", "offset", "timestamp", "timestampType", "key", "keyEncoding", "value", "valueEncoding", "headers", "transaction"];
+  const head = [
+    "topic",
+    "partition",
+    "offset",
+    "timestamp",
+    "timestampType",
+    "key",
+    "keyEncoding",
+    "value",
+    "valueEncoding",
+    "headers",
+    "transaction",
+  ];
   const lines = [head.join(",")];
   for (const r of rows) {
     lines.push(
-      [r.topic, r.partition, r.offset, new Date(r.timestamp).toISOString(), r.timestampType, r.key, r.keyEncoding, r.value, r.valueEncoding, JSON.stringify(r.headers), r.transaction]
+      [
+        r.topic,
+        r.partition,
+        r.offset,
+        new Date(r.timestamp).toISOString(),
+        r.timestampType,
+        r.key,
+        r.keyEncoding,
+        r.value,
+        r.valueEncoding,
+        JSON.stringify(r.headers),
+        r.transaction,
+      ]
         .map(csvCell)
         .join(","),
     );

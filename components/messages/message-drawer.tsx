@@ -29,7 +29,15 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
             ? `(binary, base64) ${record.value}`
             : record.value;
   return (
-    <aside className="drawer" role="dialog" aria-modal="false" aria-label={`message at offset ${record.offset}`} data-testid="message-drawer" tabIndex={-1} ref={ref}>
+    <aside
+      className="drawer"
+      role="dialog"
+      aria-modal="false"
+      aria-label={`message at offset ${record.offset}`}
+      data-testid="message-drawer"
+      tabIndex={-1}
+      ref={ref}
+    >
       <div className="spread">
         <h2 style={{ margin: 0 }}>
           Partition {record.partition} · offset <span data-testid="drawer-offset">{record.offset}</span>
@@ -49,7 +57,13 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
           <tr>
             <th>Key</th>
             <td className="mono" data-testid="drawer-key" style={{ whiteSpace: "pre-wrap", wordBreak: "break-all" }}>
-              {record.key === null ? <span className="muted">null</span> : record.keyEncoding === "base64" ? `(base64) ${record.key}` : record.key}
+              {record.key === null ? (
+                <span className="muted">null</span>
+              ) : record.keyEncoding === "base64" ? (
+                `(base64) ${record.key}`
+              ) : (
+                record.key
+              )}
             </td>
           </tr>
           <tr>

@@ -1,6 +1,13 @@
 "use client";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { DEFAULT_SEARCH_MATCHES, DEFAULT_SEARCH_SCANNED, MAX_SEARCH_MATCHES, MAX_SEARCH_SCANNED, type TSearchRecord, type TSearchRequest } from "@/server/schemas/console";
+import {
+  DEFAULT_SEARCH_MATCHES,
+  DEFAULT_SEARCH_SCANNED,
+  MAX_SEARCH_MATCHES,
+  MAX_SEARCH_SCANNED,
+  type TSearchRecord,
+  type TSearchRequest,
+} from "@/server/schemas/console";
 import type { TTopic } from "@/server/schemas/topic";
 import { useSearch } from "../hooks/use-search";
 import { useUrlState } from "../hooks/use-url-state";
@@ -57,7 +64,8 @@ function toRequest(d: Draft): { req?: TSearchRequest; errors: Partial<Record<Fie
   return Object.keys(errors).length ? { errors } : { req, errors };
 }
 
-const preview = (s: string | null, enc: string) => (s === null ? "null" : enc === "base64" ? `(base64) ${s.slice(0, 80)}` : s.length > 200 ? s.slice(0, 200) + "…" : s);
+const preview = (s: string | null, enc: string) =>
+  s === null ? "null" : enc === "base64" ? `(base64) ${s.slice(0, 80)}` : s.length > 200 ? s.slice(0, 200) + "…" : s;
 
 const COLUMNS: Column<TSearchRecord>[] = [
   { key: "partition", header: "Partition", width: 76, align: "right", render: (r) => r.partition },
@@ -122,7 +130,8 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
   const pct = p.toScan > 0 ? Math.min(100, (100 * p.scanned) / p.toScan) : running ? 0 : 100;
   const field = (f: Field) => ({
     value: draft[f],
-    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => setDraft({ ...draft, [f]: e.target.value }),
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+      setDraft({ ...draft, [f]: e.target.value }),
     "data-testid": `search-${f}`,
     "aria-invalid": errors[f] ? true : undefined,
   });
@@ -174,7 +183,10 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
             <input inputMode="numeric" style={{ width: 100 }} {...field("max")} />
             <span className="field-error">{errors.max}</span>
           </label>
-          <label className="field" title="read_committed: like a consumer with isolation.level=read_committed — no records of aborted transactions, nothing past the last stable offset">
+          <label
+            className="field"
+            title="read_committed: like a consumer with isolation.level=read_committed — no records of aborted transactions, nothing past the last stable offset"
+          >
             Isolation
             <select
               data-testid="search-isolation"
@@ -211,7 +223,8 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
           </label>
         </div>
         <label className="field">
-          CEL filter over key, value (parsed JSON), headers, partition, offset, timestamp — e.g. <code>value.amount &gt; 100 &amp;&amp; headers[&quot;source&quot;] == &quot;web&quot;</code>
+          CEL filter over key, value (parsed JSON), headers, partition, offset, timestamp — e.g.{" "}
+          <code>value.amount &gt; 100 &amp;&amp; headers[&quot;source&quot;] == &quot;web&quot;</code>
           <textarea rows={2} {...field("cel")} spellCheck={false} placeholder='value.status == "paid" && offset >= 10' />
         </label>
         <div className="row">
@@ -226,14 +239,26 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
             type="button"
             data-testid="export-copy"
             disabled={viewCount === 0}
-            onClick={() => void navigator.clipboard?.writeText(toJson(shown())).then(() => setNote(`Copied ${formatCount(viewCount)} messages as JSON`))}
+            onClick={() =>
+              void navigator.clipboard?.writeText(toJson(shown())).then(() => setNote(`Copied ${formatCount(viewCount)} messages as JSON`))
+            }
           >
             Copy JSON
           </button>
-          <button type="button" data-testid="export-json" disabled={viewCount === 0} onClick={() => download(`${topic.name}-messages.json`, toJson(shown()), "application/json")}>
+          <button
+            type="button"
+            data-testid="export-json"
+            disabled={viewCount === 0}
+            onClick={() => download(`${topic.name}-messages.json`, toJson(shown()), "application/json")}
+          >
             Export JSON
           </button>
-          <button type="button" data-testid="export-csv" disabled={viewCount === 0} onClick={() => download(`${topic.name}-messages.csv`, toCsv(shown()), "text/csv")}>
+          <button
+            type="button"
+            data-testid="export-csv"
+            disabled={viewCount === 0}
+            onClick={() => download(`${topic.name}-messages.csv`, toCsv(shown()), "text/csv")}
+          >
             Export CSV
           </button>
         </div>
@@ -244,15 +269,34 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
         </div>
         <div className="spread small">
           <span>
-            <span data-testid="search-status">{p.status === "running" ? "Scanning…" : p.status === "done" ? "Done" : p.status === "cancelled" ? "Cancelled" : p.status === "error" ? "Failed" : "Idle"}</span>
+            <span data-testid="search-status">
+              {p.status === "running"
+                ? "Scanning…"
+                : p.status === "done"
+                  ? "Done"
+                  : p.status === "cancelled"
+                    ? "Cancelled"
+                    : p.status === "error"
+                      ? "Failed"
+                      : "Idle"}
+            </span>
             {" · "}scanned <strong data-testid="search-scanned">{formatCount(p.scanned)}</strong>
-            {p.toScan ? ` of ${formatCount(p.toScan)}` : ""} · matches <strong data-testid="search-matched">{formatCount(p.matched)}</strong> · shown{" "}
+            {p.toScan ? ` of ${formatCount(p.toScan)}` : ""} · matches{" "}
+            <strong data-testid="search-matched">{formatCount(p.matched)}</strong> · shown{" "}
             <strong data-testid="search-shown">{formatCount(viewCount)}</strong>
-            {isolation === "read_committed" && <span data-testid="search-isolation-note"> · read_committed: aborted and still-open transactions are not shown</span>}
+            {isolation === "read_committed" && (
+              <span data-testid="search-isolation-note"> · read_committed: aborted and still-open transactions are not shown</span>
+            )}
             {p.elapsedMs ? ` · ${(p.elapsedMs / 1000).toFixed(1)} s` : ""}
           </span>
           <span className="muted" data-testid="search-reason">
-            {p.reason === "maxMatches" ? "stopped at max results" : p.reason === "maxScanned" ? "stopped at max records scanned" : p.reason === "end" ? "reached the end (high watermark at start)" : note ?? ""}
+            {p.reason === "maxMatches"
+              ? "stopped at max results"
+              : p.reason === "maxScanned"
+                ? "stopped at max records scanned"
+                : p.reason === "end"
+                  ? "reached the end (high watermark at start)"
+                  : (note ?? "")}
           </span>
         </div>
         {p.celErrors > 0 && (
@@ -274,7 +318,15 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
         height={520}
         rowKey={(r) => `${r.partition}:${r.offset}`}
         onOpen={(r) => setSelected(r)}
-        empty={running ? "Scanning…" : p.status === "done" ? (isolation === "read_committed" ? "No committed messages match." : "No messages match.") : ""}
+        empty={
+          running
+            ? "Scanning…"
+            : p.status === "done"
+              ? isolation === "read_committed"
+                ? "No committed messages match."
+                : "No messages match."
+              : ""
+        }
       />
       {selected && <MessageDrawer record={selected} onClose={() => setSelected(null)} />}
     </div>

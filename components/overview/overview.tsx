@@ -14,17 +14,33 @@ export function Overview() {
       <div className="spread">
         <h1>Overview</h1>
         <span className="notice" data-testid="overview-update-note">
-          Live: pushed over WebSocket every {METRICS_PUSH_MS / 1000} s ({status}); rates are {m?.windowSeconds ?? 3}-second averages measured by this server
+          Live: pushed over WebSocket every {METRICS_PUSH_MS / 1000} s ({status}); rates are {m?.windowSeconds ?? 3}-second averages
+          measured by this server
         </span>
       </div>
       <ErrorBox error={error} testId="overview-error" />
       <div className="grid-cards" style={{ margin: "12px 0" }}>
-        <Card testId="stat-storage" label="Storage used" value={m ? formatBytes(m.storage.sizeBytes) : "…"} sub={m ? `${formatCount(m.storage.recordCount)} records` : " "} />
+        <Card
+          testId="stat-storage"
+          label="Storage used"
+          value={m ? formatBytes(m.storage.sizeBytes) : "…"}
+          sub={m ? `${formatCount(m.storage.recordCount)} records` : " "}
+        />
         <Card testId="stat-topics" label="Topics" value={m ? formatCount(m.topics) : "…"} />
         <Card testId="stat-partitions" label="Partitions" value={m ? formatCount(m.partitions) : "…"} />
         <Card testId="stat-groups" label="Consumer groups" value={m ? formatCount(m.groups) : "…"} />
-        <Card testId="stat-in-rate" label="In (records/s)" value={m ? formatRate(m.total.in.recordsPerSec) : "…"} sub={m ? `${formatBytes(m.total.in.bytesPerSec)}/s` : " "} />
-        <Card testId="stat-out-rate" label="Out (records/s)" value={m ? formatRate(m.total.out.recordsPerSec) : "…"} sub={m ? `${formatBytes(m.total.out.bytesPerSec)}/s` : " "} />
+        <Card
+          testId="stat-in-rate"
+          label="In (records/s)"
+          value={m ? formatRate(m.total.in.recordsPerSec) : "…"}
+          sub={m ? `${formatBytes(m.total.in.bytesPerSec)}/s` : " "}
+        />
+        <Card
+          testId="stat-out-rate"
+          label="Out (records/s)"
+          value={m ? formatRate(m.total.out.recordsPerSec) : "…"}
+          sub={m ? `${formatBytes(m.total.out.bytesPerSec)}/s` : " "}
+        />
       </div>
       {isPending && <Loading height={380} testId="overview-loading" />}
       {m && (

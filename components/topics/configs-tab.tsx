@@ -51,13 +51,24 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
                 {editing ? (
                   <>
                     {ENUM_CONFIGS[n] ? (
-                      <select aria-label={n} data-testid={`config-input-${n}`} value={draft[n]} onChange={(e) => setDraft({ ...draft, [n]: e.target.value })}>
+                      <select
+                        aria-label={n}
+                        data-testid={`config-input-${n}`}
+                        value={draft[n]}
+                        onChange={(e) => setDraft({ ...draft, [n]: e.target.value })}
+                      >
                         {ENUM_CONFIGS[n].map((v) => (
                           <option key={v}>{v}</option>
                         ))}
                       </select>
                     ) : (
-                      <input aria-label={n} data-testid={`config-input-${n}`} value={draft[n]} onChange={(e) => setDraft({ ...draft, [n]: e.target.value })} aria-invalid={hints[n] ? true : undefined} />
+                      <input
+                        aria-label={n}
+                        data-testid={`config-input-${n}`}
+                        value={draft[n]}
+                        onChange={(e) => setDraft({ ...draft, [n]: e.target.value })}
+                        aria-invalid={hints[n] ? true : undefined}
+                      />
                     )}
                     <span className="field-error" style={{ marginLeft: 8 }} data-testid={`config-error-${n}`}>
                       {hints[n]}
@@ -82,7 +93,12 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
           </button>
         ) : (
           <>
-            <button type="submit" className="primary" data-testid="configs-save" disabled={!valid || changed.length === 0 || update.isPending}>
+            <button
+              type="submit"
+              className="primary"
+              data-testid="configs-save"
+              disabled={!valid || changed.length === 0 || update.isPending}
+            >
               Save {changed.length ? `(${changed.length} changed)` : ""}
             </button>
             <button type="button" data-testid="configs-cancel" onClick={() => setEditing(false)}>

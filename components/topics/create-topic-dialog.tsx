@@ -15,7 +15,13 @@ export const CONFIG_NAMES = [
   "message.timestamp.type",
   "min.compaction.lag.ms",
 ] as const;
-export const INTEGER_CONFIGS = new Set(["retention.ms", "retention.bytes", "delete.retention.ms", "max.message.bytes", "min.compaction.lag.ms"]);
+export const INTEGER_CONFIGS = new Set([
+  "retention.ms",
+  "retention.bytes",
+  "delete.retention.ms",
+  "max.message.bytes",
+  "min.compaction.lag.ms",
+]);
 export const ENUM_CONFIGS: Record<string, string[]> = {
   "cleanup.policy": ["delete", "compact", "delete,compact"],
   "message.timestamp.type": ["CreateTime", "LogAppendTime"],
@@ -47,7 +53,11 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
   const nameCheck = ZTopicName.safeParse(name);
   const nameError = name === "" && !touched ? null : nameCheck.success ? null : nameCheck.error.issues[0].message;
   const partCheck = ZPartitionCount.safeParse(/^\d+$/.test(partitions.trim()) ? Number(partitions) : NaN);
-  const partError = partCheck.success ? null : /^\d+$/.test(partitions.trim()) ? partCheck.error.issues[0].message : "partitions must be a whole number";
+  const partError = partCheck.success
+    ? null
+    : /^\d+$/.test(partitions.trim())
+      ? partCheck.error.issues[0].message
+      : "partitions must be a whole number";
   const configErrors = configs.map((c) => configHint(c.name, c.value));
   const valid = nameCheck.success && partCheck.success && configErrors.every((e) => e === null);
 
@@ -149,7 +159,11 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
             </div>
           ))}
           <div>
-            <button type="button" data-testid="create-topic-add-config" onClick={() => setConfigs([...configs, { id: Date.now() + Math.random(), name: "", value: "" }])}>
+            <button
+              type="button"
+              data-testid="create-topic-add-config"
+              onClick={() => setConfigs([...configs, { id: Date.now() + Math.random(), name: "", value: "" }])}
+            >
               Add config
             </button>
           </div>

@@ -5,7 +5,17 @@ import { Dialog } from "../ui/dialog";
 import { ErrorBox } from "../ui/status";
 
 /** Deleting needs the topic's name typed out: it removes every record. */
-export function DeleteTopicDialog({ topic, open, onClose, onDeleted }: { topic: string; open: boolean; onClose: () => void; onDeleted: () => void }) {
+export function DeleteTopicDialog({
+  topic,
+  open,
+  onClose,
+  onDeleted,
+}: {
+  topic: string;
+  open: boolean;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
   const del = useDeleteTopic();
   const [typed, setTyped] = useState("");
   const close = () => {
@@ -31,7 +41,14 @@ export function DeleteTopicDialog({ topic, open, onClose, onDeleted }: { topic: 
         <p>
           This deletes <strong>{topic}</strong> and all of its records. It cannot be undone. Type the topic name to confirm.
         </p>
-        <input autoFocus aria-label="type the topic name to confirm" data-testid="delete-topic-confirm" value={typed} onChange={(e) => setTyped(e.target.value)} placeholder={topic} />
+        <input
+          autoFocus
+          aria-label="type the topic name to confirm"
+          data-testid="delete-topic-confirm"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          placeholder={topic}
+        />
         <ErrorBox error={del.error} testId="delete-topic-error" />
         <div className="row" style={{ justifyContent: "flex-end" }}>
           <button type="button" onClick={close}>

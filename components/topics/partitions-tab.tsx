@@ -73,9 +73,21 @@ export function PartitionsTab({ topic }: { topic: TTopic }) {
         <div className="row">
           <label className="field">
             New total partition count
-            <input data-testid="add-partitions-count" inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} aria-invalid={bad ? true : undefined} />
+            <input
+              data-testid="add-partitions-count"
+              inputMode="numeric"
+              value={count}
+              onChange={(e) => setCount(e.target.value)}
+              aria-invalid={bad ? true : undefined}
+            />
           </label>
-          <button type="submit" className="primary" style={{ alignSelf: "flex-end" }} disabled={bad || add.isPending} data-testid="add-partitions-submit">
+          <button
+            type="submit"
+            className="primary"
+            style={{ alignSelf: "flex-end" }}
+            disabled={bad || add.isPending}
+            data-testid="add-partitions-submit"
+          >
             Add partitions
           </button>
         </div>

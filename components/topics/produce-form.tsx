@@ -37,9 +37,11 @@ export function ProduceForm({ topic }: { topic: TTopic }) {
   const [result, setResult] = useState<TProduceResponse | null>(null);
 
   const valueError = format === "json" && value.trim() !== "" ? jsonError(value) : null;
-  const partitionError = partition.trim() !== "" && !/^\d+$/.test(partition.trim()) ? "partition must be a whole number (or empty for automatic)" : null;
+  const partitionError =
+    partition.trim() !== "" && !/^\d+$/.test(partition.trim()) ? "partition must be a whole number (or empty for automatic)" : null;
   const n = /^\d+$/.test(count.trim()) ? Number(count) : NaN;
-  const countError = Number.isInteger(n) && n >= 1 && n <= MAX_REPEAT ? null : `send between 1 and ${MAX_REPEAT.toLocaleString("en-US")} times`;
+  const countError =
+    Number.isInteger(n) && n >= 1 && n <= MAX_REPEAT ? null : `send between 1 and ${MAX_REPEAT.toLocaleString("en-US")} times`;
   const valid = !valueError && !partitionError && !countError;
 
   const submit = (e: React.FormEvent) => {
@@ -55,7 +57,10 @@ export function ProduceForm({ topic }: { topic: TTopic }) {
     if (headers.length) rec.headers = headers.filter((h) => h.key !== "").map((h) => ({ key: h.key, value: h.value }));
     if (partition.trim() !== "") rec.partition = Number(partition);
     setResult(null);
-    produce.mutate(Array.from({ length: n }, () => rec), { onSuccess: (r) => setResult(r) });
+    produce.mutate(
+      Array.from({ length: n }, () => rec),
+      { onSuccess: (r) => setResult(r) },
+    );
   };
 
   const first = result?.records[0];
@@ -70,14 +75,28 @@ export function ProduceForm({ topic }: { topic: TTopic }) {
         <span className="small muted">Value as</span>
         {(["json", "text", "base64"] as const).map((f) => (
           <label key={f} className="row small" style={{ gap: 4 }}>
-            <input type="radio" name="value-format" value={f} checked={format === f} data-testid={`produce-format-${f}`} onChange={() => set({ format: f })} />
+            <input
+              type="radio"
+              name="value-format"
+              value={f}
+              checked={format === f}
+              data-testid={`produce-format-${f}`}
+              onChange={() => set({ format: f })}
+            />
             {f === "json" ? "JSON" : f === "text" ? "Text" : "Base64 (binary)"}
           </label>
         ))}
       </div>
       <label className="field">
         Value
-        <textarea rows={8} data-testid="produce-value" value={value} onChange={(e) => setValue(e.target.value)} aria-invalid={valueError ? true : undefined} aria-describedby="produce-value-error" />
+        <textarea
+          rows={8}
+          data-testid="produce-value"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          aria-invalid={valueError ? true : undefined}
+          aria-describedby="produce-value-error"
+        />
         <span className="field-error" id="produce-value-error" data-testid="produce-value-error">
           {valueError}
         </span>
@@ -86,15 +105,31 @@ export function ProduceForm({ topic }: { topic: TTopic }) {
         <legend className="small muted">Headers</legend>
         {headers.map((h, i) => (
           <div className="row" key={h.id}>
-            <input aria-label="header key" placeholder="key" data-testid={`produce-header-key-${i}`} value={h.key} onChange={(e) => setHeaders(headers.map((x) => (x.id === h.id ? { ...x, key: e.target.value } : x)))} />
-            <input aria-label="header value" placeholder="value" data-testid={`produce-header-value-${i}`} value={h.value} onChange={(e) => setHeaders(headers.map((x) => (x.id === h.id ? { ...x, value: e.target.value } : x)))} />
+            <input
+              aria-label="header key"
+              placeholder="key"
+              data-testid={`produce-header-key-${i}`}
+              value={h.key}
+              onChange={(e) => setHeaders(headers.map((x) => (x.id === h.id ? { ...x, key: e.target.value } : x)))}
+            />
+            <input
+              aria-label="header value"
+              placeholder="value"
+              data-testid={`produce-header-value-${i}`}
+              value={h.value}
+              onChange={(e) => setHeaders(headers.map((x) => (x.id === h.id ? { ...x, value: e.target.value } : x)))}
+            />
             <button type="button" aria-label="remove header" onClick={() => setHeaders(headers.filter((x) => x.id !== h.id))}>
               ✕
             </button>
           </div>
         ))}
         <div>
-          <button type="button" data-testid="produce-add-header" onClick={() => setHeaders([...headers, { id: Date.now() + Math.random(), key: "", value: "" }])}>
+          <button
+            type="button"
+            data-testid="produce-add-header"
+            onClick={() => setHeaders([...headers, { id: Date.now() + Math.random(), key: "", value: "" }])}
+          >
             Add header
           </button>
         </div>
@@ -102,12 +137,25 @@ export function ProduceForm({ topic }: { topic: TTopic }) {
       <div className="row" style={{ alignItems: "flex-start" }}>
         <label className="field">
           Partition (empty: by key / sticky)
-          <input data-testid="produce-partition" inputMode="numeric" value={partition} onChange={(e) => setPartition(e.target.value)} placeholder={`0..${topic.partitions.length - 1}`} aria-invalid={partitionError ? true : undefined} />
+          <input
+            data-testid="produce-partition"
+            inputMode="numeric"
+            value={partition}
+            onChange={(e) => setPartition(e.target.value)}
+            placeholder={`0..${topic.partitions.length - 1}`}
+            aria-invalid={partitionError ? true : undefined}
+          />
           <span className="field-error">{partitionError}</span>
         </label>
         <label className="field">
           Send this many times
-          <input data-testid="produce-count" inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} aria-invalid={countError ? true : undefined} />
+          <input
+            data-testid="produce-count"
+            inputMode="numeric"
+            value={count}
+            onChange={(e) => setCount(e.target.value)}
+            aria-invalid={countError ? true : undefined}
+          />
           <span className="field-error">{countError}</span>
         </label>
       </div>

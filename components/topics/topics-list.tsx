@@ -62,7 +62,14 @@ export function TopicsList() {
       <div className="spread">
         <h1>Topics</h1>
         <div className="row">
-          <input type="search" aria-label="search topics" placeholder="Search topics" data-testid="topics-search" value={q} onChange={(e) => set({ q: e.target.value })} />
+          <input
+            type="search"
+            aria-label="search topics"
+            placeholder="Search topics"
+            data-testid="topics-search"
+            value={q}
+            onChange={(e) => set({ q: e.target.value })}
+          />
           <button className="primary" data-testid="create-topic-open" onClick={() => set({ create: "1" }, "push")}>
             Create topic
           </button>

@@ -43,7 +43,9 @@ export function TransactionsPage() {
 
   const rows = useMemo(() => {
     const needle = q.toLowerCase();
-    return (txns.data ?? []).filter((t) => t.transactionalId.toLowerCase().includes(needle)).sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
+    return (txns.data ?? [])
+      .filter((t) => t.transactionalId.toLowerCase().includes(needle))
+      .sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
   }, [txns.data, q]);
   const openCount = (all.data ?? []).filter((t) => OPEN_STATES.has(t.state)).length;
   const idOf = useMemo(() => new Map((all.data ?? []).map((t) => [`${t.producerId}`, t.transactionalId])), [all.data]);
@@ -54,12 +56,20 @@ export function TransactionsPage() {
         <div>
           <h1 style={{ marginBottom: 2 }}>Transactions</h1>
           <div className="small muted" data-testid="transactions-summary">
-            {all.data ? `${formatCount(all.data.length)} transactional id${all.data.length === 1 ? "" : "s"} · ${formatCount(openCount)} open · ` : ""}refreshes every 1.5 s
+            {all.data
+              ? `${formatCount(all.data.length)} transactional id${all.data.length === 1 ? "" : "s"} · ${formatCount(openCount)} open · `
+              : ""}
+            refreshes every 1.5 s
           </div>
         </div>
         <div className="row">
           <label className="row small" style={{ gap: 4 }}>
-            <input type="checkbox" data-testid="transactions-open-only" checked={openOnly} onChange={(e) => setOpen(e.target.checked ? "1" : "")} />
+            <input
+              type="checkbox"
+              data-testid="transactions-open-only"
+              checked={openOnly}
+              onChange={(e) => setOpen(e.target.checked ? "1" : "")}
+            />
             Open only
           </label>
           <input
@@ -76,13 +86,20 @@ export function TransactionsPage() {
       {txns.isPending ? (
         <Loading testId="transactions-loading" />
       ) : (
-        <TransactionsTable rows={rows} now={now} updatedAt={txns.dataUpdatedAt} openOnly={openOnly} q={q} hiddenIds={(all.data?.length ?? 0) - (txns.data?.length ?? 0)} />
+        <TransactionsTable
+          rows={rows}
+          now={now}
+          updatedAt={txns.dataUpdatedAt}
+          openOnly={openOnly}
+          q={q}
+          hiddenIds={(all.data?.length ?? 0) - (txns.data?.length ?? 0)}
+        />
       )}
 
       <h2>Producers by partition</h2>
       <p className="small muted" style={{ margin: "0 0 8px" }}>
-        The broker keeps, per partition, the last epoch and sequence of every idempotent or transactional producer (to drop duplicates and fence old instances), and where
-        its open transaction starts — the oldest one there is the partition&apos;s last stable offset.
+        The broker keeps, per partition, the last epoch and sequence of every idempotent or transactional producer (to drop duplicates and
+        fence old instances), and where its open transaction starts — the oldest one there is the partition&apos;s last stable offset.
       </p>
       <ErrorBox error={producers.error} testId="producers-error" />
       {producers.isPending ? (
@@ -94,18 +111,29 @@ export function TransactionsPage() {
   );
 }
 
-function TransactionsTable(props: { rows: TTransaction[]; now: number; updatedAt: number; openOnly: boolean; q: string; hiddenIds: number }) {
+function TransactionsTable(props: {
+  rows: TTransaction[];
+  now: number;
+  updatedAt: number;
+  openOnly: boolean;
+  q: string;
+  hiddenIds: number;
+}) {
   const { rows, now, updatedAt, openOnly, q } = props;
   return (
     <table data-testid="transactions-table">
       <thead>
         <tr>
           <th>Transactional id</th>
-          <th className="num" title="producer id / producer epoch">Producer / epoch</th>
+          <th className="num" title="producer id / producer epoch">
+            Producer / epoch
+          </th>
           <th>State</th>
           <th>Partitions</th>
           <th title="consumer groups with offsets pending in the transaction (committed with it)">Groups</th>
-          <th className="num" title="time since the transaction began (open transactions)">Age</th>
+          <th className="num" title="time since the transaction began (open transactions)">
+            Age
+          </th>
           <th className="num">Timeout</th>
           <th>Last result</th>
         </tr>
@@ -117,7 +145,10 @@ function TransactionsTable(props: { rows: TTransaction[]; now: number; updatedAt
               {q ? (
                 "No transactional id matches."
               ) : openOnly ? (
-                <>No transaction is open right now{props.hiddenIds > 0 ? ` (${props.hiddenIds} idle or completed — clear “Open only” to see them)` : ""}.</>
+                <>
+                  No transaction is open right now
+                  {props.hiddenIds > 0 ? ` (${props.hiddenIds} idle or completed — clear “Open only” to see them)` : ""}.
+                </>
               ) : (
                 <EmptyExplanation />
               )}
@@ -137,12 +168,13 @@ function EmptyExplanation() {
     <div className="stack" style={{ gap: 4, padding: "6px 0", maxWidth: 820 }}>
       <strong style={{ color: "var(--fg)" }}>No transactional producers yet.</strong>
       <span>
-        A transaction writes to several partitions (and can commit consumer-group offsets) atomically: on commit every write becomes visible together, on abort none
-        does. <code>read_committed</code> consumers read only up to each partition&apos;s last stable offset and skip aborted records.
+        A transaction writes to several partitions (and can commit consumer-group offsets) atomically: on commit every write becomes visible
+        together, on abort none does. <code>read_committed</code> consumers read only up to each partition&apos;s last stable offset and
+        skip aborted records.
       </span>
       <span>
-        A producer starts with <code>POST /api/v1/producers</code> and a <code>transactionalId</code>, produces with it, then calls <code>…/transactions/{"{id}"}/commit</code> or{" "}
-        <code>…/abort</code>. Its id shows up here.
+        A producer starts with <code>POST /api/v1/producers</code> and a <code>transactionalId</code>, produces with it, then calls{" "}
+        <code>…/transactions/{"{id}"}/commit</code> or <code>…/abort</code>. Its id shows up here.
       </span>
     </div>
   );
@@ -165,7 +197,12 @@ function TransactionRow({ t, now, updatedAt }: { t: TTransaction; now: number; u
         {t.producerId} / {t.producerEpoch}
       </td>
       <td>
-        <span className="badge" style={stateStyle(t.state)} data-testid={`txn-state-${id}`} title={t.pending ? `completing: ${t.pending.commit ? "commit" : "abort"} (${t.pending.reason})` : undefined}>
+        <span
+          className="badge"
+          style={stateStyle(t.state)}
+          data-testid={`txn-state-${id}`}
+          title={t.pending ? `completing: ${t.pending.commit ? "commit" : "abort"} (${t.pending.reason})` : undefined}
+        >
           {t.state}
         </span>
         {t.pending && (
@@ -184,13 +221,24 @@ function TransactionRow({ t, now, updatedAt }: { t: TTransaction; now: number; u
             {shown.map((p, i) => (
               <span key={`${p.topic}-${p.partition}`}>
                 {i > 0 && ", "}
-                <Link href={topicHref(p.topic)} className="mono" style={{ whiteSpace: "nowrap" }} data-testid={`txn-partition-${id}-${p.topic}-${p.partition}`}>
+                <Link
+                  href={topicHref(p.topic)}
+                  className="mono"
+                  style={{ whiteSpace: "nowrap" }}
+                  data-testid={`txn-partition-${id}-${p.topic}-${p.partition}`}
+                >
                   {p.topic}-{p.partition}
                 </Link>
               </span>
             ))}
             {more > 0 && (
-              <span className="muted" title={t.partitions.slice(SHOWN_PARTITIONS).map((p) => `${p.topic}-${p.partition}`).join(", ")}>
+              <span
+                className="muted"
+                title={t.partitions
+                  .slice(SHOWN_PARTITIONS)
+                  .map((p) => `${p.topic}-${p.partition}`)
+                  .join(", ")}
+              >
                 {" "}
                 +{more} more
               </span>
@@ -210,7 +258,11 @@ function TransactionRow({ t, now, updatedAt }: { t: TTransaction; now: number; u
           ))
         )}
       </td>
-      <td className={`num${late ? " warn" : ""}`} data-testid={`txn-age-${id}`} title={t.startedAt ? `started ${formatTime(t.startedAt)}` : undefined}>
+      <td
+        className={`num${late ? " warn" : ""}`}
+        data-testid={`txn-age-${id}`}
+        title={t.startedAt ? `started ${formatTime(t.startedAt)}` : undefined}
+      >
         {open && age !== null ? formatDuration(age) : <span className="muted">—</span>}
       </td>
       <td className="num" data-testid={`txn-timeout-${id}`}>
@@ -250,15 +302,20 @@ function ProducersTable({ rows, idOf, now }: { rows: TProducerEntry[]; idOf: Map
           <th>Transactional id</th>
           <th className="num">Last sequence</th>
           <th className="num">Last write</th>
-          <th className="num" title="coordinator epoch of the last transaction marker">Coord. epoch</th>
-          <th className="num" title="first offset of the producer's open transaction in this partition">Open txn from</th>
+          <th className="num" title="coordinator epoch of the last transaction marker">
+            Coord. epoch
+          </th>
+          <th className="num" title="first offset of the producer's open transaction in this partition">
+            Open txn from
+          </th>
         </tr>
       </thead>
       <tbody>
         {rows.length === 0 && (
           <tr>
             <td colSpan={9} className="muted" data-testid="producers-empty" style={{ whiteSpace: "normal" }}>
-              No producer state yet. Idempotent and transactional producers (<code>POST /api/v1/producers</code>) appear here, per partition, after their first write.
+              No producer state yet. Idempotent and transactional producers (<code>POST /api/v1/producers</code>) appear here, per
+              partition, after their first write.
             </td>
           </tr>
         )}
@@ -289,7 +346,9 @@ function ProducersTable({ rows, idOf, now }: { rows: TProducerEntry[]; idOf: Map
                 {p.currentTxnStartOffset === null ? (
                   <span className="muted">—</span>
                 ) : (
-                  <Link href={`${topicHref(p.topic, "messages")}&partition=${p.partition}&from=offset&offset=${p.currentTxnStartOffset}`}>{formatCount(p.currentTxnStartOffset)}</Link>
+                  <Link href={`${topicHref(p.topic, "messages")}&partition=${p.partition}&from=offset&offset=${p.currentTxnStartOffset}`}>
+                    {formatCount(p.currentTxnStartOffset)}
+                  </Link>
                 )}
               </td>
             </tr>

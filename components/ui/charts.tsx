@@ -46,7 +46,13 @@ export function LineChart({
   const x = (i: number) => padL + ((width - padL - 4) * i) / (n - 1);
   return (
     <figure style={{ margin: 0 }} data-testid={testId} ref={box}>
-      <svg className="chart" viewBox={`0 0 ${width} ${height}`} height={height} role="img" aria-label={series.map((s) => s.name).join(", ")}>
+      <svg
+        className="chart"
+        viewBox={`0 0 ${width} ${height}`}
+        height={height}
+        role="img"
+        aria-label={series.map((s) => s.name).join(", ")}
+      >
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={padL} x2={width} y1={y(max * f)} y2={y(max * f)} stroke="var(--line)" />
@@ -88,7 +94,17 @@ export function LineChart({
   );
 }
 
-export function Sparkline({ points, testId, width = 90, height = 22 }: { points: number[]; testId?: string; width?: number; height?: number }) {
+export function Sparkline({
+  points,
+  testId,
+  width = 90,
+  height = 22,
+}: {
+  points: number[];
+  testId?: string;
+  width?: number;
+  height?: number;
+}) {
   const max = Math.max(1, ...points);
   const n = Math.max(2, points.length);
   const d = points.map((v, i) => `${((width * i) / (n - 1)).toFixed(1)},${(height - 2 - ((height - 4) * v) / max).toFixed(1)}`).join(" ");

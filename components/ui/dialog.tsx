@@ -5,7 +5,19 @@ import { useEffect, useRef, type ReactNode } from "react";
  * A modal on the native <dialog> (focus kept inside, Escape closes, focus returns to the
  * opener), rendered only while open.
  */
-export function Dialog({ open, onClose, title, children, testId }: { open: boolean; onClose: () => void; title: string; children: ReactNode; testId: string }) {
+export function Dialog({
+  open,
+  onClose,
+  title,
+  children,
+  testId,
+}: {
+  open: boolean;
+  onClose: () => void;
+  title: string;
+  children: ReactNode;
+  testId: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;

@@ -21,7 +21,14 @@ export function ThemeToggle() {
     }
   };
   return (
-    <button type="button" data-testid="theme-toggle" data-theme-choice={theme} onClick={() => choose(NEXT[theme])} aria-label={`Theme: ${theme}. Switch to ${NEXT[theme]}`} style={{ minWidth: 136 }}>
+    <button
+      type="button"
+      data-testid="theme-toggle"
+      data-theme-choice={theme}
+      onClick={() => choose(NEXT[theme])}
+      aria-label={`Theme: ${theme}. Switch to ${NEXT[theme]}`}
+      style={{ minWidth: 136 }}
+    >
       Theme: {theme}
     </button>
   );

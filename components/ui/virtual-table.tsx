@@ -101,7 +101,13 @@ export function VirtualTable<T>({
         }
       >
         {columns.map((c) => (
-          <div key={c.key} role="cell" className="vt-cell" style={{ width: c.width, flex: c.width === "auto" ? 1 : undefined, textAlign: c.align }} data-col={c.key}>
+          <div
+            key={c.key}
+            role="cell"
+            className="vt-cell"
+            style={{ width: c.width, flex: c.width === "auto" ? 1 : undefined, textAlign: c.align }}
+            data-col={c.key}
+          >
             {c.render(row, i)}
           </div>
         ))}
@@ -109,10 +115,24 @@ export function VirtualTable<T>({
     );
   }
   return (
-    <div ref={ref} className="vt" style={{ height }} onScroll={onScroll} role="table" aria-rowcount={rowCount + 1} data-testid={testId} data-rows={rowCount}>
+    <div
+      ref={ref}
+      className="vt"
+      style={{ height }}
+      onScroll={onScroll}
+      role="table"
+      aria-rowcount={rowCount + 1}
+      data-testid={testId}
+      data-rows={rowCount}
+    >
       <div className="vt-head" role="row" style={{ height: headH, alignItems: "center" }}>
         {columns.map((c) => (
-          <div key={c.key} role="columnheader" className="vt-cell" style={{ width: c.width, flex: c.width === "auto" ? 1 : undefined, textAlign: c.align }}>
+          <div
+            key={c.key}
+            role="columnheader"
+            className="vt-cell"
+            style={{ width: c.width, flex: c.width === "auto" ? 1 : undefined, textAlign: c.align }}
+          >
             {c.header}
           </div>
         ))}

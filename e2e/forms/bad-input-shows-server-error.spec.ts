@@ -40,7 +40,9 @@ test("edit configs: an out-of-range value", async ({ page }) => {
   await page.getByTestId("configs-edit").click();
   await page.getByTestId("config-input-max.message.bytes").fill("999999999");
   await page.getByTestId("configs-save").click();
-  await expect(page.getByTestId("configs-error")).toContainText("invalid value 999999999 for config 'max.message.bytes': must be between 0 and");
+  await expect(page.getByTestId("configs-error")).toContainText(
+    "invalid value 999999999 for config 'max.message.bytes': must be between 0 and",
+  );
   expect((await describeTopic(topic)).configs["max.message.bytes"]).toBe(1048588);
 });
 
@@ -48,7 +50,9 @@ test("add partitions: a count that does not grow the topic", async ({ page }) =>
   await page.goto(`/topics/${topic}?tab=partitions`);
   await page.getByTestId("add-partitions-count").fill("1");
   await page.getByTestId("add-partitions-submit").click();
-  await expect(page.getByTestId("add-partitions-error")).toContainText(`topic '${topic}' already has 2 partitions; the new count must be larger`);
+  await expect(page.getByTestId("add-partitions-error")).toContainText(
+    `topic '${topic}' already has 2 partitions; the new count must be larger`,
+  );
   expect((await describeTopic(topic)).partitions.length).toBe(2);
 });
 
@@ -81,7 +85,10 @@ test("message search: a CEL expression that does not compile, or does not return
 test("reset offsets: a negative offset", async ({ page }) => {
   const group = unique("badinput-group");
   // a group with one committed offset and no members (join, commit, leave over REST)
-  const join = await rest<{ memberId: string; memberEpoch: number }>("POST", `/api/v1/groups/${group}/members`, { topics: [topic], autoOffsetReset: "earliest" });
+  const join = await rest<{ memberId: string; memberEpoch: number }>("POST", `/api/v1/groups/${group}/members`, {
+    topics: [topic],
+    autoOffsetReset: "earliest",
+  });
   expect(join.status).toBe(201);
   await expect
     .poll(async () => {

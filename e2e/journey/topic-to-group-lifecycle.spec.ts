@@ -144,7 +144,12 @@ test("live tail shows records while a script produces; pause and resume", async 
   const producer = startProducer({ topic, rate: 400, seconds: 4, batch: 40, prefix: "live" });
   await expect(page.getByTestId("live-table-row").first()).toBeVisible();
   await expect.poll(async () => Number((await page.getByTestId("live-received").textContent())?.replace(/,/g, ""))).toBeGreaterThan(100);
-  await expect(page.getByTestId("live-table").locator('[data-col="key"]', { hasText: /^live-\d+$/ }).first()).toBeVisible();
+  await expect(
+    page
+      .getByTestId("live-table")
+      .locator('[data-col="key"]', { hasText: /^live-\d+$/ })
+      .first(),
+  ).toBeVisible();
   await expect.poll(async () => Number(await page.getByTestId("live-rate").textContent())).toBeGreaterThan(0);
   await page.getByTestId("live-pause").click();
   await expect(page.getByTestId("live-pause")).toHaveText("Resume");
@@ -172,7 +177,13 @@ test("live tail shows records while a script produces; pause and resume", async 
 });
 
 test("a consumer group: members and lag, then stopped", async () => {
-  consumer = new Consumer({ baseUrl: BASE_URL, groupId: group, clientId: "journey-client", autoOffsetReset: "earliest", autoCommitIntervalMs: 200 });
+  consumer = new Consumer({
+    baseUrl: BASE_URL,
+    groupId: group,
+    clientId: "journey-client",
+    autoOffsetReset: "earliest",
+    autoCommitIntervalMs: 200,
+  });
   consumer.subscribe({ topics: [topic] });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
@@ -201,7 +212,9 @@ test("a consumer group: members and lag, then stopped", async () => {
   await consumer.stop();
   consumer = null;
   // records produced while nobody consumes show up as lag
-  await rest("POST", `/api/v1/topics/${topic}/records`, { records: Array.from({ length: 7 }, (_, i) => ({ key: `late-${i}`, value: { i }, partition: 0 })) });
+  await rest("POST", `/api/v1/topics/${topic}/records`, {
+    records: Array.from({ length: 7 }, (_, i) => ({ key: `late-${i}`, value: { i }, partition: 0 })),
+  });
   await expect(page.getByTestId("group-member-row")).toHaveCount(0);
   await expect(page.getByTestId("group-state")).toHaveText("Empty");
   await expect(page.getByTestId("group-total-lag")).toHaveText("7");
@@ -218,7 +231,9 @@ test("reset offsets to earliest: dry run shown, then applied and verified", asyn
   await expect(plan).toBeVisible();
   await expect(plan).toContainText("Dry run");
   for (const p of [0, 1]) {
-    await expect(page.getByTestId(`reset-plan-current-${topic}-${p}`)).toHaveText(String(p === 0 ? (hwm.get(0) as number) - 7 : hwm.get(1)).replace(/\B(?=(\d{3})+(?!\d))/g, ","));
+    await expect(page.getByTestId(`reset-plan-current-${topic}-${p}`)).toHaveText(
+      String(p === 0 ? (hwm.get(0) as number) - 7 : hwm.get(1)).replace(/\B(?=(\d{3})+(?!\d))/g, ","),
+    );
     await expect(page.getByTestId(`reset-plan-new-${topic}-${p}`)).toHaveText("0");
   }
   // nothing changed yet
@@ -239,13 +254,18 @@ test("reset offsets to earliest: dry run shown, then applied and verified", asyn
 test("a partition without a committed offset counts in the lag, marked as counted from the log start", async () => {
   // a new partition the group never committed for: kafka-consumer-groups shows it as unread
   expect((await rest("POST", `/api/v1/topics/${topic}/partitions`, { partitions: 3 })).status).toBe(200);
-  await rest("POST", `/api/v1/topics/${topic}/records`, { records: Array.from({ length: 4 }, (_, i) => ({ key: `new-${i}`, value: { i }, partition: 2 })) });
+  await rest("POST", `/api/v1/topics/${topic}/records`, {
+    records: Array.from({ length: 4 }, (_, i) => ({ key: `new-${i}`, value: { i }, partition: 2 })),
+  });
   await page.reload();
   await expect(page.getByTestId(`group-committed-${topic}-2`)).toHaveText("none");
   await expect(page.getByTestId(`group-lag-${topic}-2`)).toHaveText("4 (from log start)");
   await expect(page.getByTestId(`group-lag-basis-${topic}-0`)).toHaveCount(0);
   await expect(page.getByTestId("group-uncommitted")).toContainText("1 partition without a committed offset");
-  const g = await rest<{ totalLag: number; offsets: { partition: number; lag: number; lagBasis: string }[] }>("GET", `/api/v1/groups/${group}`);
+  const g = await rest<{ totalLag: number; offsets: { partition: number; lag: number; lagBasis: string }[] }>(
+    "GET",
+    `/api/v1/groups/${group}`,
+  );
   expect(g.body.offsets.map((o) => [o.partition, o.lagBasis])).toEqual([
     [0, "committed"],
     [1, "committed"],

@@ -18,7 +18,11 @@ test("live tail keeps up with 10,000 records/s without freezing the page", async
     w.__long = [];
     w.__events = [];
     new PerformanceObserver((l) => w.__long.push(...l.getEntries())).observe({ type: "longtask", buffered: true });
-    new PerformanceObserver((l) => w.__events.push(...l.getEntries())).observe({ type: "event", buffered: true, durationThreshold: 16 } as PerformanceObserverInit);
+    new PerformanceObserver((l) => w.__events.push(...l.getEntries())).observe({
+      type: "event",
+      buffered: true,
+      durationThreshold: 16,
+    } as PerformanceObserverInit);
   });
   await page.goto(`/topics/${topic}?tab=live`);
   await expect(page.getByTestId("live-status")).toHaveAttribute("data-status", "open");
@@ -60,7 +64,9 @@ test("live tail keeps up with 10,000 records/s without freezing the page", async
     running = false;
     const elapsed = performance.now() - t0;
     const long = w.__long.filter((e) => e.startTime >= t0);
-    const rate = Number(document.querySelector('[data-testid="live-rate"]')?.textContent?.replace(/[,k]/g, (m) => (m === "k" ? "" : ""))) * (document.querySelector('[data-testid="live-rate"]')?.textContent?.includes("k") ? 1000 : 1);
+    const rate =
+      Number(document.querySelector('[data-testid="live-rate"]')?.textContent?.replace(/[,k]/g, (m) => (m === "k" ? "" : ""))) *
+      (document.querySelector('[data-testid="live-rate"]')?.textContent?.includes("k") ? 1000 : 1);
     const received1 = Number(document.querySelector('[data-testid="live-received"]')?.textContent?.replace(/,/g, ""));
     return {
       elapsed,

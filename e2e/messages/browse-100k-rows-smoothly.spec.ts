@@ -71,7 +71,10 @@ test("a long scan shows progress and can be cancelled", async ({ page }) => {
   // enough records that the scan cannot finish before the click: the server scans ~100-200k/s
   const total = 1_000_000;
   for (let i = 0; i < total; i += 50_000) {
-    await produce(topic, Array.from({ length: 50_000 }, (_, j) => ({ key: `k-${i + j}`, value: { n: i + j } })));
+    await produce(
+      topic,
+      Array.from({ length: 50_000 }, (_, j) => ({ key: `k-${i + j}`, value: { n: i + j } })),
+    );
   }
   // a filter nothing matches makes the server scan everything
   await page.goto(`/topics/${topic}?tab=messages&scan=${total}&cel=${encodeURIComponent('value.n == -1 || key.contains("zzz")')}`);

@@ -13,15 +13,22 @@ test("overview shows storage, counts and throughput in and out, per topic and to
     const offsets = [0, 0, 0];
     for (let i = 0; i < 20; i++) {
       for (const p of [0, 1, 2]) {
-        const r = await rest<{ nextOffset: number }>("GET", `/api/v1/topics/${topic}/partitions/${p}/records?offset=${offsets[p]}&maxRecords=5000&waitMs=200`);
+        const r = await rest<{ nextOffset: number }>(
+          "GET",
+          `/api/v1/topics/${topic}/partitions/${p}/records?offset=${offsets[p]}&maxRecords=5000&waitMs=200`,
+        );
         if (r.status === 200) offsets[p] = r.body.nextOffset;
       }
     }
   })();
   const row = page.getByTestId(`overview-topic-${topic}`);
   await expect(row).toBeVisible();
-  await expect.poll(async () => Number((await page.getByTestId("stat-in-rate-value").textContent())?.replace(/,/g, "")), { timeout: 8000 }).toBeGreaterThan(500);
-  await expect.poll(async () => Number((await page.getByTestId("stat-out-rate-value").textContent())?.replace(/,/g, "")), { timeout: 8000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number((await page.getByTestId("stat-in-rate-value").textContent())?.replace(/,/g, "")), { timeout: 8000 })
+    .toBeGreaterThan(500);
+  await expect
+    .poll(async () => Number((await page.getByTestId("stat-out-rate-value").textContent())?.replace(/,/g, "")), { timeout: 8000 })
+    .toBeGreaterThan(0);
   await expect(row.locator("td").nth(1)).not.toHaveText("0");
   await expect(page.getByTestId("chart-records").locator("polyline")).toHaveCount(2);
   await snap(page, "overview");

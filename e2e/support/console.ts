@@ -64,7 +64,15 @@ export interface ProducerProcess {
 export function startProducer(opts: { topic: string; rate: number; seconds: number; batch?: number; prefix?: string }): ProducerProcess {
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, "e2e", "support", "produce-script.mjs"), BASE_URL, opts.topic, String(opts.rate), String(opts.seconds), String(opts.batch ?? 250), opts.prefix ?? "rec"],
+    [
+      path.join(ROOT, "e2e", "support", "produce-script.mjs"),
+      BASE_URL,
+      opts.topic,
+      String(opts.rate),
+      String(opts.seconds),
+      String(opts.batch ?? 250),
+      opts.prefix ?? "rec",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

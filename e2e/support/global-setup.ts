@@ -23,7 +23,10 @@ function newestMtime(dir: string): number {
 
 function buildIfStale(): void {
   const buildId = path.join(ROOT, ".next", "BUILD_ID");
-  const sources = Math.max(...["app", "components", "server"].map((d) => newestMtime(path.join(ROOT, d))), statSync(path.join(ROOT, "next.config.js")).mtimeMs);
+  const sources = Math.max(
+    ...["app", "components", "server"].map((d) => newestMtime(path.join(ROOT, d))),
+    statSync(path.join(ROOT, "next.config.js")).mtimeMs,
+  );
   if (process.env.TRIBUTARY_E2E_BUILD !== "1" && existsSync(buildId) && statSync(buildId).mtimeMs > sources) {
     console.log("e2e: reusing the production build in .next");
     return;

@@ -7,7 +7,10 @@ test("search and sort the topics list; state lives in the URL", async ({ page })
   await createTopic(`${prefix}-a`, 1);
   await createTopic(`${prefix}-b`, 4);
   await createTopic(`${prefix}-c`, 2);
-  await produce(`${prefix}-c`, Array.from({ length: 30 }, (_, i) => ({ value: { i } })));
+  await produce(
+    `${prefix}-c`,
+    Array.from({ length: 30 }, (_, i) => ({ value: { i } })),
+  );
   await page.goto("/topics");
   await page.getByTestId("topics-search").fill(prefix);
   await expect(page).toHaveURL(new RegExp(`q=${prefix}`));

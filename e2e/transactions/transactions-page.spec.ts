@@ -27,7 +27,10 @@ class TxnProducer {
   ) {}
 
   static async init(transactionalId: string, transactionTimeoutMs = 120_000): Promise<TxnProducer> {
-    const r = await rest<{ producerId: number; producerEpoch: number; transactionalId: string }>("POST", "/api/v1/producers", { transactionalId, transactionTimeoutMs });
+    const r = await rest<{ producerId: number; producerEpoch: number; transactionalId: string }>("POST", "/api/v1/producers", {
+      transactionalId,
+      transactionTimeoutMs,
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body.transactionalId).toBe(transactionalId);
     return new TxnProducer(transactionalId, r.body.producerId, r.body.producerEpoch);
@@ -49,10 +52,14 @@ class TxnProducer {
   }
 
   async end(commit: boolean): Promise<{ state: string }> {
-    const r = await rest<{ state: string }>("POST", `/api/v1/transactions/${encodeURIComponent(this.transactionalId)}/${commit ? "commit" : "abort"}`, {
-      producerId: this.producerId,
-      producerEpoch: this.producerEpoch,
-    });
+    const r = await rest<{ state: string }>(
+      "POST",
+      `/api/v1/transactions/${encodeURIComponent(this.transactionalId)}/${commit ? "commit" : "abort"}`,
+      {
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+      },
+    );
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body;
   }
@@ -80,7 +87,12 @@ test("the nav links to the Transactions page", async () => {
 
 test("an ongoing transaction is listed with its partitions, a ticking age and its producers", async () => {
   committer = await TxnProducer.init(committedId);
-  expect(await committer.send(0, [{ key: "c-0", value: { n: 0 } }, { key: "c-1", value: { n: 1 } }])).toEqual([0, 1]);
+  expect(
+    await committer.send(0, [
+      { key: "c-0", value: { n: 0 } },
+      { key: "c-1", value: { n: 1 } },
+    ]),
+  ).toEqual([0, 1]);
   expect(await committer.send(1, [{ key: "c-2", value: { n: 2 } }])).toEqual([0]);
 
   await page.goto("/transactions");
@@ -150,7 +162,12 @@ test("commit: the transaction completes and the last stable offset moves on", as
 
 test("abort: read_uncommitted lists the aborted records, read_committed hides them", async () => {
   const aborter = await TxnProducer.init(abortedId);
-  expect(await aborter.send(0, [0, 1, 2].map((i) => ({ key: `aborted-${i}`, value: { aborted: i } })))).toEqual([3, 4, 5]);
+  expect(
+    await aborter.send(
+      0,
+      [0, 1, 2].map((i) => ({ key: `aborted-${i}`, value: { aborted: i } })),
+    ),
+  ).toEqual([3, 4, 5]);
   expect((await aborter.end(false)).state).toBe("CompleteAbort");
 
   await page.goto("/transactions");

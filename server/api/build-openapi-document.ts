@@ -14,13 +14,7 @@ import {
   ZTransactionOffsetsRequest,
 } from "../schemas/producer.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
-import {
-  ZBatchProduceResponse,
-  ZFetchResponse,
-  ZListOffsetsResponse,
-  ZProduceRequest,
-  ZProduceResponse,
-} from "../schemas/record.ts";
+import { ZBatchProduceResponse, ZFetchResponse, ZListOffsetsResponse, ZProduceRequest, ZProduceResponse } from "../schemas/record.ts";
 import {
   ZCommitRequest,
   ZCommitResponse,
@@ -33,13 +27,7 @@ import {
   ZResetOffsetsRequest,
   ZResetOffsetsResponse,
 } from "../schemas/group.ts";
-import {
-  ZAddPartitionsRequest,
-  ZCreateTopicRequest,
-  ZTopic,
-  ZTopicList,
-  ZUpdateTopicRequest,
-} from "../schemas/topic.ts";
+import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
 
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
@@ -108,7 +96,8 @@ const memberParam = { name: "member", in: "path", required: true, schema: { type
 const topicParam = { name: "topic", in: "path", required: true, schema: { type: "string" } };
 const partitionParam = { name: "partition", in: "path", required: true, schema: { type: "integer", minimum: 0 } };
 const txnParam = { name: "transactionalId", in: "path", required: true, schema: { type: "string" } };
-const ISOLATION_TEXT = "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
+const ISOLATION_TEXT =
+  "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
 const q = (name: string, description: string, s: Json, required = false) => ({ name, in: "query", required, description, schema: s });
 
 export function buildOpenApiDocument(): Json {
@@ -135,12 +124,20 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/topics/{topic}": {
         parameters: [topicParam],
         get: { summary: "Describe a topic", responses: { 200: ok("Topic"), ...errors(400, 404) } },
-        patch: { summary: "Change topic configs (null resets to default)", requestBody: jsonBody("UpdateTopicRequest"), responses: { 200: ok("Topic"), ...errors(400, 404) } },
+        patch: {
+          summary: "Change topic configs (null resets to default)",
+          requestBody: jsonBody("UpdateTopicRequest"),
+          responses: { 200: ok("Topic"), ...errors(400, 404) },
+        },
         delete: { summary: "Delete a topic and its records", responses: { 204: { description: "Deleted" }, ...errors(400, 404) } },
       },
       "/api/v1/topics/{topic}/partitions": {
         parameters: [topicParam],
-        post: { summary: "Grow the topic to a new total partition count", requestBody: jsonBody("AddPartitionsRequest"), responses: { 200: ok("Topic"), ...errors(400, 404) } },
+        post: {
+          summary: "Grow the topic to a new total partition count",
+          requestBody: jsonBody("AddPartitionsRequest"),
+          responses: { 200: ok("Topic"), ...errors(400, 404) },
+        },
       },
       "/api/v1/topics/{topic}/records": {
         parameters: [topicParam, q("partition", `required with ${RECORD_BATCH_CONTENT_TYPE}`, { type: "integer", minimum: 0 })],
@@ -171,8 +168,15 @@ export function buildOpenApiDocument(): Json {
           parameters: [
             q("offset", "first offset wanted; must be within [logStartOffset, highWatermark]", { type: "integer", minimum: 0 }, true),
             q("maxRecords", `default 500, at most ${MAX_FETCH_RECORDS}`, { type: "integer", minimum: 1 }),
-            q("maxBytes", `default 1 MiB; at most ${MAX_FETCH_BYTES} for record batches, 4 MiB of keys and values for JSON (a fetch may return less than asked); at least one record is returned`, { type: "integer", minimum: 1 }),
-            q("waitMs", `wait up to this long for new records when at the high watermark (max ${MAX_WAIT_MS})`, { type: "integer", minimum: 0 }),
+            q(
+              "maxBytes",
+              `default 1 MiB; at most ${MAX_FETCH_BYTES} for record batches, 4 MiB of keys and values for JSON (a fetch may return less than asked); at least one record is returned`,
+              { type: "integer", minimum: 1 },
+            ),
+            q("waitMs", `wait up to this long for new records when at the high watermark (max ${MAX_WAIT_MS})`, {
+              type: "integer",
+              minimum: 0,
+            }),
             q("encoding", "auto (UTF-8 text when valid, else base64) or base64", { enum: ["auto", "base64"] }),
             q("isolation", ISOLATION_TEXT, { enum: ["read_uncommitted", "read_committed"] }),
           ],
@@ -202,7 +206,8 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/topics/{topic}/search": {
         parameters: [topicParam],
         post: {
-          summary: "Bounded message search with text and CEL filters; streams NDJSON SearchEvent lines (started, records, progress, done, error); stops when the client disconnects",
+          summary:
+            "Bounded message search with text and CEL filters; streams NDJSON SearchEvent lines (started, records, progress, done, error); stops when the client disconnects",
           requestBody: jsonBody("SearchRequest"),
           responses: {
             200: { description: "NDJSON stream", content: { "application/x-ndjson": { schema: ref("SearchEvent") } } },
@@ -217,12 +222,21 @@ export function buildOpenApiDocument(): Json {
           requestBody: jsonBody("InitProducerRequest"),
           responses: { 201: ok("InitProducerResponse", "Created"), ...errors(400, 409, 503) },
         },
-        get: { summary: "Producers with state per partition: id, epoch, last sequence, start of an open transaction", responses: { 200: ok("ListProducersResponse") } },
+        get: {
+          summary: "Producers with state per partition: id, epoch, last sequence, start of an open transaction",
+          responses: { 200: ok("ListProducersResponse") },
+        },
       },
       "/api/v1/transactions": {
         get: {
           summary: "Transactional ids: producer id/epoch, state, partitions, groups with pending offsets, age and timeout",
-          parameters: [q("state", "comma-separated states to list (Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort) or 'open'", { type: "string" })],
+          parameters: [
+            q(
+              "state",
+              "comma-separated states to list (Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort) or 'open'",
+              { type: "string" },
+            ),
+          ],
           responses: { 200: ok("ListTransactionsResponse"), ...errors(400) },
         },
       },
@@ -233,7 +247,8 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/transactions/{transactionalId}/offsets": {
         parameters: [txnParam],
         post: {
-          summary: "sendOffsetsToTransaction (KIP-447): consumer-group offsets committed with the transaction, fenced by the member's id and epoch",
+          summary:
+            "sendOffsetsToTransaction (KIP-447): consumer-group offsets committed with the transaction, fenced by the member's id and epoch",
           requestBody: jsonBody("TransactionOffsetsRequest"),
           responses: { 200: { description: "Added" }, ...errors(400, 404, 409, 503) },
         },
@@ -241,7 +256,8 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/transactions/{transactionalId}/commit": {
         parameters: [txnParam],
         post: {
-          summary: "Commit: a commit marker into every partition of the transaction, its group offsets committed; replies once all is written",
+          summary:
+            "Commit: a commit marker into every partition of the transaction, its group offsets committed; replies once all is written",
           requestBody: jsonBody("EndTransactionRequest"),
           responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
@@ -254,12 +270,20 @@ export function buildOpenApiDocument(): Json {
           responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
       },
-      "/api/v1/metrics": { get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } } },
+      "/api/v1/metrics": {
+        get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } },
+      },
       "/api/v1/groups": { get: { summary: "List consumer groups (state, members, total lag)", responses: { 200: ok("GroupList") } } },
       "/api/v1/groups/{group}": {
         parameters: [groupParam],
-        get: { summary: "Describe a group: members, assignments, committed offsets, lag, lag history", responses: { 200: ok("Group"), ...errors(400, 404) } },
-        delete: { summary: "Delete an empty group and its offsets", responses: { 204: { description: "Deleted" }, ...errors(400, 404, 409) } },
+        get: {
+          summary: "Describe a group: members, assignments, committed offsets, lag, lag history",
+          responses: { 200: ok("Group"), ...errors(400, 404) },
+        },
+        delete: {
+          summary: "Delete an empty group and its offsets",
+          responses: { 204: { description: "Deleted" }, ...errors(400, 404, 409) },
+        },
       },
       "/api/v1/groups/{group}/members": {
         parameters: [groupParam],
@@ -295,19 +319,27 @@ export function buildOpenApiDocument(): Json {
       },
       "/api/v1/groups/{group}/members/{member}/offsets": {
         parameters: [groupParam, memberParam],
-        post: { summary: "Commit offsets (fenced by memberEpoch and ownership)", requestBody: jsonBody("CommitRequest"), responses: { 200: ok("CommitResponse"), ...errors(400, 404, 409) } },
+        post: {
+          summary: "Commit offsets (fenced by memberEpoch and ownership)",
+          requestBody: jsonBody("CommitRequest"),
+          responses: { 200: ok("CommitResponse"), ...errors(400, 404, 409) },
+        },
       },
       "/api/v1/groups/{group}/offsets/reset": {
         parameters: [groupParam],
         post: {
-          summary: "Reset offsets (earliest, latest, timestamp, offset, shift ±N); dryRun (default true) returns the plan only; refused while members are active",
+          summary:
+            "Reset offsets (earliest, latest, timestamp, offset, shift ±N); dryRun (default true) returns the plan only; refused while members are active",
           requestBody: jsonBody("ResetOffsetsRequest"),
           responses: { 200: ok("ResetOffsetsResponse"), ...errors(400, 404, 409) },
         },
       },
       "/api/v1/groups/{group}/offsets": {
         parameters: [groupParam, q("topic", "the topic whose offsets are deleted", { type: "string" }, true)],
-        delete: { summary: "Delete the group's committed offsets for a topic", responses: { 200: { description: "Deleted" }, ...errors(400, 404, 409) } },
+        delete: {
+          summary: "Delete the group's committed offsets for a topic",
+          responses: { 200: { description: "Deleted" }, ...errors(400, 404, 409) },
+        },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
     },

@@ -64,7 +64,10 @@ describe("collectBody", () => {
     g.__tributaryBodyMemory = budget;
     const hold = budget.take(40);
     let arrived = 0;
-    const older = collectBody(body(1, 10, async () => undefined), 1_000); // oldest: not held back
+    const older = collectBody(
+      body(1, 10, async () => undefined),
+      1_000,
+    ); // oldest: not held back
     const younger = collectBody(
       body(1, 10, async () => {
         arrived++;

@@ -2,12 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { FetchedRecord } from "../broker/broker.ts";
 import { compileRecordFilter } from "./compile-record-filter.ts";
 
-const rec = (o: Partial<{ key: string | null; value: string | null; headers: Record<string, string>; offset: number; timestamp: number }>): FetchedRecord => ({
+const rec = (
+  o: Partial<{ key: string | null; value: string | null; headers: Record<string, string>; offset: number; timestamp: number }>,
+): FetchedRecord => ({
   offset: o.offset ?? 0,
   timestamp: o.timestamp ?? Date.parse("2026-01-02T03:04:05Z"),
   timestampType: "CreateTime",
   key: o.key === undefined ? Buffer.from("k1") : o.key === null ? null : Buffer.from(o.key),
-  value: o.value === undefined ? Buffer.from('{"amount":150,"tags":["a","b"],"name":"Ada"}') : o.value === null ? null : Buffer.from(o.value),
+  value:
+    o.value === undefined ? Buffer.from('{"amount":150,"tags":["a","b"],"name":"Ada"}') : o.value === null ? null : Buffer.from(o.value),
   headers: Object.entries(o.headers ?? { source: "web" }).map(([key, v]) => ({ key, value: Buffer.from(v) })),
 });
 

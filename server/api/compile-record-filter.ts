@@ -91,7 +91,11 @@ export function compileRecordFilter(input: RecordFilterInput, budget: SearchCelB
       }
       if (!program || !meter) return { match: true };
       if (requestUnitsLeft <= 0) {
-        return { match: false, exhausted: true, error: `search stopped: the CEL cost budget of the request (${budget.unitsPerRequest} units) is spent` };
+        return {
+          match: false,
+          exhausted: true,
+          error: `search stopped: the CEL cost budget of the request (${budget.unitsPerRequest} units) is spent`,
+        };
       }
       const headers: Record<string, string> = {};
       for (const h of r.headers) headers[h.key] = utf8(h.value) ?? "";
@@ -121,10 +125,15 @@ export function compileRecordFilter(input: RecordFilterInput, budget: SearchCelB
 
 function compileSearchCel(cel: string, budget: SearchCelBudget): CelProgram {
   try {
-    return compileCel(cel, { variables: SEARCH_VARIABLES, resultTypes: ["bool", "dyn"], limits: { unitsPerEvaluation: budget.unitsPerRecord } });
+    return compileCel(cel, {
+      variables: SEARCH_VARIABLES,
+      resultTypes: ["bool", "dyn"],
+      limits: { unitsPerEvaluation: budget.unitsPerRecord },
+    });
   } catch (e) {
     if (!(e instanceof CelCompileError)) throw e;
-    if (e.code === "INVALID_REGULAR_EXPRESSION") throw new ApiError("INVALID_REGULAR_EXPRESSION", `invalid cel: ${e.message}`, { field: "cel" });
+    if (e.code === "INVALID_REGULAR_EXPRESSION")
+      throw new ApiError("INVALID_REGULAR_EXPRESSION", `invalid cel: ${e.message}`, { field: "cel" });
     const what = e.code === "CEL_TOO_COSTLY" ? "cel too costly" : "invalid cel";
     throw new ApiError("VALIDATION_FAILED", `${what}: ${e.message}`, { field: "cel" });
   }

@@ -17,7 +17,13 @@ beforeAll(async () => {
   await call("POST", "/api/v1/topics", { name: "s", partitions: 2 });
   const records = [];
   for (let i = 0; i < 40; i++) {
-    records.push({ key: `k${i}`, value: { n: i, kind: i % 4 === 0 ? "big" : "small" }, partition: i % 2, headers: { src: i < 20 ? "web" : "app" }, timestamp: 1_000_000 + i * 1000 });
+    records.push({
+      key: `k${i}`,
+      value: { n: i, kind: i % 4 === 0 ? "big" : "small" },
+      partition: i % 2,
+      headers: { src: i < 20 ? "web" : "app" },
+      timestamp: 1_000_000 + i * 1000,
+    });
   }
   expect((await call("POST", "/api/v1/topics/s/records", { records })).status).toBe(200);
 });
@@ -35,7 +41,10 @@ async function search(body: unknown, topic = "s"): Promise<{ status: number; eve
   const r = await call("POST", `/api/v1/topics/${topic}/search`, body);
   if (r.status !== 200) return { status: r.status, events: [], records: [], done: null, error: JSON.parse(r.text).error };
   expect(r.headers.get("content-type")).toMatch(/application\/x-ndjson/);
-  const events = r.text.trim().split("\n").map((l) => JSON.parse(l));
+  const events = r.text
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   return {
     status: 200,
     events,
@@ -66,7 +75,19 @@ describe("POST /api/v1/topics/{topic}/search", () => {
     const r = await search({ cel: 'value.kind == "big" && headers["src"] == "web" && partition == 0' });
     expect(r.records.map((x) => x.key).sort()).toEqual(["k0", "k12", "k16", "k4", "k8"]);
     expect(r.done).toMatchObject({ scanned: 40, matched: 5 });
-    expect((await search({ keyContains: "K3" })).records.map((x) => x.key).sort()).toEqual(["k3", "k30", "k31", "k32", "k33", "k34", "k35", "k36", "k37", "k38", "k39"]);
+    expect((await search({ keyContains: "K3" })).records.map((x) => x.key).sort()).toEqual([
+      "k3",
+      "k30",
+      "k31",
+      "k32",
+      "k33",
+      "k34",
+      "k35",
+      "k36",
+      "k37",
+      "k38",
+      "k39",
+    ]);
     expect((await search({ valueContains: '"n":7,' })).records.map((x) => x.key)).toEqual(["k7"]);
     expect((await search({ headerContains: "APP", partition: 1 })).records).toHaveLength(10);
   });
@@ -123,7 +144,9 @@ describe("POST /api/v1/topics/{topic}/search", () => {
   it("stops scanning when the client goes away", async () => {
     await call("POST", "/api/v1/topics", { name: "big", partitions: 1 });
     for (let i = 0; i < 4; i++) {
-      await call("POST", "/api/v1/topics/big/records", { records: Array.from({ length: 25_000 }, (_, j) => ({ value: { n: i * 25_000 + j } })) });
+      await call("POST", "/api/v1/topics/big/records", {
+        records: Array.from({ length: 25_000 }, (_, j) => ({ value: { n: i * 25_000 + j } })),
+      });
     }
     const ctrl = new AbortController();
     const res = await fetch(server.url + "/api/v1/topics/big/search", {
@@ -177,17 +200,34 @@ describe("search and transactions", () => {
     expect((await call("POST", "/api/v1/topics", { name: "st", partitions: 1 })).status).toBe(201);
     const json = (r: { text: string }) => JSON.parse(r.text);
     const init = json(await call("POST", "/api/v1/producers", { transactionalId: "search-txn" }));
-    const as = (baseSequence: number) => ({ producerId: init.producerId, producerEpoch: init.producerEpoch, baseSequence, transactionalId: "search-txn" });
-    const commit = (path: string) => call("POST", `/api/v1/transactions/search-txn/${path}`, { producerId: init.producerId, producerEpoch: init.producerEpoch });
+    const as = (baseSequence: number) => ({
+      producerId: init.producerId,
+      producerEpoch: init.producerEpoch,
+      baseSequence,
+      transactionalId: "search-txn",
+    });
+    const commit = (path: string) =>
+      call("POST", `/api/v1/transactions/search-txn/${path}`, { producerId: init.producerId, producerEpoch: init.producerEpoch });
     expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "plain", value: 1, partition: 0 }] })).status).toBe(200);
-    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "gone", value: 2, partition: 0 }], ...as(0) })).status).toBe(200);
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "gone", value: 2, partition: 0 }], ...as(0) })).status).toBe(
+      200,
+    );
     expect((await commit("abort")).status).toBe(200);
-    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "kept", value: 3, partition: 0 }], ...as(1) })).status).toBe(200);
+    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "kept", value: 3, partition: 0 }], ...as(1) })).status).toBe(
+      200,
+    );
     expect((await commit("commit")).status).toBe(200);
-    expect((await call("POST", "/api/v1/topics/st/records", { records: [{ key: "pending", value: 4, partition: 0 }], ...as(2) })).status).toBe(200);
+    expect(
+      (await call("POST", "/api/v1/topics/st/records", { records: [{ key: "pending", value: 4, partition: 0 }], ...as(2) })).status,
+    ).toBe(200);
 
     const all = await search({ partition: 0 }, "st");
-    expect(all.records.map((r) => `${r.key}:${r.transaction}`)).toEqual(["plain:committed", "gone:aborted", "kept:committed", "pending:uncommitted"]);
+    expect(all.records.map((r) => `${r.key}:${r.transaction}`)).toEqual([
+      "plain:committed",
+      "gone:aborted",
+      "kept:committed",
+      "pending:uncommitted",
+    ]);
     const committed = await search({ partition: 0, isolation: "read_committed" }, "st");
     expect(committed.records.map((r) => r.key)).toEqual(["plain", "kept"]);
     expect(committed.done).toBeTruthy();

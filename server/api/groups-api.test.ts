@@ -16,7 +16,6 @@ const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "300000", TRI
 
 const call = apiCaller(() => server.url + "/api/v1");
 
-
 const enc = encodeURIComponent;
 const gp = (group: string) => `/groups/${enc(group)}`;
 const mp = (group: string, member: string) => `${gp(group)}/members/${enc(member)}`;
@@ -70,7 +69,9 @@ async function poll(m: Member, query = "waitMs=0") {
 }
 
 async function commit(m: Member, offsets?: { topic: string; partition: number; offset: number }[]) {
-  const res = await call("POST", `${mp(m.group, m.memberId)}/offsets`, { json: { memberEpoch: m.memberEpoch, ...(offsets ? { offsets } : {}) } });
+  const res = await call("POST", `${mp(m.group, m.memberId)}/offsets`, {
+    json: { memberEpoch: m.memberEpoch, ...(offsets ? { offsets } : {}) },
+  });
   expect(res.status, res.text).toBe(200);
   return res.body.committed as { topic: string; partition: number; offset: number }[];
 }
@@ -89,7 +90,12 @@ async function describe_(group: string) {
 /** Committed offsets of a group: "topic/partition" → offset (null: none). */
 async function committedOffsets(group: string): Promise<Record<string, number | null>> {
   const d = await describe_(group);
-  return Object.fromEntries(d.offsets.map((o: { topic: string; partition: number; committedOffset: number | null }) => [`${o.topic}/${o.partition}`, o.committedOffset]));
+  return Object.fromEntries(
+    d.offsets.map((o: { topic: string; partition: number; committedOffset: number | null }) => [
+      `${o.topic}/${o.partition}`,
+      o.committedOffset,
+    ]),
+  );
 }
 
 async function groupIds(): Promise<string[]> {
@@ -109,7 +115,10 @@ describe("groups API: bad input on every endpoint", () => {
   beforeAll(async () => {
     await createTopic("bad-t", 2);
     await createTopic("bad-other", 1);
-    await produce("bad-t", [0, 0, 0, 0, 0, 1, 1, 1, 1, 1].map((partition, i) => ({ partition, value: `v${i}` })));
+    await produce(
+      "bad-t",
+      [0, 0, 0, 0, 0, 1, 1, 1, 1, 1].map((partition, i) => ({ partition, value: `v${i}` })),
+    );
     m = await join(G, { topics: ["bad-t"], clientId: "bad-client", assignor: "sticky", autoOffsetReset: "earliest" });
     expect(m.assignment).toEqual([{ topic: "bad-t", partitions: [0, 1] }]);
     oldEpoch = m.memberEpoch;
@@ -145,7 +154,12 @@ describe("groups API: bad input on every endpoint", () => {
     expectError(await call("POST", path, { raw: '{"topics":["bad-t"]}', contentType: "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE");
     expectError(await call("POST", path, { json: {} }), 400, "VALIDATION_FAILED", "exactly one of topics or topicPattern");
     expectError(await call("POST", path, { json: [] }), 400, "VALIDATION_FAILED");
-    expectError(await call("POST", path, { json: { topics: ["bad-t"], topicPattern: "bad-.*" } }), 400, "VALIDATION_FAILED", "exactly one of topics or topicPattern");
+    expectError(
+      await call("POST", path, { json: { topics: ["bad-t"], topicPattern: "bad-.*" } }),
+      400,
+      "VALIDATION_FAILED",
+      "exactly one of topics or topicPattern",
+    );
     expectError(await call("POST", path, { json: { topics: ["bad-t"], memberId: "mine" } }), 400, "VALIDATION_FAILED", "memberId");
     expectError(await call("POST", path, { json: { topics: [] } }), 400, "VALIDATION_FAILED", "topics");
     expectError(await call("POST", path, { json: { topics: ["no/slash"] } }), 400, "VALIDATION_FAILED", "topics.0");
@@ -153,15 +167,35 @@ describe("groups API: bad input on every endpoint", () => {
     expectError(await call("POST", path, { json: { topics: ["bad-t"], assignor: "fancy" } }), 400, "VALIDATION_FAILED", "assignor");
     expectError(await call("POST", path, { json: { topicPattern: "bad-(" } }), 400, "INVALID_REGULAR_EXPRESSION", "bad-(");
     expectError(await call("POST", path, { json: { topicPattern: "[z-a]" } }), 400, "INVALID_REGULAR_EXPRESSION");
-    expectError(await call("POST", path, { json: { topics: ["bad-t"], autoOffsetReset: "smallest" } }), 400, "VALIDATION_FAILED", "autoOffsetReset");
-    expectError(await call("POST", path, { json: { topics: ["bad-t"], rebalanceTimeoutMs: 0 } }), 400, "VALIDATION_FAILED", "rebalanceTimeoutMs");
+    expectError(
+      await call("POST", path, { json: { topics: ["bad-t"], autoOffsetReset: "smallest" } }),
+      400,
+      "VALIDATION_FAILED",
+      "autoOffsetReset",
+    );
+    expectError(
+      await call("POST", path, { json: { topics: ["bad-t"], rebalanceTimeoutMs: 0 } }),
+      400,
+      "VALIDATION_FAILED",
+      "rebalanceTimeoutMs",
+    );
     expectError(await call("POST", path, { json: { topics: ["bad-t"], clientId: 7 } }), 400, "VALIDATION_FAILED", "clientId");
     // the group uses sticky; a second member may not ask for another assignor
-    expectError(await call("POST", path, { json: { topics: ["bad-t"], assignor: "range" } }), 400, "UNSUPPORTED_ASSIGNOR", "sticky", "range");
+    expectError(
+      await call("POST", path, { json: { topics: ["bad-t"], assignor: "range" } }),
+      400,
+      "UNSUPPORTED_ASSIGNOR",
+      "sticky",
+      "range",
+    );
     expectError(await call("POST", `${gp(LONG)}/members`, { json: { topics: ["bad-t"] } }), 400, "VALIDATION_FAILED", "group");
     // refused first joins of new groups leave no group behind
     expectError(await call("POST", `${gp("never-g")}/members`, { json: { topicPattern: "(" } }), 400, "INVALID_REGULAR_EXPRESSION");
-    expectError(await call("POST", `${gp("never-g")}/members`, { json: { topics: ["bad-t"], topicPattern: "x" } }), 400, "VALIDATION_FAILED");
+    expectError(
+      await call("POST", `${gp("never-g")}/members`, { json: { topics: ["bad-t"], topicPattern: "x" } }),
+      400,
+      "VALIDATION_FAILED",
+    );
     expectError(await call("GET", gp("never-g")), 404, "GROUP_ID_NOT_FOUND");
     expect(await groupIds()).not.toContain("never-g");
     const d = await describe_(G);
@@ -173,9 +207,23 @@ describe("groups API: bad input on every endpoint", () => {
     const path = `${mp(G, m.memberId)}/heartbeat`;
     const owned = m.assignment;
     const epochBefore = (await describe_(G)).groupEpoch;
-    expectError(await call("POST", `${mp("no-such-group", m.memberId)}/heartbeat`, { json: { memberEpoch: 1 } }), 404, "GROUP_ID_NOT_FOUND");
-    expectError(await call("POST", `${mp(G, "no-such-member")}/heartbeat`, { json: { memberEpoch: m.memberEpoch } }), 404, "UNKNOWN_MEMBER_ID", "no-such-member");
-    expectError(await call("POST", `${mp(G, LONG)}/heartbeat`, { json: { memberEpoch: m.memberEpoch } }), 400, "VALIDATION_FAILED", "member");
+    expectError(
+      await call("POST", `${mp("no-such-group", m.memberId)}/heartbeat`, { json: { memberEpoch: 1 } }),
+      404,
+      "GROUP_ID_NOT_FOUND",
+    );
+    expectError(
+      await call("POST", `${mp(G, "no-such-member")}/heartbeat`, { json: { memberEpoch: m.memberEpoch } }),
+      404,
+      "UNKNOWN_MEMBER_ID",
+      "no-such-member",
+    );
+    expectError(
+      await call("POST", `${mp(G, LONG)}/heartbeat`, { json: { memberEpoch: m.memberEpoch } }),
+      400,
+      "VALIDATION_FAILED",
+      "member",
+    );
     expectError(await call("POST", path, { raw: "{memberEpoch: 1}" }), 400, "INVALID_JSON");
     expectError(await call("POST", path, { json: {} }), 400, "VALIDATION_FAILED", "memberEpoch");
     expectError(await call("POST", path, { json: { memberEpoch: m.memberEpoch, extra: true } }), 400, "VALIDATION_FAILED", "extra");
@@ -188,12 +236,26 @@ describe("groups API: bad input on every endpoint", () => {
       "VALIDATION_FAILED",
       "ownedPartitions",
     );
-    expectError(await call("POST", path, { json: { memberEpoch: m.memberEpoch, ownedPartitions: [{ topic: "bad-t" }] } }), 400, "VALIDATION_FAILED");
+    expectError(
+      await call("POST", path, { json: { memberEpoch: m.memberEpoch, ownedPartitions: [{ topic: "bad-t" }] } }),
+      400,
+      "VALIDATION_FAILED",
+    );
     // epoch 0 is a join, which goes through POST /members
     expectError(await call("POST", path, { json: { memberEpoch: 0 } }), 400, "VALIDATION_FAILED", "join through POST");
     // an epoch ahead of the coordinator's, or one too old to be a lost reply: fenced
-    expectError(await call("POST", path, { json: { memberEpoch: m.memberEpoch + 1, ownedPartitions: owned } }), 409, "FENCED_MEMBER_EPOCH", "rejoin");
-    expectError(await call("POST", path, { json: { memberEpoch: oldEpoch, ownedPartitions: owned } }), 409, "FENCED_MEMBER_EPOCH", String(oldEpoch));
+    expectError(
+      await call("POST", path, { json: { memberEpoch: m.memberEpoch + 1, ownedPartitions: owned } }),
+      409,
+      "FENCED_MEMBER_EPOCH",
+      "rejoin",
+    );
+    expectError(
+      await call("POST", path, { json: { memberEpoch: oldEpoch, ownedPartitions: owned } }),
+      409,
+      "FENCED_MEMBER_EPOCH",
+      String(oldEpoch),
+    );
     // none of it changed the group; the member is still in it at its epoch
     await heartbeat(m);
     const d = await describe_(G);
@@ -230,8 +292,17 @@ describe("groups API: bad input on every endpoint", () => {
     expectError(await call("POST", path, { raw: '{"memberEpoch":' }), 400, "INVALID_JSON");
     expectError(await call("POST", path, { json: { offsets: o(1).offsets } }), 400, "VALIDATION_FAILED", "memberEpoch");
     expectError(await call("POST", path, { json: { ...o(1), force: true } }), 400, "VALIDATION_FAILED", "force");
-    expectError(await call("POST", path, { json: { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0, offset: 1, leaderEpoch: 3 }] } }), 400, "VALIDATION_FAILED");
-    expectError(await call("POST", path, { json: { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0 }] } }), 400, "VALIDATION_FAILED", "offset");
+    expectError(
+      await call("POST", path, { json: { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0, offset: 1, leaderEpoch: 3 }] } }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expectError(
+      await call("POST", path, { json: { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0 }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "offset",
+    );
     expectError(await call("POST", path, { json: o(-1) }), 400, "VALIDATION_FAILED", "offset");
     expectError(await call("POST", path, { json: o(1.5) }), 400, "VALIDATION_FAILED", "offset");
     expectError(await call("POST", path, { json: o(1e20) }), 400, "VALIDATION_FAILED", "offset");
@@ -247,9 +318,21 @@ describe("groups API: bad input on every endpoint", () => {
     expectError(await call("POST", path, { json: { ...o(1), memberEpoch: oldEpoch } }), 409, "STALE_MEMBER_EPOCH", "stale");
     expectError(await call("POST", path, { json: { ...o(1), memberEpoch: e + 1 } }), 409, "FENCED_MEMBER_EPOCH");
     // one bad entry refuses the whole commit
-    const mixed = { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0, offset: 2 }, { topic: "bad-other", partition: 0, offset: 0 }] };
+    const mixed = {
+      memberEpoch: e,
+      offsets: [
+        { topic: "bad-t", partition: 0, offset: 2 },
+        { topic: "bad-other", partition: 0, offset: 0 },
+      ],
+    };
     expectError(await call("POST", path, { json: mixed }), 409, "ILLEGAL_GENERATION");
-    const mixed2 = { memberEpoch: e, offsets: [{ topic: "bad-t", partition: 0, offset: 2 }, { topic: "bad-t", partition: 1, offset: 99 }] };
+    const mixed2 = {
+      memberEpoch: e,
+      offsets: [
+        { topic: "bad-t", partition: 0, offset: 2 },
+        { topic: "bad-t", partition: 1, offset: 99 },
+      ],
+    };
     expectError(await call("POST", path, { json: mixed2 }), 400, "INVALID_REQUEST");
     expect(await committedOffsets(G)).toEqual({ "bad-t/0": null, "bad-t/1": null });
     // the good commit works
@@ -278,10 +361,29 @@ describe("groups API: bad input on every endpoint", () => {
     expectError(await call("POST", path, { json: { to: { to: "timestamp", timestamp: -5 } } }), 400, "VALIDATION_FAILED", "timestamp");
     expectError(await call("POST", path, { json: { to: { to: "shift", shiftBy: 1.5 } } }), 400, "VALIDATION_FAILED", "shiftBy");
     expectError(await call("POST", path, { json: { to: { to: "earliest" }, dryRun: "yes" } }), 400, "VALIDATION_FAILED", "dryRun");
-    expectError(await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "no-such-topic" }] } }), 400, "INVALID_REQUEST", "no-such-topic");
-    expectError(await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "bad-t", partitions: [2] }] } }), 400, "INVALID_REQUEST", "partition 2", "0..1");
-    expectError(await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "bad-t", partitions: [-1] }] } }), 400, "VALIDATION_FAILED");
-    expectError(await call("POST", `${gp("no-such-group")}/offsets/reset`, { json: { to: { to: "earliest" } } }), 404, "GROUP_ID_NOT_FOUND");
+    expectError(
+      await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "no-such-topic" }] } }),
+      400,
+      "INVALID_REQUEST",
+      "no-such-topic",
+    );
+    expectError(
+      await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "bad-t", partitions: [2] }] } }),
+      400,
+      "INVALID_REQUEST",
+      "partition 2",
+      "0..1",
+    );
+    expectError(
+      await call("POST", path, { json: { to: { to: "earliest" }, topics: [{ topic: "bad-t", partitions: [-1] }] } }),
+      400,
+      "VALIDATION_FAILED",
+    );
+    expectError(
+      await call("POST", `${gp("no-such-group")}/offsets/reset`, { json: { to: { to: "earliest" } } }),
+      404,
+      "GROUP_ID_NOT_FOUND",
+    );
     // applying while the group has a member is refused; planning is allowed
     expectError(await call("POST", path, { json: { to: { to: "earliest" }, dryRun: false } }), 409, "NON_EMPTY_GROUP", "active member");
     const plan = await call("POST", path, { json: { to: { to: "earliest" } } });
@@ -289,8 +391,16 @@ describe("groups API: bad input on every endpoint", () => {
     expect(plan.body.dryRun).toBe(true);
     expect(await committedOffsets(G)).toEqual(before);
     // refused resets and dry runs of a group that does not exist create nothing
-    expectError(await call("POST", `${gp("reset-ghost")}/offsets/reset`, { json: { to: { to: "earliest" }, topics: [{ topic: "nope" }], dryRun: false } }), 400, "INVALID_REQUEST");
-    const ghostPlan = await call("POST", `${gp("reset-ghost")}/offsets/reset`, { json: { to: { to: "latest" }, topics: [{ topic: "bad-t" }] } });
+    expectError(
+      await call("POST", `${gp("reset-ghost")}/offsets/reset`, {
+        json: { to: { to: "earliest" }, topics: [{ topic: "nope" }], dryRun: false },
+      }),
+      400,
+      "INVALID_REQUEST",
+    );
+    const ghostPlan = await call("POST", `${gp("reset-ghost")}/offsets/reset`, {
+      json: { to: { to: "latest" }, topics: [{ topic: "bad-t" }] },
+    });
     expect(ghostPlan.status, ghostPlan.text).toBe(200);
     expect(ghostPlan.body.plan.map((p: { newOffset: number }) => p.newOffset)).toEqual([5, 5]);
     expectError(await call("GET", gp("reset-ghost")), 404, "GROUP_ID_NOT_FOUND");
@@ -324,7 +434,9 @@ describe("groups API: offset reset modes", () => {
 
   beforeAll(async () => {
     await createTopic("rs", 3);
-    const records = counts.flatMap((n, partition) => Array.from({ length: n }, (_, i) => ({ partition, key: `k${i}`, value: `p${partition}-${i}`, timestamp: T0 + i * 1000 })));
+    const records = counts.flatMap((n, partition) =>
+      Array.from({ length: n }, (_, i) => ({ partition, key: `k${i}`, value: `p${partition}-${i}`, timestamp: T0 + i * 1000 })),
+    );
     await produce("rs", records);
     const m = await join(G, { topics: ["rs"], autoOffsetReset: "earliest" });
     await commit(m, [
@@ -423,7 +535,10 @@ describe("groups API: offset reset modes", () => {
 describe("groups API: auto.offset.reset", () => {
   beforeAll(async () => {
     await createTopic("aor", 1);
-    await produce("aor", [0, 1, 2, 3, 4].map((i) => ({ partition: 0, value: `v${i}` })));
+    await produce(
+      "aor",
+      [0, 1, 2, 3, 4].map((i) => ({ partition: 0, value: `v${i}` })),
+    );
   });
 
   it("earliest starts at the log start", async () => {
@@ -455,7 +570,10 @@ describe("groups API: auto.offset.reset", () => {
 describe("groups API: restart, revocation, deletion", () => {
   it("a restarted consumer (a new member after the old one left) resumes at the last committed offset", async () => {
     await createTopic("resume", 1);
-    await produce("resume", Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `v${i}` })));
+    await produce(
+      "resume",
+      Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `v${i}` })),
+    );
     const a = await join("resume-g", { topics: ["resume"], autoOffsetReset: "earliest" });
     expect((await poll(a, "maxRecords=7&waitMs=0")).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     // without offsets: the member's positions
@@ -466,7 +584,17 @@ describe("groups API: restart, revocation, deletion", () => {
     const d = await describe_("resume-g");
     expect(d.state).toBe("Empty");
     expect(d.offsets).toEqual([
-      { topic: "resume", partition: 0, committedOffset: 7, metadata: null, logStartOffset: 0, highWatermark: 20, lag: 13, lagBasis: "committed", owner: null },
+      {
+        topic: "resume",
+        partition: 0,
+        committedOffset: 7,
+        metadata: null,
+        logStartOffset: 0,
+        highWatermark: 20,
+        lag: 13,
+        lagBasis: "committed",
+        owner: null,
+      },
     ]);
     // auto.offset.reset latest would start at 20: the commit wins
     const b = await join("resume-g", { topics: ["resume"], autoOffsetReset: "latest" });
@@ -479,7 +607,10 @@ describe("groups API: restart, revocation, deletion", () => {
 
   it("a commit without offsets during a revocation still covers the partitions being given up", async () => {
     await createTopic("revoke", 2);
-    await produce("revoke", [0, 0, 0, 1, 1, 1].map((partition, i) => ({ partition, value: `v${i}` })));
+    await produce(
+      "revoke",
+      [0, 0, 0, 1, 1, 1].map((partition, i) => ({ partition, value: `v${i}` })),
+    );
     const a = await join("revoke-g", { topics: ["revoke"], autoOffsetReset: "earliest" });
     expect(a.assignment).toEqual([{ topic: "revoke", partitions: [0, 1] }]);
     expect(await poll(a, "maxRecords=100&waitMs=0")).toHaveLength(6);
@@ -493,17 +624,17 @@ describe("groups API: restart, revocation, deletion", () => {
     const kept = a.assignment[0].partitions[0];
     const given = 1 - kept;
     // a's position on the revoked partition (3) is committed with the old epoch
-    expect(await commit(a)).toEqual(
-      [
-        { topic: "revoke", partition: 0, offset: 3 },
-        { topic: "revoke", partition: 1, offset: 3 },
-      ],
-    );
+    expect(await commit(a)).toEqual([
+      { topic: "revoke", partition: 0, offset: 3 },
+      { topic: "revoke", partition: 1, offset: 3 },
+    ]);
     await heartbeat(a); // released
     expect(a.memberEpoch).toBeGreaterThan(epoch);
     // the old epoch is now stale
     expectError(
-      await call("POST", `${mp("revoke-g", a.memberId)}/offsets`, { json: { memberEpoch: epoch, offsets: [{ topic: "revoke", partition: kept, offset: 3 }] } }),
+      await call("POST", `${mp("revoke-g", a.memberId)}/offsets`, {
+        json: { memberEpoch: epoch, offsets: [{ topic: "revoke", partition: kept, offset: 3 }] },
+      }),
       409,
       "STALE_MEMBER_EPOCH",
     );
@@ -519,8 +650,14 @@ describe("groups API: restart, revocation, deletion", () => {
   it("deletes a topic's offsets (refused while members subscribe to it) and an empty group", async () => {
     await createTopic("del-a", 1);
     await createTopic("del-b", 1);
-    await produce("del-a", [{ partition: 0, value: "a" }, { partition: 0, value: "a" }]);
-    await produce("del-b", [{ partition: 0, value: "b" }, { partition: 0, value: "b" }]);
+    await produce("del-a", [
+      { partition: 0, value: "a" },
+      { partition: 0, value: "a" },
+    ]);
+    await produce("del-b", [
+      { partition: 0, value: "b" },
+      { partition: 0, value: "b" },
+    ]);
     const m = await join("del-g", { topics: ["del-a", "del-b"], autoOffsetReset: "earliest" });
     expect(await poll(m, "maxRecords=100&waitMs=1000")).toHaveLength(4);
     expect(await commit(m)).toHaveLength(2);
@@ -555,8 +692,22 @@ describe("groups API: restart, revocation, deletion", () => {
     const res = await call("GET", "/groups");
     expect(res.status).toBe(200);
     const byId = new Map(res.body.groups.map((g: { groupId: string }) => [g.groupId, g]));
-    expect(byId.get("rs-g")).toEqual({ groupId: "rs-g", state: "Empty", members: 0, assignor: null, totalLag: 11, uncommittedPartitions: 0 });
-    expect(byId.get("resume-g")).toEqual({ groupId: "resume-g", state: "Empty", members: 0, assignor: null, totalLag: 0, uncommittedPartitions: 0 });
+    expect(byId.get("rs-g")).toEqual({
+      groupId: "rs-g",
+      state: "Empty",
+      members: 0,
+      assignor: null,
+      totalLag: 11,
+      uncommittedPartitions: 0,
+    });
+    expect(byId.get("resume-g")).toEqual({
+      groupId: "resume-g",
+      state: "Empty",
+      members: 0,
+      assignor: null,
+      totalLag: 0,
+      uncommittedPartitions: 0,
+    });
     const ids = res.body.groups.map((g: { groupId: string }) => g.groupId);
     expect(ids).toEqual([...ids].sort());
   });
@@ -565,7 +716,10 @@ describe("groups API: restart, revocation, deletion", () => {
 describe("groups API: lag of partitions without a committed offset", () => {
   it("counts them in the total lag, from the log start (earliest, none, no owner) or the head (an owner that resets to latest), marked as such", async () => {
     await createTopic("unread", 3);
-    await produce("unread", Array.from({ length: 15 }, (_, i) => ({ partition: i % 3, value: `v${i}` })));
+    await produce(
+      "unread",
+      Array.from({ length: 15 }, (_, i) => ({ partition: i % 3, value: `v${i}` })),
+    );
     const a = await join("unread-g", { topics: ["unread"], autoOffsetReset: "earliest" });
     await settle([a]);
     expect(await commit(a, [{ topic: "unread", partition: 0, offset: 2 }])).toEqual([{ topic: "unread", partition: 0, offset: 2 }]);
@@ -613,11 +767,16 @@ describe("groups API: lag of partitions without a committed offset", () => {
 describe("groups API: binary polls", () => {
   it("a poll with Accept record-batch carries the member's stored batches, from its position, as the JSON poll would", async () => {
     await createTopic("bin-poll", 2);
-    await produce("bin-poll", [0, 1, 2, 3, 4, 5].map((i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })));
+    await produce(
+      "bin-poll",
+      [0, 1, 2, 3, 4, 5].map((i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}` })),
+    );
     const m = await join("bin-poll-group", { topics: ["bin-poll"], autoOffsetReset: "earliest" });
     await settle([m]);
     const binaryPoll = async (query: string) => {
-      const res = await fetch(`${server.url}/api/v1${mp(m.group, m.memberId)}/records?${query}`, { headers: { accept: "application/vnd.kafka.record-batch" } });
+      const res = await fetch(`${server.url}/api/v1${mp(m.group, m.memberId)}/records?${query}`, {
+        headers: { accept: "application/vnd.kafka.record-batch" },
+      });
       const body = Buffer.from(await res.arrayBuffer());
       return { status: res.status, type: res.headers.get("content-type"), body };
     };
@@ -637,7 +796,9 @@ describe("groups API: binary polls", () => {
     await commit(m);
     expect(await committedOffsets("bin-poll-group")).toMatchObject({ "bin-poll/0": 4, "bin-poll/1": 3 });
     // errors stay JSON
-    const unknown = await fetch(`${server.url}/api/v1${mp(m.group, "nobody")}/records`, { headers: { accept: "application/vnd.kafka.record-batch" } });
+    const unknown = await fetch(`${server.url}/api/v1${mp(m.group, "nobody")}/records`, {
+      headers: { accept: "application/vnd.kafka.record-batch" },
+    });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("UNKNOWN_MEMBER_ID");
     const bad = await binaryPoll("maxBytes=0");

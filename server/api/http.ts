@@ -136,7 +136,11 @@ export async function readBodyReserved(req: Request, limit = MAX_REQUEST_BYTES):
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(declared, limit);
   if (!req.body) return { bytes: Buffer.alloc(0), release: () => undefined };
   const reader = req.body.getReader();
-  return collectBody({ next: () => reader.read() as Promise<IteratorResult<Uint8Array>>, cancel: () => void reader.cancel().catch(() => undefined) }, limit, req.signal);
+  return collectBody(
+    { next: () => reader.read() as Promise<IteratorResult<Uint8Array>>, cancel: () => void reader.cancel().catch(() => undefined) },
+    limit,
+    req.signal,
+  );
 }
 
 /** Reads the body, refusing (413) past `limit` bytes without buffering the rest. */
@@ -175,7 +179,8 @@ export function checkJsonDepth(text: Uint8Array): void {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inString) {
-      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      if (c === 0x5c)
+        i++; // backslash: the next byte is escaped
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {

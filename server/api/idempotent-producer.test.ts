@@ -30,7 +30,10 @@ function batch(producerId: number, producerEpoch: number, baseSequence: number, 
   });
 }
 
-async function send(body: Buffer, partition = 0): Promise<{ status: number; json: { baseOffset?: number; lastOffset?: number; error?: { code: string; message: string } } }> {
+async function send(
+  body: Buffer,
+  partition = 0,
+): Promise<{ status: number; json: { baseOffset?: number; lastOffset?: number; error?: { code: string; message: string } } }> {
   const res = await fetch(`${server.url}/api/v1/topics/${TOPIC}/records?partition=${partition}`, {
     method: "POST",
     headers: { "content-type": "application/vnd.kafka.record-batch" },
@@ -50,7 +53,11 @@ async function values(partition = 0): Promise<string[]> {
 }
 
 async function initProducer(): Promise<{ producerId: number; producerEpoch: number }> {
-  const res = await fetch(`${server.url}/api/v1/producers`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const res = await fetch(`${server.url}/api/v1/producers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   expect(res.status).toBe(201);
   return res.json();
 }
@@ -111,12 +118,26 @@ describe("idempotent producer", () => {
     const five = await Promise.all([4, 3, 2, 1, 0].map((k) => send(batch(producerId, 0, 5 + 2 * k, 2, `k${k}`))));
     expect(five.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(five.map((r) => r.json.baseOffset)).toEqual([4, 3, 2, 1, 0].map((k) => hw + 5 + 2 * k));
-    expect((await values()).slice(hw)).toEqual(["first-0", "first-1", "first-2", "second-0", "second-1", ...[0, 1, 2, 3, 4].flatMap((k) => [`k${k}-0`, `k${k}-1`])]);
+    expect((await values()).slice(hw)).toEqual([
+      "first-0",
+      "first-1",
+      "first-2",
+      "second-0",
+      "second-1",
+      ...[0, 1, 2, 3, 4].flatMap((k) => [`k${k}-0`, `k${k}-1`]),
+    ]);
   });
 
   it("plain batches without a producer id are appended as before, between idempotent ones", async () => {
     const hw = await highWatermark(1);
-    expect((await send(encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("plain"), headers: [], timestamp: Date.now() }] }), 1)).status).toBe(200);
+    expect(
+      (
+        await send(
+          encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("plain"), headers: [], timestamp: Date.now() }] }),
+          1,
+        )
+      ).status,
+    ).toBe(200);
     expect(await highWatermark(1)).toBe(hw + 1);
   });
 

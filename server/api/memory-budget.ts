@@ -122,7 +122,6 @@ export class Reservation {
   }
 }
 
-
 /**
  * The process's one budget for JSON work. Route handlers are bundled by Next and may hold their
  * own copies of this module: the instance lives on globalThis so all of them share it.

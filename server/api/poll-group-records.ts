@@ -22,6 +22,10 @@ export async function pollGroupRecords(
   for (const rec of r.records) bytes += (rec.key?.length ?? 0) + (rec.value?.length ?? 0);
   // the records are the member's now (its position moved): build their JSON whatever the wait
   return jsonMemory().run(fetchedJsonEstimate(bytes), async () =>
-    JSON.stringify({ records: r.records.map((rec) => toRecordJson(rec.topic, rec.partition, rec)), positions: r.positions, assignment: r.assignment }),
+    JSON.stringify({
+      records: r.records.map((rec) => toRecordJson(rec.topic, rec.partition, rec)),
+      positions: r.positions,
+      assignment: r.assignment,
+    }),
   );
 }

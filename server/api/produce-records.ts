@@ -11,7 +11,12 @@ import { getBroker } from "./registry.ts";
 export async function produceRecords(topic: string, req: TProduceRequest): Promise<TProduceResponse> {
   const as =
     req.producerId !== undefined
-      ? { producerId: req.producerId, producerEpoch: req.producerEpoch as number, baseSequence: req.baseSequence as number, transactionalId: req.transactionalId }
+      ? {
+          producerId: req.producerId,
+          producerEpoch: req.producerEpoch as number,
+          baseSequence: req.baseSequence as number,
+          transactionalId: req.transactionalId,
+        }
       : undefined;
   const records = await getBroker().produce(topic, req.records.map(toProduceRecord), as);
   return { topic, records };

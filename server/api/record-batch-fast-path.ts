@@ -37,7 +37,8 @@ function pathOf(req: IncomingMessage): string {
 export function isRecordBatchRequest(req: IncomingMessage): boolean {
   const path = pathOf(req);
   if (req.method === "POST") return (req.headers["content-type"] ?? "").startsWith(RECORD_BATCH_CONTENT_TYPE) && PRODUCE.test(path);
-  if (req.method === "GET") return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && (FETCH.test(path) || GROUP_POLL.test(path));
+  if (req.method === "GET")
+    return (req.headers.accept ?? "").includes(RECORD_BATCH_CONTENT_TYPE) && (FETCH.test(path) || GROUP_POLL.test(path));
   return false;
 }
 
@@ -60,7 +61,12 @@ function query(url: URL): Record<string, string> {
 function sendParts(res: ServerResponse, parts: Buffer[], headers: Record<string, string>): void {
   let length = 0;
   for (const p of parts) length += p.length;
-  res.writeHead(200, { "cache-control": "no-store", "content-length": String(length), "content-type": RECORD_BATCH_CONTENT_TYPE, ...headers });
+  res.writeHead(200, {
+    "cache-control": "no-store",
+    "content-length": String(length),
+    "content-type": RECORD_BATCH_CONTENT_TYPE,
+    ...headers,
+  });
   res.cork();
   for (const p of parts) res.write(p);
   res.uncork();
@@ -92,7 +98,9 @@ function topicOf(raw: string): string {
 function readBody(req: IncomingMessage, signal: AbortSignal): Promise<ReservedBody> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (Number.isFinite(declared) && declared > MAX_REQUEST_BYTES) {
-    return Promise.reject(new ApiError("REQUEST_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`));
+    return Promise.reject(
+      new ApiError("REQUEST_TOO_LARGE", `request body of ${declared} bytes exceeds the limit of ${MAX_REQUEST_BYTES} bytes`),
+    );
   }
   const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   return collectBody({ next: () => chunks.next(), cancel: () => req.pause() }, MAX_REQUEST_BYTES, signal).then((body) => {
@@ -128,7 +136,9 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       const q = parse(ZProduceQuery, query(url), "query");
       const body = await readBody(req, aborted.signal);
       try {
-        send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body.bytes, q.transactionalId)), { "content-type": "application/json; charset=utf-8" });
+        send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body.bytes, q.transactionalId)), {
+          "content-type": "application/json; charset=utf-8",
+        });
       } finally {
         body.release();
       }

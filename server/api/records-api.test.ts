@@ -34,7 +34,6 @@ const server = useTestServer();
 
 const call = apiCaller(() => server.url);
 
-
 const b64 = (b: Buffer | number[]) => Buffer.from(b).toString("base64");
 
 async function createTopic(name: string, partitions: number, configs?: Record<string, unknown>): Promise<void> {
@@ -95,7 +94,7 @@ describe("records API: produce and fetch", () => {
         ],
         partition: 0,
       },
-      { key: "k-json", value: { a: 1, b: [true, null, "x"], nested: { "ü": 2.5 } }, headers: { trace: "abc", empty: "" }, partition: 0 },
+      { key: "k-json", value: { a: 1, b: [true, null, "x"], nested: { ü: 2.5 } }, headers: { trace: "abc", empty: "" }, partition: 0 },
       { keyBase64: b64(binKey), valueBase64: b64(binValue), partition: 0 },
       { value: null, partition: 0 },
       { partition: 0 },
@@ -120,7 +119,14 @@ describe("records API: produce and fetch", () => {
     expect(acks[12].timestamp).toBe(Date.parse("2024-02-29T11:34:56.789Z"));
 
     const page = await fetchJson("roundtrip", 0, "offset=0");
-    expect(page).toMatchObject({ topic: "roundtrip", partition: 0, logStartOffset: 0, highWatermark: 13, lastStableOffset: 13, nextOffset: 13 });
+    expect(page).toMatchObject({
+      topic: "roundtrip",
+      partition: 0,
+      logStartOffset: 0,
+      highWatermark: 13,
+      lastStableOffset: 13,
+      nextOffset: 13,
+    });
     const got = page.records;
     expect(got).toHaveLength(13);
     got.forEach((r: { topic: string; partition: number; offset: number; timestamp: number; timestampType: string }, i: number) => {
@@ -191,7 +197,9 @@ describe("records API: produce and fetch", () => {
     ];
     const acks = await produce("keyed", records);
     expect(acks).toHaveLength(records.length);
-    const wanted = [...keys.map((k) => Buffer.from(k, "utf8")), ...binaryKeys, ...keys.slice(0, 10).map((k) => Buffer.from(k, "utf8"))].map(expected);
+    const wanted = [...keys.map((k) => Buffer.from(k, "utf8")), ...binaryKeys, ...keys.slice(0, 10).map((k) => Buffer.from(k, "utf8"))].map(
+      expected,
+    );
     expect(acks.map((a) => a.partition)).toEqual(wanted);
     expect(new Set(wanted).size).toBeGreaterThan(3); // a spread, not one partition
     for (let i = 0; i < 10; i++) expect(acks[220 + i].offset).toBeGreaterThan(acks[i].offset);
@@ -220,8 +228,14 @@ describe("records API: produce and fetch", () => {
     await createTopic("paged", 1);
     const value = (i: number) => `${String(i).padStart(4, "0")}:${"x".repeat(95)}`; // 100 bytes
     // two requests: two stored batches, so pages cross a batch boundary
-    await produce("paged", Array.from({ length: 60 }, (_, i) => ({ value: value(i) })));
-    await produce("paged", Array.from({ length: 40 }, (_, i) => ({ value: value(60 + i) })));
+    await produce(
+      "paged",
+      Array.from({ length: 60 }, (_, i) => ({ value: value(i) })),
+    );
+    await produce(
+      "paged",
+      Array.from({ length: 40 }, (_, i) => ({ value: value(60 + i) })),
+    );
 
     const ten = await fetchJson("paged", 0, "offset=0&maxRecords=10");
     expect(ten.records.map((r: { offset: number }) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -238,7 +252,10 @@ describe("records API: produce and fetch", () => {
 
     // from the middle of a stored batch: starts exactly at the offset asked for
     const mid = await fetchJson("paged", 0, "offset=33&maxRecords=2");
-    expect(mid.records.map((r: { offset: number; value: string }) => [r.offset, r.value])).toEqual([[33, value(33)], [34, value(34)]]);
+    expect(mid.records.map((r: { offset: number; value: string }) => [r.offset, r.value])).toEqual([
+      [33, value(33)],
+      [34, value(34)],
+    ]);
 
     // a consumer paging by 7 sees every record exactly once, in order
     const seen: string[] = [];
@@ -269,7 +286,9 @@ describe("records API: produce and fetch", () => {
     const res = await poll;
     const elapsed = Date.now() - started;
     expect(res.status, res.text).toBe(200);
-    expect(res.body.records.map((r: { offset: number; key: string; value: string }) => [r.offset, r.key, r.value])).toEqual([[1, "new", "fresh"]]);
+    expect(res.body.records.map((r: { offset: number; key: string; value: string }) => [r.offset, r.key, r.value])).toEqual([
+      [1, "new", "fresh"],
+    ]);
     expect(res.body.highWatermark).toBe(2);
     // woken by the append, not by the 10 s timeout
     expect(elapsed).toBeLessThan(8000);
@@ -341,7 +360,10 @@ describe("records API: produce and fetch", () => {
     // two concatenated batches in one request; the client's base offsets are ignored
     const second = recs(5, 3);
     const third = recs(8, 4);
-    const two = Buffer.concat([encodeRecordBatch({ baseOffset: 777, records: second }), encodeRecordBatch({ baseOffset: 0, records: third })]);
+    const two = Buffer.concat([
+      encodeRecordBatch({ baseOffset: 777, records: second }),
+      encodeRecordBatch({ baseOffset: 0, records: third }),
+    ]);
     const r2 = await post("/api/v1/topics/binary/records?partition=1", two, { "content-type": `${BATCH_TYPE}; charset=binary` });
     expect(r2.status, r2.text).toBe(200);
     expect(r2.body).toEqual({ topic: "binary", partition: 1, baseOffset: 5, lastOffset: 11, recordCount: 7 });
@@ -400,10 +422,15 @@ describe("records API: produce and fetch", () => {
 
 describe("records API: JSON size bounds", () => {
   it("a JSON fetch returns at most 4 MiB of keys and values whatever maxBytes asks (the binary path up to 64 MiB)", async () => {
-    expect((await call("POST", "/api/v1/topics", { json: { name: "json-bound", partitions: 1, configs: { "max.message.bytes": 4194304 } } })).status).toBe(201);
+    expect(
+      (await call("POST", "/api/v1/topics", { json: { name: "json-bound", partitions: 1, configs: { "max.message.bytes": 4194304 } } }))
+        .status,
+    ).toBe(201);
     const value = "x".repeat(1024 * 1024 - 100);
     for (let i = 0; i < 3; i++) {
-      const r = await call("POST", "/api/v1/topics/json-bound/records", { json: { records: Array.from({ length: 6 }, () => ({ value, partition: 0 })) } });
+      const r = await call("POST", "/api/v1/topics/json-bound/records", {
+        json: { records: Array.from({ length: 6 }, () => ({ value, partition: 0 })) },
+      });
       expect(r.status).toBe(200);
     }
     const json = await call("GET", "/api/v1/topics/json-bound/partitions/0/records?offset=0&maxRecords=100&maxBytes=67108864");
@@ -414,7 +441,9 @@ describe("records API: JSON size bounds", () => {
     expect(body.records.length).toBeGreaterThanOrEqual(3);
     expect(body.nextOffset).toBe(body.records.length);
     expect(body.highWatermark).toBe(18);
-    const binary = await call("GET", "/api/v1/topics/json-bound/partitions/0/records?offset=0&maxBytes=67108864", { headers: { accept: BATCH_TYPE } });
+    const binary = await call("GET", "/api/v1/topics/json-bound/partitions/0/records?offset=0&maxBytes=67108864", {
+      headers: { accept: BATCH_TYPE },
+    });
     expect(binary.status).toBe(200);
     expect(binary.headers.get("x-next-offset")).toBe("18");
   });
@@ -432,14 +461,26 @@ describe("records API: bad input", () => {
     await createTopic("compacted", 1, { "cleanup.policy": "compact" });
   });
 
-  const fetchPath = (q: string, partition: string | number = 0, topic = "target") => `/api/v1/topics/${topic}/partitions/${partition}/records${q}`;
+  const fetchPath = (q: string, partition: string | number = 0, topic = "target") =>
+    `/api/v1/topics/${topic}/partitions/${partition}/records${q}`;
 
   it("answers 404 for an unknown topic or partition", async () => {
-    expectError(await call("POST", "/api/v1/topics/ghost/records", { json: { records: [{ value: "x" }] } }), 404, "UNKNOWN_TOPIC_OR_PARTITION", "ghost", "does not exist");
+    expectError(
+      await call("POST", "/api/v1/topics/ghost/records", { json: { records: [{ value: "x" }] } }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "ghost",
+      "does not exist",
+    );
     expectError(await call("GET", fetchPath("?offset=0", 0, "ghost")), 404, "UNKNOWN_TOPIC_OR_PARTITION", "ghost");
     expectError(await call("GET", "/api/v1/topics/ghost/offsets?at=latest"), 404, "UNKNOWN_TOPIC_OR_PARTITION", "ghost");
     expectError(
-      await call("POST", "/api/v1/topics/ghost/records?partition=0", { body: new Uint8Array(encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] })), headers: { "content-type": BATCH_TYPE } }),
+      await call("POST", "/api/v1/topics/ghost/records?partition=0", {
+        body: new Uint8Array(
+          encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] }),
+        ),
+        headers: { "content-type": BATCH_TYPE },
+      }),
       404,
       "UNKNOWN_TOPIC_OR_PARTITION",
       "ghost",
@@ -447,9 +488,26 @@ describe("records API: bad input", () => {
 
     expectError(await call("GET", fetchPath("?offset=0", 3)), 404, "UNKNOWN_TOPIC_OR_PARTITION", "no partition 3", "0..2");
     expectError(await call("GET", fetchPath("?offset=0", 999_999_999)), 404, "UNKNOWN_TOPIC_OR_PARTITION", "no partition 999999999");
-    expectError(await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: 0 }, { value: "y", partition: 3 }] } }), 404, "UNKNOWN_TOPIC_OR_PARTITION", "no partition 3");
     expectError(
-      await call("POST", "/api/v1/topics/target/records?partition=7", { body: new Uint8Array(encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] })), headers: { "content-type": BATCH_TYPE } }),
+      await call("POST", "/api/v1/topics/target/records", {
+        json: {
+          records: [
+            { value: "x", partition: 0 },
+            { value: "y", partition: 3 },
+          ],
+        },
+      }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "no partition 3",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics/target/records?partition=7", {
+        body: new Uint8Array(
+          encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] }),
+        ),
+        headers: { "content-type": BATCH_TYPE },
+      }),
       404,
       "UNKNOWN_TOPIC_OR_PARTITION",
       "no partition 7",
@@ -461,12 +519,34 @@ describe("records API: bad input", () => {
     for (const p of ["x", "-1", "1.5", "0x1", "1e2", "%20", "9999999999"]) {
       expectError(await call("GET", fetchPath("?offset=0", p)), 400, "VALIDATION_FAILED", "partition must be a non-negative integer");
     }
-    expectError(await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: -1 }] } }), 400, "VALIDATION_FAILED", "partition");
-    expectError(await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: 0.5 }] } }), 400, "VALIDATION_FAILED", "partition");
-    expectError(await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: "0" }] } }), 400, "VALIDATION_FAILED", "partition");
-    const batch = new Uint8Array(encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] }));
+    expectError(
+      await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: -1 }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "partition",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: 0.5 }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "partition",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics/target/records", { json: { records: [{ value: "x", partition: "0" }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "partition",
+    );
+    const batch = new Uint8Array(
+      encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: 1 }] }),
+    );
     for (const p of ["x", "-1", "1000"]) {
-      expectError(await call("POST", `/api/v1/topics/target/records?partition=${p}`, { body: batch, headers: { "content-type": BATCH_TYPE } }), 400, "VALIDATION_FAILED", "partition");
+      expectError(
+        await call("POST", `/api/v1/topics/target/records?partition=${p}`, { body: batch, headers: { "content-type": BATCH_TYPE } }),
+        400,
+        "VALIDATION_FAILED",
+        "partition",
+      );
     }
     expect(await watermarks("target")).toEqual([3, 0, 0]);
   });
@@ -501,9 +581,28 @@ describe("records API: bad input", () => {
     expectError(await call("GET", fetchPath("?offset=0&encoding=hex")), 400, "VALIDATION_FAILED", "encoding", "base64");
     expectError(await call("GET", fetchPath("?offset=0&limit=5")), 400, "VALIDATION_FAILED", "Unrecognized key", "limit");
     expectError(await call("GET", fetchPath("?offset=0&offset=1")), 400, "VALIDATION_FAILED", "offset", "more than once");
-    expectError(await call("POST", "/api/v1/topics/target/records?acks=all", { json: { records: [{ value: "x" }] } }), 400, "VALIDATION_FAILED", "Unrecognized key", "acks");
-    expectError(await call("GET", "/api/v1/topics/target/offsets?at=latest&partition=0"), 400, "VALIDATION_FAILED", "Unrecognized key", "partition");
-    expectError(await call("GET", "/api/v1/topics/target/offsets?at=yesterday"), 400, "VALIDATION_FAILED", "at must be", "earliest", "latest");
+    expectError(
+      await call("POST", "/api/v1/topics/target/records?acks=all", { json: { records: [{ value: "x" }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "acks",
+    );
+    expectError(
+      await call("GET", "/api/v1/topics/target/offsets?at=latest&partition=0"),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "partition",
+    );
+    expectError(
+      await call("GET", "/api/v1/topics/target/offsets?at=yesterday"),
+      400,
+      "VALIDATION_FAILED",
+      "at must be",
+      "earliest",
+      "latest",
+    );
     expectError(await call("GET", "/api/v1/topics/target/offsets?at=-1"), 400, "VALIDATION_FAILED", "at must be");
     expectError(await call("GET", "/api/v1/topics/target/offsets?at=2024-01-01"), 400, "VALIDATION_FAILED", "at must be");
     expect(await watermarks("target")).toEqual([3, 0, 0]);
@@ -530,11 +629,22 @@ describe("records API: bad input", () => {
 
     // the same through the binary path
     const big = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.alloc(2000, 1), headers: [], timestamp: 1 }] });
-    expectError(await call("POST", "/api/v1/topics/small/records?partition=0", { body: new Uint8Array(big), headers: { "content-type": BATCH_TYPE } }), 413, "MESSAGE_TOO_LARGE", "max.message.bytes");
+    expectError(
+      await call("POST", "/api/v1/topics/small/records?partition=0", {
+        body: new Uint8Array(big),
+        headers: { "content-type": BATCH_TYPE },
+      }),
+      413,
+      "MESSAGE_TOO_LARGE",
+      "max.message.bytes",
+    );
     expect(await watermarks("small")).toEqual([0, 0]);
 
     // many small records that together exceed the limit are split, not refused; no offset was burnt
-    const acks = await produce("small", Array.from({ length: 50 }, (_, i) => ({ value: `r${i}-${"y".repeat(50)}`, partition: 0 })));
+    const acks = await produce(
+      "small",
+      Array.from({ length: 50 }, (_, i) => ({ value: `r${i}-${"y".repeat(50)}`, partition: 0 })),
+    );
     expect(acks.map((a) => a.offset)).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect((await fetchAll("small", 0)).map((r) => r.value)).toEqual(Array.from({ length: 50 }, (_, i) => `r${i}-${"y".repeat(50)}`));
   });
@@ -548,19 +658,46 @@ describe("records API: bad input", () => {
     expectError(await post({ records: Array.from({ length: 100_001 }, () => ({})) }), 400, "VALIDATION_FAILED", "records", "100000");
     expectError(await post({ records: [{ valueBase64: "!!!not base64!!!" }] }), 400, "VALIDATION_FAILED", "valueBase64", "base64");
     expectError(await post({ records: [{ keyBase64: "abc" }] }), 400, "VALIDATION_FAILED", "keyBase64", "base64");
-    expectError(await post({ records: [{ value: "x", headers: [{ key: "h", valueBase64: "%%%" }] }] }), 400, "VALIDATION_FAILED", "valueBase64", "base64");
+    expectError(
+      await post({ records: [{ value: "x", headers: [{ key: "h", valueBase64: "%%%" }] }] }),
+      400,
+      "VALIDATION_FAILED",
+      "valueBase64",
+      "base64",
+    );
     expectError(await post({ records: [{ key: "a", keyBase64: "YQ==" }] }), 400, "VALIDATION_FAILED", "key or keyBase64");
     expectError(await post({ records: [{ value: "a", valueBase64: "YQ==" }] }), 400, "VALIDATION_FAILED", "value or valueBase64");
-    expectError(await post({ records: [{ value: "a", headers: [{ key: "h", value: "v", valueBase64: "dg==" }] }] }), 400, "VALIDATION_FAILED", "value or valueBase64");
+    expectError(
+      await post({ records: [{ value: "a", headers: [{ key: "h", value: "v", valueBase64: "dg==" }] }] }),
+      400,
+      "VALIDATION_FAILED",
+      "value or valueBase64",
+    );
     expectError(await post({ records: [{ key: 5 }] }), 400, "VALIDATION_FAILED", "key", "string");
     expectError(await post({ records: [{ value: "x", headers: "h=v" }] }), 400, "VALIDATION_FAILED", "headers");
     expectError(await post({ records: [{ value: "x", headers: { h: 5 } }] }), 400, "VALIDATION_FAILED", "headers");
     expectError(await post({ records: [{ value: "x", timestamp: "yesterday" }] }), 400, "VALIDATION_FAILED", "timestamp");
     expectError(await post({ records: [{ value: "x", timestamp: -1 }] }), 400, "VALIDATION_FAILED", "timestamp");
     expectError(await post({ records: [{ value: "x", topic: "other" }] }), 400, "VALIDATION_FAILED", "Unrecognized key", "topic");
-    expectError(await call("POST", "/api/v1/topics/target/records", { body: "{\"records\": [", headers: { "content-type": "application/json" } }), 400, "INVALID_JSON", "not valid JSON");
-    expectError(await call("POST", "/api/v1/topics/target/records", { body: "value=x", headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "text/plain");
-    expectError(await call("POST", "/api/v1/topics/compacted/records", { json: { records: [{ key: "k", value: "ok" }, { value: "no key" }] } }), 400, "INVALID_RECORD", "record 1", "key");
+    expectError(
+      await call("POST", "/api/v1/topics/target/records", { body: '{"records": [', headers: { "content-type": "application/json" } }),
+      400,
+      "INVALID_JSON",
+      "not valid JSON",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics/target/records", { body: "value=x", headers: { "content-type": "text/plain" } }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "text/plain",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics/compacted/records", { json: { records: [{ key: "k", value: "ok" }, { value: "no key" }] } }),
+      400,
+      "INVALID_RECORD",
+      "record 1",
+      "key",
+    );
     expect(await watermarks("target")).toEqual([3, 0, 0]);
     expect(await watermarks("compacted")).toEqual([0]);
   });
@@ -618,7 +755,18 @@ describe("records API: bad input", () => {
   it("still serves afterwards", async () => {
     const res = await call("GET", "/api/v1/topics");
     expect(res.status).toBe(200);
-    expect(res.body.topics.map((t: { name: string }) => t.name)).toEqual(["binary", "compacted", "json-bound", "keyed", "paged", "polled", "roundtrip", "small", "target", "timed"]);
+    expect(res.body.topics.map((t: { name: string }) => t.name)).toEqual([
+      "binary",
+      "compacted",
+      "json-bound",
+      "keyed",
+      "paged",
+      "polled",
+      "roundtrip",
+      "small",
+      "target",
+      "timed",
+    ]);
     expect((await fetchAll("target", 0)).map((r) => r.value)).toEqual(["a", "b", "c"]);
     expect(server.output()).not.toMatch(/unexpected error/);
     expect(server.child.exitCode).toBeNull();

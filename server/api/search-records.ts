@@ -38,7 +38,11 @@ async function startRanges(broker: Broker, topic: string, req: TSearchRequestPar
   let fromTimestamp: Map<number, number | null> | null = null;
   if (req.from === "timestamp") {
     const ts = typeof req.timestamp === "string" ? Date.parse(req.timestamp) : (req.timestamp as number);
-    const listed = await broker.listOffsets(topic, { timestamp: ts }, parts.map((p) => p.partition));
+    const listed = await broker.listOffsets(
+      topic,
+      { timestamp: ts },
+      parts.map((p) => p.partition),
+    );
     fromTimestamp = new Map(listed.map((l) => [l.partition, l.offset]));
   }
   return parts.map((p) => {
@@ -80,7 +84,10 @@ async function* scan(
     type: "started",
     topic,
     partitions: ranges.map((r) => ({ partition: r.partition, startOffset: r.next, endOffset: r.end })),
-    toScan: Math.min(req.maxScanned, ranges.reduce((s, r) => s + (r.end - r.next), 0)),
+    toScan: Math.min(
+      req.maxScanned,
+      ranges.reduce((s, r) => s + (r.end - r.next), 0),
+    ),
   };
   let scanned = 0;
   let matched = 0;

@@ -16,7 +16,6 @@ const call = apiCaller(() => server.url);
 
 const topicPath = (name: string) => `/api/v1/topics/${encodeURIComponent(name)}`;
 
-
 const DEFAULTS = {
   "retention.ms": 604_800_000,
   "retention.bytes": -1,
@@ -157,7 +156,12 @@ describe("topics API: happy paths", () => {
     const created = await call("POST", "/api/v1/topics", { json: { name: "short-lived", partitions: 2 } });
     expect(created.status).toBe(201);
     const produced = await call("POST", `${topicPath("short-lived")}/records`, {
-      json: { records: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] },
+      json: {
+        records: [
+          { value: "a", partition: 0 },
+          { value: "b", partition: 1 },
+        ],
+      },
     });
     expect(produced.status, produced.text).toBe(200);
 
@@ -225,7 +229,9 @@ describe("topics API: bad input", () => {
         const req = http.request({ host: "127.0.0.1", port: server.port, method, path }, (res) => {
           let text = "";
           res.on("data", (c) => (text += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers["content-type"], text }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, location: res.headers.location, type: res.headers["content-type"], text }),
+          );
         });
         req.on("error", reject);
         req.end();
@@ -251,12 +257,41 @@ describe("topics API: bad input", () => {
   });
 
   it("refuses partition counts that are not an integer from 1 to 1000", async () => {
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "p0", partitions: 0 } }), 400, "VALIDATION_FAILED", "partitions", "at least 1");
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "p1001", partitions: 1001 } }), 400, "VALIDATION_FAILED", "partitions", "at most 1000");
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "p15", partitions: 1.5 } }), 400, "VALIDATION_FAILED", "partitions", "integer");
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "pstr", partitions: "3" } }), 400, "VALIDATION_FAILED", "partitions", "number");
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "p0", partitions: 0 } }),
+      400,
+      "VALIDATION_FAILED",
+      "partitions",
+      "at least 1",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "p1001", partitions: 1001 } }),
+      400,
+      "VALIDATION_FAILED",
+      "partitions",
+      "at most 1000",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "p15", partitions: 1.5 } }),
+      400,
+      "VALIDATION_FAILED",
+      "partitions",
+      "integer",
+    );
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "pstr", partitions: "3" } }),
+      400,
+      "VALIDATION_FAILED",
+      "partitions",
+      "number",
+    );
     expectError(await call("POST", "/api/v1/topics", { json: { name: "pneg", partitions: -2 } }), 400, "VALIDATION_FAILED", "partitions");
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "pnull", partitions: null } }), 400, "VALIDATION_FAILED", "partitions");
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "pnull", partitions: null } }),
+      400,
+      "VALIDATION_FAILED",
+      "partitions",
+    );
   });
 
   it("refuses unknown config names and bad config values, on create and on PATCH", async () => {
@@ -287,7 +322,7 @@ describe("topics API: bad input", () => {
   });
 
   it("refuses malformed JSON on every JSON endpoint (INVALID_JSON)", async () => {
-    const bodies = ["{not json", '{"name": "x",}', "", "{\"configs\": {}"];
+    const bodies = ["{not json", '{"name": "x",}', "", '{"configs": {}'];
     const targets: [string, string][] = [
       ["POST", "/api/v1/topics"],
       ["PATCH", topicPath("orders")],
@@ -330,27 +365,89 @@ describe("topics API: bad input", () => {
   });
 
   it("refuses unknown extra fields", async () => {
-    expectError(await call("POST", "/api/v1/topics", { json: { name: "extra", partitions: 1, replicationFactor: 3 } }), 400, "VALIDATION_FAILED", "Unrecognized key", "replicationFactor");
-    expectError(await call("PATCH", topicPath("orders"), { json: { configs: { "retention.ms": 5 }, name: "renamed" } }), 400, "VALIDATION_FAILED", "Unrecognized key", "name");
-    expectError(await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 9, assignments: [] } }), 400, "VALIDATION_FAILED", "Unrecognized key", "assignments");
-    expectError(await call("POST", `${topicPath("orders")}/records`, { json: { records: [{ value: "v" }], acks: "all" } }), 400, "VALIDATION_FAILED", "Unrecognized key", "acks");
+    expectError(
+      await call("POST", "/api/v1/topics", { json: { name: "extra", partitions: 1, replicationFactor: 3 } }),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "replicationFactor",
+    );
+    expectError(
+      await call("PATCH", topicPath("orders"), { json: { configs: { "retention.ms": 5 }, name: "renamed" } }),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "name",
+    );
+    expectError(
+      await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 9, assignments: [] } }),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "assignments",
+    );
+    expectError(
+      await call("POST", `${topicPath("orders")}/records`, { json: { records: [{ value: "v" }], acks: "all" } }),
+      400,
+      "VALIDATION_FAILED",
+      "Unrecognized key",
+      "acks",
+    );
   });
 
   it("refuses bodies that are not declared as JSON (415)", async () => {
     const body = JSON.stringify({ name: "sneaky", partitions: 1 });
-    for (const type of ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"]) {
-      expectError(await call("POST", "/api/v1/topics", { body, headers: { "content-type": type } }), 415, "UNSUPPORTED_MEDIA_TYPE", "application/json", type);
+    for (const type of [
+      "text/plain",
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/xml",
+    ]) {
+      expectError(
+        await call("POST", "/api/v1/topics", { body, headers: { "content-type": type } }),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "application/json",
+        type,
+      );
     }
-    expectError(await call("PATCH", topicPath("orders"), { body: '{"configs":{}}', headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "text/plain");
-    expectError(await call("POST", `${topicPath("orders")}/partitions`, { body: '{"partitions":9}', headers: { "content-type": "text/csv" } }), 415, "UNSUPPORTED_MEDIA_TYPE", "text/csv");
+    expectError(
+      await call("PATCH", topicPath("orders"), { body: '{"configs":{}}', headers: { "content-type": "text/plain" } }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "text/plain",
+    );
+    expectError(
+      await call("POST", `${topicPath("orders")}/partitions`, { body: '{"partitions":9}', headers: { "content-type": "text/csv" } }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "text/csv",
+    );
     expect(await topicNames()).not.toContain("sneaky");
   });
 
   it("refuses bodies over the limit (413), with and without a Content-Length", async () => {
     const big = JSON.stringify({ name: "huge", configs: { "retention.ms": "1".padEnd((1 << 20) + 10, " ") } });
-    expectError(await call("POST", "/api/v1/topics", { body: big, headers: { "content-type": "application/json" } }), 413, "REQUEST_TOO_LARGE", "exceeds the limit", String(1 << 20));
-    expectError(await call("PATCH", topicPath("orders"), { body: big, headers: { "content-type": "application/json" } }), 413, "REQUEST_TOO_LARGE", "exceeds the limit");
-    expectError(await call("POST", `${topicPath("orders")}/partitions`, { body: big, headers: { "content-type": "application/json" } }), 413, "REQUEST_TOO_LARGE", "exceeds the limit");
+    expectError(
+      await call("POST", "/api/v1/topics", { body: big, headers: { "content-type": "application/json" } }),
+      413,
+      "REQUEST_TOO_LARGE",
+      "exceeds the limit",
+      String(1 << 20),
+    );
+    expectError(
+      await call("PATCH", topicPath("orders"), { body: big, headers: { "content-type": "application/json" } }),
+      413,
+      "REQUEST_TOO_LARGE",
+      "exceeds the limit",
+    );
+    expectError(
+      await call("POST", `${topicPath("orders")}/partitions`, { body: big, headers: { "content-type": "application/json" } }),
+      413,
+      "REQUEST_TOO_LARGE",
+      "exceeds the limit",
+    );
 
     // chunked upload: no Content-Length, the server must count while reading
     const chunk = new TextEncoder().encode(" ".repeat(64 * 1024));
@@ -375,7 +472,9 @@ describe("topics API: bad input", () => {
     expect(await describeTopic("orders")).toEqual(before);
 
     // concurrent creates of one new name: exactly one wins
-    const racers = await Promise.all(Array.from({ length: 6 }, () => call("POST", "/api/v1/topics", { json: { name: "raced", partitions: 2 } })));
+    const racers = await Promise.all(
+      Array.from({ length: 6 }, () => call("POST", "/api/v1/topics", { json: { name: "raced", partitions: 2 } })),
+    );
     expect(racers.filter((r) => r.status === 201)).toHaveLength(1);
     for (const r of racers.filter((x) => x.status !== 201)) expectError(r, 409, "TOPIC_ALREADY_EXISTS", "raced");
     expect((await call("DELETE", topicPath("raced"))).status).toBe(204);
@@ -384,7 +483,12 @@ describe("topics API: bad input", () => {
   it("answers 404 for an unknown topic on every topic endpoint", async () => {
     const name = "no-such-topic";
     expectError(await call("GET", topicPath(name)), 404, "UNKNOWN_TOPIC_OR_PARTITION", name, "does not exist");
-    expectError(await call("PATCH", topicPath(name), { json: { configs: { "retention.ms": 1 } } }), 404, "UNKNOWN_TOPIC_OR_PARTITION", name);
+    expectError(
+      await call("PATCH", topicPath(name), { json: { configs: { "retention.ms": 1 } } }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      name,
+    );
     expectError(await call("DELETE", topicPath(name)), 404, "UNKNOWN_TOPIC_OR_PARTITION", name);
     expectError(await call("POST", `${topicPath(name)}/partitions`, { json: { partitions: 4 } }), 404, "UNKNOWN_TOPIC_OR_PARTITION", name);
     expect(await topicNames()).not.toContain(name);
@@ -398,8 +502,18 @@ describe("topics API: bad input", () => {
       expectError(res, 400, "INVALID_PARTITIONS", "5 partitions", "cannot be removed");
       expect(res.body.error.details).toEqual({ current: 5, requested: partitions });
     }
-    expectError(await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 0 } }), 400, "VALIDATION_FAILED", "at least 1");
-    expectError(await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 1001 } }), 400, "VALIDATION_FAILED", "at most 1000");
+    expectError(
+      await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 0 } }),
+      400,
+      "VALIDATION_FAILED",
+      "at least 1",
+    );
+    expectError(
+      await call("POST", `${topicPath("orders")}/partitions`, { json: { partitions: 1001 } }),
+      400,
+      "VALIDATION_FAILED",
+      "at most 1000",
+    );
     expect(await describeTopic("orders")).toEqual(before);
   });
 
@@ -415,7 +529,11 @@ describe("topics API: bad input", () => {
     const orders = res.body.topics[0];
     expect(orders.partitions).toHaveLength(5);
     expect(orders.recordCount).toBe(1);
-    expect(orders.configs).toMatchObject({ "max.message.bytes": 2000, "retention.ms": DEFAULTS["retention.ms"], "cleanup.policy": "delete,compact" });
+    expect(orders.configs).toMatchObject({
+      "max.message.bytes": 2000,
+      "retention.ms": DEFAULTS["retention.ms"],
+      "cleanup.policy": "delete,compact",
+    });
     expect(res.body.topics[1]).toMatchObject({ name: "payments", recordCount: 0, configs: DEFAULTS });
     // every refusal above was an expected 4xx: nothing was logged as an unexpected (500) error
     expect(server.output()).not.toMatch(/unexpected error/);

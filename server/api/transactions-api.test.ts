@@ -24,7 +24,10 @@ type Isolation = "read_committed" | "read_uncommitted";
 /** Every 5xx answer of the run, checked by the last test. */
 const serverErrors: string[] = [];
 
-const call = apiCaller(() => server.url + "/api/v1", (line) => serverErrors.push(line));
+const call = apiCaller(
+  () => server.url + "/api/v1",
+  (line) => serverErrors.push(line),
+);
 
 const enc = encodeURIComponent;
 const ctx = (r: ApiResponse) => `HTTP ${r.status} ${r.text.slice(0, 600)}`;
@@ -73,7 +76,9 @@ class TxnProducer {
   ) {}
 
   static async init(transactionalId: string, transactionTimeoutMs?: number): Promise<TxnProducer> {
-    const res = await call("POST", "/producers", { json: { transactionalId, ...(transactionTimeoutMs !== undefined ? { transactionTimeoutMs } : {}) } });
+    const res = await call("POST", "/producers", {
+      json: { transactionalId, ...(transactionTimeoutMs !== undefined ? { transactionTimeoutMs } : {}) },
+    });
     expect(res.status, ctx(res)).toBe(201);
     expect(res.body.transactionalId, ctx(res)).toBe(transactionalId);
     expect(Number.isSafeInteger(res.body.producerId), ctx(res)).toBe(true);
@@ -135,7 +140,14 @@ class TxnProducer {
     offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[],
   ): Promise<ApiResponse> {
     return call("POST", `/transactions/${enc(this.transactionalId)}/offsets`, {
-      json: { producerId: this.producerId, producerEpoch: this.producerEpoch, groupId, memberId: member.memberId, memberEpoch: member.memberEpoch, offsets },
+      json: {
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        groupId,
+        memberId: member.memberId,
+        memberEpoch: member.memberEpoch,
+        offsets,
+      },
     });
   }
 }
@@ -169,7 +181,10 @@ interface ReadResult {
 
 /** One JSON fetch. */
 async function fetchOnce(topic: string, partition: number, offset: number, isolation: Isolation) {
-  const res = await call("GET", `/topics/${enc(topic)}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1000&isolation=${isolation}`);
+  const res = await call(
+    "GET",
+    `/topics/${enc(topic)}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1000&isolation=${isolation}`,
+  );
   expect(res.status, ctx(res)).toBe(200);
   return res.body as { records: Rec[]; highWatermark: number; lastStableOffset: number; nextOffset: number };
 }
@@ -186,13 +201,17 @@ async function readAll(topic: string, partition: number, isolation: Isolation, f
     const r = await fetchOnce(topic, partition, offset, isolation);
     for (const rec of r.records) {
       expect(rec.offset, `${topic}/${partition} record offsets must increase`).toBeGreaterThanOrEqual(offset);
-      if (isolation === "read_committed") expect(rec.offset, `${topic}/${partition}: read_committed returned a record at/after the LSO`).toBeLessThan(r.lastStableOffset);
+      if (isolation === "read_committed")
+        expect(rec.offset, `${topic}/${partition}: read_committed returned a record at/after the LSO`).toBeLessThan(r.lastStableOffset);
     }
     records.push(...r.records);
     expect(r.lastStableOffset).toBeLessThanOrEqual(r.highWatermark);
     const end = isolation === "read_committed" ? r.lastStableOffset : r.highWatermark;
     if (r.nextOffset >= end || (r.records.length === 0 && r.nextOffset === offset)) {
-      expect(r.nextOffset, `${topic}/${partition} ${isolation}: nextOffset vs end ${end} (LSO ${r.lastStableOffset}, HW ${r.highWatermark})`).toBe(end);
+      expect(
+        r.nextOffset,
+        `${topic}/${partition} ${isolation}: nextOffset vs end ${end} (LSO ${r.lastStableOffset}, HW ${r.highWatermark})`,
+      ).toBe(end);
       return {
         records,
         values: records.map((x) => x.value),
@@ -226,14 +245,18 @@ function openTxnCount(v: unknown): number {
   throw new Error(`partition.openTransactions is not an array: ${JSON.stringify(v)}`);
 }
 
-async function describeTopic(topic: string): Promise<{ partition: number; highWatermark: number; lastStableOffset: number; openTransactions: OpenTxn[] }[]> {
+async function describeTopic(
+  topic: string,
+): Promise<{ partition: number; highWatermark: number; lastStableOffset: number; openTransactions: OpenTxn[] }[]> {
   const res = await call("GET", `/topics/${enc(topic)}`);
   expect(res.status, ctx(res)).toBe(200);
   return res.body.partitions;
 }
 
 const sortTps = (tps: { topic: string; partition: number }[]) =>
-  [...tps].map((tp) => ({ topic: tp.topic, partition: tp.partition })).sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  [...tps]
+    .map((tp) => ({ topic: tp.topic, partition: tp.partition }))
+    .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 
 // ---- groups ------------------------------------------------------------------------------
 
@@ -252,7 +275,9 @@ async function join(group: string, body: Record<string, unknown>): Promise<Membe
 }
 
 async function heartbeat(m: Member): Promise<void> {
-  const res = await call("POST", `${mp(m.group, m.memberId)}/heartbeat`, { json: { memberEpoch: m.memberEpoch, ownedPartitions: m.assignment } });
+  const res = await call("POST", `${mp(m.group, m.memberId)}/heartbeat`, {
+    json: { memberEpoch: m.memberEpoch, ownedPartitions: m.assignment },
+  });
   expect(res.status, ctx(res)).toBe(200);
   m.memberEpoch = res.body.memberEpoch;
   m.assignment = res.body.assignment;
@@ -301,7 +326,8 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
   beforeAll(async () => {
     for (const [t, n] of TOPICS) await createTopic(t, n);
     // two committed plain records in every partition: offsets 0, 1
-    for (const { topic, partition } of TPS) expect(await producePlain(topic, partition, [v("seed", topic, partition, 0), v("seed", topic, partition, 1)])).toEqual([0, 1]);
+    for (const { topic, partition } of TPS)
+      expect(await producePlain(topic, partition, [v("seed", topic, partition, 0), v("seed", topic, partition, 1)])).toEqual([0, 1]);
     prod = await TxnProducer.init("atom", 120_000);
   });
 
@@ -374,7 +400,15 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
     }
     expect((await listTxns("?state=CompleteCommit")).map((x) => x.transactionalId)).not.toContain("atom");
     const t = await getTxn("atom");
-    expect(t).toMatchObject({ transactionalId: "atom", producerId: prod.producerId, producerEpoch: prod.producerEpoch, state: "Ongoing", timeoutMs: 120_000, groups: [], pending: null });
+    expect(t).toMatchObject({
+      transactionalId: "atom",
+      producerId: prod.producerId,
+      producerEpoch: prod.producerEpoch,
+      state: "Ongoing",
+      timeoutMs: 120_000,
+      groups: [],
+      pending: null,
+    });
     expect(sortTps(t.partitions)).toEqual(sortTps(TPS));
     expect(t.startedAt).toEqual(expect.any(Number));
     expect(t.startedAt!).toBeLessThanOrEqual(before);
@@ -385,7 +419,8 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
     expect(producers.status, ctx(producers)).toBe(200);
     const mine = producers.body.producers.filter((x: { producerId: number }) => x.producerId === prod.producerId);
     expect(sortTps(mine)).toEqual(sortTps(TPS));
-    for (const e of mine) expect(e, JSON.stringify(e)).toMatchObject({ producerEpoch: prod.producerEpoch, lastSequence: 2, currentTxnStartOffset: 2 });
+    for (const e of mine)
+      expect(e, JSON.stringify(e)).toMatchObject({ producerEpoch: prod.producerEpoch, lastSequence: 2, currentTxnStartOffset: 2 });
     // the age grows with time (server clock): the second look is not younger
     const again = await getTxn("atom");
     expect(again.ageMs!).toBeGreaterThanOrEqual(t.ageMs!);
@@ -447,7 +482,8 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
       { topic: "atom-c", partition: 2 },
     ];
     // the same producer, next transaction: sequences continue, offsets after the commit marker (6)
-    for (const { topic, partition } of touched) expect(await prod.produce(topic, partition, [v("t2", topic, partition, 0), v("t2", topic, partition, 1)])).toEqual([6, 7]);
+    for (const { topic, partition } of touched)
+      expect(await prod.produce(topic, partition, [v("t2", topic, partition, 0), v("t2", topic, partition, 1)])).toEqual([6, 7]);
     const open = await getTxn("atom");
     expect(open.state).toBe("Ongoing");
     expect(sortTps(open.partitions)).toEqual(sortTps(touched));
@@ -460,7 +496,8 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
       expect(rc.highWatermark).toBe(9);
       expect(rc.lastStableOffset).toBe(9);
     }
-    for (const { topic, partition } of touched) expect(await producePlain(topic, partition, [v("after", topic, partition, 0)])).toEqual([9]);
+    for (const { topic, partition } of touched)
+      expect(await producePlain(topic, partition, [v("after", topic, partition, 0)])).toEqual([9]);
 
     for (const { topic, partition } of TPS) {
       const base = [
@@ -483,7 +520,12 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
       expect(rc.values, `${topic}/${partition} read_committed`).toEqual([...base, v("after", topic, partition, 0)]);
       expect(rc.offsets).toEqual([0, 1, 2, 3, 4, 9]);
       expect(rc.nextOffset).toBe(10);
-      expect(ru.values, `${topic}/${partition} read_uncommitted`).toEqual([...base, v("t2", topic, partition, 0), v("t2", topic, partition, 1), v("after", topic, partition, 0)]);
+      expect(ru.values, `${topic}/${partition} read_uncommitted`).toEqual([
+        ...base,
+        v("t2", topic, partition, 0),
+        v("t2", topic, partition, 1),
+        v("after", topic, partition, 0),
+      ]);
       expect(ru.offsets).toEqual([0, 1, 2, 3, 4, 6, 7, 9]);
       // 6 records + 2 aborted + 2 markers
       expect(ru.highWatermark).toBe(10);
@@ -510,12 +552,18 @@ describe("atomic visibility across 3 topics, 8 partitions", () => {
   });
 
   it("read_committed one record per fetch (maxRecords=1) steps over aborted batches and markers by nextOffset", async () => {
-    for (const { topic, partition } of [{ topic: "atom-a", partition: 1 }, { topic: "atom-a", partition: 0 }]) {
+    for (const { topic, partition } of [
+      { topic: "atom-a", partition: 1 },
+      { topic: "atom-a", partition: 0 },
+    ]) {
       const all = await readAll(topic, partition, "read_committed");
       let offset = 0;
       const got: Rec[] = [];
       for (let i = 0; i < 50 && offset < all.lastStableOffset; i++) {
-        const res = await call("GET", `/topics/${topic}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1&isolation=read_committed`);
+        const res = await call(
+          "GET",
+          `/topics/${topic}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1&isolation=read_committed`,
+        );
         expect(res.status, ctx(res)).toBe(200);
         expect(res.body.records.length).toBeLessThanOrEqual(1);
         expect(res.body.nextOffset, ctx(res)).toBeGreaterThan(offset);
@@ -551,7 +599,10 @@ describe("zombie fencing", () => {
     expect((await getTxn("zombie-x")).state).toBe("Ongoing");
 
     b = await TxnProducer.init("zombie-x");
-    expect(b.producerId === a.producerId ? b.producerEpoch > a.producerEpoch : true, `A ${a.producerId}/${a.producerEpoch}, B ${b.producerId}/${b.producerEpoch}`).toBe(true);
+    expect(
+      b.producerId === a.producerId ? b.producerEpoch > a.producerEpoch : true,
+      `A ${a.producerId}/${a.producerEpoch}, B ${b.producerId}/${b.producerEpoch}`,
+    ).toBe(true);
     expect([b.producerId, b.producerEpoch]).not.toEqual([a.producerId, a.producerEpoch]);
 
     const t = await getTxn("zombie-x");
@@ -586,7 +637,8 @@ describe("zombie fencing", () => {
     expectError(await a.end(true), 409, "PRODUCER_FENCED");
     expectError(await a.end(false), 409, "PRODUCER_FENCED");
     expect(await latestOffsets(T)).toEqual(hw);
-    for (let p = 0; p < 3; p++) expect((await readAll(T, p, "read_uncommitted")).values.filter((x) => x?.startsWith("zombie-"))).toEqual([]);
+    for (let p = 0; p < 3; p++)
+      expect((await readAll(T, p, "read_uncommitted")).values.filter((x) => x?.startsWith("zombie-"))).toEqual([]);
     expect(await committedOffset("zomb-g", "zomb-in/0")).toBe(null);
     const t = await getTxn("zombie-x");
     expect(t.state).toBe("CompleteAbort");
@@ -659,7 +711,14 @@ describe("consumer-group offsets in the transaction (KIP-447)", () => {
 
   it("abort: the transaction's offsets are dropped, the group's committed offsets do not change", async () => {
     await prod.produce(OUT, 0, ["o2"]);
-    expect((await prod.sendOffsets(G, m, [{ topic: IN, partition: 0, offset: 6 }, { topic: IN, partition: 1, offset: 6 }])).status).toBe(200);
+    expect(
+      (
+        await prod.sendOffsets(G, m, [
+          { topic: IN, partition: 0, offset: 6 },
+          { topic: IN, partition: 1, offset: 6 },
+        ])
+      ).status,
+    ).toBe(200);
     await prod.abort();
     expect(await committedOffset(G, `${IN}/0`)).toBe(5);
     expect(await committedOffset(G, `${IN}/1`)).toBe(2);
@@ -688,8 +747,17 @@ describe("consumer-group offsets in the transaction (KIP-447)", () => {
     expect(m.assignment).toEqual([{ topic: IN, partitions: [0, 1] }]);
 
     const good = { topic: IN, partition: 0, offset: 6 };
-    expectError(await prod.sendOffsets(G, { memberId: "no-such-member", memberEpoch: m.memberEpoch }, [good]), 404, "UNKNOWN_MEMBER_ID", "no-such-member");
-    expectErrorOneOf(await prod.sendOffsets(G, { memberId: m.memberId, memberEpoch: oldEpoch }, [good]), [[409, "STALE_MEMBER_EPOCH"]], /epoch/i);
+    expectError(
+      await prod.sendOffsets(G, { memberId: "no-such-member", memberEpoch: m.memberEpoch }, [good]),
+      404,
+      "UNKNOWN_MEMBER_ID",
+      "no-such-member",
+    );
+    expectErrorOneOf(
+      await prod.sendOffsets(G, { memberId: m.memberId, memberEpoch: oldEpoch }, [good]),
+      [[409, "STALE_MEMBER_EPOCH"]],
+      /epoch/i,
+    );
     expectErrorOneOf(await prod.sendOffsets(G, { memberId: m.memberId, memberEpoch: m.memberEpoch + 1 }, [good]), [
       [409, "FENCED_MEMBER_EPOCH"],
       [409, "STALE_MEMBER_EPOCH"],
@@ -826,7 +894,9 @@ describe("bad input", () => {
     expect(r.status, ctx(r)).toBeLessThan(500);
     // producing into an unknown id's transaction: refused, nothing written
     const hw = await latestOffsets("bad-t");
-    const p = await call("POST", "/topics/bad-t/records", { json: { ...who, baseSequence: 0, transactionalId: "no-such-txn", records: [{ partition: 0, value: "u" }] } });
+    const p = await call("POST", "/topics/bad-t/records", {
+      json: { ...who, baseSequence: 0, transactionalId: "no-such-txn", records: [{ partition: 0, value: "u" }] },
+    });
     expectErrorOneOf(p, unknown, "no-such-txn");
     expect(await latestOffsets("bad-t")).toEqual(hw);
     expectError(await call("GET", "/transactions/no-such-txn"), 404, "TRANSACTIONAL_ID_NOT_FOUND");
@@ -838,10 +908,16 @@ describe("bad input", () => {
     const other = { producerId: plainProducer.producerId, producerEpoch: idle.producerEpoch };
     expectError(await call("POST", "/transactions/idle-txn/commit", { json: other }), 409, "INVALID_PRODUCER_ID_MAPPING");
     const hw = await latestOffsets("bad-t");
-    const p = await call("POST", "/topics/bad-t/records", { json: { ...other, baseSequence: 0, transactionalId: "idle-txn", records: [{ partition: 0, value: "w" }] } });
+    const p = await call("POST", "/topics/bad-t/records", {
+      json: { ...other, baseSequence: 0, transactionalId: "idle-txn", records: [{ partition: 0, value: "w" }] },
+    });
     expectError(p, 409, "INVALID_PRODUCER_ID_MAPPING");
     // a newer epoch than the id's current one is fenced too
-    expectError(await call("POST", "/transactions/idle-txn/commit", { json: { producerId: idle.producerId, producerEpoch: idle.producerEpoch + 1 } }), 409, "PRODUCER_FENCED");
+    expectError(
+      await call("POST", "/transactions/idle-txn/commit", { json: { producerId: idle.producerId, producerEpoch: idle.producerEpoch + 1 } }),
+      409,
+      "PRODUCER_FENCED",
+    );
     expect(await latestOffsets("bad-t")).toEqual(hw);
     expect((await getTxn("idle-txn")).state).toBe("Empty");
   });
@@ -862,8 +938,18 @@ describe("bad input", () => {
     const offPath = "/transactions/idle-txn/offsets";
     const off = { ...who, groupId: "g", memberId: "m", memberEpoch: 1, offsets: [{ topic: "bad-t", partition: 0, offset: 1 }] };
     expectError(await call("POST", offPath, { json: { ...off, offsets: [] } }), 400, "VALIDATION_FAILED", "offsets");
-    expectError(await call("POST", offPath, { json: { ...off, offsets: [{ topic: "bad-t", partition: 0, offset: -1 }] } }), 400, "VALIDATION_FAILED", "offset");
-    expectError(await call("POST", offPath, { json: { ...off, offsets: [{ topic: "bad-t", partition: 0 }] } }), 400, "VALIDATION_FAILED", "offset");
+    expectError(
+      await call("POST", offPath, { json: { ...off, offsets: [{ topic: "bad-t", partition: 0, offset: -1 }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "offset",
+    );
+    expectError(
+      await call("POST", offPath, { json: { ...off, offsets: [{ topic: "bad-t", partition: 0 }] } }),
+      400,
+      "VALIDATION_FAILED",
+      "offset",
+    );
     expectError(await call("POST", offPath, { json: { ...off, groupId: undefined } }), 400, "VALIDATION_FAILED", "groupId");
     expectError(await call("POST", offPath, { json: { ...off, memberId: undefined } }), 400, "VALIDATION_FAILED", "memberId");
     expectError(await call("POST", offPath, { json: { ...off, memberEpoch: -1 } }), 400, "VALIDATION_FAILED", "memberEpoch");
@@ -876,10 +962,14 @@ describe("bad input", () => {
 
   it("producer init: a too large / zero timeout, or a timeout without transactional id: 400", async () => {
     const tooLarge = await call("POST", "/producers", { json: { transactionalId: "big-timeout", transactionTimeoutMs: 900_001 } });
-    expectErrorOneOf(tooLarge, [
-      [400, "VALIDATION_FAILED"],
-      [400, "INVALID_TRANSACTION_TIMEOUT"],
-    ], "transactionTimeoutMs");
+    expectErrorOneOf(
+      tooLarge,
+      [
+        [400, "VALIDATION_FAILED"],
+        [400, "INVALID_TRANSACTION_TIMEOUT"],
+      ],
+      "transactionTimeoutMs",
+    );
     expectErrorOneOf(await call("POST", "/producers", { json: { transactionalId: "big-timeout", transactionTimeoutMs: 0 } }), [
       [400, "VALIDATION_FAILED"],
       [400, "INVALID_TRANSACTION_TIMEOUT"],
@@ -894,16 +984,35 @@ describe("bad input", () => {
     const base = { producerId: idle.producerId, producerEpoch: idle.producerEpoch, baseSequence: 0, transactionalId: "idle-txn" };
     const rec = [{ partition: 0, value: "v" }];
     const post = (json: unknown) => call("POST", "/topics/bad-t/records", { json });
-    expectError(await post({ records: rec, producerId: idle.producerId, producerEpoch: idle.producerEpoch }), 400, "VALIDATION_FAILED", "baseSequence");
+    expectError(
+      await post({ records: rec, producerId: idle.producerId, producerEpoch: idle.producerEpoch }),
+      400,
+      "VALIDATION_FAILED",
+      "baseSequence",
+    );
     expectError(await post({ records: rec, producerId: idle.producerId, baseSequence: 0 }), 400, "VALIDATION_FAILED", "producerEpoch");
     expectError(await post({ records: rec, transactionalId: "idle-txn" }), 400, "VALIDATION_FAILED", "transactionalId");
     expectError(await post({ ...base, records: rec, baseSequence: -1 }), 400, "VALIDATION_FAILED", "baseSequence");
     expectError(await post({ ...base, records: rec, transactionalId: "" }), 400, "VALIDATION_FAILED", "transactionalId");
-    const twoParts = await post({ ...base, records: [{ partition: 0, value: "a" }, { partition: 1, value: "b" }] });
+    const twoParts = await post({
+      ...base,
+      records: [
+        { partition: 0, value: "a" },
+        { partition: 1, value: "b" },
+      ],
+    });
     expect(twoParts.status, ctx(twoParts)).toBe(400);
     expect(twoParts.body?.error?.message, ctx(twoParts)).toMatch(/partition/i);
     // the same for an idempotent (non-transactional) producer
-    const twoPartsIdem = await post({ producerId: plainProducer.producerId, producerEpoch: 0, baseSequence: 0, records: [{ partition: 0, value: "a" }, { partition: 1, value: "b" }] });
+    const twoPartsIdem = await post({
+      producerId: plainProducer.producerId,
+      producerEpoch: 0,
+      baseSequence: 0,
+      records: [
+        { partition: 0, value: "a" },
+        { partition: 1, value: "b" },
+      ],
+    });
     expect(twoPartsIdem.status, ctx(twoPartsIdem)).toBe(400);
     expect(await latestOffsets("bad-t")).toEqual(hw);
     // none of it opened a transaction
@@ -922,7 +1031,12 @@ describe("bad input", () => {
   it("isolation must be read_committed or read_uncommitted (fetch and list-offsets)", async () => {
     expectError(await call("GET", "/topics/bad-t/partitions/0/records?offset=0&isolation=bogus"), 400, "VALIDATION_FAILED", "isolation");
     expectError(await call("GET", "/topics/bad-t/offsets?at=latest&isolation=bogus"), 400, "VALIDATION_FAILED", "isolation");
-    expectError(await call("GET", "/topics/bad-t/partitions/0/records?offset=0&isolation=READ_COMMITTED"), 400, "VALIDATION_FAILED", "isolation");
+    expectError(
+      await call("GET", "/topics/bad-t/partitions/0/records?offset=0&isolation=READ_COMMITTED"),
+      400,
+      "VALIDATION_FAILED",
+      "isolation",
+    );
   });
 });
 
@@ -1012,7 +1126,9 @@ describe("edge cases", () => {
   it("concurrent inits of one transactional id: each instance gets its own epoch, only the last is current", async () => {
     const first = await TxnProducer.init("race-init");
     await first.produce("edge-t", 1, ["race-open"]);
-    const inits = await Promise.all(Array.from({ length: 5 }, () => call("POST", "/producers", { json: { transactionalId: "race-init" } })));
+    const inits = await Promise.all(
+      Array.from({ length: 5 }, () => call("POST", "/producers", { json: { transactionalId: "race-init" } })),
+    );
     const ok = inits.filter((r) => r.status === 201);
     for (const r of inits) {
       if (r.status !== 201) expectError(r, 503, "CONCURRENT_TRANSACTIONS");
@@ -1062,7 +1178,12 @@ describe("edge cases", () => {
       expect((await getTxn(id)).state).toBe("CompleteCommit");
       expect((await readAll("edge-t", 1, "read_committed")).values).toContain(`id=${id}`);
     }
-    expectError(await call("POST", "/producers", { json: { transactionalId: "x".repeat(256) } }), 400, "VALIDATION_FAILED", "transactionalId");
+    expectError(
+      await call("POST", "/producers", { json: { transactionalId: "x".repeat(256) } }),
+      400,
+      "VALIDATION_FAILED",
+      "transactionalId",
+    );
     expectError(await call("GET", `/transactions/${"x".repeat(256)}`), 400, "VALIDATION_FAILED", "transactionalId");
   });
 

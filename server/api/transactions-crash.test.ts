@@ -77,7 +77,10 @@ class TxnProducer {
     expect(r.status, ctx(r)).toBe(200);
   }
   end(commit: boolean): Promise<ApiResponse> {
-    return call("POST", `/transactions/${enc(this.transactionalId)}/${commit ? "commit" : "abort"}`, { producerId: this.producerId, producerEpoch: this.producerEpoch });
+    return call("POST", `/transactions/${enc(this.transactionalId)}/${commit ? "commit" : "abort"}`, {
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+    });
   }
   async commit(): Promise<void> {
     const r = await this.end(true);
@@ -97,7 +100,10 @@ async function readAll(topic: string, partition: number, isolation: "read_commit
   let offset = 0;
   const values: (string | null)[] = [];
   for (let round = 0; round < 200; round++) {
-    const r = await call("GET", `/topics/${enc(topic)}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1000&isolation=${isolation}`);
+    const r = await call(
+      "GET",
+      `/topics/${enc(topic)}/partitions/${partition}/records?offset=${offset}&waitMs=0&maxRecords=1000&isolation=${isolation}`,
+    );
     expect(r.status, ctx(r)).toBe(200);
     values.push(...r.body.records.map((x: { value: string | null }) => x.value));
     const end = isolation === "read_committed" ? r.body.lastStableOffset : r.body.highWatermark;
@@ -116,7 +122,9 @@ async function latest(topic: string, isolation?: string): Promise<Record<number,
   return Object.fromEntries(r.body.partitions.map((p: { partition: number; offset: number }) => [p.partition, p.offset]));
 }
 
-async function txnState(id: string): Promise<{ state: string; lastResult: { commit: boolean; reason: string } | null; producerEpoch: number; producerId: number }> {
+async function txnState(
+  id: string,
+): Promise<{ state: string; lastResult: { commit: boolean; reason: string } | null; producerEpoch: number; producerId: number }> {
   const r = await call("GET", `/transactions/${enc(id)}`);
   expect(r.status, ctx(r)).toBe(200);
   return r.body;

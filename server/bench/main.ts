@@ -145,8 +145,20 @@ async function main(): Promise<void> {
       described.push(...r.systems);
       if (r.systems[0]?.status === "ok" && pids.length > 0) {
         const peaks = r.figures.filter((f) => f.metric === "server-rss-peak" && Number.isFinite(f.value)).map((f) => f.value);
-        figures.push({ workload: "all", system: system.name, metric: "server-rss-peak", value: Math.round(Math.max(res.peakRssMb, ...peaks)), unit: "MB" });
-        figures.push({ workload: "all", system: system.name, metric: "server-cpu", value: Math.round(res.cpuPercent), unit: "% of one core" });
+        figures.push({
+          workload: "all",
+          system: system.name,
+          metric: "server-rss-peak",
+          value: Math.round(Math.max(res.peakRssMb, ...peaks)),
+          unit: "MB",
+        });
+        figures.push({
+          workload: "all",
+          system: system.name,
+          metric: "server-cpu",
+          value: Math.round(res.cpuPercent),
+          unit: "% of one core",
+        });
       }
     }
   } finally {

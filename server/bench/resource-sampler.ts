@@ -75,14 +75,16 @@ export class ResourceSampler {
     private readonly pids: number[],
     resetHighWaterMarks = true,
   ) {
-    this.highWaterMarks = resetHighWaterMarks && pids.every((pid) => {
-      try {
-        writeFileSync(`/proc/${pid}/clear_refs`, "5");
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    this.highWaterMarks =
+      resetHighWaterMarks &&
+      pids.every((pid) => {
+        try {
+          writeFileSync(`/proc/${pid}/clear_refs`, "5");
+          return true;
+        } catch {
+          return false;
+        }
+      });
     this.start = { cpuSeconds: cpuSeconds(pids), at: performance.now() };
     this.sampledPeak = sum(pids, "VmRSS");
     this.timer = setInterval(() => (this.sampledPeak = Math.max(this.sampledPeak, sum(pids, "VmRSS"))), 200);

@@ -8,7 +8,17 @@ import { Producer, type ProducerRecord } from "../client/producer.ts";
 import { PartitionReader } from "../client/partition-reader.ts";
 import { Consumer } from "../client/consumer.ts";
 import { forEachRecord, readBatchHeader, RecordView } from "../broker/protocol/record-batch.ts";
-import { LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId } from "./peers/common.ts";
+import {
+  LatencyCollector,
+  pace,
+  pipelineInput,
+  pipelineKeeps,
+  pipelineMap,
+  pipelineOutputs,
+  split,
+  stampedPayload,
+  uniqueId,
+} from "./peers/common.ts";
 import type {
   ConsumeOptions,
   GroupConsumeOptions,
@@ -40,7 +50,10 @@ async function sendWindowed(producer: Producer, topic: string, n: number, record
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < n; i += chunk) {
     const m = Math.min(chunk, n - i);
-    const sent = producer.sendMany(topic, Array.from({ length: m }, (_, j) => record(i + j)));
+    const sent = producer.sendMany(
+      topic,
+      Array.from({ length: m }, (_, j) => record(i + j)),
+    );
     sent.catch(() => undefined); // a failure is raised where it is awaited, in order
     pending.push(sent);
     if (pending.length >= 100) await pending.shift();
@@ -103,7 +116,10 @@ export class TributarySystem implements Peer {
   async produce(opts: ProduceOptions): Promise<{ ms: number }> {
     const topic = await this.newTopic(opts.partitions);
     const value = Buffer.alloc(opts.size, 120);
-    const producers = Array.from({ length: opts.producers }, () => new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT }));
+    const producers = Array.from(
+      { length: opts.producers },
+      () => new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT }),
+    );
     const t0 = performance.now();
     await Promise.all(
       split(opts.records, opts.producers).map(async (n, k) => {
@@ -126,7 +142,8 @@ export class TributarySystem implements Peer {
         const reader = new PartitionReader(this.baseUrl, topic, p, 0);
         // every record is visited and its value checked, through a reused view (no object per record)
         const check = (r: RecordView) => {
-          if (r.valueLength !== opts.size) throw new Error(`tributary: record ${r.offset} has ${r.valueLength} value bytes, expected ${opts.size}`);
+          if (r.valueLength !== opts.size)
+            throw new Error(`tributary: record ${r.offset} has ${r.valueLength} value bytes, expected ${opts.size}`);
         };
         for (;;) {
           const r = await reader.poll(check, FETCH_BYTES);
@@ -152,7 +169,15 @@ export class TributarySystem implements Peer {
     const owned = new Map<Consumer, number>();
     const consumers = Array.from(
       { length: opts.members },
-      () => new Consumer({ baseUrl: this.baseUrl, groupId, autoOffsetReset: "latest", maxRecords: 5000, maxBytes: 4 * 1024 * 1024, waitMs: 500 }),
+      () =>
+        new Consumer({
+          baseUrl: this.baseUrl,
+          groupId,
+          autoOffsetReset: "latest",
+          maxRecords: 5000,
+          maxBytes: 4 * 1024 * 1024,
+          waitMs: 500,
+        }),
     );
     try {
       for (const c of consumers) {
@@ -204,7 +229,12 @@ export class TributarySystem implements Peer {
       const pending: Promise<unknown>[] = [];
       for (let j = 0; j < n; j += chunk) {
         const m = Math.min(chunk, n - j);
-        pending.push(producer.sendMany(topic, Array.from({ length: m }, (_, k) => ({ value, partition: (i + j + k) % opts.partitions }))));
+        pending.push(
+          producer.sendMany(
+            topic,
+            Array.from({ length: m }, (_, k) => ({ value, partition: (i + j + k) % opts.partitions })),
+          ),
+        );
       }
       await producer.commitTransaction();
       await Promise.all(pending);
@@ -237,7 +267,13 @@ export class TributarySystem implements Peer {
       maxBytes: 4 * 1024 * 1024,
       waitMs: 500,
     });
-    const producer = new Producer({ baseUrl: this.baseUrl, batchBytes: BATCH_BYTES, lingerMs: LINGER_MS, maxInFlight: IN_FLIGHT, transactionalId: `bench-pipeline-${uniqueId()}` });
+    const producer = new Producer({
+      baseUrl: this.baseUrl,
+      batchBytes: BATCH_BYTES,
+      lingerMs: LINGER_MS,
+      maxInFlight: IN_FLIGHT,
+      transactionalId: `bench-pipeline-${uniqueId()}`,
+    });
     await producer.initTransactions();
     let processed = 0;
     let failure: unknown = null;
@@ -285,14 +321,17 @@ export class TributarySystem implements Peer {
         for (;;) {
           const r = await reader.poll((v) => {
             const value = v.value;
-            if (!value || value.length !== opts.size || value[0] !== 0x4b) throw new Error(`tributary pipeline: output record ${v.offset} is not a mapped kept record`);
+            if (!value || value.length !== opts.size || value[0] !== 0x4b)
+              throw new Error(`tributary pipeline: output record ${v.offset} is not a mapped kept record`);
             outputs++;
           });
           if (reader.offset >= r.lastStableOffset) break;
         }
       }
       if (processed !== opts.records || outputs !== pipelineOutputs(opts.records)) {
-        throw new Error(`tributary pipeline: processed ${processed} of ${opts.records} records, wrote ${outputs} of ${pipelineOutputs(opts.records)}`);
+        throw new Error(
+          `tributary pipeline: processed ${processed} of ${opts.records} records, wrote ${outputs} of ${pipelineOutputs(opts.records)}`,
+        );
       }
       return { ms };
     } finally {
@@ -356,7 +395,8 @@ export class TributarySystem implements Peer {
  */
 export class TributaryJsonSystem extends TributarySystem {
   override name = "tributary-json";
-  override fastPath = "JSON over REST: 1,000 records per produce request, 4 requests in flight per producer; fetches of up to 10,000 records";
+  override fastPath =
+    "JSON over REST: 1,000 records per produce request, 4 requests in flight per producer; fetches of up to 10,000 records";
 
   override async produce(opts: ProduceOptions): Promise<{ ms: number }> {
     const topic = await this.newTopic(opts.partitions);
@@ -411,7 +451,9 @@ export class TributaryJsonSystem extends TributarySystem {
       Array.from({ length: partitions }, async (_, p) => {
         let offset = 0;
         for (;;) {
-          const res = await fetch(`${this.baseUrl}/api/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&maxRecords=10000&maxBytes=16777216`);
+          const res = await fetch(
+            `${this.baseUrl}/api/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&maxRecords=10000&maxBytes=16777216`,
+          );
           if (!res.ok) throw new Error(`fetch: ${res.status} ${await res.text()}`);
           const body = (await res.json()) as { records: unknown[]; nextOffset: number; highWatermark: number };
           total += body.records.length;
@@ -432,7 +474,9 @@ export class TributaryJsonSystem extends TributarySystem {
     const consuming = (async () => {
       let offset = 0;
       while (!stop && collector.latencies.length < expected) {
-        const res = await fetch(`${this.baseUrl}/api/v1/topics/${topic}/partitions/0/records?offset=${offset}&maxRecords=10000&waitMs=1000&encoding=base64`);
+        const res = await fetch(
+          `${this.baseUrl}/api/v1/topics/${topic}/partitions/0/records?offset=${offset}&maxRecords=10000&waitMs=1000&encoding=base64`,
+        );
         const body = (await res.json()) as { records: { value: string }[]; nextOffset: number };
         for (const r of body.records) collector.receive(Buffer.from(r.value, "base64"));
         offset = body.nextOffset;

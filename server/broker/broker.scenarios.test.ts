@@ -153,7 +153,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     const PER = 50;
     const work: Promise<{ who: string; c: number; res: Awaited<ReturnType<Broker["produce"]>> }>[] = [];
     for (let c = 0; c < ROUNDS; c++) {
-      for (const [who, broker] of [["A", a], ["B", peer]] as const) {
+      for (const [who, broker] of [
+        ["A", a],
+        ["B", peer],
+      ] as const) {
         const records = range(0, PER).map((i) => ({ key: null, value: buf(`${who}-${c}-${i}`), partition: 0 }));
         work.push(broker.produce(topic, records).then((res) => ({ who, c, res })));
       }
@@ -173,7 +176,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     }
 
     // the peer appends more: a fetch on A beyond what A has seen must find it in the database
-    const more = await peer.produce(topic, range(0, 5).map((i) => ({ key: null, value: buf(`B-more-${i}`), partition: 0 })));
+    const more = await peer.produce(
+      topic,
+      range(0, 5).map((i) => ({ key: null, value: buf(`B-more-${i}`), partition: 0 })),
+    );
     expect(more.map((r) => r.offset)).toEqual(range(total, total + 5));
     more.forEach((r, i) => byOffset.set(r.offset, `B-more-${i}`));
     // raw batches read from the store past what A has seen come with a high watermark covering them
@@ -226,7 +232,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     await sleep(1100);
     // keyed records must be routed over 6 partitions by A as well, as Kafka's partitioner would
     const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`);
-    const placed = await a.produce(topic, keys.map((k) => ({ key: buf(k), value: buf("x") })));
+    const placed = await a.produce(
+      topic,
+      keys.map((k) => ({ key: buf(k), value: buf("x") })),
+    );
     expect(placed.map((p) => p.partition)).toEqual(keys.map((k) => partitionForKey(Buffer.from(k), 6)));
     expect((await a.describeTopic(topic)).partitions).toHaveLength(6);
     // the peer's max.message.bytes applies on A too
@@ -305,10 +314,16 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     const now = Date.now();
     const old = now - 2 * 3600_000;
     for (let c = 0; c < 4; c++) {
-      await b.produce(topic, range(0, 5).map((i) => ({ key: null, value: buf(`old-${c}-${i}`), timestamp: old + c * 10 + i })));
+      await b.produce(
+        topic,
+        range(0, 5).map((i) => ({ key: null, value: buf(`old-${c}-${i}`), timestamp: old + c * 10 + i })),
+      );
     }
     for (let c = 0; c < 2; c++) {
-      await b.produce(topic, range(0, 5).map((i) => ({ key: null, value: buf(`new-${c}-${i}`), timestamp: now + i })));
+      await b.produce(
+        topic,
+        range(0, 5).map((i) => ({ key: null, value: buf(`new-${c}-${i}`), timestamp: now + i })),
+      );
     }
     const batches = await batchesOf(b, topic, 0);
     expect(batches.map((x) => x.baseOffset)).toEqual([0, 5, 10, 15, 20, 25]);
@@ -351,7 +366,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     await b.createTopic({ name: keep, partitions: 1, configs: { "retention.ms": -1 } });
     const monthAgo = now - 30 * 86_400_000;
     for (let c = 0; c < 3; c++) {
-      await b.produce(keep, range(0, 4).map((i) => ({ key: null, value: buf(`ancient-${c}-${i}`), timestamp: monthAgo + c })));
+      await b.produce(
+        keep,
+        range(0, 4).map((i) => ({ key: null, value: buf(`ancient-${c}-${i}`), timestamp: monthAgo + c })),
+      );
     }
     const keptBefore = await partitionState(b, keep);
     await b.runCleaner();
@@ -367,7 +385,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     await b.createTopic({ name: topic, partitions: 1 });
     const value = (c: number, i: number) => buf(`${c}-${i}-`.padEnd(100, "x"));
     for (let c = 0; c < 10; c++) {
-      await b.produce(topic, range(0, 10).map((i) => ({ key: null, value: value(c, i) })));
+      await b.produce(
+        topic,
+        range(0, 10).map((i) => ({ key: null, value: value(c, i) })),
+      );
     }
     const batches = await batchesOf(b, topic, 0);
     expect(batches).toHaveLength(10);
@@ -396,7 +417,8 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     for (let call = 0; call < 6; call++) {
       const records: ProduceRecord[] = [];
       for (let round = 0; round < 5; round++) {
-        for (const k of keys) records.push({ key: buf(k), value: buf(`${k}-v${n++}`), headers: [{ key: "round", value: buf(String(round)) }] });
+        for (const k of keys)
+          records.push({ key: buf(k), value: buf(`${k}-v${n++}`), headers: [{ key: "round", value: buf(String(round)) }] });
       }
       const res = await b.produce(topic, records);
       res.forEach((r, i) => latest.set(str(records[i].key)!, { offset: r.offset, value: str(records[i].value) }));
@@ -452,8 +474,15 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     await b.createTopic({ name: topic, partitions: 2 });
     const t0 = Date.now() - 60_000;
     const ts = (i: number) => t0 + 10 * i;
-    for (const [from, to] of [[0, 7], [7, 14], [14, 20]]) {
-      await b.produce(topic, range(from, to).map((i) => ({ key: null, value: buf(`t${i}`), timestamp: ts(i), partition: 0 })));
+    for (const [from, to] of [
+      [0, 7],
+      [7, 14],
+      [14, 20],
+    ]) {
+      await b.produce(
+        topic,
+        range(from, to).map((i) => ({ key: null, value: buf(`t${i}`), timestamp: ts(i), partition: 0 })),
+      );
     }
     const at = async (timestamp: number) => (await b.listOffsets(topic, { timestamp }, [0]))[0];
     for (const k of [0, 6, 7, 13, 19]) {
@@ -482,7 +511,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     const lat = "append-time";
     await b.createTopic({ name: lat, partitions: 1, configs: { "message.timestamp.type": "LogAppendTime" } });
     const t1 = Date.now();
-    const produced = await b.produce(lat, range(0, 3).map((i) => ({ key: null, value: buf(`la${i}`), timestamp: 1000 + i })));
+    const produced = await b.produce(
+      lat,
+      range(0, 3).map((i) => ({ key: null, value: buf(`la${i}`), timestamp: 1000 + i })),
+    );
     const binary = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: buf("la-binary"), headers: [], timestamp: 5 }] });
     await b.produceBatches(lat, 0, binary);
     const t2 = Date.now();
@@ -545,14 +577,20 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
       range(0, 30).map((i) => ({
         key: i % 4 === 3 ? null : buf(`k${i % 7}`),
         value: i === 5 ? null : buf(`durable-${i}`),
-        headers: [{ key: "i", value: buf(String(i)) }, { key: "nil", value: null }],
+        headers: [
+          { key: "i", value: buf(String(i)) },
+          { key: "nil", value: null },
+        ],
         timestamp: t + i,
       })),
     );
     const trimmed = "durable-trimmed";
     await b.createTopic({ name: trimmed, partitions: 1 });
     for (let c = 0; c < 3; c++) {
-      await b.produce(trimmed, range(0, 3).map((i) => ({ key: null, value: buf(`tr-${c}-${i}`), timestamp: c < 2 ? t - 7200_000 : t })));
+      await b.produce(
+        trimmed,
+        range(0, 3).map((i) => ({ key: null, value: buf(`tr-${c}-${i}`), timestamp: c < 2 ? t - 7200_000 : t })),
+      );
     }
     await b.updateTopicConfigs(trimmed, { "retention.ms": 3600_000 });
     await b.runCleaner();
@@ -611,7 +649,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     ]);
 
     const values = range(0, 40).map((i) => buf(`${i}:`.padEnd(100, "s")));
-    const res = await b.produce(topic, values.map((value) => ({ key: null, value, partition: 0 })));
+    const res = await b.produce(
+      topic,
+      values.map((value) => ({ key: null, value, partition: 0 })),
+    );
     expect(res.map((r) => r.offset)).toEqual(range(0, 40));
     const batches = await batchesOf(b, topic, 0);
     expect(batches.length).toBeGreaterThanOrEqual(5);
@@ -628,12 +669,23 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     const b = h.broker;
     const topic = "binary";
     await b.createTopic({ name: topic, partitions: 2 });
-    await b.produce(topic, range(0, 3).map((i) => ({ key: null, value: buf(`pre-${i}`), partition: 1 })));
+    await b.produce(
+      topic,
+      range(0, 3).map((i) => ({ key: null, value: buf(`pre-${i}`), partition: 1 })),
+    );
     const now = Date.now();
     const first: RecordInput[] = [
       { key: buf("k1"), value: buf("v1"), headers: [{ key: "h", value: buf("x") }], timestamp: now - 30 },
       { key: null, value: Buffer.from([0, 255, 1]), headers: [], timestamp: now - 20 },
-      { key: buf(""), value: null, headers: [{ key: "empty", value: Buffer.alloc(0) }, { key: "nil", value: null }], timestamp: now - 25 },
+      {
+        key: buf(""),
+        value: null,
+        headers: [
+          { key: "empty", value: Buffer.alloc(0) },
+          { key: "nil", value: null },
+        ],
+        timestamp: now - 25,
+      },
     ];
     const second: RecordInput[] = [
       { key: buf("k2"), value: buf("v2"), headers: [], timestamp: now - 10 },
@@ -660,7 +712,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
       [3, 5, 3],
       [6, 7, 2],
     ]);
-    for (const [x, sent] of [[stored[0], batch1], [stored[1], batch2]] as const) {
+    for (const [x, sent] of [
+      [stored[0], batch1],
+      [stored[1], batch2],
+    ] as const) {
       expect(hasValidCrc(x.payload)).toBe(true);
       expect(readBatchHeader(x.payload).baseOffset).toBe(x.baseOffset);
       expect(x.payload.subarray(8).equals(sent.subarray(8))).toBe(true);
@@ -714,7 +769,9 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
       { "delete.retention.ms": 1.5 },
     ];
     for (const configs of badConfigs) {
-      await expect(b.createTopic({ name: "bad-config", configs }), JSON.stringify(configs)).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+      await expect(b.createTopic({ name: "bad-config", configs }), JSON.stringify(configs)).rejects.toMatchObject({
+        code: "INVALID_CONFIG",
+      });
       await expect(b.updateTopicConfigs(topic, configs), JSON.stringify(configs)).rejects.toMatchObject({ code: "INVALID_CONFIG" });
     }
     const names = (await b.listTopics()).map((t) => t.name);
@@ -746,7 +803,10 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     expect((await b.describeTopic(topic)).partitions).toHaveLength(4);
 
     // delete, then recreate under the same name: an empty topic
-    await b.produce(topic, range(0, 10).map((i) => ({ key: buf(`k${i}`), value: buf(`old-${i}`) })));
+    await b.produce(
+      topic,
+      range(0, 10).map((i) => ({ key: buf(`k${i}`), value: buf(`old-${i}`) })),
+    );
     await b.deleteTopic(topic);
     await expect(b.describeTopic(topic)).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
     await expect(b.fetch(topic, 0, { offset: 0 })).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });

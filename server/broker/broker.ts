@@ -35,11 +35,7 @@ import type { ResetPlanEntry, ResetTarget } from "../schemas/group.ts";
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, TOPIC_NAME_MAX } from "../schemas/limits.ts";
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, GroupConfig, GroupEvent } from "./group/consumer-group.ts";
 import type { TopicPartitions } from "./group/topic-partitions.ts";
-import {
-  effectiveConfigs,
-  parseConfigOverrides,
-  type TopicConfigs,
-} from "./topic-config.ts";
+import { effectiveConfigs, parseConfigOverrides, type TopicConfigs } from "./topic-config.ts";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -244,7 +240,8 @@ export class Broker {
           },
           groups
             ? {
-                validateOffsets: (groupId, memberId, memberEpoch, offsets) => groups.validateTransactionalOffsets(groupId, memberId, memberEpoch, offsets),
+                validateOffsets: (groupId, memberId, memberEpoch, offsets) =>
+                  groups.validateTransactionalOffsets(groupId, memberId, memberEpoch, offsets),
                 commitOffsets: (groupId, offsets) => groups.commitTransactionalOffsets(groupId, offsets),
               }
             : null,
@@ -264,7 +261,8 @@ export class Broker {
         this.events.emit("group-member-joined", { groupId: e.groupId, memberId: e.memberId });
         break;
       case "member-removed":
-        if (e.reason === "left" || e.reason === "rejoined") this.events.emit("group-member-left", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
+        if (e.reason === "left" || e.reason === "rejoined")
+          this.events.emit("group-member-left", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
         else this.events.emit("group-member-fenced", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
         break;
       case "epoch-bumped":
@@ -285,7 +283,8 @@ export class Broker {
   private emitTxnEvent(e: TxnChangeEvent): void {
     const { transactionalId, producerId, producerEpoch } = e;
     if (e.type === "begun") this.events.emit("transaction-begun", { transactionalId, producerId, producerEpoch });
-    else this.events.emit(`transaction-${e.type}`, { transactionalId, producerId, producerEpoch, reason: e.reason, partitions: e.partitions });
+    else
+      this.events.emit(`transaction-${e.type}`, { transactionalId, producerId, producerEpoch, reason: e.reason, partitions: e.partitions });
   }
 
   /** The log as consumer groups see it (the group folder does not import the façade). */
@@ -531,11 +530,15 @@ export class Broker {
     for (let i = 0; i < records.length; i++) {
       const r = records[i];
       if (compacted && r.key === null) {
-        throw new BrokerError("INVALID_RECORD", `record ${i} has no key; compacted topic '${topic}' requires a key on every record`, { index: i });
+        throw new BrokerError("INVALID_RECORD", `record ${i} has no key; compacted topic '${topic}' requires a key on every record`, {
+          index: i,
+        });
       }
       const ts = r.timestamp ?? now;
       if (!Number.isSafeInteger(ts) || ts < 0) {
-        throw new BrokerError("INVALID_TIMESTAMP", `record ${i} has invalid timestamp ${ts}: expected epoch milliseconds >= 0`, { index: i });
+        throw new BrokerError("INVALID_TIMESTAMP", `record ${i} has invalid timestamp ${ts}: expected epoch milliseconds >= 0`, {
+          index: i,
+        });
       }
       const input: RecordInput = { key: r.key, value: r.value, headers: r.headers ?? [], timestamp: ts };
       let p: number;
@@ -558,13 +561,23 @@ export class Broker {
           `a request with producerId writes one batch to one partition; these records go to partitions ${[...byPartition.keys()].sort((a, b) => a - b).join(", ")}: give each record the same 'partition' or send one request per partition`,
         );
       }
-      producer = { producerId: as.producerId, producerEpoch: as.producerEpoch, baseSequence: as.baseSequence, isTransactional: as.transactionalId !== undefined };
+      producer = {
+        producerId: as.producerId,
+        producerEpoch: as.producerEpoch,
+        baseSequence: as.baseSequence,
+        isTransactional: as.transactionalId !== undefined,
+      };
     }
     // Encode (and size-check) every partition's batches before the first append.
     const plans = [...byPartition].map(([p, g]) => ({ p, g, batches: buildBatches(g.inputs, t.configs, now, producer) }));
     const release =
       as?.transactionalId !== undefined
-        ? await (this.txn as TransactionService).beginProduce(as.transactionalId, as.producerId, as.producerEpoch, plans.map(({ p }) => ({ topic, partition: p })))
+        ? await (this.txn as TransactionService).beginProduce(
+            as.transactionalId,
+            as.producerId,
+            as.producerEpoch,
+            plans.map(({ p }) => ({ topic, partition: p })),
+          )
         : null;
     const out = new Array<ProducedRecord>(records.length);
     await Promise.all(
@@ -596,11 +609,17 @@ export class Broker {
     if (opts.transactionalId !== undefined || txnal.length > 0) {
       if (!this.txn) throw this.noTransactions();
       const first = batches[0];
-      if (txnal.length !== batches.length || batches.some((b) => b.producerId !== first.producerId || b.producerEpoch !== first.producerEpoch)) {
+      if (
+        txnal.length !== batches.length ||
+        batches.some((b) => b.producerId !== first.producerId || b.producerEpoch !== first.producerEpoch)
+      ) {
         throw new BrokerError("INVALID_RECORD", "a transactional request holds transactional batches of one producer id and epoch only");
       }
       if (opts.transactionalId === undefined) {
-        throw new BrokerError("INVALID_REQUEST", "transactional batches need ?transactionalId=: the transactional id whose transaction they belong to");
+        throw new BrokerError(
+          "INVALID_REQUEST",
+          "transactional batches need ?transactionalId=: the transactional id whose transaction they belong to",
+        );
       }
       release = await this.txn.beginProduce(opts.transactionalId, first.producerId, first.producerEpoch, [{ topic, partition }]);
     }
@@ -614,7 +633,9 @@ export class Broker {
    * producer numbers its batches per partition from sequence 0; retries of a batch get the
    * original offsets back, gaps and old epochs are refused.
    */
-  async initProducer(opts: { transactionalId?: string; transactionTimeoutMs?: number } = {}): Promise<{ producerId: number; producerEpoch: number }> {
+  async initProducer(
+    opts: { transactionalId?: string; transactionTimeoutMs?: number } = {},
+  ): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.txn) return this.txn.initProducer(opts);
     if (opts.transactionalId !== undefined) throw this.noTransactions();
     return { producerId: await this.store.nextProducerId(), producerEpoch: 0 };
@@ -653,7 +674,16 @@ export class Broker {
   }
 
   /** Producers with state in loaded partitions (those that wrote since start-up or were read under read_committed). */
-  listProducers(): { topic: string; partition: number; producerId: number; producerEpoch: number; lastSequence: number; lastTimestamp: number; coordinatorEpoch: number; currentTxnStartOffset: number | null }[] {
+  listProducers(): {
+    topic: string;
+    partition: number;
+    producerId: number;
+    producerEpoch: number;
+    lastSequence: number;
+    lastTimestamp: number;
+    coordinatorEpoch: number;
+    currentTxnStartOffset: number | null;
+  }[] {
     const out = [];
     for (const t of this.topics.values()) {
       for (const log of t.logs) {
@@ -665,7 +695,14 @@ export class Broker {
 
   // ---- fetch ----------------------------------------------------------------------------
 
-  private async positioned(topic: string, partition: number, offset: number, waitMs: number, signal?: AbortSignal, isolation?: IsolationLevel): Promise<PartitionLog> {
+  private async positioned(
+    topic: string,
+    partition: number,
+    offset: number,
+    waitMs: number,
+    signal?: AbortSignal,
+    isolation?: IsolationLevel,
+  ): Promise<PartitionLog> {
     const log = await this.partitionLog(topic, partition);
     const committed = isolation === "read_committed";
     if (isolation !== undefined && isolation !== "read_committed" && isolation !== "read_uncommitted") {
@@ -703,7 +740,12 @@ export class Broker {
    * without control batches and aborted transactions' batches. `next`: where the reader goes on
    * (past what was skipped). Reads on while everything read was skipped (bounded).
    */
-  private async readCommitted(log: PartitionLog, state: PartitionTxnState, offset: number, maxBytes: number): Promise<{ batches: StoredBatch[]; next: number }> {
+  private async readCommitted(
+    log: PartitionLog,
+    state: PartitionTxnState,
+    offset: number,
+    maxBytes: number,
+  ): Promise<{ batches: StoredBatch[]; next: number }> {
     const lso = log.lastStableOffset;
     let next = offset;
     for (let round = 0; round < 16 && next < lso; round++) {
@@ -810,7 +852,14 @@ export class Broker {
   }
 
   /** Resolves when `topic-partition` has data past `offset`, after `ms`, or on abort. */
-  async waitForData(topic: string, partition: number, offset: number, ms: number, signal?: AbortSignal, isolation?: IsolationLevel): Promise<void> {
+  async waitForData(
+    topic: string,
+    partition: number,
+    offset: number,
+    ms: number,
+    signal?: AbortSignal,
+    isolation?: IsolationLevel,
+  ): Promise<void> {
     const log = await this.partitionLog(topic, partition);
     if (isolation === "read_committed") await log.txnState();
     await log.waitFor(offset, ms, signal, isolation === "read_committed");
@@ -974,7 +1023,6 @@ export class Broker {
   deleteGroupOffsets(groupId: string, topic: string): Promise<number> {
     return this.groups.deleteOffsets(groupId, topic);
   }
-
 }
 
 function clampBytes(maxBytes: number | undefined): number {

@@ -22,12 +22,11 @@ export function isBrokerError(e: unknown): e is BrokerError {
   return typeof e === "object" && e !== null && (e as { isBrokerError?: unknown }).isBrokerError === true;
 }
 
-export const unknownTopic = (topic: string) =>
-  new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic '${topic}' does not exist`, { topic });
+export const unknownTopic = (topic: string) => new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic '${topic}' does not exist`, { topic });
 
 export const unknownPartition = (topic: string, partition: number, partitions: number) =>
-  new BrokerError(
-    "UNKNOWN_TOPIC_OR_PARTITION",
-    `topic '${topic}' has no partition ${partition} (it has partitions 0..${partitions - 1})`,
-    { topic, partition, partitions },
-  );
+  new BrokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic '${topic}' has no partition ${partition} (it has partitions 0..${partitions - 1})`, {
+    topic,
+    partition,
+    partitions,
+  });

@@ -73,11 +73,9 @@ export function parseConfigValue(name: string, value: unknown): TopicConfigs[Top
       }
       return value;
     default:
-      throw new BrokerError(
-        "INVALID_CONFIG",
-        `unknown topic config '${name}'; supported: ${TOPIC_CONFIG_NAMES.join(", ")}`,
-        { config: name },
-      );
+      throw new BrokerError("INVALID_CONFIG", `unknown topic config '${name}'; supported: ${TOPIC_CONFIG_NAMES.join(", ")}`, {
+        config: name,
+      });
   }
 }
 

@@ -26,7 +26,10 @@ function compileError(source: string): CelCompileError {
 
 describe("compileCel", () => {
   it("evaluates ordinary expressions as cel-js does, macros included", () => {
-    expect(run("value.items.map(i, i.price * 2).filter(p, p > 2)", { items: [{ price: 1n }, { price: 2n }, { price: 3n }] }).out).toEqual([4n, 6n]);
+    expect(run("value.items.map(i, i.price * 2).filter(p, p > 2)", { items: [{ price: 1n }, { price: 2n }, { price: 3n }] }).out).toEqual([
+      4n,
+      6n,
+    ]);
     expect(run('value.tags.exists(t, t == "b") && value.tags.all(t, size(t) == 1)', { tags: ["a", "b"] }).out).toBe(true);
     expect(run("value.tags.exists_one(t, t == 'a')", { tags: ["a", "b"] }).out).toBe(true);
     expect(run("cel.bind(x, value + value, x.size() == 4)", "ab").out).toBe(true);
@@ -108,7 +111,11 @@ describe("the cost meter", () => {
   });
 
   it("starts each evaluation afresh: a record over budget does not spoil the next", () => {
-    const program = compileCel('value.split("").all(a, value.split("").all(b, true))', { variables: VARIABLES, resultTypes: ["bool"], limits: { unitsPerEvaluation: 50_000 } });
+    const program = compileCel('value.split("").all(a, value.split("").all(b, true))', {
+      variables: VARIABLES,
+      resultTypes: ["bool"],
+      limits: { unitsPerEvaluation: 50_000 },
+    });
     const meter = program.newMeter();
     expect(() => program.evaluate({ value: "q".repeat(500), n: 0n }, meter)).toThrow(CelCostError);
     expect(program.evaluate({ value: "q".repeat(10), n: 0n }, meter)).toBe(true);

@@ -124,7 +124,8 @@ export function deepSize(v: unknown): number {
       continue;
     }
     stack.push({ o, exit: true });
-    for (const c of children(o)) if (typeof c === "object" && c !== null && !isLeafObject(c) && !deepSizes.has(c)) stack.push({ o: c, exit: false });
+    for (const c of children(o))
+      if (typeof c === "object" && c !== null && !isLeafObject(c) && !deepSizes.has(c)) stack.push({ o: c, exit: false });
   }
   return deepSizes.get(v)!;
 }

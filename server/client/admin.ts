@@ -106,7 +106,11 @@ export class Admin {
    * Offsets per partition: earliest, latest, or the first at a timestamp. With
    * isolation read_committed, latest is the last stable offset.
    */
-  listOffsets(topic: string, at: "earliest" | "latest" | number = "latest", isolation?: "read_committed" | "read_uncommitted"): Promise<ListedOffsets> {
+  listOffsets(
+    topic: string,
+    at: "earliest" | "latest" | number = "latest",
+    isolation?: "read_committed" | "read_uncommitted",
+  ): Promise<ListedOffsets> {
     return this.call("GET", `/topics/${enc(topic)}/offsets?at=${at}${isolation ? `&isolation=${isolation}` : ""}`);
   }
 

@@ -145,7 +145,12 @@ class Worker {
   async stop(): Promise<void> {
     if (this.endedAt !== null) return;
     // a process still loading has no SIGTERM handler yet: let it start first
-    await waitFor(`${this.name} running`, () => this.events.some((e) => e.ev === "running") || this.endedAt !== null, 30_000, () => this.summary());
+    await waitFor(
+      `${this.name} running`,
+      () => this.events.some((e) => e.ev === "running") || this.endedAt !== null,
+      30_000,
+      () => this.summary(),
+    );
     this.child.kill("SIGTERM");
     const t = setTimeout(() => this.child.kill("SIGKILL"), 20_000);
     await this.exited;
@@ -190,7 +195,16 @@ function ownershipIntervals(ws: Worker[], topic: string): Interval[] {
       if (e.ev === "assigned") {
         for (const tp of e.partitions!.filter((x) => x.topic === topic)) {
           expect(open.has(tp.partition), `${w.name} was assigned ${tp.partition} twice`).toBe(false);
-          open.set(tp.partition, { worker: w.name, pid: w.pid, memberId: e.memberId!, memberEpoch: e.memberEpoch!, partition: tp.partition, start: e.t, end: NaN, endedBy: "" });
+          open.set(tp.partition, {
+            worker: w.name,
+            pid: w.pid,
+            memberId: e.memberId!,
+            memberEpoch: e.memberEpoch!,
+            partition: tp.partition,
+            start: e.t,
+            end: NaN,
+            endedBy: "",
+          });
         }
       } else if (e.ev === "revoked") {
         for (const tp of e.partitions!.filter((x) => x.topic === topic)) {
@@ -335,10 +349,20 @@ describe("rebalancing across worker processes", () => {
 
   it("(a) 12 partitions over 3 workers: 4 each once stable; a 4th worker: 3 each", async () => {
     for (let i = 0; i < 3; i++) ws.push(new Worker(`rb-w${i}`, env));
-    await waitFor("3 workers with 4 partitions each", () => balanced(ws, 4), 30_000, () => summaries(ws));
+    await waitFor(
+      "3 workers with 4 partitions each",
+      () => balanced(ws, 4),
+      30_000,
+      () => summaries(ws),
+    );
     const before = ws.map((w) => w.owned());
     ws.push(new Worker("rb-w3", env));
-    await waitFor("4 workers with 3 partitions each", () => balanced(ws, 3), 30_000, () => summaries(ws));
+    await waitFor(
+      "4 workers with 3 partitions each",
+      () => balanced(ws, 3),
+      30_000,
+      () => summaries(ws),
+    );
     // the sticky assignor moved only what it had to: each of the first three kept 3 of its 4
     for (let i = 0; i < 3; i++) expect(before[i], ws[i].name).toEqual(expect.arrayContaining(ws[i].owned()));
   });
@@ -351,13 +375,22 @@ describe("rebalancing across worker processes", () => {
     const killedAt = now();
     await victim.kill();
     const survivors = ws.slice(1);
-    const took = await waitFor("survivors owning all 12", () => balanced(survivors, 4), SESSION_MS + 15_000, () => summaries(ws));
-    console.log(`[consumer.test] survivors owned all 12 partitions ${took.toFixed(0)} ms after the SIGKILL (session timeout ${SESSION_MS} ms)`);
+    const took = await waitFor(
+      "survivors owning all 12",
+      () => balanced(survivors, 4),
+      SESSION_MS + 15_000,
+      () => summaries(ws),
+    );
+    console.log(
+      `[consumer.test] survivors owned all 12 partitions ${took.toFixed(0)} ms after the SIGKILL (session timeout ${SESSION_MS} ms)`,
+    );
     expect((await admin.describeGroup(GROUP)).members.map((m) => m.memberId)).not.toContain(victimMember);
     // nobody got the dead member's partitions before its session could have expired
     const firstGrant = Math.min(
       ...survivors.flatMap((w) =>
-        w.events.filter((e) => e.ev === "assigned" && e.t > killedAt && e.partitions!.some((tp) => victimPartitions.includes(tp.partition))).map((e) => e.t),
+        w.events
+          .filter((e) => e.ev === "assigned" && e.t > killedAt && e.partitions!.some((tp) => victimPartitions.includes(tp.partition)))
+          .map((e) => e.t),
       ),
     );
     expect(firstGrant - killedAt).toBeGreaterThan(SESSION_MS / 2);
@@ -366,16 +399,30 @@ describe("rebalancing across worker processes", () => {
   it("(c) no partition was ever owned by two members at once; records were processed only while owned; nothing was skipped", async () => {
     await producer.stop();
     const live = ws.filter((w) => !w.killed);
-    await waitFor("every produced record processed", () => unprocessed(producer.produced, ws, TOPIC).length === 0, 30_000, () => summaries(ws));
+    await waitFor(
+      "every produced record processed",
+      () => unprocessed(producer.produced, ws, TOPIC).length === 0,
+      30_000,
+      () => summaries(ws),
+    );
     await Promise.all(live.map((w) => w.stop()));
     const intervals = ownershipIntervals(ws, TOPIC);
     // every worker owned something at some point; every member's epochs only go up
-    for (const w of ws) expect(intervals.some((i) => i.pid === w.pid), w.name).toBe(true);
+    for (const w of ws)
+      expect(
+        intervals.some((i) => i.pid === w.pid),
+        w.name,
+      ).toBe(true);
     for (const w of ws) {
       const epochs = w.events.filter((e) => e.ev === "assigned").map((e) => e.memberEpoch!);
       expect(epochs, w.name).toEqual([...epochs].sort((a, b) => a - b));
     }
-    expect(intervals.filter((i) => i.endedBy === "killed").map((i) => i.partition).sort((a, b) => a - b)).toHaveLength(3);
+    expect(
+      intervals
+        .filter((i) => i.endedBy === "killed")
+        .map((i) => i.partition)
+        .sort((a, b) => a - b),
+    ).toHaveLength(3);
     expect(intervals.filter((i) => i.endedBy === "running")).toEqual([]);
     expect(overlaps(intervals)).toEqual([]);
     expect(recordsOutsideOwnership(ws, intervals, TOPIC)).toEqual([]);
@@ -396,7 +443,13 @@ describe("at-least-once through SIGKILLs and restarts", () => {
   it("(d) every record is processed at least once, in per-key order within each run; duplicates are counted", async () => {
     await admin.createTopic({ name: TOPIC, partitions: 12 });
     const random = rng(SEED);
-    const env = { WORKER_GROUP: GROUP, WORKER_TOPICS: TOPIC, WORKER_DELAY_MS: "10", WORKER_AUTO_COMMIT_MS: "300", WORKER_MAX_RECORDS: "50" };
+    const env = {
+      WORKER_GROUP: GROUP,
+      WORKER_TOPICS: TOPIC,
+      WORKER_DELAY_MS: "10",
+      WORKER_AUTO_COMMIT_MS: "300",
+      WORKER_MAX_RECORDS: "50",
+    };
     const all: Worker[] = [];
     let generation = 0;
     const spawnSlot = (slot: number) => {
@@ -428,10 +481,20 @@ describe("at-least-once through SIGKILLs and restarts", () => {
     const chaosStart = now();
     const restarts: Promise<void>[] = [];
     for (const point of points) {
-      await waitFor(`${point} records processed`, () => progress() >= point, 30_000, () => summaries(all));
+      await waitFor(
+        `${point} records processed`,
+        () => progress() >= point,
+        30_000,
+        () => summaries(all),
+      );
       // a random slot among those whose worker is up and running (one may still be down or starting)
       const up = () => [0, 1, 2].filter((i) => slots[i].endedAt === null && slots[i].events.some((e) => e.ev === "running"));
-      await waitFor("a running worker", () => up().length > 0, 30_000, () => summaries(all));
+      await waitFor(
+        "a running worker",
+        () => up().length > 0,
+        30_000,
+        () => summaries(all),
+      );
       const candidates = up();
       const slot = candidates[Math.floor(random() * candidates.length)];
       const delay = 200 + random() * 1_300;
@@ -521,7 +584,10 @@ describe("at-least-once through SIGKILLs and restarts", () => {
 describe("commits from an old generation", () => {
   it("(e) are refused over REST: stale epoch 409, partition moved away 409, expired member 404 — and change nothing", async () => {
     await admin.createTopic({ name: "stale", partitions: 2 });
-    await produceKeyed("stale", Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await produceKeyed(
+      "stale",
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    );
     const call = async (method: string, p: string, body?: unknown) => {
       const res = await fetch(`${server.url}/api/v1/groups/stale-g${p}`, {
         method,
@@ -531,8 +597,14 @@ describe("commits from an old generation", () => {
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null };
     };
-    const hb = async (m: { memberId: string; memberEpoch: number; assignment: TP[] | { topic: string; partitions: number[] }[] }, owned?: unknown) => {
-      const r = await call("POST", `/members/${m.memberId}/heartbeat`, { memberEpoch: m.memberEpoch, ownedPartitions: owned ?? m.assignment });
+    const hb = async (
+      m: { memberId: string; memberEpoch: number; assignment: TP[] | { topic: string; partitions: number[] }[] },
+      owned?: unknown,
+    ) => {
+      const r = await call("POST", `/members/${m.memberId}/heartbeat`, {
+        memberEpoch: m.memberEpoch,
+        ownedPartitions: owned ?? m.assignment,
+      });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       Object.assign(m, { memberEpoch: r.body.memberEpoch, assignment: r.body.assignment });
     };
@@ -580,12 +652,10 @@ describe("commits from an old generation", () => {
     expect(b.assignment).toEqual([{ topic: "stale", partitions: [0, 1] }]);
 
     const d = await admin.describeGroup("stale-g");
-    expect(d.offsets.map((o) => [o.partition, o.committedOffset])).toEqual(
-      [
-        [0, moved === 0 ? 4 : 1],
-        [1, moved === 1 ? 4 : 1],
-      ],
-    );
+    expect(d.offsets.map((o) => [o.partition, o.committedOffset])).toEqual([
+      [0, moved === 0 ? 4 : 1],
+      [1, moved === 1 ? 4 : 1],
+    ]);
     expect((await call("DELETE", `/members/${b.memberId}`)).status).toBe(204);
   });
 });
@@ -594,11 +664,23 @@ describe("Consumer and Admin in process", () => {
   it("eachBatch over a topic pattern; stop() commits and leaves; a new consumer resumes; typed errors", async () => {
     await admin.createTopic({ name: "inproc-1", partitions: 2 });
     await admin.createTopic({ name: "inproc-2", partitions: 1 });
-    await produceKeyed("inproc-1", Array.from({ length: 20 }, (_, i) => ({ key: `a${i}`, value: `x${i}` })));
-    await produceKeyed("inproc-2", Array.from({ length: 5 }, (_, i) => ({ key: `b${i}`, value: `y${i}` })));
+    await produceKeyed(
+      "inproc-1",
+      Array.from({ length: 20 }, (_, i) => ({ key: `a${i}`, value: `x${i}` })),
+    );
+    await produceKeyed(
+      "inproc-2",
+      Array.from({ length: 5 }, (_, i) => ({ key: `b${i}`, value: `y${i}` })),
+    );
 
     const seen: Message[] = [];
-    const c1 = new Consumer({ baseUrl: server.url, groupId: "inproc-g", autoOffsetReset: "earliest", autoCommit: true, autoCommitIntervalMs: 200 });
+    const c1 = new Consumer({
+      baseUrl: server.url,
+      groupId: "inproc-g",
+      autoOffsetReset: "earliest",
+      autoCommit: true,
+      autoCommitIntervalMs: 200,
+    });
     const rebalances: { memberEpoch: number; assignment: TP[] }[] = [];
     c1.on("rebalance", (e) => rebalances.push({ memberEpoch: e.memberEpoch, assignment: e.assignment }));
     expect(() => c1.subscribe({ topics: [] })).toThrow(/non-empty/);
@@ -644,7 +726,9 @@ describe("Consumer and Admin in process", () => {
 
     // typed errors from the admin client and from a join the broker refuses
     await expect(admin.describeGroup("no-such-group")).rejects.toMatchObject({ status: 404, code: "GROUP_ID_NOT_FOUND" });
-    await expect(admin.resetOffsets("inproc-g", { to: "earliest" }, { topics: [{ topic: "nope" }] })).rejects.toBeInstanceOf(TributaryClientError);
+    await expect(admin.resetOffsets("inproc-g", { to: "earliest" }, { topics: [{ topic: "nope" }] })).rejects.toBeInstanceOf(
+      TributaryClientError,
+    );
     const plan = await admin.resetOffsets("inproc-g", { to: "shift", shiftBy: -1 }, { topics: [{ topic: "inproc-2" }] });
     expect(plan.plan).toMatchObject([{ currentOffset: 5, newOffset: 4, recordsToReread: 1 }]);
     const bad = new Consumer({ baseUrl: server.url, groupId: "inproc-g" });
@@ -674,7 +758,10 @@ describe("Consumer and Admin in process", () => {
         got.push(v);
       },
     });
-    await produceKeyed("rejoin", ["v0", "v1", "v2", "v3"].map((v) => ({ key: "k", value: v })));
+    await produceKeyed(
+      "rejoin",
+      ["v0", "v1", "v2", "v3"].map((v) => ({ key: "k", value: v })),
+    );
     await waitFor("4 records", () => got.length >= 4, 15_000);
     expect(got).toEqual(["v0", "v1", "v2", "v3"]);
     expect(errors.filter((e) => e === "handler failed on v2")).toHaveLength(2);

@@ -232,7 +232,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-
 /** The records of a binary group poll (see decodeGroupPollParts). */
 export function decodeGroupPoll(body: Buffer): Message[] {
   return decodeGroupPollParts(body).records;
@@ -243,7 +242,10 @@ export function decodeGroupPoll(body: Buffer): Message[] {
  * each part's stored batches; records of a part's first batch before its `fromOffset` and control
  * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
  */
-export function decodeGroupPollParts(body: Buffer): { records: Message[]; positions: { topic: string; partition: number; offset: number }[] } {
+export function decodeGroupPollParts(body: Buffer): {
+  records: Message[];
+  positions: { topic: string; partition: number; offset: number }[];
+} {
   const headerLength = body.readUInt32BE(0);
   const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as {
     parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; bytes: number }[];
@@ -273,7 +275,6 @@ export function decodeGroupPollParts(body: Buffer): { records: Message[]; positi
   }
   return { records: out, positions: header.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })) };
 }
-
 
 export class Consumer {
   private readonly opts: Required<Omit<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">> &
@@ -572,7 +573,17 @@ export class Consumer {
         target.add(k);
         // a partition still being given up is not re-granted by the broker before it is released
         if (!this.parts.has(k)) {
-          this.parts.set(k, { topic, partition, status: "active", buffer: [], position: null, fetched: null, committed: null, processing: null, draining: false });
+          this.parts.set(k, {
+            topic,
+            partition,
+            status: "active",
+            buffer: [],
+            position: null,
+            fetched: null,
+            committed: null,
+            processing: null,
+            draining: false,
+          });
           granted.push({ topic, partition });
         }
       }
@@ -821,7 +832,11 @@ export class Consumer {
 
 /** What commitOffsets() throws once the member was fenced or expired (nothing was committed). */
 function membershipLost(): TributaryClientError {
-  return new TributaryClientError(404, "UNKNOWN_MEMBER_ID", "the consumer lost its group membership (fenced or expired) and is joining again; nothing was committed");
+  return new TributaryClientError(
+    404,
+    "UNKNOWN_MEMBER_ID",
+    "the consumer lost its group membership (fenced or expired) and is joining again; nothing was committed",
+  );
 }
 
 /**

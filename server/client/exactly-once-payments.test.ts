@@ -358,7 +358,11 @@ async function runScenario(name: string, eos: boolean, seed: number): Promise<Ru
   await service.stop();
 
   const inputIds = (await readTopic(input, "read_committed")).map((r) => (JSON.parse(r.value) as Payment).paymentId);
-  const output = (await readTopic(outputTopic, "read_committed")).map((r) => ({ partition: r.partition, offset: r.offset, event: JSON.parse(r.value) as BalanceUpdated }));
+  const output = (await readTopic(outputTopic, "read_committed")).map((r) => ({
+    partition: r.partition,
+    offset: r.offset,
+    event: JSON.parse(r.value) as BalanceUpdated,
+  }));
   return { name, payments, inputIds, output, service, resends, drainMs };
 }
 

@@ -50,7 +50,10 @@ const agents = new Map<string, http.Agent>();
 function agentFor(url: URL): http.Agent {
   let a = agents.get(url.origin);
   if (!a) {
-    a = url.protocol === "https:" ? new https.Agent({ keepAlive: true, maxSockets: 256 }) : new http.Agent({ keepAlive: true, maxSockets: 256 });
+    a =
+      url.protocol === "https:"
+        ? new https.Agent({ keepAlive: true, maxSockets: 256 })
+        : new http.Agent({ keepAlive: true, maxSockets: 256 });
     agents.set(url.origin, a);
   }
   return a;
@@ -62,7 +65,14 @@ function agentFor(url: URL): http.Agent {
  * bodies through web streams and collects responses in chunks: measured as client CPU and GC).
  * Network failures reject with a TypeError, as fetch does, so callers treat both alike.
  */
-export function requestBytes(target: string, method: string, headers: Record<string, string>, body?: Buffer, signal?: AbortSignal, scratch?: Scratch): Promise<BytesResponse> {
+export function requestBytes(
+  target: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+  signal?: AbortSignal,
+  scratch?: Scratch,
+): Promise<BytesResponse> {
   return attempt(new URL(target), method, headers, body, signal, true, scratch);
 }
 
@@ -82,7 +92,15 @@ export interface Scratch {
  */
 const STALE_SOCKET = new Set(["EPIPE", "ECONNRESET"]);
 
-function attempt(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, mayRetry: boolean, scratch?: Scratch): Promise<BytesResponse> {
+function attempt(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+  signal: AbortSignal | undefined,
+  mayRetry: boolean,
+  scratch?: Scratch,
+): Promise<BytesResponse> {
   const mod = url.protocol === "https:" ? https : http;
   if (signal?.aborted) return Promise.reject(abortError());
   return new Promise((resolve, reject) => {
@@ -108,7 +126,10 @@ function attempt(url: URL, method: string, headers: Record<string, string>, body
           size += c.length;
         });
         res.once("end", () => {
-          const out = into && chunks.length === 0 && size === into.length ? into : Buffer.concat(into ? [into.subarray(0, Math.min(size, into.length)), ...chunks] : chunks);
+          const out =
+            into && chunks.length === 0 && size === into.length
+              ? into
+              : Buffer.concat(into ? [into.subarray(0, Math.min(size, into.length)), ...chunks] : chunks);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: out });
         });
         res.once("error", (e) => reject(new TypeError(`response failed: ${e.message}`, { cause: e })));
@@ -143,7 +164,9 @@ export function raiseForBytes(res: BytesResponse): never {
   let message = http.STATUS_CODES[res.status] ?? "";
   let details: Record<string, unknown> | undefined;
   try {
-    const parsed = JSON.parse(res.body.toString("utf8")) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
+    const parsed = JSON.parse(res.body.toString("utf8")) as {
+      error?: { code: string; message: string; details?: Record<string, unknown> };
+    };
     if (parsed.error) ({ code, message, details } = parsed.error);
   } catch {
     // not a JSON error body

@@ -22,7 +22,10 @@ describe("PartitionReader.poll", () => {
     const sizes = [...Array(300).fill(10), ...Array(40).fill(20_000), ...Array(300).fill(7)];
     const sent = sizes.map((n, i) => ({ key: `k${i}`, value: `${i}:`.padEnd(n, String.fromCharCode(97 + (i % 26))) }));
     const producer = new Producer({ baseUrl: server.url, batchBytes: 64 * 1024, lingerMs: 1 });
-    const acks = await producer.sendMany("reader-poll", sent.map((r) => ({ ...r, partition: 0 })));
+    const acks = await producer.sendMany(
+      "reader-poll",
+      sent.map((r) => ({ ...r, partition: 0 })),
+    );
     await producer.flush();
     expect(acks.map((a) => a.offset)).toEqual(sent.map((_, i) => i));
 

@@ -75,7 +75,11 @@ export class PartitionReader {
    * record: the fast way to read a partition); copy what you keep: the bytes it shows are reused by
    * the next poll, so poll one at a time. Returns how many were visited.
    */
-  async poll(visit: (record: RecordView) => void, maxBytes = DEFAULT_FETCH_BYTES, waitMs = 0): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
+  async poll(
+    visit: (record: RecordView) => void,
+    maxBytes = DEFAULT_FETCH_BYTES,
+    waitMs = 0,
+  ): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
     const from = this.offset;
     const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes, waitMs, this.scratch);
     let count = 0;

@@ -45,7 +45,10 @@ describe("Producer", () => {
     const acks = (await Promise.all(calls)).flat();
     await producer.flush();
     for (let p = 0; p < 3; p++) {
-      const mine = acks.filter((a) => a.partition === p).map((a) => a.offset).sort((a, b) => a - b);
+      const mine = acks
+        .filter((a) => a.partition === p)
+        .map((a) => a.offset)
+        .sort((a, b) => a - b);
       expect(mine).toEqual(Array.from({ length: mine.length }, (_, i) => i));
       const stored = await readAll("p-many", p);
       expect(stored.length).toBe(mine.length);
@@ -91,15 +94,23 @@ describe("Producer", () => {
     // no idempotent option: on by default (as in Kafka 3+), 5 requests in flight per partition
     const producer = new Producer({ baseUrl: server.url, batchBytes: 2048, lingerMs: 1 });
     const calls = Array.from({ length: 6 }, (_, c) =>
-      producer.sendMany("p-idem", Array.from({ length: 500 }, (_, i) => ({ value: `i${c}-${i}`, partition: i % 2 }))),
+      producer.sendMany(
+        "p-idem",
+        Array.from({ length: 500 }, (_, i) => ({ value: `i${c}-${i}`, partition: i % 2 })),
+      ),
     );
     const acks = (await Promise.all(calls)).flat();
     await producer.flush();
     for (let p = 0; p < 2; p++) {
-      const mine = acks.filter((a) => a.partition === p).map((a) => a.offset).sort((a, b) => a - b);
+      const mine = acks
+        .filter((a) => a.partition === p)
+        .map((a) => a.offset)
+        .sort((a, b) => a - b);
       expect(mine).toEqual(Array.from({ length: 1500 }, (_, i) => i));
       // in flight on separate connections, batches still land in the order they were sent
-      const sent = Array.from({ length: 6 }, (_, c) => Array.from({ length: 500 }, (_, i) => ({ c, i }))).flat().filter(({ i }) => i % 2 === p);
+      const sent = Array.from({ length: 6 }, (_, c) => Array.from({ length: 500 }, (_, i) => ({ c, i })))
+        .flat()
+        .filter(({ i }) => i % 2 === p);
       expect((await readAll("p-idem", p)).map((r) => r.value)).toEqual(sent.map(({ c, i }) => `i${c}-${i}`));
       // the stored batches carry one producer id and sequences that follow on from each other
       const reader = new PartitionReader(server.url, "p-idem", p, 0);
@@ -107,7 +118,7 @@ describe("Producer", () => {
       let producerId = -1;
       while (reader.offset < 1500) {
         const { payload } = await reader.fetchRaw(1 << 20);
-        for (let at = 0; at < payload.length; ) {
+        for (let at = 0; at < payload.length;) {
           const h = readBatchHeader(payload, at);
           if (producerId < 0) producerId = h.producerId;
           expect(h.producerId).toBe(producerId);
@@ -123,7 +134,9 @@ describe("Producer", () => {
   });
 
   it("refuses options Kafka refuses: a transactional producer without idempotence, more than 5 in flight with it", () => {
-    expect(() => new Producer({ baseUrl: server.url, transactionalId: "t", idempotent: false })).toThrow(/transactional producer is idempotent/);
+    expect(() => new Producer({ baseUrl: server.url, transactionalId: "t", idempotent: false })).toThrow(
+      /transactional producer is idempotent/,
+    );
     expect(() => new Producer({ baseUrl: server.url, maxInFlight: 6 })).toThrow(/at most 5 requests in flight/);
     expect(() => new Producer({ baseUrl: server.url, idempotent: false, maxInFlight: 6 })).not.toThrow();
   });

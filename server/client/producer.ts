@@ -97,7 +97,10 @@ export class InvalidTxnStateError extends TributaryClientError {
 
 /** The typed error for a broker error met inside a transaction (others unchanged). */
 function typedTxnError(e: unknown): Error {
-  if (e instanceof TributaryClientError && !(e instanceof ProducerFencedError || e instanceof TransactionAbortedError || e instanceof InvalidTxnStateError)) {
+  if (
+    e instanceof TributaryClientError &&
+    !(e instanceof ProducerFencedError || e instanceof TransactionAbortedError || e instanceof InvalidTxnStateError)
+  ) {
     if (hasCode(e, "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH")) return new ProducerFencedError(e.status, e.code, e.message, e.details);
     if (hasCode(e, "TRANSACTION_ABORTED")) return new TransactionAbortedError(e.status, e.code, e.message, e.details);
     if (hasCode(e, "INVALID_TXN_STATE")) return new InvalidTxnStateError(e.status, e.code, e.message, e.details);
@@ -203,14 +206,17 @@ export class Producer {
   constructor(private readonly opts: ProducerOptions) {
     this.batchBytes = opts.batchBytes ?? 16_384;
     this.lingerMs = opts.lingerMs ?? 5;
-    if (opts.transactionalId !== undefined && opts.idempotent === false) throw new TypeError("a transactional producer is idempotent: leave idempotent unset or true");
+    if (opts.transactionalId !== undefined && opts.idempotent === false)
+      throw new TypeError("a transactional producer is idempotent: leave idempotent unset or true");
     this.idempotent = opts.idempotent ?? true;
     if (this.idempotent && opts.maxInFlight !== undefined && opts.maxInFlight > 5) {
       throw new TypeError(`an idempotent producer keeps at most 5 requests in flight per partition, not ${opts.maxInFlight}`);
     }
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? (this.idempotent ? 5 : 1));
     this.txn =
-      opts.transactionalId === undefined ? null : { transactionalId: opts.transactionalId, state: "uninitialized", current: null, reinit: false, fatal: null };
+      opts.transactionalId === undefined
+        ? null
+        : { transactionalId: opts.transactionalId, state: "uninitialized", current: null, reinit: false, fatal: null };
   }
 
   private metadata = new Map<string, Promise<number>>();
@@ -219,12 +225,10 @@ export class Producer {
   private partitions(topic: string): Promise<number> {
     let p = this.metadata.get(topic);
     if (!p) {
-      p = callJson<{ partitions: unknown[] }>(this.opts.baseUrl, "GET", `/api/v1/topics/${encodeURIComponent(topic)}`).then(
-        (t) => {
-          this.partitionsOf.set(topic, t.partitions.length);
-          return t.partitions.length;
-        },
-      );
+      p = callJson<{ partitions: unknown[] }>(this.opts.baseUrl, "GET", `/api/v1/topics/${encodeURIComponent(topic)}`).then((t) => {
+        this.partitionsOf.set(topic, t.partitions.length);
+        return t.partitions.length;
+      });
       p.catch(() => this.metadata.delete(topic));
       this.metadata.set(topic, p);
     }
@@ -253,7 +257,15 @@ export class Producer {
    * Writes one record into its partition's open batch (closing a full one) and returns that
    * batch; the record's index in it is `batch.writer.count - 1`. No object per record.
    */
-  private append(topic: string, partition: number, id: string, key: Buffer | null, value: Buffer | null, record: ProducerRecord, now: number): Pending {
+  private append(
+    topic: string,
+    partition: number,
+    id: string,
+    key: Buffer | null,
+    value: Buffer | null,
+    record: ProducerRecord,
+    now: number,
+  ): Pending {
     let batch = this.pending.get(id);
     const timestamp = record.timestamp ?? now;
     if (batch) {
@@ -399,10 +411,12 @@ export class Producer {
   private initIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.txn !== null) return Promise.reject(this.stateError("send", "initTransactions() and beginTransaction() first"));
     if (!this.identity) {
-      this.identity = callJson<{ producerId: number; producerEpoch: number }>(this.opts.baseUrl, "POST", "/api/v1/producers", {}).then((id) => {
-        this.resolvedIdentity = id;
-        return id;
-      });
+      this.identity = callJson<{ producerId: number; producerEpoch: number }>(this.opts.baseUrl, "POST", "/api/v1/producers", {}).then(
+        (id) => {
+          this.resolvedIdentity = id;
+          return id;
+        },
+      );
       this.identity.catch(() => (this.identity = null));
     }
     return this.identity;
@@ -486,7 +500,8 @@ export class Producer {
   }
 
   private txnManager(what: string): TxnManager {
-    if (this.txn === null) throw new InvalidTxnStateError(400, "INVALID_TXN_STATE", `${what} needs a transactional producer (the transactionalId option)`);
+    if (this.txn === null)
+      throw new InvalidTxnStateError(400, "INVALID_TXN_STATE", `${what} needs a transactional producer (the transactionalId option)`);
     if (this.txn.fatal) throw this.txn.fatal;
     return this.txn;
   }
@@ -500,7 +515,10 @@ export class Producer {
     const t = this.txn as TxnManager;
     if (t.fatal) return Promise.reject(t.fatal);
     if (t.state !== "in-transaction" || !t.current) {
-      const why = t.state === "abortable-error" ? `the transaction failed (${t.current?.error?.message ?? "see earlier error"}); abort it` : "call beginTransaction() first";
+      const why =
+        t.state === "abortable-error"
+          ? `the transaction failed (${t.current?.error?.message ?? "see earlier error"}); abort it`
+          : "call beginTransaction() first";
       return Promise.reject(t.state === "abortable-error" && t.current?.error ? t.current.error : this.stateError("send", why));
     }
     const txn = t.current;
@@ -624,7 +642,10 @@ export class Producer {
   beginTransaction(): void {
     const t = this.txnManager("beginTransaction");
     if (t.state !== "ready") {
-      throw this.stateError("beginTransaction", t.state === "uninitialized" ? "call initTransactions() first" : "a transaction is already open");
+      throw this.stateError(
+        "beginTransaction",
+        t.state === "uninitialized" ? "call initTransactions() first" : "a transaction is already open",
+      );
     }
     t.current = { sends: new Set(), error: null, touched: false };
     t.state = "in-transaction";
@@ -650,7 +671,12 @@ export class Producer {
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,
-        offsets: req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined ? { metadata: o.metadata } : {}) })),
+        offsets: req.offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+        })),
       });
     } catch (e) {
       const err = typedTxnError(e);
@@ -721,7 +747,9 @@ export class Producer {
     t.state = "aborting";
     try {
       if (txn) {
-        this.dropQueued(new TransactionAbortedError(409, "TRANSACTION_ABORTED", "the transaction was aborted before the records were sent"));
+        this.dropQueued(
+          new TransactionAbortedError(409, "TRANSACTION_ABORTED", "the transaction was aborted before the records were sent"),
+        );
         await Promise.allSettled([...this.sends]);
         await Promise.allSettled([...txn.sends]);
         if (t.fatal) throw t.fatal;

@@ -28,7 +28,11 @@ async function createTopic(name: string, partitions: number): Promise<void> {
 }
 
 /** Every record of a partition under `isolation`, following nextOffset over gaps. */
-async function readAll(topic: string, partition: number, isolation: Isolation): Promise<{ offset: number; key: string | null; value: string }[]> {
+async function readAll(
+  topic: string,
+  partition: number,
+  isolation: Isolation,
+): Promise<{ offset: number; key: string | null; value: string }[]> {
   const reader = new PartitionReader(server.url, topic, partition, 0, isolation);
   const out: { offset: number; key: string | null; value: string }[] = [];
   for (;;) {
@@ -92,7 +96,7 @@ describe("transactional producer", () => {
       expect(lastStableOffset).toBe(51);
       let data = 0;
       let control = 0;
-      for (let at = 0; at < payload.length; ) {
+      for (let at = 0; at < payload.length;) {
         const h = readBatchHeader(payload, at);
         expect(h.isTransactional).toBe(true);
         expect(h.producerId).toBe(producer.producerIdentity?.producerId);
@@ -141,7 +145,12 @@ describe("transactional producer", () => {
     // JSON fetch under read_committed agrees and reports the last stable offset
     const res = await fetch(`${server.url}/api/v1/topics/t-abort/partitions/0/records?offset=0&isolation=read_committed`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { records: { value: string }[]; lastStableOffset: number; highWatermark: number; nextOffset: number };
+    const body = (await res.json()) as {
+      records: { value: string }[];
+      lastStableOffset: number;
+      highWatermark: number;
+      nextOffset: number;
+    };
     expect(body.records.map((r) => r.value)).toEqual(["b1", "b2"]);
     expect(body.lastStableOffset).toBe(7);
     expect(body.highWatermark).toBe(7);
@@ -166,7 +175,13 @@ describe("transactional producer", () => {
 
     const seen: { committed: string[]; uncommitted: string[] } = { committed: [], uncommitted: [] };
     const consumers = (["read_committed", "read_uncommitted"] as const).map((isolationLevel) => {
-      const c = new Consumer({ baseUrl: server.url, groupId: `g-lso-${isolationLevel}`, autoOffsetReset: "earliest", isolationLevel, waitMs: 100 });
+      const c = new Consumer({
+        baseUrl: server.url,
+        groupId: `g-lso-${isolationLevel}`,
+        autoOffsetReset: "earliest",
+        isolationLevel,
+        waitMs: 100,
+      });
       c.subscribe({ topics: ["t-lso"] });
       return { c, isolationLevel };
     });
@@ -194,7 +209,10 @@ describe("transactional producer", () => {
     await createTopic("t-in", 1);
     await createTopic("t-out", 1);
     const input = new Producer({ baseUrl: server.url, lingerMs: 1 });
-    await input.sendMany("t-in", Array.from({ length: 10 }, (_, i) => ({ value: String(i) })));
+    await input.sendMany(
+      "t-in",
+      Array.from({ length: 10 }, (_, i) => ({ value: String(i) })),
+    );
     const producer = txnProducer("tx-ctp");
     await producer.initTransactions();
     const consumer = new Consumer({
@@ -213,7 +231,10 @@ describe("transactional producer", () => {
       eachBatch: async ({ topic, partition, messages }) => {
         attempts++;
         producer.beginTransaction();
-        await producer.sendMany("t-out", messages.map((m) => ({ value: `x${m.value?.toString()}` })));
+        await producer.sendMany(
+          "t-out",
+          messages.map((m) => ({ value: `x${m.value?.toString()}` })),
+        );
         await producer.sendOffsetsToTransaction({
           ...consumer.groupMetadata(),
           offsets: [{ topic, partition, offset: messages[messages.length - 1].offset + 1 }],
@@ -246,7 +267,12 @@ describe("transactional producer", () => {
     producer.beginTransaction();
     await producer.send("t-out", { value: "zombie" });
     const stale = await producer
-      .sendOffsetsToTransaction({ groupId: "g-ctp", memberId: "no-such-member", memberEpoch: 1, offsets: [{ topic: "t-in", partition: 0, offset: 0 }] })
+      .sendOffsetsToTransaction({
+        groupId: "g-ctp",
+        memberId: "no-such-member",
+        memberEpoch: 1,
+        offsets: [{ topic: "t-in", partition: 0, offset: 0 }],
+      })
       .catch((e) => e);
     expect(stale).toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
     expect(producer.transactionState).toBe("abortable-error");
@@ -345,7 +371,14 @@ describe("consumer in a consume-transform-produce loop", () => {
   it("commitOffsets() from a handler fails fast when the membership is lost instead of deadlocking the rejoin", async () => {
     await createTopic("t-lost", 1);
     await new Producer({ baseUrl: server.url, lingerMs: 1 }).sendMany("t-lost", [{ value: "a" }, { value: "b" }]);
-    const consumer = new Consumer({ baseUrl: server.url, groupId: "g-lost", autoOffsetReset: "earliest", autoCommit: false, retryBackoffMs: 50, waitMs: 100 });
+    const consumer = new Consumer({
+      baseUrl: server.url,
+      groupId: "g-lost",
+      autoOffsetReset: "earliest",
+      autoCommit: false,
+      retryBackoffMs: 50,
+      waitMs: 100,
+    });
     const joins: string[] = [];
     consumer.on("joined", (e) => joins.push(e.reason));
     let lostSeen = false;
@@ -360,11 +393,19 @@ describe("consumer in a consume-transform-produce loop", () => {
       eachBatch: async ({ topic, partition, messages }) => {
         await gate; // the first batch is held until the member was removed
         const next = messages[messages.length - 1].offset + 1;
-        commitResults.push(await consumer.commitOffsets([{ topic, partition, offset: next }]).then(() => "ok", (e) => e));
+        commitResults.push(
+          await consumer.commitOffsets([{ topic, partition, offset: next }]).then(
+            () => "ok",
+            (e) => e,
+          ),
+        );
       },
     });
     try {
-      await waitFor("the first batch to be in the handler", async () => consumer.member.memberId !== null && consumer.assignment().length === 1);
+      await waitFor(
+        "the first batch to be in the handler",
+        async () => consumer.member.memberId !== null && consumer.assignment().length === 1,
+      );
       await sleep(200);
       // removed behind its back: the heartbeat learns it and the rejoin waits for the handler
       const res = await fetch(`${server.url}/api/v1/groups/g-lost/members/${consumer.member.memberId}`, { method: "DELETE" });

@@ -92,7 +92,10 @@ const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4]); // 'S'
 function firstError(out: Buffer): string | undefined {
   for (let at = 0; at + 5 <= out.length; at += 1 + out.readInt32BE(at + 1)) {
     if (out[at] !== 0x45) continue; // 'E'
-    const fields = out.subarray(at + 5, at + 1 + out.readInt32BE(at + 1)).toString("utf8").split("\0");
+    const fields = out
+      .subarray(at + 5, at + 1 + out.readInt32BE(at + 1))
+      .toString("utf8")
+      .split("\0");
     return fields.find((f) => f.startsWith("M"))?.slice(1) ?? "error";
   }
   return undefined;
@@ -416,7 +419,9 @@ function initdbInChild(dir: string): Promise<void> {
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     child.once("error", reject);
     child.once("exit", (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`initdb of the embedded database in ${dir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`initdb of the embedded database in ${dir} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`)),
     );
   });
 }

@@ -36,14 +36,17 @@ async function hostile<T>(url: string, pid: number, fn: () => Promise<T>): Promi
   } finally {
     sampling = false;
     await sampler;
-    expect(peak - before, `server RSS ${Math.round(before / MiB)} MB before, ${Math.round(peak / MiB)} MB at the peak`).toBeLessThan(RSS_GROWTH_LIMIT);
+    expect(peak - before, `server RSS ${Math.round(before / MiB)} MB before, ${Math.round(peak / MiB)} MB at the peak`).toBeLessThan(
+      RSS_GROWTH_LIMIT,
+    );
   }
 }
 
 describe.each(DATABASE_KINDS)("CEL and patterns under a cost budget (%s database)", (kind) => {
   const server = useTestServer({}, kind);
 
-  const post = (path: string, body: unknown) => rawRequest(server.url, "POST", `/api/v1${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body), timeoutMs: 60_000 });
+  const post = (path: string, body: unknown) =>
+    rawRequest(server.url, "POST", `/api/v1${path}`, { headers: JSON_HEADERS, body: JSON.stringify(body), timeoutMs: 60_000 });
 
   async function createTopic(name: string): Promise<void> {
     const res = await post("/topics", { name, partitions: 1 });
@@ -118,7 +121,10 @@ describe.each(DATABASE_KINDS)("CEL and patterns under a cost budget (%s database
   it("a long scan of costly records gives the event loop back between records", async () => {
     // each record stays within its budget (3,600 loop steps); together they are seconds of work
     await createTopic("cel-long-scan");
-    await produce("cel-long-scan", Array.from({ length: 2000 }, (_, i) => `${"z".repeat(59)}${i % 10}`));
+    await produce(
+      "cel-long-scan",
+      Array.from({ length: 2000 }, (_, i) => `${"z".repeat(59)}${i % 10}`),
+    );
     const r = await hostile(server.url, server.pid, () =>
       search("cel-long-scan", { cel: '!value.split("").all(a, value.split("").all(b, b != "q"))' }),
     );
@@ -137,7 +143,10 @@ describe.each(DATABASE_KINDS)("CEL and patterns under a cost budget (%s database
       let m = { id: joined.body.memberId as string, epoch: joined.body.memberEpoch as number, assignment: joined.body.assignment };
       expect(m.assignment).toEqual([]);
       for (let i = 0; i < 5; i++) {
-        const hb = await post(`/groups/${group}/members/${encodeURIComponent(m.id)}/heartbeat`, { memberEpoch: m.epoch, ownedPartitions: m.assignment });
+        const hb = await post(`/groups/${group}/members/${encodeURIComponent(m.id)}/heartbeat`, {
+          memberEpoch: m.epoch,
+          ownedPartitions: m.assignment,
+        });
         expect(hb.status, hb.text).toBe(200);
         m = { ...m, epoch: hb.body.memberEpoch, assignment: hb.body.assignment };
       }
@@ -146,7 +155,10 @@ describe.each(DATABASE_KINDS)("CEL and patterns under a cost budget (%s database
       return m;
     });
     // the new matching topic is assigned: matching reruns when the topic names change
-    const hb = await post(`/groups/${group}/members/${encodeURIComponent(member.id)}/heartbeat`, { memberEpoch: member.epoch, ownedPartitions: member.assignment });
+    const hb = await post(`/groups/${group}/members/${encodeURIComponent(member.id)}/heartbeat`, {
+      memberEpoch: member.epoch,
+      ownedPartitions: member.assignment,
+    });
     expect(hb.status, hb.text).toBe(200);
     expect(hb.body.assignment).toEqual([{ topic: "aaaa", partitions: [0] }]);
 

@@ -13,12 +13,28 @@ import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { DATABASE_KINDS } from "../testing/databases.ts";
-import { expectJson4xx, expectProduceFetchWorks, expectRssBounded, rawRequest, withoutStall, type RawResponse } from "../testing/hardening-kit.ts";
+import {
+  expectJson4xx,
+  expectProduceFetchWorks,
+  expectRssBounded,
+  rawRequest,
+  withoutStall,
+  type RawResponse,
+} from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const JSON_TYPE = "application/json";
 const EVIL = "http://evil.example";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** The state-changing requests a hostile page would send, with valid JSON bodies. */
 const CHANGES: [string, string, unknown][] = [
@@ -37,7 +53,9 @@ async function snapshot(url: string): Promise<unknown> {
   };
   const topics = (await get("/api/v1/topics")) as { topics: { name: string }[] };
   const held = (await get("/api/v1/topics/held")) as { partitions: { highWatermark: number }[] };
-  const group = (await get("/api/v1/groups/held-group")) as { offsets: { topic: string; partition: number; committedOffset: number | null }[] };
+  const group = (await get("/api/v1/groups/held-group")) as {
+    offsets: { topic: string; partition: number; committedOffset: number | null }[];
+  };
   const txns = (await get("/api/v1/transactions")) as { transactions: { transactionalId: string }[] };
   return {
     topics: topics.topics.map((t) => t.name).filter((n) => !n.startsWith("after-")),
@@ -115,7 +133,12 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
     const json = { "content-type": JSON_TYPE };
     expect((await post(server.url, "/api/v1/topics", { name: "held", partitions: 1 }, json)).status).toBe(201);
     expect((await post(server.url, "/api/v1/topics/held/records", { records: [{ value: "a" }, { value: "b" }] }, json)).status).toBe(200);
-    const reset = await post(server.url, "/api/v1/groups/held-group/offsets/reset", { to: { to: "offset", offset: 1 }, topics: [{ topic: "held" }], dryRun: false }, json);
+    const reset = await post(
+      server.url,
+      "/api/v1/groups/held-group/offsets/reset",
+      { to: { to: "offset", offset: 1 }, topics: [{ topic: "held" }], dryRun: false },
+      json,
+    );
     expect(reset.status, reset.text).toBe(200);
     before = await snapshot(server.url);
     expect(before).toMatchObject({ committed: ["held/0=1"], highWatermarks: [2] });
@@ -127,7 +150,9 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
       expect(await tryWebSocket(server.url, { origin: EVIL })).toBe(403);
       expect(await tryWebSocket(server.url, { origin: "null" })).toBe(403);
       expect(await tryWebSocket(server.url, { origin: `http://localhost:${server.port + 1}` })).toBe(403);
-      expect(await tryWebSocket(server.url, { host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` })).toBe(421);
+      expect(await tryWebSocket(server.url, { host: `evil.example:${server.port}`, origin: `http://evil.example:${server.port}` })).toBe(
+        421,
+      );
       // the console's own origin and clients that send none still connect
       expect(await tryWebSocket(server.url, { origin: `http://${host}` })).toBe("open");
       expect(await tryWebSocket(server.url, { host: `localhost:${server.port}`, origin: `http://localhost:${server.port}` })).toBe("open");
@@ -139,7 +164,13 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
   it("refuses changes with a body that is not JSON or a record batch (415), whatever the Origin", async () => {
     await withoutStall(server.url, async () => {
       for (const [what, path, body] of CHANGES) {
-        for (const headers of [{}, { origin: EVIL }, { "content-type": "text/plain" }, { "content-type": "application/x-www-form-urlencoded" }, { "content-type": "multipart/form-data; boundary=x" }] as Record<string, string>[]) {
+        for (const headers of [
+          {},
+          { origin: EVIL },
+          { "content-type": "text/plain" },
+          { "content-type": "application/x-www-form-urlencoded" },
+          { "content-type": "multipart/form-data; boundary=x" },
+        ] as Record<string, string>[]) {
           const res = await post(server.url, path, body, headers);
           expectJson4xx(res, `${what} ${JSON.stringify(headers)}`);
           expect([403, 415], `${what} ${JSON.stringify(headers)}`).toContain(res.status);
@@ -170,7 +201,10 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
         }
       }
       for (const method of ["DELETE", "PATCH"]) {
-        const res = await rawRequest(server.url, method, "/api/v1/topics/held", { headers: { origin: EVIL, ...(method === "PATCH" ? json : {}) }, body: method === "PATCH" ? '{"configs":{}}' : undefined });
+        const res = await rawRequest(server.url, method, "/api/v1/topics/held", {
+          headers: { origin: EVIL, ...(method === "PATCH" ? json : {}) },
+          body: method === "PATCH" ? '{"configs":{}}' : undefined,
+        });
         expect(res.status, method).toBe(403);
       }
     });
@@ -178,7 +212,13 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
   });
 
   it("refuses a foreign Host name (DNS rebinding) with 421 and the JSON error; loopback names are served", async () => {
-    for (const host of ["evil.example", `evil.example:${server.port}`, `192.168.1.7:${server.port}`, `localhost.evil.example:${server.port}`, `127.0.0.1.nip.io:${server.port}`]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${server.port}`,
+      `192.168.1.7:${server.port}`,
+      `localhost.evil.example:${server.port}`,
+      `127.0.0.1.nip.io:${server.port}`,
+    ]) {
       for (const [method, path] of [
         ["GET", "/api/v1/topics"],
         ["GET", "/api/v1/topics/held/partitions/0/records"],
@@ -189,7 +229,9 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
         expect(res.status, `${host} ${path}`).toBe(421);
       }
     }
-    const batch = await rawRequest(server.url, "GET", "/api/v1/topics/held/partitions/0/records", { headers: { host: "evil.example", accept: "application/vnd.kafka.record-batch" } });
+    const batch = await rawRequest(server.url, "GET", "/api/v1/topics/held/partitions/0/records", {
+      headers: { host: "evil.example", accept: "application/vnd.kafka.record-batch" },
+    });
     expect(batch.status).toBe(421);
     for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`, `app.localhost:${server.port}`]) {
       expect((await rawRequest(server.url, "GET", "/api/v1/topics", { headers: { host } })).status, host).toBe(200);
@@ -200,7 +242,12 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
     const own = { "content-type": JSON_TYPE, origin: `http://127.0.0.1:${server.port}`, "sec-fetch-site": "same-origin" };
     const created = await post(server.url, "/api/v1/topics", { name: "same-origin", partitions: 1 }, own);
     expect(created.status, created.text).toBe(201);
-    const produced = await post(server.url, "/api/v1/topics/same-origin/records", { records: [{ value: "v" }] }, { ...own, origin: `http://localhost:${server.port}`, host: `localhost:${server.port}` });
+    const produced = await post(
+      server.url,
+      "/api/v1/topics/same-origin/records",
+      { records: [{ value: "v" }] },
+      { ...own, origin: `http://localhost:${server.port}`, host: `localhost:${server.port}` },
+    );
     expect(produced.status, produced.text).toBe(200);
     // a bodiless change needs no Content-Type
     const deleted = await rawRequest(server.url, "DELETE", "/api/v1/topics/same-origin", { headers: { origin: own.origin } });

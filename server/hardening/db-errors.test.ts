@@ -116,7 +116,10 @@ describe.each(DATABASE_KINDS)("database layer (%s)", (kind) => {
     it(`refuses a ${what} in the group offset store's text, naming the field`, async () => {
       await expectInvalidRequest(groups.findOffsets(bad), "groupId");
       await expectInvalidRequest(groups.commitOffsets(bad, [{ topic: "db-errors", partition: 0, offset: 1, metadata: null }]), "groupId");
-      await expectInvalidRequest(groups.commitOffsets("g", [{ topic: "db-errors", partition: 0, offset: 1, metadata: `m${bad}` }]), "offsets[0].metadata");
+      await expectInvalidRequest(
+        groups.commitOffsets("g", [{ topic: "db-errors", partition: 0, offset: 1, metadata: `m${bad}` }]),
+        "offsets[0].metadata",
+      );
       await expectInvalidRequest(groups.commitOffsets("g", [{ topic: bad, partition: 0, offset: 1, metadata: null }]), "offsets[0].topic");
       await expectInvalidRequest(groups.deleteGroup(bad), "groupId");
       await expectInvalidRequest(groups.deleteTopicOffsets(bad, "db-errors"), "groupId");
@@ -133,7 +136,10 @@ describe.each(DATABASE_KINDS)("database layer (%s)", (kind) => {
 
     it(`refuses a ${what} in a topic name or config`, async () => {
       await expectInvalidRequest(log.findTopic(bad), "name");
-      await expectInvalidRequest(log.createTopic({ id: randomUUID(), name: bad, partitions: 1, configs: {}, createdAt: new Date() }), "name");
+      await expectInvalidRequest(
+        log.createTopic({ id: randomUUID(), name: bad, partitions: 1, configs: {}, createdAt: new Date() }),
+        "name",
+      );
       await expectInvalidRequest(log.updateConfigs(topicId, { "cleanup.policy": bad }), "configs.cleanup.policy");
       await expectStillWorks();
     });
@@ -218,7 +224,9 @@ describe.each(DATABASE_KINDS)("server (%s): requests that used to poison the emb
   });
 
   it("POST /groups/a%00b/offsets/reset", async () => {
-    await hostile("reset", () => rawRequest(server.url, "POST", "/api/v1/groups/a%00b/offsets/reset", json({ to: { to: "earliest" }, dryRun: false })));
+    await hostile("reset", () =>
+      rawRequest(server.url, "POST", "/api/v1/groups/a%00b/offsets/reset", json({ to: { to: "earliest" }, dryRun: false })),
+    );
   });
 
   it("DELETE /groups/a%00b/offsets?topic=…", async () => {
@@ -231,13 +239,18 @@ describe.each(DATABASE_KINDS)("server (%s): requests that used to poison the emb
     });
   }
 
-  it("a member's commit with metadata \"m\\u0000\"", async () => {
+  it('a member\'s commit with metadata "m\\u0000"', async () => {
     const joined = await rawRequest(server.url, "POST", "/api/v1/groups/meta-g/members", json({ topics: [topic] }));
     expect(joined.status, joined.text).toBe(201);
     const { memberId } = joined.body as { memberId: string };
     let { memberEpoch, assignment } = joined.body as { memberEpoch: number; assignment: unknown[] };
     for (let i = 0; i < 20 && assignment.length === 0; i++) {
-      const hb = await rawRequest(server.url, "POST", `/api/v1/groups/meta-g/members/${memberId}/heartbeat`, json({ memberEpoch, ownedPartitions: assignment }));
+      const hb = await rawRequest(
+        server.url,
+        "POST",
+        `/api/v1/groups/meta-g/members/${memberId}/heartbeat`,
+        json({ memberEpoch, ownedPartitions: assignment }),
+      );
       expect(hb.status, hb.text).toBe(200);
       ({ memberEpoch, assignment } = hb.body as { memberEpoch: number; assignment: unknown[] });
     }

@@ -49,7 +49,38 @@ class Chooser {
   string(): string {
     switch (this.int(4)) {
       case 0:
-        return this.pick(["", " ", "a", "\u0000", "a\u0000b", "x\ud800y", "\udc00", "\ud83d", "\u0007", "\u009f", "\n", "é", "🙂", ".", "..", "%00", "%2e%2e", "__proto__", "constructor", "(a+)+", "a".repeat(300), "b".repeat(5000), JSON_TOPIC, BATCH_TOPIC, WS_TOPIC, "earliest", "latest", "fz-g", "g1", "s1"]);
+        return this.pick([
+          "",
+          " ",
+          "a",
+          "\u0000",
+          "a\u0000b",
+          "x\ud800y",
+          "\udc00",
+          "\ud83d",
+          "\u0007",
+          "\u009f",
+          "\n",
+          "é",
+          "🙂",
+          ".",
+          "..",
+          "%00",
+          "%2e%2e",
+          "__proto__",
+          "constructor",
+          "(a+)+",
+          "a".repeat(300),
+          "b".repeat(5000),
+          JSON_TOPIC,
+          BATCH_TOPIC,
+          WS_TOPIC,
+          "earliest",
+          "latest",
+          "fz-g",
+          "g1",
+          "s1",
+        ]);
       case 1: {
         let s = "";
         for (let i = this.int(12); i > 0; i--) s += String.fromCharCode(32 + this.int(95));
@@ -66,7 +97,29 @@ class Chooser {
   }
 
   number(): number {
-    return this.pick([0, 1, -1, 2, 999, 1000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 53, Number.MAX_SAFE_INTEGER, -(2 ** 63), 2 ** 63, 1e308, -1e308, 0.5, 8.64e15, 8.64e15 + 1, 32767, 32768, Date.now()]);
+    return this.pick([
+      0,
+      1,
+      -1,
+      2,
+      999,
+      1000,
+      2 ** 31 - 1,
+      2 ** 31,
+      -(2 ** 31),
+      2 ** 53,
+      Number.MAX_SAFE_INTEGER,
+      -(2 ** 63),
+      2 ** 63,
+      1e308,
+      -1e308,
+      0.5,
+      8.64e15,
+      8.64e15 + 1,
+      32767,
+      32768,
+      Date.now(),
+    ]);
   }
 
   /** Any JSON value, nested at most `depth` deep. */
@@ -100,7 +153,8 @@ class Chooser {
   }
 
   private mutateOnce(v: Json): Json {
-    if (v === null || typeof v !== "object" || this.chance(0.15)) return this.chance(0.5) ? this.value() : this.pick([this.string(), this.number(), null]);
+    if (v === null || typeof v !== "object" || this.chance(0.15))
+      return this.chance(0.5) ? this.value() : this.pick([this.string(), this.number(), null]);
     if (Array.isArray(v)) {
       if (v.length === 0 || this.chance(0.2)) return this.chance(0.5) ? [...v, this.value()] : [];
       const i = this.int(v.length);
@@ -136,7 +190,10 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
 
   beforeAll(async () => {
     for (const name of [JSON_TOPIC, BATCH_TOPIC, WS_TOPIC]) {
-      const r = await rawRequest(server.url, "POST", "/api/v1/topics", { headers: { "content-type": "application/json" }, body: JSON.stringify({ name, partitions: 2 }) });
+      const r = await rawRequest(server.url, "POST", "/api/v1/topics", {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, partitions: 2 }),
+      });
       expect(r.status, r.text).toBe(201);
     }
     // Next loads a route's code on its first request, which can hold the event loop for a second
@@ -147,7 +204,10 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
       ["GET", `/api/v1/topics/${JSON_TOPIC}`],
       ["GET", "/api/v1/warm"],
     ]) {
-      const r = await rawRequest(server.url, method, path, { headers: { "content-type": "application/json" }, body: method === "POST" ? '{"records":[{"value":"warm"}]}' : undefined });
+      const r = await rawRequest(server.url, method, path, {
+        headers: { "content-type": "application/json" },
+        body: method === "POST" ? '{"records":[{"value":"warm"}]}' : undefined,
+      });
       expect(r.status, `${method} ${path}: ${r.text}`).toBeLessThan(500);
     }
   });
@@ -166,7 +226,13 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
       records: Array.from({ length: 1 + c.int(3) }, (_, i) => ({
         key: `k${i}`,
         value: c.pick<Json>(["v", { a: 1 }, [1, 2], 3]),
-        headers: c.pick<Json>([[{ key: "h", value: "x" }, { key: "b", valueBase64: "AAE=" }], { h: "x" }]),
+        headers: c.pick<Json>([
+          [
+            { key: "h", value: "x" },
+            { key: "b", valueBase64: "AAE=" },
+          ],
+          { h: "x" },
+        ]),
         timestamp: c.chance(0.5) ? Date.now() : new Date().toISOString(),
         partition: c.int(2),
       })),
@@ -182,14 +248,23 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
           body = c.chance(0.5) ? body.slice(0, at) : body.slice(0, at) + c.pick(["\u0000", "{", "]", '"', "\\", "\ud800"]) + body.slice(at);
         }
         const topic = c.chance(0.9) ? JSON_TOPIC : c.pick(["nope", "..", "%2e", "a%00", "x".repeat(250), "%ZZ"]);
-        const res = await rawRequest(server.url, "POST", `/api/v1/topics/${topic}/records`, { headers: { "content-type": "application/json" }, body });
+        const res = await rawRequest(server.url, "POST", `/api/v1/topics/${topic}/records`, {
+          headers: { "content-type": "application/json" },
+          body,
+        });
         seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-        expect(res.status, `seed ${SEED} #${i}: POST /topics/${topic}/records ${body.slice(0, 300)} → ${res.text.slice(0, 300)}`).toBeLessThan(500);
+        expect(
+          res.status,
+          `seed ${SEED} #${i}: POST /topics/${topic}/records ${body.slice(0, 300)} → ${res.text.slice(0, 300)}`,
+        ).toBeLessThan(500);
       }
     });
     // the fuzzing reached both sides: some bodies were taken, most refused
     expect(seen.get(200) ?? 0, JSON.stringify([...seen])).toBeGreaterThan(0);
-    expect([...seen.keys()].some((s) => s >= 400), JSON.stringify([...seen])).toBe(true);
+    expect(
+      [...seen.keys()].some((s) => s >= 400),
+      JSON.stringify([...seen]),
+    ).toBe(true);
     await alive();
   });
 
@@ -262,8 +337,20 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
     await withoutStall(server.url, async () => {
       for (let i = 0; i < COUNT; i++) {
         const body = payload();
-        const query = c.pick(["?partition=0", "?partition=1", "?partition=0", "?partition=2", "?partition=-1", "", "?partition=0&transactionalId=" + percentEncoded(c.string()), "?partition=0&x=1"]);
-        const res: RawResponse = await rawRequest(server.url, "POST", `/api/v1/topics/${BATCH_TOPIC}/records${query}`, { headers: { "content-type": RECORD_BATCH }, body });
+        const query = c.pick([
+          "?partition=0",
+          "?partition=1",
+          "?partition=0",
+          "?partition=2",
+          "?partition=-1",
+          "",
+          "?partition=0&transactionalId=" + percentEncoded(c.string()),
+          "?partition=0&x=1",
+        ]);
+        const res: RawResponse = await rawRequest(server.url, "POST", `/api/v1/topics/${BATCH_TOPIC}/records${query}`, {
+          headers: { "content-type": RECORD_BATCH },
+          body,
+        });
         seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
         const what = `seed ${SEED + 1} #${i}: ${query} ${body.toString("hex").slice(0, 400)} → ${res.status} ${res.text.slice(0, 300)}`;
         expect(res.status, what).toBeLessThan(500);
@@ -285,18 +372,36 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
   it(`WebSocket: ${COUNT} random and mutated messages of every type, never an INTERNAL error`, async () => {
     const c = new Chooser(SEED + 2);
     const templates: Record<string, () => Json> = {
-      subscribe: () => ({ type: "subscribe", id: "s1", topic: WS_TOPIC, partitions: [0, 1], from: c.pick<Json>(["earliest", "latest", { offset: 0 }, { timestamp: 0 }]) }),
+      subscribe: () => ({
+        type: "subscribe",
+        id: "s1",
+        topic: WS_TOPIC,
+        partitions: [0, 1],
+        from: c.pick<Json>(["earliest", "latest", { offset: 0 }, { timestamp: 0 }]),
+      }),
       unsubscribe: () => ({ type: "unsubscribe", id: "s1" }),
       "subscribe-metrics": () => ({ type: "subscribe-metrics", id: "m1" }),
       ping: () => ({ type: "ping" }),
-      "join-group": () => ({ type: "join-group", id: "g1", group: "fz-g", topics: [WS_TOPIC], autoOffsetReset: "earliest", autoCommit: c.chance(0.5) }),
+      "join-group": () => ({
+        type: "join-group",
+        id: "g1",
+        group: "fz-g",
+        topics: [WS_TOPIC],
+        autoOffsetReset: "earliest",
+        autoCommit: c.chance(0.5),
+      }),
       commit: () => ({ type: "commit", id: "g1", offsets: [{ topic: WS_TOPIC, partition: c.int(2), offset: c.int(3), metadata: "m" }] }),
       "leave-group": () => ({ type: "leave-group", id: "g1" }),
     };
     const types = Object.keys(templates);
     const r = await rawRequest(server.url, "POST", `/api/v1/topics/${WS_TOPIC}/records`, {
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ records: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }] }),
+      body: JSON.stringify({
+        records: [
+          { value: "a", partition: 0 },
+          { value: "b", partition: 1 },
+        ],
+      }),
     });
     expect(r.status, r.text).toBe(200);
 
@@ -328,7 +433,8 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
           const roll = c.next();
           if (roll < 0.05) text = JSON.stringify(c.value(3));
           else if (roll < 0.08) text = c.bytes(c.int(30)).toString("latin1");
-          else if (roll < 0.1) text = c.bytes(1 + c.int(30)); // a binary frame
+          else if (roll < 0.1)
+            text = c.bytes(1 + c.int(30)); // a binary frame
           else text = JSON.stringify(c.chance(0.25) ? templates[type]() : c.mutate(templates[type]()));
           log.push(typeof text === "string" ? text.slice(0, 200) : `<binary ${text.length}>`);
           ws.send(text);
@@ -340,8 +446,14 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
           await answered;
         }
         const internal = frames.filter((f) => f.type === "error" && (f.error?.code === "INTERNAL" || !f.error?.code));
-        if (internal.length > 0) problems.push(`seed ${SEED + 2}, socket ending at #${sent}: ${JSON.stringify(internal).slice(0, 500)} after ${JSON.stringify(log).slice(0, 3000)}`);
-        if (closed === 1011) problems.push(`seed ${SEED + 2}, socket ending at #${sent}: closed with 1011 (internal error) after ${JSON.stringify(log).slice(0, 3000)}`);
+        if (internal.length > 0)
+          problems.push(
+            `seed ${SEED + 2}, socket ending at #${sent}: ${JSON.stringify(internal).slice(0, 500)} after ${JSON.stringify(log).slice(0, 3000)}`,
+          );
+        if (closed === 1011)
+          problems.push(
+            `seed ${SEED + 2}, socket ending at #${sent}: closed with 1011 (internal error) after ${JSON.stringify(log).slice(0, 3000)}`,
+          );
         if (closed === null) ws.close();
         await closing;
       }
@@ -349,7 +461,8 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
     expect(problems).toEqual([]);
     expect(sent).toBe(COUNT);
     // the fuzzing reached past validation: subscriptions, memberships and commits happened
-    for (const k of ["subscribed", "records", "group-joined", "assignment", "committed", "pong", "error VALIDATION_FAILED"]) expect([...kinds], k).toContain(k);
+    for (const k of ["subscribed", "records", "group-joined", "assignment", "committed", "pong", "error VALIDATION_FAILED"])
+      expect([...kinds], k).toContain(k);
     await alive();
   });
 });

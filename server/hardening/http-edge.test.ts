@@ -7,7 +7,14 @@
 import http from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../testing/databases.ts";
-import { expectJson4xx, expectProduceFetchWorks, expectRssBounded, rawRequest, withoutStall, type RawResponse } from "../testing/hardening-kit.ts";
+import {
+  expectJson4xx,
+  expectProduceFetchWorks,
+  expectRssBounded,
+  rawRequest,
+  withoutStall,
+  type RawResponse,
+} from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const BODY_TIMEOUT_MS = 4000;
@@ -55,7 +62,11 @@ function nested(depth: number): string {
  * Sends a `total`-byte JSON produce body a few bytes at a time (with a Content-Length, or
  * chunked) and resolves with the server's answer, or rejects when none came within `giveUpMs`.
  */
-function trickle(baseUrl: string, path: string, opts: { total: number; chunked: boolean; type?: string; giveUpMs: number }): Promise<RawResponse> {
+function trickle(
+  baseUrl: string,
+  path: string,
+  opts: { total: number; chunked: boolean; type?: string; giveUpMs: number },
+): Promise<RawResponse> {
   const u = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { "content-type": opts.type ?? "application/json", connection: "close" };
@@ -122,7 +133,11 @@ describe.each(DATABASE_KINDS)("HTTP edge (%s database)", (kind) => {
   const server = useTestServer({ TRIBUTARY_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) }, kind);
 
   beforeAll(async () => {
-    const res = await fetch(`${server.url}/api/v1/topics`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ name: "edge", partitions: 1 }) });
+    const res = await fetch(`${server.url}/api/v1/topics`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: JSON.stringify({ name: "edge", partitions: 1 }),
+    });
     expect(res.status, await res.text()).toBe(201);
   });
 
@@ -157,7 +172,12 @@ describe.each(DATABASE_KINDS)("HTTP edge (%s database)", (kind) => {
         ["TRACE", "/"],
         ["DELETE", "/topics"],
       ]) {
-        const res = await rawRequest(server.url, method, path, method === "PUT" || method === "PATCH" ? { headers: JSON_TYPE, body: "{}" } : {});
+        const res = await rawRequest(
+          server.url,
+          method,
+          path,
+          method === "PUT" || method === "PATCH" ? { headers: JSON_TYPE, body: "{}" } : {},
+        );
         expectJson4xx(res, `${method} ${path}`);
         expect(res.status, `${method} ${path}`).toBe(405);
         expect(res.body.error.code).toBe("METHOD_NOT_ALLOWED");
@@ -190,10 +210,16 @@ describe.each(DATABASE_KINDS)("HTTP edge (%s database)", (kind) => {
         expect(res.body.error.message, path).toContain("64");
       }
       // 64 levels are fine (a value of nested arrays is stored as its JSON text)
-      const ok = await rawRequest(server.url, "POST", "/api/v1/topics/edge/records", { headers: JSON_TYPE, body: `{"records":[{"value":${nested(60)}}]}` });
+      const ok = await rawRequest(server.url, "POST", "/api/v1/topics/edge/records", {
+        headers: JSON_TYPE,
+        body: `{"records":[{"value":${nested(60)}}]}`,
+      });
       expect(ok.status, ok.text).toBe(200);
       // brackets inside strings are not nesting
-      const text = await rawRequest(server.url, "POST", "/api/v1/topics/edge/records", { headers: JSON_TYPE, body: JSON.stringify({ records: [{ value: "[{".repeat(5000) + '\\"' }] }) });
+      const text = await rawRequest(server.url, "POST", "/api/v1/topics/edge/records", {
+        headers: JSON_TYPE,
+        body: JSON.stringify({ records: [{ value: "[{".repeat(5000) + '\\"' }] }),
+      });
       expect(text.status, text.text).toBe(200);
     });
     await expectRssBounded(server.pid);
@@ -203,7 +229,11 @@ describe.each(DATABASE_KINDS)("HTTP edge (%s database)", (kind) => {
   for (const chunked of [false, true]) {
     it(`a trickled 30 MB JSON body (${chunked ? "chunked" : "Content-Length"}) blocks no other produce or fetch and times out with 408`, async () => {
       await withoutStall(server.url, async () => {
-        const slow = trickle(server.url, "/api/v1/topics/edge/records", { total: 30 * 1024 * 1024, chunked, giveUpMs: BODY_TIMEOUT_MS + 10_000 });
+        const slow = trickle(server.url, "/api/v1/topics/edge/records", {
+          total: 30 * 1024 * 1024,
+          chunked,
+          giveUpMs: BODY_TIMEOUT_MS + 10_000,
+        });
         slow.catch(() => undefined);
         await new Promise((r) => setTimeout(r, 300));
         for (let i = 0; i < 5; i++) await produceAndFetch(server.url, i);
@@ -219,7 +249,12 @@ describe.each(DATABASE_KINDS)("HTTP edge (%s database)", (kind) => {
 
   it("a trickled record batch on the binary fast path times out with 408 and blocks nothing", async () => {
     await withoutStall(server.url, async () => {
-      const slow = trickle(server.url, "/api/v1/topics/edge/records?partition=0", { total: 30 * 1024 * 1024, chunked: false, type: BATCH, giveUpMs: BODY_TIMEOUT_MS + 10_000 });
+      const slow = trickle(server.url, "/api/v1/topics/edge/records?partition=0", {
+        total: 30 * 1024 * 1024,
+        chunked: false,
+        type: BATCH,
+        giveUpMs: BODY_TIMEOUT_MS + 10_000,
+      });
       slow.catch(() => undefined);
       await new Promise((r) => setTimeout(r, 300));
       for (let i = 0; i < 3; i++) await produceAndFetch(server.url, 100 + i);

@@ -11,7 +11,14 @@ import WebSocket from "ws";
 import { crc32c } from "../broker/protocol/crc32c.ts";
 import { encodeRecordBatch, type RecordInput } from "../broker/protocol/record-batch.ts";
 import { DATABASE_KINDS } from "../testing/databases.ts";
-import { expectJson4xx, expectProduceFetchWorks, expectRssBounded, rawRequest, withoutStall, type RawResponse } from "../testing/hardening-kit.ts";
+import {
+  expectJson4xx,
+  expectProduceFetchWorks,
+  expectRssBounded,
+  rawRequest,
+  withoutStall,
+  type RawResponse,
+} from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";
 
 const TOPIC = "input-t";
@@ -22,7 +29,8 @@ const RECORD_BATCH = "application/vnd.kafka.record-batch";
 /** A valid batch of `n` small records, as the TypeScript client would send it. */
 function batch(n = 2, overrides: Partial<RecordInput> = {}): Buffer {
   const records: RecordInput[] = [];
-  for (let i = 0; i < n; i++) records.push({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [], timestamp: 1_700_000_000_000 + i, ...overrides });
+  for (let i = 0; i < n; i++)
+    records.push({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [], timestamp: 1_700_000_000_000 + i, ...overrides });
   return encodeRecordBatch({ baseOffset: 0, records });
 }
 
@@ -50,7 +58,10 @@ interface Case {
 }
 
 const json = (url: string, method: string, path: string, body: unknown) =>
-  rawRequest(url, method, path, { headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  rawRequest(url, method, path, {
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 const produceBatch = (url: string, body: Buffer, path = `/api/v1/topics/${TOPIC}/records?partition=0`) =>
   rawRequest(url, "POST", path, { headers: { "content-type": RECORD_BATCH }, body });
 
@@ -101,16 +112,21 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
 
   const memberPath = () => `/api/v1/groups/${GROUP}/members/${encodeURIComponent(member.memberId)}`;
   const commit = (metadata: string) => (url: string) =>
-    json(url, "POST", `${memberPath()}/offsets`, { memberEpoch: member.memberEpoch, offsets: [{ topic: TOPIC, partition: 0, offset: 0, metadata }] });
-  const txnOffsets = (fields: Record<string, unknown>, metadata: string | null = null) => (url: string) =>
-    json(url, "POST", `/api/v1/transactions/${TXN}/offsets`, {
-      ...producer,
-      groupId: GROUP,
-      memberId: member.memberId,
+    json(url, "POST", `${memberPath()}/offsets`, {
       memberEpoch: member.memberEpoch,
       offsets: [{ topic: TOPIC, partition: 0, offset: 0, metadata }],
-      ...fields,
     });
+  const txnOffsets =
+    (fields: Record<string, unknown>, metadata: string | null = null) =>
+    (url: string) =>
+      json(url, "POST", `/api/v1/transactions/${TXN}/offsets`, {
+        ...producer,
+        groupId: GROUP,
+        memberId: member.memberId,
+        memberEpoch: member.memberEpoch,
+        offsets: [{ topic: TOPIC, partition: 0, offset: 0, metadata }],
+        ...fields,
+      });
 
   const cases: Case[] = [
     // ids and names: NUL, lone surrogates, control characters
@@ -119,21 +135,58 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     { name: "DELETE /groups/a%00b", send: (u) => rawRequest(u, "DELETE", "/api/v1/groups/a%00b"), names: /group/ },
     {
       name: "POST /groups/a%00b/offsets/reset",
-      send: (u) => json(u, "POST", "/api/v1/groups/a%00b/offsets/reset", { to: { to: "earliest" }, topics: [{ topic: TOPIC }], dryRun: false }),
+      send: (u) =>
+        json(u, "POST", "/api/v1/groups/a%00b/offsets/reset", { to: { to: "earliest" }, topics: [{ topic: TOPIC }], dryRun: false }),
       names: /group/,
     },
-    { name: "DELETE /groups/a%00b/offsets?topic=", send: (u) => rawRequest(u, "DELETE", `/api/v1/groups/a%00b/offsets?topic=${TOPIC}`), names: /group/ },
-    { name: "join /groups/a%00b/members", send: (u) => json(u, "POST", "/api/v1/groups/a%00b/members", { topics: [TOPIC] }), names: /group/ },
-    { name: "join with a control character in clientId", send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}x/members`, { topics: [TOPIC], clientId: "c\u0007" }), names: /clientId/ },
-    { name: "join with a NUL in topicPattern", send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}y/members`, { topicPattern: "in\u0000put.*" }), names: /topicPattern/ },
-    { name: "heartbeat of member a%00b", send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}/members/a%00b/heartbeat`, { memberEpoch: 1 }), names: /member/ },
+    {
+      name: "DELETE /groups/a%00b/offsets?topic=",
+      send: (u) => rawRequest(u, "DELETE", `/api/v1/groups/a%00b/offsets?topic=${TOPIC}`),
+      names: /group/,
+    },
+    {
+      name: "join /groups/a%00b/members",
+      send: (u) => json(u, "POST", "/api/v1/groups/a%00b/members", { topics: [TOPIC] }),
+      names: /group/,
+    },
+    {
+      name: "join with a control character in clientId",
+      send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}x/members`, { topics: [TOPIC], clientId: "c\u0007" }),
+      names: /clientId/,
+    },
+    {
+      name: "join with a NUL in topicPattern",
+      send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}y/members`, { topicPattern: "in\u0000put.*" }),
+      names: /topicPattern/,
+    },
+    {
+      name: "heartbeat of member a%00b",
+      send: (u) => json(u, "POST", `/api/v1/groups/${GROUP}/members/a%00b/heartbeat`, { memberEpoch: 1 }),
+      names: /member/,
+    },
     { name: "leave of member a%00b", send: (u) => rawRequest(u, "DELETE", `/api/v1/groups/${GROUP}/members/a%00b`), names: /member/ },
-    { name: "POST /producers transactionalId a\\u0000b", send: (u) => json(u, "POST", "/api/v1/producers", { transactionalId: "a\u0000b" }), names: /transactionalId/ },
+    {
+      name: "POST /producers transactionalId a\\u0000b",
+      send: (u) => json(u, "POST", "/api/v1/producers", { transactionalId: "a\u0000b" }),
+      names: /transactionalId/,
+    },
     // JSON.stringify would escape the lone surrogate as \ud800 too; written out to be sure of what is sent
-    { name: "POST /producers transactionalId x\\ud800y", send: (u) => json(u, "POST", "/api/v1/producers", '{"transactionalId":"x\\ud800y"}'), names: /transactionalId/ },
-    { name: "POST /producers transactionalId with a lone low surrogate", send: (u) => json(u, "POST", "/api/v1/producers", '{"transactionalId":"\\udc00"}'), names: /transactionalId/ },
+    {
+      name: "POST /producers transactionalId x\\ud800y",
+      send: (u) => json(u, "POST", "/api/v1/producers", '{"transactionalId":"x\\ud800y"}'),
+      names: /transactionalId/,
+    },
+    {
+      name: "POST /producers transactionalId with a lone low surrogate",
+      send: (u) => json(u, "POST", "/api/v1/producers", '{"transactionalId":"\\udc00"}'),
+      names: /transactionalId/,
+    },
     { name: "GET /transactions/a%00b", send: (u) => rawRequest(u, "GET", "/api/v1/transactions/a%00b"), names: /transactionalId/ },
-    { name: "POST /transactions/a%00b/abort", send: (u) => json(u, "POST", "/api/v1/transactions/a%00b/abort", { producerId: 0, producerEpoch: 0 }), names: /transactionalId/ },
+    {
+      name: "POST /transactions/a%00b/abort",
+      send: (u) => json(u, "POST", "/api/v1/transactions/a%00b/abort", { producerId: 0, producerEpoch: 0 }),
+      names: /transactionalId/,
+    },
     { name: "commit with metadata m\\u0000", send: (u) => commit("m\u0000")(u), names: /metadata/ },
     { name: "commit with metadata holding a lone surrogate", send: (u) => commit("m\ud800")(u), names: /metadata/ },
     { name: "transaction offsets with metadata m\\u0000", send: (u) => txnOffsets({}, "m\u0000")(u), names: /metadata/ },
@@ -141,7 +194,8 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     { name: "transaction offsets for member m\\u0000", send: (u) => txnOffsets({ memberId: "m\u0000" })(u), names: /memberId/ },
     {
       name: "JSON produce with a NUL in a header key",
-      send: (u) => json(u, "POST", `/api/v1/topics/${TOPIC}/records`, { records: [{ value: "v", headers: [{ key: "k\u0000", value: "v" }] }] }),
+      send: (u) =>
+        json(u, "POST", `/api/v1/topics/${TOPIC}/records`, { records: [{ value: "v", headers: [{ key: "k\u0000", value: "v" }] }] }),
       names: /key/,
       appendsNothing: true,
     },
@@ -153,61 +207,78 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     },
     {
       name: "JSON produce with transactionalId a\\u0000",
-      send: (u) => json(u, "POST", `/api/v1/topics/${TOPIC}/records`, { records: [{ value: "v" }], ...producer, baseSequence: 0, transactionalId: "a\u0000" }),
+      send: (u) =>
+        json(u, "POST", `/api/v1/topics/${TOPIC}/records`, {
+          records: [{ value: "v" }],
+          ...producer,
+          baseSequence: 0,
+          transactionalId: "a\u0000",
+        }),
       names: /transactionalId/,
       appendsNothing: true,
     },
-    { name: "record batch with ?transactionalId=a%00b", send: (u) => produceBatch(u, batch(), `/api/v1/topics/${TOPIC}/records?partition=0&transactionalId=a%00b`), names: /transactionalId/, appendsNothing: true },
+    {
+      name: "record batch with ?transactionalId=a%00b",
+      send: (u) => produceBatch(u, batch(), `/api/v1/topics/${TOPIC}/records?partition=0&transactionalId=a%00b`),
+      names: /transactionalId/,
+      appendsNothing: true,
+    },
 
     // topic names on the binary fast path: the dot segments are the topic the client named (a URL
     // parser would resolve them away: Next routes `/topics/../records` elsewhere, 404 or 405)
-    ...[".", "..", "%2e%2e", "%2E"].map(
-      (t): Case => ({
-        name: `record batch to topic '${t}'`,
-        send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
-        names: /topic name cannot be '\.' or '\.\.'/,
-        codes: ["VALIDATION_FAILED"],
-        appendsNothing: true,
-      }),
-    ),
-    ...[".", "..", "%2e%2e"].map(
-      (t): Case => ({
-        name: `binary fetch from topic '${t}'`,
-        send: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`, { headers: { accept: RECORD_BATCH } }),
-        names: /topic name cannot be '\.' or '\.\.'/,
-        codes: ["VALIDATION_FAILED"],
-      }),
-    ),
+    ...[".", "..", "%2e%2e", "%2E"].map((t): Case => ({
+      name: `record batch to topic '${t}'`,
+      send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
+      names: /topic name cannot be '\.' or '\.\.'/,
+      codes: ["VALIDATION_FAILED"],
+      appendsNothing: true,
+    })),
+    ...[".", "..", "%2e%2e"].map((t): Case => ({
+      name: `binary fetch from topic '${t}'`,
+      send: (u) => rawRequest(u, "GET", `/api/v1/topics/${t}/partitions/0/records?offset=0`, { headers: { accept: RECORD_BATCH } }),
+      names: /topic name cannot be '\.' or '\.\.'/,
+      codes: ["VALIDATION_FAILED"],
+    })),
     // other invalid names: the same answer as the JSON path gives
-    ...["a%00b", "a%2Fb", "a%20b", "x".repeat(250)].map(
-      (t): Case => ({
-        name: `record batch to topic '${t.slice(0, 12)}'`,
-        send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
-        jsonPath: (u) => json(u, "POST", `/api/v1/topics/${t}/records`, { records: [{ value: "v" }] }),
-        names: /topic/,
-        codes: ["VALIDATION_FAILED"],
-        appendsNothing: true,
-      }),
-    ),
+    ...["a%00b", "a%2Fb", "a%20b", "x".repeat(250)].map((t): Case => ({
+      name: `record batch to topic '${t.slice(0, 12)}'`,
+      send: (u) => produceBatch(u, batch(), `/api/v1/topics/${t}/records?partition=0`),
+      jsonPath: (u) => json(u, "POST", `/api/v1/topics/${t}/records`, { records: [{ value: "v" }] }),
+      names: /topic/,
+      codes: ["VALIDATION_FAILED"],
+      appendsNothing: true,
+    })),
 
     // record batches that are well formed but lie
     {
       name: "batch with baseTimestamp 2^63-1",
-      send: (u) => produceBatch(u, patched(batch(), (c) => c.writeBigInt64BE(2n ** 63n - 1n, 27))),
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(batch(), (c) => c.writeBigInt64BE(2n ** 63n - 1n, 27)),
+        ),
       names: /timestamp/i,
       codes: ["INVALID_TIMESTAMP"],
       appendsNothing: true,
     },
     {
       name: "batch with baseTimestamp -2^63",
-      send: (u) => produceBatch(u, patched(batch(), (c) => c.writeBigInt64BE(-(2n ** 63n), 27))),
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(batch(), (c) => c.writeBigInt64BE(-(2n ** 63n), 27)),
+        ),
       names: /timestamp/i,
       codes: ["INVALID_TIMESTAMP"],
       appendsNothing: true,
     },
     {
       name: "batch with maxTimestamp 2^63-1",
-      send: (u) => produceBatch(u, patched(batch(), (c) => c.writeBigInt64BE(2n ** 63n - 1n, 35))),
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(batch(), (c) => c.writeBigInt64BE(2n ** 63n - 1n, 35)),
+        ),
       names: /timestamp/i,
       codes: ["INVALID_TIMESTAMP"],
       appendsNothing: true,
@@ -219,7 +290,10 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
         produceBatch(
           u,
           patched(
-            encodeRecordBatch({ baseOffset: 0, records: [8.64e15 - 1000, 8.64e15].map((timestamp) => ({ key: null, value: Buffer.from("v"), headers: [], timestamp })) }),
+            encodeRecordBatch({
+              baseOffset: 0,
+              records: [8.64e15 - 1000, 8.64e15].map((timestamp) => ({ key: null, value: Buffer.from("v"), headers: [], timestamp })),
+            }),
             (c) => c.writeBigInt64BE(8_640_000_000_000_000n - 500n, 27),
           ),
         ),
@@ -229,7 +303,11 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     },
     {
       name: "2-record batch with lastOffsetDelta 2^31-1",
-      send: (u) => produceBatch(u, patched(batch(), (c) => c.writeInt32BE(2 ** 31 - 1, 23))),
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(batch(), (c) => c.writeInt32BE(2 ** 31 - 1, 23)),
+        ),
       names: /lastOffsetDelta/,
       codes: ["INVALID_RECORD", "CORRUPT_MESSAGE"],
       appendsNothing: true,
@@ -239,7 +317,10 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
       send: (u) =>
         produceBatch(
           u,
-          encodeRecordBatch({ baseOffset: 0, records: [0, 5].map((d) => ({ key: null, value: Buffer.from("v"), headers: [], timestamp: 1_700_000_000_000, offsetDelta: d })) }),
+          encodeRecordBatch({
+            baseOffset: 0,
+            records: [0, 5].map((d) => ({ key: null, value: Buffer.from("v"), headers: [], timestamp: 1_700_000_000_000, offsetDelta: d })),
+          }),
         ),
       names: /offset delta|lastOffsetDelta/,
       codes: ["INVALID_RECORD", "CORRUPT_MESSAGE"],
@@ -263,7 +344,11 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     },
     {
       name: "batch whose recordCount says 3 for 2 records",
-      send: (u) => produceBatch(u, patched(batch(), (c) => c.writeInt32BE(3, 57))),
+      send: (u) =>
+        produceBatch(
+          u,
+          patched(batch(), (c) => c.writeInt32BE(3, 57)),
+        ),
       names: /record/,
       codes: ["CORRUPT_MESSAGE", "INVALID_RECORD"],
       appendsNothing: true,
@@ -279,7 +364,10 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
     if (c.appendsNothing) expect(await highWatermark()).toBe(before);
     if (c.jsonPath) {
       const viaJson = await c.jsonPath(server.url);
-      expect([viaJson.status, viaJson.body?.error?.code], `the JSON path answered ${viaJson.status} ${viaJson.text}`).toEqual([res.status, res.body.error.code]);
+      expect([viaJson.status, viaJson.body?.error?.code], `the JSON path answered ${viaJson.status} ${viaJson.text}`).toEqual([
+        res.status,
+        res.body.error.code,
+      ]);
     }
     await expectRssBounded(server.pid);
     await expectProduceFetchWorks(server.url);
@@ -338,12 +426,20 @@ describe.each(DATABASE_KINDS)("input validated at the edge (%s database)", (kind
 
   it("valid ids with spaces, punctuation and non-ASCII letters still work", async () => {
     const group = "équipe paie/2026 ✓";
-    const joined = await json(server.url, "POST", `/api/v1/groups/${encodeURIComponent(group)}/members`, { topics: [TOPIC], clientId: "client 1 (ü)" });
-    expect(joined.status, joined.text).toBe(201);
-    const committed = await json(server.url, "POST", `/api/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(joined.body.memberId)}/offsets`, {
-      memberEpoch: joined.body.memberEpoch,
-      offsets: [{ topic: TOPIC, partition: 0, offset: 1, metadata: "line 1\nline 2\ttabbed 🙂" }],
+    const joined = await json(server.url, "POST", `/api/v1/groups/${encodeURIComponent(group)}/members`, {
+      topics: [TOPIC],
+      clientId: "client 1 (ü)",
     });
+    expect(joined.status, joined.text).toBe(201);
+    const committed = await json(
+      server.url,
+      "POST",
+      `/api/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(joined.body.memberId)}/offsets`,
+      {
+        memberEpoch: joined.body.memberEpoch,
+        offsets: [{ topic: TOPIC, partition: 0, offset: 1, metadata: "line 1\nline 2\ttabbed 🙂" }],
+      },
+    );
     expect(committed.status, committed.text).toBe(200);
     const described = await rawRequest(server.url, "GET", `/api/v1/groups/${encodeURIComponent(group)}`);
     expect(described.status, described.text).toBe(200);

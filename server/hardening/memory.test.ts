@@ -54,14 +54,18 @@ describe.each(DATABASE_KINDS)("a group commit larger than one statement (%s)", (
     const batches = Array.from({ length: 11 }, (_, i) => batch(1000, 1024, i + 1));
     const out = await log.append(topicId, 0, batches);
     expect(out?.baseOffset).toBe(0);
-    expect(out?.state).toMatchObject({ nextOffset: 11_000, recordCount: 11_000, sizeBytes: batches.reduce((n, b) => n + b.payload.length, 0) });
+    expect(out?.state).toMatchObject({
+      nextOffset: 11_000,
+      recordCount: 11_000,
+      sizeBytes: batches.reduce((n, b) => n + b.payload.length, 0),
+    });
     const next = await log.append(topicId, 0, [batch(1, 10, 99)]);
     expect(next?.baseOffset).toBe(11_000);
     const read: { baseOffset: number; lastOffset: number; fill: number }[] = [];
-    for (let offset = 0; offset < 11_001; ) {
+    for (let offset = 0; offset < 11_001;) {
       const got = await log.readBatches(topicId, 0, offset, 1000, 4 * 1024 * 1024);
       expect(got.length).toBeGreaterThan(0);
-      for (const b of got) read.push({ baseOffset: b.baseOffset, lastOffset: b.lastOffset, fill: b.payload[b.payload.length - 2] }) // the last value byte (a headers count follows);
+      for (const b of got) read.push({ baseOffset: b.baseOffset, lastOffset: b.lastOffset, fill: b.payload[b.payload.length - 2] }); // the last value byte (a headers count follows);
       offset = got[got.length - 1].lastOffset + 1;
     }
     expect(read).toEqual([

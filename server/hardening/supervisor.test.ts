@@ -15,7 +15,16 @@ import { useTestServer } from "../testing/test-server.ts";
 
 const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
 const JSON_TYPE = { "content-type": "application/json" };
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** Waits until the server at `url` answers from a process started after `since` (its start-time header). */
 async function servingAgain(url: string, since: string, timeoutMs = 60_000): Promise<string> {
@@ -45,8 +54,20 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
   for (const signal of ["SIGKILL", "SIGABRT", "SIGSEGV"] as const) {
     it(`starts the server again after ${signal}, on the same port, with its data`, async () => {
       const topic = `kept-${signal.toLowerCase()}`;
-      expect((await fetch(`${server.url}/api/v1/topics`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ name: topic, partitions: 1 }) })).status).toBe(201);
-      const produced = await fetch(`${server.url}/api/v1/topics/${topic}/records`, { method: "POST", headers: JSON_TYPE, body: JSON.stringify({ records: [{ value: "a" }, { value: "b" }] }) });
+      expect(
+        (
+          await fetch(`${server.url}/api/v1/topics`, {
+            method: "POST",
+            headers: JSON_TYPE,
+            body: JSON.stringify({ name: topic, partitions: 1 }),
+          })
+        ).status,
+      ).toBe(201);
+      const produced = await fetch(`${server.url}/api/v1/topics/${topic}/records`, {
+        method: "POST",
+        headers: JSON_TYPE,
+        body: JSON.stringify({ records: [{ value: "a" }, { value: "b" }] }),
+      });
       expect(produced.status).toBe(200);
       const before = (await fetch(`${server.url}/api/v1/topics`)).headers.get("x-tributary-started-at") ?? "";
       const first = server.pid;
@@ -69,7 +90,9 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
       await page.goto(server.url + "/");
       await page.getByTestId("brand").waitFor();
       // the page has learnt which process it talks to before that process dies
-      await page.waitForResponse((r) => r.url().includes("/api/v1/") && r.headers()["x-tributary-started-at"] !== undefined, { timeout: 10_000 }).catch(() => undefined);
+      await page
+        .waitForResponse((r) => r.url().includes("/api/v1/") && r.headers()["x-tributary-started-at"] !== undefined, { timeout: 10_000 })
+        .catch(() => undefined);
       expect(await page.getByTestId("server-restarted").count()).toBe(0);
       const before = (await fetch(`${server.url}/api/v1/topics`)).headers.get("x-tributary-started-at") ?? "";
       process.kill(server.pid, "SIGKILL");

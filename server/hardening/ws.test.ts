@@ -45,7 +45,9 @@ function connect(server: TestServer): Promise<Client> {
     const ws = new WebSocket(wsUrl(server));
     const frames: Frame[] = [];
     ws.on("message", (d) => frames.push(JSON.parse(d.toString())));
-    const closed = new Promise<{ code: number; reason: string }>((res) => ws.once("close", (code, reason) => res({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((res) =>
+      ws.once("close", (code, reason) => res({ code, reason: reason.toString() })),
+    );
     ws.on("error", () => undefined);
     ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
     ws.once("open", () =>
@@ -57,7 +59,8 @@ function connect(server: TestServer): Promise<Client> {
         async until(pred, what, ms = 20_000) {
           const end = Date.now() + ms;
           while (!pred()) {
-            if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}; last frames ${JSON.stringify(frames.slice(-3)).slice(0, 500)}`);
+            if (Date.now() > end)
+              throw new Error(`waited ${ms} ms for ${what}; last frames ${JSON.stringify(frames.slice(-3)).slice(0, 500)}`);
             await sleep(20);
           }
         },
@@ -123,7 +126,8 @@ async function peakRss<T>(pid: number, what: (peakMb: number, result: T) => stri
   return result;
 }
 
-const api = (server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> => apiJson(server.url + "/api/v1", method, path, body);
+const api = (server: TestServer, method: string, path: string, body?: unknown): Promise<Frame> =>
+  apiJson(server.url + "/api/v1", method, path, body);
 
 async function afterwards(server: TestServer): Promise<void> {
   expect(server.child.exitCode, `server exited:\n${server.output().slice(-2000)}`).toBeNull();
@@ -204,18 +208,23 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
   it("refuses subscribe-metrics past the per-socket cap (1,000 on one socket, 68 topics) without stalling", async () => {
     for (let i = 0; i < 68; i++) await api(server, "POST", "/topics", { name: `metrics-${i}`, partitions: 1 });
     const c = await connect(server);
-    await peakRss(server.pid, (mb) => `peak server RSS ${mb} MB with 1,000 subscribe-metrics`, () =>
-      withoutStall(server.url, async () => {
-        for (let i = 0; i < 1000; i++) c.send({ type: "subscribe-metrics", id: `m${i}` });
-        await c.until(() => c.frames.filter((f) => f.type === "error").length >= 1000 - SUBSCRIPTION_CAP, "the refusals");
-        // a few ticks of metrics for the subscriptions that were taken
-        const seen = c.frames.filter((f) => f.type === "metrics").length;
-        await c.until(() => c.frames.filter((f) => f.type === "metrics").length >= seen + 3 * SUBSCRIPTION_CAP, "three ticks of metrics");
-      }),
+    await peakRss(
+      server.pid,
+      (mb) => `peak server RSS ${mb} MB with 1,000 subscribe-metrics`,
+      () =>
+        withoutStall(server.url, async () => {
+          for (let i = 0; i < 1000; i++) c.send({ type: "subscribe-metrics", id: `m${i}` });
+          await c.until(() => c.frames.filter((f) => f.type === "error").length >= 1000 - SUBSCRIPTION_CAP, "the refusals");
+          // a few ticks of metrics for the subscriptions that were taken
+          const seen = c.frames.filter((f) => f.type === "metrics").length;
+          await c.until(() => c.frames.filter((f) => f.type === "metrics").length >= seen + 3 * SUBSCRIPTION_CAP, "three ticks of metrics");
+        }),
     );
     const errors = c.frames.filter((f) => f.type === "error");
     expect(errors).toHaveLength(1000 - SUBSCRIPTION_CAP);
-    expect(new Set(errors.map((e) => e.id))).toEqual(new Set(Array.from({ length: 1000 - SUBSCRIPTION_CAP }, (_, i) => `m${i + SUBSCRIPTION_CAP}`)));
+    expect(new Set(errors.map((e) => e.id))).toEqual(
+      new Set(Array.from({ length: 1000 - SUBSCRIPTION_CAP }, (_, i) => `m${i + SUBSCRIPTION_CAP}`)),
+    );
     for (const e of errors) {
       expect(e.error.code).toBe("VALIDATION_FAILED");
       expect(e.error.message).toMatch(/at most 32 subscriptions per socket \(live tail, metrics and group memberships together\)/);
@@ -256,18 +265,21 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
     // each commit is a database write; padding makes each message ~60 KB for the server to hold
     const commit = JSON.stringify({ type: "commit", id: "g", offsets: [{ topic: "inbound-flood", partition: 0, offset: 0 }] });
     const padded = commit.slice(0, -1) + " ".repeat(60_000) + "}";
-    await peakRss(server.pid, (mb, sent) => `peak server RSS ${mb} MB after ${Math.round(sent / MiB)} MB of commits`, () =>
-      withoutStall(server.url, async () => {
-        let bytes = 0;
-        const end = Date.now() + 12_000;
-        while (bytes < 1024 * MiB && c.ws.readyState === WebSocket.OPEN && Date.now() < end) {
-          for (let i = 0; i < 16; i++) c.ws.send(padded);
-          bytes += 16 * padded.length;
-          while (c.ws.bufferedAmount > 8 * MiB && Date.now() < end) await sleep(5);
-          await new Promise((r) => setImmediate(r));
-        }
-        return bytes;
-      }),
+    await peakRss(
+      server.pid,
+      (mb, sent) => `peak server RSS ${mb} MB after ${Math.round(sent / MiB)} MB of commits`,
+      () =>
+        withoutStall(server.url, async () => {
+          let bytes = 0;
+          const end = Date.now() + 12_000;
+          while (bytes < 1024 * MiB && c.ws.readyState === WebSocket.OPEN && Date.now() < end) {
+            for (let i = 0; i < 16; i++) c.ws.send(padded);
+            bytes += 16 * padded.length;
+            while (c.ws.bufferedAmount > 8 * MiB && Date.now() < end) await sleep(5);
+            await new Promise((r) => setImmediate(r));
+          }
+          return bytes;
+        }),
     );
     // the socket is still served: what was read gets handled, then the ping behind it
     c.send({ type: "ping" });
@@ -279,26 +291,65 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
 
   it("answers seeded random and mutated messages with error frames: no internal error, no crash, no stall (fuzz)", async () => {
     await api(server, "POST", "/topics", { name: "fuzz", partitions: 2 });
-    await api(server, "POST", "/topics/fuzz/records", { records: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+    await api(server, "POST", "/topics/fuzz/records", {
+      records: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    });
     const SEED = 13;
     const COUNT = 1500;
     const next = rng(SEED);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(next() * a.length)];
     const weird = (): unknown =>
-      pick([-1, 0, 1, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, 0.5, "", "a\u0000b", "x\ud800y", "\u0001", "é".repeat(300), "x".repeat(5000), null, true, [], {}, [1, [2, [3]]], { $: 1 }, "fuzz", "earliest", { offset: -1 }, { timestamp: 2 ** 62 }, ["fuzz", "fuzz"], "(a+)+$"]);
+      pick([
+        -1,
+        0,
+        1,
+        2 ** 31,
+        2 ** 53,
+        -(2 ** 63),
+        1e308,
+        0.5,
+        "",
+        "a\u0000b",
+        "x\ud800y",
+        "\u0001",
+        "é".repeat(300),
+        "x".repeat(5000),
+        null,
+        true,
+        [],
+        {},
+        [1, [2, [3]]],
+        { $: 1 },
+        "fuzz",
+        "earliest",
+        { offset: -1 },
+        { timestamp: 2 ** 62 },
+        ["fuzz", "fuzz"],
+        "(a+)+$",
+      ]);
     const id = () => pick(["a", "b", "c", "g1", "g2", "m"]);
     // ids and metadata a client may send that the database cannot store as given (NUL, lone surrogates)
     const group = () => pick(["fz-0", "fz-1", "fz-2", "a\u0000b", "x\ud800y", "\u0001", " g ", "é".repeat(200)]);
     const metadata = () => pick(["m", null, "", "m\u0000", "x\ud800", "é".repeat(1000)]);
     const base = (): Record<string, unknown> =>
       pick([
-        () => ({ type: "subscribe", id: id(), topic: "fuzz", partitions: pick([[0], [1], [0, 1], undefined]), from: pick(["earliest", "latest", { offset: 3 }, { timestamp: 0 }]) }),
+        () => ({
+          type: "subscribe",
+          id: id(),
+          topic: "fuzz",
+          partitions: pick([[0], [1], [0, 1], undefined]),
+          from: pick(["earliest", "latest", { offset: 3 }, { timestamp: 0 }]),
+        }),
         () => ({ type: "unsubscribe", id: id() }),
         () => ({ type: "subscribe-metrics", id: id() }),
         () => ({ type: "ping" }),
         () => ({ type: "join-group", id: id(), group: group(), topics: ["fuzz"], autoOffsetReset: pick(["earliest", "latest", "none"]) }),
         () => ({ type: "join-group", id: id(), group: group(), topicPattern: pick(["fu.*", "(a+)+$", "[", ".*"]), autoCommit: false }),
-        () => ({ type: "commit", id: id(), offsets: [{ topic: "fuzz", partition: pick([0, 1, 7]), offset: pick([0, 1, 20, 2 ** 40]), metadata: metadata() }] }),
+        () => ({
+          type: "commit",
+          id: id(),
+          offsets: [{ topic: "fuzz", partition: pick([0, 1, 7]), offset: pick([0, 1, 20, 2 ** 40]), metadata: metadata() }],
+        }),
         () => ({ type: "commit", id: id() }),
         () => ({ type: "leave-group", id: id() }),
       ])();
@@ -324,14 +375,27 @@ describe.each(DATABASE_KINDS)("WebSocket limits (%s database)", (kind) => {
         () => t + t,
       ])();
     };
-    const KNOWN = new Set(["subscribed", "records", "lagging", "unsubscribed", "pong", "metrics", "group-joined", "assignment", "committed", "group-left", "error"]);
+    const KNOWN = new Set([
+      "subscribed",
+      "records",
+      "lagging",
+      "unsubscribed",
+      "pong",
+      "metrics",
+      "group-joined",
+      "assignment",
+      "committed",
+      "group-left",
+      "error",
+    ]);
     const problems: string[] = [];
     const closes: number[] = [];
     let c = await connect(server);
     const check = (client: Client) => {
       for (const f of client.frames.splice(0)) {
         if (!KNOWN.has(f.type)) problems.push(`unknown frame ${JSON.stringify(f).slice(0, 200)}`);
-        if (f.type === "error" && (typeof f.error?.code !== "string" || f.error.code === "INTERNAL")) problems.push(`error frame ${JSON.stringify(f).slice(0, 300)}`);
+        if (f.type === "error" && (typeof f.error?.code !== "string" || f.error.code === "INTERNAL"))
+          problems.push(`error frame ${JSON.stringify(f).slice(0, 300)}`);
       }
     };
     await withoutStall(server.url, async () => {

@@ -22,7 +22,9 @@ describe("API methods at the edge", () => {
     expect(files.length).toBeGreaterThan(20);
     for (const file of files) {
       const route = "/" + path.relative(path.join(ROOT, "app"), path.dirname(file)).replace(/\[(\w+)\]/g, "x");
-      const exported = [...readFileSync(file, "utf8").matchAll(/export (?:async )?function (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]);
+      const exported = [...readFileSync(file, "utf8").matchAll(/export (?:async )?function (GET|POST|PUT|PATCH|DELETE)\b/g)].map(
+        (m) => m[1],
+      );
       const allow = allowedMethods(route);
       expect(allow, route).not.toBeNull();
       expect(allow!.filter((m) => m !== "HEAD" && m !== "OPTIONS").sort(), route).toEqual(exported.sort());

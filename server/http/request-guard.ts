@@ -79,21 +79,31 @@ function isCanonical(pathname: string): boolean {
 function checkOrigin(req: IncomingMessage, policy: OriginPolicy, acting: boolean): Refusal | null {
   const host = header(req, "host");
   if (!policy.allowsHost(host)) {
-    return refusal("HOST_NOT_ALLOWED", `this server does not answer for Host '${(host ?? "").slice(0, 200)}'; allow it with TRIBUTARY_ALLOWED_HOSTS`, {
-      details: { field: "host" },
-    });
+    return refusal(
+      "HOST_NOT_ALLOWED",
+      `this server does not answer for Host '${(host ?? "").slice(0, 200)}'; allow it with TRIBUTARY_ALLOWED_HOSTS`,
+      {
+        details: { field: "host" },
+      },
+    );
   }
   if (!acting) return null;
   const origin = header(req, "origin");
   if (!policy.allowsOrigin(origin, host)) {
-    return refusal("CROSS_SITE_REQUEST", `requests from origin '${(origin ?? "").slice(0, 200)}' are refused; allow it with TRIBUTARY_ALLOWED_ORIGINS`, {
-      details: { field: "origin" },
-    });
+    return refusal(
+      "CROSS_SITE_REQUEST",
+      `requests from origin '${(origin ?? "").slice(0, 200)}' are refused; allow it with TRIBUTARY_ALLOWED_ORIGINS`,
+      {
+        details: { field: "origin" },
+      },
+    );
   }
   const site = header(req, "sec-fetch-site");
   // an Origin the operator allowed explicitly is cross-site by nature
   if (site !== undefined && site !== "same-origin" && site !== "none" && !(origin !== undefined && policy.isConfiguredOrigin(origin))) {
-    return refusal("CROSS_SITE_REQUEST", `requests a browser marks Sec-Fetch-Site: ${site.slice(0, 50)} are refused`, { details: { field: "sec-fetch-site" } });
+    return refusal("CROSS_SITE_REQUEST", `requests a browser marks Sec-Fetch-Site: ${site.slice(0, 50)} are refused`, {
+      details: { field: "sec-fetch-site" },
+    });
   }
   return null;
 }
@@ -137,9 +147,13 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
   if (changes && hasBody(req)) {
     const type = header(req, "content-type") ?? "";
     if (!BODY_TYPE.test(type)) {
-      return refusal("UNSUPPORTED_MEDIA_TYPE", `a ${method} body must be application/json or application/vnd.kafka.record-batch, got '${type.slice(0, 100)}'`, {
-        details: { field: "content-type" },
-      });
+      return refusal(
+        "UNSUPPORTED_MEDIA_TYPE",
+        `a ${method} body must be application/json or application/vnd.kafka.record-batch, got '${type.slice(0, 100)}'`,
+        {
+          details: { field: "content-type" },
+        },
+      );
     }
   }
   return null;

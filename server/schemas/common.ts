@@ -28,7 +28,8 @@ export const zQueryInt = (name: string, min: number, max: number) =>
 /* eslint-disable no-control-regex -- control characters are what these refuse */
 const UNSAFE_IN_ID = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** The same, but free text (commit metadata) may hold tabs and line breaks. */
-const UNSAFE_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSAFE_IN_TEXT =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /* eslint-enable no-control-regex */
 
 function describeUnsafe(s: string, at: number): string {
@@ -46,7 +47,8 @@ function describeUnsafe(s: string, at: number): string {
 export function zSafeString(field: string, opts: { min?: number; max: number; text?: boolean }) {
   const unsafe = opts.text ? UNSAFE_IN_TEXT : UNSAFE_IN_ID;
   let s = z.string();
-  if (opts.min !== undefined && opts.min > 0) s = s.min(opts.min, opts.min === 1 ? `${field} must not be empty` : `${field} must be at least ${opts.min} characters`);
+  if (opts.min !== undefined && opts.min > 0)
+    s = s.min(opts.min, opts.min === 1 ? `${field} must not be empty` : `${field} must be at least ${opts.min} characters`);
   return s.max(opts.max, `${field} must be at most ${opts.max} characters`).superRefine((value, ctx) => {
     const m = unsafe.exec(value);
     if (m) ctx.addIssue({ code: "custom", message: `${field} must not contain ${describeUnsafe(value, m.index)}` });

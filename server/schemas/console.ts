@@ -30,12 +30,24 @@ export const ZSearchRequest = z
       .union([z.number().int().min(0).max(8.64e15), z.iso.datetime({ offset: true })])
       .optional()
       .describe("with from=timestamp: epoch milliseconds or an ISO 8601 date-time"),
-    maxScanned: z.number().int().min(1).max(MAX_SEARCH_SCANNED, `maxScanned must be <= ${MAX_SEARCH_SCANNED}`).default(DEFAULT_SEARCH_SCANNED),
-    maxMatches: z.number().int().min(1).max(MAX_SEARCH_MATCHES, `maxMatches must be <= ${MAX_SEARCH_MATCHES}`).default(DEFAULT_SEARCH_MATCHES),
+    maxScanned: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEARCH_SCANNED, `maxScanned must be <= ${MAX_SEARCH_SCANNED}`)
+      .default(DEFAULT_SEARCH_SCANNED),
+    maxMatches: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEARCH_MATCHES, `maxMatches must be <= ${MAX_SEARCH_MATCHES}`)
+      .default(DEFAULT_SEARCH_MATCHES),
     keyContains: z.string().max(1000).optional(),
     valueContains: z.string().max(1000).optional(),
     headerContains: z.string().max(1000).optional().describe("matches a header's key or value"),
-    isolation: ZIsolation.default("read_uncommitted").describe("read_committed: as a read_committed consumer sees the topic (no aborted records, nothing past the last stable offset)"),
+    isolation: ZIsolation.default("read_uncommitted").describe(
+      "read_committed: as a read_committed consumer sees the topic (no aborted records, nothing past the last stable offset)",
+    ),
     cel: z
       .string()
       .max(MAX_CEL_LENGTH, `cel must be at most ${MAX_CEL_LENGTH} characters`)
@@ -56,7 +68,9 @@ export type TSearchRequestParsed = z.output<typeof ZSearchRequest>;
 export const ZSearchRecord = ZRecord.extend({
   transaction: z
     .enum(["committed", "uncommitted", "aborted"])
-    .describe("committed: below the last stable offset when read and not aborted (non-transactional or committed); uncommitted: at or past it (an open transaction may still abort it); aborted: written by a transaction that aborted (read_uncommitted only)"),
+    .describe(
+      "committed: below the last stable offset when read and not aborted (non-transactional or committed); uncommitted: at or past it (an open transaction may still abort it); aborted: written by a transaction that aborted (read_uncommitted only)",
+    ),
 });
 export type TSearchRecord = z.infer<typeof ZSearchRecord>;
 
@@ -117,9 +131,7 @@ export const ZMetrics = z
     windowSeconds: z.number().int().describe("rates are averaged over the last few complete seconds"),
     total: z.object({ in: ZRate, out: ZRate }),
     history: z.array(ZThroughputPoint).describe("per second, oldest first, all topics"),
-    byTopic: z.array(
-      z.object({ topic: z.string(), in: ZRate, out: ZRate, history: z.array(ZThroughputPoint) }),
-    ),
+    byTopic: z.array(z.object({ topic: z.string(), in: ZRate, out: ZRate, history: z.array(ZThroughputPoint) })),
   })
   .meta({ id: "Metrics" });
 export type TMetrics = z.infer<typeof ZMetrics>;

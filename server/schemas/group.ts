@@ -32,8 +32,15 @@ export type TJoinGroupRequest = z.infer<typeof ZJoinGroupRequest>;
 export const ZHeartbeatRequest = z
   .object({
     // joining (epoch 0) goes through POST …/members, which hands out the member id
-    memberEpoch: z.number().int().min(1, "memberEpoch must be the epoch from the last reply (>= 1); join through POST /groups/{group}/members"),
-    ownedPartitions: z.array(ZTopicPartitions).max(1000).optional().describe("what the member still owns; omitted = everything it was given"),
+    memberEpoch: z
+      .number()
+      .int()
+      .min(1, "memberEpoch must be the epoch from the last reply (>= 1); join through POST /groups/{group}/members"),
+    ownedPartitions: z
+      .array(ZTopicPartitions)
+      .max(1000)
+      .optional()
+      .describe("what the member still owns; omitted = everything it was given"),
   })
   .strict()
   .meta({ id: "HeartbeatRequest" });
@@ -63,7 +70,9 @@ export const ZPollResponse = z
     records: z.array(ZRecord),
     positions: z
       .array(z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() }))
-      .describe("the member's next offset on each partition this poll moved, past transaction markers: what to commit once its records are processed"),
+      .describe(
+        "the member's next offset on each partition this poll moved, past transaction markers: what to commit once its records are processed",
+      ),
     assignment: z.array(ZTopicPartitions),
   })
   .meta({ id: "PollResponse" });
@@ -145,7 +154,9 @@ export type TResetOffsetsResponse = z.infer<typeof ZResetOffsetsResponse>;
  */
 export const ZLagBasis = z
   .enum(["committed", "earliest", "latest"])
-  .describe("committed: highWatermark - committedOffset; earliest / latest: no committed offset, lag estimated from the log start / high watermark");
+  .describe(
+    "committed: highWatermark - committedOffset; earliest / latest: no committed offset, lag estimated from the log start / high watermark",
+  );
 export type TLagBasis = z.infer<typeof ZLagBasis>;
 
 export const ZGroupState = z.enum(["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"]);

@@ -10,6 +10,8 @@ export const ZTransactionalId = zSafeString("transactionalId", { min: 1, max: 25
 export const ZClientId = zSafeString("clientId", { max: 255 });
 /** A consumer's note stored with a committed offset (Kafka's OffsetAndMetadata): free text. */
 export const ZCommitMetadata = zSafeString("metadata", { max: 4096, text: true });
-export const ZTopicPattern = zSafeString("topicPattern", { min: 1, max: 1000 }).describe("regular expression matched against whole topic names");
+export const ZTopicPattern = zSafeString("topicPattern", { min: 1, max: 1000 }).describe(
+  "regular expression matched against whole topic names",
+);
 /** Header keys are names (Kafka Strings); their values are bytes and may hold anything. */
 export const ZHeaderKey = zSafeString("header key", { max: 32_768 });

@@ -11,7 +11,9 @@ export const ZInitProducerRequest = z
   .object({
     transactionalId: zTransactionalId
       .optional()
-      .describe("with it: a transactional producer; a second init with the same id bumps the epoch, fences the first and aborts its open transaction"),
+      .describe(
+        "with it: a transactional producer; a second init with the same id bumps the epoch, fences the first and aborts its open transaction",
+      ),
     transactionTimeoutMs: z
       .number()
       .int()
@@ -82,7 +84,10 @@ export const ZListTransactionsQuery = z
   .object({
     state: z
       .string()
-      .regex(/^(Empty|Ongoing|PrepareCommit|PrepareAbort|CompleteCommit|CompleteAbort|open)(,(Empty|Ongoing|PrepareCommit|PrepareAbort|CompleteCommit|CompleteAbort|open))*$/, "state must be a comma-separated list of transaction states (or 'open')")
+      .regex(
+        /^(Empty|Ongoing|PrepareCommit|PrepareAbort|CompleteCommit|CompleteAbort|open)(,(Empty|Ongoing|PrepareCommit|PrepareAbort|CompleteCommit|CompleteAbort|open))*$/,
+        "state must be a comma-separated list of transaction states (or 'open')",
+      )
       .optional(),
   })
   .strict();

@@ -68,7 +68,9 @@ export type TProduceRecord = z.infer<typeof ZProduceRecord>;
 
 export const ZIsolation = z
   .enum(["read_uncommitted", "read_committed"])
-  .describe("read_uncommitted (default, as in Kafka): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and markers skipped");
+  .describe(
+    "read_uncommitted (default, as in Kafka): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and markers skipped",
+  );
 
 /**
  * With `producerId` the records are written as one idempotent (and, with `transactionalId`,
@@ -80,15 +82,25 @@ export const ZProduceRequest = z
     records: z.array(ZProduceRecord).min(1, "records must hold at least one record").max(MAX_PRODUCE_RECORDS),
     producerId: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe("from POST /api/v1/producers"),
     producerEpoch: z.number().int().min(0).max(32767).optional(),
-    baseSequence: z.number().int().min(0).max(2147483647).optional().describe("the sequence of the first record; the next request to this partition continues after the last"),
+    baseSequence: z
+      .number()
+      .int()
+      .min(0)
+      .max(2147483647)
+      .optional()
+      .describe("the sequence of the first record; the next request to this partition continues after the last"),
     transactionalId: ZTransactionalId.optional().describe("produce inside this id's transaction (starting one when none is open)"),
   })
   .strict()
   .refine(
-    (r) => (r.producerId === undefined) === (r.producerEpoch === undefined) && (r.producerId === undefined) === (r.baseSequence === undefined),
+    (r) =>
+      (r.producerId === undefined) === (r.producerEpoch === undefined) && (r.producerId === undefined) === (r.baseSequence === undefined),
     "producerId, producerEpoch and baseSequence go together",
   )
-  .refine((r) => r.transactionalId === undefined || r.producerId !== undefined, "transactionalId needs producerId, producerEpoch and baseSequence")
+  .refine(
+    (r) => r.transactionalId === undefined || r.producerId !== undefined,
+    "transactionalId needs producerId, producerEpoch and baseSequence",
+  )
   .meta({ id: "ProduceRequest" });
 export type TProduceRequest = z.infer<typeof ZProduceRequest>;
 
@@ -98,9 +110,7 @@ export const ZProducedRecord = z.object({
   timestamp: z.number().int(),
 });
 
-export const ZProduceResponse = z
-  .object({ topic: z.string(), records: z.array(ZProducedRecord) })
-  .meta({ id: "ProduceResponse" });
+export const ZProduceResponse = z.object({ topic: z.string(), records: z.array(ZProducedRecord) }).meta({ id: "ProduceResponse" });
 export type TProduceResponse = z.infer<typeof ZProduceResponse>;
 
 export const ZBatchProduceResponse = z

@@ -35,10 +35,7 @@ export const ZCreateTopicRequest = z
   .meta({ id: "CreateTopicRequest" });
 export type TCreateTopicRequest = z.infer<typeof ZCreateTopicRequest>;
 
-export const ZUpdateTopicRequest = z
-  .object({ configs: ZTopicConfigsInput })
-  .strict()
-  .meta({ id: "UpdateTopicRequest" });
+export const ZUpdateTopicRequest = z.object({ configs: ZTopicConfigsInput }).strict().meta({ id: "UpdateTopicRequest" });
 
 export const ZAddPartitionsRequest = z
   .object({ partitions: ZPartitionCount.describe("the new total number of partitions (must be larger than now)") })

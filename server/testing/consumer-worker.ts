@@ -33,7 +33,9 @@ const consumer = new Consumer({
   retryBackoffMs: 200,
 });
 consumer.on("joined", (e) => log({ ev: "joined", ...e }));
-consumer.on("assigned", (e) => log({ ev: "assigned", memberId: e.memberId, memberEpoch: e.memberEpoch, partitions: e.partitions, owned: e.assignment }));
+consumer.on("assigned", (e) =>
+  log({ ev: "assigned", memberId: e.memberId, memberEpoch: e.memberEpoch, partitions: e.partitions, owned: e.assignment }),
+);
 consumer.on("revoked", (e) =>
   log({ ev: "revoked", memberId: e.memberId, memberEpoch: e.memberEpoch, partitions: e.partitions, owned: e.assignment, reason: e.reason }),
 );

@@ -52,7 +52,9 @@ export function rawRequest(
         res.on("error", reject);
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 20_000, () => req.destroy(new Error(`${method} ${path}: no answer in ${opts.timeoutMs ?? 20_000} ms`)));
+    req.setTimeout(opts.timeoutMs ?? 20_000, () =>
+      req.destroy(new Error(`${method} ${path}: no answer in ${opts.timeoutMs ?? 20_000} ms`)),
+    );
     req.on("error", reject);
     if (opts.body !== undefined) req.end(opts.body);
     else req.end();

@@ -61,7 +61,8 @@ async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (e) {
       if (e instanceof ProducerFencedError) exitFenced(e);
-      if (attempt % 10 === 0) log({ ev: "error", what, code: (e as { code?: string }).code ?? (e as Error).name, message: (e as Error).message });
+      if (attempt % 10 === 0)
+        log({ ev: "error", what, code: (e as { code?: string }).code ?? (e as Error).name, message: (e as Error).message });
       await sleep(200);
     }
   }
@@ -77,9 +78,7 @@ interface BalanceUpdated extends Payment {
   balance: number;
 }
 
-const producer = new Producer(
-  eos ? { baseUrl, transactionalId, transactionTimeoutMs: 15_000, lingerMs: 1 } : { baseUrl, lingerMs: 1 },
-);
+const producer = new Producer(eos ? { baseUrl, transactionalId, transactionTimeoutMs: 15_000, lingerMs: 1 } : { baseUrl, lingerMs: 1 });
 const balances = new Map<string, number>();
 
 /** The balances as of the committed output: the last event per account (one partition per account, in order). */

@@ -25,7 +25,10 @@ function reachable() {
 if (!(await reachable())) {
   console.log(`prepare: no PostgreSQL at ${host}:${port}; trying to start the local cluster`);
   try {
-    execSync('pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start', { stdio: "inherit", shell: "/bin/bash" });
+    execSync('pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start', {
+      stdio: "inherit",
+      shell: "/bin/bash",
+    });
   } catch {
     // reported below
   }

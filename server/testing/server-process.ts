@@ -38,8 +38,15 @@ export interface ServerProcess {
 const START = (() => {
   const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
   const m = /^((?:[A-Z_]+=\S+ )*)node((?: --[\w-]+(?:=\S+)?)*) server\/supervisor\.mjs$/.exec(start);
-  if (!m || !m[2].includes("--max-old-space-size=")) throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … server/supervisor.mjs": ${start}`);
-  const env = Object.fromEntries(m[1].trim().split(" ").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  if (!m || !m[2].includes("--max-old-space-size="))
+    throw new Error(`package.json's start script is not "[VAR=value …] node --max-old-space-size=N … server/supervisor.mjs": ${start}`);
+  const env = Object.fromEntries(
+    m[1]
+      .trim()
+      .split(" ")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
   return { env: env as Record<string, string>, flags: m[2].trim().split(" ") };
 })();
 

@@ -51,7 +51,8 @@ const CONGESTION_RETRY_MS = 50;
 const MIN_REVOCATION_GRACE_MS = 1_000;
 
 /** Errors after which the member is gone from the group or cannot go on: the membership ends. */
-const isFatal = (e: unknown) => hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND", "NO_OFFSET_FOR_PARTITION", "INVALID_GROUP_ID");
+const isFatal = (e: unknown) =>
+  hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH", "GROUP_ID_NOT_FOUND", "NO_OFFSET_FOR_PARTITION", "INVALID_GROUP_ID");
 /** Why a fatal error ended a membership: "fenced" when the group no longer knows this member at its epoch. */
 const endReason = (e: unknown): "fenced" | "error" => (hasCode(e, "UNKNOWN_MEMBER_ID", "FENCED_MEMBER_EPOCH") ? "fenced" : "error");
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -129,7 +130,11 @@ export class GroupConsumerSession {
 
   private async join(msg: JoinMessage): Promise<void> {
     if (this.members.has(msg.id)) {
-      this.send({ type: "error", id: msg.id, error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` } });
+      this.send({
+        type: "error",
+        id: msg.id,
+        error: { code: "VALIDATION_FAILED", message: `id '${msg.id}' is already in use on this socket` },
+      });
       return;
     }
     if (this.members.size >= MAX_GROUP_MEMBERSHIPS_PER_SOCKET) {
@@ -510,6 +515,9 @@ class Membership {
   }
 
   private endedError(): TributaryError {
-    return new TributaryError("UNKNOWN_MEMBER_ID", `group membership '${this.id}' has ended`, { groupId: this.groupId, memberId: this.memberId });
+    return new TributaryError("UNKNOWN_MEMBER_ID", `group membership '${this.id}' has ended`, {
+      groupId: this.groupId,
+      memberId: this.memberId,
+    });
   }
 }

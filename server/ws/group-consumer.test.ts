@@ -232,8 +232,13 @@ class GroupClient {
       for (let i = 1; i < m.records.length; i++) {
         if (m.records[i].offset !== m.records[i - 1].offset + 1) this.violations.push(`${this.name}/${m.id}: gap inside a frame for ${tp}`);
       }
-      for (const r of m.records) if (r.topic !== m.topic || r.partition !== m.partition) this.violations.push(`${this.name}: foreign record in frame`);
-      this.logs.get(m.id)?.records(tp, this.name, m.records.map((r) => r.offset));
+      for (const r of m.records)
+        if (r.topic !== m.topic || r.partition !== m.partition) this.violations.push(`${this.name}: foreign record in frame`);
+      this.logs.get(m.id)?.records(
+        tp,
+        this.name,
+        m.records.map((r) => r.offset),
+      );
       let list = this.records.get(m.id);
       if (!list) this.records.set(m.id, (list = []));
       list.push(...m.records);
@@ -350,7 +355,9 @@ class GroupClient {
 
   private tail(): string {
     return JSON.stringify(
-      this.frames.slice(-4).map(({ m }) => (m.type === "records" ? { ...m, records: `${m.records.length} from ${m.records[0]?.offset}` } : m)),
+      this.frames
+        .slice(-4)
+        .map(({ m }) => (m.type === "records" ? { ...m, records: `${m.records.length} from ${m.records[0]?.offset}` } : m)),
     ).slice(0, 1200);
   }
 
@@ -536,7 +543,13 @@ describe("consumer groups over WebSocket", () => {
         Array.from({ length: 10 }, (_, i) => ({ value: `p${partition}-${i}`, partition })),
       );
     }
-    const join = (id: string, extra: Partial<JoinOptions> = {}) => ({ id, group: GROUP, topics: [TOPIC], autoOffsetReset: "earliest" as const, ...extra });
+    const join = (id: string, extra: Partial<JoinOptions> = {}) => ({
+      id,
+      group: GROUP,
+      topics: [TOPIC],
+      autoOffsetReset: "earliest" as const,
+      ...extra,
+    });
 
     // 1. no auto-commit; commit explicit offsets, then the socket goes away
     const s1 = await GroupClient.connect("S1");
@@ -565,7 +578,12 @@ describe("consumer groups over WebSocket", () => {
       g = await describeGroup(GROUP);
     }
     expect(g.members).toEqual([]);
-    expect(await committedOffsets(GROUP)).toEqual(new Map([[`${TOPIC}/0`, 4], [`${TOPIC}/1`, 7]]));
+    expect(await committedOffsets(GROUP)).toEqual(
+      new Map([
+        [`${TOPIC}/0`, 4],
+        [`${TOPIC}/1`, 7],
+      ]),
+    );
 
     // 2. a new socket resumes at 4 and 7; commits what was delivered (offsets omitted); leaves
     const s2 = await GroupClient.connect("S2");
@@ -600,7 +618,12 @@ describe("consumer groups over WebSocket", () => {
     await s3.join(join("auto"));
     await s3.until(() => s3.count("auto") >= 2, "the 2 new records");
     await s3.ping();
-    expect(s3.records.get("auto")!.map((r) => r.value).sort()).toEqual(["new-0", "new-1"]);
+    expect(
+      s3.records
+        .get("auto")!
+        .map((r) => r.value)
+        .sort(),
+    ).toEqual(["new-0", "new-1"]);
     s3.ws.close(1000);
     await s3.closed;
     let committed = await committedOffsets(GROUP);
@@ -608,7 +631,12 @@ describe("consumer groups over WebSocket", () => {
       await sleep(100);
       committed = await committedOffsets(GROUP);
     }
-    expect(committed).toEqual(new Map([[`${TOPIC}/0`, 11], [`${TOPIC}/1`, 11]]));
+    expect(committed).toEqual(
+      new Map([
+        [`${TOPIC}/0`, 11],
+        [`${TOPIC}/1`, 11],
+      ]),
+    );
     const s4 = await GroupClient.connect("S4");
     await s4.join(join("again"));
     await produce(TOPIC, [{ value: "newest", partition: 1 }]);
@@ -624,7 +652,11 @@ describe("consumer groups over WebSocket", () => {
   it("without auto-commit, a revoked partition waits for the client's commit, and its next owner resumes from that commit", async () => {
     const TOPIC = "wg-ack";
     await createTopic(TOPIC, 2);
-    for (const partition of [0, 1]) await produce(TOPIC, Array.from({ length: 10 }, (_, i) => ({ value: `${partition}-${i}`, partition })));
+    for (const partition of [0, 1])
+      await produce(
+        TOPIC,
+        Array.from({ length: 10 }, (_, i) => ({ value: `${partition}-${i}`, partition })),
+      );
     const join = (id: string, group: string) => ({ id, group, topics: [TOPIC], autoOffsetReset: "earliest" as const, autoCommit: false });
 
     // A commits when told of the revocation: B starts where A's commit says
@@ -730,7 +762,11 @@ describe("consumer groups over WebSocket", () => {
     await expectError({ ...ok, id: "regex", topics: undefined, topicPattern: "([" }, "INVALID_REGULAR_EXPRESSION", "regex");
     await expectError({ type: "commit", id: "nobody" }, "UNKNOWN_MEMBER_ID", "nobody", /join-group first/);
     await expectError({ type: "leave-group", id: "nobody" }, "UNKNOWN_MEMBER_ID", "nobody");
-    await expectError({ type: "commit", id: "nobody", offsets: [{ topic: TOPIC, partition: 0, offset: -1 }] }, "VALIDATION_FAILED", "nobody");
+    await expectError(
+      { type: "commit", id: "nobody", offsets: [{ topic: TOPIC, partition: 0, offset: -1 }] },
+      "VALIDATION_FAILED",
+      "nobody",
+    );
 
     // duplicate ids: a second join-group, and ids shared with live-tail subscriptions
     const joined = await s.join({ id: "dup", group: "wg-errors-group", topics: [TOPIC], autoOffsetReset: "earliest" });
@@ -745,7 +781,10 @@ describe("consumer groups over WebSocket", () => {
     since = s.frames.length;
     s.send({ ...ok, id: "twice" });
     s.send({ ...ok, id: "twice" });
-    await s.until(() => s.messages(since).filter((m) => "id" in m && m.id === "twice" && m.type !== "assignment").length >= 2, "two replies for twice");
+    await s.until(
+      () => s.messages(since).filter((m) => "id" in m && m.id === "twice" && m.type !== "assignment").length >= 2,
+      "two replies for twice",
+    );
     expect(
       s
         .messages(since)
@@ -829,7 +868,10 @@ describe("consumer groups over WebSocket", () => {
     await settled([[slow, "s"]], 1, [1], "slow owns the partition");
     slow.ws.pause(); // stops reading: its TCP window fills, then the server's socket
     for (let b = 0; b < POSTS; b++) {
-      await produce(TOPIC, Array.from({ length: PER_POST }, () => ({ value: value(produced++) })));
+      await produce(
+        TOPIC,
+        Array.from({ length: PER_POST }, () => ({ value: value(produced++) })),
+      );
     }
     // auto-commit commits what the server handed to the socket: that is what it delivered
     await sleep(3 * HEARTBEAT_MS + 500);

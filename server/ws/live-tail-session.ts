@@ -103,7 +103,10 @@ export class LiveTailSession implements LiveTailHandler {
         this.send({
           type: "error",
           id: msg.id,
-          error: { code: "UNKNOWN_TOPIC_OR_PARTITION", message: `topic '${msg.topic}' has no partition ${p} (it has 0..${all.length - 1})` },
+          error: {
+            code: "UNKNOWN_TOPIC_OR_PARTITION",
+            message: `topic '${msg.topic}' has no partition ${p} (it has 0..${all.length - 1})`,
+          },
         });
         return;
       }

@@ -149,7 +149,8 @@ class LiveClient {
     if (m.records.length === 0) this.violations.push(`empty records frame for ${k}`);
     for (const r of m.records) {
       if (r.offset !== exp) this.violations.push(`${k}: expected offset ${exp}, got ${r.offset}`);
-      if (r.partition !== m.partition || r.topic !== m.topic) this.violations.push(`${k}: record of ${r.topic}-${r.partition} in the frame`);
+      if (r.partition !== m.partition || r.topic !== m.topic)
+        this.violations.push(`${k}: record of ${r.topic}-${r.partition} in the frame`);
       exp = r.offset + 1;
       this.options.onRecord?.(m.id, r);
     }
@@ -226,7 +227,9 @@ class LiveClient {
 
   private describeTail(): string {
     return JSON.stringify(
-      this.messages.slice(-3).map((m) => (m.type === "records" ? { ...m, records: `${m.records.length} records from ${m.records[0]?.offset}` } : m)),
+      this.messages
+        .slice(-3)
+        .map((m) => (m.type === "records" ? { ...m, records: `${m.records.length} records from ${m.records[0]?.offset}` } : m)),
     ).slice(0, 1000);
   }
 
@@ -351,28 +354,57 @@ describe("live tail over WebSocket", () => {
     expect(only1.partitions).toEqual([{ partition: 1, offset: 0 }]);
 
     await c.until(
-      () => c.count("earliest") >= 40 && c.count("offset") >= 10 && c.count("time") >= 20 && c.count("mid-time") >= 30 && c.count("only-1") >= 20,
+      () =>
+        c.count("earliest") >= 40 &&
+        c.count("offset") >= 10 &&
+        c.count("time") >= 20 &&
+        c.count("mid-time") >= 30 &&
+        c.count("only-1") >= 20,
       "the replays",
     );
     await c.ping();
     expect(c.violations).toEqual([]);
     expectExactly(c.records.get("earliest")!, produced);
-    expectExactly(c.records.get("offset")!, produced.filter((x) => x.p.offset >= 15));
-    expectExactly(c.records.get("time")!, produced.filter((x) => x.p.offset >= 10));
-    expectExactly(c.records.get("mid-time")!, produced.filter((x) => x.p.offset >= 5));
-    expectExactly(c.records.get("only-1")!, produced.filter((x) => x.p.partition === 1));
+    expectExactly(
+      c.records.get("offset")!,
+      produced.filter((x) => x.p.offset >= 15),
+    );
+    expectExactly(
+      c.records.get("time")!,
+      produced.filter((x) => x.p.offset >= 10),
+    );
+    expectExactly(
+      c.records.get("mid-time")!,
+      produced.filter((x) => x.p.offset >= 5),
+    );
+    expectExactly(
+      c.records.get("only-1")!,
+      produced.filter((x) => x.p.partition === 1),
+    );
     expect(c.count("beyond")).toBe(0);
     expect(c.count("future")).toBe(0);
 
     // new records: everyone tails on; the partition filter still holds
     const more = [
-      ...(await produce("lt-replay", [{ key: "new-0", value: "new-0", partition: 0 }])).map((p) => ({ p, in: { key: "new-0", value: "new-0" } })),
-      ...(await produce("lt-replay", [{ key: "new-1", value: "new-1", partition: 1 }])).map((p) => ({ p, in: { key: "new-1", value: "new-1" } })),
+      ...(await produce("lt-replay", [{ key: "new-0", value: "new-0", partition: 0 }])).map((p) => ({
+        p,
+        in: { key: "new-0", value: "new-0" },
+      })),
+      ...(await produce("lt-replay", [{ key: "new-1", value: "new-1", partition: 1 }])).map((p) => ({
+        p,
+        in: { key: "new-1", value: "new-1" },
+      })),
     ];
-    await c.until(() => c.count("only-1") >= 21 && c.count("earliest") >= 42 && c.count("beyond") >= 2 && c.count("future") >= 2, "the new records");
+    await c.until(
+      () => c.count("only-1") >= 21 && c.count("earliest") >= 42 && c.count("beyond") >= 2 && c.count("future") >= 2,
+      "the new records",
+    );
     await c.ping();
     expect(c.violations).toEqual([]);
-    expectExactly(c.records.get("only-1")!, [...produced, ...more].filter((x) => x.p.partition === 1));
+    expectExactly(
+      c.records.get("only-1")!,
+      [...produced, ...more].filter((x) => x.p.partition === 1),
+    );
     expectExactly(c.records.get("beyond")!, more);
     expectExactly(c.records.get("future")!, more);
     expectExactly(c.records.get("earliest")!, [...produced, ...more]);
@@ -387,8 +419,14 @@ describe("live tail over WebSocket", () => {
     await c.subscribe({ id: "a-again", topic: "lt-multi-a", partitions: [0] });
     await c.subscribe({ id: "b", topic: "lt-multi-b" });
 
-    const pa = await produce("lt-multi-a", Array.from({ length: 40 }, (_, i) => ({ key: `a${i}`, value: `a${i}` })));
-    const pb = await produce("lt-multi-b", Array.from({ length: 25 }, (_, i) => ({ key: `b${i}`, value: `b${i}` })));
+    const pa = await produce(
+      "lt-multi-a",
+      Array.from({ length: 40 }, (_, i) => ({ key: `a${i}`, value: `a${i}` })),
+    );
+    const pb = await produce(
+      "lt-multi-b",
+      Array.from({ length: 25 }, (_, i) => ({ key: `b${i}`, value: `b${i}` })),
+    );
     const a0 = pa.filter((p) => p.partition === 0).length;
     await c.until(() => c.count("a") >= 40 && c.count("b") >= 25 && c.count("a-again") >= a0, "both topics");
     await c.ping();
@@ -405,7 +443,10 @@ describe("live tail over WebSocket", () => {
     await c.next((m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed" && m.id === "a", "unsubscribed", since);
     const aBefore = c.count("a");
     const againBefore = c.count("a-again");
-    await produce("lt-multi-a", Array.from({ length: 20 }, (_, i) => ({ key: `late${i}`, value: `late${i}`, partition: 0 })));
+    await produce(
+      "lt-multi-a",
+      Array.from({ length: 20 }, (_, i) => ({ key: `late${i}`, value: `late${i}`, partition: 0 })),
+    );
     await produce("lt-multi-b", [{ key: "b-late", value: "b-late" }]);
     await c.until(() => c.count("b") >= 26 && c.count("a-again") >= againBefore + 20, "the other subscriptions");
     await sleep(1000);
@@ -420,7 +461,11 @@ describe("live tail over WebSocket", () => {
     // unsubscribing an id that is not subscribed is harmless
     const s2 = c.messages.length;
     c.send({ type: "unsubscribe", id: "never" });
-    await c.next((m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed" && m.id === "never", "unsubscribed never", s2);
+    await c.next(
+      (m): m is Extract<Msg, { type: "unsubscribed" }> => m.type === "unsubscribed" && m.id === "never",
+      "unsubscribed never",
+      s2,
+    );
     await c.ping();
     expect(c.violations).toEqual([]);
     c.close();
@@ -430,7 +475,11 @@ describe("live tail over WebSocket", () => {
     // enough data that the replay reads from PostgreSQL (past the tail cache) over many frames
     await createTopic("lt-unsub-busy", 1);
     const value = "u".repeat(1000);
-    for (let b = 0; b < 12; b++) await produce("lt-unsub-busy", Array.from({ length: 1000 }, () => ({ value })));
+    for (let b = 0; b < 12; b++)
+      await produce(
+        "lt-unsub-busy",
+        Array.from({ length: 1000 }, () => ({ value })),
+      );
     for (let round = 0; round < 5; round++) {
       const c = await LiveClient.connect({ keepRecords: false });
       const id = `busy-${round}`;
@@ -467,10 +516,20 @@ describe("live tail over WebSocket", () => {
     await expectError(() => c.send({ type: "subscribe", id: "no-topic" }), "VALIDATION_FAILED", "no-topic", /topic/);
     await expectError(() => c.send({ type: "subscribe", id: "bad-name", topic: "not a topic!" }), "VALIDATION_FAILED", "bad-name", /topic/);
     await expectError(() => c.send({ type: "subscribe", id: "", topic: "lt-errors" }), "VALIDATION_FAILED");
-    await expectError(() => c.send({ type: "subscribe", id: "bad-from", topic: "lt-errors", from: "middle" }), "VALIDATION_FAILED", "bad-from", /from/);
+    await expectError(
+      () => c.send({ type: "subscribe", id: "bad-from", topic: "lt-errors", from: "middle" }),
+      "VALIDATION_FAILED",
+      "bad-from",
+      /from/,
+    );
     await expectError(() => c.send({ type: "subscribe", id: "neg", topic: "lt-errors", from: { offset: -1 } }), "VALIDATION_FAILED", "neg");
     await expectError(() => c.send({ type: "subscribe", id: "extra", topic: "lt-errors", bogus: 1 }), "VALIDATION_FAILED", "extra");
-    await expectError(() => c.send({ type: "subscribe", id: "nope", topic: "no-such-topic" }), "UNKNOWN_TOPIC_OR_PARTITION", "nope", /no-such-topic/);
+    await expectError(
+      () => c.send({ type: "subscribe", id: "nope", topic: "no-such-topic" }),
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "nope",
+      /no-such-topic/,
+    );
     await expectError(
       () => c.send({ type: "subscribe", id: "range", topic: "lt-errors", partitions: [0, 2] }),
       "UNKNOWN_TOPIC_OR_PARTITION",
@@ -507,7 +566,12 @@ describe("live tail over WebSocket", () => {
 
     // at most 32 subscriptions per socket (2 are open: dup and dup2)
     for (let i = 0; i < 30; i++) await c.subscribe({ id: `many-${i}`, topic: "lt-errors" });
-    await expectError(() => c.send({ type: "subscribe", id: "one-too-many", topic: "lt-errors" }), "VALIDATION_FAILED", "one-too-many", /32/);
+    await expectError(
+      () => c.send({ type: "subscribe", id: "one-too-many", topic: "lt-errors" }),
+      "VALIDATION_FAILED",
+      "one-too-many",
+      /32/,
+    );
 
     // a message over 64 KiB closes the socket with 1009 (message too big)
     const big = await LiveClient.connect();

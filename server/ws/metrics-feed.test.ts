@@ -28,7 +28,10 @@ function connect(): Promise<{ ws: WebSocket; frames: Frame[]; next(pred: (f: Fra
         frames,
         next: (pred, ms = 10_000) =>
           new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames.slice(-3))}`)), ms);
+            const timer = setTimeout(
+              () => rej(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames.slice(-3))}`)),
+              ms,
+            );
             waiters.push({ pred, resolve: (f) => (clearTimeout(timer), res(f)) });
           }),
       }),
@@ -39,7 +42,11 @@ function connect(): Promise<{ ws: WebSocket; frames: Frame[]; next(pred: (f: Fra
 
 describe("subscribe-metrics", () => {
   it("pushes storage, counts and per-topic throughput every second until unsubscribed", async () => {
-    await fetch(`${server.url}/api/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "m", partitions: 2 }) });
+    await fetch(`${server.url}/api/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "m", partitions: 2 }),
+    });
     const c = await connect();
     c.ws.send(JSON.stringify({ type: "subscribe-metrics", id: "m1" }));
     const first = await c.next((f) => f.type === "metrics");
@@ -51,7 +58,11 @@ describe("subscribe-metrics", () => {
     });
     const seen = await c.next((f) => f.type === "metrics" && f.metrics.storage.recordCount === 25);
     const topic = seen.metrics.byTopic.find((t: { topic: string }) => t.topic === "m");
-    const later = await c.next((f) => f.type === "metrics" && f.metrics.byTopic.find((t: { topic: string }) => t.topic === "m")?.history.some((p: { inRecords: number }) => p.inRecords === 25));
+    const later = await c.next(
+      (f) =>
+        f.type === "metrics" &&
+        f.metrics.byTopic.find((t: { topic: string }) => t.topic === "m")?.history.some((p: { inRecords: number }) => p.inRecords === 25),
+    );
     expect(topic).toBeDefined();
     expect(later.metrics.total.in.recordsPerSec).toBeGreaterThan(0);
     // a second subscription under the same id is refused; the socket keeps working

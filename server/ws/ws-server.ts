@@ -59,7 +59,12 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
   // allowSynchronousEvents false: one message per event-loop turn, so a chunk of thousands of
   // tiny messages does not run as one uninterrupted burst while other clients wait
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false, allowSynchronousEvents: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    allowSynchronousEvents: false,
+  });
   const alive = new WeakMap<WebSocket, boolean>();
   const metricsHub = new MetricsHub();
   const outboundBudget = new OutboundBudget(options.maxOutboundBytesTotal);

@@ -9,7 +9,19 @@
  */
 import { connect, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from "nats";
 import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, PipelineOptions, ProduceOptions } from "./types.ts";
-import { leftBehind, LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId, Window } from "./common.ts";
+import {
+  leftBehind,
+  LatencyCollector,
+  pace,
+  pipelineInput,
+  pipelineKeeps,
+  pipelineMap,
+  pipelineOutputs,
+  split,
+  stampedPayload,
+  uniqueId,
+  Window,
+} from "./common.ts";
 
 const SERVERS = process.env.TRIBUTARY_BENCH_NATS_URL ?? "127.0.0.1:4222";
 const PUBLISH_WINDOW = 2048;
@@ -67,7 +79,13 @@ export class NatsJetStreamPeer implements Peer {
     const names = Array.from({ length: partitions }, (_, p) => `${STREAM_PREFIX}${id.replace(/-/g, "_")}_${p}`);
     this.streams = names;
     for (const name of names) {
-      await jsm.streams.add({ name, subjects: [subjectOf(name)], storage: StorageType.File, num_replicas: 1, retention: RetentionPolicy.Limits });
+      await jsm.streams.add({
+        name,
+        subjects: [subjectOf(name)],
+        storage: StorageType.File,
+        num_replicas: 1,
+        retention: RetentionPolicy.Limits,
+      });
     }
     return names;
   }

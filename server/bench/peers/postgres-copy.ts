@@ -47,7 +47,7 @@ function* copyRows(first: number, count: number, size: number): Generator<Buffer
     template.writeInt32BE(size, o + 14);
     template.fill(120, o + 18, o + tuple);
   }
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const rows = Math.min(CHUNK_ROWS, count - done);
     const chunk = Buffer.from(template.subarray(0, rows * tuple));
     for (let r = 0; r < rows; r++) chunk.writeBigInt64BE(BigInt(first + done + r), r * tuple + 6);
@@ -107,7 +107,8 @@ export class PostgresCopyPeer implements Peer {
       await adminQuery(async (c) => {
         // Scratch databases left behind by a benchmark process that crashed.
         const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${DB_PREFIX}%`]);
-        for (const { datname } of rows) if (leftBehind(datname, DB_PREFIX)) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+        for (const { datname } of rows)
+          if (leftBehind(datname, DB_PREFIX)) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
         await c.query(`CREATE DATABASE "${name}"`);
       });
       this.dbName = name;
@@ -173,10 +174,13 @@ export class PostgresCopyPeer implements Peer {
           const c = conns[producer];
           let next = shares.slice(0, producer).reduce((a, b) => a + b, 0);
           let batch = producer;
-          for (let done = 0; done < n; ) {
+          for (let done = 0; done < n;) {
             const rows = Math.min(COPY_ROWS, n - done);
             const table = tables[batch++ % opts.partitions];
-            await pipeline(Readable.from(copyRows(next, rows, opts.size)), c.query(copyFrom(`COPY "${table}" (id, payload) FROM STDIN (FORMAT binary)`)));
+            await pipeline(
+              Readable.from(copyRows(next, rows, opts.size)),
+              c.query(copyFrom(`COPY "${table}" (id, payload) FROM STDIN (FORMAT binary)`)),
+            );
             next += rows;
             done += rows;
           }

@@ -10,7 +10,18 @@
  */
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message } from "amqplib";
 import type { ConsumeOptions, LatencyOptions, LatencyResult, Peer, PipelineOptions, ProduceOptions } from "./types.ts";
-import { LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId, Window } from "./common.ts";
+import {
+  LatencyCollector,
+  pace,
+  pipelineInput,
+  pipelineKeeps,
+  pipelineMap,
+  pipelineOutputs,
+  split,
+  stampedPayload,
+  uniqueId,
+  Window,
+} from "./common.ts";
 
 const URL = process.env.TRIBUTARY_BENCH_RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const CONFIRM_WINDOW = 4096;
@@ -36,7 +47,13 @@ function quiet<T extends Channel>(ch: T): T {
  * Publishes one message on a confirm channel inside `window`, waiting for 'drain' if the socket
  * buffer is full. `settled` runs with the broker's answer: null once confirmed, else the error.
  */
-async function publish(ch: ConfirmChannel, window: Window, queue: string, body: Buffer, settled?: (err: Error | null) => void): Promise<void> {
+async function publish(
+  ch: ConfirmChannel,
+  window: Window,
+  queue: string,
+  body: Buffer,
+  settled?: (err: Error | null) => void,
+): Promise<void> {
   if (!window.tryAcquire()) await window.acquire();
   const ok = ch.sendToQueue(queue, body, {}, (err) => {
     const error = err ? (err instanceof Error ? err : new Error(`rabbitmq nack on ${queue}`)) : null;

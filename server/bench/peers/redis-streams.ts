@@ -11,7 +11,19 @@
  */
 import { Redis } from "ioredis";
 import type { ConsumeOptions, GroupConsumeOptions, LatencyOptions, LatencyResult, Peer, PipelineOptions, ProduceOptions } from "./types.ts";
-import { leftBehind, LatencyCollector, pace, pipelineInput, pipelineKeeps, pipelineMap, pipelineOutputs, split, stampedPayload, uniqueId, Window } from "./common.ts";
+import {
+  leftBehind,
+  LatencyCollector,
+  pace,
+  pipelineInput,
+  pipelineKeeps,
+  pipelineMap,
+  pipelineOutputs,
+  split,
+  stampedPayload,
+  uniqueId,
+  Window,
+} from "./common.ts";
 
 const URL = process.env.TRIBUTARY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PIPELINE = 1000;
@@ -26,9 +38,15 @@ type XReadReply = [key: Buffer, entries: XEntry[]][] | null;
  * XREAD COUNT from the start of `keys` until `records` entries were read; `each` gets every
  * reply's entries with the index of their stream (and may wait: the next read waits for it).
  */
-async function readFromStart(c: Redis, keys: string[], records: number, what: string, each: (p: number, entries: XEntry[]) => void | Promise<void>): Promise<void> {
+async function readFromStart(
+  c: Redis,
+  keys: string[],
+  records: number,
+  what: string,
+  each: (p: number, entries: XEntry[]) => void | Promise<void>,
+): Promise<void> {
   const ids = keys.map(() => "0-0");
-  for (let got = 0; got < records; ) {
+  for (let got = 0; got < records;) {
     const reply = (await c.xreadBuffer("COUNT", READ_COUNT, "STREAMS", ...keys, ...ids)) as unknown as XReadReply;
     if (!reply) throw new Error(`redis ${what} stalled at ${got} of ${records}`);
     for (const [key, entries] of reply) {
@@ -75,7 +93,7 @@ export class RedisStreamsPeer implements Peer {
       const a = await this.adminClient();
       if ((await a.ping()) !== "PONG") return false;
       // Streams left behind by a benchmark process that crashed.
-      for (let cursor = "0"; ; ) {
+      for (let cursor = "0"; ;) {
         const [next, keys] = await a.scan(cursor, "MATCH", `${KEY_PREFIX}*`, "COUNT", 1000);
         const stale = keys.filter((k) => leftBehind(k, KEY_PREFIX));
         if (stale.length) await a.del(...stale);
@@ -102,7 +120,7 @@ export class RedisStreamsPeer implements Peer {
             ? "AOF on, appendfsync=everysec: AOF fsynced once a second, up to ~1 s of acknowledged XADDs lost on a crash"
             : "AOF on, appendfsync=no: the OS decides when to flush"
         : `AOF off (appendonly=no; appendfsync=${fsync} unused)`;
-    const rdb = save ? `RDB snapshots save="${save}"` : "no RDB snapshots (save=\"\")";
+    const rdb = save ? `RDB snapshots save="${save}"` : 'no RDB snapshots (save="")';
     const memOnly = aof !== "yes" && !save ? "; acknowledged records live in memory only and are lost on restart" : "";
     return `Redis ${v}: ${aofText}; ${rdb}${memOnly} (read with CONFIG GET)`;
   }
@@ -121,7 +139,7 @@ export class RedisStreamsPeer implements Peer {
           const c = conns[producer];
           const window = new Window(PIPELINES_IN_FLIGHT);
           let k = producer;
-          for (let done = 0; done < n; ) {
+          for (let done = 0; done < n;) {
             const batch = Math.min(PIPELINE, n - done);
             const pipe = c.pipeline();
             for (let i = 0; i < batch; i++) pipe.xadd(this.keys[k++ % opts.partitions], "*", "d", payload);
@@ -205,7 +223,18 @@ export class RedisStreamsPeer implements Peer {
     try {
       const consuming = members.map(async (c, m) => {
         while (!stop && received < opts.records) {
-          const reply = (await c.xreadgroupBuffer("GROUP", "bench", `member-${m}`, "COUNT", READ_COUNT, "BLOCK", 100, "STREAMS", ...keys, ...keys.map(() => ">"))) as unknown as XReadReply;
+          const reply = (await c.xreadgroupBuffer(
+            "GROUP",
+            "bench",
+            `member-${m}`,
+            "COUNT",
+            READ_COUNT,
+            "BLOCK",
+            100,
+            "STREAMS",
+            ...keys,
+            ...keys.map(() => ">"),
+          )) as unknown as XReadReply;
           if (!reply) continue;
           const ack = c.pipeline();
           for (const [key, entries] of reply) {
@@ -220,7 +249,7 @@ export class RedisStreamsPeer implements Peer {
       const t0 = performance.now();
       const window = new Window(PIPELINES_IN_FLIGHT);
       let k = 0;
-      for (let done = 0; done < opts.records; ) {
+      for (let done = 0; done < opts.records;) {
         const batch = Math.min(PIPELINE, opts.records - done);
         const pipe = producer.pipeline();
         for (let i = 0; i < batch; i++) pipe.xadd(keys[k++ % opts.partitions], "*", "d", payload);
@@ -248,7 +277,7 @@ export class RedisStreamsPeer implements Peer {
     try {
       // Setup, not timed: the input written as the produce workload writes, round-robin over the partitions.
       const setup = new Window(PIPELINES_IN_FLIGHT);
-      for (let done = 0; done < opts.records; ) {
+      for (let done = 0; done < opts.records;) {
         const batch = Math.min(PIPELINE, opts.records - done);
         const pipe = writer.pipeline();
         for (let i = done; i < done + batch; i++) pipe.xadd(inputs[i % opts.partitions], "*", "d", pipelineInput(i, opts.size));
@@ -285,7 +314,8 @@ export class RedisStreamsPeer implements Peer {
       const a = await this.adminClient();
       let written = 0;
       for (const k of outputs) written += await a.xlen(k);
-      if (written !== pipelineOutputs(opts.records)) throw new Error(`redis pipeline wrote ${written} records, expected ${pipelineOutputs(opts.records)}`);
+      if (written !== pipelineOutputs(opts.records))
+        throw new Error(`redis pipeline wrote ${written} records, expected ${pipelineOutputs(opts.records)}`);
       const first = await a.xrangeBuffer(outputs[0], "-", "+", "COUNT", 1);
       const value = first[0]?.[1][1];
       if (!value || value[0] !== 0x4b || value.length !== opts.size) throw new Error("redis pipeline: wrong first output record");

@@ -74,7 +74,13 @@ export const PRODUCE_WORKLOADS: ProduceWorkload[] = [
 /** A group of 3 consumers at the head of 12 partitions while the records are produced. */
 export const GROUP_WORKLOAD = { name: "consume-100B-12p-group3-at-head", size: 100, partitions: 12, members: 3 };
 /** One producer, transactions of 10,000 records each committed before the next. */
-export const TXN_WORKLOAD = { name: "produce-100B-1p-transactional", size: 100, partitions: 1, producers: 1, recordsPerTransaction: 10_000 };
+export const TXN_WORKLOAD = {
+  name: "produce-100B-1p-transactional",
+  size: 100,
+  partitions: 1,
+  producers: 1,
+  recordsPerTransaction: 10_000,
+};
 /** A filter→map pipeline over 100-byte records: read from the start, keep half, write each kept one changed. */
 export const PIPELINE_WORKLOAD = { name: "pipeline-100B-1p-filter-map", size: 100, partitions: 1 };
 export const LATENCY_RATES = [1000, 10_000, 50_000];
@@ -163,7 +169,9 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           if (!selected(w.name) && !consume) continue;
           let produced = false;
           try {
-            const { ms } = await measured(w.name, () => limit(peer.produce({ records, size: w.size, partitions: w.partitions, producers: w.producers }), w.name));
+            const { ms } = await measured(w.name, () =>
+              limit(peer.produce({ records, size: w.size, partitions: w.partitions, producers: w.producers }), w.name),
+            );
             push(rates, w.name, records / (ms / 1000));
             produced = true;
           } catch (e) {
@@ -172,7 +180,9 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           if (w.consume && consume) {
             try {
               if (!produced) throw new Error(`${w.name} failed`);
-              const r = await measured(w.consume, () => limit(peer.consume({ records, size: w.size, partitions: w.partitions }), w.consume!));
+              const r = await measured(w.consume, () =>
+                limit(peer.consume({ records, size: w.size, partitions: w.partitions }), w.consume!),
+              );
               if (r) push(rates, w.consume, records / (r.ms / 1000));
               else notApplicable.add(w.consume);
             } catch (e) {
@@ -230,10 +240,17 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
       const rs = rates.get(w);
       const ls = latencies.get(w);
       if (notApplicable.has(w)) {
-        const why = w.startsWith("latency") ? "no subscribe path" : w === GROUP_WORKLOAD.name ? "no consumer-group path in this benchmark" : w === TXN_WORKLOAD.name ? "no transactions in this benchmark" : w === PIPELINE_WORKLOAD.name ? "no pipeline in this benchmark" : "no read path";
+        const why = w.startsWith("latency")
+          ? "no subscribe path"
+          : w === GROUP_WORKLOAD.name
+            ? "no consumer-group path in this benchmark"
+            : w === TXN_WORKLOAD.name
+              ? "no transactions in this benchmark"
+              : w === PIPELINE_WORKLOAD.name
+                ? "no pipeline in this benchmark"
+                : "no read path";
         note(w, "n/a", why);
-      }
-      else if (failures.has(w) && (rs?.length ?? ls?.length ?? 0) < runs) note(w, "failed", failures.get(w)!);
+      } else if (failures.has(w) && (rs?.length ?? ls?.length ?? 0) < runs) note(w, "failed", failures.get(w)!);
       if (rs?.length) {
         const r = median(rs);
         figures.push({ workload: w, system: peer.name, metric: "throughput", value: round(r), unit: "records/s" });
@@ -242,12 +259,24 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
       if (ls?.length) {
         for (const q of ["p50", "p99", "p999"] as const)
           figures.push({ workload: w, system: peer.name, metric: q, value: round(median(ls.map((l) => l[q]))), unit: "ms" });
-        figures.push({ workload: w, system: peer.name, metric: "delivered", value: round(median(ls.map((l) => l.delivered))), unit: "records/s" });
+        figures.push({
+          workload: w,
+          system: peer.name,
+          metric: "delivered",
+          value: round(median(ls.map((l) => l.delivered))),
+          unit: "records/s",
+        });
       }
       const peaks = rss.get(w);
       if ((rs?.length || ls?.length) && peaks?.length) {
         figures.push({ workload: w, system: peer.name, metric: "server-rss-peak", value: Math.round(Math.max(...peaks)), unit: "MB" });
-        figures.push({ workload: w, system: peer.name, metric: "server-cpu", value: Math.round(median(cpu.get(w)!)), unit: "% of one core" });
+        figures.push({
+          workload: w,
+          system: peer.name,
+          metric: "server-cpu",
+          value: Math.round(median(cpu.get(w)!)),
+          unit: "% of one core",
+        });
       }
     }
   }
@@ -301,6 +330,10 @@ export function formatTable(figures: AnyFigure[], opts: { baseline?: string } = 
 /** Markdown bullets: per peer system, its durability as read from the server and the fast path used. */
 export function formatSystems(systems: PeerSystem[]): string {
   return systems
-    .map((s) => (s.status === "skipped" ? `- **${s.name}**: skipped (not reachable)` : `- **${s.name}**: ${s.durability}. Client fast path: ${s.fastPath}.`))
+    .map((s) =>
+      s.status === "skipped"
+        ? `- **${s.name}**: skipped (not reachable)`
+        : `- **${s.name}**: ${s.durability}. Client fast path: ${s.fastPath}.`,
+    )
     .join("\n");
 }

@@ -24,7 +24,6 @@ const members = (subs: Record<string, string[]>): AssignorMember[] =>
   Object.entries(subs).map(([memberId, subscribedTopics]) => ({ memberId, subscribedTopics }));
 const none = new Map<string, TopicPartition[]>();
 
-
 function checkComplete(ms: AssignorMember[], topics: Map<string, number>, result: Map<string, TopicPartition[]>) {
   expect([...result.keys()].sort()).toEqual(ms.map((m) => m.memberId).sort());
   const seen = new Map<string, string>();
@@ -46,7 +45,14 @@ const loads = (r: Map<string, TopicPartition[]>) => [...r.values()].map((l) => l
 
 describe("range assignor (Kafka's RangeAssignor)", () => {
   it("matches Kafka's documented example: C0 [t0p0,t0p1,t1p0,t1p1], C1 [t0p2,t1p2]", () => {
-    const r = rangeAssignor(members({ C0: ["t0", "t1"], C1: ["t0", "t1"] }), new Map([["t0", 3], ["t1", 3]]), none);
+    const r = rangeAssignor(
+      members({ C0: ["t0", "t1"], C1: ["t0", "t1"] }),
+      new Map([
+        ["t0", 3],
+        ["t1", 3],
+      ]),
+      none,
+    );
     expect(show(r)).toEqual({ C0: ["t0p0", "t0p1", "t1p0", "t1p1"], C1: ["t0p2", "t1p2"] });
   });
 
@@ -56,21 +62,39 @@ describe("range assignor (Kafka's RangeAssignor)", () => {
   });
 
   it("only divides a topic among its subscribers", () => {
-    const r = rangeAssignor(members({ a: ["x"], b: ["x", "y"] }), new Map([["x", 2], ["y", 2]]), none);
+    const r = rangeAssignor(
+      members({ a: ["x"], b: ["x", "y"] }),
+      new Map([
+        ["x", 2],
+        ["y", 2],
+      ]),
+      none,
+    );
     expect(show(r)).toEqual({ a: ["xp0"], b: ["xp1", "yp0", "yp1"] });
   });
 });
 
 describe("round-robin assignor (Kafka's RoundRobinAssignor)", () => {
   it("matches Kafka's documented example: C0 [t0p0,t0p2,t1p1], C1 [t0p1,t1p0,t1p2]", () => {
-    const r = roundRobinAssignor(members({ C0: ["t0", "t1"], C1: ["t0", "t1"] }), new Map([["t0", 3], ["t1", 3]]), none);
+    const r = roundRobinAssignor(
+      members({ C0: ["t0", "t1"], C1: ["t0", "t1"] }),
+      new Map([
+        ["t0", 3],
+        ["t1", 3],
+      ]),
+      none,
+    );
     expect(show(r)).toEqual({ C0: ["t0p0", "t0p2", "t1p1"], C1: ["t0p1", "t1p0", "t1p2"] });
   });
 
   it("matches Kafka's documented unequal-subscription example", () => {
     const r = roundRobinAssignor(
       members({ C0: ["t0"], C1: ["t0", "t1"], C2: ["t0", "t1", "t2"] }),
-      new Map([["t0", 1], ["t1", 2], ["t2", 3]]),
+      new Map([
+        ["t0", 1],
+        ["t1", 2],
+        ["t2", 3],
+      ]),
       none,
     );
     expect(show(r)).toEqual({ C0: ["t0p0"], C1: ["t1p0"], C2: ["t1p1", "t2p0", "t2p1", "t2p2"] });
@@ -81,7 +105,12 @@ describe("sticky assignor", () => {
   const all = (ids: string[], topics: string[]) => members(Object.fromEntries(ids.map((id) => [id, topics])));
 
   it("matches Kafka's documented StickyAssignor example when C1 leaves", () => {
-    const topics = new Map([["t0", 2], ["t1", 2], ["t2", 2], ["t3", 2]]);
+    const topics = new Map([
+      ["t0", 2],
+      ["t1", 2],
+      ["t2", 2],
+      ["t3", 2],
+    ]);
     const current = new Map([
       ["C0", tps("t0p0", "t1p1", "t3p0")],
       ["C1", tps("t0p1", "t2p0", "t3p1")],
@@ -104,7 +133,8 @@ describe("sticky assignor", () => {
     const moved = [...after].flatMap(([id, list]) => list.filter((x) => !(before.get(id) ?? []).some((y) => y.partition === x.partition)));
     expect(moved).toHaveLength(3);
     expect(after.get("d")).toHaveLength(3);
-    for (const id of ["a", "b", "c"]) expect(after.get(id)!.every((x) => before.get(id)!.some((y) => y.partition === x.partition))).toBe(true);
+    for (const id of ["a", "b", "c"])
+      expect(after.get(id)!.every((x) => before.get(id)!.some((y) => y.partition === x.partition))).toBe(true);
   });
 
   it("gives a leaver's partitions to the survivors and moves nothing else", () => {
@@ -116,8 +146,22 @@ describe("sticky assignor", () => {
   });
 
   it("drops partitions of topics a member unsubscribed from and of vanished partitions", () => {
-    const r = stickyAssignor(members({ a: ["x"], b: ["x", "y"] }), new Map([["x", 2], ["y", 1]]), new Map([["a", tps("xp0", "yp0", "xp7")]]));
-    checkComplete(members({ a: ["x"], b: ["x", "y"] }), new Map([["x", 2], ["y", 1]]), r);
+    const r = stickyAssignor(
+      members({ a: ["x"], b: ["x", "y"] }),
+      new Map([
+        ["x", 2],
+        ["y", 1],
+      ]),
+      new Map([["a", tps("xp0", "yp0", "xp7")]]),
+    );
+    checkComplete(
+      members({ a: ["x"], b: ["x", "y"] }),
+      new Map([
+        ["x", 2],
+        ["y", 1],
+      ]),
+      r,
+    );
     expect(r.get("a")).toContainEqual(tp("xp0"));
   });
 
@@ -146,16 +190,21 @@ describe("sticky assignor", () => {
       const total = [...topics.values()].reduce((a, b) => a + b, 0);
       const q = Math.floor(total / ids.length);
       const counts = ids.map((id) => (current.get(id) ?? []).length);
-      const minMoves = counts.reduce((s, c) => s + Math.max(0, c - q), 0) - Math.min(total % ids.length, counts.filter((c) => c > q).length);
+      const minMoves =
+        counts.reduce((s, c) => s + Math.max(0, c - q), 0) - Math.min(total % ids.length, counts.filter((c) => c > q).length);
       let moved = 0;
-      for (const id of ids) for (const x of current.get(id) ?? []) if (!r.get(id)!.some((y) => y.topic === x.topic && y.partition === x.partition)) moved++;
+      for (const id of ids)
+        for (const x of current.get(id) ?? []) if (!r.get(id)!.some((y) => y.topic === x.topic && y.partition === x.partition)) moved++;
       expect(moved, `run ${run}`).toBe(minMoves);
     }
   });
 
   it("balances differing subscriptions as far as they allow", () => {
     const ms = members({ a: ["x"], b: ["x", "y"], c: ["y"] });
-    const topics = new Map([["x", 4], ["y", 4]]);
+    const topics = new Map([
+      ["x", 4],
+      ["y", 4],
+    ]);
     const r = stickyAssignor(ms, topics, new Map([["b", tps("xp0", "xp1", "xp2", "xp3", "yp0", "yp1", "yp2", "yp3")]]));
     checkComplete(ms, topics, r);
     expect(loads(r).sort()).toEqual([2, 3, 3]);
@@ -180,7 +229,10 @@ describe.each(ASSIGNOR_NAMES)("%s assignor, common contract", (name) => {
 
   it("is deterministic: the same result for any member order", () => {
     const ms = members({ b: ["x", "y"], a: ["x", "y"], c: ["x", "y"], d: ["y"] });
-    const topics = new Map([["x", 7], ["y", 5]]);
+    const topics = new Map([
+      ["x", 7],
+      ["y", 5],
+    ]);
     const first = show(assignor(ms, topics, none));
     expect(show(assignor([...ms].reverse(), topics, none))).toEqual(first);
     expect(show(assignor([ms[2], ms[0], ms[3], ms[1]], topics, none))).toEqual(first);

@@ -71,18 +71,28 @@ function checkInvariants(seed: number, step: number, group: ConsumerGroup, clien
   if ((d.state === "Empty") !== (d.members.length === 0)) fail(seed, step, "Empty iff no members", d);
 }
 
-function checkConverged(seed: number, group: ConsumerGroup, clients: TestConsumer[], topics: Map<string, number>, subscribed: (t: string) => boolean, assignor: AssignorName) {
+function checkConverged(
+  seed: number,
+  group: ConsumerGroup,
+  clients: TestConsumer[],
+  topics: Map<string, number>,
+  subscribed: (t: string) => boolean,
+  assignor: AssignorName,
+) {
   const d = group.describe();
   if (d.members.length === 0 && d.state === "Empty") return; // everyone left or crashed
   if (d.state !== "Stable") fail(seed, -1, `did not converge (state ${d.state})`, d);
-  const all = [...topics].filter(([t]) => subscribed(t)).flatMap(([topic, n]) => Array.from({ length: n }, (_, partition) => keyOf(topic, partition)));
+  const all = [...topics]
+    .filter(([t]) => subscribed(t))
+    .flatMap(([topic, n]) => Array.from({ length: n }, (_, partition) => keyOf(topic, partition)));
   const assigned = d.members.flatMap((m) => keys(fromTopicPartitions(m.assignment)));
   expect(assigned.sort(), `seed ${seed}: every partition once`).toEqual(all.sort());
   for (const m of d.members) {
     expect(m.pendingRevocation).toEqual([]);
     expect(m.assignment).toEqual(m.targetAssignment);
   }
-  for (const c of clients) expect(c.owned, `seed ${seed}: ${c.memberId}`).toEqual(d.members.find((m) => m.memberId === c.memberId)!.assignment);
+  for (const c of clients)
+    expect(c.owned, `seed ${seed}: ${c.memberId}`).toEqual(d.members.find((m) => m.memberId === c.memberId)!.assignment);
   const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
   if (assignor === "range") {
     for (const [topic] of topics) {
@@ -111,7 +121,10 @@ function runScenario(seed: number) {
     rebalanceTimeoutMs: 3_000 + Math.floor(random() * 20_000),
   });
 
-  const group = new ConsumerGroup("g", { topics, config: { sessionTimeoutMs: SESSION, heartbeatIntervalMs: HB, defaultAssignor: assignor } });
+  const group = new ConsumerGroup("g", {
+    topics,
+    config: { sessionTimeoutMs: SESSION, heartbeatIntervalMs: HB, defaultAssignor: assignor },
+  });
   let clients: TestConsumer[] = [];
   const crashed = new Set<TestConsumer>();
   let now = 0;

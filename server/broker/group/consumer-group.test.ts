@@ -132,9 +132,10 @@ describe("a 4th member joining 3 × 4 of 12", () => {
     a.heartbeat(1);
     expect(a.partitions).toHaveLength(3);
     expect(a.epoch).toBe(3);
-    const [revoked] = group.describe().members.find((m) => m.memberId === "a")!.pendingRevocation.flatMap((x) =>
-      x.partitions.map((partition) => ({ topic: x.topic, partition })),
-    );
+    const [revoked] = group
+      .describe()
+      .members.find((m) => m.memberId === "a")!
+      .pendingRevocation.flatMap((x) => x.partitions.map((partition) => ({ topic: x.topic, partition })));
     expect(has(before.get("a")!, revoked.topic, revoked.partition)).toBe(true);
     expect(group.ownerOf("t", revoked.partition)).toBe("a");
     expect(() => group.validateCommit("a", 3, "t", revoked.partition)).not.toThrow(); // commit before letting go
@@ -188,7 +189,12 @@ describe("leaving and timing out", () => {
 
   it("leave through a heartbeat with epoch -1 answers epoch -1 and no assignment", () => {
     const { group } = threeStable();
-    expect(group.heartbeat({ memberId: "a", memberEpoch: -1 }, 1)).toEqual({ memberId: "a", memberEpoch: -1, heartbeatIntervalMs: HB, assignment: [] });
+    expect(group.heartbeat({ memberId: "a", memberEpoch: -1 }, 1)).toEqual({
+      memberId: "a",
+      memberEpoch: -1,
+      heartbeatIntervalMs: HB,
+      assignment: [],
+    });
     expect(group.size).toBe(2);
   });
 
@@ -314,7 +320,10 @@ describe("offset commit validation", () => {
 describe("heartbeat epochs and fencing", () => {
   it("fences a heartbeat with an epoch ahead of the coordinator's", () => {
     const { group, a } = threeStable();
-    expectGroupError(() => group.heartbeat({ memberId: "a", memberEpoch: a.epoch + 1, ownedPartitions: a.owned }, 1), "FENCED_MEMBER_EPOCH");
+    expectGroupError(
+      () => group.heartbeat({ memberId: "a", memberEpoch: a.epoch + 1, ownedPartitions: a.owned }, 1),
+      "FENCED_MEMBER_EPOCH",
+    );
   });
 
   it("accepts the previous epoch when the last reply was lost, but fences an older one", () => {
@@ -381,12 +390,27 @@ describe("heartbeat epochs and fencing", () => {
   it("treats null fields as not sent (JSON / Kafka-protocol nullable fields)", () => {
     const group = newGroup({ t: 2 });
     const r = group.heartbeat(
-      { memberId: null, memberEpoch: 0, subscribedTopicNames: ["t"], subscribedTopicRegex: null, clientId: null, serverAssignor: null, ownedPartitions: null },
+      {
+        memberId: null,
+        memberEpoch: 0,
+        subscribedTopicNames: ["t"],
+        subscribedTopicRegex: null,
+        clientId: null,
+        serverAssignor: null,
+        ownedPartitions: null,
+      },
       0,
     );
     expect(r.memberId).toBe("generated-1");
     const r2 = group.heartbeat(
-      { memberId: r.memberId, memberEpoch: 1, subscribedTopicNames: null, subscribedTopicRegex: null, rebalanceTimeoutMs: null, ownedPartitions: r.assignment },
+      {
+        memberId: r.memberId,
+        memberEpoch: 1,
+        subscribedTopicNames: null,
+        subscribedTopicRegex: null,
+        rebalanceTimeoutMs: null,
+        ownedPartitions: r.assignment,
+      },
       1,
     );
     expect(r2).toEqual(r);
@@ -410,12 +434,36 @@ describe("subscriptions and topic metadata", () => {
       { topic: "orders-eu", partitions: [0, 1] },
       { topic: "orders-us", partitions: [0, 1] },
     ]);
-    expect(group.describe().members[0]).toMatchObject({ subscribedTopicRegex: "orders-.*", subscribedTopicNames: null, subscribedTopics: ["orders-eu", "orders-us"] });
+    expect(group.describe().members[0]).toMatchObject({
+      subscribedTopicRegex: "orders-.*",
+      subscribedTopicNames: null,
+      subscribedTopics: ["orders-eu", "orders-us"],
+    });
 
     const epoch = group.groupEpoch;
-    expect(group.updateTopicMetadata(new Map([["orders-eu", 2], ["orders-us", 2], ["payments", 3], ["orders", 1], ["logs", 5]]))).toBe(false);
+    expect(
+      group.updateTopicMetadata(
+        new Map([
+          ["orders-eu", 2],
+          ["orders-us", 2],
+          ["payments", 3],
+          ["orders", 1],
+          ["logs", 5],
+        ]),
+      ),
+    ).toBe(false);
     expect(group.groupEpoch).toBe(epoch);
-    expect(group.updateTopicMetadata(new Map([["orders-eu", 2], ["orders-us", 2], ["payments", 3], ["orders", 1], ["orders-asia", 1]]))).toBe(true);
+    expect(
+      group.updateTopicMetadata(
+        new Map([
+          ["orders-eu", 2],
+          ["orders-us", 2],
+          ["payments", 3],
+          ["orders", 1],
+          ["orders-asia", 1],
+        ]),
+      ),
+    ).toBe(true);
     expect(group.groupEpoch).toBe(epoch + 1);
     expect(group.state).toBe("CompletingRebalance");
     a.heartbeat(1);
@@ -471,7 +519,10 @@ describe("assignor selection: one assignor per group, chosen by its first member
     const group = newGroup({ t: 6 });
     group.join({ memberId: "a", subscribedTopicNames: ["t"], serverAssignor: "range" }, 0);
     expect(group.assignor).toBe("range");
-    const e = expectGroupError(() => group.join({ memberId: "b", subscribedTopicNames: ["t"], serverAssignor: "roundrobin" }, 0), "UNSUPPORTED_ASSIGNOR");
+    const e = expectGroupError(
+      () => group.join({ memberId: "b", subscribedTopicNames: ["t"], serverAssignor: "roundrobin" }, 0),
+      "UNSUPPORTED_ASSIGNOR",
+    );
     expect(e.details).toMatchObject({ assignor: "range", requested: "roundrobin" });
     expect(group.size).toBe(1);
     group.join({ memberId: "b", subscribedTopicNames: ["t"], serverAssignor: "range" }, 0);
@@ -501,8 +552,14 @@ describe("assignor selection: one assignor per group, chosen by its first member
     const cs = ["C0", "C1"].map((id) => new TestConsumer(group, id, { subscribedTopicNames: ["t0", "t1"], serverAssignor: "range" }));
     for (const c of cs) c.join(0);
     stabilize(group, cs, 1);
-    expect(cs[0].owned).toEqual([{ topic: "t0", partitions: [0, 1] }, { topic: "t1", partitions: [0, 1] }]);
-    expect(cs[1].owned).toEqual([{ topic: "t0", partitions: [2] }, { topic: "t1", partitions: [2] }]);
+    expect(cs[0].owned).toEqual([
+      { topic: "t0", partitions: [0, 1] },
+      { topic: "t1", partitions: [0, 1] },
+    ]);
+    expect(cs[1].owned).toEqual([
+      { topic: "t0", partitions: [2] },
+      { topic: "t1", partitions: [2] },
+    ]);
   });
 });
 
@@ -572,9 +629,12 @@ describe("bad requests", () => {
 describe("events", () => {
   it("are delivered only once the call's changes are complete", () => {
     const seen: string[] = [];
-    const group: ConsumerGroup = newGroup({ t: 4 }, {
-      onEvent: (e) => seen.push(`${e.type}:${group.state}:${group.size}`),
-    });
+    const group: ConsumerGroup = newGroup(
+      { t: 4 },
+      {
+        onEvent: (e) => seen.push(`${e.type}:${group.state}:${group.size}`),
+      },
+    );
     group.join({ memberId: "a", subscribedTopicNames: ["t"] }, 0);
     group.join({ memberId: "a", subscribedTopicNames: ["t"] }, 1); // rejoin: removed + joined
     // Every listener call saw the finished group, never the member-less middle of the rejoin.
@@ -591,10 +651,19 @@ describe("events", () => {
   });
 
   it("a throwing listener cannot leave the group half-updated", () => {
-    const group = newGroup({ t: 4 }, { onEvent: () => { throw new Error("listener bug"); } });
+    const group = newGroup(
+      { t: 4 },
+      {
+        onEvent: () => {
+          throw new Error("listener bug");
+        },
+      },
+    );
     expect(() => group.join({ memberId: "a", subscribedTopicNames: ["t"] }, 0)).toThrow("listener bug");
     expect(group.state).toBe("Stable");
-    expect(group.heartbeat({ memberId: "a", memberEpoch: 1, ownedPartitions: [{ topic: "t", partitions: [0, 1, 2, 3] }] }, 1).memberEpoch).toBe(1);
+    expect(
+      group.heartbeat({ memberId: "a", memberEpoch: 1, ownedPartitions: [{ topic: "t", partitions: [0, 1, 2, 3] }] }, 1).memberEpoch,
+    ).toBe(1);
   });
 });
 
@@ -604,7 +673,14 @@ describe("describe and deletion", () => {
     group.join({ memberId: "b", subscribedTopicNames: ["t"], clientId: "svc-b", host: "/10.0.0.2", rebalanceTimeoutMs: 60_000 }, 5);
     group.join({ memberId: "a", subscribedTopicNames: ["t"], clientId: "svc-a", host: "/10.0.0.1" }, 7);
     const d = group.describe();
-    expect(d).toMatchObject({ groupId: "g", protocolType: "consumer", state: "PreparingRebalance", groupEpoch: 2, assignmentEpoch: 2, assignor: "sticky" });
+    expect(d).toMatchObject({
+      groupId: "g",
+      protocolType: "consumer",
+      state: "PreparingRebalance",
+      groupEpoch: 2,
+      assignmentEpoch: 2,
+      assignor: "sticky",
+    });
     expect(d.members.map((m) => m.memberId)).toEqual(["a", "b"]);
     expect(d.members[0]).toMatchObject({
       clientId: "svc-a",

@@ -127,7 +127,14 @@ export type GroupEvent =
   /** The group epoch (Kafka's generation) moved: a member joined or left, or a subscription or topic changed. */
   | { type: "epoch-bumped"; groupId: string; groupEpoch: number }
   /** What a member owns or is asked to give up changed (a reconciliation step). */
-  | { type: "assignment-changed"; groupId: string; memberId: string; memberEpoch: number; assignment: TopicPartitions[]; pendingRevocation: TopicPartitions[] };
+  | {
+      type: "assignment-changed";
+      groupId: string;
+      memberId: string;
+      memberEpoch: number;
+      assignment: TopicPartitions[];
+      pendingRevocation: TopicPartitions[];
+    };
 
 export interface ConsumerGroupOptions {
   /** Topic → partition count for every topic (regex subscriptions match against these names). */
@@ -347,7 +354,8 @@ export class ConsumerGroup {
    */
   validateCommit(memberId: string, memberEpoch: number, topic: string, partition: number): void {
     this.assertAlive();
-    if (typeof memberId !== "string" || !Number.isInteger(memberEpoch)) throw invalidRequest("memberId must be a string and memberEpoch an integer");
+    if (typeof memberId !== "string" || !Number.isInteger(memberEpoch))
+      throw invalidRequest("memberId must be a string and memberEpoch an integer");
     if (typeof topic !== "string" || topic.length === 0 || !Number.isInteger(partition) || partition < 0) {
       throw invalidRequest("commit needs a topic name and a partition number >= 0", { topic, partition });
     }
@@ -595,7 +603,11 @@ export class ConsumerGroup {
   private reconcile(m: Member, owned: ReadonlySet<TopicPartitionKey> | undefined, now: number): void {
     const before = { assigned: m.assigned, pending: m.pendingRevocation, epoch: m.memberEpoch };
     this.reconcileStep(m, owned, now);
-    if (!sameTopicPartitions(before.assigned, m.assigned) || !sameTopicPartitions(before.pending, m.pendingRevocation) || before.epoch !== m.memberEpoch) {
+    if (
+      !sameTopicPartitions(before.assigned, m.assigned) ||
+      !sameTopicPartitions(before.pending, m.pendingRevocation) ||
+      before.epoch !== m.memberEpoch
+    ) {
       this.emit({
         type: "assignment-changed",
         groupId: this.groupId,
@@ -638,7 +650,8 @@ export class ConsumerGroup {
   private take(tp: TopicPartition, memberId: string): void {
     const owner = this.owners.get(tpKey(tp));
     // Unreachable by construction; a guard so a bug can never hand out a partition twice.
-    if (owner !== undefined && owner !== memberId) throw new Error(`BUG: ${tp.topic}-${tp.partition} granted to ${memberId} while owned by ${owner}`);
+    if (owner !== undefined && owner !== memberId)
+      throw new Error(`BUG: ${tp.topic}-${tp.partition} granted to ${memberId} while owned by ${owner}`);
     this.owners.set(tpKey(tp), memberId);
   }
 

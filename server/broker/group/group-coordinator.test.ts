@@ -15,7 +15,10 @@ function expectGroupError(fn: () => unknown, code: GroupErrorCode) {
 function coordinator(events: GroupEvent[] = []) {
   let n = 0;
   return new GroupCoordinator({
-    topics: new Map([["orders", 6], ["payments", 2]]),
+    topics: new Map([
+      ["orders", 6],
+      ["payments", 2],
+    ]),
     config: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
     newMemberId: () => `m${++n}`,
     onEvent: (e) => events.push(e),
@@ -87,7 +90,13 @@ describe("GroupCoordinator", () => {
   it("fans topic metadata out to every group", () => {
     const gc = coordinator();
     const r = gc.heartbeat("g", { memberEpoch: 0, subscribedTopicRegex: "ord.*" }, 0);
-    gc.updateTopicMetadata(new Map([["orders", 6], ["payments", 2], ["orders-dlq", 1]]));
+    gc.updateTopicMetadata(
+      new Map([
+        ["orders", 6],
+        ["payments", 2],
+        ["orders-dlq", 1],
+      ]),
+    );
     const r2 = gc.heartbeat("g", { memberId: r.memberId, memberEpoch: r.memberEpoch, ownedPartitions: r.assignment }, 1);
     expect(r2.assignment.map((x) => x.topic)).toEqual(["orders", "orders-dlq"]);
     // A group created later sees the new metadata too.
@@ -110,7 +119,9 @@ describe("GroupCoordinator", () => {
     const gc = coordinator();
     const g = gc.ensureGroup("restored");
     expect(gc.ensureGroup("restored")).toBe(g);
-    expect(gc.listGroups()).toEqual([{ groupId: "restored", protocolType: "consumer", state: "Empty", members: 0, assignor: null, groupEpoch: 0 }]);
+    expect(gc.listGroups()).toEqual([
+      { groupId: "restored", protocolType: "consumer", state: "Empty", members: 0, assignor: null, groupEpoch: 0 },
+    ]);
     expect(gc.group("restored")).toBe(g);
     expect(gc.group("other")).toBeUndefined();
   });

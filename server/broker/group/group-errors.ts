@@ -30,8 +30,6 @@ export function isGroupError(e: unknown): e is GroupError {
 export const unknownMember = (groupId: string, memberId: string) =>
   new GroupError("UNKNOWN_MEMBER_ID", `member '${memberId}' is not in group '${groupId}'`, { groupId, memberId });
 
-export const groupNotFound = (groupId: string) =>
-  new GroupError("GROUP_ID_NOT_FOUND", `group '${groupId}' does not exist`, { groupId });
+export const groupNotFound = (groupId: string) => new GroupError("GROUP_ID_NOT_FOUND", `group '${groupId}' does not exist`, { groupId });
 
-export const invalidRequest = (message: string, details?: Record<string, unknown>) =>
-  new GroupError("INVALID_REQUEST", message, details);
+export const invalidRequest = (message: string, details?: Record<string, unknown>) => new GroupError("INVALID_REQUEST", message, details);

@@ -5,7 +5,15 @@
  * which the broker façade provides, so this folder depends on nothing above it.
  */
 import { GroupCoordinator } from "./group-coordinator.ts";
-import { DEFAULT_GROUP_CONFIG, validateGroupId, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse, type GroupConfig, type GroupDescription, type GroupEvent } from "./consumer-group.ts";
+import {
+  DEFAULT_GROUP_CONFIG,
+  validateGroupId,
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatResponse,
+  type GroupConfig,
+  type GroupDescription,
+  type GroupEvent,
+} from "./consumer-group.ts";
 import { GroupError, groupNotFound, invalidRequest } from "./group-errors.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { GroupState } from "./group-states.ts";
@@ -231,7 +239,11 @@ export class GroupRuntime {
    * KIP-848 ConsumerGroupHeartbeat: memberEpoch 0 joins, -1 leaves, otherwise a heartbeat that
    * reports the partitions the member owns. Replies with the member's assignment.
    */
-  async heartbeat(groupId: string, request: ConsumerGroupHeartbeatRequest, join: JoinOptions = {}): Promise<ConsumerGroupHeartbeatResponse> {
+  async heartbeat(
+    groupId: string,
+    request: ConsumerGroupHeartbeatRequest,
+    join: JoinOptions = {},
+  ): Promise<ConsumerGroupHeartbeatResponse> {
     validateGroupId(groupId);
     if (request.memberEpoch === 0 || this.metadataVersion !== this.appliedMetadataVersion) {
       // a join may name topics created by another process since the last refresh
@@ -284,17 +296,24 @@ export class GroupRuntime {
     if (!group) throw groupNotFound(groupId);
     const m = this.members.get(groupId)?.get(memberId);
     if (!m || !group.describe().members.some((x) => x.memberId === memberId)) {
-      throw new GroupError("UNKNOWN_MEMBER_ID", `member '${memberId}' is not in group '${groupId}' (it left or missed its session timeout): join again`, {
-        groupId,
-        memberId,
-      });
+      throw new GroupError(
+        "UNKNOWN_MEMBER_ID",
+        `member '${memberId}' is not in group '${groupId}' (it left or missed its session timeout): join again`,
+        {
+          groupId,
+          memberId,
+        },
+      );
     }
     return m;
   }
 
   /** The partitions the member owns now (its last reply's assignment). */
   assignmentOf(groupId: string, memberId: string): TopicPartition[] {
-    const d = this.coordinator.group(groupId)?.describe().members.find((x) => x.memberId === memberId);
+    const d = this.coordinator
+      .group(groupId)
+      ?.describe()
+      .members.find((x) => x.memberId === memberId);
     return d ? fromTopicPartitions(d.assignment) : [];
   }
 
@@ -363,7 +382,13 @@ export class GroupRuntime {
       return { items: f.batches, count, bytes, nextOffset: f.nextOffset };
     });
     return {
-      parts: r.parts.map((p) => ({ topic: p.topic, partition: p.partition, fromOffset: p.fromOffset, nextOffset: p.nextOffset, batches: p.items })),
+      parts: r.parts.map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        fromOffset: p.fromOffset,
+        nextOffset: p.nextOffset,
+        batches: p.items,
+      })),
       assignment: r.assignment,
     };
   }
@@ -377,8 +402,17 @@ export class GroupRuntime {
     groupId: string,
     memberId: string,
     opts: GroupPollOptions,
-    fetchPart: (tp: TopicPartition, offset: number, maxRecords: number, maxBytes: number, isolation: IsolationLevel) => Promise<{ items: T[]; count: number; bytes: number; nextOffset: number }>,
-  ): Promise<{ parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; items: T[] }[]; assignment: TopicPartitions[] }> {
+    fetchPart: (
+      tp: TopicPartition,
+      offset: number,
+      maxRecords: number,
+      maxBytes: number,
+      isolation: IsolationLevel,
+    ) => Promise<{ items: T[]; count: number; bytes: number; nextOffset: number }>,
+  ): Promise<{
+    parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; items: T[] }[];
+    assignment: TopicPartitions[];
+  }> {
     const m = this.memberRuntime(groupId, memberId);
     const deadline = Date.now() + Math.min(opts.waitMs, MAX_POLL_WAIT_MS);
     for (;;) {
@@ -438,7 +472,14 @@ export class GroupRuntime {
           await new Promise((r) => setTimeout(r, Math.min(remaining, 100)));
           if (Date.now() < deadline && !opts.signal?.aborted) continue;
         }
-        return { parts, assignment: this.coordinator.group(groupId)?.describe().members.find((x) => x.memberId === memberId)?.assignment ?? [] };
+        return {
+          parts,
+          assignment:
+            this.coordinator
+              .group(groupId)
+              ?.describe()
+              .members.find((x) => x.memberId === memberId)?.assignment ?? [],
+        };
       }
       // wait for an append on any owned partition (woken by the append, not a sleep loop)
       const ac = new AbortController();
@@ -446,7 +487,16 @@ export class GroupRuntime {
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       try {
         await Promise.race(
-          owned.map((tp) => this.log.waitForData(tp.topic, tp.partition, m.positions.get(keyOf(tp.topic, tp.partition)) as number, remaining, ac.signal, m.isolation)),
+          owned.map((tp) =>
+            this.log.waitForData(
+              tp.topic,
+              tp.partition,
+              m.positions.get(keyOf(tp.topic, tp.partition)) as number,
+              remaining,
+              ac.signal,
+              m.isolation,
+            ),
+          ),
         );
       } finally {
         ac.abort();
@@ -484,7 +534,12 @@ export class GroupRuntime {
    * KIP-447 TxnOffsetCommit fencing: `memberId` at `memberEpoch` must be a current member of the
    * group owning every partition, and the offsets must lie within the log.
    */
-  async validateTransactionalOffsets(groupId: string, memberId: string, memberEpoch: number, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+  async validateTransactionalOffsets(
+    groupId: string,
+    memberId: string,
+    memberEpoch: number,
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+  ): Promise<void> {
     this.memberRuntime(groupId, memberId);
     for (const o of offsets) {
       this.coordinator.validateCommit(groupId, memberId, memberEpoch, o.topic, o.partition);
@@ -493,7 +548,10 @@ export class GroupRuntime {
   }
 
   /** Stores the offsets of a committed transaction (checked when they were added to it). */
-  async commitTransactionalOffsets(groupId: string, offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[]): Promise<void> {
+  async commitTransactionalOffsets(
+    groupId: string,
+    offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
+  ): Promise<void> {
     await this.persist(groupId, [...offsets]);
   }
 
@@ -503,17 +561,24 @@ export class GroupRuntime {
   private async assertCommittable(topic: string, partition: number, offset: number): Promise<void> {
     const w = await this.log.watermarks(topic, partition);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > w.highWatermark) {
-      throw new GroupError("INVALID_REQUEST", `offset ${offset} for ${topic}-${partition} is outside [0, ${w.highWatermark}] (the high watermark)`, {
-        topic,
-        partition,
-        offset,
-        logStartOffset: w.logStartOffset,
-        highWatermark: w.highWatermark,
-      });
+      throw new GroupError(
+        "INVALID_REQUEST",
+        `offset ${offset} for ${topic}-${partition} is outside [0, ${w.highWatermark}] (the high watermark)`,
+        {
+          topic,
+          partition,
+          offset,
+          logStartOffset: w.logStartOffset,
+          highWatermark: w.highWatermark,
+        },
+      );
     }
   }
 
-  private async persist(groupId: string, list: { topic: string; partition: number; offset: number; metadata?: string | null }[]): Promise<void> {
+  private async persist(
+    groupId: string,
+    list: { topic: string; partition: number; offset: number; metadata?: string | null }[],
+  ): Promise<void> {
     if (list.length === 0) return;
     const rows = list.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
     await this.store.commitOffsets(groupId, rows);
@@ -525,11 +590,7 @@ export class GroupRuntime {
   // ---- inspection --------------------------------------------------------------------------
 
   /** `counts`: every topic's partition count, read once by callers that view many groups. */
-  private async offsetsView(
-    groupId: string,
-    d: GroupDescription | null,
-    counts?: Map<string, number>,
-  ): Promise<PartitionOffsetView[]> {
+  private async offsetsView(groupId: string, d: GroupDescription | null, counts?: Map<string, number>): Promise<PartitionOffsetView[]> {
     const committed = await this.committedOf(groupId);
     const runtimes = this.members.get(groupId);
     const owners = new Map<string, string>();
@@ -661,7 +722,10 @@ export class GroupRuntime {
         if (n === undefined) throw new GroupError("INVALID_REQUEST", `topic '${t.topic}' does not exist`, { topic: t.topic });
         for (const p of t.partitions ?? Array.from({ length: n }, (_, i) => i)) {
           if (!Number.isInteger(p) || p < 0 || p >= n) {
-            throw new GroupError("INVALID_REQUEST", `topic '${t.topic}' has no partition ${p} (it has 0..${n - 1})`, { topic: t.topic, partition: p });
+            throw new GroupError("INVALID_REQUEST", `topic '${t.topic}' has no partition ${p} (it has 0..${n - 1})`, {
+              topic: t.topic,
+              partition: p,
+            });
           }
           selected.push({ topic: t.topic, partition: p });
         }
@@ -710,7 +774,10 @@ export class GroupRuntime {
     }
     if (!opts.dryRun) {
       this.coordinator.ensureGroup(groupId).assertNoActiveMembers(); // a member may have joined meanwhile
-      await this.persist(groupId, plan.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.newOffset })));
+      await this.persist(
+        groupId,
+        plan.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.newOffset })),
+      );
     } else if (!this.coordinator.group(groupId) && (this.committed.get(groupId)?.size ?? 0) === 0) {
       this.committed.delete(groupId);
     }
@@ -740,7 +807,10 @@ export class GroupRuntime {
     }
     const d = this.coordinator.group(groupId)?.describe();
     if (d?.members.some((m) => m.subscribedTopics.includes(topic))) {
-      throw new GroupError("GROUP_SUBSCRIBED_TO_TOPIC", `members of group '${groupId}' are subscribed to '${topic}'; stop them first`, { groupId, topic });
+      throw new GroupError("GROUP_SUBSCRIBED_TO_TOPIC", `members of group '${groupId}' are subscribed to '${topic}'; stop them first`, {
+        groupId,
+        topic,
+      });
     }
     const n = await this.store.deleteTopicOffsets(groupId, topic);
     const cache = await this.committedOf(groupId);

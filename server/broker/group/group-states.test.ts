@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { assertTransition, canTransition, GROUP_STATES, GROUP_TRANSITIONS, IllegalGroupTransitionError, type GroupState } from "./group-states.ts";
+import {
+  assertTransition,
+  canTransition,
+  GROUP_STATES,
+  GROUP_TRANSITIONS,
+  IllegalGroupTransitionError,
+  type GroupState,
+} from "./group-states.ts";
 
 const LEGAL: [GroupState, GroupState][] = [
   ["Empty", "Stable"],

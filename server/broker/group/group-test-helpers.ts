@@ -8,7 +8,10 @@ import type { ConsumerGroup, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbe
 import { isGroupError } from "./group-errors.ts";
 import { fromTopicPartitions, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 
-export type Subscription = Pick<ConsumerGroupHeartbeatRequest, "subscribedTopicNames" | "subscribedTopicRegex" | "serverAssignor" | "rebalanceTimeoutMs" | "clientId" | "host">;
+export type Subscription = Pick<
+  ConsumerGroupHeartbeatRequest,
+  "subscribedTopicNames" | "subscribedTopicRegex" | "serverAssignor" | "rebalanceTimeoutMs" | "clientId" | "host"
+>;
 
 export class TestConsumer {
   epoch = 0;

@@ -67,7 +67,10 @@ export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest 
   if (memberId !== undefined && (typeof memberId !== "string" || memberId.length === 0)) {
     throw invalidRequest("memberId must be a non-empty string", { memberId });
   }
-  for (const [name, value] of [["clientId", clientId], ["host", host]] as const) {
+  for (const [name, value] of [
+    ["clientId", clientId],
+    ["host", host],
+  ] as const) {
     if (value !== undefined && typeof value !== "string") throw invalidRequest(`${name} must be a string`);
   }
   if (rebalanceTimeoutMs !== undefined && (!Number.isInteger(rebalanceTimeoutMs) || rebalanceTimeoutMs <= 0)) {
@@ -76,7 +79,10 @@ export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest 
   if (subscribedTopicNames !== undefined && subscribedTopicRegex !== undefined) {
     throw invalidRequest("subscribe to topic names or a regex, not both");
   }
-  if (subscribedTopicNames !== undefined && (!Array.isArray(subscribedTopicNames) || subscribedTopicNames.some((t) => typeof t !== "string" || t.length === 0))) {
+  if (
+    subscribedTopicNames !== undefined &&
+    (!Array.isArray(subscribedTopicNames) || subscribedTopicNames.some((t) => typeof t !== "string" || t.length === 0))
+  ) {
     throw invalidRequest("subscribedTopicNames must be an array of topic names");
   }
   let assignor: AssignorName | undefined;
@@ -104,9 +110,13 @@ export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest 
  */
 function compileTopicRegex(source: unknown): LinearRegex {
   if (typeof source !== "string" || source.length === 0 || source.length > MAX_PATTERN_LENGTH) {
-    throw new GroupError("INVALID_REGULAR_EXPRESSION", `subscribedTopicRegex must be a non-empty string of at most ${MAX_PATTERN_LENGTH} characters`, {
-      field: "subscribedTopicRegex",
-    });
+    throw new GroupError(
+      "INVALID_REGULAR_EXPRESSION",
+      `subscribedTopicRegex must be a non-empty string of at most ${MAX_PATTERN_LENGTH} characters`,
+      {
+        field: "subscribedTopicRegex",
+      },
+    );
   }
   try {
     return compileRegex(source);

@@ -74,7 +74,8 @@ export async function compact(log: PartitionLog, store: LogStore, configs: Topic
   if (!isCompacted(configs)) return 0;
   const txn = await log.txnState();
   const upTo = log.lastStableOffset;
-  const aborted = (b: { isTransactional: boolean; producerId: number; baseOffset: number }) => b.isTransactional && txn.isAborted(b.producerId, b.baseOffset);
+  const aborted = (b: { isTransactional: boolean; producerId: number; baseOffset: number }) =>
+    b.isTransactional && txn.isAborted(b.producerId, b.baseOffset);
   const latest = new Map<string, number>();
   for await (const b of allBatches(store, log, upTo)) {
     if (b.isControl || aborted(b)) continue;

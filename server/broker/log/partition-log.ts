@@ -224,7 +224,7 @@ export class PartitionLog {
     };
     let waiting = group.filter((g) => tryPlan(g) === "waiting");
     // a batch that overtook its predecessor in the same group goes in right after it
-    for (let before = Infinity; waiting.length > 0 && waiting.length < before; ) {
+    for (let before = Infinity; waiting.length > 0 && waiting.length < before;) {
       before = waiting.length;
       waiting = waiting.filter((g) => tryPlan(g) === "waiting");
     }
@@ -279,11 +279,14 @@ export class PartitionLog {
     this.holdTimer = null;
     if (this.held.length === 0) return;
     const next = Math.min(...this.held.map((g) => g.heldUntil ?? 0));
-    this.holdTimer = setTimeout(() => {
-      const now = Date.now();
-      this.held = this.held.filter((g) => (g.heldUntil ?? 0) > now || (g.reject(g.heldError), false));
-      this.scheduleHoldExpiry();
-    }, Math.max(0, next - Date.now()));
+    this.holdTimer = setTimeout(
+      () => {
+        const now = Date.now();
+        this.held = this.held.filter((g) => (g.heldUntil ?? 0) > now || (g.reject(g.heldError), false));
+        this.scheduleHoldExpiry();
+      },
+      Math.max(0, next - Date.now()),
+    );
     this.holdTimer.unref();
   }
 
@@ -311,7 +314,11 @@ export class PartitionLog {
       const rows = await this.store.producerBatches(this.topicId, this.partition, current.nextOffset);
       try {
         // a commit of this process may have applied some of these rows meanwhile
-        if (this.producerState === current) current.replay(rows.filter((r) => r.baseOffset >= current.nextOffset), end);
+        if (this.producerState === current)
+          current.replay(
+            rows.filter((r) => r.baseOffset >= current.nextOffset),
+            end,
+          );
       } catch {
         this.producerState = null;
         return this.loadProducerState();

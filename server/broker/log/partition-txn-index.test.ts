@@ -97,7 +97,9 @@ describe("PartitionTxnIndex", () => {
     expect(() => back.onTransactionalAppend(4, 5, 5)).toThrow(RangeError); // resumes after the snapshot's end
     back.onMarker(2, 6, true);
     expect(back.lastStableOffset(7)).toBe(5);
-    expect(() => PartitionTxnIndex.restore({ version: 1, logStartOffset: 0, open: [], aborted: [{ producerId: 1, firstOffset: 5, lastOffset: 2 }] })).toThrow(TypeError);
+    expect(() =>
+      PartitionTxnIndex.restore({ version: 1, logStartOffset: 0, open: [], aborted: [{ producerId: 1, firstOffset: 5, lastOffset: 2 }] }),
+    ).toThrow(TypeError);
     expect(() => PartitionTxnIndex.restore({ version: 7 } as never)).toThrow(TypeError);
   });
 });
@@ -176,7 +178,8 @@ describe("PartitionTxnIndex (property)", () => {
           const done = ix.onMarker(pid, hw, commit);
           // (a rebuild cannot know a transaction whose batches retention removed entirely)
           const forgotten = t !== undefined && !log.some((b) => b.txn === t.txn && b.lastOffset >= logStart);
-          if (!forgotten && (done === null) !== (t === undefined)) fail(step, `marker of ${pid} completed ${JSON.stringify(done)}, expected txn ${t?.txn}`);
+          if (!forgotten && (done === null) !== (t === undefined))
+            fail(step, `marker of ${pid} completed ${JSON.stringify(done)}, expected txn ${t?.txn}`);
           hw += 1;
         } else if (r < 0.9) {
           // retention: usually below the LSO, sometimes past an open transaction's start
@@ -197,7 +200,8 @@ describe("PartitionTxnIndex (property)", () => {
           );
           // Identical unless retention cut through a transaction: then the rebuild only knows its
           // retained batches (reads agree; the loop's checks below cover that).
-          const straddles = [...open.values()].some((t) => t.first < logStart) || ix.abortedRanges(0, logStart - 1).some((a) => a.firstOffset < logStart);
+          const straddles =
+            [...open.values()].some((t) => t.first < logStart) || ix.abortedRanges(0, logStart - 1).some((a) => a.firstOffset < logStart);
           if (!straddles) expect(rebuilt.snapshot(), `seed ${seed} step ${step}: rebuilt`).toEqual(ix.snapshot());
           ix = rebuilt;
         }

@@ -107,9 +107,12 @@ export class PartitionTxnIndex {
 
   private advance(baseOffset: number, lastOffset: number): void {
     assertOffset(baseOffset, "offset");
-    if (lastOffset < baseOffset || !Number.isSafeInteger(lastOffset)) throw new RangeError(`invalid offset range ${baseOffset}..${lastOffset}`);
+    if (lastOffset < baseOffset || !Number.isSafeInteger(lastOffset))
+      throw new RangeError(`invalid offset range ${baseOffset}..${lastOffset}`);
     if (baseOffset < this.nextOffset) {
-      throw new RangeError(`transaction index: offset ${baseOffset} comes before ${this.nextOffset}, already indexed (appends must be fed in offset order)`);
+      throw new RangeError(
+        `transaction index: offset ${baseOffset} comes before ${this.nextOffset}, already indexed (appends must be fed in offset order)`,
+      );
     }
     this.nextOffset = lastOffset + 1;
   }

@@ -16,7 +16,18 @@ function dataBatch(producerId: number, producerEpoch: number, baseSequence: numb
     records: Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from([i]), headers: [], timestamp: T })),
   });
   const h = readBatchHeader(payload);
-  return { payload, recordCount: n, lastOffsetDelta: h.lastOffsetDelta, firstTimestamp: T, maxTimestamp: T, producerId, producerEpoch, baseSequence, isTransactional, isControl: false };
+  return {
+    payload,
+    recordCount: n,
+    lastOffsetDelta: h.lastOffsetDelta,
+    firstTimestamp: T,
+    maxTimestamp: T,
+    producerId,
+    producerEpoch,
+    baseSequence,
+    isTransactional,
+    isControl: false,
+  };
 }
 
 /** A partition log in miniature: group commits through the plan, as PartitionLog.flush would. */
@@ -68,7 +79,10 @@ describe("PartitionTxnState", () => {
       { baseOffset: 3, lastOffset: 5 },
     ]);
     expect(log.state.lastStableOffset(6)).toBe(0);
-    const m = log.commit([[endTxnMarkerBatchToAppend({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 0, timestamp: T })], [dataBatch(1, 0, 0, 2, true)]]);
+    const m = log.commit([
+      [endTxnMarkerBatchToAppend({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 0, timestamp: T })],
+      [dataBatch(1, 0, 0, 2, true)],
+    ]);
     // the retry of producer 1's first batch is recognised although a marker now follows it
     expect(m.answers[1]).toEqual([{ kind: "duplicate", baseOffset: 0, lastOffset: 1 }]);
     expect(m.completed).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 6, commit: false }]);
@@ -98,7 +112,14 @@ describe("PartitionTxnState", () => {
 
   it("refuses control batches that are not end-transaction markers", () => {
     const bogus: BatchToAppend = { ...dataBatch(1, 0, 0, 1, true), isControl: true };
-    bogus.payload = encodeRecordBatch({ baseOffset: 0, isControl: true, isTransactional: true, producerId: 1, producerEpoch: 0, records: [{ key: Buffer.from("00000002", "hex"), value: null, headers: [], timestamp: T }] });
+    bogus.payload = encodeRecordBatch({
+      baseOffset: 0,
+      isControl: true,
+      isTransactional: true,
+      producerId: 1,
+      producerEpoch: 0,
+      records: [{ key: Buffer.from("00000002", "hex"), value: null, headers: [], timestamp: T }],
+    });
     expect(() => batchMetaOfAppend(bogus)).toThrow(expect.objectContaining({ code: "INVALID_RECORD" }));
   });
 

@@ -35,7 +35,14 @@ export function batchMetaOfAppend(b: BatchToAppend): BatchMeta {
   if (b.isControl) {
     const m = readEndTxnMarker(b.payload);
     if (!m) throw new TxnError("INVALID_RECORD", "only end-transaction markers may be written as control batches");
-    return { producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: NO_SEQUENCE, lastSequence: NO_SEQUENCE, isTransactional: true, marker: { commit: m.commit, coordinatorEpoch: m.coordinatorEpoch } };
+    return {
+      producerId: b.producerId,
+      producerEpoch: b.producerEpoch,
+      baseSequence: NO_SEQUENCE,
+      lastSequence: NO_SEQUENCE,
+      isTransactional: true,
+      marker: { commit: m.commit, coordinatorEpoch: m.coordinatorEpoch },
+    };
   }
   return {
     producerId: b.producerId,

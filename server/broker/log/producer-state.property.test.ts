@@ -13,7 +13,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { rng } from "../../testing/prng.ts";
-import { incrementSequence, INT32_MAX, ProducerStateManager, type BatchMeta, type LoggedBatch, type PlannedBatch } from "./producer-state.ts";
+import {
+  incrementSequence,
+  INT32_MAX,
+  ProducerStateManager,
+  type BatchMeta,
+  type LoggedBatch,
+  type PlannedBatch,
+} from "./producer-state.ts";
 import { isTxnError, type TxnError } from "../txn/txn-errors.ts";
 
 /** Raise for a soak run: TXN_PROPERTY_SEEDS=5000. */
@@ -66,9 +73,27 @@ function runSeed(seed: number): void {
   // Producer 102 already wrote up to WRAP_START-1 at epoch 0 (restored state), so it wraps soon.
   let psm = ProducerStateManager.restore({
     version: 1,
-    producers: [{ producerId: 102, producerEpoch: 0, coordinatorEpoch: -1, lastTimestamp: 0, currentTxnFirstOffset: null, batches: [{ firstSeq: WRAP_START - 1, lastSeq: WRAP_START - 1, baseOffset: 0, lastOffset: 0, timestamp: 0 }] }],
+    producers: [
+      {
+        producerId: 102,
+        producerEpoch: 0,
+        coordinatorEpoch: -1,
+        lastTimestamp: 0,
+        currentTxnFirstOffset: null,
+        batches: [{ firstSeq: WRAP_START - 1, lastSeq: WRAP_START - 1, baseOffset: 0, lastOffset: 0, timestamp: 0 }],
+      },
+    ],
   });
-  const preseeded: LoggedBatch = { producerId: 102, producerEpoch: 0, baseSequence: WRAP_START - 1, baseOffset: 0, lastOffset: 0, isTransactional: false, isControl: false, maxTimestamp: 0 };
+  const preseeded: LoggedBatch = {
+    producerId: 102,
+    producerEpoch: 0,
+    baseSequence: WRAP_START - 1,
+    baseOffset: 0,
+    lastOffset: 0,
+    isTransactional: false,
+    isControl: false,
+    maxTimestamp: 0,
+  };
   let nextOffset = 1;
   const clients: Client[] = [
     { pid: 100, epoch: 0, nextSeq: 0, unacked: [] },
@@ -100,11 +125,13 @@ function runSeed(seed: number): void {
       case "OUT_OF_ORDER_SEQUENCE_NUMBER":
         if (wasWritten) fail(step, `OUT_OF_ORDER for written batch ${JSON.stringify(b)}`);
         if (!before || before.epoch > b.epoch) return fail(step, `OUT_OF_ORDER where another error was due ${JSON.stringify(b)}`);
-        if (before.epoch === b.epoch && incrementSequence(before.lastSeq, 1) === b.baseSeq) fail(step, `in-sequence batch refused ${JSON.stringify(b)}`);
+        if (before.epoch === b.epoch && incrementSequence(before.lastSeq, 1) === b.baseSeq)
+          fail(step, `in-sequence batch refused ${JSON.stringify(b)}`);
         if (before.epoch < b.epoch && b.baseSeq === 0) fail(step, `new-epoch batch at 0 refused ${JSON.stringify(b)}`);
         break;
       case "INVALID_PRODUCER_EPOCH":
-        if (!before || before.epoch <= b.epoch) fail(step, `INVALID_PRODUCER_EPOCH for a current batch ${JSON.stringify(b)} (log epoch ${before?.epoch})`);
+        if (!before || before.epoch <= b.epoch)
+          fail(step, `INVALID_PRODUCER_EPOCH for a current batch ${JSON.stringify(b)} (log epoch ${before?.epoch})`);
         break;
       case "UNKNOWN_PRODUCER_ID":
         if (before) fail(step, `UNKNOWN_PRODUCER_ID for a known producer ${JSON.stringify(b)}`);
@@ -168,7 +195,10 @@ function runSeed(seed: number): void {
       const offsets = p.kind === "duplicate" ? p : { baseOffset: ranges[p.slot].baseOffset, lastOffset: ranges[p.slot].lastOffset };
       const w = written.get(b.id);
       if (!w || w.baseOffset !== offsets.baseOffset || w.lastOffset !== offsets.lastOffset) {
-        fail(step, `batch ${JSON.stringify(b)} answered ${JSON.stringify(offsets)}, written at ${JSON.stringify(w && [w.baseOffset, w.lastOffset])}`);
+        fail(
+          step,
+          `batch ${JSON.stringify(b)} answered ${JSON.stringify(offsets)}, written at ${JSON.stringify(w && [w.baseOffset, w.lastOffset])}`,
+        );
       }
       return offsets;
     });
@@ -227,7 +257,8 @@ function runSeed(seed: number): void {
   const expected = new Map<string, number>();
   for (const w of log) {
     const k = `${w.batch.pid}/${w.batch.epoch}`;
-    const want = expected.get(k) ?? incrementSequence(startSeq(w.batch.pid, w.batch.epoch), w.batch.pid === 102 && w.batch.epoch === 0 ? 1 : 0);
+    const want =
+      expected.get(k) ?? incrementSequence(startSeq(w.batch.pid, w.batch.epoch), w.batch.pid === 102 && w.batch.epoch === 0 ? 1 : 0);
     if (w.batch.baseSeq !== want) fail(-1, `log has ${k} sequence ${w.batch.baseSeq} at offset ${w.baseOffset}, expected ${want}`);
     expected.set(k, incrementSequence(w.batch.baseSeq, w.batch.count));
   }
@@ -253,7 +284,17 @@ function runSeed(seed: number): void {
 describe("idempotent producer (property)", () => {
   it(`holds for ${SEEDS} seeded runs of ${STEPS} steps`, () => {
     for (let seed = 1; seed <= SEEDS; seed++) runSeed(seed);
-    const kinds = ["append", "duplicate", "duplicate-pending", "DUPLICATE_SEQUENCE_NUMBER", "OUT_OF_ORDER_SEQUENCE_NUMBER", "INVALID_PRODUCER_EPOCH", "UNKNOWN_PRODUCER_ID", "rollback", "wrap"];
+    const kinds = [
+      "append",
+      "duplicate",
+      "duplicate-pending",
+      "DUPLICATE_SEQUENCE_NUMBER",
+      "OUT_OF_ORDER_SEQUENCE_NUMBER",
+      "INVALID_PRODUCER_EPOCH",
+      "UNKNOWN_PRODUCER_ID",
+      "rollback",
+      "wrap",
+    ];
     for (const k of kinds) expect(seen.get(k) ?? 0, `outcome ${k} never occurred`).toBeGreaterThan(0);
   });
 });

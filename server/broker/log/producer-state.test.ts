@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
-import {
-  batchMetaOf,
-  incrementSequence,
-  inSequence,
-  INT32_MAX,
-  ProducerStateManager,
-  type BatchMeta,
-} from "./producer-state.ts";
+import { batchMetaOf, incrementSequence, inSequence, INT32_MAX, ProducerStateManager, type BatchMeta } from "./producer-state.ts";
 import { isTxnError } from "../txn/txn-errors.ts";
 
 const NOW = 1_000_000;
@@ -72,7 +65,14 @@ describe("sequence arithmetic", () => {
       isTransactional: true,
       records: [0, 1, 2].map((i) => ({ key: null, value: Buffer.from([i]), headers: [], timestamp: 1 })),
     });
-    expect(batchMetaOf(readBatchHeader(b))).toEqual({ producerId: 9, producerEpoch: 2, baseSequence: INT32_MAX, lastSequence: 1, isTransactional: true, marker: undefined });
+    expect(batchMetaOf(readBatchHeader(b))).toEqual({
+      producerId: 9,
+      producerEpoch: 2,
+      baseSequence: INT32_MAX,
+      lastSequence: 1,
+      isTransactional: true,
+      marker: undefined,
+    });
   });
 });
 
@@ -123,7 +123,16 @@ describe("ProducerStateManager: idempotence", () => {
   it("continues across the Int32.MAX wrap", () => {
     const psm = ProducerStateManager.restore({
       version: 1,
-      producers: [{ producerId: 1, producerEpoch: 0, coordinatorEpoch: -1, lastTimestamp: 0, currentTxnFirstOffset: null, batches: [{ firstSeq: INT32_MAX - 4, lastSeq: INT32_MAX - 1, baseOffset: 0, lastOffset: 3, timestamp: 0 }] }],
+      producers: [
+        {
+          producerId: 1,
+          producerEpoch: 0,
+          coordinatorEpoch: -1,
+          lastTimestamp: 0,
+          currentTxnFirstOffset: null,
+          batches: [{ firstSeq: INT32_MAX - 4, lastSeq: INT32_MAX - 1, baseOffset: 0, lastOffset: 3, timestamp: 0 }],
+        },
+      ],
     });
     const log = new Log(psm);
     log.next = 4;
@@ -150,12 +159,25 @@ describe("ProducerStateManager: idempotence", () => {
   it.each<[string, BatchMeta]>([
     ["a fractional producer id", { producerId: 1.5, producerEpoch: 0, baseSequence: 0, lastSequence: 0, isTransactional: false }],
     ["producer id below -1", { producerId: -2, producerEpoch: 0, baseSequence: 0, lastSequence: 0, isTransactional: false }],
-    ["a transactional batch without producer", { producerId: -1, producerEpoch: -1, baseSequence: -1, lastSequence: -1, isTransactional: true }],
+    [
+      "a transactional batch without producer",
+      { producerId: -1, producerEpoch: -1, baseSequence: -1, lastSequence: -1, isTransactional: true },
+    ],
     ["a negative epoch", { producerId: 1, producerEpoch: -1, baseSequence: 0, lastSequence: 0, isTransactional: false }],
     ["an epoch beyond int16", { producerId: 1, producerEpoch: 40000, baseSequence: 0, lastSequence: 0, isTransactional: false }],
     ["no sequence with a producer id", { producerId: 1, producerEpoch: 0, baseSequence: -1, lastSequence: -1, isTransactional: false }],
     ["a sequence beyond int32", { producerId: 1, producerEpoch: 0, baseSequence: 2 ** 31, lastSequence: 2 ** 31, isTransactional: false }],
-    ["a non-transactional marker", { producerId: 1, producerEpoch: 0, baseSequence: -1, lastSequence: -1, isTransactional: false, marker: { commit: true, coordinatorEpoch: 0 } }],
+    [
+      "a non-transactional marker",
+      {
+        producerId: 1,
+        producerEpoch: 0,
+        baseSequence: -1,
+        lastSequence: -1,
+        isTransactional: false,
+        marker: { commit: true, coordinatorEpoch: 0 },
+      },
+    ],
     ["a negative coordinator epoch", { ...marker(1, 0), marker: { commit: true, coordinatorEpoch: -1 } }],
   ])("rejects %s as INVALID_RECORD", (_what, m) => {
     expectCode(() => new ProducerStateManager().checkAndPlan(m), "INVALID_RECORD");
@@ -307,11 +329,57 @@ describe("ProducerStateManager: snapshot and replay", () => {
 
   it("replaying record_batches columns rebuilds the state", () => {
     const rows = [
-      { producerId: 1, producerEpoch: 0, baseSequence: 0, baseOffset: 0, lastOffset: 2, isTransactional: false, isControl: false, maxTimestamp: 10 },
-      { producerId: -1, producerEpoch: -1, baseSequence: -1, baseOffset: 3, lastOffset: 3, isTransactional: false, isControl: false, maxTimestamp: 11 },
-      { producerId: 1, producerEpoch: 0, baseSequence: 3, baseOffset: 4, lastOffset: 4, isTransactional: true, isControl: false, maxTimestamp: 12 },
-      { producerId: 1, producerEpoch: 1, baseSequence: -1, baseOffset: 5, lastOffset: 5, isTransactional: true, isControl: true, maxTimestamp: 13, marker: { commit: false, coordinatorEpoch: 2 } },
-      { producerId: 2, producerEpoch: 0, baseSequence: 0, baseOffset: 6, lastOffset: 7, isTransactional: true, isControl: false, maxTimestamp: 14 },
+      {
+        producerId: 1,
+        producerEpoch: 0,
+        baseSequence: 0,
+        baseOffset: 0,
+        lastOffset: 2,
+        isTransactional: false,
+        isControl: false,
+        maxTimestamp: 10,
+      },
+      {
+        producerId: -1,
+        producerEpoch: -1,
+        baseSequence: -1,
+        baseOffset: 3,
+        lastOffset: 3,
+        isTransactional: false,
+        isControl: false,
+        maxTimestamp: 11,
+      },
+      {
+        producerId: 1,
+        producerEpoch: 0,
+        baseSequence: 3,
+        baseOffset: 4,
+        lastOffset: 4,
+        isTransactional: true,
+        isControl: false,
+        maxTimestamp: 12,
+      },
+      {
+        producerId: 1,
+        producerEpoch: 1,
+        baseSequence: -1,
+        baseOffset: 5,
+        lastOffset: 5,
+        isTransactional: true,
+        isControl: true,
+        maxTimestamp: 13,
+        marker: { commit: false, coordinatorEpoch: 2 },
+      },
+      {
+        producerId: 2,
+        producerEpoch: 0,
+        baseSequence: 0,
+        baseOffset: 6,
+        lastOffset: 7,
+        isTransactional: true,
+        isControl: false,
+        maxTimestamp: 14,
+      },
     ];
     const psm = new ProducerStateManager();
     psm.replay(rows);

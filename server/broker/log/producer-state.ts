@@ -146,7 +146,9 @@ export interface LoggedBatch {
   marker?: EndTxnMarker | null;
 }
 
-type ViewBatch = { firstSeq: number; lastSeq: number; baseOffset: number; lastOffset: number; slot?: undefined } | { firstSeq: number; lastSeq: number; slot: number };
+type ViewBatch =
+  | { firstSeq: number; lastSeq: number; baseOffset: number; lastOffset: number; slot?: undefined }
+  | { firstSeq: number; lastSeq: number; slot: number };
 
 /** The state a check runs against: a committed entry, or one with tentative batches of a plan. */
 interface View {
@@ -164,14 +166,19 @@ const viewOf = (e: Entry): View => ({
 });
 
 function invalidRecord(message: string, meta: BatchMeta): TxnError {
-  return new TxnError("INVALID_RECORD", message, { producerId: meta.producerId, producerEpoch: meta.producerEpoch, baseSequence: meta.baseSequence });
+  return new TxnError("INVALID_RECORD", message, {
+    producerId: meta.producerId,
+    producerEpoch: meta.producerEpoch,
+    baseSequence: meta.baseSequence,
+  });
 }
 
 const isInt = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 
 function validateMeta(meta: BatchMeta): void {
   if (meta === null || typeof meta !== "object") throw new TxnError("INVALID_RECORD", "batch metadata is missing");
-  if (!Number.isSafeInteger(meta.producerId) || meta.producerId < NO_PRODUCER_ID) throw invalidRecord(`invalid producer id ${meta.producerId}`, meta);
+  if (!Number.isSafeInteger(meta.producerId) || meta.producerId < NO_PRODUCER_ID)
+    throw invalidRecord(`invalid producer id ${meta.producerId}`, meta);
   if (meta.producerId === NO_PRODUCER_ID) {
     if (meta.isTransactional || meta.marker) throw invalidRecord("a transactional batch needs a producer id", meta);
     return;
@@ -179,21 +186,34 @@ function validateMeta(meta: BatchMeta): void {
   if (!isInt(meta.producerEpoch, 0, MAX_PRODUCER_EPOCH)) throw invalidRecord(`invalid producer epoch ${meta.producerEpoch}`, meta);
   if (meta.marker) {
     if (!meta.isTransactional) throw invalidRecord("an end-transaction marker must be transactional", meta);
-    if (!isInt(meta.marker.coordinatorEpoch, 0, INT32_MAX)) throw invalidRecord(`invalid coordinator epoch ${meta.marker.coordinatorEpoch}`, meta);
+    if (!isInt(meta.marker.coordinatorEpoch, 0, INT32_MAX))
+      throw invalidRecord(`invalid coordinator epoch ${meta.marker.coordinatorEpoch}`, meta);
     return;
   }
   if (!isInt(meta.baseSequence, 0, INT32_MAX) || !isInt(meta.lastSequence, 0, INT32_MAX)) {
-    throw invalidRecord(`producer ${meta.producerId} sent sequence range ${meta.baseSequence}..${meta.lastSequence}: sequences must be 0..${INT32_MAX}`, meta);
+    throw invalidRecord(
+      `producer ${meta.producerId} sent sequence range ${meta.baseSequence}..${meta.lastSequence}: sequences must be 0..${INT32_MAX}`,
+      meta,
+    );
   }
 }
 
 /** The check of one batch against a producer's state; throws TxnError when it must be refused. */
 function decide(meta: BatchMeta, view: View | undefined): { kind: "append" } | { kind: "duplicate"; of: ViewBatch } {
   const pid = meta.producerId;
-  const details = { producerId: pid, producerEpoch: meta.producerEpoch, baseSequence: meta.baseSequence, currentEpoch: view?.producerEpoch ?? null };
+  const details = {
+    producerId: pid,
+    producerEpoch: meta.producerEpoch,
+    baseSequence: meta.baseSequence,
+    currentEpoch: view?.producerEpoch ?? null,
+  };
   if (meta.marker) {
     if (view && meta.producerEpoch < view.producerEpoch) {
-      throw new TxnError("INVALID_PRODUCER_EPOCH", `marker epoch ${meta.producerEpoch} of producer ${pid} is older than the partition's epoch ${view.producerEpoch}`, details);
+      throw new TxnError(
+        "INVALID_PRODUCER_EPOCH",
+        `marker epoch ${meta.producerEpoch} of producer ${pid} is older than the partition's epoch ${view.producerEpoch}`,
+        details,
+      );
     }
     if (view && meta.marker.coordinatorEpoch < view.coordinatorEpoch) {
       throw new TxnError(
@@ -251,7 +271,11 @@ function decide(meta: BatchMeta, view: View | undefined): { kind: "append" } | {
     }
   }
   if (view?.txnOpen && !meta.isTransactional) {
-    throw new TxnError("INVALID_TXN_STATE", `producer ${pid} sent a non-transactional batch while its transaction is open in this partition`, details);
+    throw new TxnError(
+      "INVALID_TXN_STATE",
+      `producer ${pid} sent a non-transactional batch while its transaction is open in this partition`,
+      details,
+    );
   }
   return { kind: "append" };
 }
@@ -317,7 +341,14 @@ export class ProducerStateManager {
     if (meta.producerId < 0) return;
     let e = this.entries.get(meta.producerId);
     if (!e) {
-      e = { producerId: meta.producerId, producerEpoch: meta.producerEpoch, coordinatorEpoch: -1, lastTimestamp: now, batches: [], currentTxnFirstOffset: null };
+      e = {
+        producerId: meta.producerId,
+        producerEpoch: meta.producerEpoch,
+        coordinatorEpoch: -1,
+        lastTimestamp: now,
+        batches: [],
+        currentTxnFirstOffset: null,
+      };
       this.entries.set(meta.producerId, e);
     }
     if (e.producerEpoch !== meta.producerEpoch) {
@@ -345,7 +376,14 @@ export class ProducerStateManager {
     if (!isInt(producerEpoch, 0, MAX_PRODUCER_EPOCH)) throw new TxnError("INVALID_REQUEST", `invalid producer epoch ${producerEpoch}`);
     const e = this.entries.get(producerId);
     if (!e) {
-      this.entries.set(producerId, { producerId, producerEpoch, coordinatorEpoch: -1, lastTimestamp: now, batches: [], currentTxnFirstOffset: null });
+      this.entries.set(producerId, {
+        producerId,
+        producerEpoch,
+        coordinatorEpoch: -1,
+        lastTimestamp: now,
+        batches: [],
+        currentTxnFirstOffset: null,
+      });
       return;
     }
     if (producerEpoch <= e.producerEpoch) return;
@@ -454,7 +492,12 @@ export class ProducerStateManager {
     }
     const m = new ProducerStateManager();
     for (const p of snapshot.producers) {
-      if (!Number.isSafeInteger(p.producerId) || p.producerId < 0 || !isInt(p.producerEpoch, -1, MAX_PRODUCER_EPOCH) || !Array.isArray(p.batches)) {
+      if (
+        !Number.isSafeInteger(p.producerId) ||
+        p.producerId < 0 ||
+        !isInt(p.producerEpoch, -1, MAX_PRODUCER_EPOCH) ||
+        !Array.isArray(p.batches)
+      ) {
         throw new TypeError(`corrupt producer state snapshot entry ${JSON.stringify(p)}`);
       }
       m.entries.set(p.producerId, {
@@ -502,7 +545,8 @@ export class ProducerAppendPlan {
     const local = new Map<number, View | undefined>();
     const newSlots: BatchMeta[] = [];
     const out: PlannedBatch[] = [];
-    const viewFor = (pid: number) => (local.has(pid) ? local.get(pid) : this.overlay.has(pid) ? this.overlay.get(pid) : this.committedView(pid));
+    const viewFor = (pid: number) =>
+      local.has(pid) ? local.get(pid) : this.overlay.has(pid) ? this.overlay.get(pid) : this.committedView(pid);
     for (const meta of metas) {
       validateMeta(meta);
       const slot = this.slots.length + newSlots.length;
@@ -514,7 +558,11 @@ export class ProducerAppendPlan {
       const view = viewFor(meta.producerId);
       const d = decide(meta, view);
       if (d.kind === "duplicate") {
-        out.push(d.of.slot !== undefined ? { kind: "duplicate-pending", slot: d.of.slot } : { kind: "duplicate", baseOffset: d.of.baseOffset, lastOffset: d.of.lastOffset });
+        out.push(
+          d.of.slot !== undefined
+            ? { kind: "duplicate-pending", slot: d.of.slot }
+            : { kind: "duplicate", baseOffset: d.of.baseOffset, lastOffset: d.of.lastOffset },
+        );
         continue;
       }
       newSlots.push(meta);
@@ -529,7 +577,8 @@ export class ProducerAppendPlan {
   /** The written batches' offsets, one per slot in slot order; applies them to the state. */
   commit(ranges: readonly { baseOffset: number; lastOffset: number }[], now: number): void {
     if (this.closed) throw new Error("this append plan is closed");
-    if (ranges.length !== this.slots.length) throw new Error(`append plan has ${this.slots.length} batches, got ${ranges.length} offset ranges`);
+    if (ranges.length !== this.slots.length)
+      throw new Error(`append plan has ${this.slots.length} batches, got ${ranges.length} offset ranges`);
     this.closed = true;
     this.manager.finishPlan(
       this,

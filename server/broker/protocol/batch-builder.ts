@@ -30,11 +30,10 @@ export interface BatchRules {
 }
 
 export function tooLarge(size: number, limit: number): BrokerError {
-  return new BrokerError(
-    "MESSAGE_TOO_LARGE",
-    `record batch of ${size} bytes exceeds the topic's max.message.bytes of ${limit}`,
-    { sizeBytes: size, maxMessageBytes: limit },
-  );
+  return new BrokerError("MESSAGE_TOO_LARGE", `record batch of ${size} bytes exceeds the topic's max.message.bytes of ${limit}`, {
+    sizeBytes: size,
+    maxMessageBytes: limit,
+  });
 }
 
 function toAppend(payload: Buffer, records: number): BatchToAppend {
@@ -79,7 +78,12 @@ export function buildBatches(records: RecordInput[], configs: BatchRules, now: n
       records: current,
       timestampType: logAppend ? "LogAppendTime" : "CreateTime",
       logAppendTime: now,
-      ...(producer && { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: sequence, isTransactional: producer.isTransactional }),
+      ...(producer && {
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        baseSequence: sequence,
+        isTransactional: producer.isTransactional,
+      }),
     });
     if (producer) sequence = (sequence + current.length) % 2 ** 31;
     if (payload.length > limit) throw tooLarge(payload.length, limit);
@@ -130,7 +134,10 @@ export function validateClientBatches(payload: Buffer, configs: BatchRules, now:
     // The CRC first (as Kafka's broker does): the attributes below are only meaningful if intact.
     if (!hasValidCrc(part, h)) throw new BrokerError("CORRUPT_MESSAGE", "record batch CRC-32C does not match its contents");
     if (h.compression !== 0) {
-      throw new BrokerError("UNSUPPORTED_COMPRESSION_TYPE", `compression codec ${h.compression} is not supported; send uncompressed batches`);
+      throw new BrokerError(
+        "UNSUPPORTED_COMPRESSION_TYPE",
+        `compression codec ${h.compression} is not supported; send uncompressed batches`,
+      );
     }
     if (h.isControl) throw new BrokerError("INVALID_RECORD", "clients may not write control batches");
     if (h.isTransactional && h.producerId < 0) throw new BrokerError("INVALID_RECORD", "a transactional batch needs a producer id");

@@ -58,7 +58,14 @@ describe("control record key and end-transaction marker value", () => {
 
 describe("end-transaction marker batch", () => {
   it("is byte-for-byte the batch Kafka's MemoryRecords.withEndTransactionMarker builds", () => {
-    const batch = encodeEndTxnMarkerBatch({ producerId: 4242, producerEpoch: 3, commit: true, coordinatorEpoch: 9, timestamp: T, baseOffset: 100 });
+    const batch = encodeEndTxnMarkerBatch({
+      producerId: 4242,
+      producerEpoch: 3,
+      commit: true,
+      coordinatorEpoch: 9,
+      timestamp: T,
+      baseOffset: 100,
+    });
     // Assembled by hand from the RecordBatch v2 and EndTransactionMarker specs.
     const record = Buffer.concat([
       Buffer.from([0x20]), // length 16 (zigzag varint)
@@ -93,15 +100,44 @@ describe("end-transaction marker batch", () => {
 
   it("round-trips commit and abort markers through readEndTxnMarker", () => {
     for (const commit of [true, false]) {
-      const batch = encodeEndTxnMarkerBatch({ producerId: 7, producerEpoch: 32767, commit, coordinatorEpoch: 2 ** 31 - 1, timestamp: T, baseOffset: 55 });
+      const batch = encodeEndTxnMarkerBatch({
+        producerId: 7,
+        producerEpoch: 32767,
+        commit,
+        coordinatorEpoch: 2 ** 31 - 1,
+        timestamp: T,
+        baseOffset: 55,
+      });
       const h = readBatchHeader(batch);
-      expect(h).toMatchObject({ isControl: true, isTransactional: true, producerId: 7, producerEpoch: 32767, baseSequence: -1, recordCount: 1, lastOffset: 55 });
-      expect(readEndTxnMarker(batch)).toEqual({ commit, coordinatorEpoch: 2 ** 31 - 1, producerId: 7, producerEpoch: 32767, offset: 55, timestamp: T });
+      expect(h).toMatchObject({
+        isControl: true,
+        isTransactional: true,
+        producerId: 7,
+        producerEpoch: 32767,
+        baseSequence: -1,
+        recordCount: 1,
+        lastOffset: 55,
+      });
+      expect(readEndTxnMarker(batch)).toEqual({
+        commit,
+        coordinatorEpoch: 2 ** 31 - 1,
+        producerId: 7,
+        producerEpoch: 32767,
+        offset: 55,
+        timestamp: T,
+      });
     }
   });
 
   it("kafkajs reads it as a transactional control batch with a control record", async () => {
-    const batch = encodeEndTxnMarkerBatch({ producerId: 12, producerEpoch: 1, commit: false, coordinatorEpoch: 4, timestamp: T, baseOffset: 9 });
+    const batch = encodeEndTxnMarkerBatch({
+      producerId: 12,
+      producerEpoch: 1,
+      commit: false,
+      coordinatorEpoch: 4,
+      timestamp: T,
+      baseOffset: 9,
+    });
     const k = await kafkajsDecodeBatch(new KafkajsDecoder(batch));
     expect(k.isControlBatch).toBe(true);
     expect(k.inTransaction).toBe(true);
@@ -117,7 +153,17 @@ describe("end-transaction marker batch", () => {
 
   it("gives the append columns the log store needs", () => {
     const b = endTxnMarkerBatchToAppend({ producerId: 3, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: T });
-    expect(b).toMatchObject({ recordCount: 1, lastOffsetDelta: 0, firstTimestamp: T, maxTimestamp: T, producerId: 3, producerEpoch: 0, baseSequence: -1, isTransactional: true, isControl: true });
+    expect(b).toMatchObject({
+      recordCount: 1,
+      lastOffsetDelta: 0,
+      firstTimestamp: T,
+      maxTimestamp: T,
+      producerId: 3,
+      producerEpoch: 0,
+      baseSequence: -1,
+      isTransactional: true,
+      isControl: true,
+    });
     expect(readEndTxnMarker(b.payload)?.commit).toBe(true);
   });
 
@@ -132,8 +178,14 @@ describe("end-transaction marker batch", () => {
     const data = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.from("x"), headers: [], timestamp: T }] });
     expect(() => readEndTxnMarker(data)).toThrow(RecordBatchFormatError);
     expect(decodeRecords(data)).toHaveLength(1);
-    expect(() => encodeEndTxnMarkerBatch({ producerId: -1, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: T })).toThrow(RangeError);
-    expect(() => encodeEndTxnMarkerBatch({ producerId: 1, producerEpoch: 40000, commit: true, coordinatorEpoch: 0, timestamp: T })).toThrow(RangeError);
-    expect(() => encodeEndTxnMarkerBatch({ producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: -1, timestamp: T })).toThrow(RangeError);
+    expect(() => encodeEndTxnMarkerBatch({ producerId: -1, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: T })).toThrow(
+      RangeError,
+    );
+    expect(() => encodeEndTxnMarkerBatch({ producerId: 1, producerEpoch: 40000, commit: true, coordinatorEpoch: 0, timestamp: T })).toThrow(
+      RangeError,
+    );
+    expect(() => encodeEndTxnMarkerBatch({ producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: -1, timestamp: T })).toThrow(
+      RangeError,
+    );
   });
 });

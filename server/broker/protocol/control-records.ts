@@ -47,7 +47,9 @@ export function encodeControlKey(type: number): Buffer {
 
 export function decodeControlKey(key: Buffer | null): ControlRecordKey {
   if (key === null || key.length < CONTROL_KEY_SIZE) {
-    throw new RecordBatchFormatError(`control record key must hold at least ${CONTROL_KEY_SIZE} bytes, got ${key === null ? "null" : key.length}`);
+    throw new RecordBatchFormatError(
+      `control record key must hold at least ${CONTROL_KEY_SIZE} bytes, got ${key === null ? "null" : key.length}`,
+    );
   }
   const version = key.readInt16BE(0);
   if (version < 0) throw new RecordBatchFormatError(`invalid control record key version ${version}`);
@@ -86,7 +88,8 @@ export interface EndTxnMarkerBatchOptions {
 
 /** One control batch holding one commit or abort marker. */
 export function encodeEndTxnMarkerBatch(opts: EndTxnMarkerBatchOptions): Buffer {
-  if (!Number.isSafeInteger(opts.producerId) || opts.producerId < 0) throw new RangeError(`marker producer id must be >= 0, got ${opts.producerId}`);
+  if (!Number.isSafeInteger(opts.producerId) || opts.producerId < 0)
+    throw new RangeError(`marker producer id must be >= 0, got ${opts.producerId}`);
   if (!Number.isInteger(opts.producerEpoch) || opts.producerEpoch < 0 || opts.producerEpoch > 0x7fff) {
     throw new RangeError(`marker producer epoch must be 0..32767, got ${opts.producerEpoch}`);
   }

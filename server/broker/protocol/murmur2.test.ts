@@ -19,9 +19,7 @@ const kafkajsPartition: (args: {
   message: { key: Buffer | string | null; value?: unknown; partition?: number };
 }) => number = Partitioners.DefaultPartitioner();
 
-const metadataFor = Array.from({ length: 101 }, (_, n) =>
-  Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0 })),
-);
+const metadataFor = Array.from({ length: 101 }, (_, n) => Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0 })));
 
 /** A random well-formed string of `n` code points mixing ASCII, 2- and 3-byte BMP and astral characters. */
 function randomUnicode(next: () => number, n: number): string {

@@ -26,11 +26,6 @@ export class StickyPartitioner {
   }
 }
 
-export function partitionFor(
-  key: Uint8Array | null,
-  numPartitions: number,
-  sticky: StickyPartitioner,
-  sizeBytes: number,
-): number {
+export function partitionFor(key: Uint8Array | null, numPartitions: number, sticky: StickyPartitioner, sizeBytes: number): number {
   return key === null ? sticky.next(numPartitions, sizeBytes) : partitionForKey(key, numPartitions);
 }

@@ -243,7 +243,12 @@ describe("encodeRecordBatch / readBatchHeader / decodeRecords round trip", () =>
   });
 
   it("maxTimestamp is the largest record timestamp, not the last", () => {
-    const records: RecordInput[] = [T0 + 5, T0 + 100, T0 - 3, T0 + 7].map((timestamp) => ({ key: null, value: null, headers: [], timestamp }));
+    const records: RecordInput[] = [T0 + 5, T0 + 100, T0 - 3, T0 + 7].map((timestamp) => ({
+      key: null,
+      value: null,
+      headers: [],
+      timestamp,
+    }));
     const h = readBatchHeader(encodeRecordBatch({ baseOffset: 0, records }));
     expect(h.firstTimestamp).toBe(T0 + 5);
     expect(h.maxTimestamp).toBe(T0 + 100);
@@ -296,7 +301,9 @@ describe("CRC", () => {
   it("flipping any byte from 21 on (or in the CRC itself) invalidates it", () => {
     const batch = encodeRecordBatch({
       baseOffset: 77,
-      records: RICH_RECORDS.slice(0, 3).concat([{ key: Buffer.from("k"), value: Buffer.from("v"), headers: [{ key: "h", value: null }], timestamp: T0 }]),
+      records: RICH_RECORDS.slice(0, 3).concat([
+        { key: Buffer.from("k"), value: Buffer.from("v"), headers: [{ key: "h", value: null }], timestamp: T0 },
+      ]),
       producerId: 12,
       isTransactional: true,
     });
@@ -376,7 +383,12 @@ describe("splitBatches", () => {
   it("splits 3 concatenated batches into views of each", () => {
     const a = richBatch({ baseOffset: 0 });
     const b = encodeRecordBatch({ baseOffset: 7, records: [RICH_RECORDS[0]], isTransactional: true, producerId: 1 });
-    const c = encodeRecordBatch({ baseOffset: 8, records: [RICH_RECORDS[1], RICH_RECORDS[2]], timestampType: "LogAppendTime", logAppendTime: T0 });
+    const c = encodeRecordBatch({
+      baseOffset: 8,
+      records: [RICH_RECORDS[1], RICH_RECORDS[2]],
+      timestampType: "LogAppendTime",
+      logAppendTime: T0,
+    });
     const all = Buffer.concat([a, b, c]);
     const parts = splitBatches(all);
     expect(parts.length).toBe(3);
@@ -521,7 +533,10 @@ describe("malformed input → RecordBatchFormatError", () => {
   });
 
   it("a null header key", () => {
-    const b = encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: null, headers: [{ key: "h", value: null }], timestamp: T0 }] });
+    const b = encodeRecordBatch({
+      baseOffset: 0,
+      records: [{ key: null, value: null, headers: [{ key: "h", value: null }], timestamp: T0 }],
+    });
     // record: len(61) attrs(62) ts(63) off(64) key(65) value(66) headerCount(67) headerKeyLen(68)
     expect(b[67]).toBe(2);
     expect(b[68]).toBe(2); // zigzag(1) for "h"
@@ -572,7 +587,15 @@ interface SidecarRecord {
 }
 interface Sidecar {
   kafkajsVersion: string;
-  batch: Record<string, unknown> & { baseOffset: number; partitionLeaderEpoch: number; producerId: number; producerEpoch: number; baseSequence: number; isTransactional: boolean; lastOffsetDelta: number };
+  batch: Record<string, unknown> & {
+    baseOffset: number;
+    partitionLeaderEpoch: number;
+    producerId: number;
+    producerEpoch: number;
+    baseSequence: number;
+    isTransactional: boolean;
+    lastOffsetDelta: number;
+  };
   records: SidecarRecord[];
 }
 
@@ -594,7 +617,13 @@ const kafkajsDecodeBatch: (decoder: unknown) => Promise<{
   producerEpoch: number;
   firstSequence: number;
   timestampType: number;
-  records: { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | null | (Buffer | null)[]> }[];
+  records: {
+    offset: string;
+    timestamp: string;
+    key: Buffer | null;
+    value: Buffer | null;
+    headers: Record<string, Buffer | null | (Buffer | null)[]>;
+  }[];
 }> = require("kafkajs/src/protocol/recordBatch/v0/decoder.js");
 const KafkajsDecoder = require("kafkajs/src/protocol/decoder.js");
 
@@ -626,7 +655,9 @@ function encodeLikeKafkajs(s: Sidecar): Buffer {
 
 /** kafkajs's decoded headers object, flattened to [{key, value hex}] in kafkajs's order. */
 function kafkajsHeadersList(obj: Record<string, Buffer | null | (Buffer | null)[]>) {
-  return Object.keys(obj).flatMap((k) => (Array.isArray(obj[k]) ? (obj[k] as (Buffer | null)[]) : [obj[k] as Buffer | null]).map((v) => ({ key: k, value: hex(v) })));
+  return Object.keys(obj).flatMap((k) =>
+    (Array.isArray(obj[k]) ? (obj[k] as (Buffer | null)[]) : [obj[k] as Buffer | null]).map((v) => ({ key: k, value: hex(v) })),
+  );
 }
 
 /** What kafkajs's header object for a header list looks like, grouped by key as kafkajs groups it. */
@@ -649,9 +680,7 @@ async function decodeWithKafkajs(bytes: Buffer) {
       timestamp: Number(r.timestamp),
       key: hex(r.key),
       value: hex(r.value),
-      headers: Object.fromEntries(
-        Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map(hex) : hex(v)]),
-      ),
+      headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map(hex) : hex(v)])),
     })),
   };
 }
@@ -711,18 +740,35 @@ describe("Kafka compatibility (kafkajs 2.2.4)", () => {
       baseSequence: number;
       transactional: boolean;
       lastOffsetDelta?: number;
-      records: { offsetDelta: number; timestamp: number; key: string | null; value: string | null; headers: { key: string; value: string }[] }[];
+      records: {
+        offsetDelta: number;
+        timestamp: number;
+        key: string | null;
+        value: string | null;
+        headers: { key: string; value: string }[];
+      }[];
     };
     const next = rng(808);
     const rbytes = (max: number) => {
       const n = Math.floor(next() * max);
       let s = "";
-      for (let i = 0; i < n; i++) s += Math.floor(next() * 256).toString(16).padStart(2, "0");
+      for (let i = 0; i < n; i++)
+        s += Math.floor(next() * 256)
+          .toString(16)
+          .padStart(2, "0");
       return s;
     };
     const specs: Spec[] = [
       // a non-idempotent producer as Kafka's Java client sends it
-      { baseOffset: 0, partitionLeaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, transactional: false, records: [{ offsetDelta: 0, timestamp: T0, key: null, value: "76", headers: [] }] },
+      {
+        baseOffset: 0,
+        partitionLeaderEpoch: -1,
+        producerId: -1,
+        producerEpoch: -1,
+        baseSequence: -1,
+        transactional: false,
+        records: [{ offsetDelta: 0, timestamp: T0, key: null, value: "76", headers: [] }],
+      },
       // offset gaps and an explicit lastOffsetDelta, as after compaction
       {
         baseOffset: 2 ** 40,
@@ -822,20 +868,46 @@ describe("Kafka compatibility (kafkajs 2.2.4)", () => {
     expect(k.producerEpoch).toBe(sidecar.batch.producerEpoch);
     expect(k.firstSequence).toBe(sidecar.batch.baseSequence);
     expect(k.records).toEqual(
-      sidecar.records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: groupHeaders(r.headers) })),
+      sidecar.records.map((r) => ({
+        offset: r.offset,
+        timestamp: r.timestamp,
+        key: r.key,
+        value: r.value,
+        headers: groupHeaders(r.headers),
+      })),
     );
     // header order as kafkajs sees it equals the fixture's order (repeated keys are adjacent there)
-    expect(k.records.map((r) => kafkajsHeadersList(Object.fromEntries(Object.entries(r.headers).map(([kk, v]) => [kk, Array.isArray(v) ? v.map(fromHex) : fromHex(v)]))))).toEqual(
-      sidecar.records.map((r) => r.headers),
-    );
+    expect(
+      k.records.map((r) =>
+        kafkajsHeadersList(
+          Object.fromEntries(Object.entries(r.headers).map(([kk, v]) => [kk, Array.isArray(v) ? v.map(fromHex) : fromHex(v)])),
+        ),
+      ),
+    ).toEqual(sidecar.records.map((r) => r.headers));
   });
 
   it("kafkajs's decoder reads what kafkajs cannot encode: null header values, control and LogAppendTime batches", async () => {
     const records: RecordInput[] = [
-      { key: Buffer.from("a"), value: null, headers: [{ key: "n", value: null }, { key: "e", value: Buffer.alloc(0) }], timestamp: T0 },
+      {
+        key: Buffer.from("a"),
+        value: null,
+        headers: [
+          { key: "n", value: null },
+          { key: "e", value: Buffer.alloc(0) },
+        ],
+        timestamp: T0,
+      },
       { key: null, value: Buffer.from("b"), headers: [], timestamp: T0 + 10 },
     ];
-    const control = encodeRecordBatch({ baseOffset: 40, records, isControl: true, isTransactional: true, producerId: 9, producerEpoch: 2, baseSequence: -1 });
+    const control = encodeRecordBatch({
+      baseOffset: 40,
+      records,
+      isControl: true,
+      isTransactional: true,
+      producerId: 9,
+      producerEpoch: 2,
+      baseSequence: -1,
+    });
     const k1 = await decodeWithKafkajs(control);
     expect(k1.isControlBatch).toBe(true);
     expect(k1.inTransaction).toBe(true);
@@ -873,7 +945,12 @@ describe("validateRecords", () => {
     const next = rng(99);
     const good = encodeRecordBatch({
       baseOffset: 0,
-      records: Array.from({ length: 5 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(20, i), headers: [{ key: "a", value: Buffer.from("b") }], timestamp: 1000 + i })),
+      records: Array.from({ length: 5 }, (_, i) => ({
+        key: Buffer.from(`k${i}`),
+        value: Buffer.alloc(20, i),
+        headers: [{ key: "a", value: Buffer.from("b") }],
+        timestamp: 1000 + i,
+      })),
     });
     let refused = 0;
     for (let n = 0; n < 2000; n++) {
@@ -910,16 +987,35 @@ describe("forEachRecord (the flyweight reader)", () => {
       const records = Array.from({ length: n }, (_, i) => ({
         key: next() < 0.3 ? null : Buffer.from(`k${round}-${i}`),
         value: next() < 0.1 ? null : Buffer.alloc(Math.floor(next() * 300), 65 + (i % 26)),
-        headers: next() < 0.3 ? [{ key: "h", value: Buffer.from(String(i)) }, { key: "n", value: null }] : [],
+        headers:
+          next() < 0.3
+            ? [
+                { key: "h", value: Buffer.from(String(i)) },
+                { key: "n", value: null },
+              ]
+            : [],
         timestamp: 1_700_000_000_000 + i * 7,
       }));
       const base = Math.floor(next() * 1e6);
-      const batch = encodeRecordBatch({ baseOffset: base, records, timestampType: next() < 0.2 ? "LogAppendTime" : "CreateTime", logAppendTime: 1_800_000_000_000 });
+      const batch = encodeRecordBatch({
+        baseOffset: base,
+        records,
+        timestampType: next() < 0.2 ? "LogAppendTime" : "CreateTime",
+        logAppendTime: 1_800_000_000_000,
+      });
       const h = readBatchHeader(batch);
       const from = base + Math.floor(next() * (n + 1));
       const expected = decodeRecords(batch, h).filter((r) => r.offset >= from);
-      const seen: { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: { key: string; value: Buffer | null }[] }[] = [];
-      const count = forEachRecord(batch, h, from, (v) => seen.push({ offset: v.offset, timestamp: v.timestamp, key: v.key, value: v.value, headers: v.headers() }));
+      const seen: {
+        offset: number;
+        timestamp: number;
+        key: Buffer | null;
+        value: Buffer | null;
+        headers: { key: string; value: Buffer | null }[];
+      }[] = [];
+      const count = forEachRecord(batch, h, from, (v) =>
+        seen.push({ offset: v.offset, timestamp: v.timestamp, key: v.key, value: v.value, headers: v.headers() }),
+      );
       expect(count).toBe(expected.length);
       expect(seen).toEqual(expected);
     }

@@ -361,7 +361,8 @@ export class RecordView {
       if (e instanceof RangeError) throw new RecordBatchFormatError(`record at offset ${this.offset} is truncated: ${e.message}`);
       throw e;
     }
-    if (rd.pos !== this.recordEnd) throw new RecordBatchFormatError(`record at offset ${this.offset}: its length does not match its contents`);
+    if (rd.pos !== this.recordEnd)
+      throw new RecordBatchFormatError(`record at offset ${this.offset}: its length does not match its contents`);
     return out;
   }
 }
@@ -370,7 +371,13 @@ export class RecordView {
  * Visits every record of an uncompressed batch (offset >= `fromOffset`) through one reused
  * `RecordView`, checking lengths as `decodeRecords` does. Returns the number visited.
  */
-export function forEachRecord(batch: Buffer, header: RecordBatchHeader, fromOffset: number, visit: (r: RecordView) => void, view = new RecordView()): number {
+export function forEachRecord(
+  batch: Buffer,
+  header: RecordBatchHeader,
+  fromOffset: number,
+  visit: (r: RecordView) => void,
+  view = new RecordView(),
+): number {
   if (header.compression !== 0) {
     throw new RecordBatchFormatError(`compressed record batches (codec ${header.compression}) are not supported`);
   }
@@ -432,7 +439,10 @@ export function validateRecords(batch: Buffer, header = readBatchHeader(batch)):
   }
   const count = header.recordCount;
   if (header.lastOffsetDelta !== count - 1) {
-    throw new RecordBatchFormatError(`lastOffsetDelta ${header.lastOffsetDelta} does not match the batch's ${count} records (it must be ${count - 1})`, "INVALID_RECORD");
+    throw new RecordBatchFormatError(
+      `lastOffsetDelta ${header.lastOffsetDelta} does not match the batch's ${count} records (it must be ${count - 1})`,
+      "INVALID_RECORD",
+    );
   }
   const base = header.firstTimestamp;
   checkTimestamp(base, "baseTimestamp");
@@ -446,10 +456,17 @@ export function validateRecords(batch: Buffer, header = readBatchHeader(batch)):
       rd.pos++; // attributes
       const timestamp = base + varint(rd);
       if (!(timestamp >= 0 && timestamp <= MAX_TIMESTAMP_MS)) {
-        throw new RecordBatchFormatError(`record ${i} has timestamp ${timestamp} (baseTimestamp + timestampDelta): expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`, "INVALID_TIMESTAMP");
+        throw new RecordBatchFormatError(
+          `record ${i} has timestamp ${timestamp} (baseTimestamp + timestampDelta): expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`,
+          "INVALID_TIMESTAMP",
+        );
       }
       const offsetDelta = varint(rd);
-      if (offsetDelta !== i) throw new RecordBatchFormatError(`record ${i} has offset delta ${offsetDelta}: record i of a batch must have offset delta i`, "INVALID_RECORD");
+      if (offsetDelta !== i)
+        throw new RecordBatchFormatError(
+          `record ${i} has offset delta ${offsetDelta}: record i of a batch must have offset delta i`,
+          "INVALID_RECORD",
+        );
       skipBytes(rd, end);
       skipBytes(rd, end);
       const headerCount = varint(rd);
@@ -461,7 +478,8 @@ export function validateRecords(batch: Buffer, header = readBatchHeader(batch)):
         const keyEnd = rd.pos;
         let k = keyEnd - keyLength;
         while (k < keyEnd && batch[k] < 0x80) k++;
-        if (k < keyEnd && !isUtf8(batch, k, keyEnd)) throw new RecordBatchFormatError(`record ${i} has header ${j} whose header key is not valid UTF-8`, "INVALID_RECORD");
+        if (k < keyEnd && !isUtf8(batch, k, keyEnd))
+          throw new RecordBatchFormatError(`record ${i} has header ${j} whose header key is not valid UTF-8`, "INVALID_RECORD");
         skipBytes(rd, end);
       }
       if (rd.pos !== end) throw new RecordBatchFormatError(`record ${i} length ${len} does not match its contents`);
@@ -478,7 +496,10 @@ export function validateRecords(batch: Buffer, header = readBatchHeader(batch)):
 
 function checkTimestamp(t: number, field: string): void {
   if (!(t >= 0 && t <= MAX_TIMESTAMP_MS)) {
-    throw new RecordBatchFormatError(`${field} ${t} is out of range: expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`, "INVALID_TIMESTAMP");
+    throw new RecordBatchFormatError(
+      `${field} ${t} is out of range: expected epoch milliseconds 0..${MAX_TIMESTAMP_MS}`,
+      "INVALID_TIMESTAMP",
+    );
   }
 }
 

@@ -7,7 +7,8 @@ import { serialize } from "pg-protocol";
 import { describe, expect, it } from "vitest";
 import { bindMessage } from "./append-query.ts";
 
-const arrayText = (v: readonly (number | boolean)[]) => `{${v.map((x) => (typeof x === "boolean" ? (x ? "t" : "f") : String(x))).join(",")}}`;
+const arrayText = (v: readonly (number | boolean)[]) =>
+  `{${v.map((x) => (typeof x === "boolean" ? (x ? "t" : "f") : String(x))).join(",")}}`;
 
 describe("bindMessage", () => {
   it("matches node-pg's Bind for text parameters and a binary bytea sent in parts", () => {

@@ -129,7 +129,10 @@ describe("cold reads through PostgreSQL's COPY", () => {
     await h.broker.createTopic({ name: topic, partitions: 1, configs: { "max.message.bytes": 4 << 20 } });
     const sizes = [100, 70_000, 1 << 20, 3 << 20, 10, 200_000];
     const sent = sizes.map((size, i) =>
-      encodeRecordBatch({ baseOffset: 0, records: [{ key: null, value: Buffer.alloc(size, i + 1), headers: [], timestamp: 1_700_000_000_000 + i }] }),
+      encodeRecordBatch({
+        baseOffset: 0,
+        records: [{ key: null, value: Buffer.alloc(size, i + 1), headers: [], timestamp: 1_700_000_000_000 + i }],
+      }),
     );
     for (const b of sent) await h.broker.produceBatches(topic, 0, b);
     const broker = await h.reopen(); // nothing cached: the fetch reads PostgreSQL

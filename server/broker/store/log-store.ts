@@ -44,8 +44,10 @@ export function payloadPartsOf(b: StoredBatch): readonly Buffer[] {
   return b.payloadParts ?? [b.payload];
 }
 
-export interface ProducerBatchRow
-  extends Pick<BatchColumns, "maxTimestamp" | "producerId" | "producerEpoch" | "baseSequence" | "isTransactional" | "isControl"> {
+export interface ProducerBatchRow extends Pick<
+  BatchColumns,
+  "maxTimestamp" | "producerId" | "producerEpoch" | "baseSequence" | "isTransactional" | "isControl"
+> {
   baseOffset: number;
   lastOffset: number;
   payload?: Buffer;

@@ -13,7 +13,13 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
 
   async findOffsets(groupId: string): Promise<CommittedOffset[]> {
     checkStorableText("groupId", groupId);
-    const r = await this.pool.query<{ topic: string; partition: number; committed_offset: number; metadata: string | null; commit_timestamp: Date }>(
+    const r = await this.pool.query<{
+      topic: string;
+      partition: number;
+      committed_offset: number;
+      metadata: string | null;
+      commit_timestamp: Date;
+    }>(
       `SELECT topic, partition, committed_offset, metadata, commit_timestamp FROM group_offsets
         WHERE group_id = $1 ORDER BY topic, partition`,
       [groupId],

@@ -177,7 +177,11 @@ const readBatchesSql = (columns: string) => `WITH c AS (
    WHERE (w.n = 1 OR w.before < $5) AND w.n <= $4
    ORDER BY w.base_offset`;
 
-const READ_BATCHES_SQL = readBatchesSql(BATCH_COLUMNS.split(",").map((c) => `r.${c.trim()}`).join(", ") + ", r.payload");
+const READ_BATCHES_SQL = readBatchesSql(
+  BATCH_COLUMNS.split(",")
+    .map((c) => `r.${c.trim()}`)
+    .join(", ") + ", r.payload",
+);
 /**
  * The most one plain (hex text) read query returns; see readBatches. Each byte passes through
  * the embedded database's WASM memory (which never shrinks) and node-pg as two hex characters.
@@ -214,7 +218,8 @@ export class PostgresLogStore implements LogStore {
         }),
       ]);
     } catch (e) {
-      if ((e as { code?: string }).code === "P2002") throw new TributaryError("TOPIC_ALREADY_EXISTS", `topic '${t.name}' already exists`, { topic: t.name });
+      if ((e as { code?: string }).code === "P2002")
+        throw new TributaryError("TOPIC_ALREADY_EXISTS", `topic '${t.name}' already exists`, { topic: t.name });
       throw e;
     }
   }
@@ -348,7 +353,25 @@ export class PostgresLogStore implements LogStore {
     }
     return new BinaryTailQuery<PartitionRow & { base: number }>(
       APPEND_STATEMENT,
-      [topicId, partition, offsets, records, bytes, rel, lastDelta, recordCount, firstTs, maxTs, producerId, producerEpoch, baseSequence, isTxn, isControl, pos, len],
+      [
+        topicId,
+        partition,
+        offsets,
+        records,
+        bytes,
+        rel,
+        lastDelta,
+        recordCount,
+        firstTs,
+        maxTs,
+        producerId,
+        producerEpoch,
+        baseSequence,
+        isTxn,
+        isControl,
+        pos,
+        len,
+      ],
       batches.map((b) => b.payload),
     );
   }
@@ -376,7 +399,13 @@ export class PostgresLogStore implements LogStore {
    * every other field is read from the batch header (the stored bytes carry them all). COPY
    * takes no parameters, so the values are checked (a UUID, integers) and written in.
    */
-  private async copyBatches(topicId: string, partition: number, fromOffset: number, maxBatches: number, maxBytes: number): Promise<StoredBatch[]> {
+  private async copyBatches(
+    topicId: string,
+    partition: number,
+    fromOffset: number,
+    maxBatches: number,
+    maxBytes: number,
+  ): Promise<StoredBatch[]> {
     if (!UUID.test(topicId)) throw new TypeError(`not a topic id: ${JSON.stringify(topicId)}`);
     for (const n of [partition, fromOffset, maxBatches, maxBytes]) {
       if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`not an integer >= 0: ${n}`);
@@ -409,12 +438,7 @@ export class PostgresLogStore implements LogStore {
     return out;
   }
 
-  async findBatchForTimestamp(
-    topicId: string,
-    partition: number,
-    timestamp: number,
-    afterOffset: number,
-  ): Promise<StoredBatch | null> {
+  async findBatchForTimestamp(topicId: string, partition: number, timestamp: number, afterOffset: number): Promise<StoredBatch | null> {
     const res = await this.pool.query<BatchRow>(
       `SELECT ${BATCH_COLUMNS}, payload FROM record_batches
         WHERE topic_id = $1 AND partition = $2 AND max_timestamp >= $3 AND last_offset >= $4 AND NOT is_control
@@ -507,9 +531,20 @@ export class PostgresLogStore implements LogStore {
           `INSERT INTO record_batches (topic_id, partition, ${BATCH_COLUMNS}, payload)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           [
-            topicId, partition, rw.baseOffset, rw.baseOffset + b.lastOffsetDelta, b.recordCount, b.firstTimestamp,
-            b.maxTimestamp, b.producerId, b.producerEpoch, b.baseSequence, b.isTransactional, b.isControl,
-            b.payload.length, b.payload,
+            topicId,
+            partition,
+            rw.baseOffset,
+            rw.baseOffset + b.lastOffsetDelta,
+            b.recordCount,
+            b.firstTimestamp,
+            b.maxTimestamp,
+            b.producerId,
+            b.producerEpoch,
+            b.baseSequence,
+            b.isTransactional,
+            b.isControl,
+            b.payload.length,
+            b.payload,
           ],
         );
         records += b.recordCount;

@@ -31,7 +31,9 @@ export class PostgresTransactionStore implements TransactionStore {
   }
 
   async reserveProducerIds(count: number): Promise<number[]> {
-    const r = await this.pool.query<{ id: string }>("SELECT nextval('producer_id_seq')::text AS id FROM generate_series(1, $1::int)", [count]);
+    const r = await this.pool.query<{ id: string }>("SELECT nextval('producer_id_seq')::text AS id FROM generate_series(1, $1::int)", [
+      count,
+    ]);
     return r.rows.map((x) => Number(x.id));
   }
 }

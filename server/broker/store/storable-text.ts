@@ -18,11 +18,9 @@ export function isStorableText(s: string): boolean {
 }
 
 function refuse(field: string): BrokerError {
-  return new BrokerError(
-    "INVALID_REQUEST",
-    `${field} contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`,
-    { field },
-  );
+  return new BrokerError("INVALID_REQUEST", `${field} contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`, {
+    field,
+  });
 }
 
 /** Throws INVALID_REQUEST naming `field` unless `value` (when a string) is storable text. */

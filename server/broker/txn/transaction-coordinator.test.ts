@@ -42,8 +42,19 @@ describe("TransactionCoordinator: producer ids", () => {
   it("keeps a transactional id's producer id and bumps its epoch on every init", () => {
     const c = coordinator();
     expect(c.initProducerId({ transactionalId: "tx" }, T0)).toEqual({ producerId: 1000, producerEpoch: 0, abort: null });
-    expect(c.initProducerId({ transactionalId: "tx", transactionTimeoutMs: 5000 }, T0 + 1)).toEqual({ producerId: 1000, producerEpoch: 1, abort: null });
-    expect(c.describe("tx", T0 + 2)).toMatchObject({ producerId: 1000, producerEpoch: 1, state: "Empty", timeoutMs: 5000, startedAt: null, ageMs: null });
+    expect(c.initProducerId({ transactionalId: "tx", transactionTimeoutMs: 5000 }, T0 + 1)).toEqual({
+      producerId: 1000,
+      producerEpoch: 1,
+      abort: null,
+    });
+    expect(c.describe("tx", T0 + 2)).toMatchObject({
+      producerId: 1000,
+      producerEpoch: 1,
+      state: "Empty",
+      timeoutMs: 5000,
+      startedAt: null,
+      ageMs: null,
+    });
     expect(c.initProducerId({ transactionalId: "other" }, T0)).toMatchObject({ producerId: 1001, producerEpoch: 0 });
   });
 
@@ -72,7 +83,10 @@ describe("TransactionCoordinator: commit and abort", () => {
   it("runs a transaction: Empty → Ongoing → PrepareCommit → CompleteCommit, with its partitions and group offsets", () => {
     const c = coordinator();
     const { producerId: pid, producerEpoch: ep } = c.initProducerId({ transactionalId: "tx" }, T0);
-    expect(c.addPartitions("tx", pid, ep, [tp("b", 1), tp("a", 0)], T0 + 10)).toEqual({ state: "Ongoing", added: [tp("a", 0), tp("b", 1)] });
+    expect(c.addPartitions("tx", pid, ep, [tp("b", 1), tp("a", 0)], T0 + 10)).toEqual({
+      state: "Ongoing",
+      added: [tp("a", 0), tp("b", 1)],
+    });
     expect(c.addPartitions("tx", pid, ep, [tp("a", 0), tp("a", 2)], T0 + 20)).toEqual({ state: "Ongoing", added: [tp("a", 2)] });
     c.addOffsets("tx", pid, ep, "g1", [{ topic: "in", partition: 0, offset: 5, metadata: null }], T0 + 30);
     c.addOffsets("tx", pid, ep, "g1", [{ topic: "in", partition: 0, offset: 7, metadata: "m" }], T0 + 31);
@@ -93,7 +107,14 @@ describe("TransactionCoordinator: commit and abort", () => {
     expect(c.describe("tx", T0 + 51)).toMatchObject({ state: "PrepareCommit", pending: { commit: true, reason: "client" } });
     expect(c.pendingEnds()).toEqual([plan]);
     const done = c.completeEnd("tx", T0 + 60, plan);
-    expect(done).toMatchObject({ state: "CompleteCommit", partitions: [], groups: [], startedAt: null, pending: null, lastResult: { commit: true, reason: "client", completedAt: T0 + 60 } });
+    expect(done).toMatchObject({
+      state: "CompleteCommit",
+      partitions: [],
+      groups: [],
+      startedAt: null,
+      pending: null,
+      lastResult: { commit: true, reason: "client", completedAt: T0 + 60 },
+    });
     expect(c.pendingGroupOffsets("g1")).toEqual([]);
     // the producer keeps its epoch for the next transaction
     expect(c.addPartitions("tx", pid, ep, [tp("a", 0)], T0 + 70).state).toBe("Ongoing");
@@ -133,7 +154,9 @@ describe("TransactionCoordinator: commit and abort", () => {
       expect.objectContaining({ isBrokerError: true, code: "CONCURRENT_TRANSACTIONS", retriable: true, name: "TxnError" }),
     );
     c.completeEnd("tx", T0);
-    expect(() => c.addPartitions("tx", pid, 1, [tp("a", 0)], T0)).toThrow(expect.objectContaining({ code: "PRODUCER_FENCED", retriable: false }));
+    expect(() => c.addPartitions("tx", pid, 1, [tp("a", 0)], T0)).toThrow(
+      expect.objectContaining({ code: "PRODUCER_FENCED", retriable: false }),
+    );
   });
 });
 
@@ -165,7 +188,10 @@ describe("TransactionCoordinator: fencing zombies", () => {
     expect(codeOf(() => c.addOffsets("tx", a.producerId, a.producerEpoch, "g", [], T0))).toBe("PRODUCER_FENCED");
     expect(codeOf(() => c.prepareEnd("tx", a.producerId, a.producerEpoch, true, T0))).toBe("PRODUCER_FENCED");
     // B works; its transaction starts clean
-    expect(c.addPartitions("tx", b.producerId, b.producerEpoch, [tp("out", 2)], T0 + 7)).toEqual({ state: "Ongoing", added: [tp("out", 2)] });
+    expect(c.addPartitions("tx", b.producerId, b.producerEpoch, [tp("out", 2)], T0 + 7)).toEqual({
+      state: "Ongoing",
+      added: [tp("out", 2)],
+    });
     expect(c.prepareEnd("tx", b.producerId, b.producerEpoch, true, T0 + 8)).toMatchObject({ partitions: [tp("out", 2)], groupOffsets: [] });
   });
 
@@ -203,15 +229,23 @@ describe("TransactionCoordinator: timeouts", () => {
     expect(codeOf(() => c.addPartitions("tx", a.producerId, 0, [tp("a", 0)], T0))).toBe("TRANSACTION_ABORTED");
     expect(codeOf(() => c.prepareEnd("tx", a.producerId, 0, true, T0))).toBe("TRANSACTION_ABORTED");
     // KIP-360: the same producer may re-initialise with its old id/epoch and carry on
-    expect(c.initProducerId({ transactionalId: "tx", producerId: a.producerId, producerEpoch: 0, transactionTimeoutMs: 1000 }, T0 + 1300)).toMatchObject({
+    expect(
+      c.initProducerId({ transactionalId: "tx", producerId: a.producerId, producerEpoch: 0, transactionTimeoutMs: 1000 }, T0 + 1300),
+    ).toMatchObject({
       producerId: a.producerId,
       producerEpoch: 2,
       abort: null,
     });
     expect(codeOf(() => c.addPartitions("tx", a.producerId, 0, [tp("a", 0)], T0))).toBe("PRODUCER_FENCED");
-    expect(codeOf(() => c.initProducerId({ transactionalId: "tx", producerId: a.producerId, producerEpoch: 0 }, T0))).toBe("PRODUCER_FENCED");
-    expect(codeOf(() => c.initProducerId({ transactionalId: "tx", producerId: 5, producerEpoch: 2 }, T0))).toBe("INVALID_PRODUCER_ID_MAPPING");
-    expect(codeOf(() => c.initProducerId({ transactionalId: "new", producerId: 5, producerEpoch: 2 }, T0))).toBe("INVALID_PRODUCER_ID_MAPPING");
+    expect(codeOf(() => c.initProducerId({ transactionalId: "tx", producerId: a.producerId, producerEpoch: 0 }, T0))).toBe(
+      "PRODUCER_FENCED",
+    );
+    expect(codeOf(() => c.initProducerId({ transactionalId: "tx", producerId: 5, producerEpoch: 2 }, T0))).toBe(
+      "INVALID_PRODUCER_ID_MAPPING",
+    );
+    expect(codeOf(() => c.initProducerId({ transactionalId: "new", producerId: 5, producerEpoch: 2 }, T0))).toBe(
+      "INVALID_PRODUCER_ID_MAPPING",
+    );
   });
 
   it("only Ongoing transactions time out; the clock starts at the first partition", () => {
@@ -253,7 +287,13 @@ describe("TransactionCoordinator: persistence and crash recovery", () => {
     const plans = after.recover(T0 + 100);
     expect(plans).toHaveLength(2);
     expect(plans.find((p) => p.transactionalId === "committing")).toEqual({ ...commitPlan, coordinatorEpoch: 1 });
-    expect(plans.find((p) => p.transactionalId === "open")).toMatchObject({ commit: false, reason: "recovery", producerId: b.producerId, producerEpoch: 1, partitions: [tp("y", 1)] });
+    expect(plans.find((p) => p.transactionalId === "open")).toMatchObject({
+      commit: false,
+      reason: "recovery",
+      producerId: b.producerId,
+      producerEpoch: 1,
+      partitions: [tp("y", 1)],
+    });
     for (const p of plans) after.completeEnd(p.transactionalId, T0 + 200, p);
     expect(after.list(T0 + 200).map((t) => [t.transactionalId, t.state])).toEqual([
       ["committing", "CompleteCommit"],
@@ -282,7 +322,20 @@ describe("TransactionCoordinator: persistence and crash recovery", () => {
   it("refuses corrupt snapshots", () => {
     const c = coordinator();
     expect(() => c.restore({ version: 2 } as never)).toThrow(TypeError);
-    const ok = { transactionalId: "t", producerId: 1, producerEpoch: 0, timeoutMs: 1000, state: "Empty", partitions: [], pendingOffsets: [], startedAt: null, lastUpdatedAt: 0, pendingEnd: null, fencedByTimeout: null, lastResult: null };
+    const ok = {
+      transactionalId: "t",
+      producerId: 1,
+      producerEpoch: 0,
+      timeoutMs: 1000,
+      state: "Empty",
+      partitions: [],
+      pendingOffsets: [],
+      startedAt: null,
+      lastUpdatedAt: 0,
+      pendingEnd: null,
+      fencedByTimeout: null,
+      lastResult: null,
+    };
     expect(() => c.restore({ version: 1, transactions: [{ ...ok, state: "Bogus" }] } as never)).toThrow(TypeError);
     expect(() => c.restore({ version: 1, transactions: [{ ...ok, state: "PrepareCommit" }] } as never)).toThrow(TypeError);
     expect(() => c.restore({ version: 1, transactions: [{ ...ok, producerEpoch: -1 }] } as never)).toThrow(TypeError);
@@ -293,7 +346,9 @@ describe("TransactionCoordinator: persistence and crash recovery", () => {
 
 describe("TransactionCoordinator: bad inputs", () => {
   it.each([0, -5, 900_001, 1.5, Number.NaN, "100" as unknown as number])("initProducerId refuses timeout %s", (t) => {
-    expect(codeOf(() => coordinator().initProducerId({ transactionalId: "tx", transactionTimeoutMs: t }, T0))).toBe("INVALID_TRANSACTION_TIMEOUT");
+    expect(codeOf(() => coordinator().initProducerId({ transactionalId: "tx", transactionTimeoutMs: t }, T0))).toBe(
+      "INVALID_TRANSACTION_TIMEOUT",
+    );
   });
 
   it("accepts the bounds of the timeout and defaults to 60 s", () => {

@@ -106,7 +106,14 @@ export type EndReason = "client" | "timeout" | "fenced" | "recovery";
  */
 export type TxnChangeEvent =
   | { type: "begun"; transactionalId: string; producerId: number; producerEpoch: number }
-  | { type: "committed" | "aborted"; transactionalId: string; producerId: number; producerEpoch: number; reason: EndReason; partitions: TopicPartition[] };
+  | {
+      type: "committed" | "aborted";
+      transactionalId: string;
+      producerId: number;
+      producerEpoch: number;
+      reason: EndReason;
+      partitions: TopicPartition[];
+    };
 
 export interface EndTxnPlan {
   transactionalId: string;
@@ -199,10 +206,12 @@ interface TxnMeta {
   lastResult: { commit: boolean; reason: EndReason; completedAt: number } | null;
 }
 
-const isInt = (v: unknown, min: number, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
 function validateTransactionalId(id: unknown): string {
-  if (typeof id !== "string" || id.length === 0) throw invalidRequest("transactionalId must be a non-empty string", { transactionalId: id });
+  if (typeof id !== "string" || id.length === 0)
+    throw invalidRequest("transactionalId must be a non-empty string", { transactionalId: id });
   if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw invalidRequest(`transactionalId is longer than ${MAX_ID_BYTES} bytes`);
   return id;
 }
@@ -236,9 +245,12 @@ export class TransactionCoordinator {
     private readonly onChange?: (event: TxnChangeEvent) => void,
   ) {
     const c = { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...config };
-    if (!isInt(c.maxTransactionTimeoutMs, 1, 2 ** 31 - 1)) throw new RangeError(`invalid maxTransactionTimeoutMs ${c.maxTransactionTimeoutMs}`);
-    if (!isInt(c.defaultTransactionTimeoutMs, 1, c.maxTransactionTimeoutMs)) throw new RangeError(`invalid defaultTransactionTimeoutMs ${c.defaultTransactionTimeoutMs}`);
-    if (!isInt(c.transactionalIdExpirationMs, 1, Number.MAX_SAFE_INTEGER)) throw new RangeError(`invalid transactionalIdExpirationMs ${c.transactionalIdExpirationMs}`);
+    if (!isInt(c.maxTransactionTimeoutMs, 1, 2 ** 31 - 1))
+      throw new RangeError(`invalid maxTransactionTimeoutMs ${c.maxTransactionTimeoutMs}`);
+    if (!isInt(c.defaultTransactionTimeoutMs, 1, c.maxTransactionTimeoutMs))
+      throw new RangeError(`invalid defaultTransactionTimeoutMs ${c.defaultTransactionTimeoutMs}`);
+    if (!isInt(c.transactionalIdExpirationMs, 1, Number.MAX_SAFE_INTEGER))
+      throw new RangeError(`invalid transactionalIdExpirationMs ${c.transactionalIdExpirationMs}`);
     if (!isInt(c.coordinatorEpoch, 0, 0x7fffffff)) throw new RangeError(`invalid coordinatorEpoch ${c.coordinatorEpoch}`);
     this.config = c;
   }
@@ -302,7 +314,10 @@ export class TransactionCoordinator {
     if (recovering) validateProducer(req.producerId, req.producerEpoch);
     const meta = this.txns.get(id);
     if (!meta) {
-      if (recovering) throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `transactional id '${id}' has no producer id to recover`, { transactionalId: id });
+      if (recovering)
+        throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `transactional id '${id}' has no producer id to recover`, {
+          transactionalId: id,
+        });
       const fresh: TxnMeta = {
         transactionalId: id,
         producerId: this.newProducerId(),
@@ -321,10 +336,13 @@ export class TransactionCoordinator {
       return { producerId: fresh.producerId, producerEpoch: 0, abort: null };
     }
     if (recovering) {
-      const matches = (p: { producerId: number; producerEpoch: number } | null) => p !== null && p.producerId === req.producerId && p.producerEpoch === req.producerEpoch;
+      const matches = (p: { producerId: number; producerEpoch: number } | null) =>
+        p !== null && p.producerId === req.producerId && p.producerEpoch === req.producerEpoch;
       if (!matches(meta) && !matches(meta.fencedByTimeout)) {
         if (meta.producerId !== req.producerId && meta.fencedByTimeout?.producerId !== req.producerId) {
-          throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `producer id ${req.producerId} is not the one of transactional id '${id}'`, { transactionalId: id });
+          throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `producer id ${req.producerId} is not the one of transactional id '${id}'`, {
+            transactionalId: id,
+          });
         }
         throw this.fenced(meta, req.producerEpoch as number);
       }
@@ -395,10 +413,14 @@ export class TransactionCoordinator {
   }
 
   private concurrent(meta: TxnMeta): TxnError {
-    return new TxnError("CONCURRENT_TRANSACTIONS", `transactional id '${meta.transactionalId}' is completing its transaction (${meta.state}); retry shortly`, {
-      transactionalId: meta.transactionalId,
-      state: meta.state,
-    });
+    return new TxnError(
+      "CONCURRENT_TRANSACTIONS",
+      `transactional id '${meta.transactionalId}' is completing its transaction (${meta.state}); retry shortly`,
+      {
+        transactionalId: meta.transactionalId,
+        state: meta.state,
+      },
+    );
   }
 
   /** The entry, if (producerId, epoch) is its current producer; the matching error otherwise. */
@@ -407,7 +429,9 @@ export class TransactionCoordinator {
     validateProducer(producerId, producerEpoch);
     const meta = this.txns.get(id);
     if (!meta) {
-      throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `transactional id '${id}' has no producer: call initProducerId first`, { transactionalId: id });
+      throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `transactional id '${id}' has no producer: call initProducerId first`, {
+        transactionalId: id,
+      });
     }
     const f = meta.fencedByTimeout;
     if (f && f.producerId === producerId && f.producerEpoch === producerEpoch) {
@@ -422,7 +446,10 @@ export class TransactionCoordinator {
       });
     }
     if (meta.producerId !== producerId) {
-      throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `producer id ${producerId} is not the one of transactional id '${id}'`, { transactionalId: id, producerId });
+      throw new TxnError("INVALID_PRODUCER_ID_MAPPING", `producer id ${producerId} is not the one of transactional id '${id}'`, {
+        transactionalId: id,
+        producerId,
+      });
     }
     if (meta.producerEpoch !== producerEpoch) throw this.fenced(meta, producerEpoch as number);
     return meta;
@@ -448,7 +475,13 @@ export class TransactionCoordinator {
    * Adds partitions to the producer's transaction, starting one if none is open (the broker
    * calls this before every transactional produce). Returns the partitions that were new.
    */
-  addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly TopicPartition[], now: number): { state: TxnState; added: TopicPartition[] } {
+  addPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: readonly TopicPartition[],
+    now: number,
+  ): { state: TxnState; added: TopicPartition[] } {
     if (!Array.isArray(partitions) || partitions.length === 0) throw invalidRequest("partitions must be a non-empty array");
     const tps = partitions.map((tp, i) => validateTopicPartition(tp, `partitions[${i}]`));
     const meta = this.checkProducer(transactionalId, producerId, producerEpoch);
@@ -470,13 +503,22 @@ export class TransactionCoordinator {
    * its group coordinator before calling. A later offset for the same partition replaces an
    * earlier one.
    */
-  addOffsets(transactionalId: string, producerId: number, producerEpoch: number, groupId: string, offsets: readonly TxnOffset[], now: number): { state: TxnState } {
+  addOffsets(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+    offsets: readonly TxnOffset[],
+    now: number,
+  ): { state: TxnState } {
     const gid = validateGroupId(groupId);
     if (!Array.isArray(offsets)) throw invalidRequest("offsets must be an array");
     const checked = offsets.map((o, i) => {
       const tp = validateTopicPartition(o, `offsets[${i}]`);
-      if (!isInt(o.offset, 0, Number.MAX_SAFE_INTEGER)) throw invalidRequest(`offsets[${i}].offset must be an integer >= 0, got ${String(o.offset)}`);
-      if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== "string") throw invalidRequest(`offsets[${i}].metadata must be a string or null`);
+      if (!isInt(o.offset, 0, Number.MAX_SAFE_INTEGER))
+        throw invalidRequest(`offsets[${i}].offset must be an integer >= 0, got ${String(o.offset)}`);
+      if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== "string")
+        throw invalidRequest(`offsets[${i}].metadata must be a string or null`);
       return { ...tp, offset: o.offset, metadata: o.metadata ?? null };
     });
     const meta = this.checkProducer(transactionalId, producerId, producerEpoch);
@@ -541,9 +583,15 @@ export class TransactionCoordinator {
     if (!meta) throw new TxnError("TRANSACTIONAL_ID_NOT_FOUND", `transactional id '${id}' does not exist`, { transactionalId: id });
     const pending = meta.pendingEnd;
     if (!PREPARE_STATES.has(meta.state) || !pending) {
-      throw new TxnError("INVALID_TXN_STATE", `transactional id '${id}' has no transaction to complete (${meta.state})`, { transactionalId: id, state: meta.state });
+      throw new TxnError("INVALID_TXN_STATE", `transactional id '${id}' has no transaction to complete (${meta.state})`, {
+        transactionalId: id,
+        state: meta.state,
+      });
     }
-    if (plan && (plan.producerId !== pending.producerId || plan.producerEpoch !== pending.producerEpoch || plan.commit !== pending.commit)) {
+    if (
+      plan &&
+      (plan.producerId !== pending.producerId || plan.producerEpoch !== pending.producerEpoch || plan.commit !== pending.commit)
+    ) {
       throw new TxnError("INVALID_TXN_STATE", `the plan to complete is not the pending one of '${id}'`, { transactionalId: id });
     }
     this.transition(meta, pending.commit ? "CompleteCommit" : "CompleteAbort");
@@ -639,7 +687,8 @@ export class TransactionCoordinator {
     const out: { transactionalId: string; topic: string; partition: number }[] = [];
     for (const meta of this.txns.values()) {
       if (meta.state !== "Ongoing" && meta.state !== "PrepareCommit") continue;
-      for (const o of meta.pendingOffsets.get(groupId)?.values() ?? []) out.push({ transactionalId: meta.transactionalId, topic: o.topic, partition: o.partition });
+      for (const o of meta.pendingOffsets.get(groupId)?.values() ?? [])
+        out.push({ transactionalId: meta.transactionalId, topic: o.topic, partition: o.partition });
     }
     return out;
   }

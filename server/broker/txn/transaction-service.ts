@@ -77,7 +77,11 @@ export class TransactionService {
     private readonly groups: TxnGroupAccess | null,
     private readonly options: TransactionServiceOptions = {},
   ) {
-    this.coordinator = new TransactionCoordinator(this.allocator, { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config }, options.onChange);
+    this.coordinator = new TransactionCoordinator(
+      this.allocator,
+      { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config },
+      options.onChange,
+    );
   }
 
   /** Loads the stored entries, aborts what the last process left open, and starts the timer. */
@@ -119,7 +123,10 @@ export class TransactionService {
   }
 
   /** InitProducerId: a plain idempotent producer, or a transactional id's producer (fencing the previous one). */
-  async initProducer(req: { transactionalId?: string; transactionTimeoutMs?: number }): Promise<{ producerId: number; producerEpoch: number }> {
+  async initProducer(req: {
+    transactionalId?: string;
+    transactionTimeoutMs?: number;
+  }): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.allocator.available < 2) {
       for (const id of await this.store.reserveProducerIds(ID_BLOCK)) this.allocator.addBlock(id, 1);
     }
@@ -142,7 +149,12 @@ export class TransactionService {
    * none is open) and makes that durable. Call the returned `done` once the append settled; an
    * end of this transaction waits for it.
    */
-  async beginProduce(transactionalId: string, producerId: number, producerEpoch: number, partitions: readonly TopicPartition[]): Promise<() => void> {
+  async beginProduce(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: readonly TopicPartition[],
+  ): Promise<() => void> {
     const { added } = this.coordinator.addPartitions(transactionalId, producerId, producerEpoch, partitions, Date.now());
     let done!: () => void;
     const settled = new Promise<void>((resolve) => (done = resolve));
@@ -183,7 +195,12 @@ export class TransactionService {
   }
 
   /** EndTxn: commit or abort the producer's transaction; resolves once every marker is written. */
-  async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean): Promise<TransactionDescription> {
+  async endTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+  ): Promise<TransactionDescription> {
     const plan = this.coordinator.prepareEnd(transactionalId, producerId, producerEpoch, commit, Date.now());
     if (!plan.alreadyComplete) await this.finish(plan);
     return this.coordinator.describe(transactionalId, Date.now());

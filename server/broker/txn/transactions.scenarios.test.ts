@@ -14,7 +14,12 @@ const values = (rs: FetchedRecord[]) => rs.map((r) => r.value?.toString("utf8"))
 const BIG = { maxRecords: 100_000, maxBytes: 16 * 1024 * 1024 };
 
 /** Every visible record from 0 up to the isolation level's end, following nextOffset. */
-async function readAll(b: Broker, topic: string, partition: number, isolation: "read_committed" | "read_uncommitted"): Promise<{ records: FetchedRecord[]; end: number }> {
+async function readAll(
+  b: Broker,
+  topic: string,
+  partition: number,
+  isolation: "read_committed" | "read_uncommitted",
+): Promise<{ records: FetchedRecord[]; end: number }> {
   let offset = 0;
   const records: FetchedRecord[] = [];
   for (let i = 0; i < 100; i++) {
@@ -45,8 +50,17 @@ class TxnProducer {
   async send(topic: string, partition: number, ...vals: string[]): Promise<number> {
     const k = `${topic}/${partition}`;
     const baseSequence = this.seq.get(k) ?? 0;
-    const as: ProduceAs = { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence, transactionalId: this.transactionalId };
-    const out = await this.b().produce(topic, vals.map((v) => ({ key: null, value: buf(v), partition })), as);
+    const as: ProduceAs = {
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence,
+      transactionalId: this.transactionalId,
+    };
+    const out = await this.b().produce(
+      topic,
+      vals.map((v) => ({ key: null, value: buf(v), partition })),
+      as,
+    );
     this.seq.set(k, baseSequence + vals.length);
     return out[0].offset;
   }
@@ -82,7 +96,9 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     const open = await b().fetch("orders", 0, { offset: 0, ...BIG, isolation: "read_committed" });
     expect(open).toMatchObject({ highWatermark: 3, lastStableOffset: 0, nextOffset: 0, records: [] });
     expect(values((await readAll(b(), "orders", 0, "read_uncommitted")).records)).toEqual(["o1", "o2", "plain"]);
-    expect((await b().describeTopic("orders")).partitions[0].openTransactions).toEqual([{ producerId: p.producerId, firstOffset: 0, lastOffset: 1 }]);
+    expect((await b().describeTopic("orders")).partitions[0].openTransactions).toEqual([
+      { producerId: p.producerId, firstOffset: 0, lastOffset: 1 },
+    ]);
     expect(await b().listOffsets("orders", "latest", undefined, "read_committed")).toEqual([
       { partition: 0, offset: 0, timestamp: null },
       { partition: 1, offset: 0, timestamp: null },
@@ -186,7 +202,9 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     expect(records).toEqual([]);
     expect(end).toBe(2);
     await expect(p.commit()).rejects.toMatchObject({ code: "TRANSACTION_ABORTED" });
-    await expect(p.send("slow", 0, "more")).rejects.toMatchObject({ code: expect.stringMatching(/TRANSACTION_ABORTED|INVALID_PRODUCER_EPOCH/) });
+    await expect(p.send("slow", 0, "more")).rejects.toMatchObject({
+      code: expect.stringMatching(/TRANSACTION_ABORTED|INVALID_PRODUCER_EPOCH/),
+    });
   });
 
   it("a second init of a transactional id fences the first and aborts its transaction", async () => {
@@ -206,7 +224,10 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
   it("KIP-447: offsets in a transaction commit with it, and a new owner waits for it instead of re-reading", async () => {
     await b().createTopic({ name: "in447", partitions: 1 });
     await b().createTopic({ name: "out447", partitions: 1 });
-    await b().produce("in447", ["p1", "p2", "p3"].map((v) => ({ key: null, value: buf(v), partition: 0 })));
+    await b().produce(
+      "in447",
+      ["p1", "p2", "p3"].map((v) => ({ key: null, value: buf(v), partition: 0 })),
+    );
     const join = { subscribedTopicNames: ["in447"], memberEpoch: 0 } as const;
     const a = await b().heartbeatGroup("g447", join, { autoOffsetReset: "earliest", isolationLevel: "read_committed" });
     expect(a.assignment).toEqual([{ topic: "in447", partitions: [0] }]);
@@ -217,12 +238,33 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     await p.send("out447", 0, "applied-p1-p3");
     const offsets = [{ topic: "in447", partition: 0, offset: 3, metadata: null }];
     await expect(
-      b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: a.memberId, memberEpoch: a.memberEpoch + 5, offsets }),
+      b().addOffsetsToTransaction("scenario-447", {
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        groupId: "g447",
+        memberId: a.memberId,
+        memberEpoch: a.memberEpoch + 5,
+        offsets,
+      }),
     ).rejects.toMatchObject({ code: expect.stringMatching(/STALE_MEMBER_EPOCH|FENCED_MEMBER_EPOCH/) });
     await expect(
-      b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: "not-a-member", memberEpoch: 1, offsets }),
+      b().addOffsetsToTransaction("scenario-447", {
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        groupId: "g447",
+        memberId: "not-a-member",
+        memberEpoch: 1,
+        offsets,
+      }),
     ).rejects.toMatchObject({ code: "UNKNOWN_MEMBER_ID" });
-    await b().addOffsetsToTransaction("scenario-447", { producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: "g447", memberId: a.memberId, memberEpoch: a.memberEpoch, offsets });
+    await b().addOffsetsToTransaction("scenario-447", {
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      groupId: "g447",
+      memberId: a.memberId,
+      memberEpoch: a.memberEpoch,
+      offsets,
+    });
     expect(b().describeTransaction("scenario-447").groups).toEqual(["g447"]);
 
     // the member goes away before the commit; the next owner must not start from "earliest"
@@ -245,7 +287,12 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     const kv = (k: string, v: string) => ({ key: buf(k), value: buf(v), partition: 0 });
     await b().produce("compacted-txn", [kv("k", "v1-committed"), kv("j", "j1")]);
     const p = await TxnProducer.init(b, "scenario-compact");
-    const as = (seq: number) => ({ producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: seq, transactionalId: p.transactionalId });
+    const as = (seq: number) => ({
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      baseSequence: seq,
+      transactionalId: p.transactionalId,
+    });
     await b().produce("compacted-txn", [kv("k", "v2-aborted")], as(0));
     await p.abort();
     await b().produce("compacted-txn", [kv("j", "j2")]);
@@ -258,19 +305,29 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     expect(all.records.map((r) => `${r.key}=${r.value}`)).toEqual(["k=v1-committed", "j=j2", "j=j3-open"]);
     await p.commit();
     await b().runCleaner();
-    expect((await readAll(b(), "compacted-txn", 0, "read_committed")).records.map((r) => `${r.key}=${r.value}`)).toEqual(["k=v1-committed", "j=j3-open"]);
+    expect((await readAll(b(), "compacted-txn", 0, "read_committed")).records.map((r) => `${r.key}=${r.value}`)).toEqual([
+      "k=v1-committed",
+      "j=j3-open",
+    ]);
   });
 
   it("refuses what does not fit: a producer batch to two partitions, a commit with nothing open, unknown ids", async () => {
     await b().createTopic({ name: "bad", partitions: 2 });
     const p = await TxnProducer.init(b, "scenario-bad");
     await expect(
-      b().produce("bad", [{ key: null, value: buf("a"), partition: 0 }, { key: null, value: buf("b"), partition: 1 }], {
-        producerId: p.producerId,
-        producerEpoch: p.producerEpoch,
-        baseSequence: 0,
-        transactionalId: p.transactionalId,
-      }),
+      b().produce(
+        "bad",
+        [
+          { key: null, value: buf("a"), partition: 0 },
+          { key: null, value: buf("b"), partition: 1 },
+        ],
+        {
+          producerId: p.producerId,
+          producerEpoch: p.producerEpoch,
+          baseSequence: 0,
+          transactionalId: p.transactionalId,
+        },
+      ),
     ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     await expect(p.commit()).rejects.toMatchObject({ code: "INVALID_TXN_STATE" });
     await expect(b().endTransaction("no-such-id", 1, 0, true)).rejects.toMatchObject({ code: "INVALID_PRODUCER_ID_MAPPING" });

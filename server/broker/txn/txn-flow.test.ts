@@ -57,7 +57,18 @@ function batchOf(pid: number, epoch: number, seq: number, values: string[], tran
     records: values.map((v) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: now })),
   });
   const h = readBatchHeader(payload);
-  return { payload, recordCount: values.length, lastOffsetDelta: h.lastOffsetDelta, firstTimestamp: now, maxTimestamp: now, producerId: pid, producerEpoch: epoch, baseSequence: seq, isTransactional: transactional, isControl: false };
+  return {
+    payload,
+    recordCount: values.length,
+    lastOffsetDelta: h.lastOffsetDelta,
+    firstTimestamp: now,
+    maxTimestamp: now,
+    producerId: pid,
+    producerEpoch: epoch,
+    baseSequence: seq,
+    isTransactional: transactional,
+    isControl: false,
+  };
 }
 
 function runSeed(seed: number): { commits: number; aborts: number; timeouts: number; fenced: number; crashes: number } {
@@ -69,7 +80,9 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
   const allocator = { next: () => nextPid++ };
   let coordinatorEpoch = 0;
   let coord = new TransactionCoordinator(allocator, { coordinatorEpoch });
-  const parts = new Map<string, Partition>(PARTITIONS.map((tp) => [keyOf(tp.topic, tp.partition), { state: new PartitionTxnState(), rows: [], next: 0 }]));
+  const parts = new Map<string, Partition>(
+    PARTITIONS.map((tp) => [keyOf(tp.topic, tp.partition), { state: new PartitionTxnState(), rows: [], next: 0 }]),
+  );
   const groupStore = new Map<string, number>();
   const committed = new Set<string>();
   let expectedGroupOffset: number | undefined;
@@ -105,24 +118,44 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
     let written = 0;
     for (const tp of plan.partitions) {
       if (written >= stopAfter) return false;
-      append(tp, endTxnMarkerBatchToAppend({ producerId: plan.producerId, producerEpoch: plan.producerEpoch, commit: plan.commit, coordinatorEpoch: plan.coordinatorEpoch, timestamp: now }));
+      append(
+        tp,
+        endTxnMarkerBatchToAppend({
+          producerId: plan.producerId,
+          producerEpoch: plan.producerEpoch,
+          commit: plan.commit,
+          coordinatorEpoch: plan.coordinatorEpoch,
+          timestamp: now,
+        }),
+      );
       written++;
     }
-    if (plan.commit) for (const g of plan.groupOffsets) for (const o of g.offsets) groupStore.set(`${g.groupId}/${o.topic}/${o.partition}`, o.offset);
+    if (plan.commit)
+      for (const g of plan.groupOffsets) for (const o of g.offsets) groupStore.set(`${g.groupId}/${o.topic}/${o.partition}`, o.offset);
     coord.completeEnd(plan.transactionalId, now, plan);
     return true;
   };
 
   const newInstance = (txnId: string, recover?: Instance): Instance => {
     const r = coord.initProducerId(
-      recover ? { transactionalId: txnId, transactionTimeoutMs: 1000, producerId: recover.producerId, producerEpoch: recover.producerEpoch } : { transactionalId: txnId, transactionTimeoutMs: 1000 },
+      recover
+        ? { transactionalId: txnId, transactionTimeoutMs: 1000, producerId: recover.producerId, producerEpoch: recover.producerEpoch }
+        : { transactionalId: txnId, transactionTimeoutMs: 1000 },
       now,
     );
     if (r.abort) {
       stats.fenced++;
       execute(r.abort);
     }
-    return { txnId, producerId: r.producerId, producerEpoch: r.producerEpoch, seqs: new Map(), tag: null, txnNo: 0, name: `${txnId}@${++names}` };
+    return {
+      txnId,
+      producerId: r.producerId,
+      producerEpoch: r.producerEpoch,
+      seqs: new Map(),
+      tag: null,
+      txnNo: 0,
+      name: `${txnId}@${++names}`,
+    };
   };
 
   /** Runs a client call; on TRANSACTION_ABORTED the client re-initialises (KIP-360) and drops its txn. */
@@ -149,7 +182,8 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
     coord.restore(coordSnap);
     for (const [k, p] of parts) {
       // half the time from the persisted snapshot, half by scanning the log
-      const s = rand() < 0.5 ? PartitionTxnState.restore(JSON.parse(JSON.stringify(p.state.snapshot()))) : PartitionTxnState.rebuild(p.rows);
+      const s =
+        rand() < 0.5 ? PartitionTxnState.restore(JSON.parse(JSON.stringify(p.state.snapshot()))) : PartitionTxnState.rebuild(p.rows);
       parts.set(k, { ...p, state: s });
     }
     for (const plan of coord.recover(now)) {
@@ -188,7 +222,14 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
       // sendOffsetsToTransaction
       client(inst, () => {
         const offset = step * 10 + Math.floor(rand() * 10);
-        coord.addOffsets(inst.txnId, inst.producerId, inst.producerEpoch, "g", [{ topic: "in", partition: 0, offset, metadata: null }], now);
+        coord.addOffsets(
+          inst.txnId,
+          inst.producerId,
+          inst.producerEpoch,
+          "g",
+          [{ topic: "in", partition: 0, offset, metadata: null }],
+          now,
+        );
         if (inst.tag === null) inst.tag = `${inst.name}#${++inst.txnNo}`;
         pendingOffsets.set(inst.tag, offset);
       });
@@ -223,14 +264,19 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
       const tp = pick(PARTITIONS);
       const attempts: (() => unknown)[] = [
         () => coord.addPartitions(z.txnId, z.producerId, z.producerEpoch, [tp], now),
-        () => coord.addOffsets(z.txnId, z.producerId, z.producerEpoch, "g", [{ topic: "in", partition: 0, offset: 1, metadata: null }], now),
+        () =>
+          coord.addOffsets(z.txnId, z.producerId, z.producerEpoch, "g", [{ topic: "in", partition: 0, offset: 1, metadata: null }], now),
         () => coord.prepareEnd(z.txnId, z.producerId, z.producerEpoch, true, now),
       ];
       try {
         pick(attempts)();
         fail(`zombie ${z.name} was accepted`);
       } catch (e) {
-        if (!isTxnError(e) || !["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "TRANSACTION_ABORTED", "INVALID_PRODUCER_ID_MAPPING"].includes(e.code)) throw e;
+        if (
+          !isTxnError(e) ||
+          !["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "TRANSACTION_ABORTED", "INVALID_PRODUCER_ID_MAPPING"].includes(e.code)
+        )
+          throw e;
       }
       // a produce it had in flight, reaching a partition that saw a newer epoch, is refused there too
       const p = parts.get(keyOf(tp.topic, tp.partition)) as Partition;
@@ -238,7 +284,11 @@ function runSeed(seed: number): { commits: number; aborts: number; timeouts: num
       if (seen !== null && seen > z.producerEpoch) {
         const plan = p.state.beginAppend();
         try {
-          plan.add([batchMetaOfAppend(batchOf(z.producerId, z.producerEpoch, z.seqs.get(keyOf(tp.topic, tp.partition)) ?? 0, ["zombie"], true, now))]);
+          plan.add([
+            batchMetaOfAppend(
+              batchOf(z.producerId, z.producerEpoch, z.seqs.get(keyOf(tp.topic, tp.partition)) ?? 0, ["zombie"], true, now),
+            ),
+          ]);
           fail(`zombie ${z.name} wrote to ${tp.topic}-${tp.partition}`);
         } catch (e) {
           if (!isTxnError(e) || e.code !== "INVALID_PRODUCER_EPOCH") throw e;

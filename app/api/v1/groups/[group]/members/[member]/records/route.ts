@@ -9,6 +9,8 @@ export function GET(req: Request, { params }: Ctx): Promise<Response> {
   return handle(async () => {
     const p = await params;
     const q = readQuery(req, ZPollQuery);
-    return jsonText(await pollGroupRecords(parseWith(ZGroupId, p.group, "group"), parseWith(ZMemberId, p.member, "member"), { ...q, signal: req.signal }));
+    return jsonText(
+      await pollGroupRecords(parseWith(ZGroupId, p.group, "group"), parseWith(ZMemberId, p.member, "member"), { ...q, signal: req.signal }),
+    );
   });
 }

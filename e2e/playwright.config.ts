@@ -4,6 +4,7 @@
  * started by global-setup.ts. Run: npm run test:e2e.
  */
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_LAUNCH } from "../server/testing/chromium.ts";
 
 // One port for the whole run: workers inherit the environment of the runner that picked it.
 process.env.TRIBUTARY_E2E_PORT ??= String(41000 + (process.pid % 20000));
@@ -25,19 +26,7 @@ export default defineConfig({
     viewport: { width: 1280, height: 860 },
     screenshot: "only-on-failure",
     permissions: ["clipboard-read", "clipboard-write"],
-    launchOptions: {
-      executablePath: process.env.TRIBUTARY_CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: CHROMIUM_LAUNCH,
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
 });

@@ -22,19 +22,10 @@ import {
   type RawResponse,
 } from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";
+import { CHROMIUM_LAUNCH } from "../testing/chromium.ts";
 
 const JSON_TYPE = "application/json";
 const EVIL = "http://evil.example";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** The state-changing requests a hostile page would send, with valid JSON bodies. */
 const CHANGES: [string, string, unknown][] = [
@@ -263,7 +254,7 @@ describe.each(DATABASE_KINDS)("cross-site protection (%s database)", (kind) => {
     });
     await new Promise<void>((r) => page.listen(0, "127.0.0.1", () => r()));
     const pageUrl = `http://localhost:${(page.address() as AddressInfo).port}/`;
-    const browser = await chromium.launch({ executablePath: process.env.TRIBUTARY_CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const tab = await browser.newPage();
       await tab.goto(pageUrl);

@@ -12,19 +12,10 @@ import { createScratchDatabase, DATABASE_KINDS } from "../testing/databases.ts";
 import { expectProduceFetchWorks } from "../testing/hardening-kit.ts";
 import { ROOT, startServer } from "../testing/server-process.ts";
 import { useTestServer } from "../testing/test-server.ts";
+import { CHROMIUM_LAUNCH } from "../testing/chromium.ts";
 
 const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
 const JSON_TYPE = { "content-type": "application/json" };
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Waits until the server at `url` answers from a process started after `since` (its start-time header). */
 async function servingAgain(url: string, since: string, timeoutMs = 60_000): Promise<string> {
@@ -84,7 +75,7 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
   }
 
   it("the console shows that the server restarted", async () => {
-    const browser = await chromium.launch({ executablePath: process.env.TRIBUTARY_CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const page = await browser.newPage();
       await page.goto(server.url + "/");

@@ -18,6 +18,7 @@ import { TransactionService } from "./txn/transaction-service.ts";
 import type { TransactionCoordinatorConfig, TransactionDescription, TxnChangeEvent, TxnOffset } from "./txn/transaction-coordinator.ts";
 import type { TxnState } from "./txn/txn-states.ts";
 import type { PartitionTxnState } from "./log/partition-txn-state.ts";
+import type { ProducerDescription } from "./log/producer-state.ts";
 import type { GroupOffsetStore } from "./store/group-offset-store.ts";
 import {
   GroupRuntime,
@@ -674,16 +675,7 @@ export class Broker {
   }
 
   /** Producers with state in loaded partitions (those that wrote since start-up or were read under read_committed). */
-  listProducers(): {
-    topic: string;
-    partition: number;
-    producerId: number;
-    producerEpoch: number;
-    lastSequence: number;
-    lastTimestamp: number;
-    coordinatorEpoch: number;
-    currentTxnStartOffset: number | null;
-  }[] {
+  listProducers(): ({ topic: string; partition: number } & ProducerDescription)[] {
     const out = [];
     for (const t of this.topics.values()) {
       for (const log of t.logs) {

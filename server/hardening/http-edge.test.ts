@@ -12,6 +12,7 @@ import {
   expectProduceFetchWorks,
   expectRssBounded,
   rawRequest,
+  readRawResponse,
   withoutStall,
   type RawResponse,
 } from "../testing/hardening-kit.ts";
@@ -90,20 +91,11 @@ function trickle(
       clearTimeout(giveUp);
     };
     req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
+      readRawResponse(res).then((answer) => {
         done();
         req.destroy();
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
+        resolve(answer);
+      }, reject);
     });
     req.on("error", (e) => {
       done();

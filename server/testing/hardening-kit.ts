@@ -37,19 +37,7 @@ export function rawRequest(
     const req = http.request(
       { host: u.hostname, port: u.port, method, path, headers: { connection: "close", ...opts.headers }, agent: false },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-        });
-        res.on("error", reject);
+        readRawResponse(res).then(resolve, reject);
       },
     );
     req.setTimeout(opts.timeoutMs ?? 20_000, () =>
@@ -58,6 +46,25 @@ export function rawRequest(
     req.on("error", reject);
     if (opts.body !== undefined) req.end(opts.body);
     else req.end();
+  });
+}
+
+/** Reads a whole answer; a JSON body is parsed into `body` (undefined when it is not JSON). */
+export function readRawResponse(res: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+    });
+    res.on("error", reject);
   });
 }
 

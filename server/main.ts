@@ -55,9 +55,12 @@ async function main(): Promise<void> {
   const listenName = config.host === "0.0.0.0" || config.host === "::" ? [] : [config.host];
   const policy = new OriginPolicy({ allowedHosts: [...config.allowedHosts, ...listenName], allowedOrigins: config.allowedOrigins });
   const started = String(startedAt);
+  const serverTiming = `started;desc="${started}"`;
   const server = http.createServer((req, res) => {
     // the console notices a restart when this changes (components/ui/server-restart-banner.tsx)
     res.setHeader(STARTED_AT_HEADER, started);
+    // the same, readable by the page itself from its own navigation entry (before any fetch)
+    res.setHeader("server-timing", serverTiming);
     const refused = checkRequest(req, policy);
     if (refused) {
       sendRefusal(req, res, refused);

@@ -30,16 +30,14 @@ export function useSocket(
     let ws: WebSocket | null = null;
     let stopped = false;
     let retry: ReturnType<typeof setTimeout> | null = null;
-    let reconnecting = false;
     const connect = () => {
       setStatus("connecting");
       const sock = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
       ws = sock;
       sock.onopen = () => {
         setStatus("open");
-        // after a drop, the process answering may be a restarted one
-        if (reconnecting) checkServerStart();
-        reconnecting = true;
+        // the process answering may be a restarted one (after a drop, or since the page loaded)
+        checkServerStart();
         for (const m of greet.current()) sock.send(JSON.stringify(m));
       };
       sock.onmessage = (ev) => handler.current(JSON.parse(ev.data as string) as TLiveServerMessage);

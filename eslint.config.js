@@ -105,6 +105,7 @@ export const LAYERS = [
       "server/broker/topic-config.ts",
       "server/cel",
       "server/schemas",
+      "server/present",
       "server/config.ts",
     ],
     deniedPackages: ["react", "react-dom", "@tanstack/*", "@xyflow/*"],
@@ -117,7 +118,14 @@ export const LAYERS = [
       "server/broker/events.ts",
       "server/broker/topic-config.ts",
       "server/schemas",
+      "server/present",
     ],
+    deniedPackages: WEB,
+  },
+  {
+    // what the REST API and the WebSocket both send: records as JSON, the metrics snapshot
+    path: "server/present",
+    allow: ["server/broker/broker.ts", "server/broker/events.ts", "server/schemas"],
     deniedPackages: WEB,
   },
   { path: "server/schemas", packages: ["zod"] },
@@ -151,13 +159,10 @@ export const LAYER_EXCEPTIONS = {
   "server/api/find-transactions.ts": ["server/broker/txn/txn-states.ts"],
   // WebSocket sessions using services and the group coordinator directly
   "server/ws/group-consumer-session.ts": [
-    "server/api/record-json.ts",
     "server/broker/group/consumer-group.ts",
     "server/broker/group/group-runtime.ts",
     "server/broker/group/topic-partitions.ts",
   ],
-  "server/ws/live-tail-session.ts": ["server/api/record-json.ts"],
-  "server/ws/metrics-feed.ts": ["server/api/read-metrics.ts"],
 };
 
 export default tseslint.config(

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const broker = await createBroker(db, config);
   const startedAt = Date.now();
   registerRuntime({ broker, database: db.kind, startedAt });
-  const { meterFor } = await import("./api/throughput-meter.ts");
+  const { meterFor } = await import("./present/throughput-meter.ts");
   meterFor(broker); // throughput counting starts with the server, not with the first overview visit
 
   const { default: next } = await import("next");

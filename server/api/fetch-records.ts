@@ -1,5 +1,5 @@
 import type { TFetchResponse } from "../schemas/record.ts";
-import { toRecordJson } from "./record-json.ts";
+import { toRecordJson } from "../present/record-json.ts";
 import { fetchedJsonEstimate, jsonMemory } from "./memory-budget.ts";
 import { getBroker } from "./registry.ts";
 

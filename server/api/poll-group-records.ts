@@ -1,4 +1,4 @@
-import { toRecordJson } from "./record-json.ts";
+import { toRecordJson } from "../present/record-json.ts";
 import { fetchedJsonEstimate, jsonMemory } from "./memory-budget.ts";
 import { getBroker } from "./registry.ts";
 

@@ -1,7 +1,7 @@
 import { ZProduceRequest, type TProduceRequest, type TProduceResponse } from "../schemas/record.ts";
 import { parseJsonBody, type ReservedBody } from "./http.ts";
 import { jsonMemory, producedJsonEstimate } from "./memory-budget.ts";
-import { toProduceRecord } from "./record-json.ts";
+import { toProduceRecord } from "../present/record-json.ts";
 import { getBroker } from "./registry.ts";
 
 /**

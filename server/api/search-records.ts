@@ -3,7 +3,7 @@ import type { TSearchEvent, TSearchRecord, TSearchRequestParsed } from "../schem
 import { ApiError } from "./api-error.ts";
 import { hasCode } from "../errors/tributary-error.ts";
 import { compileRecordFilter } from "./compile-record-filter.ts";
-import { toRecordJson } from "./record-json.ts";
+import { toRecordJson } from "../present/record-json.ts";
 import { getBroker } from "./registry.ts";
 
 const FETCH_RECORDS = 2000;

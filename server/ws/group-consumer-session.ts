@@ -35,7 +35,7 @@ import type { PolledPosition, PolledRecord } from "../broker/group/group-runtime
 import { fromTopicPartitions, keyOf, toTopicPartitions, type TopicPartition } from "../broker/group/topic-partitions.ts";
 import { toErrorResponse } from "../errors/error-response.ts";
 import { codeOf, hasCode, TributaryError } from "../errors/tributary-error.ts";
-import { toRecordJson } from "../api/record-json.ts";
+import { toRecordJson } from "../present/record-json.ts";
 import { MAX_GROUP_MEMBERSHIPS_PER_SOCKET, type TGroupClientMessage, type TLiveServerMessage } from "../schemas/live.ts";
 import { DEFAULT_LIVE_LIMITS, type LiveTailLimits } from "./live-tail-session.ts";
 import type { SocketChannel } from "./socket-channel.ts";

@@ -9,7 +9,7 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
-import { toRecordJson } from "../api/record-json.ts";
+import { toRecordJson } from "../present/record-json.ts";
 import { toErrorResponse } from "../errors/error-response.ts";
 import { hasCode } from "../errors/tributary-error.ts";
 import type { LiveTailHandler } from "./message-router.ts";

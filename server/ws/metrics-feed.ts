@@ -5,7 +5,6 @@
  * computation. A congested socket skips a tick rather than queueing: the next frame carries the
  * whole last minute anyway.
  */
-import { readMetrics } from "../api/read-metrics.ts";
 import type { TMetrics } from "../schemas/console.ts";
 import type { SocketChannel } from "./socket-channel.ts";
 
@@ -20,7 +19,7 @@ export class MetricsHub {
   private latest: { json: Buffer; at: number } | null = null;
 
   constructor(
-    private readonly read: () => Promise<TMetrics> = readMetrics,
+    private readonly read: () => Promise<TMetrics>,
     private readonly everyMs = METRICS_EVERY_MS,
   ) {}
 

@@ -15,6 +15,7 @@ import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./liv
 import { GroupConsumerSession } from "./group-consumer-session.ts";
 import { MessageRouter } from "./message-router.ts";
 import { MetricsFeed, MetricsHub } from "./metrics-feed.ts";
+import { metricsSnapshot } from "../present/metrics-snapshot.ts";
 import { DEFAULT_CHANNEL_LIMITS, OutboundBudget, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
 export const WS_PATH = "/ws";
@@ -66,7 +67,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     allowSynchronousEvents: false,
   });
   const alive = new WeakMap<WebSocket, boolean>();
-  const metricsHub = new MetricsHub();
+  const metricsHub = new MetricsHub(() => metricsSnapshot(broker));
   const outboundBudget = new OutboundBudget(options.maxOutboundBytesTotal);
   /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */
   const perAddress = new Map<string, number>();

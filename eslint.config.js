@@ -94,6 +94,12 @@ export const LAYERS = [
     deniedPackages: WEB,
   },
   { path: "server/cel", packages: ["@marcbachmann/cel-js", "re2js"] },
+  {
+    // the stream engine: no SQL, no broker internals, so it can later run against a Kafka cluster
+    path: "server/stream",
+    allow: ["server/schemas", "server/cel"],
+    deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
+  },
   { path: "server/http", allow: ["server/api/build-openapi-document.ts"], deniedPackages: WEB },
   {
     path: "server/api",

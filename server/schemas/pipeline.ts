@@ -1,0 +1,417 @@
+/**
+ * A stream-processing pipeline as the editor draws it, the API stores it and the engine runs it:
+ * nodes with typed configs and edges from an output port of one node to an input port of
+ * another. One schema for server, editor and API; the structural rules (unique ids, edges
+ * between existing ports, no cycle, every port connected) are checked here too, so the editor
+ * refuses a bad connection as it is drawn with the same words the server would use. Checks that
+ * need the cluster or the CEL type checker (topics exist, expressions type-check against each
+ * port's record type, joins co-partitioned) are the server's (`server/stream`).
+ */
+import { z } from "zod";
+import { ZTopicName } from "./topic.ts";
+import { zSafeString } from "./common.ts";
+
+/** Limits that keep one pipeline's validation and run bounded. */
+export const PIPELINE_LIMITS = {
+  nodes: 200,
+  edges: 400,
+  celLength: 4096,
+  branches: 32,
+  sourceTopics: 32,
+  aggregations: 16,
+  /** windows one record may fall in (hopping size / advance) */
+  windowsPerRecord: 1000,
+  /** 30 days: the longest window, grace, join window or dedupe window */
+  maxDurationMs: 30 * 24 * 3_600_000,
+} as const;
+
+export const ZPipelineName = z
+  .string()
+  .min(1, "pipeline name must not be empty")
+  .max(100, "pipeline name must be at most 100 characters")
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/,
+    "pipeline name may contain only ASCII letters, digits, '.', '_' and '-' and must start with a letter or digit",
+  );
+
+export const ZNodeId = z
+  .string()
+  .min(1, "node id must not be empty")
+  .max(64, "node id must be at most 64 characters")
+  .regex(/^[a-zA-Z][a-zA-Z0-9_-]*$/, "node id must start with a letter and hold only letters, digits, '_' and '-'");
+
+/** A CEL expression (never JavaScript): compiled, cost-limited and type-checked by server/cel. */
+export const ZCel = zSafeString("expression", { min: 1, max: PIPELINE_LIMITS.celLength, text: true });
+
+const zDuration = (field: string, min = 0) =>
+  z
+    .number()
+    .int(`${field} must be a whole number of milliseconds`)
+    .min(min, `${field} must be at least ${min} ms`)
+    .max(PIPELINE_LIMITS.maxDurationMs, `${field} must be at most 30 days`);
+
+export const ZRecordFormat = z.enum(["json", "text", "bytes"]);
+
+export const ZSourceStart = z.union([
+  z.literal("earliest"),
+  z.literal("latest"),
+  z.literal("committed"),
+  z.object({ timestamp: z.number().int().min(0) }).strict(),
+]);
+
+const ZSource = z
+  .object({
+    kind: z.literal("source"),
+    topics: z.array(ZTopicName).min(1, "a source needs at least one topic").max(PIPELINE_LIMITS.sourceTopics).optional(),
+    topicPattern: zSafeString("topicPattern", { min: 1, max: 255 }).optional(),
+    start: ZSourceStart.default("committed"),
+    keyFormat: ZRecordFormat.default("text"),
+    valueFormat: ZRecordFormat.default("json"),
+    /** event time: the record's timestamp, or a CEL expression giving milliseconds */
+    eventTime: ZCel.optional(),
+    /** how far behind the highest event time a record may arrive on time */
+    outOfOrdernessMs: zDuration("outOfOrdernessMs").default(0),
+    /** wall-clock time without records after which a partition stops holding the watermark */
+    idleTimeoutMs: zDuration("idleTimeoutMs", 100).default(5_000),
+  })
+  .strict()
+  .refine((s) => (s.topics === undefined) !== (s.topicPattern === undefined), {
+    message: "a source reads either topics or a topicPattern (exactly one)",
+    path: ["topics"],
+  });
+
+const ZFilter = z.object({ kind: z.literal("filter"), condition: ZCel }).strict();
+
+const ZMap = z
+  .object({ kind: z.literal("map"), key: ZCel.optional(), value: ZCel.optional(), headers: ZCel.optional() })
+  .strict()
+  .refine((m) => m.key !== undefined || m.value !== undefined || m.headers !== undefined, {
+    message: "a map sets at least one of key, value or headers",
+    path: ["value"],
+  });
+
+const ZFlatMap = z.object({ kind: z.literal("flatMap"), values: ZCel }).strict();
+
+const ZSelectKey = z.object({ kind: z.literal("selectKey"), key: ZCel }).strict();
+
+const ZBranch = z
+  .object({
+    kind: z.literal("branch"),
+    branches: z
+      .array(z.object({ name: ZNodeId, condition: ZCel }).strict())
+      .min(1, "a branch needs at least one condition")
+      .max(PIPELINE_LIMITS.branches),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.branches.forEach((br, i) => {
+      if (br.name === "default")
+        ctx.addIssue({ code: "custom", message: "'default' is the branch of records no condition matched", path: ["branches", i, "name"] });
+      if (seen.has(br.name))
+        ctx.addIssue({ code: "custom", message: `branch name '${br.name}' is used twice`, path: ["branches", i, "name"] });
+      seen.add(br.name);
+    });
+  });
+
+const ZMerge = z.object({ kind: z.literal("merge") }).strict();
+
+export const ZWindow = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("tumbling"), sizeMs: zDuration("sizeMs", 1), graceMs: zDuration("graceMs").default(0) }).strict(),
+  z
+    .object({
+      type: z.literal("hopping"),
+      sizeMs: zDuration("sizeMs", 1),
+      advanceMs: zDuration("advanceMs", 1),
+      graceMs: zDuration("graceMs").default(0),
+    })
+    .strict()
+    .superRefine((w, ctx) => {
+      if (w.advanceMs > w.sizeMs) ctx.addIssue({ code: "custom", message: "advanceMs must not exceed sizeMs", path: ["advanceMs"] });
+      else if (Math.ceil(w.sizeMs / w.advanceMs) > PIPELINE_LIMITS.windowsPerRecord)
+        ctx.addIssue({
+          code: "custom",
+          message: `sizeMs / advanceMs must be at most ${PIPELINE_LIMITS.windowsPerRecord}`,
+          path: ["advanceMs"],
+        });
+    }),
+  z
+    .object({ type: z.literal("sliding"), timeDifferenceMs: zDuration("timeDifferenceMs", 1), graceMs: zDuration("graceMs").default(0) })
+    .strict(),
+  z.object({ type: z.literal("session"), gapMs: zDuration("gapMs", 1), graceMs: zDuration("graceMs").default(0) }).strict(),
+]);
+export type TWindow = z.infer<typeof ZWindow>;
+
+export const ZAggregation = z.discriminatedUnion("fn", [
+  z.object({ fn: z.literal("count"), as: ZNodeId }).strict(),
+  z.object({ fn: z.enum(["sum", "min", "max", "avg", "distinctCount"]), of: ZCel, as: ZNodeId }).strict(),
+  /** a custom reducer: `init` gives the first accumulator, `add` the next from `acc` and the record */
+  z.object({ fn: z.literal("reduce"), init: ZCel, add: ZCel, as: ZNodeId }).strict(),
+]);
+
+const ZAggregate = z
+  .object({
+    kind: z.literal("aggregate"),
+    /** absent: an un-windowed table aggregate (latest total per key) */
+    window: ZWindow.optional(),
+    aggregations: z.array(ZAggregation).min(1, "an aggregate needs at least one aggregation").max(PIPELINE_LIMITS.aggregations),
+    /** every update, or only the final result once the window closed (Kafka Streams' suppress) */
+    emit: z.enum(["update", "final"]).default("update"),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.emit === "final" && !a.window)
+      ctx.addIssue({ code: "custom", message: "emit 'final' needs a window (a table never closes)", path: ["emit"] });
+    const seen = new Set<string>();
+    a.aggregations.forEach((g, i) => {
+      if (seen.has(g.as))
+        ctx.addIssue({ code: "custom", message: `result field '${g.as}' is named twice`, path: ["aggregations", i, "as"] });
+      seen.add(g.as);
+    });
+  });
+
+/** A table from a (compacted) topic: the latest value per key. */
+const ZTable = z
+  .object({
+    kind: z.literal("table"),
+    topic: ZTopicName,
+    keyFormat: ZRecordFormat.default("text"),
+    valueFormat: ZRecordFormat.default("json"),
+  })
+  .strict();
+
+const ZJoin = z
+  .object({
+    kind: z.literal("join"),
+    /** stream–table joins: inner or left; stream–stream: inner, left or outer within `windowMs` */
+    type: z.enum(["inner", "left", "outer"]).default("inner"),
+    /** stream–stream only: records join when their event times are at most this far apart */
+    windowMs: zDuration("windowMs", 1).optional(),
+    graceMs: zDuration("graceMs").default(0),
+    /** the joined value; `left` and `right` are the two records' values */
+    value: ZCel.optional(),
+  })
+  .strict();
+
+const ZDedupe = z.object({ kind: z.literal("dedupe"), by: ZCel.optional(), windowMs: zDuration("windowMs", 1) }).strict();
+
+const ZSink = z
+  .object({
+    kind: z.literal("sink"),
+    topic: ZTopicName,
+    createTopic: z
+      .object({ partitions: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional(),
+    /** partition by the record's key (Kafka's partitioner); false: the sticky partitioner */
+    partitionByKey: z.boolean().default(true),
+  })
+  .strict();
+
+/** Receives every record a node failed on, with the error, the node and the input position in headers. */
+const ZDeadLetter = z
+  .object({
+    kind: z.literal("deadLetter"),
+    topic: ZTopicName,
+    createTopic: z
+      .object({ partitions: z.number().int().min(1).max(1000) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const ZNodeConfig = z.discriminatedUnion("kind", [
+  ZSource,
+  ZFilter,
+  ZMap,
+  ZFlatMap,
+  ZSelectKey,
+  ZBranch,
+  ZMerge,
+  ZAggregate,
+  ZTable,
+  ZJoin,
+  ZDedupe,
+  ZSink,
+  ZDeadLetter,
+]);
+export type TNodeConfig = z.infer<typeof ZNodeConfig>;
+export type TNodeKind = TNodeConfig["kind"];
+
+export const ZPipelineNode = z
+  .object({
+    id: ZNodeId,
+    label: zSafeString("label", { max: 100 }).optional(),
+    /** where the editor drew it */
+    position: z.object({ x: z.number().finite(), y: z.number().finite() }).strict().optional(),
+    config: ZNodeConfig,
+  })
+  .strict();
+export type TPipelineNode = z.infer<typeof ZPipelineNode>;
+
+export const ZPortRef = z.object({ node: ZNodeId, port: ZNodeId }).strict();
+
+export const ZPipelineEdge = z.object({ from: ZPortRef, to: ZPortRef }).strict();
+export type TPipelineEdge = z.infer<typeof ZPipelineEdge>;
+
+/** The ports of a node, by its config: inputs, and outputs (branch outputs are named by the user). */
+export function portsOf(config: TNodeConfig): { inputs: string[]; outputs: string[] } {
+  switch (config.kind) {
+    case "source":
+    case "table":
+      return { inputs: [], outputs: ["out"] };
+    case "join":
+      return { inputs: ["left", "right"], outputs: ["out"] };
+    case "branch":
+      return { inputs: ["in"], outputs: [...config.branches.map((b) => b.name), "default"] };
+    case "aggregate":
+      return { inputs: ["in"], outputs: config.window ? ["out", "late"] : ["out"] };
+    case "sink":
+    case "deadLetter":
+      return { inputs: config.kind === "sink" ? ["in"] : [], outputs: [] };
+    default:
+      return { inputs: ["in"], outputs: ["out"] };
+  }
+}
+
+/** Input ports that take several edges (an implicit merge); every other input takes exactly one. */
+function takesMany(config: TNodeConfig, port: string): boolean {
+  return config.kind === "merge" || (config.kind === "sink" && port === "in");
+}
+
+/** Output ports that may stay unconnected (records there are counted, then dropped). */
+function mayDangle(config: TNodeConfig, port: string): boolean {
+  return port === "late" || (config.kind === "branch" && port === "default");
+}
+
+export const ZPipelineSettings = z
+  .object({
+    /** how often each task commits its outputs, input offsets and state in one transaction */
+    commitIntervalMs: z.number().int().min(10).max(60_000).default(100),
+  })
+  .strict();
+
+/** One structural problem: the node (and field, as a path inside it) that caused it. */
+export interface PipelineProblem {
+  node?: string;
+  field?: string;
+  message: string;
+}
+
+/**
+ * The graph rules: ids unique; edges between existing ports, from an output to an input; input
+ * ports take one edge (merge and sinks take many); no cycle; every input and output connected
+ * (but a branch's default and a window's late port may stay open); a source or a table is
+ * needed, and at most one dead-letter sink. Returns every problem, each pinned to its node.
+ */
+export function graphProblems(nodes: readonly TPipelineNode[], edges: readonly TPipelineEdge[]): PipelineProblem[] {
+  const problems: PipelineProblem[] = [];
+  const byId = new Map<string, TPipelineNode>();
+  for (const n of nodes) {
+    if (byId.has(n.id)) problems.push({ node: n.id, field: "id", message: `node id '${n.id}' is used twice` });
+    else byId.set(n.id, n);
+  }
+  if (!nodes.some((n) => n.config.kind === "source")) problems.push({ message: "a pipeline needs at least one source" });
+  const deadLetters = nodes.filter((n) => n.config.kind === "deadLetter");
+  for (const d of deadLetters.slice(1)) problems.push({ node: d.id, message: "a pipeline has at most one dead-letter sink" });
+
+  const incoming = new Map<string, number>(); // "node:port" → edges
+  const outgoing = new Map<string, number>();
+  const next = new Map<string, Set<string>>();
+  edges.forEach((e, i) => {
+    const from = byId.get(e.from.node);
+    const to = byId.get(e.to.node);
+    const where = `edges[${i}]`;
+    if (!from) return problems.push({ field: where, message: `edge from unknown node '${e.from.node}'` });
+    if (!to) return problems.push({ field: where, message: `edge to unknown node '${e.to.node}'` });
+    if (!portsOf(from.config).outputs.includes(e.from.port))
+      return problems.push({
+        node: from.id,
+        field: where,
+        message: `node '${from.id}' (${from.config.kind}) has no output port '${e.from.port}'`,
+      });
+    if (!portsOf(to.config).inputs.includes(e.to.port))
+      return problems.push({ node: to.id, field: where, message: `node '${to.id}' (${to.config.kind}) has no input port '${e.to.port}'` });
+    const inKey = `${to.id}:${e.to.port}`;
+    incoming.set(inKey, (incoming.get(inKey) ?? 0) + 1);
+    const outKey = `${from.id}:${e.from.port}`;
+    outgoing.set(outKey, (outgoing.get(outKey) ?? 0) + 1);
+    if (!next.has(from.id)) next.set(from.id, new Set());
+    next.get(from.id)!.add(to.id);
+  });
+
+  for (const n of byId.values()) {
+    const { inputs, outputs } = portsOf(n.config);
+    for (const port of inputs) {
+      const count = incoming.get(`${n.id}:${port}`) ?? 0;
+      if (count === 0) problems.push({ node: n.id, field: `in.${port}`, message: `input '${port}' of '${n.id}' is not connected` });
+      else if (count > 1 && !takesMany(n.config, port))
+        problems.push({
+          node: n.id,
+          field: `in.${port}`,
+          message: `input '${port}' of '${n.id}' has ${count} edges; put a merge before it`,
+        });
+    }
+    for (const port of outputs) {
+      if (!outgoing.has(`${n.id}:${port}`) && !mayDangle(n.config, port))
+        problems.push({ node: n.id, field: `out.${port}`, message: `output '${port}' of '${n.id}' is not connected` });
+    }
+  }
+
+  for (const cycle of findCycles(byId, next)) {
+    problems.push({ node: cycle[0], message: `cycle: ${[...cycle, cycle[0]].join(" → ")}` });
+  }
+  return problems;
+}
+
+/** One cycle per strongly connected part that has one (iterative DFS; the graph is bounded). */
+function findCycles(byId: ReadonlyMap<string, TPipelineNode>, next: ReadonlyMap<string, Set<string>>): string[][] {
+  const state = new Map<string, "open" | "done">();
+  const cycles: string[][] = [];
+  for (const start of byId.keys()) {
+    if (state.has(start)) continue;
+    const path: string[] = [];
+    const stack: { id: string; it: Iterator<string> }[] = [];
+    const enter = (id: string) => {
+      state.set(id, "open");
+      path.push(id);
+      stack.push({ id, it: (next.get(id) ?? new Set<string>()).values() });
+    };
+    enter(start);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const step = top.it.next();
+      if (step.done) {
+        state.set(top.id, "done");
+        stack.pop();
+        path.pop();
+        continue;
+      }
+      const to = step.value;
+      const s = state.get(to);
+      if (s === undefined) enter(to);
+      else if (s === "open") cycles.push(path.slice(path.indexOf(to)));
+    }
+  }
+  return cycles;
+}
+
+export const ZPipelineDefinition = z
+  .object({
+    name: ZPipelineName,
+    description: zSafeString("description", { max: 2000, text: true }).optional(),
+    nodes: z.array(ZPipelineNode).max(PIPELINE_LIMITS.nodes, `a pipeline has at most ${PIPELINE_LIMITS.nodes} nodes`),
+    edges: z.array(ZPipelineEdge).max(PIPELINE_LIMITS.edges, `a pipeline has at most ${PIPELINE_LIMITS.edges} edges`),
+    settings: ZPipelineSettings.default({ commitIntervalMs: 100 }),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const problem of graphProblems(p.nodes, p.edges)) {
+      const index = problem.node === undefined ? -1 : p.nodes.findIndex((n) => n.id === problem.node);
+      const path: (string | number)[] = index >= 0 ? ["nodes", index] : problem.field?.startsWith("edges[") ? ["edges"] : [];
+      ctx.addIssue({ code: "custom", message: problem.message, path, params: { node: problem.node, field: problem.field } });
+    }
+  })
+  .meta({ id: "PipelineDefinition" });
+export type TPipelineDefinition = z.infer<typeof ZPipelineDefinition>;
+export type TPipelineDefinitionInput = z.input<typeof ZPipelineDefinition>;

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { WatermarkTracker } from "./watermark.ts";
+
+const opts = { outOfOrdernessMs: 1_000, idleTimeoutMs: 10_000 };
+
+describe("watermark", () => {
+  it("with no record yet, holds nothing back and closes nothing", () => {
+    const t = new WatermarkTracker(opts);
+    expect(t.advance(0)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("is the highest event time seen less the out-of-orderness", () => {
+    const t = new WatermarkTracker(opts);
+    t.observe(0, 50_000, 0);
+    t.observe(0, 40_000, 1); // out of order: does not lower it
+    expect(t.advance(2)).toBe(49_000);
+  });
+
+  it("is the lowest over the task's active partitions: a slow partition holds windows open", () => {
+    const t = new WatermarkTracker(opts);
+    t.observe(0, 90_000, 0);
+    t.observe(1, 20_000, 0);
+    expect(t.advance(1)).toBe(19_000);
+    t.observe(1, 95_000, 2);
+    expect(t.advance(3)).toBe(89_000);
+  });
+
+  it("an idle partition stops holding the watermark back after the idle timeout", () => {
+    const t = new WatermarkTracker(opts);
+    t.observe(0, 20_000, 0); // then nothing more on partition 0
+    t.observe(1, 90_000, 0);
+    expect(t.advance(5_000)).toBe(19_000);
+    t.observe(1, 91_000, 10_000);
+    expect(t.advance(10_000)).toBe(90_000);
+  });
+
+  it("never goes back: a partition that wakes with older records does not lower it", () => {
+    const t = new WatermarkTracker(opts);
+    t.observe(0, 20_000, 0);
+    t.observe(1, 90_000, 0);
+    t.observe(1, 91_000, 10_000);
+    expect(t.advance(10_000)).toBe(90_000);
+    t.observe(0, 21_000, 10_001);
+    expect(t.advance(10_002)).toBe(90_000);
+    expect(t.isBehind(21_000)).toBe(true);
+  });
+
+  it("when every partition is idle, advances with the wall clock so the last window closes without new input", () => {
+    const t = new WatermarkTracker(opts);
+    const base = 1_800_000_000_000;
+    t.observe(0, base, base);
+    expect(t.advance(base + 5_000)).toBe(base - 1_000);
+    // idle: event time moves on with the wall clock past the idle timeout
+    expect(t.advance(base + 10_000)).toBe(base - 1_000);
+    expect(t.advance(base + 70_000)).toBe(base + 59_000);
+  });
+
+  it("after replayed history (old timestamps), an idle input moves the watermark up to the wall clock", () => {
+    const t = new WatermarkTracker(opts);
+    const now = 1_800_000_000_000;
+    t.observe(0, 1_000, now); // a record from 1970 read now
+    expect(t.advance(now + 1)).toBe(0);
+    expect(t.advance(now + 10_000)).toBe(now - 1_000);
+  });
+
+  it("forgets a partition that moved to another task", () => {
+    const t = new WatermarkTracker(opts);
+    t.observe(0, 20_000, 0);
+    t.observe(1, 90_000, 0);
+    t.forget(0);
+    expect(t.advance(1)).toBe(89_000);
+  });
+});

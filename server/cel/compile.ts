@@ -37,6 +37,8 @@ export interface CompileOptions {
   /** The result types accepted (cel-js names: `bool`, `dyn`, `int`…). */
   resultTypes: readonly string[];
   limits?: Partial<CelLimits>;
+  /** List and map literals may mix value types (see createCelEnvironment). */
+  mixedLiterals?: boolean;
 }
 
 /** A compiled expression; evaluate it with a meter of `newMeter()` (one per caller, reused). */
@@ -63,7 +65,7 @@ type Evaluable = ((ctx: Record<string, unknown>) => unknown) & { ast: unknown; c
  */
 export function compileCel(source: string, options: CompileOptions): CelProgram {
   const limits = { ...DEFAULT_CEL_LIMITS, ...options.limits };
-  const env = createCelEnvironment(options.variables);
+  const env = createCelEnvironment(options.variables, options.mixedLiterals);
   let parsed: Evaluable;
   let check: { valid: boolean; type?: string; error?: Error };
   try {

@@ -11,9 +11,13 @@ export type CelVariables = Readonly<Record<string, string>>;
 /** Structural limits of the expression text (cel-js enforces them while parsing). */
 export const CEL_TEXT_LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 };
 
-/** An environment declaring `variables`, with the text limits above. */
-export function createCelEnvironment(variables: CelVariables): Environment {
-  const env = new Environment({ limits: CEL_TEXT_LIMITS });
+/**
+ * An environment declaring `variables`, with the text limits above. `mixedLiterals` lets list
+ * and map literals hold values of different types (`{"user": value.user, "n": 1}` is a
+ * `map<string, dyn>`, as cel-go checks it): what pipeline expressions that build records need.
+ */
+export function createCelEnvironment(variables: CelVariables, mixedLiterals = false): Environment {
+  const env = new Environment({ limits: CEL_TEXT_LIMITS, homogeneousAggregateLiterals: !mixedLiterals });
   for (const [name, type] of Object.entries(variables)) env.registerVariable(name, type);
   return env;
 }

@@ -1,0 +1,14 @@
+import type { StreamRecord } from "../record.ts";
+
+/** Where a processor sends what it emits: an output port of its node. */
+export interface Emit {
+  (port: string, r: StreamRecord): void;
+}
+
+/** One node's logic: a record arrives on an input port; the node emits on its output ports. */
+export interface Processor {
+  process(input: string, r: StreamRecord, emit: Emit): void;
+}
+
+/** The most records one flatMap may make of one input record. */
+export const MAX_FLAT_MAP_OUTPUTS = 1000;

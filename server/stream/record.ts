@@ -1,0 +1,75 @@
+/**
+ * A record as a pipeline sees it: key and value decoded by the source's formats (JSON, text or
+ * bytes), headers as text, the event time in ms, and where it came from (for dead letters and
+ * offsets). Encoding back to bytes for a sink turns CEL's values into JSON: ints (BigInt) as
+ * numbers when they fit a double exactly, else as decimal strings; timestamps as ISO text;
+ * bytes as base64.
+ */
+
+export type RecordFormat = "json" | "text" | "bytes";
+
+export interface StreamRecord {
+  key: unknown;
+  value: unknown;
+  headers: Record<string, string>;
+  /** event time, ms since the epoch */
+  timestamp: number;
+  /** the input record it derives from: topic, partition and offset */
+  origin: { topic: string; partition: number; offset: number };
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** Why bytes could not be decoded in the declared format. */
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DecodeError";
+  }
+}
+
+/** Bytes (or null) → the value a pipeline sees, per `format`. Throws DecodeError. */
+export function decode(bytes: Uint8Array | null, format: RecordFormat, what: "key" | "value"): unknown {
+  if (bytes === null) return null;
+  if (format === "bytes") return bytes;
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new DecodeError(`${what} is not UTF-8 text`);
+  }
+  if (format === "text") return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new DecodeError(`${what} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A CEL result as plain JSON data (BigInt, Date, bytes and Map made JSON-safe). */
+export function toJsonData(v: unknown, depth = 0): unknown {
+  if (depth > 64) throw new DecodeError("value nests deeper than 64 levels");
+  if (v === null || typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+  if (Array.isArray(v)) return v.map((x) => toJsonData(x, depth + 1));
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), toJsonData(x, depth + 1)]));
+  if (typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toJsonData(x, depth + 1);
+    return out;
+  }
+  if (v === undefined) return null;
+  throw new DecodeError(`cannot encode a ${typeof v}`);
+}
+
+/** A key or value → bytes for a sink: text as UTF-8, bytes as they are, anything else as JSON. */
+export function encode(v: unknown): Uint8Array | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === "string") return encoder.encode(v);
+  return encoder.encode(JSON.stringify(toJsonData(v)));
+}

@@ -1,0 +1,178 @@
+/**
+ * A pipeline definition made runnable: every node's processor built (expressions compiled and
+ * type-checked, each failure a problem pinned to its node and field) and the edges resolved to
+ * the downstream list of each output port. `process` pushes one input record from a source
+ * through the graph, depth first, as Kafka Streams' processor topology does; sinks collect
+ * what they receive, and a node that fails on a record (an expression error, a value of the
+ * wrong type) hands that record to the dead letters, with the error and the node, and the
+ * record's other paths go on.
+ */
+import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../schemas/pipeline.ts";
+import { ExpressionCompileError, ExpressionError } from "./expression.ts";
+import {
+  BranchProcessor,
+  FilterProcessor,
+  FlatMapProcessor,
+  MapProcessor,
+  MergeProcessor,
+  SelectKeyProcessor,
+} from "./process/stateless.ts";
+import type { Processor } from "./process/processor.ts";
+import { DecodeError, type StreamRecord } from "./record.ts";
+
+/** What a sink node received: the record and the sink's settings. */
+export interface SinkOutput {
+  node: string;
+  topic: string;
+  partitionByKey: boolean;
+  record: StreamRecord;
+}
+
+/** A record a node failed on. */
+export interface DeadLetter {
+  node: string;
+  error: string;
+  record: StreamRecord;
+}
+
+interface Target {
+  node: string;
+  port: string;
+}
+
+/** Node kinds this build of the engine runs; the others are refused at validation, by name. */
+const RUNNABLE: ReadonlySet<TNodeConfig["kind"]> = new Set([
+  "source",
+  "filter",
+  "map",
+  "flatMap",
+  "selectKey",
+  "branch",
+  "merge",
+  "sink",
+  "deadLetter",
+]);
+
+function processorFor(config: TNodeConfig): Processor | null {
+  switch (config.kind) {
+    case "filter":
+      return new FilterProcessor(config.condition);
+    case "map":
+      return new MapProcessor(config);
+    case "flatMap":
+      return new FlatMapProcessor(config.values);
+    case "selectKey":
+      return new SelectKeyProcessor(config.key);
+    case "branch":
+      return new BranchProcessor(config.branches);
+    case "merge":
+    case "source":
+      return new MergeProcessor();
+    default:
+      return null; // sinks collect; the dead-letter sink receives failures
+  }
+}
+
+/** Guards one record's walk through the graph (a flatMap chain can multiply it). */
+export const MAX_STEPS_PER_RECORD = 100_000;
+
+class StepLimitError extends Error {
+  constructor() {
+    super(`one input record made more than ${MAX_STEPS_PER_RECORD} records inside the pipeline`);
+  }
+}
+
+export class Topology {
+  private readonly processors = new Map<string, Processor>();
+  private readonly downstream = new Map<string, Target[]>(); // "node:port" → targets
+  private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
+  private steps = 0;
+  /** What the sinks received since the last `drain`. */
+  private outputs: SinkOutput[] = [];
+  private deadLetters: DeadLetter[] = [];
+  /** The dead-letter sink's topic, if the pipeline has one. */
+  readonly deadLetterTopic: string | null;
+  /** Source node → the topics (or pattern) it reads. */
+  readonly sources: ReadonlyMap<string, Extract<TNodeConfig, { kind: "source" }>>;
+
+  private constructor(def: TPipelineDefinition) {
+    const sources = new Map<string, Extract<TNodeConfig, { kind: "source" }>>();
+    let deadLetterTopic: string | null = null;
+    for (const n of def.nodes) {
+      if (n.config.kind === "source") sources.set(n.id, n.config);
+      if (n.config.kind === "sink") this.sinks.set(n.id, { topic: n.config.topic, partitionByKey: n.config.partitionByKey });
+      if (n.config.kind === "deadLetter") deadLetterTopic = n.config.topic;
+    }
+    this.sources = sources;
+    this.deadLetterTopic = deadLetterTopic;
+    for (const e of def.edges) {
+      const k = `${e.from.node}:${e.from.port}`;
+      if (!this.downstream.has(k)) this.downstream.set(k, []);
+      this.downstream.get(k)!.push({ node: e.to.node, port: e.to.port });
+    }
+  }
+
+  /** Builds the topology of a (schema-valid) definition, or lists why it cannot run. */
+  static build(def: TPipelineDefinition): { topology: Topology | null; problems: PipelineProblem[] } {
+    const t = new Topology(def);
+    const problems: PipelineProblem[] = [];
+    for (const n of def.nodes) {
+      if (!RUNNABLE.has(n.config.kind)) {
+        problems.push({ node: n.id, field: "config.kind", message: `node kind '${n.config.kind}' cannot run yet` });
+        continue;
+      }
+      try {
+        const p = processorFor(n.config);
+        if (p) t.processors.set(n.id, p);
+      } catch (e) {
+        if (!(e instanceof ExpressionCompileError)) throw e;
+        problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
+      }
+    }
+    return { topology: problems.length === 0 ? t : null, problems };
+  }
+
+  /** Pushes one input record, read by source node `source`, through the graph. */
+  process(source: string, r: StreamRecord): void {
+    this.steps = 0;
+    const outputsBefore = this.outputs.length;
+    const deadBefore = this.deadLetters.length;
+    try {
+      this.deliver(source, "in", r);
+    } catch (e) {
+      if (!(e instanceof StepLimitError)) throw e;
+      // all or nothing: what this record already produced is withdrawn
+      this.outputs.length = outputsBefore;
+      this.deadLetters.length = deadBefore;
+      this.deadLetters.push({ node: source, error: e.message, record: r });
+    }
+  }
+
+  private deliver(node: string, port: string, r: StreamRecord): void {
+    if (++this.steps > MAX_STEPS_PER_RECORD) throw new StepLimitError();
+    const sink = this.sinks.get(node);
+    if (sink) {
+      this.outputs.push({ node, topic: sink.topic, partitionByKey: sink.partitionByKey, record: r });
+      return;
+    }
+    const p = this.processors.get(node);
+    if (!p) return;
+    try {
+      p.process(port, r, (out, rec) => {
+        for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.deliver(t.node, t.port, rec);
+      });
+    } catch (e) {
+      // a failure further down was recorded where it happened and does not reach here
+      if (!(e instanceof ExpressionError || e instanceof DecodeError)) throw e;
+      this.deadLetters.push({ node, error: e.message, record: r });
+    }
+  }
+
+  /** What the sinks and the dead letters received since the last call. */
+  drain(): { outputs: SinkOutput[]; deadLetters: DeadLetter[] } {
+    const out = { outputs: this.outputs, deadLetters: this.deadLetters };
+    this.outputs = [];
+    this.deadLetters = [];
+    return out;
+  }
+}

@@ -153,16 +153,6 @@ export const SHARED = ["server/errors"];
  * any other wrong import fails. Remove an entry with the import.
  */
 export const LAYER_EXCEPTIONS = {
-  // TxnError is declared in txn/ although the producer state beside the log throws it
-  "server/broker/log/partition-txn-state.ts": ["server/broker/txn/txn-errors.ts"],
-  "server/broker/log/producer-state.ts": ["server/broker/txn/txn-errors.ts"],
-  // the transaction record type is declared by the coordinator instead of the store
-  "server/broker/store/postgres-transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
-  "server/broker/store/transaction-store.ts": ["server/broker/txn/transaction-coordinator.ts"],
-  // services reaching past the façade
-  "server/api/fetch-record-batches.ts": ["server/broker/store/log-store.ts"],
-  "server/api/poll-group-record-batches.ts": ["server/broker/store/log-store.ts"],
-  "server/api/find-transactions.ts": ["server/broker/txn/txn-states.ts"],
   // WebSocket sessions using services and the group coordinator directly
   "server/ws/group-consumer-session.ts": [
     "server/broker/group/consumer-group.ts",

@@ -1,5 +1,5 @@
+import { payloadPartsOf } from "../broker/broker.ts";
 import { getBroker } from "./registry.ts";
-import { payloadPartsOf } from "../broker/store/log-store.ts";
 
 /**
  * Stored RecordBatch v2 bytes from an offset, as they are (the first batch may

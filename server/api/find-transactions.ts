@@ -1,4 +1,4 @@
-import type { TxnState } from "../broker/txn/txn-states.ts";
+import type { TxnState } from "../broker/broker.ts";
 import { getBroker } from "./registry.ts";
 
 const OPEN: TxnState[] = ["Ongoing", "PrepareCommit", "PrepareAbort"];

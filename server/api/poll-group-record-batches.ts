@@ -1,5 +1,5 @@
+import { payloadPartsOf } from "../broker/broker.ts";
 import { getBroker } from "./registry.ts";
-import { payloadPartsOf } from "../broker/store/log-store.ts";
 
 /**
  * A group member's poll on the binary path: its partitions' stored batches as they are. The body

@@ -3,7 +3,7 @@
  * and tests all go through it; it owns the in-memory partition logs and the cleaner.
  */
 import { randomUUID } from "node:crypto";
-import { BrokerError, isBrokerError, unknownPartition, unknownTopic } from "./errors.ts";
+import { BrokerError, isBrokerError, transactionsNotEnabled, unknownPartition, unknownTopic } from "./errors.ts";
 import { hasCode } from "../errors/tributary-error.ts";
 import { BrokerEvents } from "./events.ts";
 import { buildBatches, validateClientBatches, type BatchProducer } from "./protocol/batch-builder.ts";
@@ -81,7 +81,9 @@ export interface ProducedRecord {
   timestamp: number;
 }
 
-export type { FetchedRecord };
+export type { FetchedRecord, TxnState };
+/** A fetched batch's bytes as pieces to write in order, without a copy (the binary fetch and poll). */
+export { payloadPartsOf } from "./store/log-store.ts";
 
 /** A new member's subscription and options (the REST join request and the WebSocket join-group frame). */
 export interface GroupJoinRequest extends JoinOptions {
@@ -520,7 +522,7 @@ export class Broker {
   async produce(topic: string, records: ProduceRecord[], as?: ProduceAs): Promise<ProducedRecord[]> {
     let t = await this.topic(topic);
     if (records.length === 0) throw new BrokerError("INVALID_REQUEST", "no records to produce");
-    if (as?.transactionalId !== undefined && !this.txn) throw this.noTransactions();
+    if (as?.transactionalId !== undefined && !this.txn) throw transactionsNotEnabled();
     // another process may have added partitions since this one loaded the topic
     if (records.some((r) => Number.isInteger(r.partition) && (r.partition as number) >= t.logs.length)) t = await this.reloadTopic(t);
     const now = Date.now();
@@ -608,7 +610,7 @@ export class Broker {
     let release: (() => void) | null = null;
     const txnal = batches.filter((b) => b.isTransactional);
     if (opts.transactionalId !== undefined || txnal.length > 0) {
-      if (!this.txn) throw this.noTransactions();
+      if (!this.txn) throw transactionsNotEnabled();
       const first = batches[0];
       if (
         txnal.length !== batches.length ||
@@ -638,16 +640,12 @@ export class Broker {
     opts: { transactionalId?: string; transactionTimeoutMs?: number } = {},
   ): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.txn) return this.txn.initProducer(opts);
-    if (opts.transactionalId !== undefined) throw this.noTransactions();
+    if (opts.transactionalId !== undefined) throw transactionsNotEnabled();
     return { producerId: await this.store.nextProducerId(), producerEpoch: 0 };
   }
 
-  private noTransactions(): BrokerError {
-    return new BrokerError("BROKER_NOT_AVAILABLE", "transactions are not enabled on this broker (it has no transaction store)");
-  }
-
   private get transactions(): TransactionService {
-    if (!this.txn) throw this.noTransactions();
+    if (!this.txn) throw transactionsNotEnabled();
     return this.txn;
   }
 

@@ -2,9 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorSpec } from "./error-codes.ts";
 import { toErrorResponse } from "./error-response.ts";
 import { codeOf, hasCode, isRetriable, TributaryError } from "./tributary-error.ts";
-import { BrokerError } from "../broker/errors.ts";
-import { GroupError } from "../broker/group/group-errors.ts";
-import { TxnError } from "../broker/txn/txn-errors.ts";
+import { BrokerError, GroupError, TxnError } from "../broker/errors.ts";
 import { ApiError } from "../api/api-error.ts";
 
 /** Kafka's numbers, as in org.apache.kafka.common.protocol.Errors. */

@@ -76,9 +76,36 @@ describe("layer boundaries", () => {
   });
 
   it("allows a known break only in the file it is listed for", async () => {
-    const code = 'import "../txn/txn-errors.ts";\n';
-    expect(await boundaryErrors("server/broker/log/producer-state.ts", code)).toEqual([]);
-    expect(await boundaryErrors("server/broker/log/another-file.ts", code)).toHaveLength(1);
+    // a table of its own: the real one may have no known break left
+    const linter = new ESLint({
+      cwd: ROOT,
+      overrideConfigFile: true,
+      overrideConfig: [
+        { files: ["**/*.ts"], languageOptions: { parser: (await import("typescript-eslint")).parser } },
+        {
+          files: ["**/*.ts"],
+          plugins: { tributary: { rules: { "layer-boundaries": layerBoundaries } } },
+          rules: {
+            "tributary/layer-boundaries": [
+              "error",
+              {
+                root: ROOT,
+                aliases: { "@/": "." },
+                layers: LAYERS,
+                shared: SHARED,
+                exceptions: { "server/broker/log/listed-file.ts": ["server/broker/txn/transaction-service.ts"] },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const errors = async (file: string) => {
+      const [result] = await linter.lintText('import "../txn/transaction-service.ts";\n', { filePath: path.join(ROOT, file) });
+      return result.messages.filter((m) => m.ruleId === "tributary/layer-boundaries");
+    };
+    expect(await errors("server/broker/log/listed-file.ts")).toEqual([]);
+    expect(await errors("server/broker/log/another-file.ts")).toHaveLength(1);
   });
 
   it("lists only known breaks that are still in the code", async () => {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { ASSIGNOR_NAMES, type AssignorName } from "./assignors.ts";
 import { ConsumerGroup, type GroupDescription } from "./consumer-group.ts";
-import { isGroupError } from "./group-errors.ts";
+import { isGroupError } from "../errors.ts";
 import { rng, TestConsumer, type Subscription } from "./group-test-helpers.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition } from "./topic-partitions.ts";
 

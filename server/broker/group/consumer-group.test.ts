@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConsumerGroup, type ConsumerGroupOptions, type GroupEvent } from "./consumer-group.ts";
-import { GroupError, type GroupErrorCode } from "./group-errors.ts";
+import { GroupError, type GroupErrorCode } from "../errors.ts";
 import { TestConsumer, type Subscription } from "./group-test-helpers.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition } from "./topic-partitions.ts";
 

@@ -21,7 +21,7 @@
  */
 import type { LinearRegex } from "../../cel/regex.ts";
 import { ASSIGNORS, DEFAULT_ASSIGNOR, type AssignorName } from "./assignors.ts";
-import { GroupError, groupNotFound, invalidRequest, unknownMember } from "./group-errors.ts";
+import { GroupError, groupNotFound, invalidGroupRequest, unknownMember } from "../errors.ts";
 import { assertTransition, type GroupState } from "./group-states.ts";
 import {
   parseRequest,
@@ -257,7 +257,7 @@ export class ConsumerGroup {
     const parsed = parseRequest(request);
     if (parsed.memberEpoch === 0) return this.joinMember(parsed, now);
 
-    if (parsed.memberId === undefined) throw invalidRequest("memberId is required unless memberEpoch is 0");
+    if (parsed.memberId === undefined) throw invalidGroupRequest("memberId is required unless memberEpoch is 0");
     const member = this.members.get(parsed.memberId);
     if (!member) throw unknownMember(this.groupId, parsed.memberId);
     if (parsed.memberEpoch === -1) {
@@ -355,9 +355,9 @@ export class ConsumerGroup {
   validateCommit(memberId: string, memberEpoch: number, topic: string, partition: number): void {
     this.assertAlive();
     if (typeof memberId !== "string" || !Number.isInteger(memberEpoch))
-      throw invalidRequest("memberId must be a string and memberEpoch an integer");
+      throw invalidGroupRequest("memberId must be a string and memberEpoch an integer");
     if (typeof topic !== "string" || topic.length === 0 || !Number.isInteger(partition) || partition < 0) {
-      throw invalidRequest("commit needs a topic name and a partition number >= 0", { topic, partition });
+      throw invalidGroupRequest("commit needs a topic name and a partition number >= 0", { topic, partition });
     }
     if (memberId === "" && memberEpoch < 0) {
       this.assertNoActiveMembers();
@@ -447,9 +447,9 @@ export class ConsumerGroup {
   // ---- membership -------------------------------------------------------------------------
 
   private joinMember(req: ParsedRequest, now: number): ConsumerGroupHeartbeatResponse {
-    if (req.owned !== undefined && req.owned.size > 0) throw invalidRequest("ownedPartitions must be empty when joining");
+    if (req.owned !== undefined && req.owned.size > 0) throw invalidGroupRequest("ownedPartitions must be empty when joining");
     if (req.subscribedTopicNames === undefined && req.subscribedTopicRegex === undefined) {
-      throw invalidRequest("a join needs subscribedTopicNames or subscribedTopicRegex");
+      throw invalidGroupRequest("a join needs subscribedTopicNames or subscribedTopicRegex");
     }
     const existing = req.memberId !== undefined ? this.members.get(req.memberId) : undefined;
     this.assertAssignorAllowed(req.serverAssignor, req.memberId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupError, type GroupErrorCode } from "./group-errors.ts";
+import { GroupError, type GroupErrorCode } from "../errors.ts";
 import { GroupCoordinator } from "./group-coordinator.ts";
 import type { GroupEvent } from "./consumer-group.ts";
 

@@ -14,7 +14,7 @@ import {
   type ExpiredMember,
   type GroupDescription,
 } from "./consumer-group.ts";
-import { groupNotFound } from "./group-errors.ts";
+import { groupNotFound } from "../errors.ts";
 import type { GroupState } from "./group-states.ts";
 import type { AssignorName } from "./assignors.ts";
 

@@ -14,7 +14,7 @@ import {
   type GroupDescription,
   type GroupEvent,
 } from "./consumer-group.ts";
-import { GroupError, groupNotFound, invalidRequest } from "./group-errors.ts";
+import { GroupError, groupNotFound, invalidGroupRequest } from "../errors.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { GroupState } from "./group-states.ts";
 import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
@@ -736,7 +736,7 @@ export class GroupRuntime {
         for (let p = 0; p < (counts.get(topic) ?? 0); p++) selected.push({ topic, partition: p });
       }
     }
-    if (selected.length === 0) throw invalidRequest(`group '${groupId}' has no committed offsets; name the topics to reset`);
+    if (selected.length === 0) throw invalidGroupRequest(`group '${groupId}' has no committed offsets; name the topics to reset`);
     const plan: ResetPlanEntry[] = [];
     for (const tp of selected) {
       const w = await this.log.watermarks(tp.topic, tp.partition);

@@ -5,7 +5,7 @@
  * everything and rejoins with epoch 0.
  */
 import type { ConsumerGroup, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from "./consumer-group.ts";
-import { isGroupError } from "./group-errors.ts";
+import { isGroupError } from "../errors.ts";
 import { fromTopicPartitions, type TopicPartition, type TopicPartitions } from "./topic-partitions.ts";
 
 export type Subscription = Pick<

@@ -5,7 +5,7 @@
  */
 import { compileRegex, MAX_PATTERN_LENGTH, type LinearRegex } from "../../cel/regex.ts";
 import { resolveAssignorName, type AssignorName } from "./assignors.ts";
-import { GroupError, invalidRequest } from "./group-errors.ts";
+import { GroupError, invalidGroupRequest } from "../errors.ts";
 import { fromTopicPartitions, keySet, type TopicPartitionKey, type TopicPartitions } from "./topic-partitions.ts";
 
 /** ConsumerGroupHeartbeat request. Optional fields left out (or null) mean "unchanged", as in KIP-848. */
@@ -50,7 +50,7 @@ export interface ParsedRequest {
 
 /** Shape checks for everything in a request (it may come straight from JSON). */
 export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest {
-  if (typeof req !== "object" || req === null) throw invalidRequest("heartbeat request must be an object");
+  if (typeof req !== "object" || req === null) throw invalidGroupRequest("heartbeat request must be an object");
   // null means "not sent", as a nullable field does in the Kafka protocol and in JSON bodies.
   const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
   const memberEpoch = req.memberEpoch;
@@ -63,27 +63,28 @@ export function parseRequest(req: ConsumerGroupHeartbeatRequest): ParsedRequest 
   const serverAssignor = opt(req.serverAssignor);
   const ownedPartitions = opt(req.ownedPartitions);
   // -2 (static member leave) is not supported: static membership (group.instance.id) is not implemented.
-  if (!Number.isInteger(memberEpoch) || memberEpoch < -1) throw invalidRequest("memberEpoch must be an integer >= -1", { memberEpoch });
+  if (!Number.isInteger(memberEpoch) || memberEpoch < -1)
+    throw invalidGroupRequest("memberEpoch must be an integer >= -1", { memberEpoch });
   if (memberId !== undefined && (typeof memberId !== "string" || memberId.length === 0)) {
-    throw invalidRequest("memberId must be a non-empty string", { memberId });
+    throw invalidGroupRequest("memberId must be a non-empty string", { memberId });
   }
   for (const [name, value] of [
     ["clientId", clientId],
     ["host", host],
   ] as const) {
-    if (value !== undefined && typeof value !== "string") throw invalidRequest(`${name} must be a string`);
+    if (value !== undefined && typeof value !== "string") throw invalidGroupRequest(`${name} must be a string`);
   }
   if (rebalanceTimeoutMs !== undefined && (!Number.isInteger(rebalanceTimeoutMs) || rebalanceTimeoutMs <= 0)) {
-    throw invalidRequest("rebalanceTimeoutMs must be a positive integer", { rebalanceTimeoutMs });
+    throw invalidGroupRequest("rebalanceTimeoutMs must be a positive integer", { rebalanceTimeoutMs });
   }
   if (subscribedTopicNames !== undefined && subscribedTopicRegex !== undefined) {
-    throw invalidRequest("subscribe to topic names or a regex, not both");
+    throw invalidGroupRequest("subscribe to topic names or a regex, not both");
   }
   if (
     subscribedTopicNames !== undefined &&
     (!Array.isArray(subscribedTopicNames) || subscribedTopicNames.some((t) => typeof t !== "string" || t.length === 0))
   ) {
-    throw invalidRequest("subscribedTopicNames must be an array of topic names");
+    throw invalidGroupRequest("subscribedTopicNames must be an array of topic names");
   }
   let assignor: AssignorName | undefined;
   if (serverAssignor !== undefined) {
@@ -129,17 +130,17 @@ function compileTopicRegex(source: unknown): LinearRegex {
 }
 
 export function parseTopicMetadata(topics: ReadonlyMap<string, number>): Map<string, number> {
-  if (!(topics instanceof Map)) throw invalidRequest("topic metadata must be a Map of topic → partition count");
+  if (!(topics instanceof Map)) throw invalidGroupRequest("topic metadata must be a Map of topic → partition count");
   for (const [topic, count] of topics) {
     if (typeof topic !== "string" || topic.length === 0 || !Number.isInteger(count) || count < 0) {
-      throw invalidRequest("topic metadata needs non-empty topic names and partition counts >= 0", { topic, count });
+      throw invalidGroupRequest("topic metadata needs non-empty topic names and partition counts >= 0", { topic, count });
     }
   }
   return new Map(topics);
 }
 
 function parseOwned(list: unknown): Set<TopicPartitionKey> {
-  if (!Array.isArray(list)) throw invalidRequest("ownedPartitions must be an array of {topic, partitions}");
+  if (!Array.isArray(list)) throw invalidGroupRequest("ownedPartitions must be an array of {topic, partitions}");
   for (const entry of list) {
     const ok =
       typeof entry === "object" &&
@@ -147,7 +148,7 @@ function parseOwned(list: unknown): Set<TopicPartitionKey> {
       typeof entry.topic === "string" &&
       Array.isArray(entry.partitions) &&
       entry.partitions.every((p: unknown) => Number.isInteger(p) && (p as number) >= 0);
-    if (!ok) throw invalidRequest("ownedPartitions must be an array of {topic, partitions: integer[] >= 0}");
+    if (!ok) throw invalidGroupRequest("ownedPartitions must be an array of {topic, partitions: integer[] >= 0}");
   }
   return keySet(fromTopicPartitions(list as TopicPartitions[]));
 }

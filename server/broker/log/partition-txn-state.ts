@@ -17,7 +17,7 @@ import {
   type ProducerDescription,
   type ProducerStateSnapshot,
 } from "./producer-state.ts";
-import { TxnError } from "../txn/txn-errors.ts";
+import { TxnError } from "../errors.ts";
 
 export interface PartitionTxnSnapshot {
   version: 1;

@@ -21,7 +21,7 @@ import {
   type LoggedBatch,
   type PlannedBatch,
 } from "./producer-state.ts";
-import { isTxnError, type TxnError } from "../txn/txn-errors.ts";
+import { isTxnError, type TxnError } from "../errors.ts";
 
 /** Raise for a soak run: TXN_PROPERTY_SEEDS=5000. */
 const SEEDS = Number(process.env.TXN_PROPERTY_SEEDS ?? 120);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeRecordBatch, readBatchHeader } from "../protocol/record-batch.ts";
 import { batchMetaOf, incrementSequence, inSequence, INT32_MAX, ProducerStateManager, type BatchMeta } from "./producer-state.ts";
-import { isTxnError } from "../txn/txn-errors.ts";
+import { isTxnError } from "../errors.ts";
 
 const NOW = 1_000_000;
 

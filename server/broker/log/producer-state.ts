@@ -31,7 +31,7 @@
  */
 import type { RecordBatchHeader } from "../protocol/record-batch.ts";
 import type { EndTxnMarker } from "../protocol/control-records.ts";
-import { TxnError } from "../txn/txn-errors.ts";
+import { TxnError } from "../errors.ts";
 
 export const INT32_MAX = 0x7fffffff;
 export const MAX_PRODUCER_EPOCH = 0x7fff;

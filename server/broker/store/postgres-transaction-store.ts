@@ -1,18 +1,17 @@
 /** TransactionStore on PostgreSQL: one row per transactional id, ids from `producer_id_seq`; text the database cannot store is refused first. */
 import type pg from "pg";
-import type { TxnEntrySnapshot } from "../txn/transaction-coordinator.ts";
-import type { TransactionStore } from "./transaction-store.ts";
+import type { StoredTransaction, TransactionStore } from "./transaction-store.ts";
 import { checkStorableJson, checkStorableText } from "./storable-text.ts";
 
 export class PostgresTransactionStore implements TransactionStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async findEntries(): Promise<TxnEntrySnapshot[]> {
-    const r = await this.pool.query<{ entry: TxnEntrySnapshot }>("SELECT entry FROM transactions ORDER BY transactional_id");
+  async findEntries(): Promise<StoredTransaction[]> {
+    const r = await this.pool.query<{ entry: StoredTransaction }>("SELECT entry FROM transactions ORDER BY transactional_id");
     return r.rows.map((x) => x.entry);
   }
 
-  async saveEntry(entry: TxnEntrySnapshot): Promise<void> {
+  async saveEntry(entry: StoredTransaction): Promise<void> {
     checkStorableText("transactionalId", entry.transactionalId);
     checkStorableJson("transaction", entry);
     await this.pool.query(

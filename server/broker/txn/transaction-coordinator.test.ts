@@ -6,7 +6,7 @@ import {
   type ProducerIdAllocator,
   type TransactionCoordinatorConfig,
 } from "./transaction-coordinator.ts";
-import { isTxnError } from "./txn-errors.ts";
+import { isTxnError } from "../errors.ts";
 
 const T0 = 1_000_000;
 

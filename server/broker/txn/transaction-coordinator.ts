@@ -25,10 +25,13 @@
  * unfinished plan again.
  */
 import { compareTopicPartitions, keyOf, type TopicPartition } from "../group/topic-partitions.ts";
-import { invalidRequest, TxnError } from "./txn-errors.ts";
+import { invalidTxnRequest, TxnError } from "../errors.ts";
 import { assertTransition, IDLE_STATES, PREPARE_STATES, TXN_STATES, type TxnState } from "./txn-states.ts";
 
+import type { EndReason, EndTxnPlan, GroupOffsetsToCommit, StoredTransaction, TxnOffset } from "../store/transaction-store.ts";
+
 export type { TopicPartition } from "../group/topic-partitions.ts";
+export type { EndReason, EndTxnPlan, GroupOffsetsToCommit, TxnOffset };
 
 export interface TransactionCoordinatorConfig {
   /** Used when initProducerId names no timeout (the Java client's transaction.timeout.ms default). */
@@ -84,22 +87,6 @@ export class BlockProducerIdAllocator implements ProducerIdAllocator {
   }
 }
 
-export interface TxnOffset {
-  topic: string;
-  partition: number;
-  /** The next offset to consume, as in a normal offset commit. */
-  offset: number;
-  metadata: string | null;
-}
-
-export interface GroupOffsetsToCommit {
-  groupId: string;
-  offsets: TxnOffset[];
-}
-
-export type EndReason = "client" | "timeout" | "fenced" | "recovery";
-
-/** What the broker must do to finish a transaction. */
 /**
  * A transaction began (Ongoing) or ended (CompleteCommit / CompleteAbort), for listeners such as
  * a topology view; `partitions` are the transaction's (the end plan's for an end).
@@ -114,22 +101,6 @@ export type TxnChangeEvent =
       reason: EndReason;
       partitions: TopicPartition[];
     };
-
-export interface EndTxnPlan {
-  transactionalId: string;
-  /** Markers carry this producer id and epoch. */
-  producerId: number;
-  producerEpoch: number;
-  coordinatorEpoch: number;
-  commit: boolean;
-  reason: EndReason;
-  /** Write one marker into each (sorted). */
-  partitions: TopicPartition[];
-  /** Commit only: upsert these into the groups' committed offsets. */
-  groupOffsets: GroupOffsetsToCommit[];
-  /** A retried EndTxn of a transaction already completed this way: nothing to write, just reply. */
-  alreadyComplete: boolean;
-}
 
 export interface InitProducerIdRequest {
   /** Absent/null: an idempotent producer without transactions (a fresh producer id every time). */
@@ -168,26 +139,15 @@ export interface TransactionDescription {
   lastResult: { commit: boolean; reason: EndReason; completedAt: number } | null;
 }
 
-/** One transactional id's persisted state (plain JSON). */
-export interface TxnEntrySnapshot {
-  transactionalId: string;
-  producerId: number;
-  producerEpoch: number;
-  timeoutMs: number;
+/** One transactional id's persisted state (plain JSON): the stored record with a state of the transition table. */
+export interface TxnEntrySnapshot extends StoredTransaction {
   state: TxnState;
-  partitions: TopicPartition[];
-  pendingOffsets: GroupOffsetsToCommit[];
-  startedAt: number | null;
-  lastUpdatedAt: number;
-  pendingEnd: EndTxnPlan | null;
-  /** The producer id/epoch whose transaction the coordinator aborted on timeout. */
-  fencedByTimeout: { producerId: number; producerEpoch: number } | null;
-  lastResult: { commit: boolean; reason: EndReason; completedAt: number } | null;
 }
 
+/** Every id's state; `restore` takes stored records as read back (their states are checked there). */
 export interface TxnCoordinatorSnapshot {
   version: 1;
-  transactions: TxnEntrySnapshot[];
+  transactions: StoredTransaction[];
 }
 
 interface TxnMeta {
@@ -211,26 +171,27 @@ const isInt = (v: unknown, min: number, max: number): v is number =>
 
 function validateTransactionalId(id: unknown): string {
   if (typeof id !== "string" || id.length === 0)
-    throw invalidRequest("transactionalId must be a non-empty string", { transactionalId: id });
-  if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw invalidRequest(`transactionalId is longer than ${MAX_ID_BYTES} bytes`);
+    throw invalidTxnRequest("transactionalId must be a non-empty string", { transactionalId: id });
+  if (Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) throw invalidTxnRequest(`transactionalId is longer than ${MAX_ID_BYTES} bytes`);
   return id;
 }
 
 function validateProducer(producerId: unknown, producerEpoch: unknown): void {
-  if (!isInt(producerId, 0, Number.MAX_SAFE_INTEGER)) throw invalidRequest(`producerId must be an integer >= 0, got ${String(producerId)}`);
-  if (!isInt(producerEpoch, 0, 0x7fff)) throw invalidRequest(`producerEpoch must be an integer 0..32767, got ${String(producerEpoch)}`);
+  if (!isInt(producerId, 0, Number.MAX_SAFE_INTEGER))
+    throw invalidTxnRequest(`producerId must be an integer >= 0, got ${String(producerId)}`);
+  if (!isInt(producerEpoch, 0, 0x7fff)) throw invalidTxnRequest(`producerEpoch must be an integer 0..32767, got ${String(producerEpoch)}`);
 }
 
 function validateTopicPartition(tp: unknown, what: string): TopicPartition {
   const t = tp as TopicPartition;
   if (t === null || typeof t !== "object" || typeof t.topic !== "string" || t.topic.length === 0 || !isInt(t.partition, 0, 0x7fffffff)) {
-    throw invalidRequest(`${what} must be {topic: non-empty string, partition: integer >= 0}, got ${JSON.stringify(tp)}`);
+    throw invalidTxnRequest(`${what} must be {topic: non-empty string, partition: integer >= 0}, got ${JSON.stringify(tp)}`);
   }
   return { topic: t.topic, partition: t.partition };
 }
 
 function validateGroupId(groupId: unknown): string {
-  if (typeof groupId !== "string" || groupId.length === 0) throw invalidRequest("groupId must be a non-empty string", { groupId });
+  if (typeof groupId !== "string" || groupId.length === 0) throw invalidTxnRequest("groupId must be a non-empty string", { groupId });
   return groupId;
 }
 
@@ -297,7 +258,7 @@ export class TransactionCoordinator {
    * `abort`, which the broker must finish before replying.
    */
   initProducerId(req: InitProducerIdRequest, now: number): InitProducerIdResult {
-    if (req === null || typeof req !== "object") throw invalidRequest("initProducerId needs a request object");
+    if (req === null || typeof req !== "object") throw invalidTxnRequest("initProducerId needs a request object");
     if (req.transactionalId === undefined || req.transactionalId === null) {
       return { producerId: this.newProducerId(), producerEpoch: 0, abort: null };
     }
@@ -482,7 +443,7 @@ export class TransactionCoordinator {
     partitions: readonly TopicPartition[],
     now: number,
   ): { state: TxnState; added: TopicPartition[] } {
-    if (!Array.isArray(partitions) || partitions.length === 0) throw invalidRequest("partitions must be a non-empty array");
+    if (!Array.isArray(partitions) || partitions.length === 0) throw invalidTxnRequest("partitions must be a non-empty array");
     const tps = partitions.map((tp, i) => validateTopicPartition(tp, `partitions[${i}]`));
     const meta = this.checkProducer(transactionalId, producerId, producerEpoch);
     this.ensureOngoing(meta, now);
@@ -512,13 +473,13 @@ export class TransactionCoordinator {
     now: number,
   ): { state: TxnState } {
     const gid = validateGroupId(groupId);
-    if (!Array.isArray(offsets)) throw invalidRequest("offsets must be an array");
+    if (!Array.isArray(offsets)) throw invalidTxnRequest("offsets must be an array");
     const checked = offsets.map((o, i) => {
       const tp = validateTopicPartition(o, `offsets[${i}]`);
       if (!isInt(o.offset, 0, Number.MAX_SAFE_INTEGER))
-        throw invalidRequest(`offsets[${i}].offset must be an integer >= 0, got ${String(o.offset)}`);
+        throw invalidTxnRequest(`offsets[${i}].offset must be an integer >= 0, got ${String(o.offset)}`);
       if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== "string")
-        throw invalidRequest(`offsets[${i}].metadata must be a string or null`);
+        throw invalidTxnRequest(`offsets[${i}].metadata must be a string or null`);
       return { ...tp, offset: o.offset, metadata: o.metadata ?? null };
     });
     const meta = this.checkProducer(transactionalId, producerId, producerEpoch);
@@ -538,7 +499,7 @@ export class TransactionCoordinator {
    * `alreadyComplete` (nothing to write); the opposite decision is INVALID_TXN_STATE.
    */
   prepareEnd(transactionalId: string, producerId: number, producerEpoch: number, commit: boolean, now: number): EndTxnPlan {
-    if (typeof commit !== "boolean") throw invalidRequest("commit must be a boolean");
+    if (typeof commit !== "boolean") throw invalidTxnRequest("commit must be a boolean");
     const meta = this.checkProducer(transactionalId, producerId, producerEpoch);
     const want = commit ? "commit" : "abort";
     switch (meta.state) {
@@ -736,7 +697,7 @@ export class TransactionCoordinator {
    * Puts one id's state back as it was (null: remove it), e.g. when persisting a change failed:
    * take `entrySnapshot` before the call, and restore it if the write does not commit.
    */
-  replaceEntry(transactionalId: string, entry: TxnEntrySnapshot | null): void {
+  replaceEntry(transactionalId: string, entry: StoredTransaction | null): void {
     if (entry === null) {
       this.txns.delete(transactionalId);
       return;
@@ -777,7 +738,7 @@ function toSnapshot(meta: TxnMeta): TxnEntrySnapshot {
   };
 }
 
-function fromSnapshot(s: TxnEntrySnapshot): TxnMeta {
+function fromSnapshot(s: StoredTransaction): TxnMeta {
   if (
     !s ||
     typeof s.transactionalId !== "string" ||
@@ -788,7 +749,7 @@ function fromSnapshot(s: TxnEntrySnapshot): TxnMeta {
     s.state === "Dead" ||
     !Array.isArray(s.partitions) ||
     !Array.isArray(s.pendingOffsets) ||
-    (PREPARE_STATES.has(s.state) && !s.pendingEnd)
+    (PREPARE_STATES.has(s.state as TxnState) && !s.pendingEnd)
   ) {
     throw new TypeError(`corrupt transaction snapshot entry ${JSON.stringify(s)?.slice(0, 200)}`);
   }
@@ -801,7 +762,7 @@ function fromSnapshot(s: TxnEntrySnapshot): TxnMeta {
     producerId: s.producerId,
     producerEpoch: s.producerEpoch,
     timeoutMs: s.timeoutMs,
-    state: s.state,
+    state: s.state as TxnState, // one of TXN_STATES (checked above)
     partitions,
     pendingOffsets,
     startedAt: s.startedAt ?? null,

@@ -31,7 +31,7 @@ import {
   type TxnChangeEvent,
   type TxnOffset,
 } from "./transaction-coordinator.ts";
-import { TxnError } from "./txn-errors.ts";
+import { TxnError } from "../errors.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { TxnState } from "./txn-states.ts";
 

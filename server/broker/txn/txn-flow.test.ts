@@ -20,7 +20,7 @@ import type { BatchToAppend } from "../store/log-store.ts";
 import { endTxnMarkerBatchToAppend } from "../protocol/control-records.ts";
 import { batchMetaOfAppend, PartitionTxnState, type ReplayedBatch } from "../log/partition-txn-state.ts";
 import { TransactionCoordinator, type EndTxnPlan } from "./transaction-coordinator.ts";
-import { isTxnError } from "./txn-errors.ts";
+import { isTxnError } from "../errors.ts";
 
 const SEEDS = Number(process.env.TXN_PROPERTY_SEEDS ?? 60);
 const STEPS = 150;

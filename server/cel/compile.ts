@@ -34,7 +34,7 @@ export const DEFAULT_CEL_LIMITS: CelLimits = { unitsPerEvaluation: 200_000, msPe
 
 export interface CompileOptions {
   variables: CelVariables;
-  /** The result types accepted (cel-js names: `bool`, `dyn`, `int`…). */
+  /** The result types accepted (cel-js names: `bool`, `dyn`, `int`…; `list<*>` any list, `*` anything). */
   resultTypes: readonly string[];
   limits?: Partial<CelLimits>;
   /** List and map literals may mix value types (see createCelEnvironment). */
@@ -76,7 +76,10 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
   }
   if (!check.valid) throw new CelCompileError(check.error?.message ?? "the expression does not compile", "INVALID_CEL");
   const resultType = check.type ?? "dyn";
-  if (!options.resultTypes.includes(resultType)) {
+  const accepted = options.resultTypes.some(
+    (t) => t === "*" || t === resultType || (t.endsWith("<*>") && resultType.startsWith(t.slice(0, -2))),
+  );
+  if (!accepted) {
     throw new CelCompileError(`the expression must return ${options.resultTypes[0]}, not ${resultType}`, "INVALID_CEL");
   }
   const slot: MeterSlot = { meter: null };

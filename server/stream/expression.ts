@@ -17,12 +17,12 @@ export const PIPELINE_VARIABLES = {
   offset: "int",
 } as const;
 
-/** The result types each use accepts. */
+/** The result types each use accepts (`list<*>`: a list of anything; `*`: any type). */
 export const RESULT_TYPES = {
   condition: ["bool", "dyn"],
-  any: ["dyn", "bool", "int", "uint", "double", "string", "bytes", "null_type", "google.protobuf.Timestamp", "list", "map"],
-  headers: ["map<string, string>", "map<string, dyn>", "dyn"],
-  list: ["list", "list<dyn>", "dyn"],
+  any: ["*"],
+  headers: ["map<*>", "dyn"],
+  list: ["list<*>", "dyn"],
   time: ["google.protobuf.Timestamp", "int", "double", "dyn"],
 } as const;
 
@@ -61,10 +61,10 @@ export class Expression {
   }
 
   /** Compiles `source`; throws ExpressionCompileError naming `field` (a validation error of the node). */
-  static compile(source: string, field: string, accepts: readonly string[]): Expression {
+  static compile(source: string, field: string, accepts: readonly string[], extra: Readonly<Record<string, string>> = {}): Expression {
     try {
-      // generic results ("list<int>", "map<string, int>") count as their family
-      const program = compileCel(source, { variables: PIPELINE_VARIABLES, resultTypes: expand(accepts), mixedLiterals: true });
+      const variables = { ...PIPELINE_VARIABLES, ...extra };
+      const program = compileCel(source, { variables, resultTypes: accepts, mixedLiterals: true });
       return new Expression(program, field);
     } catch (e) {
       if (e instanceof CelCompileError) throw new ExpressionCompileError(e.message, field, e.code);
@@ -72,9 +72,11 @@ export class Expression {
     }
   }
 
-  evaluate(r: StreamRecord): unknown {
+  /** Evaluates over record `r` (and `extra` variables, such as a reducer's `acc`). */
+  evaluate(r: StreamRecord, extra?: Record<string, unknown>): unknown {
     try {
-      return this.program.evaluate(variablesOf(r), this.meter);
+      const vars = variablesOf(r);
+      return this.program.evaluate(extra ? Object.assign(vars, extra) : vars, this.meter);
     } catch (e) {
       throw new ExpressionError(`${this.field}: ${(e as Error).message.split("\n")[0]}`, this.field);
     }
@@ -92,16 +94,6 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   return typeof v === "object" ? "a map" : `a ${typeof v}`;
-}
-
-/** The concrete types cel-js reports for each family we accept. */
-function expand(accepts: readonly string[]): string[] {
-  const out = new Set<string>(accepts);
-  for (const a of accepts) {
-    if (a === "list") for (const t of ["dyn", "int", "double", "string", "bool", "map<string, dyn>", "list<dyn>"]) out.add(`list<${t}>`);
-    if (a === "map" || a.startsWith("map<string")) for (const t of ["dyn", "int", "double", "string", "bool"]) out.add(`map<string, ${t}>`);
-  }
-  return [...out];
 }
 
 export function variablesOf(r: StreamRecord): Record<string, unknown> {

@@ -8,7 +8,9 @@
  * record's other paths go on.
  */
 import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../schemas/pipeline.ts";
-import { ExpressionCompileError, ExpressionError } from "./expression.ts";
+import { Expression, ExpressionCompileError, ExpressionError, RESULT_TYPES } from "./expression.ts";
+import { AggregateConfigError, AggregateProcessor, type TaskTime } from "./process/aggregate.ts";
+import { WatermarkTracker } from "./time/watermark.ts";
 import {
   BranchProcessor,
   FilterProcessor,
@@ -49,12 +51,15 @@ const RUNNABLE: ReadonlySet<TNodeConfig["kind"]> = new Set([
   "selectKey",
   "branch",
   "merge",
+  "aggregate",
   "sink",
   "deadLetter",
 ]);
 
-function processorFor(config: TNodeConfig): Processor | null {
+function processorFor(config: TNodeConfig, time: TaskTime): Processor | null {
   switch (config.kind) {
+    case "aggregate":
+      return new AggregateProcessor(config, time);
     case "filter":
       return new FilterProcessor(config.condition);
     case "map":
@@ -76,6 +81,33 @@ function processorFor(config: TNodeConfig): Processor | null {
 /** Guards one record's walk through the graph (a flatMap chain can multiply it). */
 export const MAX_STEPS_PER_RECORD = 100_000;
 
+/** An event-time expression's result as ms since the epoch. */
+function eventTimeOf(v: unknown): number {
+  const ms = v instanceof Date ? v.getTime() : typeof v === "bigint" ? Number(v) : typeof v === "number" ? Math.trunc(v) : NaN;
+  if (!Number.isSafeInteger(ms))
+    throw new ExpressionError("eventTime: must return a timestamp or milliseconds since the epoch", "eventTime");
+  return ms;
+}
+
+/** Node ids in an order where every edge goes forward (the graph is acyclic by schema). */
+function upstreamFirst(def: TPipelineDefinition): string[] {
+  const indegree = new Map(def.nodes.map((n) => [n.id, 0]));
+  for (const e of def.edges) indegree.set(e.to.node, (indegree.get(e.to.node) ?? 0) + 1);
+  const ready = def.nodes.filter((n) => indegree.get(n.id) === 0).map((n) => n.id);
+  const order: string[] = [];
+  while (ready.length > 0) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const e of def.edges) {
+      if (e.from.node !== id) continue;
+      const d = indegree.get(e.to.node)! - 1;
+      indegree.set(e.to.node, d);
+      if (d === 0) ready.push(e.to.node);
+    }
+  }
+  return order;
+}
+
 class StepLimitError extends Error {
   constructor() {
     super(`one input record made more than ${MAX_STEPS_PER_RECORD} records inside the pipeline`);
@@ -87,6 +119,12 @@ export class Topology {
   private readonly downstream = new Map<string, Target[]>(); // "node:port" → targets
   private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
   private steps = 0;
+  /** the task's event time, read by the windowed nodes */
+  private readonly time: TaskTime = { watermark: Number.NEGATIVE_INFINITY };
+  /** per source node: its event-time expression (if any) and watermark */
+  private readonly clocks = new Map<string, { eventTime: Expression | null; tracker: WatermarkTracker }>();
+  /** nodes with state that reacts to time, upstream first */
+  private timed: string[] = [];
   /** What the sinks received since the last `drain`. */
   private outputs: SinkOutput[] = [];
   private deadLetters: DeadLetter[] = [];
@@ -122,29 +160,82 @@ export class Topology {
         continue;
       }
       try {
-        const p = processorFor(n.config);
+        const p = processorFor(n.config, t.time);
         if (p) t.processors.set(n.id, p);
+        if (n.config.kind === "source") {
+          const eventTime = n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
+          const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
+          t.clocks.set(n.id, { eventTime, tracker });
+        }
       } catch (e) {
-        if (!(e instanceof ExpressionCompileError)) throw e;
+        if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError)) throw e;
         problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
       }
     }
+    t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
     return { topology: problems.length === 0 ? t : null, problems };
   }
 
-  /** Pushes one input record, read by source node `source`, through the graph. */
-  process(source: string, r: StreamRecord): void {
+  /**
+   * Pushes one input record, read by source node `source` at wall-clock `now`, through the
+   * graph: its event time is taken (the source's expression, else the record's timestamp), the
+   * source's watermark observes it, the record flows, and then windows the watermark passed close.
+   */
+  process(source: string, input: StreamRecord, now = Date.now()): void {
+    const clock = this.clocks.get(source);
+    let r = input;
+    if (clock?.eventTime) {
+      try {
+        r = { ...input, timestamp: eventTimeOf(clock.eventTime.evaluate(input)) };
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        this.deadLetters.push({ node: source, error: e.message, record: input });
+        return;
+      }
+    }
+    clock?.tracker.observe(r.origin.partition, r.timestamp, now);
+    this.run(source, "in", r);
+    this.advance(now);
+  }
+
+  /**
+   * Moves the task's event time to wall-clock `now` (the runtime calls this on a timer too, so
+   * idle inputs still close windows) and lets the windowed nodes emit what closed.
+   */
+  advance(now = Date.now()): number {
+    let watermark = Number.POSITIVE_INFINITY;
+    for (const { tracker } of this.clocks.values()) {
+      const w = tracker.advance(now);
+      if (w !== Number.NEGATIVE_INFINITY && w < watermark) watermark = w;
+    }
+    if (watermark === Number.POSITIVE_INFINITY || watermark <= this.time.watermark) return this.time.watermark;
+    this.time.watermark = watermark;
+    for (const node of this.timed) {
+      this.processors.get(node)!.onWatermark!(watermark, (out, rec) => {
+        for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.run(t.node, t.port, rec);
+      });
+    }
+    return watermark;
+  }
+
+  /** The task's event-time watermark. */
+  get watermark(): number {
+    return this.time.watermark;
+  }
+
+  /** Delivers one record to `node` and all it leads to, all or nothing under the step limit. */
+  private run(node: string, port: string, r: StreamRecord): void {
     this.steps = 0;
     const outputsBefore = this.outputs.length;
     const deadBefore = this.deadLetters.length;
     try {
-      this.deliver(source, "in", r);
+      this.deliver(node, port, r);
     } catch (e) {
       if (!(e instanceof StepLimitError)) throw e;
       // all or nothing: what this record already produced is withdrawn
       this.outputs.length = outputsBefore;
       this.deadLetters.length = deadBefore;
-      this.deadLetters.push({ node: source, error: e.message, record: r });
+      this.deadLetters.push({ node, error: e.message, record: r });
     }
   }
 

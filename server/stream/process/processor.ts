@@ -8,6 +8,8 @@ export interface Emit {
 /** One node's logic: a record arrives on an input port; the node emits on its output ports. */
 export interface Processor {
   process(input: string, r: StreamRecord, emit: Emit): void;
+  /** Stateful nodes: the task's watermark advanced (windows may close and emit). */
+  onWatermark?(watermark: number, emit: Emit): void;
 }
 
 /** The most records one flatMap may make of one input record. */

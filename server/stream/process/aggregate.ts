@@ -1,0 +1,208 @@
+/**
+ * The aggregate node: per key (and per window when it has one) an accumulator per function.
+ *
+ * - Windows: tumbling and hopping (`time/window.ts`), sessions (`time/session-window.ts`). A
+ *   window is closed once the watermark passed its end plus grace: with `emit: "final"` its
+ *   result is emitted then, once (Kafka Streams' `suppress(untilWindowCloses)`), and either way
+ *   its state is dropped since nothing can change it any more.
+ * - Late records (every window they fall in is closed) are never dropped silently: counted, and
+ *   sent to the `late` port (counted and dropped there if nothing is connected).
+ * - Without a window it is a table: the running result per key, emitted on every update.
+ *
+ * Output records keep the group's key; the value holds the window (`{start, end}`, when
+ * windowed) and one field per function.
+ */
+import type { TNodeConfig } from "../../schemas/pipeline.ts";
+import { toJsonData, type StreamRecord } from "../record.ts";
+import {
+  isLateForSessions,
+  isSessionClosed,
+  mergeSession,
+  sessionClosesAt,
+  type Session,
+  type SessionWindows,
+} from "../time/session-window.ts";
+import { assignWindows, closesAt, type TimeWindow, type TimeWindows } from "../time/window.ts";
+import { aggregatorFor, type Aggregator } from "./aggregations.ts";
+import type { Emit, Processor } from "./processor.ts";
+
+type AggregateConfig = Extract<TNodeConfig, { kind: "aggregate" }>;
+
+/** The task's event time, shared by its stateful nodes and advanced by the topology. */
+export interface TaskTime {
+  watermark: number;
+}
+
+/** One key's accumulators in one window (or its table row). */
+interface Entry {
+  key: unknown;
+  window: TimeWindow | Session | null;
+  accs: unknown[];
+  /** event time of the newest record in it */
+  timestamp: number;
+  origin: StreamRecord["origin"];
+}
+
+/** Thrown at build time for a combination the node cannot run, with the field to blame. */
+export class AggregateConfigError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+export class AggregateProcessor implements Processor {
+  private readonly aggregators: Aggregator[];
+  private readonly windows: TimeWindows | SessionWindows | null;
+  /** storeKey → entry; windowed stores key by group key and window start */
+  private readonly store = new Map<string, Entry>();
+  /** close time → store keys of the windows that close then */
+  private readonly closing = new Map<number, Set<string>>();
+  /** group → store keys of its sessions (session windows only) */
+  private readonly sessions = new Map<string, Set<string>>();
+  private lateRecords = 0;
+
+  constructor(
+    private readonly config: AggregateConfig,
+    private readonly time: TaskTime,
+  ) {
+    this.aggregators = config.aggregations.map((a, i) => aggregatorFor(a, i));
+    const w = config.window;
+    if (w?.type === "sliding") throw new AggregateConfigError("sliding windows cannot run yet", "window.type");
+    if (w?.type === "session") {
+      const i = this.aggregators.findIndex((a) => !a.merge);
+      if (i >= 0)
+        throw new AggregateConfigError(
+          "a custom reducer cannot merge sessions; use count, sum, min, max, avg or distinctCount",
+          `aggregations.${i}.fn`,
+        );
+    }
+    this.windows = w ?? null;
+  }
+
+  /** Records that arrived after every window they belong to had closed. */
+  get late(): number {
+    return this.lateRecords;
+  }
+
+  /** Keys (× windows) held. */
+  get stateSize(): number {
+    return this.store.size;
+  }
+
+  process(_input: string, r: StreamRecord, emit: Emit): void {
+    const group = JSON.stringify(toJsonData(r.key));
+    const w = this.windows;
+    if (w === null) return this.update(`t${group}`, null, r, emit);
+    if (w.type === "session") return this.session(group, w, r, emit);
+    const { open, closed } = assignWindows(w, r.timestamp, this.time.watermark);
+    if (open.length === 0 && closed > 0) return this.lateRecord(r, emit);
+    // compute every window's new accumulators before storing any: a failure changes nothing
+    const updates = open.map((win) => {
+      const storeKey = `${win.start}|${group}`;
+      return { storeKey, win, accs: this.fold(this.store.get(storeKey)?.accs, r) };
+    });
+    for (const u of updates) this.put(u.storeKey, u.win, u.accs, r, closesAt(w, u.win), emit);
+  }
+
+  private session(group: string, w: SessionWindows, r: StreamRecord, emit: Emit): void {
+    if (isLateForSessions(w, r.timestamp, this.time.watermark)) return this.lateRecord(r, emit);
+    const mine = [...(this.sessions.get(group) ?? [])].map((k) => [k, this.store.get(k)!] as const);
+    const open = mine.filter(([, e]) => !isSessionClosed(w, e.window as Session, this.time.watermark));
+    const { absorbed, session } = mergeSession(
+      w,
+      open.map(([, e]) => e.window as Session),
+      r.timestamp,
+    );
+    let accs: unknown[] | undefined;
+    const gone: string[] = [];
+    for (const [k, e] of open) {
+      if (!absorbed.includes(e.window as Session)) continue;
+      accs = accs === undefined ? e.accs : accs.map((a, i) => this.aggregators[i].merge!(a, e.accs[i]));
+      gone.push(k);
+    }
+    const next = this.fold(accs, r);
+    for (const k of gone) this.remove(k);
+    const storeKey = `s${session.start}|${group}`;
+    if (!this.sessions.has(group)) this.sessions.set(group, new Set());
+    this.sessions.get(group)!.add(storeKey);
+    this.put(storeKey, session, next, r, sessionClosesAt(w, session), emit);
+  }
+
+  private fold(accs: unknown[] | undefined, r: StreamRecord): unknown[] {
+    return this.aggregators.map((a, i) => a.add(accs === undefined ? a.init(r) : accs[i], r));
+  }
+
+  private put(
+    storeKey: string,
+    window: TimeWindow | Session | null,
+    accs: unknown[],
+    r: StreamRecord,
+    closeAt: number | null,
+    emit: Emit,
+  ): void {
+    const before = this.store.get(storeKey);
+    const entry: Entry = { key: r.key, window, accs, timestamp: Math.max(r.timestamp, before?.timestamp ?? r.timestamp), origin: r.origin };
+    this.store.set(storeKey, entry);
+    if (closeAt !== null && !before) {
+      if (!this.closing.has(closeAt)) this.closing.set(closeAt, new Set());
+      this.closing.get(closeAt)!.add(storeKey);
+    }
+    if (this.config.emit === "update") emit("out", this.resultRecord(entry, r.timestamp));
+  }
+
+  private update(storeKey: string, window: null, r: StreamRecord, emit: Emit): void {
+    this.put(storeKey, window, this.fold(this.store.get(storeKey)?.accs, r), r, null, emit);
+  }
+
+  private remove(storeKey: string): void {
+    const e = this.store.get(storeKey);
+    if (!e) return;
+    this.store.delete(storeKey);
+    this.forgetSession(storeKey);
+    const w = this.windows;
+    if (w && e.window) {
+      const at = w.type === "session" ? sessionClosesAt(w, e.window as Session) : closesAt(w, e.window as TimeWindow);
+      this.closing.get(at)?.delete(storeKey);
+    }
+  }
+
+  private forgetSession(storeKey: string): void {
+    if (!storeKey.startsWith("s")) return;
+    const group = storeKey.slice(storeKey.indexOf("|") + 1);
+    const keys = this.sessions.get(group);
+    keys?.delete(storeKey);
+    if (keys?.size === 0) this.sessions.delete(group);
+  }
+
+  private lateRecord(r: StreamRecord, emit: Emit): void {
+    this.lateRecords++;
+    emit("late", r);
+  }
+
+  private resultRecord(e: Entry, timestamp: number): StreamRecord {
+    const value: Record<string, unknown> = {};
+    if (e.window) value.window = { start: e.window.start, end: e.window.end };
+    this.aggregators.forEach((a, i) => (value[a.as] = a.result(e.accs[i])));
+    return { key: e.key, value, headers: {}, timestamp, origin: e.origin };
+  }
+
+  /** The watermark moved: windows closing at or before it are final (emitted in `final` mode) and dropped. */
+  onWatermark(watermark: number, emit: Emit): void {
+    const due = [...this.closing.keys()].filter((at) => at <= watermark).sort((a, b) => a - b);
+    for (const at of due) {
+      const keys = this.closing.get(at)!;
+      this.closing.delete(at);
+      const entries = [...keys].map((k) => [k, this.store.get(k)!] as const).filter(([, e]) => e !== undefined);
+      // in window order, then key order: the same input gives the same output sequence
+      entries.sort(([a, x], [b, y]) => x.window!.start - y.window!.start || (a < b ? -1 : a > b ? 1 : 0));
+      for (const [k, e] of entries) {
+        this.store.delete(k);
+        this.forgetSession(k);
+        if (this.config.emit === "final") emit("out", this.resultRecord(e, e.window!.end - 1));
+      }
+    }
+  }
+}

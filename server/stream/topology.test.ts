@@ -155,10 +155,4 @@ describe("a stateless topology", () => {
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0].error).toMatch(/more than 100000 records/);
   });
-
-  it("names node kinds the engine cannot run yet instead of pretending", () => {
-    const def = structuredClone(filterMap);
-    def.nodes[1] = { id: "big", config: { kind: "dedupe", windowMs: 1000 } };
-    expect(build(def).problems).toEqual([{ node: "big", field: "config.kind", message: "node kind 'dedupe' cannot run yet" }]);
-  });
 });

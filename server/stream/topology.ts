@@ -10,6 +10,8 @@
 import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../schemas/pipeline.ts";
 import { Expression, ExpressionCompileError, ExpressionError, RESULT_TYPES } from "./expression.ts";
 import { AggregateConfigError, AggregateProcessor, type TaskTime } from "./process/aggregate.ts";
+import { DedupeProcessor } from "./process/dedupe.ts";
+import { JoinConfigError, JoinProcessor } from "./process/join.ts";
 import { WatermarkTracker } from "./time/watermark.ts";
 import {
   BranchProcessor,
@@ -52,14 +54,21 @@ const RUNNABLE: ReadonlySet<TNodeConfig["kind"]> = new Set([
   "branch",
   "merge",
   "aggregate",
+  "dedupe",
+  "table",
+  "join",
   "sink",
   "deadLetter",
 ]);
 
-function processorFor(config: TNodeConfig, time: TaskTime): Processor | null {
+function processorFor(config: TNodeConfig, time: TaskTime, rightIsTable: boolean): Processor | null {
   switch (config.kind) {
     case "aggregate":
       return new AggregateProcessor(config, time);
+    case "dedupe":
+      return new DedupeProcessor(config);
+    case "join":
+      return new JoinProcessor(config, rightIsTable);
     case "filter":
       return new FilterProcessor(config.condition);
     case "map":
@@ -72,6 +81,7 @@ function processorFor(config: TNodeConfig, time: TaskTime): Processor | null {
       return new BranchProcessor(config.branches);
     case "merge":
     case "source":
+    case "table":
       return new MergeProcessor();
     default:
       return null; // sinks collect; the dead-letter sink receives failures
@@ -87,6 +97,23 @@ function eventTimeOf(v: unknown): number {
   if (!Number.isSafeInteger(ms))
     throw new ExpressionError("eventTime: must return a timestamp or milliseconds since the epoch", "eventTime");
   return ms;
+}
+
+/** The kinds of the nodes where the records reaching `port` of `node` start (sources, tables). */
+function rootsOf(def: TPipelineDefinition, node: string, port: string): TNodeConfig["kind"][] {
+  const kinds: TNodeConfig["kind"][] = [];
+  const seen = new Set<string>();
+  const stack = def.edges.filter((e) => e.to.node === node && e.to.port === port).map((e) => e.from.node);
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = def.nodes.find((x) => x.id === id);
+    if (!n) continue;
+    if (n.config.kind === "source" || n.config.kind === "table") kinds.push(n.config.kind);
+    for (const e of def.edges) if (e.to.node === id) stack.push(e.from.node);
+  }
+  return kinds;
 }
 
 /** Node ids in an order where every edge goes forward (the graph is acyclic by schema). */
@@ -132,16 +159,21 @@ export class Topology {
   readonly deadLetterTopic: string | null;
   /** Source node → the topics (or pattern) it reads. */
   readonly sources: ReadonlyMap<string, Extract<TNodeConfig, { kind: "source" }>>;
+  /** Table node → the (compacted) topic it reads. */
+  readonly tables: ReadonlyMap<string, Extract<TNodeConfig, { kind: "table" }>>;
 
   private constructor(def: TPipelineDefinition) {
     const sources = new Map<string, Extract<TNodeConfig, { kind: "source" }>>();
+    const tables = new Map<string, Extract<TNodeConfig, { kind: "table" }>>();
     let deadLetterTopic: string | null = null;
     for (const n of def.nodes) {
       if (n.config.kind === "source") sources.set(n.id, n.config);
+      if (n.config.kind === "table") tables.set(n.id, n.config);
       if (n.config.kind === "sink") this.sinks.set(n.id, { topic: n.config.topic, partitionByKey: n.config.partitionByKey });
       if (n.config.kind === "deadLetter") deadLetterTopic = n.config.topic;
     }
     this.sources = sources;
+    this.tables = tables;
     this.deadLetterTopic = deadLetterTopic;
     for (const e of def.edges) {
       const k = `${e.from.node}:${e.from.port}`;
@@ -160,7 +192,7 @@ export class Topology {
         continue;
       }
       try {
-        const p = processorFor(n.config, t.time);
+        const p = processorFor(n.config, t.time, n.config.kind === "join" && rootsOf(def, n.id, "right").every((k) => k === "table"));
         if (p) t.processors.set(n.id, p);
         if (n.config.kind === "source") {
           const eventTime = n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
@@ -168,9 +200,21 @@ export class Topology {
           t.clocks.set(n.id, { eventTime, tracker });
         }
       } catch (e) {
-        if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError)) throw e;
+        if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError || e instanceof JoinConfigError)) throw e;
         problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
       }
+    }
+    for (const n of def.nodes) {
+      if (n.config.kind !== "join") continue;
+      const kinds = new Set(rootsOf(def, n.id, "right"));
+      if (kinds.size > 1)
+        problems.push({
+          node: n.id,
+          field: "in.right",
+          message: "the right input mixes streams and tables; join either a stream or a table",
+        });
+      if (rootsOf(def, n.id, "left").includes("table"))
+        problems.push({ node: n.id, field: "in.left", message: "the left input of a join is a stream; a table goes on the right" });
     }
     t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
     return { topology: problems.length === 0 ? t : null, problems };
@@ -211,9 +255,13 @@ export class Topology {
     if (watermark === Number.POSITIVE_INFINITY || watermark <= this.time.watermark) return this.time.watermark;
     this.time.watermark = watermark;
     for (const node of this.timed) {
-      this.processors.get(node)!.onWatermark!(watermark, (out, rec) => {
-        for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.run(t.node, t.port, rec);
-      });
+      this.processors.get(node)!.onWatermark!(
+        watermark,
+        (out, rec) => {
+          for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.run(t.node, t.port, rec);
+        },
+        (rec, error) => this.deadLetters.push({ node, error: error.message, record: rec }),
+      );
     }
     return watermark;
   }

@@ -9,7 +9,7 @@ export interface Emit {
 export interface Processor {
   process(input: string, r: StreamRecord, emit: Emit): void;
   /** Stateful nodes: the task's watermark advanced (windows may close and emit). */
-  onWatermark?(watermark: number, emit: Emit): void;
+  onWatermark?(watermark: number, emit: Emit, fail: (r: StreamRecord, error: Error) => void): void;
 }
 
 /** The most records one flatMap may make of one input record. */

@@ -1,0 +1,46 @@
+/**
+ * Dedupe: a record passes unless a record with the same id (its key, or a CEL expression) passed
+ * within the last `windowMs` of event time. An id is forgotten once the watermark is past its
+ * last pass plus the window, so the state holds only the ids of one window.
+ */
+import type { TNodeConfig } from "../../schemas/pipeline.ts";
+import { Expression, RESULT_TYPES } from "../expression.ts";
+import { toJsonData, type StreamRecord } from "../record.ts";
+import type { Emit, Processor } from "./processor.ts";
+
+type DedupeConfig = Extract<TNodeConfig, { kind: "dedupe" }>;
+
+export class DedupeProcessor implements Processor {
+  private readonly by: Expression | null;
+  /** id → event time it last passed */
+  private readonly seen = new Map<string, number>();
+  private dropped = 0;
+
+  constructor(private readonly config: DedupeConfig) {
+    this.by = config.by ? Expression.compile(config.by, "by", RESULT_TYPES.any) : null;
+  }
+
+  /** Records dropped as duplicates. */
+  get duplicates(): number {
+    return this.dropped;
+  }
+
+  get stateSize(): number {
+    return this.seen.size;
+  }
+
+  process(_input: string, r: StreamRecord, emit: Emit): void {
+    const id = JSON.stringify(toJsonData(this.by ? this.by.evaluate(r) : r.key));
+    const last = this.seen.get(id);
+    if (last !== undefined && Math.abs(r.timestamp - last) <= this.config.windowMs) {
+      this.dropped++;
+      return;
+    }
+    this.seen.set(id, r.timestamp);
+    emit("out", r);
+  }
+
+  onWatermark(watermark: number): void {
+    for (const [id, at] of this.seen) if (at + this.config.windowMs < watermark) this.seen.delete(id);
+  }
+}

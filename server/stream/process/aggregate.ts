@@ -23,6 +23,7 @@ import {
   type SessionWindows,
 } from "../time/session-window.ts";
 import { assignWindows, closesAt, type TimeWindow, type TimeWindows } from "../time/window.ts";
+import { StateStore, type Stateful } from "../state/state-store.ts";
 import { aggregatorFor, type Aggregator } from "./aggregations.ts";
 import type { Emit, Processor } from "./processor.ts";
 
@@ -53,11 +54,12 @@ export class AggregateConfigError extends Error {
   }
 }
 
-export class AggregateProcessor implements Processor {
+export class AggregateProcessor implements Processor, Stateful {
   private readonly aggregators: Aggregator[];
   private readonly windows: TimeWindows | SessionWindows | null;
   /** storeKey → entry; windowed stores key by group key and window start */
-  private readonly store = new Map<string, Entry>();
+  private readonly store = new StateStore<Entry>();
+  readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["windows", this.store as StateStore<unknown>]]);
   /** close time → store keys of the windows that close then */
   private readonly closing = new Map<number, Set<string>>();
   /** group → store keys of its sessions (session windows only) */
@@ -155,6 +157,24 @@ export class AggregateProcessor implements Processor {
 
   private update(storeKey: string, window: null, r: StreamRecord, emit: Emit): void {
     this.put(storeKey, window, this.fold(this.store.get(storeKey)?.accs, r), r, null, emit);
+  }
+
+  /** The changelog was read back: rebuild the close-time and session indexes from the entries. */
+  restored(): void {
+    this.closing.clear();
+    this.sessions.clear();
+    const w = this.windows;
+    if (!w) return;
+    for (const [k, e] of this.store.entries()) {
+      const at = w.type === "session" ? sessionClosesAt(w, e.window as Session) : closesAt(w, e.window as TimeWindow);
+      if (!this.closing.has(at)) this.closing.set(at, new Set());
+      this.closing.get(at)!.add(k);
+      if (k.startsWith("s")) {
+        const group = k.slice(k.indexOf("|") + 1);
+        if (!this.sessions.has(group)) this.sessions.set(group, new Set());
+        this.sessions.get(group)!.add(k);
+      }
+    }
   }
 
   private remove(storeKey: string): void {

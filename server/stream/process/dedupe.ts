@@ -6,14 +6,16 @@
 import type { TNodeConfig } from "../../schemas/pipeline.ts";
 import { Expression, RESULT_TYPES } from "../expression.ts";
 import { toJsonData, type StreamRecord } from "../record.ts";
+import { StateStore, type Stateful } from "../state/state-store.ts";
 import type { Emit, Processor } from "./processor.ts";
 
 type DedupeConfig = Extract<TNodeConfig, { kind: "dedupe" }>;
 
-export class DedupeProcessor implements Processor {
+export class DedupeProcessor implements Processor, Stateful {
   private readonly by: Expression | null;
   /** id → event time it last passed */
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new StateStore<number>();
+  readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["seen", this.seen as StateStore<unknown>]]);
   private dropped = 0;
 
   constructor(private readonly config: DedupeConfig) {
@@ -41,6 +43,6 @@ export class DedupeProcessor implements Processor {
   }
 
   onWatermark(watermark: number): void {
-    for (const [id, at] of this.seen) if (at + this.config.windowMs < watermark) this.seen.delete(id);
+    for (const [id, at] of [...this.seen.entries()]) if (at + this.config.windowMs < watermark) this.seen.delete(id);
   }
 }

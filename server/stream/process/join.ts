@@ -17,6 +17,7 @@
 import type { TNodeConfig } from "../../schemas/pipeline.ts";
 import { Expression, ExpressionError, RESULT_TYPES } from "../expression.ts";
 import { toJsonData, type StreamRecord } from "../record.ts";
+import { StateStore, type Stateful } from "../state/state-store.ts";
 import type { Emit, Processor } from "./processor.ts";
 
 type JoinConfig = Extract<TNodeConfig, { kind: "join" }>;
@@ -38,12 +39,17 @@ interface Buffered {
   matched: boolean;
 }
 
-export class JoinProcessor implements Processor {
+export class JoinProcessor implements Processor, Stateful {
   private readonly value: Expression | null;
   /** stream–table: key → the table's current record */
-  private readonly table = new Map<string, StreamRecord>();
+  private readonly table = new StateStore<StreamRecord>();
   /** stream–stream: per side, key → records within the window */
-  private readonly windows = { left: new Map<string, Buffered[]>(), right: new Map<string, Buffered[]>() };
+  private readonly windows = { left: new StateStore<Buffered[]>(), right: new StateStore<Buffered[]>() };
+  readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map<string, StateStore<unknown>>([
+    ["table", this.table as StateStore<unknown>],
+    ["left", this.windows.left as StateStore<unknown>],
+    ["right", this.windows.right as StateStore<unknown>],
+  ]);
 
   constructor(
     private readonly config: JoinConfig,
@@ -81,13 +87,15 @@ export class JoinProcessor implements Processor {
     const other = side === "left" ? this.windows.right : this.windows.left;
     const windowMs = this.config.windowMs!;
     const mine: Buffered = { record: r, matched: false };
-    for (const b of other.get(key) ?? []) {
+    const partners = other.get(key) ?? [];
+    for (const b of partners) {
       if (Math.abs(b.record.timestamp - r.timestamp) > windowMs) continue;
       const [l, rr] = side === "left" ? [r, b.record] : [b.record, r];
       emit("out", this.joined(r, l.value, rr.value, Math.max(l.timestamp, rr.timestamp)));
       b.matched = true;
       mine.matched = true;
     }
+    if (mine.matched) other.set(key, partners); // the partners' matched flags changed
     const buffer = this.windows[side];
     const list = buffer.get(key) ?? [];
     if (list.length >= MAX_JOIN_BUFFER_PER_KEY)
@@ -107,7 +115,7 @@ export class JoinProcessor implements Processor {
     const horizon = this.config.windowMs! + this.config.graceMs;
     for (const side of ["left", "right"] as const) {
       const emitsUnmatched = this.config.type === "outer" || (this.config.type === "left" && side === "left");
-      for (const [key, list] of this.windows[side]) {
+      for (const [key, list] of [...this.windows[side].entries()]) {
         const keep = list.filter((b) => b.record.timestamp + horizon >= watermark);
         if (emitsUnmatched) {
           for (const b of list) {

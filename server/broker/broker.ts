@@ -85,6 +85,10 @@ export type { FetchedRecord, TxnState };
 /** A fetched batch's bytes as pieces to write in order, without a copy (the binary fetch and poll). */
 export { payloadPartsOf } from "./store/log-store.ts";
 
+// ---- group-member types: what an in-process member (the WebSocket session) exchanges with the
+// group through this façade (joinGroup, heartbeatGroup, pollGroup, commitGroupOffsets, leaveGroup)
+export type { ConsumerGroupHeartbeatResponse, PolledPosition, PolledRecord };
+
 /** A new member's subscription and options (the REST join request and the WebSocket join-group frame). */
 export interface GroupJoinRequest extends JoinOptions {
   /** Exactly one of topics and topicPattern. */

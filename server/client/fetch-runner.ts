@@ -1,0 +1,268 @@
+/**
+ * The group consumer's fetch runner: polls the member's partitions on the binary path and runs
+ * the handlers. Per partition, handlers run one at a time in offset order (so per-key order
+ * holds); different partitions run concurrently, and fetching goes on while they do, until
+ * maxBufferedRecords fetched records wait for their handlers. A handler that throws is retried on
+ * the same record after retryBackoffMs (its partition does not move past it). Positions are those
+ * of processed records (not fetched ones): a crash re-delivers, never skips (at-least-once).
+ */
+import { raiseForBytes, requestBytes } from "./http-client.ts";
+import type { Batch, Message, RunOptions } from "./consumer-types.ts";
+import type { OffsetManager } from "./offset-manager.ts";
+import type { GroupMember } from "../group-member/group-member.ts";
+import { keyOf, type TopicPartition } from "../group-member/topic-partitions.ts";
+import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
+import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
+
+export interface FetchOptions {
+  baseUrl: string;
+  groupId: string;
+  maxRecords: number;
+  maxBytes: number;
+  waitMs: number;
+  maxBufferedRecords: number;
+  retryBackoffMs: number;
+}
+
+/** One partition's fetched records and its handler chain. */
+interface PartitionQueue {
+  topic: string;
+  partition: number;
+  status: "active" | "revoking";
+  /** Fetched, not yet processed; in offset order. */
+  buffer: Message[];
+  /** The handler chain, while it runs (settled otherwise). */
+  processing: Promise<void> | null;
+  draining: boolean;
+}
+
+/** One poll's records and the positions it moved, under the membership it was made in. */
+interface Polled {
+  incarnation: number;
+  records: Message[];
+  positions: { topic: string; partition: number; offset: number }[];
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+export class FetchRunner {
+  private readonly queues = new Map<string, PartitionQueue>();
+  private progressWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly member: GroupMember,
+    private readonly offsets: OffsetManager,
+    private readonly opts: FetchOptions,
+    private readonly handlers: RunOptions,
+    private readonly running: () => boolean,
+    private readonly stopSignal: AbortSignal,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  /** New partitions: consumed from now on. */
+  assign(partitions: readonly TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      this.queues.set(keyOf(topic, partition), { topic, partition, status: "active", buffer: [], processing: null, draining: false });
+      this.offsets.assign({ topic, partition });
+    }
+  }
+
+  /** Stops consuming the partitions; resolves once the records in hand are processed. */
+  async drain(partitions: readonly TopicPartition[]): Promise<void> {
+    const queues = partitions.map((tp) => this.queues.get(keyOf(tp.topic, tp.partition))).filter((q) => q !== undefined);
+    for (const q of queues) q.status = "revoking";
+    await Promise.allSettled(queues.map((q) => q.processing));
+  }
+
+  remove(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      this.queues.delete(keyOf(tp.topic, tp.partition));
+      this.offsets.remove(tp);
+    }
+  }
+
+  /**
+   * Fetches while fewer than maxBufferedRecords wait to be processed; each partition's records
+   * are processed by its own chain, so one busy partition does not hold up the others' fetches.
+   */
+  async run(): Promise<void> {
+    while (this.running()) {
+      if (this.bufferedRecords() >= this.opts.maxBufferedRecords) {
+        await this.processed();
+        continue;
+      }
+      let polled: Polled | null;
+      try {
+        polled = await this.member.poll(() => this.poll());
+      } catch (e) {
+        if (!this.running()) break;
+        this.onError(e as Error);
+        await sleep(this.opts.retryBackoffMs, this.stopSignal);
+        continue;
+      }
+      if (!polled || polled.incarnation !== this.member.incarnation) {
+        if (this.member.ended) break;
+        continue;
+      }
+      const touched = new Set<PartitionQueue>();
+      for (const r of polled.records) {
+        const q = this.queues.get(keyOf(r.topic, r.partition));
+        // polls run in step with the member's replies, so records come only for partitions it owns;
+        // one being revoked is left to its next owner, from the last processed position
+        if (q?.status !== "active") continue;
+        q.buffer.push(r);
+        touched.add(q);
+      }
+      for (const p of polled.positions) {
+        const q = this.queues.get(keyOf(p.topic, p.partition));
+        if (q?.status !== "active") continue;
+        // nothing left to process (only markers or aborted records moved it): the position moves now
+        this.offsets.fetched(p.topic, p.partition, p.offset, q.buffer.length === 0);
+      }
+      for (const q of touched) this.startChain(q);
+    }
+  }
+
+  private bufferedRecords(): number {
+    let n = 0;
+    for (const q of this.queues.values()) if (q.status === "active") n += q.buffer.length;
+    return n;
+  }
+
+  /** Resolves when a handler finished something (or soon anyway, or on stop). */
+  private processed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.progressWaiters.push(resolve);
+      void sleep(100, this.stopSignal).then(resolve);
+    });
+  }
+
+  private progress(): void {
+    for (const w of this.progressWaiters.splice(0)) w();
+  }
+
+  /** Polls on the binary path (in the member's queue): the stored batches of its partitions, decoded here. */
+  private async poll(): Promise<Polled> {
+    const incarnation = this.member.incarnation;
+    // long polls end well before the next heartbeat is due: it waits behind them in the queue
+    const waitMs = Math.max(0, Math.min(this.opts.waitMs, Math.floor(this.member.heartbeatIntervalMs / 2)));
+    const path =
+      `/api/v1/groups/${encodeURIComponent(this.opts.groupId)}/members/${encodeURIComponent(this.member.memberId ?? "")}` +
+      `/records?maxRecords=${this.opts.maxRecords}&maxBytes=${this.opts.maxBytes}&waitMs=${waitMs}`;
+    const res = await requestBytes(this.opts.baseUrl + path, "GET", { accept: RECORD_BATCH_CONTENT_TYPE }, undefined, this.stopSignal);
+    if (res.status !== 200) raiseForBytes(res);
+    return { incarnation, ...decodeGroupPollParts(res.body) };
+  }
+
+  /**
+   * Starts (unless running) the partition's chain: the handler over its buffer, in order, until
+   * the buffer is empty, the partition is revoked or the consumer stops. A failed record stays
+   * at the head of the buffer and is retried after retryBackoffMs.
+   */
+  private startChain(q: PartitionQueue): void {
+    if (q.draining) return;
+    q.draining = true;
+    const run = async () => {
+      const h = this.handlers;
+      while (q.buffer.length > 0 && q.status === "active" && this.running()) {
+        try {
+          if (h.eachBatch) {
+            const batch = this.batchOf(q);
+            await h.eachBatch({
+              topic: q.topic,
+              partition: q.partition,
+              messages: batch.messages,
+              batch,
+              position: batch.position,
+              memberEpoch: this.member.memberEpoch,
+              isActive: () => q.status === "active" && this.running(),
+            });
+            q.buffer.splice(0, batch.messages.length);
+            this.offsets.processed(q.topic, q.partition, batch.position);
+          } else {
+            const message = q.buffer[0];
+            await h.eachMessage!({ topic: q.topic, partition: q.partition, message, memberEpoch: this.member.memberEpoch });
+            q.buffer.shift();
+            this.offsets.processed(
+              q.topic,
+              q.partition,
+              this.offsets.positionAfter(q.topic, q.partition, message.offset, q.buffer.length > 0),
+            );
+          }
+          this.progress();
+        } catch (e) {
+          this.onError(e as Error);
+          setTimeout(() => this.startChain(q), this.opts.retryBackoffMs).unref();
+          return;
+        }
+      }
+    };
+    q.processing = run().finally(() => {
+      q.draining = false;
+      this.progress();
+    });
+  }
+
+  /** Everything the partition has buffered, with the position after it (past markers that follow). */
+  private batchOf(q: PartitionQueue): Batch {
+    const messages = q.buffer.slice();
+    const first = messages[0].offset;
+    const last = messages[messages.length - 1].offset;
+    const position = this.offsets.positionAfter(q.topic, q.partition, last, false);
+    return { topic: q.topic, partition: q.partition, messages, firstOffset: () => first, lastOffset: () => last, position };
+  }
+}
+
+/** The records of a binary group poll (see decodeGroupPollParts). */
+export function decodeGroupPoll(body: Buffer): Message[] {
+  return decodeGroupPollParts(body).records;
+}
+
+/**
+ * A binary group poll (see server/api/poll-group-record-batches.ts): a JSON header of parts, then
+ * each part's stored batches; records of a part's first batch before its `fromOffset` and control
+ * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
+ */
+export function decodeGroupPollParts(body: Buffer): {
+  records: Message[];
+  positions: { topic: string; partition: number; offset: number }[];
+} {
+  const headerLength = body.readUInt32BE(0);
+  const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as {
+    parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; bytes: number }[];
+  };
+  const out: Message[] = [];
+  let at = 4 + headerLength;
+  for (const part of header.parts) {
+    const end = at + part.bytes;
+    while (at < end) {
+      const h = readBatchHeader(body, at);
+      const batch = body.subarray(at, at + h.sizeBytes);
+      at += h.sizeBytes;
+      if (h.isControl) continue;
+      forEachRecord(batch, h, part.fromOffset, (v) => {
+        out.push({
+          topic: part.topic,
+          partition: part.partition,
+          offset: v.offset,
+          timestamp: v.timestamp,
+          timestampType: h.timestampType,
+          key: v.key,
+          value: v.value,
+          headers: v.headerCount === 0 ? [] : v.headers(),
+        });
+      });
+    }
+  }
+  return { records: out, positions: header.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })) };
+}

@@ -285,7 +285,7 @@ export class TributarySystem implements Peer {
     const t0 = performance.now();
     try {
       await consumer.run({
-        eachBatch: async ({ topic, partition, messages }) => {
+        eachBatch: async ({ topic, partition, messages, position }) => {
           try {
             if (!txn) {
               producer.beginTransaction();
@@ -294,7 +294,8 @@ export class TributarySystem implements Peer {
             const out: ProducerRecord[] = [];
             for (const m of messages) if (m.value && pipelineKeeps(m.value)) out.push({ value: pipelineMap(m.value), partition });
             if (out.length > 0) txn.sends.push(producer.sendMany(output, out));
-            txn.offsets.set(partition, messages[messages.length - 1].offset + 1);
+            // the consumer's position (past transaction markers), not the last offset + 1
+            txn.offsets.set(partition, position);
             processed += messages.length;
             if (processed >= opts.records || performance.now() - txn.began >= PIPELINE_COMMIT_INTERVAL_MS) {
               const offsets = [...txn.offsets].map(([p, offset]) => ({ topic, partition: p, offset }));

@@ -87,6 +87,58 @@ describe.each(DATABASE_KINDS)("lag after reading to a transaction marker (%s)", 
     await expectNoLag(group, topic);
   });
 
+  it("an exactly-once read-process-write loop committing each batch's position with sendOffsetsToTransaction", async () => {
+    const topic = "lag-eos-input";
+    const output = "lag-eos-output";
+    const group = "g-eos";
+    await transactionalTopic(topic);
+    await new Admin({ baseUrl: server.url }).createTopic({ name: output, partitions: PARTITIONS });
+    const producer = new Producer({ baseUrl: server.url, transactionalId: "tx-lag-eos-pipeline", lingerMs: 1 });
+    await producer.initTransactions();
+    const consumer = new Consumer({
+      baseUrl: server.url,
+      groupId: group,
+      autoOffsetReset: "earliest",
+      isolationLevel: "read_committed",
+      autoCommit: false,
+    });
+    consumer.subscribe({ topics: [topic] });
+    let seen = 0;
+    let allSeen!: () => void;
+    const done = new Promise<void>((r) => (allSeen = r));
+    // one producer serves every partition: one transaction at a time
+    let inTurn: Promise<unknown> = Promise.resolve();
+    await consumer.run({
+      eachBatch: ({ topic: t, partition, messages, batch }) => {
+        const work = inTurn.then(async () => {
+          producer.beginTransaction();
+          try {
+            await producer.sendMany(
+              output,
+              messages.map((m) => ({ value: `out-${m.value?.toString()}`, partition })),
+            );
+            await producer.sendOffsetsToTransaction({
+              ...consumer.groupMetadata(),
+              offsets: [{ topic: t, partition, offset: batch.position }],
+            });
+            await producer.commitTransaction();
+          } catch (e) {
+            await producer.abortTransaction().catch(() => undefined);
+            throw e;
+          }
+          seen += messages.length;
+          if (seen === COMMITTED_RECORDS) allSeen();
+        });
+        inTurn = work.catch(() => undefined);
+        return work;
+      },
+    });
+    await done;
+    await consumer.stop(); // autoCommit false: only the transactions committed offsets
+    expect(seen).toBe(COMMITTED_RECORDS);
+    await expectNoLag(group, topic);
+  });
+
   it.each(["read_committed", "read_uncommitted"] as const)("a WebSocket group member (%s)", async (isolation) => {
     const topic = `lag-ws-${isolation}`;
     const group = `g-ws-${isolation}`;

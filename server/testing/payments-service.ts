@@ -183,11 +183,12 @@ process.on("SIGTERM", () => {
 
 await retrying("join", () =>
   consumer.run({
-    eachBatch: ({ topic, partition, messages, isActive }) =>
+    eachBatch: ({ topic, partition, messages, position, isActive }) =>
       serialised(async () => {
         if (!isActive()) throw new Error("partition no longer owned");
         const { events, after } = transform(messages);
-        const next = messages[messages.length - 1].offset + 1;
+        // the consumer's position after the batch (past any transaction markers that follow it)
+        const next = position;
         if (eos) {
           producer.beginTransaction();
           try {

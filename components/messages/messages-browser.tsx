@@ -12,6 +12,7 @@ import type { TTopic } from "@/server/schemas/topic";
 import { useSearch } from "../hooks/use-search";
 import { useUrlState } from "../hooks/use-url-state";
 import { formatCount, formatTime } from "../ui/format";
+import { ErrorText } from "../ui/error-text";
 import { VirtualTable, type Column } from "../ui/virtual-table";
 import { download, toCsv, toJson } from "./export";
 import { MessageDrawer } from "./message-drawer";
@@ -306,7 +307,7 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
         )}
         {p.error && (
           <div role="alert" className="alert" data-testid="search-error">
-            {p.error}
+            <ErrorText text={p.error} />
           </div>
         )}
       </div>

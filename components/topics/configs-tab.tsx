@@ -3,7 +3,7 @@ import { useState } from "react";
 import type { TTopic } from "@/server/schemas/topic";
 import { useUpdateTopicConfigs } from "../hooks/use-topic";
 import { ErrorBox } from "../ui/status";
-import { CONFIG_NAMES, ENUM_CONFIGS, INTEGER_CONFIGS, configHint } from "./create-topic-dialog";
+import { CONFIG_NAMES, ENUM_CONFIGS, configHint, configValue } from "./create-topic-dialog";
 
 export function ConfigsTab({ topic }: { topic: TTopic }) {
   const update = useUpdateTopicConfigs(topic.name);
@@ -19,7 +19,8 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
   };
   const hints = Object.fromEntries(CONFIG_NAMES.map((n) => [n, editing ? configHint(n, draft[n] ?? "") : null]));
   const changed = CONFIG_NAMES.filter((n) => editing && draft[n] !== current(n));
-  const valid = Object.values(hints).every((h) => h === null);
+  const problems = Object.values(hints).filter((h) => h !== null).length;
+  const valid = problems === 0;
 
   return (
     <form
@@ -27,7 +28,7 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
       onSubmit={(e) => {
         e.preventDefault();
         if (!valid || changed.length === 0) return;
-        update.mutate(Object.fromEntries(changed.map((n) => [n, INTEGER_CONFIGS.has(n) ? Number(draft[n]) : draft[n].trim()])), {
+        update.mutate(Object.fromEntries(changed.map((n) => [n, configValue(n, draft[n])])), {
           onSuccess: () => {
             setEditing(false);
             setSaved(true);
@@ -35,7 +36,13 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
         });
       }}
     >
-      <table data-testid="configs-table">
+      {/* fixed layout and widths: entering edit mode swaps text for inputs without moving a column */}
+      <table data-testid="configs-table" style={{ tableLayout: "fixed" }}>
+        <colgroup>
+          <col style={{ width: "28%" }} />
+          <col style={{ width: "52%" }} />
+          <col style={{ width: "20%" }} />
+        </colgroup>
         <thead>
           <tr>
             <th>Config</th>
@@ -47,9 +54,9 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
           {CONFIG_NAMES.map((n) => (
             <tr key={n} data-testid={`config-row-${n}`}>
               <td className="mono">{n}</td>
-              <td style={{ width: "45%" }}>
+              <td>
                 {editing ? (
-                  <>
+                  <div className="stack" style={{ gap: 2 }}>
                     {ENUM_CONFIGS[n] ? (
                       <select
                         aria-label={n}
@@ -66,14 +73,18 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
                         aria-label={n}
                         data-testid={`config-input-${n}`}
                         value={draft[n]}
+                        inputMode="numeric"
+                        style={{ width: "100%" }}
                         onChange={(e) => setDraft({ ...draft, [n]: e.target.value })}
                         aria-invalid={hints[n] ? true : undefined}
                       />
                     )}
-                    <span className="field-error" style={{ marginLeft: 8 }} data-testid={`config-error-${n}`}>
-                      {hints[n]}
-                    </span>
-                  </>
+                    {hints[n] && (
+                      <span className="field-error" style={{ minHeight: 0, whiteSpace: "normal" }} data-testid={`config-error-${n}`}>
+                        {hints[n]}
+                      </span>
+                    )}
+                  </div>
                 ) : (
                   <span className="mono" data-testid={`config-value-${n}`}>
                     {current(n)}
@@ -104,6 +115,11 @@ export function ConfigsTab({ topic }: { topic: TTopic }) {
             <button type="button" data-testid="configs-cancel" onClick={() => setEditing(false)}>
               Cancel
             </button>
+            {problems > 0 && (
+              <span className="field-error" data-testid="configs-problems" style={{ minHeight: 0 }}>
+                {problems === 1 ? "1 value to fix" : `${problems} values to fix`}
+              </span>
+            )}
           </>
         )}
         {saved && (

@@ -1,7 +1,7 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { ZPartitionCount, ZTopicName } from "@/server/schemas/topic";
+import { TOPIC_CONFIG_ENUMS, ZPartitionCount, ZTopicConfigText, ZTopicName } from "@/server/schemas/topic";
 import { useCreateTopic } from "../hooks/use-topics";
 import { Dialog } from "../ui/dialog";
 import { ErrorBox } from "../ui/status";
@@ -15,25 +15,25 @@ export const CONFIG_NAMES = [
   "message.timestamp.type",
   "min.compaction.lag.ms",
 ] as const;
-export const INTEGER_CONFIGS = new Set([
-  "retention.ms",
-  "retention.bytes",
-  "delete.retention.ms",
-  "max.message.bytes",
-  "min.compaction.lag.ms",
-]);
-export const ENUM_CONFIGS: Record<string, string[]> = {
-  "cleanup.policy": ["delete", "compact", "delete,compact"],
-  "message.timestamp.type": ["CreateTime", "LogAppendTime"],
-};
+export const ENUM_CONFIGS: Readonly<Record<string, readonly string[]>> = TOPIC_CONFIG_ENUMS;
 
-/** Inline check of one config value; the server has the last word (ranges, unknown names). */
+/**
+ * Inline check of one config value with the shared schemas (the broker's names, integers and
+ * ranges); null when it is fine. The server still has the last word.
+ */
 export function configHint(name: string, value: string): string | null {
-  if (!name.trim()) return value.trim() ? "config name is required" : null;
+  const n = name.trim();
+  if (!n) return value.trim() ? "config name is required" : null;
+  const schema = ZTopicConfigText[n];
+  if (!schema) return `unknown config '${n}'; supported: ${CONFIG_NAMES.join(", ")}`;
   if (value.trim() === "") return "value is required";
-  if (INTEGER_CONFIGS.has(name) && !/^-?\d+$/.test(value.trim())) return `${name} must be an integer`;
-  if (ENUM_CONFIGS[name] && !ENUM_CONFIGS[name].includes(value.trim())) return `${name} must be one of ${ENUM_CONFIGS[name].join(", ")}`;
-  return null;
+  const r = schema.safeParse(value);
+  return r.success ? null : (r.error.issues[0]?.message ?? "invalid value");
+}
+
+/** The value to send for a config that passed `configHint` (a number for integer configs). */
+export function configValue(name: string, value: string): string | number {
+  return ZTopicConfigText[name.trim()].parse(value);
 }
 
 interface ConfigRow {
@@ -61,6 +61,17 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
   const configErrors = configs.map((c) => configHint(c.name, c.value));
   const valid = nameCheck.success && partCheck.success && configErrors.every((e) => e === null);
 
+  // the server's answer was about what was sent: an edit makes it stale ("topic 'orders' already exists")
+  const edited =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      if (create.error) create.reset();
+      set(v);
+    };
+  const setNameEdited = edited(setName);
+  const setPartitionsEdited = edited(setPartitions);
+  const setConfigsEdited = edited(setConfigs);
+
   const close = () => {
     create.reset();
     setName("");
@@ -77,7 +88,7 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
     const cfg: Record<string, string | number> = {};
     for (const c of configs) {
       const n = c.name.trim();
-      if (n) cfg[n] = INTEGER_CONFIGS.has(n) ? Number(c.value) : c.value.trim();
+      if (n) cfg[n] = configValue(n, c.value);
     }
     create.mutate(
       { name, partitions: Number(partitions), configs: Object.keys(cfg).length ? cfg : undefined },
@@ -99,7 +110,7 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
             autoFocus
             data-testid="create-topic-name"
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => setNameEdited(e.target.value)}
             onBlur={() => setTouched(true)}
             aria-invalid={nameError ? true : undefined}
             aria-describedby="create-topic-name-error"
@@ -115,7 +126,7 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
             data-testid="create-topic-partitions"
             inputMode="numeric"
             value={partitions}
-            onChange={(e) => setPartitions(e.target.value)}
+            onChange={(e) => setPartitionsEdited(e.target.value)}
             aria-invalid={partError ? true : undefined}
             aria-describedby="create-topic-partitions-error"
           />
@@ -139,7 +150,7 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
                   aria-label="config name"
                   data-testid={`create-topic-config-name-${i}`}
                   value={c.name}
-                  onChange={(e) => setConfigs(configs.map((x) => (x.id === c.id ? { ...x, name: e.target.value } : x)))}
+                  onChange={(e) => setConfigsEdited(configs.map((x) => (x.id === c.id ? { ...x, name: e.target.value } : x)))}
                 />
                 <input
                   placeholder="value"
@@ -147,9 +158,9 @@ export function CreateTopicDialog({ open, onClose }: { open: boolean; onClose: (
                   data-testid={`create-topic-config-value-${i}`}
                   value={c.value}
                   aria-invalid={configErrors[i] ? true : undefined}
-                  onChange={(e) => setConfigs(configs.map((x) => (x.id === c.id ? { ...x, value: e.target.value } : x)))}
+                  onChange={(e) => setConfigsEdited(configs.map((x) => (x.id === c.id ? { ...x, value: e.target.value } : x)))}
                 />
-                <button type="button" aria-label="remove config" onClick={() => setConfigs(configs.filter((x) => x.id !== c.id))}>
+                <button type="button" aria-label="remove config" onClick={() => setConfigsEdited(configs.filter((x) => x.id !== c.id))}>
                   ✕
                 </button>
               </div>

@@ -5,6 +5,7 @@ import { OPEN_STATES, useNow, useProducers, useTransactions, type TProducerEntry
 import { useUrlState } from "../hooks/use-url-state";
 import { formatCount, formatTime } from "../ui/format";
 import { ErrorBox, Loading } from "../ui/status";
+import { AbortTransactionDialog } from "./abort-transaction-dialog";
 import { formatDuration, REASONS, resultStyle, stateStyle } from "./txn-format";
 
 /** How many partitions a row lists before "+N more". */
@@ -40,13 +41,16 @@ export function TransactionsPage() {
   const all = useTransactions(false);
   const producers = useProducers();
   const now = useNow(1000);
+  const [aborting, setAborting] = useState<TTransaction | null>(null);
 
-  const rows = useMemo(() => {
-    const needle = q.toLowerCase();
-    return (txns.data ?? [])
-      .filter((t) => t.transactionalId.toLowerCase().includes(needle))
-      .sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
-  }, [txns.data, q]);
+  const needle = q.trim().toLowerCase();
+  const rows = useMemo(
+    () =>
+      (txns.data ?? [])
+        .filter((t) => matches(needle, t.transactionalId, t.producerId))
+        .sort((a, b) => a.transactionalId.localeCompare(b.transactionalId)),
+    [txns.data, needle],
+  );
   const openCount = (all.data ?? []).filter((t) => OPEN_STATES.has(t.state)).length;
   const idOf = useMemo(() => new Map((all.data ?? []).map((t) => [`${t.producerId}`, t.transactionalId])), [all.data]);
 
@@ -74,8 +78,9 @@ export function TransactionsPage() {
           </label>
           <input
             type="search"
-            aria-label="search transactional ids"
-            placeholder="Search transactional ids"
+            aria-label="search by transactional id or producer id"
+            placeholder="Transactional or producer id"
+            title="Filters both tables: a transactional id containing the text, or a producer id containing the digits"
             data-testid="transactions-search"
             value={q}
             onChange={(e) => setQ(e.target.value)}
@@ -93,6 +98,7 @@ export function TransactionsPage() {
           openOnly={openOnly}
           q={q}
           hiddenIds={(all.data?.length ?? 0) - (txns.data?.length ?? 0)}
+          onAbort={setAborting}
         />
       )}
 
@@ -105,8 +111,14 @@ export function TransactionsPage() {
       {producers.isPending ? (
         <Loading testId="producers-loading" height={100} />
       ) : (
-        <ProducersTable rows={producers.data ?? []} idOf={idOf} now={now} />
+        <ProducersTable
+          rows={(producers.data ?? []).filter((p) => matches(needle, idOf.get(`${p.producerId}`) ?? "", p.producerId))}
+          total={producers.data?.length ?? 0}
+          idOf={idOf}
+          now={now}
+        />
       )}
+      <AbortTransactionDialog txn={aborting} onClose={() => setAborting(null)} />
     </section>
   );
 }
@@ -118,6 +130,7 @@ function TransactionsTable(props: {
   openOnly: boolean;
   q: string;
   hiddenIds: number;
+  onAbort: (t: TTransaction) => void;
 }) {
   const { rows, now, updatedAt, openOnly, q } = props;
   return (
@@ -136,14 +149,15 @@ function TransactionsTable(props: {
           </th>
           <th className="num">Timeout</th>
           <th>Last result</th>
+          <th aria-label="actions" />
         </tr>
       </thead>
       <tbody>
         {rows.length === 0 && (
           <tr>
-            <td colSpan={8} className="muted" data-testid="transactions-empty" style={{ whiteSpace: "normal" }}>
+            <td colSpan={9} className="muted" data-testid="transactions-empty" style={{ whiteSpace: "normal" }}>
               {q ? (
-                "No transactional id matches."
+                "No transactional id or producer id matches."
               ) : openOnly ? (
                 <>
                   No transaction is open right now
@@ -156,7 +170,7 @@ function TransactionsTable(props: {
           </tr>
         )}
         {rows.map((t) => (
-          <TransactionRow key={t.transactionalId} t={t} now={now} updatedAt={updatedAt} />
+          <TransactionRow key={t.transactionalId} t={t} now={now} updatedAt={updatedAt} onAbort={props.onAbort} />
         ))}
       </tbody>
     </table>
@@ -180,7 +194,17 @@ function EmptyExplanation() {
   );
 }
 
-function TransactionRow({ t, now, updatedAt }: { t: TTransaction; now: number; updatedAt: number }) {
+function TransactionRow({
+  t,
+  now,
+  updatedAt,
+  onAbort,
+}: {
+  t: TTransaction;
+  now: number;
+  updatedAt: number;
+  onAbort: (t: TTransaction) => void;
+}) {
   const id = t.transactionalId;
   const open = OPEN_STATES.has(t.state);
   // ageMs was measured when the list was read: add the time since then (no clock skew)
@@ -286,11 +310,30 @@ function TransactionRow({ t, now, updatedAt }: { t: TTransaction; now: number; u
           <span className="muted">—</span>
         )}
       </td>
+      <td>
+        {t.state === "Ongoing" && (
+          <button
+            type="button"
+            className="danger small"
+            data-testid={`txn-abort-${id}`}
+            title="Abort this transaction: fence its producer and write abort markers (kafka-transactions.sh forceTerminate)"
+            onClick={() => onAbort(t)}
+          >
+            Abort…
+          </button>
+        )}
+      </td>
     </tr>
   );
 }
 
-function ProducersTable({ rows, idOf, now }: { rows: TProducerEntry[]; idOf: Map<string, string>; now: number }) {
+/** A row matches the search when its transactional id contains the text, or its producer id the digits. */
+function matches(needle: string, transactionalId: string, producerId: number): boolean {
+  if (!needle) return true;
+  return transactionalId.toLowerCase().includes(needle) || (/^\d+$/.test(needle) && `${producerId}`.includes(needle));
+}
+
+function ProducersTable({ rows, total, idOf, now }: { rows: TProducerEntry[]; total: number; idOf: Map<string, string>; now: number }) {
   return (
     <table data-testid="producers-table">
       <thead>
@@ -314,8 +357,14 @@ function ProducersTable({ rows, idOf, now }: { rows: TProducerEntry[]; idOf: Map
         {rows.length === 0 && (
           <tr>
             <td colSpan={9} className="muted" data-testid="producers-empty" style={{ whiteSpace: "normal" }}>
-              No producer state yet. Idempotent and transactional producers (<code>POST /api/v1/producers</code>) appear here, per
-              partition, after their first write.
+              {total > 0 ? (
+                "No producer matches the search."
+              ) : (
+                <>
+                  No producer state yet. Idempotent and transactional producers (<code>POST /api/v1/producers</code>) appear here, per
+                  partition, after their first write.
+                </>
+              )}
             </td>
           </tr>
         )}

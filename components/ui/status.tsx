@@ -1,12 +1,13 @@
 import type { ReactNode } from "react";
 import { errorMessage } from "../hooks/api";
+import { ErrorText } from "./error-text";
 
 /** An API failure, shown as the server's own message. */
 export function ErrorBox({ error, testId = "error" }: { error: unknown; testId?: string }) {
   if (!error) return null;
   return (
     <div role="alert" className="alert" data-testid={testId}>
-      {errorMessage(error)}
+      <ErrorText text={errorMessage(error)} />
     </div>
   );
 }

@@ -270,6 +270,14 @@ export function buildOpenApiDocument(): Json {
           responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
       },
+      "/api/v1/transactions/{transactionalId}/force-abort": {
+        parameters: [txnParam],
+        post: {
+          summary:
+            "An operator aborts a hanging transaction (kafka-transactions.sh forceTerminate): the producer's epoch is bumped (fenced; its next call gets TRANSACTION_ABORTED) and an abort marker goes into every partition, so read_committed readers move past it. No body. 404 for an unknown id, 409 when no transaction is in progress",
+          responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
+        },
+      },
       "/api/v1/metrics": {
         get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } },
       },

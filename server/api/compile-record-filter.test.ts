@@ -62,6 +62,40 @@ describe("compileRecordFilter", () => {
     }
   });
 
+  it("refuses an expression of type dyn (`value.amount`) before any record is read, saying how to make it bool", () => {
+    for (const cel of ["value.amount", "key", "value.tags[0]", "value.a ? value.b : value.c"]) {
+      expect(() => compileRecordFilter({ cel }), cel).toThrow(/must return bool, but its type is known only when it runs \(dyn\)/);
+    }
+    expect(() => compileRecordFilter({ cel: "value.amount" })).toThrow(/value\.active == true/);
+    // a comparison, a conversion and a boolean operator are bool
+    for (const cel of ["value.amount == true", "bool(value.active)", "value.a || value.b", "!value.flag"]) {
+      expect(() => compileRecordFilter({ cel }), cel).not.toThrow();
+    }
+  });
+
+  it("keeps the source line and the caret of a refusal: the ^ is under the mistake, on the line it is on", () => {
+    const cases: [string, string, number][] = [
+      // expression, the text the caret points at, its line
+      ['value.kind == "big" &&\n  value.n >', "", 2],
+      ['value.kind == "big" &&\n  offset == "x"', "offset", 2],
+      ["value.a &&\n  nope == 1 &&\n  true", "nope", 2],
+      ["value.amount", "amount", 1],
+      ["offset + 1", "offset", 1],
+    ];
+    for (const [cel, target, lineNumber] of cases) {
+      let message = "";
+      try {
+        compileRecordFilter({ cel });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(caretAt(message), `${cel} → ${message}`).toEqual({
+        lineNumber,
+        rest: expect.stringMatching(new RegExp(`^${target.replace(".", "\\.")}`)),
+      });
+    }
+  });
+
   it("never runs host code: JavaScript in an expression is a parse error", () => {
     for (const cel of ["process.exit(1)", "(() => true)()", "constructor.constructor('return 1')()"]) {
       expect(() => compileRecordFilter({ cel })).toThrow(/invalid cel/);
@@ -93,3 +127,12 @@ describe("compileRecordFilter", () => {
     expect(() => compileRecordFilter({ cel: 'value.matches("(?=a)")' })).toThrow(/RE2/);
   });
 });
+
+/** The line a refusal shows and the text from its caret on (`> NNNN | line`, then the caret 9 + column along). */
+function caretAt(message: string): { lineNumber: number; rest: string } | null {
+  const lines = message.split("\n");
+  const i = lines.findIndex((l) => /^> +\d+ \| /.test(l));
+  if (i < 0 || !/^ *\^$/.test(lines[i + 1] ?? "")) return null;
+  const [, n, source] = /^> +(\d+) \| (.*)$/.exec(lines[i])!;
+  return { lineNumber: Number(n), rest: source.slice(lines[i + 1].indexOf("^") - 9) };
+}

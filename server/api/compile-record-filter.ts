@@ -61,8 +61,11 @@ function jsonOrText(s: string | null): unknown {
 
 /**
  * Compiles the text and CEL filters of a search once. A CEL expression that does not parse or
- * type-check, does not return bool or is statically too costly is a VALIDATION_FAILED (400)
- * carrying the reason; a literal `matches` pattern RE2 refuses is INVALID_REGULAR_EXPRESSION.
+ * type-check, is not statically bool or is statically too costly is a VALIDATION_FAILED (400)
+ * carrying the reason, before any record is read: a `dyn` result (`value.amount`) is refused too,
+ * as it would fail on every record; write `value.active == true` or `bool(value.active)`. The
+ * message keeps cel-js's source line and caret, so a monospace display points at the mistake.
+ * A literal `matches` pattern RE2 refuses is INVALID_REGULAR_EXPRESSION.
  */
 export function compileRecordFilter(input: RecordFilterInput, budget: SearchCelBudget = DEFAULT_SEARCH_CEL_BUDGET): RecordFilter {
   const keyNeedle = input.keyContains ? input.keyContains.toLowerCase() : null;
@@ -127,7 +130,7 @@ function compileSearchCel(cel: string, budget: SearchCelBudget): CelProgram {
   try {
     return compileCel(cel, {
       variables: SEARCH_VARIABLES,
-      resultTypes: ["bool", "dyn"],
+      resultTypes: ["bool"],
       limits: { unitsPerEvaluation: budget.unitsPerRecord },
     });
   } catch (e) {

@@ -112,6 +112,21 @@ describe("POST /api/v1/topics/{topic}/search", () => {
     expect(r.done.firstCelError).toMatch(/missing/);
   });
 
+  it("refuses an expression that does not return bool before scanning, with the caret under the mistake on its line", async () => {
+    const dyn = await search({ cel: "value.n" });
+    expect(dyn.status).toBe(400);
+    expect(dyn.error.code).toBe("VALIDATION_FAILED");
+    expect(dyn.error.message).toMatch(/must return bool, but its type is known only when it runs \(dyn\)/);
+    expect(dyn.error.details).toEqual({ field: "cel" });
+    const bad = await search({ cel: 'value.kind == "big" &&\n  offset == "x"' });
+    expect(bad.status).toBe(400);
+    const lines: string[] = bad.error.message.split("\n");
+    const at = lines.findIndex((l) => l.startsWith(">    2 | "));
+    expect(at, bad.error.message).toBeGreaterThan(0);
+    expect(lines[at]).toBe('>    2 |   offset == "x"');
+    expect(lines[at].slice(lines[at + 1].indexOf("^"))).toMatch(/^offset/);
+  });
+
   it("refuses bad input with a 4xx before streaming", async () => {
     const bad: [unknown, number, RegExp][] = [
       [{ cel: "value.n >" }, 400, /invalid cel: Unexpected token/],

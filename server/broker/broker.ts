@@ -668,6 +668,11 @@ export class Broker {
     return this.transactions.endTransaction(transactionalId, producerId, producerEpoch, commit);
   }
 
+  /** An operator's abort of an ongoing transaction (kafka-transactions.sh forceTerminate): fences its producer, writes abort markers. */
+  forceAbortTransaction(transactionalId: string): Promise<TransactionDescription> {
+    return this.transactions.forceAbort(transactionalId);
+  }
+
   listTransactions(states?: readonly TxnState[]): TransactionDescription[] {
     return this.transactions.list(states);
   }

@@ -69,7 +69,7 @@ export interface TransactionBegunEvent {
 /** A transaction's markers are written (and, for a commit, its group offsets stored). */
 export interface TransactionEndedEvent extends TransactionBegunEvent {
   /** Who ended it: the client, the coordinator on timeout, a new instance fencing the old one, recovery after a restart. */
-  reason: "client" | "timeout" | "fenced" | "recovery";
+  reason: "client" | "timeout" | "fenced" | "recovery" | "operator";
   partitions: { topic: string; partition: number }[];
 }
 

@@ -3,6 +3,7 @@
  * Values are kept as typed JS values; the API shows them with Kafka's names.
  */
 import { BrokerError } from "./errors.ts";
+import { TOPIC_CONFIG_INTEGER_RANGES } from "../schemas/limits.ts";
 
 export type CleanupPolicy = "delete" | "compact" | "delete,compact";
 
@@ -31,8 +32,7 @@ export const TOPIC_CONFIG_DEFAULTS: Readonly<TopicConfigs> = Object.freeze({
 
 export const TOPIC_CONFIG_NAMES = Object.keys(TOPIC_CONFIG_DEFAULTS) as TopicConfigName[];
 
-/** The largest record batch Tributary accepts whatever a topic says (bounds server memory). */
-export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
+export { MAX_MESSAGE_BYTES_LIMIT } from "../schemas/limits.ts";
 
 const CLEANUP_POLICIES = new Set(["delete", "compact", "delete,compact", "compact,delete"]);
 
@@ -54,12 +54,10 @@ export function parseConfigValue(name: string, value: unknown): TopicConfigs[Top
   switch (name) {
     case "retention.ms":
     case "retention.bytes":
-      return integer(name, value, -1);
     case "delete.retention.ms":
     case "min.compaction.lag.ms":
-      return integer(name, value, 0);
     case "max.message.bytes":
-      return integer(name, value, 0, MAX_MESSAGE_BYTES_LIMIT);
+      return integer(name, value, ...TOPIC_CONFIG_INTEGER_RANGES[name]);
     case "cleanup.policy": {
       const s = typeof value === "string" ? value.replace(/\s+/g, "") : Array.isArray(value) ? value.join(",") : value;
       if (typeof s !== "string" || !CLEANUP_POLICIES.has(s)) {

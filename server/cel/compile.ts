@@ -80,7 +80,13 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
     (t) => t === "*" || t === resultType || (t.endsWith("<*>") && resultType.startsWith(t.slice(0, -2))),
   );
   if (!accepted) {
-    throw new CelCompileError(`the expression must return ${options.resultTypes[0]}, not ${resultType}`, "INVALID_CEL");
+    const want = options.resultTypes[0];
+    const why =
+      resultType === "dyn"
+        ? `the expression must return ${want}, but its type is known only when it runs (dyn)` +
+          (want === "bool" ? ": compare it (value.amount > 100) or convert it (value.active == true, bool(value.active))" : "")
+        : `the expression must return ${want}, not ${resultType}`;
+    throw new CelCompileError(withHighlight(why, source, (parsed.ast as { pos?: number }).pos ?? 0), "INVALID_CEL");
   }
   const slot: MeterSlot = { meter: null };
   try {
@@ -110,4 +116,18 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
       }
     },
   };
+}
+
+/**
+ * `message` with the source line and a caret under `pos`, as cel-js formats its own errors (so
+ * every refusal reads the same): the lines are kept, and in a monospace font the `^` is under the
+ * character at `pos`.
+ */
+export function withHighlight(message: string, source: string, pos: number): string {
+  const at = Math.max(0, Math.min(pos, source.length));
+  const lineStart = source.lastIndexOf("\n", at - 1) + 1;
+  const lineEnd = source.indexOf("\n", at);
+  const line = source.slice(lineStart, lineEnd < 0 ? source.length : lineEnd);
+  const lineNumber = source.slice(0, at).split("\n").length;
+  return `${message}\n\n> ${String(lineNumber).padStart(4, " ")} | ${line}\n${" ".repeat(9 + at - lineStart)}^`;
 }

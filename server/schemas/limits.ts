@@ -14,3 +14,18 @@ export const MAX_WAIT_MS = 60_000;
 
 /** Kafka RecordBatch v2 bytes as a request or response body (the binary produce, fetch and poll). */
 export const RECORD_BATCH_CONTENT_TYPE = "application/vnd.kafka.record-batch";
+
+/** The largest record batch a topic's max.message.bytes may allow, whatever it says (bounds server memory). */
+export const MAX_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * The integer topic configs and their allowed values, inclusive (-1: no retention limit). The
+ * broker checks them and the console validates with them before anything is sent.
+ */
+export const TOPIC_CONFIG_INTEGER_RANGES: Readonly<Record<string, readonly [min: number, max: number]>> = {
+  "retention.ms": [-1, Number.MAX_SAFE_INTEGER],
+  "retention.bytes": [-1, Number.MAX_SAFE_INTEGER],
+  "delete.retention.ms": [0, Number.MAX_SAFE_INTEGER],
+  "max.message.bytes": [0, MAX_MESSAGE_BYTES_LIMIT],
+  "min.compaction.lag.ms": [0, Number.MAX_SAFE_INTEGER],
+};

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_PARTITIONS, TOPIC_NAME_MAX } from "./limits.ts";
+import { MAX_PARTITIONS, TOPIC_CONFIG_INTEGER_RANGES, TOPIC_NAME_MAX } from "./limits.ts";
 
 /** Kafka's topic name rules. */
 export const ZTopicName = z
@@ -24,6 +24,43 @@ export const ZTopicConfigsInput = z
     description:
       "retention.ms, retention.bytes, cleanup.policy (delete|compact|delete,compact), delete.retention.ms, max.message.bytes, message.timestamp.type (CreateTime|LogAppendTime), min.compaction.lag.ms",
   });
+
+/** The values of the enumerated topic configs. */
+export const TOPIC_CONFIG_ENUMS = {
+  "cleanup.policy": ["delete", "compact", "delete,compact"],
+  "message.timestamp.type": ["CreateTime", "LogAppendTime"],
+} as const;
+
+/** An integer config typed as text, within its range; the messages read as the broker's. */
+function zIntegerConfigText(name: string, [min, max]: readonly [number, number]) {
+  const range =
+    max === Number.MAX_SAFE_INTEGER
+      ? `${name} must be ${min} or more${min === -1 ? " (-1: no limit)" : ""}`
+      : `${name} must be between ${min} and ${max.toLocaleString("en-US")}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range));
+}
+
+/**
+ * Each known topic config's value as a form holds it (text), checked as the broker checks it and
+ * turned into what the API takes; the create-topic dialog and the config editor validate with these.
+ */
+export const ZTopicConfigText: Readonly<Record<string, z.ZodType<string | number, string>>> = {
+  ...Object.fromEntries(Object.entries(TOPIC_CONFIG_INTEGER_RANGES).map(([name, range]) => [name, zIntegerConfigText(name, range)])),
+  ...Object.fromEntries(
+    Object.entries(TOPIC_CONFIG_ENUMS).map(([name, values]) => [
+      name,
+      z
+        .string()
+        .trim()
+        .refine((v) => (values as readonly string[]).includes(v), `${name} must be one of ${values.join(", ")}`),
+    ]),
+  ),
+};
 
 export const ZCreateTopicRequest = z
   .object({

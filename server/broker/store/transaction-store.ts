@@ -22,7 +22,7 @@ export interface GroupOffsetsToCommit {
   offsets: TxnOffset[];
 }
 
-export type EndReason = "client" | "timeout" | "fenced" | "recovery";
+export type EndReason = "client" | "timeout" | "fenced" | "recovery" | "operator";
 
 /** What the broker must do to finish a transaction (kept in the record until done: redone after a crash). */
 export interface EndTxnPlan {

@@ -397,7 +397,12 @@ export class TransactionCoordinator {
     const f = meta.fencedByTimeout;
     if (f && f.producerId === producerId && f.producerEpoch === producerEpoch) {
       const reason = meta.pendingEnd?.reason ?? meta.lastResult?.reason ?? "timeout";
-      const why = reason === "recovery" ? "the broker restarted while it was open" : `it ran past its timeout of ${meta.timeoutMs} ms`;
+      const why =
+        reason === "recovery"
+          ? "the broker restarted while it was open"
+          : reason === "operator"
+            ? "an operator aborted it"
+            : `it ran past its timeout of ${meta.timeoutMs} ms`;
       throw new TxnError("TRANSACTION_ABORTED", `the transaction of '${id}' was aborted because ${why}; initialise the producer again`, {
         transactionalId: id,
         producerId,
@@ -578,6 +583,24 @@ export class TransactionCoordinator {
       meta.lastUpdatedAt = now;
     }
     return out;
+  }
+
+  /**
+   * An operator aborts the id's open transaction (Kafka's `kafka-transactions.sh forceTerminate`):
+   * as on a timeout, the epoch is bumped so the markers fence its producer, which is then told
+   * TRANSACTION_ABORTED and may re-initialise. Only an Ongoing transaction can be aborted so:
+   * TRANSACTIONAL_ID_NOT_FOUND for an unknown id, INVALID_TXN_STATE for any other state.
+   */
+  forceAbort(transactionalId: string, now: number): EndTxnPlan {
+    const id = validateTransactionalId(transactionalId);
+    const meta = this.txns.get(id);
+    if (!meta) throw new TxnError("TRANSACTIONAL_ID_NOT_FOUND", `transactional id '${id}' does not exist`, { transactionalId: id });
+    if (meta.state !== "Ongoing") throw this.invalidState(meta, "abort");
+    const aborted = { producerId: meta.producerId, producerEpoch: meta.producerEpoch };
+    const plan = this.beginFencingAbort(meta, "operator");
+    meta.fencedByTimeout = aborted;
+    meta.lastUpdatedAt = now;
+    return clonePlan(plan);
   }
 
   /** The plans of every decided but unfinished transaction (to retry failed marker writes). */

@@ -206,6 +206,13 @@ export class TransactionService {
     return this.coordinator.describe(transactionalId, Date.now());
   }
 
+  /** An operator's abort of the id's open transaction: fences its producer, resolves once every abort marker is written. */
+  async forceAbort(transactionalId: string): Promise<TransactionDescription> {
+    await this.finishing.get(transactionalId)?.catch(() => undefined);
+    await this.finish(this.coordinator.forceAbort(transactionalId, Date.now()));
+    return this.coordinator.describe(transactionalId, Date.now());
+  }
+
   describe(transactionalId: string): TransactionDescription {
     return this.coordinator.describe(transactionalId, Date.now());
   }

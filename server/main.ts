@@ -3,38 +3,71 @@
  * migrations, starts the broker, then serves Next.js (pages and /api/v1) and the WebSocket
  * endpoint /ws on one HTTP server.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 (process.env as Record<string, string | undefined>).NODE_ENV ??= "production";
 
-/** `npm start` right after `npm install` must work: build the app once when no build exists. */
-function ensureBuild(): void {
+/** How often a first build says it is still running. */
+const BUILD_PROGRESS_MS = 5000;
+
+/**
+ * `npm start` right after `npm install` must work: build the app once when no build exists.
+ * The build takes most of a first start (see README), so it shows progress: Next's phase lines
+ * (its route table left out) and, every few seconds, the time it has run.
+ */
+async function ensureBuild(): Promise<void> {
   if (existsSync(path.join(root, ".next", "BUILD_ID"))) return;
-  console.log("tributary: no production build yet; running `next build` once");
+  const started = Date.now();
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+  console.log("tributary: first start: building the web console once (`next build`); later starts skip this");
   const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-  const r = spawnSync(process.execPath, [nextBin, "build"], {
+  const build = spawn(process.execPath, [nextBin, "build"], {
     cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
   });
-  if (r.status !== 0) throw new Error("next build failed");
+  const output: string[] = [];
+  const show = (stream: NodeJS.ReadableStream) =>
+    createInterface({ input: stream }).on("line", (line) => {
+      if (output.length < 2000) output.push(line);
+      // the phases ("Compiled successfully", "Generating static pages"…), not the table of routes
+      if (line.trim() && !/^\s|^[┌├└│○ƒ●+]|^(Route|First Load|Middleware)\b/.test(line)) console.log(`tributary: build: ${line.trim()}`);
+    });
+  show(build.stdout);
+  show(build.stderr);
+  const ticker = setInterval(() => console.log(`tributary: building the web console… ${elapsed()}`), BUILD_PROGRESS_MS);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    build.once("error", reject);
+    build.once("close", resolve); // after its output is read
+  }).finally(() => clearInterval(ticker));
+  if (code !== 0) {
+    console.error(output.join("\n"));
+    throw new Error(`next build failed (exit code ${code}); its whole output is above`);
+  }
+  console.log(`tributary: web console built in ${elapsed()}`);
 }
 
 async function main(): Promise<void> {
   const { loadConfig } = await import("./config.ts");
   const config = loadConfig(root);
-  if (!config.dev) ensureBuild();
+  if (!config.dev) await ensureBuild();
 
   const { openDatabase } = await import("./db/database.ts");
   const { createBroker } = await import("./broker/create-broker.ts");
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
 
+  // a first start also creates the embedded database: say so, it takes a while
+  const creating = !config.databaseUrl && !existsSync(path.join(config.dataDir, "pgdata"));
+  console.log(
+    creating ? `tributary: creating the embedded database in ${config.dataDir} (first start only)…` : "tributary: opening the database…",
+  );
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const broker = await createBroker(db, config);
   const startedAt = Date.now();
@@ -42,6 +75,7 @@ async function main(): Promise<void> {
   const { meterFor } = await import("./present/throughput-meter.ts");
   meterFor(broker); // throughput counting starts with the server, not with the first overview visit
 
+  console.log("tributary: starting the web server…");
   const { default: next } = await import("next");
   const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port });
   await app.prepare();

@@ -11,7 +11,7 @@ import {
 import type { TTopic } from "@/server/schemas/topic";
 import { useSearch } from "../hooks/use-search";
 import { useUrlState } from "../hooks/use-url-state";
-import { formatCount, formatTime } from "../ui/format";
+import { formatBytes, formatCount, formatTime } from "../ui/format";
 import { ErrorText } from "../ui/error-text";
 import { VirtualTable, type Column } from "../ui/virtual-table";
 import { download, toCsv, toJson } from "./export";
@@ -69,12 +69,12 @@ const preview = (s: string | null, enc: string) =>
   s === null ? "null" : enc === "base64" ? `(base64) ${s.slice(0, 80)}` : s.length > 200 ? s.slice(0, 200) + "…" : s;
 
 const COLUMNS: Column<TSearchRecord>[] = [
-  { key: "partition", header: "Partition", width: 76, align: "right", render: (r) => r.partition },
+  { key: "partition", header: "Partition", width: 92, align: "right", render: (r) => r.partition },
   { key: "offset", header: "Offset", width: 96, align: "right", render: (r) => r.offset },
   { key: "timestamp", header: "Timestamp", width: 200, render: (r) => formatTime(r.timestamp) },
   { key: "key", header: "Key", width: 160, render: (r) => <span className="mono">{preview(r.key, r.keyEncoding)}</span> },
   { key: "value", header: "Value", width: "auto", render: (r) => <span className="mono">{preview(r.value, r.valueEncoding)}</span> },
-  { key: "size", header: "Size", width: 70, align: "right", render: (r) => r.sizeBytes },
+  { key: "size", header: "Size", width: 90, align: "right", render: (r) => formatBytes(r.sizeBytes) },
 ];
 
 export function MessagesBrowser({ topic }: { topic: TTopic }) {

@@ -19,7 +19,7 @@ export function Overview() {
         </span>
       </div>
       <ErrorBox error={error} testId="overview-error" />
-      <div className="grid-cards" style={{ margin: "12px 0" }}>
+      <div className="grid-cards stat-cards" style={{ margin: "12px 0" }}>
         <Card
           testId="stat-storage"
           label="Storage used"

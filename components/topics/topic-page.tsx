@@ -40,7 +40,9 @@ export function TopicPage({ name }: { name: string }) {
         <h1 data-testid="topic-name">{name}</h1>
         <div className="row">
           <span className="muted small" data-testid="topic-summary" style={{ minWidth: 260, textAlign: "right" }}>
-            {t ? `${t.partitions.length} partitions · ${formatCount(t.recordCount)} records · ${formatBytes(t.sizeBytes)}` : " "}
+            {t
+              ? `${formatCount(t.partitions.length)} partition${t.partitions.length === 1 ? "" : "s"} · ${formatCount(t.recordCount)} records · ${formatBytes(t.sizeBytes)}`
+              : " "}
           </span>
           <button type="button" data-testid="topic-delete" onClick={() => setDeleting(true)} disabled={!t}>
             Delete topic

@@ -42,4 +42,5 @@ export const REASONS: Record<string, string> = {
   timeout: "aborted by the broker: open longer than the transaction timeout",
   fenced: "aborted because a newer producer instance initialised the same transactional id",
   recovery: "aborted at server start-up: it was still open when the server stopped",
+  operator: "aborted by an operator (the console's Abort, or POST …/force-abort); its producer was fenced",
 };

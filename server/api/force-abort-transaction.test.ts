@@ -93,7 +93,13 @@ describe("force-abort of a hanging transaction", () => {
     await ok(call("POST", "/producers", { json: { transactionalId: "idle-id" } }), 201);
     expectError(await forceAbort("idle-id"), 409, "INVALID_TXN_STATE", "idle-id", "no transaction in progress");
     // aborted already: a second abort is refused the same way
-    expectError(await forceAbort("hanging"), 409, "INVALID_TXN_STATE", "hanging");
+    expectError(
+      await forceAbort("hanging"),
+      409,
+      "INVALID_TXN_STATE",
+      "hanging",
+      "no transaction in progress (the last one ended: CompleteAbort)",
+    );
     expectError(await forceAbort("x".repeat(300)), 400, "VALIDATION_FAILED", "transactionalId");
     const get = await call("GET", "/transactions/idle-id/force-abort");
     expect(get.status, ctx(get)).toBe(405);

@@ -531,7 +531,12 @@ export class TransactionCoordinator {
   }
 
   private invalidState(meta: TxnMeta, want: string): TxnError {
-    const why = meta.state === "Empty" ? "it has no transaction in progress" : `its transaction is ${meta.state}`;
+    const why =
+      meta.state === "Empty"
+        ? "it has no transaction in progress"
+        : IDLE_STATES.has(meta.state)
+          ? `it has no transaction in progress (the last one ended: ${meta.state})`
+          : `its transaction is ${meta.state}`;
     return new TxnError("INVALID_TXN_STATE", `cannot ${want} the transaction of '${meta.transactionalId}': ${why}`, {
       transactionalId: meta.transactionalId,
       state: meta.state,

@@ -20,30 +20,40 @@ test("create topic: an existing name and a bad config value", async ({ page }) =
   await expect(page.getByTestId("create-topic-error")).toHaveText(`topic '${topic}' already exists`);
   await expect(page.getByTestId("create-topic-dialog")).toBeVisible();
 
+  // what the shared schemas know is refused inline, before anything is sent (the server's
+  // own check stays: server/api/topics-api.test.ts)
   const other = unique("badcfg");
   await page.getByTestId("create-topic-name").fill(other);
+  await expect(page.getByTestId("create-topic-error")).toHaveCount(0); // the name changed: the old answer is gone
   await page.getByTestId("create-topic-add-config").click();
   await page.getByTestId("create-topic-config-name-0").fill("retention.ms");
   await page.getByTestId("create-topic-config-value-0").fill("-5");
-  await page.getByTestId("create-topic-submit").click();
-  await expect(page.getByTestId("create-topic-error")).toContainText("invalid value -5 for config 'retention.ms': must be between -1 and");
+  await expect(page.getByTestId("create-topic-config-error-0")).toHaveText("retention.ms must be -1 or more (-1: no limit)");
+  await expect(page.getByTestId("create-topic-submit")).toBeDisabled();
   await page.getByTestId("create-topic-config-name-0").fill("no.such.config");
   await page.getByTestId("create-topic-config-value-0").fill("1");
-  await page.getByTestId("create-topic-submit").click();
-  await expect(page.getByTestId("create-topic-error")).toContainText("unknown topic config 'no.such.config'");
+  await expect(page.getByTestId("create-topic-config-error-0")).toContainText("unknown config 'no.such.config'");
+  await expect(page.getByTestId("create-topic-submit")).toBeDisabled();
   expect((await rest("GET", `/api/v1/topics/${other}`)).status).toBe(404);
   expect((await rest<{ topics: unknown[] }>("GET", "/api/v1/topics")).body.topics.length).toBe(before);
 });
 
-test("edit configs: an out-of-range value", async ({ page }) => {
+test("edit configs: an out-of-range value is refused inline; a topic deleted meanwhile shows the server's error", async ({ page }) => {
   await page.goto(`/topics/${topic}?tab=configs`);
   await page.getByTestId("configs-edit").click();
   await page.getByTestId("config-input-max.message.bytes").fill("999999999");
-  await page.getByTestId("configs-save").click();
-  await expect(page.getByTestId("configs-error")).toContainText(
-    "invalid value 999999999 for config 'max.message.bytes': must be between 0 and",
-  );
+  await expect(page.getByTestId("config-error-max.message.bytes")).toHaveText("max.message.bytes must be between 0 and 16,777,216");
+  await expect(page.getByTestId("configs-save")).toBeDisabled();
   expect((await describeTopic(topic)).configs["max.message.bytes"]).toBe(1048588);
+
+  const gone = unique("gone");
+  await createTopic(gone, 1);
+  await page.goto(`/topics/${gone}?tab=configs`);
+  await page.getByTestId("configs-edit").click();
+  await page.getByTestId("config-input-retention.ms").fill("60000");
+  expect((await rest("DELETE", `/api/v1/topics/${gone}`)).status).toBe(204);
+  await page.getByTestId("configs-save").click();
+  await expect(page.getByTestId("configs-error")).toContainText(`'${gone}'`);
 });
 
 test("add partitions: a count that does not grow the topic", async ({ page }) => {

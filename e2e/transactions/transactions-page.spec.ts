@@ -124,7 +124,7 @@ test("an ongoing transaction is listed with its partitions, a ticking age and it
   await expect(page).toHaveURL(/open=1/);
   await expect(page.getByTestId(`txn-row-${id}`)).toBeVisible();
   await page.getByTestId("transactions-search").fill(topic.replace(/^txn-/, "nothing-"));
-  await expect(page.getByTestId("transactions-empty")).toHaveText("No transactional id matches.");
+  await expect(page.getByTestId("transactions-empty")).toHaveText("No transactional id or producer id matches.");
   await page.getByTestId("transactions-search").fill("");
   await snap(page, "transactions-ongoing");
 });
@@ -235,7 +235,7 @@ test("empty states explain what a transaction is", async () => {
   await page.goto("/transactions?open=1");
   await expect(page.getByTestId("transactions-empty")).toContainText("No transaction is open right now");
   await page.goto(`/transactions?q=${unique("no-such-id")}`);
-  await expect(page.getByTestId("transactions-empty")).toHaveText("No transactional id matches.");
+  await expect(page.getByTestId("transactions-empty")).toHaveText("No transactional id or producer id matches.");
   // the full explanation shows when there is no id at all: render it by mocking an empty list
   await page.route("**/api/v1/transactions*", (r) => r.fulfill({ json: { transactions: [] } }));
   await page.route("**/api/v1/producers", (r) => r.fulfill({ json: { producers: [] } }));

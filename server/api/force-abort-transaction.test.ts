@@ -92,13 +92,13 @@ describe("force-abort of a hanging transaction", () => {
     expectError(await forceAbort("no-such-id"), 404, "TRANSACTIONAL_ID_NOT_FOUND", "no-such-id");
     await ok(call("POST", "/producers", { json: { transactionalId: "idle-id" } }), 201);
     expectError(await forceAbort("idle-id"), 409, "INVALID_TXN_STATE", "idle-id", "no transaction in progress");
-    // aborted already: a second abort is refused the same way
+    // its transaction ended (aborted, then a new instance committed): refused the same way
     expectError(
       await forceAbort("hanging"),
       409,
       "INVALID_TXN_STATE",
       "hanging",
-      "no transaction in progress (the last one ended: CompleteAbort)",
+      "no transaction in progress (the last one ended: CompleteCommit)",
     );
     expectError(await forceAbort("x".repeat(300)), 400, "VALIDATION_FAILED", "transactionalId");
     const get = await call("GET", "/transactions/idle-id/force-abort");

@@ -102,7 +102,8 @@ export const LAYERS = [
   {
     // the stream engine: no SQL, no broker internals, so it can later run against a Kafka cluster
     path: "server/stream",
-    allow: ["server/schemas", "server/cel"],
+    // the broker only through the public client (runtime/): swappable for a Kafka client later
+    allow: ["server/schemas", "server/cel", "server/client", "server/broker/protocol/record-batch.ts"],
     deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
   },
   { path: "server/http", allow: ["server/api/build-openapi-document.ts"], deniedPackages: WEB },

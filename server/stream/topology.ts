@@ -23,6 +23,7 @@ import {
 } from "./process/stateless.ts";
 import type { Processor } from "./process/processor.ts";
 import { DecodeError, type StreamRecord } from "./record.ts";
+import type { StateStore, Stateful } from "./state/state-store.ts";
 
 /** What a sink node received: the record and the sink's settings. */
 export interface SinkOutput {
@@ -269,6 +270,36 @@ export class Topology {
   /** The task's event-time watermark. */
   get watermark(): number {
     return this.time.watermark;
+  }
+
+  /** Every store of the stateful nodes, by `node/store`: what a task commits and restores. */
+  stores(): Map<string, StateStore<unknown>> {
+    const out = new Map<string, StateStore<unknown>>();
+    for (const [node, p] of this.processors) {
+      const s = (p as Partial<Stateful>).stores;
+      if (s) for (const [name, store] of s) out.set(`${node}/${name}`, store);
+    }
+    return out;
+  }
+
+  /**
+   * The stores were read back from the changelog: the nodes rebuild what they index beside
+   * them, and event time resumes at the committed watermark (a window that closed and emitted
+   * before a crash stays closed after it).
+   */
+  restored(watermark: number): void {
+    for (const p of this.processors.values()) (p as Partial<Stateful>).restored?.();
+    if (watermark > this.time.watermark) this.time.watermark = watermark;
+  }
+
+  /** An input record that could not be decoded in its node's formats: a dead letter as it came. */
+  rejectInput(node: string, r: StreamRecord, error: Error): void {
+    this.deadLetters.push({ node, error: error.message, record: r });
+  }
+
+  /** Whether a record or a tick left something to commit (outputs, dead letters). */
+  get pending(): boolean {
+    return this.outputs.length > 0 || this.deadLetters.length > 0;
   }
 
   /** Delivers one record to `node` and all it leads to, all or nothing under the step limit. */

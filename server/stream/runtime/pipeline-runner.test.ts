@@ -1,0 +1,192 @@
+/**
+ * Pipelines run against a real server: the runner joins the group `pipeline-<name>`, processes
+ * with one transactional producer per task, and commits outputs, state and input offsets
+ * together; what read_committed readers see is checked against answers known in advance.
+ */
+import { describe, expect, it } from "vitest";
+import { Admin, PartitionReader, Producer } from "../../client/index.ts";
+import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
+import { useTestServer } from "../../testing/test-server.ts";
+import { PipelineRunner, PipelineStartError } from "./pipeline-runner.ts";
+
+const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
+const MIN = 60_000;
+const edge = (from: string, to: string, fromPort = "out", toPort = "in") => ({
+  from: { node: from, port: fromPort },
+  to: { node: to, port: toPort },
+});
+const at = (h: number, m: number) => new Date(Date.UTC(2026, 0, 1, h, m)).toISOString();
+
+/** Everything committed in a topic's partitions, as read_committed consumers see it. */
+async function readCommitted(
+  topic: string,
+  partitions = 1,
+): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+  const out = [];
+  for (let p = 0; p < partitions; p++) {
+    const reader = new PartitionReader(server.url, topic, p, 0, "read_committed");
+    for (;;) {
+      const batch = await reader.fetch();
+      for (const r of batch.records)
+        out.push({
+          key: r.key?.toString() ?? null,
+          value: r.value?.toString() ?? null,
+          headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ""])),
+        });
+      if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
+    }
+  }
+  return out;
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function fraudAlert(name: string, input: string, output: string): TPipelineDefinitionInput {
+  return {
+    name,
+    nodes: [
+      {
+        id: "purchases",
+        config: { kind: "source", topics: [input], eventTime: "timestamp(value.at)", outOfOrdernessMs: 5 * MIN, idleTimeoutMs: 1000 },
+      },
+      { id: "byUser", config: { kind: "selectKey", key: "value.user" } },
+      {
+        id: "perHour",
+        config: {
+          kind: "aggregate",
+          window: { type: "tumbling", sizeMs: 60 * MIN, graceMs: MIN },
+          aggregations: [{ fn: "count", as: "purchases" }],
+          emit: "final",
+        },
+      },
+      { id: "overTen", config: { kind: "filter", condition: "value.purchases > 10" } },
+      { id: "alerts", config: { kind: "sink", topic: output, createTopic: { partitions: 1 } } },
+      { id: "failed", config: { kind: "deadLetter", topic: `${output}-dlq`, createTopic: { partitions: 1 } } },
+    ],
+    edges: [edge("purchases", "byUser"), edge("byUser", "perHour"), edge("perHour", "overTen"), edge("overTen", "alerts")],
+    settings: { commitIntervalMs: 100 },
+  };
+}
+
+describe("a pipeline run by the server's stream runtime", () => {
+  it("the seed's fraud alert: exactly the expected alerts, the last hour's without new input; a bad record to the dead letters", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "purchases", partitions: 1 });
+    const producer = new Producer({ baseUrl: server.url });
+    const feed: [string, number, number][] = [];
+    for (let i = 0; i < 12; i++) feed.push(["ann", 10, 50 - i * 4]); // out of order within 5 minutes
+    for (let i = 0; i < 10; i++) feed.push(["bob", 10, 5 + i * 5]); // exactly 10: no alert
+    for (let i = 0; i < 11; i++) feed.push(["cat", 11, 10 + i * 3]); // the last hour: alert only once idle
+    feed.push(["ann", 10, 59]); // late: hour 10 closed when cat's purchases passed 11:06
+    await producer.sendMany(
+      "purchases",
+      feed.map(([user, h, m]) => ({ key: null, value: JSON.stringify({ user, at: at(h, m) }) })),
+    );
+    await producer.send("purchases", { value: "{not json" });
+
+    const runner = new PipelineRunner({
+      baseUrl: server.url,
+      definition: ZPipelineDefinition.parse(fraudAlert("fraud-alert", "purchases", "fraud-alerts")),
+    });
+    await runner.start();
+    try {
+      const alerts = await waitFor(
+        "two alerts",
+        () => readCommitted("fraud-alerts"),
+        (v) => v.length >= 2,
+      );
+      expect(alerts.map((a) => [a.key, JSON.parse(a.value!)])).toEqual([
+        ["ann", { window: { start: Date.UTC(2026, 0, 1, 10), end: Date.UTC(2026, 0, 1, 11) }, purchases: 12 }],
+        ["cat", { window: { start: Date.UTC(2026, 0, 1, 11), end: Date.UTC(2026, 0, 1, 12) }, purchases: 11 }],
+      ]);
+      const dead = await readCommitted("fraud-alerts-dlq");
+      expect(dead).toHaveLength(1);
+      expect(dead[0].value).toBe("{not json");
+      expect(dead[0].headers).toMatchObject({
+        "tributary.node": "purchases",
+        "tributary.topic": "purchases",
+        "tributary.offset": String(feed.length),
+      });
+      expect(dead[0].headers["tributary.error"]).toMatch(/not JSON/);
+      // the input offsets went in with the outputs: the group has read everything
+      const group = await waitFor(
+        "the group's lag to reach 0",
+        () => admin.describeGroup("pipeline-fraud-alert"),
+        (g) => g.totalLag === 0,
+      );
+      expect(group.totalLag).toBe(0);
+    } finally {
+      await runner.stop();
+    }
+    // nothing more after a while: no duplicate alert from a later tick
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readCommitted("fraud-alerts")).toHaveLength(2);
+  }, 60_000);
+
+  it("restores its windows after a restart: counts carry over, nothing is emitted twice", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "clicks", partitions: 2 });
+    const def = ZPipelineDefinition.parse({
+      name: "clicks-per-minute",
+      nodes: [
+        { id: "clicks", config: { kind: "source", topics: ["clicks"], eventTime: "timestamp(value.at)", idleTimeoutMs: 60_000 } },
+        {
+          id: "perMinute",
+          config: { kind: "aggregate", window: { type: "tumbling", sizeMs: MIN }, aggregations: [{ fn: "count", as: "n" }], emit: "final" },
+        },
+        { id: "out", config: { kind: "sink", topic: "clicks-per-minute", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("clicks", "perMinute"), edge("perMinute", "out")],
+    });
+    const producer = new Producer({ baseUrl: server.url });
+    const send = (user: string, h: number, m: number) => producer.send("clicks", { key: user, value: JSON.stringify({ at: at(h, m) }) });
+    for (let i = 0; i < 3; i++) await send("u1", 9, 0);
+    let runner = new PipelineRunner({ baseUrl: server.url, definition: def });
+    await runner.start();
+    await waitFor(
+      "3 records processed",
+      async () => runner.counters().recordsIn,
+      (n) => n >= 3,
+    );
+    await runner.stop();
+    // a new instance (as after a crash or on another server) picks up the committed state
+    for (let i = 0; i < 2; i++) await send("u1", 9, 0);
+    await send("u1", 9, 2); // moves u1's partition's watermark past 9:01
+    runner = new PipelineRunner({ baseUrl: server.url, definition: def });
+    await runner.start();
+    try {
+      const out = await waitFor(
+        "the 9:00 minute",
+        () => readCommitted("clicks-per-minute"),
+        (v) => v.length >= 1,
+      );
+      expect(out.map((o) => [o.key, JSON.parse(o.value!).n])).toEqual([["u1", 5]]);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it("refuses to start what it cannot run correctly, naming the node", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "orders-3", partitions: 3 });
+    const rekeyed = ZPipelineDefinition.parse(fraudAlert("rekeyed", "orders-3", "never"));
+    const err = await new PipelineRunner({ baseUrl: server.url, definition: rekeyed }).start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineStartError);
+    expect((err as PipelineStartError).problems).toEqual([
+      expect.objectContaining({ node: "perHour", message: expect.stringMatching(/repartition/) }),
+    ]);
+    const missing = ZPipelineDefinition.parse(fraudAlert("missing", "no-such-topic", "never"));
+    const err2 = (await new PipelineRunner({ baseUrl: server.url, definition: missing })
+      .start()
+      .catch((e: unknown) => e)) as PipelineStartError;
+    expect(err2.problems).toEqual([{ node: "purchases", field: "config.topics", message: "topic 'no-such-topic' does not exist" }]);
+  });
+});

@@ -80,7 +80,10 @@ describe("a pipeline run by the server's stream runtime", () => {
   it("the seed's fraud alert: exactly the expected alerts, the last hour's without new input; a bad record to the dead letters", async () => {
     const admin = new Admin({ baseUrl: server.url });
     await admin.createTopic({ name: "purchases", partitions: 1 });
-    const producer = new Producer({ baseUrl: server.url });
+    // produced in a transaction: the input ends in a commit marker, which the group's offsets must pass
+    const producer = new Producer({ baseUrl: server.url, transactionalId: "purchases-feed" });
+    await producer.initTransactions();
+    await producer.beginTransaction();
     const feed: [string, number, number][] = [];
     for (let i = 0; i < 12; i++) feed.push(["ann", 10, 50 - i * 4]); // out of order within 5 minutes
     for (let i = 0; i < 10; i++) feed.push(["bob", 10, 5 + i * 5]); // exactly 10: no alert
@@ -91,6 +94,7 @@ describe("a pipeline run by the server's stream runtime", () => {
       feed.map(([user, h, m]) => ({ key: null, value: JSON.stringify({ user, at: at(h, m) }) })),
     );
     await producer.send("purchases", { value: "{not json" });
+    await producer.commitTransaction();
 
     const runner = new PipelineRunner({
       baseUrl: server.url,

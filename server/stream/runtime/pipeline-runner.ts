@@ -165,12 +165,8 @@ export class PipelineRunner {
     });
     consumer.on("error", (e) => this.opts.onError?.(e));
     await consumer.run({
-      eachBatch: async ({ topic, partition, messages }) => {
-        if (messages.length === 0) return;
-        // the offset after the last record handed over (control batches that follow it are skipped on the next poll)
-        const next = messages[messages.length - 1].offset + 1;
-        await this.withTask(partition, (t) => t.processBatch(topic, messages, next));
-      },
+      // the position goes into the transaction: past transaction markers, so the group's lag reaches 0
+      eachBatch: ({ topic, partition, messages, position }) => this.withTask(partition, (t) => t.processBatch(topic, messages, position)),
     });
     this.timer = setInterval(() => {
       for (const p of this.tasks.keys()) void this.withTask(p, (t) => t.tick()).catch((e: Error) => this.opts.onError?.(e));

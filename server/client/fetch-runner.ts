@@ -112,6 +112,8 @@ export class FetchRunner {
       }
       if (!polled || polled.incarnation !== this.member.incarnation) {
         if (this.member.ended) break;
+        // skipped (another operation waits, or the member is rejoining or leaving): let that run first
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       const touched = new Set<PartitionQueue>();

@@ -317,6 +317,29 @@ describe("GroupMember", () => {
     expect(transport.heartbeats.map(owned)).toEqual([[0], [0]]);
   });
 
+  it("a poll yields to the coordinator: its signal aborts when another operation is queued, and it is skipped while one waits", async () => {
+    const { transport, member } = setup({ autoCommit: false });
+    transport.joinReplies.push(reply("m1", 1, [{ topic: "t", partitions: [0] }]));
+    await member.start();
+    const longPoll = member.poll(
+      (signal) => new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve("cut short"), { once: true })),
+    );
+    await flush();
+    const commit = member.commit([{ topic: "t", partition: 0, offset: 3 }]);
+    expect(await longPoll).toBe("cut short");
+    await commit;
+
+    const gate = deferred();
+    const busy = member.exclusive(() => gate.promise);
+    const skipped = member.poll(async () => "records");
+    const after = member.exclusive(async () => "after");
+    gate.resolve();
+    await busy;
+    expect(await skipped).toBeNull();
+    expect(await after).toBe("after");
+    expect(await member.poll(async () => "records")).toBe("records");
+  });
+
   it("leaves: waits for the records in hand, commits, then leaves; polls stop", async () => {
     const { transport, host, member } = setup({ autoCommitIntervalMs: 60_000 });
     transport.joinReplies.push(reply("m1", 1, [{ topic: "t", partitions: [0] }]));

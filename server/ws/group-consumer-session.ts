@@ -3,15 +3,17 @@
  * group member whose heartbeats the server sends on its behalf, every heartbeat interval, for as
  * long as the socket is open; closing the socket leaves the group at once (no session timeout).
  *
- * Per membership, everything that touches the group runs one at a time in a queue: heartbeats,
- * polls, commits, leaving. A member's assignment only changes in its own heartbeats, so a poll
- * (which waits for data) is aborted whenever another operation is queued, and every `records`
- * frame is for a partition the socket owns at that moment, sent before any `assignment` frame
- * that takes the partition away. Revocation follows KIP-848: when a heartbeat's assignment drops
- * partitions, nothing more is delivered for them, their delivered positions are committed
- * (autoCommit), the `assignment` frame (with `revoked`) is sent, and only the next heartbeat —
- * sent at once — stops listing them as owned, which is when the coordinator may grant them to
- * another member. No partition has two owners.
+ * Each membership is a `GroupMember` (server/group-member: the one member loop, shared with the
+ * TypeScript client) whose transport is the broker façade. Per membership, everything that
+ * touches the group runs one at a time in its queue: heartbeats, polls, commits, leaving. A
+ * member's assignment only changes in its own heartbeats, so a poll (which waits for data) is
+ * aborted whenever another operation is queued, and every `records` frame is for a partition the
+ * socket owns at that moment, sent before any `assignment` frame that takes the partition away.
+ * Revocation follows KIP-848: when a heartbeat's assignment drops partitions, nothing more is
+ * delivered for them, the `assignment` frame (with `revoked`) is sent, their delivered positions
+ * are committed (autoCommit), and only the next heartbeat — sent at once — stops listing them as
+ * owned, which is when the coordinator may grant them to another member. No partition has two
+ * owners.
  *
  * Delivery is pulled with `pollGroup` only while the socket drains (its outbound queue under the
  * live-tail high-water mark, see socket-channel.ts), so a slow client costs at most that much memory plus one poll's
@@ -323,7 +325,12 @@ class Membership implements MemberHost {
         signal,
       }),
     );
-    if (polled === null || this.member.ended) return;
+    if (polled === null) {
+      // skipped (another operation waits, or the member is leaving): let that run before polling again
+      await new Promise<void>((r) => setImmediate(r));
+      return;
+    }
+    if (this.member.ended) return;
     // one frame per partition, in offset order (a poll returns each partition's records together)
     const frames = new Map<string, PolledRecord[]>();
     for (const r of polled.records) {

@@ -10,7 +10,7 @@ import { createTopic, produce, snap, unique } from "../support/console";
 test("the six stat cards are one row at 1440 px, two rows of three at 1000 px", async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto("/");
-  const cards = page.locator(".stat-cards > .card");
+  const cards = page.getByTestId("overview-page").locator(".grid-cards > .card");
   await expect(cards).toHaveCount(6);
   await expect(page.getByTestId("stat-topics-value")).not.toHaveText("…");
   const tops = async () => cards.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));

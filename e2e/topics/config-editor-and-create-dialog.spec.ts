@@ -52,13 +52,30 @@ test("the config editor shows every inline error, keeps Save disabled and its co
   });
 });
 
+test("the config table keeps its column widths in edit mode, with an error shown", async ({ page }) => {
+  await page.setViewportSize({ width: 900, height: 800 }); // where the columns used to move
+  const t = unique("cols");
+  await createTopic(t, 1);
+  await page.goto(`/topics/${t}?tab=configs`);
+  await expect(page.getByTestId("config-value-retention.ms")).toBeVisible();
+  const before = await columnWidths(page);
+  await page.getByTestId("configs-edit").click();
+  await page.getByTestId("config-input-retention.ms").fill("not a number at all");
+  await expect(page.getByTestId("config-error-retention.ms")).toBeVisible();
+  expect(await columnWidths(page)).toEqual(before);
+  await page.getByTestId("configs-cancel").click();
+  expect(await columnWidths(page)).toEqual(before);
+});
+
 test("the create-topic dialog forgets 'already exists' when the name changes, and checks config ranges", async ({ page }) => {
+  const existing = unique("exists");
+  await createTopic(existing, 1);
   await page.goto("/topics?create=1");
   const dialog = page.getByTestId("create-topic-dialog");
-  await page.getByTestId("create-topic-name").fill(topic);
+  await page.getByTestId("create-topic-name").fill(existing);
   await page.getByTestId("create-topic-submit").click();
   await expect(page.getByTestId("create-topic-error")).toContainText("already exists");
-  await page.getByTestId("create-topic-name").fill(`${topic}-2`);
+  await page.getByTestId("create-topic-name").fill(`${existing}-2`);
   await expect(page.getByTestId("create-topic-error")).toHaveCount(0);
 
   await page.getByTestId("create-topic-add-config").click();
@@ -70,6 +87,6 @@ test("the create-topic dialog forgets 'already exists' when the name changes, an
   await page.getByTestId("create-topic-config-value-0").fill("500000");
   await page.getByTestId("create-topic-submit").click();
   await expect(dialog).toBeHidden();
-  await expect(page).toHaveURL(new RegExp(`/topics/${topic}-2`));
-  expect((await describeTopic(`${topic}-2`)).configs["max.message.bytes"]).toBe(500000);
+  await expect(page).toHaveURL(new RegExp(`/topics/${existing}-2`));
+  expect((await describeTopic(`${existing}-2`)).configs["max.message.bytes"]).toBe(500000);
 });

@@ -41,10 +41,26 @@ export const LAYERS = [
     deniedPackages: WEB,
   },
   {
+    // topics, partition logs, produce, fetch, offsets, the cleaner: below the groups and transactions
+    path: "server/broker/partition",
+    allow: [
+      "server/broker/protocol",
+      "server/broker/log",
+      "server/broker/store",
+      "server/broker/errors.ts",
+      "server/broker/events.ts",
+      "server/broker/topic-config.ts",
+      "server/schemas/limits.ts",
+    ],
+    deny: ["server/broker/store/postgres-*"],
+    deniedPackages: WEB,
+  },
+  {
     path: "server/broker/group",
     allow: [
       "server/broker/protocol",
       "server/broker/log",
+      "server/broker/partition",
       "server/broker/store",
       "server/cel/regex.ts",
       "server/broker/errors.ts",
@@ -61,6 +77,7 @@ export const LAYERS = [
     allow: [
       "server/broker/protocol",
       "server/broker/log",
+      "server/broker/partition",
       "server/broker/store",
       "server/broker/group",
       "server/broker/errors.ts",
@@ -76,6 +93,7 @@ export const LAYERS = [
     allow: [
       "server/broker/protocol",
       "server/broker/log",
+      "server/broker/partition",
       "server/broker/store",
       "server/broker/group",
       "server/broker/txn",

@@ -44,6 +44,12 @@ describe("layer boundaries", () => {
     expect(await boundaryErrors("server/broker/new-thing.ts", 'import "./store/postgres-log-store.ts";\n')).toHaveLength(1);
   });
 
+  it("keeps the partition layer below the groups and transactions that use it", async () => {
+    expect(await boundaryErrors("server/broker/partition/new-thing.ts", 'import "../group/group-runtime.ts";\n')).toHaveLength(1);
+    expect(await boundaryErrors("server/broker/partition/new-thing.ts", 'import "../txn/transaction-service.ts";\n')).toHaveLength(1);
+    expect(await boundaryErrors("server/broker/group/new-thing.ts", 'import "../partition/fetch.ts";\n')).toEqual([]);
+  });
+
   it("keeps the schemas on zod only, CEL a leaf, components off the server but for schemas", async () => {
     expect(await boundaryErrors("server/schemas/new.ts", 'import { z } from "zod";\nexport const s = z.string();\n')).toEqual([]);
     expect(

@@ -2,7 +2,8 @@
  * The consumer-group runtime around the pure coordinator: member timers and expiry, committed
  * offsets (cached, stored durably), per-member fetch positions for polling consumers, lag and
  * its sampled history, and offset resets. It reaches the log only through `GroupLogAccess`,
- * which the broker façade provides, so this folder depends on nothing above it.
+ * which the partition layer (partition/partition-manager.ts) satisfies as it is, and
+ * transactions only through `PendingTxnOffsets`, so this folder depends on nothing above it.
  */
 import { GroupCoordinator } from "./group-coordinator.ts";
 import {
@@ -21,9 +22,10 @@ import { fromTopicPartitions, keyOf, type TopicPartition, type TopicPartitions }
 import type { CommittedOffset, GroupOffsetStore } from "../store/group-offset-store.ts";
 import type { StoredBatch } from "../store/log-store.ts";
 import type { FetchedRecord } from "../protocol/record-batch.ts";
+import type { IsolationLevel } from "../partition/fetch.ts";
 import type { ResetPlanEntry, ResetTarget } from "../../schemas/group.ts";
 
-/** What the group runtime needs from the log; implemented by the broker façade. */
+/** What the group runtime needs from the log; the partition layer's `PartitionManager` is one. */
 export interface GroupLogAccess {
   /** Every topic's partition count, as the database has it now. */
   topicPartitionCounts(): Promise<Map<string, number>>;
@@ -45,8 +47,13 @@ export interface GroupLogAccess {
   onTopicEvent(listener: (e: { type: "created" | "deleted" | "changed"; topic: string }) => void): void;
 }
 
+/** KIP-447: whether an open transaction holds offsets of the group for a partition; the transaction coordinator answers. */
+export interface PendingTxnOffsets {
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean;
+}
+
 export type AutoOffsetReset = "earliest" | "latest" | "none";
-export type IsolationLevel = "read_uncommitted" | "read_committed";
+export type { IsolationLevel };
 
 export interface JoinOptions {
   /** What the member starts from on partitions the group has no committed offset for. */
@@ -139,6 +146,8 @@ export interface GroupRuntimeOptions {
   lagHistorySize?: number;
   /** Told of every group change (members, epochs, assignments, states), once the change is complete. */
   onEvent?: (event: GroupEvent) => void;
+  /** Without it (no transactions) no offsets are ever pending. */
+  pendingTxnOffsets?: PendingTxnOffsets;
 }
 
 interface MemberRuntime {
@@ -422,7 +431,7 @@ export class GroupRuntime {
         const k = keyOf(tp.topic, tp.partition);
         if (m.positions.has(k)) continue;
         // KIP-447: a transaction holds offsets of this group for the partition; start once it ends
-        if (this.pendingTxnOffsets(groupId, tp.topic, tp.partition)) {
+        if (this.options.pendingTxnOffsets?.hasPendingOffsets(groupId, tp.topic, tp.partition)) {
           unstable = true;
           continue;
         }
@@ -554,9 +563,6 @@ export class GroupRuntime {
   ): Promise<void> {
     await this.persist(groupId, [...offsets]);
   }
-
-  /** Set by the broker: whether an open transaction holds offsets of the group for a partition. */
-  pendingTxnOffsets: (groupId: string, topic: string, partition: number) => boolean = () => false;
 
   private async assertCommittable(topic: string, partition: number, offset: number): Promise<void> {
     const w = await this.log.watermarks(topic, partition);

@@ -682,6 +682,11 @@ export class TransactionCoordinator {
     return out;
   }
 
+  /** KIP-447: whether an open transaction holds offsets of the group for this partition (its owner starts after it ends). */
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.pendingGroupOffsets(groupId).some((o) => o.topic === topic && o.partition === partition);
+  }
+
   private describeMeta(meta: TxnMeta, now: number): TransactionDescription {
     return {
       transactionalId: meta.transactionalId,

@@ -41,27 +41,31 @@ export interface TxnPartitionAccess {
   appendMarker(topic: string, partition: number, batch: BatchToAppend): Promise<boolean>;
 }
 
-/** How the service reaches consumer groups (KIP-447). */
+/** How the service reaches consumer groups (KIP-447); the group runtime is one as it is. */
 export interface TxnGroupAccess {
   /** Throws unless `memberId` at `memberEpoch` is a current member of the group owning these partitions. */
-  validateOffsets(groupId: string, memberId: string, memberEpoch: number, offsets: readonly TxnOffset[]): Promise<void>;
+  validateTransactionalOffsets(groupId: string, memberId: string, memberEpoch: number, offsets: readonly TxnOffset[]): Promise<void>;
   /** Stores offsets as committed (the transaction committed). */
-  commitOffsets(groupId: string, offsets: readonly TxnOffset[]): Promise<void>;
+  commitTransactionalOffsets(groupId: string, offsets: readonly TxnOffset[]): Promise<void>;
 }
 
 export interface TransactionServiceOptions {
-  config?: Partial<TransactionCoordinatorConfig>;
   /** How often timeouts and pending ends are checked; 0 disables the timer. */
   checkIntervalMs?: number;
-  /** Told of begun, committed and aborted transactions (the broker's events). */
-  onChange?: (event: TxnChangeEvent) => void;
 }
 
 const ID_BLOCK = 16;
 
+/** A transaction coordinator and the producer-id allocator it draws from, for a `TransactionService`. */
+export function transactionCoordinator(
+  config: Partial<TransactionCoordinatorConfig> = {},
+  onChange?: (event: TxnChangeEvent) => void,
+): { coordinator: TransactionCoordinator; allocator: BlockProducerIdAllocator } {
+  const allocator = new BlockProducerIdAllocator();
+  return { coordinator: new TransactionCoordinator(allocator, { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...config }, onChange), allocator };
+}
+
 export class TransactionService {
-  readonly coordinator: TransactionCoordinator;
-  private readonly allocator = new BlockProducerIdAllocator();
   /** Per id: the chain of entry writes. */
   private readonly writes = new Map<string, Promise<void>>();
   /** Per id: transactional produce calls between their partition check and their append. */
@@ -71,18 +75,19 @@ export class TransactionService {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
 
+  /**
+   * `coordinator` decides, drawing producer ids from `allocator`, which this service refills from
+   * the store; both are made first (`transactionCoordinator`) because the group runtime asks the
+   * coordinator which offsets a transaction holds.
+   */
   constructor(
     private readonly store: TransactionStore,
+    readonly coordinator: TransactionCoordinator,
+    private readonly allocator: BlockProducerIdAllocator,
     private readonly partitions: TxnPartitionAccess,
     private readonly groups: TxnGroupAccess | null,
     private readonly options: TransactionServiceOptions = {},
-  ) {
-    this.coordinator = new TransactionCoordinator(
-      this.allocator,
-      { ...DEFAULT_TXN_COORDINATOR_CONFIG, ...options.config },
-      options.onChange,
-    );
-  }
+  ) {}
 
   /** Loads the stored entries, aborts what the last process left open, and starts the timer. */
   async start(): Promise<void> {
@@ -188,7 +193,7 @@ export class TransactionService {
     if (!this.groups) throw new TxnError("INVALID_REQUEST", "consumer groups are not enabled on this broker");
     // the producer first, so a zombie producer is told it is fenced whatever its group says
     this.coordinator.assertProducer(transactionalId, req.producerId, req.producerEpoch);
-    await this.groups.validateOffsets(req.groupId, req.memberId, req.memberEpoch, req.offsets);
+    await this.groups.validateTransactionalOffsets(req.groupId, req.memberId, req.memberEpoch, req.offsets);
     const { state } = this.coordinator.addOffsets(transactionalId, req.producerId, req.producerEpoch, req.groupId, req.offsets, Date.now());
     await this.persist(transactionalId);
     return { transactionalId, state };
@@ -219,11 +224,6 @@ export class TransactionService {
 
   list(states?: readonly TxnState[]): TransactionDescription[] {
     return this.coordinator.list(Date.now(), states);
-  }
-
-  /** KIP-447: whether a transaction holds uncommitted offsets of the group for this partition. */
-  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
-    return this.coordinator.pendingGroupOffsets(groupId).some((o) => o.topic === topic && o.partition === partition);
   }
 
   /** Carries out an end plan once per id at a time (a second caller joins the first). */
@@ -266,7 +266,7 @@ export class TransactionService {
       }),
     );
     if (plan.commit && this.groups) {
-      for (const g of plan.groupOffsets) await this.groups.commitOffsets(g.groupId, g.offsets);
+      for (const g of plan.groupOffsets) await this.groups.commitTransactionalOffsets(g.groupId, g.offsets);
     }
     this.coordinator.completeEnd(id, Date.now(), plan);
     await this.persist(id);

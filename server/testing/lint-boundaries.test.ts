@@ -131,7 +131,8 @@ describe("layer boundaries", () => {
       ],
     });
     const files = Object.keys(LAYER_EXCEPTIONS);
-    const results = await strict.lintFiles(files.map((f) => path.join(ROOT, f)));
+    // no files: ESLint would lint the whole tree instead of none
+    const results = files.length > 0 ? await strict.lintFiles(files.map((f) => path.join(ROOT, f))) : [];
     const stale: string[] = [];
     for (const file of files) {
       const messages = results.find((r) => r.filePath === path.join(ROOT, file))?.messages ?? [];

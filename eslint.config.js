@@ -159,6 +159,12 @@ export const LAYERS = [
     allow: ["server/broker/broker.ts", "server/broker/events.ts", "server/schemas"],
     deniedPackages: WEB,
   },
+  {
+    // GET /metrics: the Prometheus exposition, read from the broker façade at each scrape
+    path: "server/metrics",
+    allow: ["server/broker/broker.ts", "server/broker/events.ts", "server/http/api-methods.ts"],
+    packages: ["prom-client", "node:http"],
+  },
   { path: "server/schemas", packages: ["zod"] },
   { path: "server/db", deniedPackages: WEB },
   {

@@ -1,7 +1,7 @@
 /**
  * Tributary's one process: opens the database (DATABASE_URL or the embedded one), applies
- * migrations, starts the broker, then serves Next.js (pages and /api/v1) and the WebSocket
- * endpoint /ws on one HTTP server.
+ * migrations, starts the broker, then serves Next.js (pages and /api/v1), the WebSocket
+ * endpoint /ws and the Prometheus metrics at /metrics on one HTTP server.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   const policy = new OriginPolicy({ allowedHosts: [...config.allowedHosts, ...listenName], allowedOrigins: config.allowedOrigins });
   const started = String(startedAt);
   const serverTiming = `started;desc="${started}"`;
+  const { createPrometheusEndpoint, METRICS_PATH } = await import("./metrics/prometheus-endpoint.ts");
+  const prometheus = createPrometheusEndpoint(broker, { webSocketClients: () => live.wss.clients.size });
   const server = http.createServer((req, res) => {
+    prometheus.track(req, res);
     // the console notices a restart when this changes (components/ui/server-restart-banner.tsx)
     res.setHeader(STARTED_AT_HEADER, started);
     // the same, readable by the page itself from its own navigation entry (before any fetch)
@@ -98,6 +101,10 @@ async function main(): Promise<void> {
     const refused = checkRequest(req, policy);
     if (refused) {
       sendRefusal(req, res, refused);
+      return;
+    }
+    if (req.url === METRICS_PATH || req.url?.startsWith(METRICS_PATH + "?")) {
+      prometheus.serve(req, res);
       return;
     }
     // the binary produce/fetch hot path skips Next's router (see record-batch-fast-path.ts)

@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/topics", label: "Topics", testId: "nav-topics" },
   { href: "/groups", label: "Consumer groups", testId: "nav-groups" },
   { href: "/transactions", label: "Transactions", testId: "nav-transactions" },
+  { href: "/api/docs", label: "API", testId: "nav-api" },
 ];
 
 export function NavLinks() {
@@ -21,9 +22,6 @@ export function NavLinks() {
           </Link>
         );
       })}
-      <a href="/api/v1/openapi.json" data-testid="nav-api">
-        API
-      </a>
     </nav>
   );
 }

@@ -39,7 +39,35 @@ function schema(s: z.ZodType, io: "input" | "output"): Json {
   return out;
 }
 
-const components: Record<string, Json> = {
+/**
+ * zod names each schema with an id (`.meta({id})`) and writes the named ones, the component's own
+ * included, under its `$defs` with `#/$defs/…` references, which an OpenAPI document resolves
+ * from its root, where there is no `$defs`. Moves every such definition to
+ * `components/schemas` (anonymous recursive ones, `__schemaN`, prefixed with their component's
+ * name) and points the references there.
+ */
+function hoistDefinitions(schemas: Record<string, Json>): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  const put = (name: string, def: Json) => {
+    const known = out[name];
+    if (known && JSON.stringify(known) !== JSON.stringify(def)) throw new Error(`OpenAPI: two different schemas are named ${name}`);
+    out[name] = def;
+  };
+  for (const [component, schema] of Object.entries(schemas)) {
+    const { $defs, ...own } = schema as Json & { $defs?: Record<string, Json> };
+    const target = (name: string) => (name.startsWith("__") ? component + name : name);
+    const rewrite = (value: Json): Json =>
+      JSON.parse(
+        JSON.stringify(value).replace(/"#\/\$defs\/([^"]+)"/g, (_, name: string) => JSON.stringify(`#/components/schemas/${target(name)}`)),
+      ) as Json;
+    for (const [name, def] of Object.entries($defs ?? {})) put(target(name), rewrite(def));
+    const self = own.$ref === `#/$defs/${component}` && Object.keys(own).length === 1;
+    if (!self) put(component, rewrite(own));
+  }
+  return out;
+}
+
+const components: Record<string, Json> = hoistDefinitions({
   Error: schema(ZErrorBody, "output"),
   CreateTopicRequest: schema(ZCreateTopicRequest, "input"),
   UpdateTopicRequest: schema(ZUpdateTopicRequest, "input"),
@@ -73,7 +101,7 @@ const components: Record<string, Json> = {
   Metrics: schema(ZMetrics, "output"),
   LiveClientMessage: schema(ZLiveClientMessage, "input"),
   LiveServerMessage: schema(ZLiveServerMessage, "output"),
-};
+});
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
@@ -350,6 +378,16 @@ export function buildOpenApiDocument(): Json {
         },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
+      "/metrics": {
+        get: {
+          summary:
+            "Prometheus metrics (text exposition format): Kafka-exporter's kafka_topic_partitions, kafka_topic_partition_current_offset / _oldest_offset, kafka_consumergroup_lag / _lag_sum / _current_offset / _members; tributary_topic_{records,bytes}_{in,out}_total, tributary_topic_partition_{size_bytes,records,last_stable_offset}, tributary_http_request_duration_seconds{route,method,code}, tributary_websocket_clients; process_* and nodejs_* (memory, CPU, event loop, GC)",
+          responses: {
+            200: { description: "Metrics", content: { "text/plain; version=0.0.4; charset=utf-8": { schema: { type: "string" } } } },
+            ...errors(503),
+          },
+        },
+      },
     },
     components: { schemas: components },
   };

@@ -29,17 +29,27 @@ function compile(doc: { paths?: Record<string, Record<string, unknown>> }): ApiP
 
 let paths: ApiPath[] | undefined;
 
+/** The documented API path `pathname` (still percent-encoded) matches; literal paths win over templated ones. */
+function findApiPath(pathname: string): ApiPath | null {
+  paths ??= compile(buildOpenApiDocument() as { paths?: Record<string, Record<string, unknown>> });
+  let found: ApiPath | undefined;
+  for (const p of paths) {
+    if (!p.pattern.test(pathname)) continue;
+    if (!p.template.includes("{")) return p;
+    found ??= p;
+  }
+  return found ?? null;
+}
+
 /**
  * The methods the API path `pathname` (still percent-encoded) answers, or null when no API
  * path matches it. Literal paths win over templated ones (`/api/v1/openapi.json`).
  */
 export function allowedMethods(pathname: string): string[] | null {
-  paths ??= compile(buildOpenApiDocument() as { paths?: Record<string, Record<string, unknown>> });
-  let found: ApiPath | undefined;
-  for (const p of paths) {
-    if (!p.pattern.test(pathname)) continue;
-    if (!p.template.includes("{")) return p.allow;
-    found ??= p;
-  }
-  return found ? found.allow : null;
+  return findApiPath(pathname)?.allow ?? null;
+}
+
+/** The OpenAPI template of an API path (`/api/v1/topics/{topic}`), or null: a bounded label for metrics. */
+export function apiRouteOf(pathname: string): string | null {
+  return findApiPath(pathname)?.template ?? null;
 }

@@ -29,6 +29,8 @@ export interface Refusal {
 
 const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const PAGE_METHODS = ["GET", "HEAD"];
+/** Pages under /api: the interactive API reference (app/api/docs/page.tsx). */
+const API_PAGES = new Set(["/api/docs"]);
 /** Bodies a change may carry: JSON (any +json type) or Kafka record batches. */
 const BODY_TYPE = /^application\/(json|[\w.+-]+\+json|vnd\.kafka\.record-batch)\s*(;|$)/i;
 
@@ -122,7 +124,7 @@ export function checkRequest(req: IncomingMessage, policy: OriginPolicy): Refusa
   if (!isCanonical(pathname)) {
     // Next answers a trailing slash or a dot segment with a 308 to the normalised path, where
     // the method is checked
-  } else if (pathname === "/api" || pathname.startsWith("/api/")) {
+  } else if ((pathname === "/api" || pathname.startsWith("/api/")) && !API_PAGES.has(pathname)) {
     const allow = allowedMethods(pathname);
     if (allow === null) {
       // the API's catch-all route answers unknown paths with a JSON 404 for the usual methods

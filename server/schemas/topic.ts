@@ -33,16 +33,18 @@ export const TOPIC_CONFIG_ENUMS = {
 
 /** An integer config typed as text, within its range; the messages read as the broker's. */
 function zIntegerConfigText(name: string, [min, max]: readonly [number, number]) {
-  const range =
-    max === Number.MAX_SAFE_INTEGER
-      ? `${name} must be ${min} or more${min === -1 ? " (-1: no limit)" : ""}`
-      : `${name} must be between ${min} and ${max.toLocaleString("en-US")}`;
-  return z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .pipe(z.number().min(min, range).max(max, range));
+  const unbounded = max === Number.MAX_SAFE_INTEGER;
+  const range = `${name} must be between ${min} and ${max.toLocaleString("en-US")}`;
+  return (
+    z
+      .string()
+      .trim()
+      // what the broker takes: any number notation JavaScript reads as an integer ("1e3" too)
+      .refine((s) => s !== "" && Number.isInteger(Number(s)), `${name} must be a whole number`)
+      .refine((s) => Number(s) >= min, unbounded ? `${name} must be ${min} or more${min === -1 ? " (-1: no limit)" : ""}` : range)
+      .refine((s) => Number(s) <= max, unbounded ? `${name} must be at most ${max.toLocaleString("en-US")}` : range)
+      .transform(Number)
+  );
 }
 
 /**
@@ -56,7 +58,8 @@ export const ZTopicConfigText: Readonly<Record<string, z.ZodType<string | number
       name,
       z
         .string()
-        .trim()
+        // as the broker reads it: "compact, delete" is "delete,compact"
+        .transform((v) => (name === "cleanup.policy" ? v.replace(/\s+/g, "").replace(/^compact,delete$/, "delete,compact") : v.trim()))
         .refine((v) => (values as readonly string[]).includes(v), `${name} must be one of ${values.join(", ")}`),
     ]),
   ),

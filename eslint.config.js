@@ -118,6 +118,12 @@ export const LAYERS = [
   },
   { path: "server/cel", packages: ["@marcbachmann/cel-js", "re2js"] },
   {
+    // pipelines as a product: drafts, versions and lifecycle in PostgreSQL, the engine running them
+    path: "server/pipelines",
+    allow: ["server/stream", "server/schemas", "server/db/generated"],
+    deniedPackages: WEB,
+  },
+  {
     // the stream engine: no SQL, no broker internals, so it can later run against a Kafka cluster
     path: "server/stream",
     // the broker only through the public client (runtime/): swappable for a Kafka client later
@@ -136,6 +142,7 @@ export const LAYERS = [
       "server/cel",
       "server/schemas",
       "server/present",
+      "server/pipelines",
       "server/config.ts",
     ],
     deniedPackages: ["react", "react-dom", "@tanstack/*", "@xyflow/*"],

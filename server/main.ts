@@ -136,6 +136,18 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
 
+  // pipelines run through the public client against this server's own address
+  const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
+  const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
+  const self =
+    config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  const pipelines = new PipelineManager(new PostgresPipelineStore(db.prisma), () => `http://${self}:${port}`, {
+    deleteTopic: (name) => broker.deleteTopic(name),
+    deleteGroup: (groupId) => broker.deleteGroup(groupId),
+  });
+  registerRuntime({ broker, database: db.kind, startedAt, pipelines });
+  void pipelines.start().catch((e: Error) => console.error("tributary: starting pipelines failed:", e));
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
     console.log(`tributary: ${signal}, shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    await pipelines.stop().catch(() => undefined);
     await live.close();
     server.close();
     server.closeAllConnections();

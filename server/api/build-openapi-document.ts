@@ -27,6 +27,15 @@ import {
   ZResetOffsetsRequest,
   ZResetOffsetsResponse,
 } from "../schemas/group.ts";
+import {
+  ZDeployRequest,
+  ZPipelineDefinition,
+  ZPipelineDetail,
+  ZPipelineDraft,
+  ZPipelineList,
+  ZPipelineVersions,
+  ZValidateResponse,
+} from "../schemas/pipeline.ts";
 import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
 
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
@@ -101,6 +110,13 @@ const components: Record<string, Json> = hoistDefinitions({
   Metrics: schema(ZMetrics, "output"),
   LiveClientMessage: schema(ZLiveClientMessage, "input"),
   LiveServerMessage: schema(ZLiveServerMessage, "output"),
+  PipelineDefinition: schema(ZPipelineDefinition, "input"),
+  PipelineDraft: schema(ZPipelineDraft, "input"),
+  PipelineList: schema(ZPipelineList, "output"),
+  PipelineDetail: schema(ZPipelineDetail, "output"),
+  ValidatePipelineResponse: schema(ZValidateResponse, "output"),
+  DeployRequest: schema(ZDeployRequest, "input"),
+  PipelineVersions: schema(ZPipelineVersions, "output"),
 });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -112,17 +128,22 @@ const errors = (...codes: number[]) =>
   );
 const ERROR_TEXT: Record<number, string> = {
   400: "invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, CORRUPT_MESSAGE, ...)",
-  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, TRANSACTIONAL_ID_NOT_FOUND",
+  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, TRANSACTIONAL_ID_NOT_FOUND, PIPELINE_NOT_FOUND",
   413: "MESSAGE_TOO_LARGE (record batch over max.message.bytes) or REQUEST_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_COMPRESSION_TYPE",
   416: "OFFSET_OUT_OF_RANGE: details carry logStartOffset and highWatermark",
-  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC; producers: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, TRANSACTION_ABORTED",
+  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC; producers: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, TRANSACTION_ABORTED; pipelines: PIPELINE_ALREADY_EXISTS, INVALID_PIPELINE_STATE, PIPELINE_STATE_RESET_REQUIRED",
   503: "retriable: CONCURRENT_TRANSACTIONS (the transaction is completing), BROKER_NOT_AVAILABLE",
 };
 const groupParam = { name: "group", in: "path", required: true, schema: { type: "string" } };
 const memberParam = { name: "member", in: "path", required: true, schema: { type: "string" } };
 const topicParam = { name: "topic", in: "path", required: true, schema: { type: "string" } };
 const partitionParam = { name: "partition", in: "path", required: true, schema: { type: "integer", minimum: 0 } };
+const pipelineParam = { name: "name", in: "path", required: true, schema: { type: "string" } };
+const pipelineAction = (summary: string) => ({
+  parameters: [pipelineParam],
+  post: { summary, responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) } },
+});
 const txnParam = { name: "transactionalId", in: "path", required: true, schema: { type: "string" } };
 const ISOLATION_TEXT =
   "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
@@ -376,6 +397,53 @@ export function buildOpenApiDocument(): Json {
           summary: "Delete the group's committed offsets for a topic",
           responses: { 200: { description: "Deleted" }, ...errors(400, 404, 409) },
         },
+      },
+      "/api/v1/pipelines": {
+        get: { summary: "List pipelines with their state, version and counters", responses: { 200: ok("PipelineList") } },
+        post: {
+          summary: "Create a pipeline from a draft (a PipelineDefinition being edited; state draft)",
+          requestBody: jsonBody("PipelineDraft"),
+          responses: { 201: ok("PipelineDetail", "Created"), ...errors(400, 409, 413, 415) },
+        },
+      },
+      "/api/v1/pipelines/{name}": {
+        parameters: [pipelineParam],
+        get: {
+          summary: "Describe a pipeline: state, draft, deployed definition",
+          responses: { 200: ok("PipelineDetail"), ...errors(400, 404) },
+        },
+        put: {
+          summary: "Save the draft (a deployed version runs on unchanged)",
+          requestBody: jsonBody("PipelineDraft"),
+          responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 413, 415) },
+        },
+        delete: {
+          summary: "Stop and delete a pipeline and its versions",
+          responses: { 204: { description: "Deleted" }, ...errors(400, 404) },
+        },
+      },
+      "/api/v1/pipelines/{name}/validate": {
+        parameters: [pipelineParam],
+        post: {
+          summary: "Validate the draft: every problem with its node and field (schema, CEL, topics, partitioning)",
+          responses: { 200: ok("ValidatePipelineResponse"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/pipelines/{name}/deploy": {
+        parameters: [pipelineParam],
+        post: {
+          summary:
+            "Deploy the draft as a new version and run it exactly-once (INVALID_PIPELINE with details.problems; PIPELINE_STATE_RESET_REQUIRED when a stateful node changed)",
+          requestBody: jsonBody("DeployRequest"),
+          responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/pipelines/{name}/pause": pipelineAction("Pause: leave the group, keeping committed offsets and state"),
+      "/api/v1/pipelines/{name}/resume": pipelineAction("Resume a paused, stopped or failed pipeline from its committed offsets"),
+      "/api/v1/pipelines/{name}/stop": pipelineAction("Stop a running or paused pipeline"),
+      "/api/v1/pipelines/{name}/versions": {
+        parameters: [pipelineParam],
+        get: { summary: "Every deployed version, oldest first", responses: { 200: ok("PipelineVersions"), ...errors(400, 404) } },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
       "/metrics": {

@@ -4,12 +4,15 @@
  * be a second, empty copy).
  */
 import type { Broker } from "../broker/broker.ts";
+import type { PipelineManager } from "../pipelines/pipeline-manager.ts";
 import { ApiError } from "./api-error.ts";
 
 export interface TributaryRuntime {
   broker: Broker;
   database: "embedded" | "postgres";
   startedAt: number;
+  /** Set once the server listens (pipelines reach it through the client at its own address). */
+  pipelines?: PipelineManager;
 }
 
 const KEY = Symbol.for("tributary.runtime");
@@ -26,4 +29,10 @@ export function getRuntime(): TributaryRuntime {
 
 export function getBroker(): Broker {
   return getRuntime().broker;
+}
+
+export function getPipelines(): PipelineManager {
+  const p = getRuntime().pipelines;
+  if (!p) throw new ApiError("BROKER_NOT_AVAILABLE", "pipelines are not running in this process yet (the server is starting)");
+  return p;
 }

@@ -87,6 +87,12 @@ const STATUS_BEFORE: Record<ErrorCode, number> = {
   CONCURRENT_TRANSACTIONS: 503,
   UNSTABLE_OFFSET_COMMIT: 503,
   TRANSACTION_COORDINATOR_FENCED: 409,
+  // added with pipelines (no status before)
+  PIPELINE_NOT_FOUND: 404,
+  PIPELINE_ALREADY_EXISTS: 409,
+  INVALID_PIPELINE: 400,
+  INVALID_PIPELINE_STATE: 409,
+  PIPELINE_STATE_RESET_REQUIRED: 409,
 };
 
 /** Codes of the HTTP edge only: a Kafka listener never answers them. */
@@ -101,6 +107,11 @@ const API_ONLY: ErrorCode[] = [
   "CROSS_SITE_REQUEST",
   "HOST_NOT_ALLOWED",
   "TOO_MANY_CONNECTIONS",
+  "PIPELINE_NOT_FOUND",
+  "PIPELINE_ALREADY_EXISTS",
+  "INVALID_PIPELINE",
+  "INVALID_PIPELINE_STATE",
+  "PIPELINE_STATE_RESET_REQUIRED",
 ];
 
 // Type-level checks, enforced by `tsc --noEmit` (the test files are in the project):

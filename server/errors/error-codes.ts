@@ -98,7 +98,18 @@ export type ApiErrorCode =
   | "BROKER_NOT_AVAILABLE"
   | "INTERNAL";
 
-export type ErrorCode = BrokerErrorCode | GroupErrorCode | TxnErrorCode | ApiErrorCode;
+/** Errors of stream-processing pipelines (server/pipelines); Kafka has none of these. */
+export type PipelineErrorCode =
+  | "PIPELINE_NOT_FOUND"
+  | "PIPELINE_ALREADY_EXISTS"
+  /** The definition does not validate: `details.problems` lists each with its node and field. */
+  | "INVALID_PIPELINE"
+  /** The move does not fit the pipeline's state (pause a stopped pipeline, …). */
+  | "INVALID_PIPELINE_STATE"
+  /** A stateful node changed: deploying over the old state needs an explicit `resetState`. */
+  | "PIPELINE_STATE_RESET_REQUIRED";
+
+export type ErrorCode = BrokerErrorCode | GroupErrorCode | TxnErrorCode | ApiErrorCode | PipelineErrorCode;
 
 export interface ErrorSpec {
   /** Kafka's numeric error code, or null where Kafka's protocol has none. */
@@ -173,6 +184,12 @@ export const ERROR_CODES = {
   TRANSACTIONAL_ID_NOT_FOUND: spec(105, 404),
   /** Kafka has no code for it: its producer learns of a transaction timed out by the broker from an epoch error. */
   TRANSACTION_ABORTED: spec(null, 409),
+  // pipelines
+  PIPELINE_NOT_FOUND: spec(null, 404),
+  PIPELINE_ALREADY_EXISTS: spec(null, 409),
+  INVALID_PIPELINE: spec(null, 400),
+  INVALID_PIPELINE_STATE: spec(null, 409),
+  PIPELINE_STATE_RESET_REQUIRED: spec(null, 409),
 } satisfies Record<ErrorCode, ErrorSpec>;
 
 /** True for one of our codes (a string from the wire, a body, another bundle). */

@@ -415,3 +415,48 @@ export const ZPipelineDefinition = z
   .meta({ id: "PipelineDefinition" });
 export type TPipelineDefinition = z.infer<typeof ZPipelineDefinition>;
 export type TPipelineDefinitionInput = z.input<typeof ZPipelineDefinition>;
+
+/** A draft as the editor saves it: any content (it may be unfinished), but a valid name. */
+export const ZPipelineDraft = z
+  .object({ name: ZPipelineName })
+  .loose()
+  .meta({ id: "PipelineDraft", description: "A PipelineDefinition being edited; checked in full by validate and deploy" });
+
+export const ZDeployRequest = z
+  .object({
+    resetState: z.boolean().optional().describe("drop the state of changed stateful nodes and start over from the sources' start"),
+  })
+  .strict()
+  .meta({ id: "DeployRequest" });
+
+export const ZPipelineProblem = z
+  .object({ node: z.string().optional(), field: z.string().optional(), message: z.string() })
+  .meta({ id: "PipelineProblem" });
+
+export const ZPipelineSummary = z
+  .object({
+    name: z.string(),
+    state: z.enum(["draft", "validated", "running", "paused", "stopped", "failed"]),
+    version: z.number().int().nullable(),
+    error: z.object({ message: z.string(), node: z.string().optional() }).nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    metrics: z
+      .object({ recordsIn: z.number(), recordsOut: z.number(), deadLetters: z.number(), commits: z.number(), tasks: z.number() })
+      .nullable(),
+  })
+  .meta({ id: "PipelineSummary" });
+
+export const ZPipelineList = z.object({ pipelines: z.array(ZPipelineSummary) }).meta({ id: "PipelineList" });
+
+export const ZPipelineDetail = ZPipelineSummary.extend({ draft: z.unknown(), deployed: z.unknown().nullable() }).meta({
+  id: "PipelineDetail",
+});
+
+export const ZValidateResponse = z
+  .object({ valid: z.boolean(), problems: z.array(ZPipelineProblem) })
+  .meta({ id: "ValidatePipelineResponse" });
+
+export const ZPipelineVersions = z
+  .object({ versions: z.array(z.object({ version: z.number().int(), createdAt: z.string(), definition: z.unknown() })) })
+  .meta({ id: "PipelineVersions" });

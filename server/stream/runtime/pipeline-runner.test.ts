@@ -4,9 +4,10 @@
  * together; what read_committed readers see is checked against answers known in advance.
  */
 import { describe, expect, it } from "vitest";
-import { Admin, PartitionReader, Producer } from "../../client/index.ts";
+import { Admin, Producer } from "../../client/index.ts";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
 import { useTestServer } from "../../testing/test-server.ts";
+import { eventually, readCommitted as readTopic } from "../../testing/topic-reading.ts";
 import { PipelineRunner, PipelineStartError } from "./pipeline-runner.ts";
 
 const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
@@ -17,37 +18,8 @@ const edge = (from: string, to: string, fromPort = "out", toPort = "in") => ({
 });
 const at = (h: number, m: number) => new Date(Date.UTC(2026, 0, 1, h, m)).toISOString();
 
-/** Everything committed in a topic's partitions, as read_committed consumers see it. */
-async function readCommitted(
-  topic: string,
-  partitions = 1,
-): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
-  const out = [];
-  for (let p = 0; p < partitions; p++) {
-    const reader = new PartitionReader(server.url, topic, p, 0, "read_committed");
-    for (;;) {
-      const batch = await reader.fetch();
-      for (const r of batch.records)
-        out.push({
-          key: r.key?.toString() ?? null,
-          value: r.value?.toString() ?? null,
-          headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ""])),
-        });
-      if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
-    }
-  }
-  return out;
-}
-
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const readCommitted = (topic: string, partitions = 1) => readTopic(server.url, topic, partitions);
+const waitFor = eventually;
 
 function fraudAlert(name: string, input: string, output: string): TPipelineDefinitionInput {
   return {

@@ -82,13 +82,21 @@ export class PipelineRunner {
     this.def = opts.definition;
   }
 
-  /** Checks the inputs, creates the internal and asked-for topics, joins the group and starts processing. */
-  async start(): Promise<void> {
+  /**
+   * What the pipeline needs of the cluster, and every reason it could not run correctly on it
+   * (expressions, missing input topics, inputs not co-partitioned, re-keying before a stateful
+   * node): nothing is created or joined.
+   */
+  async check(): Promise<{
+    problems: PipelineProblem[];
+    inputs: Map<string, InputBinding[]>;
+    partitions: number;
+    reset: "earliest" | "latest";
+  }> {
     const def = this.def;
     const built = Topology.build(def);
-    if (!built.topology) throw new PipelineStartError("the pipeline does not validate", built.problems);
     const admin = new Admin({ baseUrl: this.opts.baseUrl });
-    const problems: PipelineProblem[] = [];
+    const problems: PipelineProblem[] = [...built.problems];
     const inputs = new Map<string, InputBinding[]>();
     const bind = (topic: string, b: InputBinding) => inputs.set(topic, [...(inputs.get(topic) ?? []), b]);
     let reset: "earliest" | "latest" = "earliest";
@@ -131,7 +139,16 @@ export class PipelineRunner {
       });
     const partitions = distinct.size === 1 ? [...distinct][0] : 1;
     if (partitions > 1) problems.push(...rekeyedStatefulNodes(def));
+    return { problems, inputs, partitions, reset };
+  }
+
+  /** Checks the inputs, creates the internal and asked-for topics, joins the group and starts processing. */
+  async start(): Promise<void> {
+    const def = this.def;
+    const { problems, inputs, partitions, reset } = await this.check();
     if (problems.length > 0) throw new PipelineStartError(problems.map((p) => p.message).join("; "), problems);
+    const admin = new Admin({ baseUrl: this.opts.baseUrl });
+    const deadLetterTopic = def.nodes.find((n) => n.config.kind === "deadLetter")?.config;
 
     const changelogTopic = changelogTopicOf(def.name);
     await this.ensureTopic(admin, changelogTopic, partitions, { "cleanup.policy": "compact" }, true);
@@ -154,7 +171,7 @@ export class PipelineRunner {
     this.ctx = {
       baseUrl: this.opts.baseUrl,
       changelogTopic,
-      deadLetterTopic: built.topology.deadLetterTopic,
+      deadLetterTopic: deadLetterTopic?.kind === "deadLetter" ? deadLetterTopic.topic : null,
       inputs,
       groupMetadata: () => consumer.groupMetadata(),
     };

@@ -1,0 +1,185 @@
+/**
+ * The pipelines API against a real server: drafts, validation with every problem pinned to its
+ * node and field, deploy, pause/resume/stop, versions, a state reset on a changed stateful node,
+ * a restart that starts running pipelines again, and every bad input answered with a 4xx JSON
+ * error naming the field.
+ */
+import { describe, expect, it } from "vitest";
+import { Producer } from "../client/index.ts";
+import { apiCaller } from "../testing/api-client.ts";
+import { useTestServer } from "../testing/test-server.ts";
+import { eventually, readCommitted } from "../testing/topic-reading.ts";
+
+const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
+const serverErrors: string[] = [];
+const call = apiCaller(
+  () => server.url,
+  (l) => serverErrors.push(l),
+);
+const edge = (from: string, to: string) => ({ from: { node: from, port: "out" }, to: { node: to, port: "in" } });
+
+const values = async (topic: string) => (await readCommitted(server.url, topic)).map((r) => r.value ?? "");
+const until = eventually;
+
+const bigPayments = (condition = "value.amount >= 100.0") => ({
+  name: "big-payments",
+  nodes: [
+    { id: "payments", config: { kind: "source", topics: ["payments"], start: "earliest" } },
+    { id: "big", config: { kind: "filter", condition } },
+    { id: "shape", config: { kind: "map", value: '{"user": value.user, "amount": value.amount}' } },
+    { id: "out", config: { kind: "sink", topic: "big-payments", createTopic: { partitions: 1 } } },
+  ],
+  edges: [edge("payments", "big"), edge("big", "shape"), edge("shape", "out")],
+});
+
+describe("pipelines API", () => {
+  it("draft → validate (problems per node and field) → deploy → pause/resume → versions → restart", async () => {
+    expect((await call("POST", "/api/v1/topics", { json: { name: "payments", partitions: 1 } })).status).toBe(201);
+    // a producer per call: the server's address changes when it restarts
+    const pay = (user: string, amount: number) =>
+      new Producer({ baseUrl: server.url }).send("payments", { value: JSON.stringify({ user, amount }) });
+
+    // an unfinished draft is saved as it is
+    const broken = bigPayments("value.amount >=");
+    broken.edges = broken.edges.filter((e) => e.to.node !== "out");
+    broken.nodes[0].config = { kind: "source", topics: ["no-such-topic"], start: "earliest" };
+    const created = await call("POST", "/api/v1/pipelines", { json: broken });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "big-payments", state: "draft", version: null });
+
+    // validation names every problem the schema finds, with its node and field
+    const structural = await call("POST", "/api/v1/pipelines/big-payments/validate");
+    expect(structural.status).toBe(200);
+    expect(structural.body.valid).toBe(false);
+    expect(structural.body.problems).toEqual(
+      expect.arrayContaining([
+        { node: "shape", field: "out.out", message: "output 'out' of 'shape' is not connected" },
+        { node: "out", field: "in.in", message: "input 'in' of 'out' is not connected" },
+      ]),
+    );
+    // once the graph holds, the expressions and the topics are checked
+    const connected = bigPayments("value.amount >=");
+    connected.nodes[0].config = { kind: "source", topics: ["no-such-topic"], start: "earliest" };
+    expect((await call("PUT", "/api/v1/pipelines/big-payments", { json: connected })).status).toBe(200);
+    const semantic = await call("POST", "/api/v1/pipelines/big-payments/validate");
+    expect(semantic.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ node: "big", field: "config.condition" }),
+        { node: "payments", field: "config.topics", message: "topic 'no-such-topic' does not exist" },
+      ]),
+    );
+    // deploying an invalid draft is refused with the same problems
+    const refused = await call("POST", "/api/v1/pipelines/big-payments/deploy", { json: {} });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("INVALID_PIPELINE");
+    expect(refused.body.error.details.problems.length).toBeGreaterThanOrEqual(2);
+
+    expect((await call("PUT", "/api/v1/pipelines/big-payments", { json: bigPayments() })).status).toBe(200);
+    const valid = await call("POST", "/api/v1/pipelines/big-payments/validate");
+    expect(valid.body).toEqual({ valid: true, problems: [] });
+    expect((await call("GET", "/api/v1/pipelines/big-payments")).body.state).toBe("validated");
+
+    await pay("ann", 150);
+    await pay("bob", 20);
+    const deployed = await call("POST", "/api/v1/pipelines/big-payments/deploy", { json: {} });
+    expect(deployed.status).toBe(200);
+    expect(deployed.body).toMatchObject({ state: "running", version: 1 });
+    await until(
+      "ann's payment",
+      () => values("big-payments"),
+      (v) => v.length === 1,
+    );
+    expect(await values("big-payments")).toEqual(['{"user":"ann","amount":150}']);
+    // the pipeline is a consumer group like any other
+    expect((await call("GET", "/api/v1/groups/pipeline-big-payments")).status).toBe(200);
+
+    const paused = await call("POST", "/api/v1/pipelines/big-payments/pause");
+    expect(paused.body.state).toBe("paused");
+    await pay("cat", 500);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await values("big-payments")).toHaveLength(1);
+    expect((await call("POST", "/api/v1/pipelines/big-payments/resume")).body.state).toBe("running");
+    await until(
+      "cat's payment after resume",
+      () => values("big-payments"),
+      (v) => v.length === 2,
+    );
+
+    const list = await call("GET", "/api/v1/pipelines");
+    expect(list.body.pipelines).toEqual([expect.objectContaining({ name: "big-payments", state: "running", version: 1 })]);
+    expect(list.body.pipelines[0].metrics.recordsOut).toBeGreaterThanOrEqual(1);
+
+    // running pipelines start again with the server, from their committed offsets
+    await server.restart();
+    await pay("dan", 900);
+    await until(
+      "dan's payment after the restart",
+      () => values("big-payments"),
+      (v) => v.length === 3,
+    );
+    expect(await values("big-payments")).toEqual([
+      '{"user":"ann","amount":150}',
+      '{"user":"cat","amount":500}',
+      '{"user":"dan","amount":900}',
+    ]);
+    expect((await call("GET", "/api/v1/pipelines/big-payments")).body.state).toBe("running");
+
+    const stopped = await call("POST", "/api/v1/pipelines/big-payments/stop");
+    expect(stopped.body.state).toBe("stopped");
+    expect((await call("POST", "/api/v1/pipelines/big-payments/pause")).status).toBe(409);
+    const versions = await call("GET", "/api/v1/pipelines/big-payments/versions");
+    expect(versions.body.versions.map((v: { version: number }) => v.version)).toEqual([1]);
+    expect((await call("DELETE", "/api/v1/pipelines/big-payments")).status).toBe(204);
+    expect((await call("GET", "/api/v1/pipelines/big-payments")).status).toBe(404);
+    expect(serverErrors).toEqual([]);
+  }, 120_000);
+
+  it("a changed stateful node needs an explicit state reset to deploy", async () => {
+    await call("POST", "/api/v1/topics", { json: { name: "clicks", partitions: 1 } });
+    const counting = (size: number) => ({
+      name: "clicks-count",
+      nodes: [
+        { id: "clicks", config: { kind: "source", topics: ["clicks"] } },
+        {
+          id: "count",
+          config: { kind: "aggregate", window: { type: "tumbling", sizeMs: size }, aggregations: [{ fn: "count", as: "n" }] },
+        },
+        { id: "out", config: { kind: "sink", topic: "clicks-count", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("clicks", "count"), edge("count", "out")],
+    });
+    await call("POST", "/api/v1/pipelines", { json: counting(60_000) });
+    expect((await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: {} })).body.version).toBe(1);
+    await call("PUT", "/api/v1/pipelines/clicks-count", { json: counting(30_000) });
+    const refused = await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: {} });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "PIPELINE_STATE_RESET_REQUIRED", details: { nodes: ["count"] } });
+    expect(refused.body.error.message).toMatch(/'count' changed/);
+    const reset = await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: { resetState: true } });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ state: "running", version: 2 });
+    await call("POST", "/api/v1/pipelines/clicks-count/stop");
+    expect(serverErrors).toEqual([]);
+  }, 60_000);
+
+  it("answers bad input with a 4xx JSON error naming the field", async () => {
+    const badName = await call("POST", "/api/v1/pipelines", { json: { name: "no spaces!", nodes: [] } });
+    expect(badName.status).toBe(400);
+    expect(badName.body.error.message).toMatch(/name/);
+    expect((await call("POST", "/api/v1/pipelines", { json: [] })).status).toBe(400);
+    expect((await call("POST", "/api/v1/pipelines", { raw: "{" })).status).toBe(400);
+    await call("POST", "/api/v1/pipelines", { json: { name: "dup" } });
+    expect((await call("POST", "/api/v1/pipelines", { json: { name: "dup" } })).body.error.code).toBe("PIPELINE_ALREADY_EXISTS");
+    const renamed = await call("PUT", "/api/v1/pipelines/dup", { json: { name: "other" } });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.error.details).toEqual({ field: "name" });
+    expect((await call("POST", "/api/v1/pipelines/dup/resume")).status).toBe(409);
+    expect((await call("POST", "/api/v1/pipelines/dup/deploy", { json: { resetState: "yes" } })).status).toBe(400);
+    const missing = await call("GET", "/api/v1/pipelines/nope");
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("PIPELINE_NOT_FOUND");
+    expect((await call("GET", "/api/v1/pipelines/%00")).status).toBe(400);
+    expect((await call("PATCH", "/api/v1/pipelines/dup")).status).toBe(405);
+    expect(serverErrors).toEqual([]);
+  });
+});

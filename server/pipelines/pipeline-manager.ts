@@ -1,0 +1,264 @@
+/**
+ * The pipelines of this server: their drafts and versions in the store, their lifecycle
+ * (pipeline-states.ts decides every move) and a PipelineRunner for each running one, talking to
+ * this server through the public client at `baseUrl`. Pipelines that were running when the
+ * server stopped start again when it starts.
+ */
+import type { z } from "zod";
+import { TributaryError } from "../errors/tributary-error.ts";
+import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
+import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import { canMove, type PipelineState } from "./pipeline-states.ts";
+import type { PipelineStore, StoredPipeline } from "./pipeline-store.ts";
+
+export interface PipelineSummary {
+  name: string;
+  state: PipelineState;
+  version: number | null;
+  error: StoredPipeline["error"];
+  createdAt: string;
+  updatedAt: string;
+  /** the running version's counters since it (re)started in this process */
+  metrics: { recordsIn: number; recordsOut: number; deadLetters: number; commits: number; tasks: number } | null;
+}
+
+export interface PipelineDetail extends PipelineSummary {
+  draft: unknown;
+  /** the definition of the deployed version */
+  deployed: TPipelineDefinition | null;
+}
+
+/** What a topic admin does for a state reset: drop the changelog and the group's offsets. */
+export interface StateReset {
+  deleteTopic(name: string): Promise<void>;
+  deleteGroup(groupId: string): Promise<void>;
+}
+
+/** zod issues → problems pinned to node and field (the path inside the node's config). */
+export function problemsOf(error: z.ZodError, draft: unknown): PipelineProblem[] {
+  const nodes = (draft as { nodes?: { id?: unknown }[] } | null)?.nodes;
+  return error.issues.map((i) => {
+    const params = (i as { params?: { node?: string; field?: string } }).params;
+    if (params?.node !== undefined || params?.field !== undefined) return { node: params.node, field: params.field, message: i.message };
+    const [head, index, ...rest] = i.path;
+    if (head === "nodes" && typeof index === "number") {
+      const id = nodes?.[index]?.id;
+      return { node: typeof id === "string" ? id : `nodes[${index}]`, field: rest.join(".") || undefined, message: i.message };
+    }
+    return { field: i.path.join(".") || undefined, message: i.message };
+  });
+}
+
+const STATEFUL = new Set(["aggregate", "join", "dedupe"]);
+
+/** Stateful nodes whose definition differs between two versions (their stored state would not fit). */
+function changedStatefulNodes(before: TPipelineDefinition, after: TPipelineDefinition): string[] {
+  const old = new Map(before.nodes.map((n) => [n.id, JSON.stringify(n.config)]));
+  return after.nodes
+    .filter((n) => STATEFUL.has(n.config.kind) && old.has(n.id) && old.get(n.id) !== JSON.stringify(n.config))
+    .map((n) => n.id);
+}
+
+export class PipelineManager {
+  private readonly runners = new Map<string, PipelineRunner>();
+  /** one lifecycle change at a time per pipeline */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: PipelineStore,
+    private readonly baseUrl: () => string,
+    private readonly reset: StateReset,
+    private readonly log: (line: string) => void = (l) => console.error(l),
+  ) {}
+
+  /** Starts the pipelines that were running when the server stopped. */
+  async start(): Promise<void> {
+    for (const p of await this.store.list()) {
+      if (p.state !== "running" || p.version === null) continue;
+      await this.locked(p.name, () => this.run(p.name, p.version!)).catch((e: Error) => this.log(`pipeline ${p.name}: ${e.message}`));
+    }
+  }
+
+  /** Stops every runner (their state stays as stored: running ones start again next time). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop().catch(() => undefined)));
+    this.runners.clear();
+  }
+
+  private locked<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(name) ?? Promise.resolve()).then(work, work);
+    this.locks.set(
+      name,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private async must(name: string): Promise<StoredPipeline> {
+    const p = await this.store.get(name);
+    if (!p) throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' does not exist`);
+    return p;
+  }
+
+  private async summary(p: StoredPipeline): Promise<PipelineSummary> {
+    const r = this.runners.get(p.name);
+    return {
+      name: p.name,
+      state: p.state,
+      version: p.version,
+      error: p.error,
+      createdAt: p.createdAt.toISOString(),
+      updatedAt: p.updatedAt.toISOString(),
+      metrics: r ? r.counters() : null,
+    };
+  }
+
+  async list(): Promise<PipelineSummary[]> {
+    return Promise.all((await this.store.list()).map((p) => this.summary(p)));
+  }
+
+  async get(name: string): Promise<PipelineDetail> {
+    const p = await this.must(name);
+    const v = p.version === null ? null : await this.store.version(name, p.version);
+    return { ...(await this.summary(p)), draft: p.draft, deployed: v ? (v.definition as TPipelineDefinition) : null };
+  }
+
+  /** A new pipeline from a draft (the name inside the draft is the pipeline's name). */
+  async create(draft: { name: string } & Record<string, unknown>): Promise<PipelineDetail> {
+    if (!(await this.store.create(draft.name, draft)))
+      throw new TributaryError("PIPELINE_ALREADY_EXISTS", `pipeline '${draft.name}' already exists`);
+    return this.get(draft.name);
+  }
+
+  async updateDraft(name: string, draft: Record<string, unknown>): Promise<PipelineDetail> {
+    return this.locked(name, async () => {
+      const p = await this.must(name);
+      if (draft.name !== undefined && draft.name !== name)
+        throw new TributaryError("VALIDATION_FAILED", `the draft's name must stay '${name}'`, { field: "name" });
+      await this.store.update(name, { draft: { ...draft, name }, ...(p.state === "validated" ? { state: "draft" as const } : {}) });
+      return this.get(name);
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.locked(name, async () => {
+      await this.must(name);
+      await this.halt(name);
+      await this.store.delete(name);
+    });
+  }
+
+  /** Every problem of the draft (schema, expressions, topics, partitioning), each with its node and field. */
+  async validate(name: string): Promise<{ valid: boolean; problems: PipelineProblem[] }> {
+    return this.locked(name, async () => {
+      const p = await this.must(name);
+      const { problems } = await this.check(p.draft);
+      if (problems.length === 0 && p.state === "draft") await this.store.update(name, { state: "validated" });
+      return { valid: problems.length === 0, problems };
+    });
+  }
+
+  private async check(draft: unknown): Promise<{ problems: PipelineProblem[]; definition?: TPipelineDefinition }> {
+    const parsed = ZPipelineDefinition.safeParse(draft);
+    if (!parsed.success) return { problems: problemsOf(parsed.error, draft) };
+    const { problems } = await new PipelineRunner({ baseUrl: this.baseUrl(), definition: parsed.data }).check();
+    return { problems, definition: parsed.data };
+  }
+
+  /**
+   * Deploys the draft as a new version: validated first (INVALID_PIPELINE with every problem);
+   * a running version is stopped and the new one starts from the committed offsets. A changed
+   * stateful node needs `resetState` (its old state would not fit): then the changelog and the
+   * group's offsets are dropped and the new version starts over from its sources' start.
+   */
+  async deploy(name: string, opts: { resetState?: boolean } = {}): Promise<PipelineDetail> {
+    return this.locked(name, async () => {
+      const p = await this.must(name);
+      const { problems, definition } = await this.check(p.draft);
+      if (problems.length > 0 || !definition)
+        throw new TributaryError("INVALID_PIPELINE", `pipeline '${name}' does not validate: ${problems.map((x) => x.message).join("; ")}`, {
+          problems,
+        });
+      const previous = p.version === null ? null : await this.store.version(name, p.version);
+      const changed = previous ? changedStatefulNodes(previous.definition as TPipelineDefinition, definition) : [];
+      if (changed.length > 0 && !opts.resetState)
+        throw new TributaryError(
+          "PIPELINE_STATE_RESET_REQUIRED",
+          `the stateful node(s) ${changed.map((n) => `'${n}'`).join(", ")} changed: their stored state would not fit the new definition; deploy with resetState to drop it and start over`,
+          { nodes: changed },
+        );
+      this.assertMove(p.state, "running", "deploy");
+      await this.halt(name);
+      if (opts.resetState) {
+        await this.reset.deleteGroup(groupIdOf(name)).catch(() => undefined);
+        await this.reset.deleteTopic(changelogTopicOf(name)).catch(() => undefined);
+      }
+      const version = await this.store.addVersion(name, definition);
+      await this.store.update(name, { version });
+      await this.run(name, version);
+      return this.get(name);
+    });
+  }
+
+  /** pause | resume | stop. */
+  async change(name: string, action: "pause" | "resume" | "stop"): Promise<PipelineDetail> {
+    return this.locked(name, async () => {
+      const p = await this.must(name);
+      const to: PipelineState = action === "pause" ? "paused" : action === "stop" ? "stopped" : "running";
+      if (action === "resume" && p.version === null)
+        throw new TributaryError("INVALID_PIPELINE_STATE", `pipeline '${name}' was never deployed; deploy it`);
+      if (p.state === to) return this.get(name);
+      this.assertMove(p.state, to, action);
+      if (to === "running") await this.run(name, p.version!);
+      else {
+        await this.halt(name);
+        await this.store.update(name, { state: to });
+      }
+      return this.get(name);
+    });
+  }
+
+  async versions(name: string): Promise<{ version: number; createdAt: string; definition: unknown }[]> {
+    await this.must(name);
+    return (await this.store.versions(name)).map((v) => ({
+      version: v.version,
+      createdAt: v.createdAt.toISOString(),
+      definition: v.definition,
+    }));
+  }
+
+  private assertMove(from: PipelineState, to: PipelineState, action: string): void {
+    if (!canMove(from, to)) throw new TributaryError("INVALID_PIPELINE_STATE", `cannot ${action} a pipeline that is ${from}`);
+  }
+
+  /** Starts `version`: running, or failed with the reason (and the node, when one is to blame). */
+  private async run(name: string, version: number): Promise<void> {
+    const v = await this.store.version(name, version);
+    if (!v) throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' has no version ${version}`);
+    const runner = new PipelineRunner({
+      baseUrl: this.baseUrl(),
+      definition: ZPipelineDefinition.parse(v.definition),
+      onError: (e) => this.log(`pipeline ${name}: ${e.message}`),
+    });
+    try {
+      await runner.start();
+    } catch (e) {
+      await runner.stop().catch(() => undefined);
+      const first = e instanceof PipelineStartError ? e.problems[0] : undefined;
+      await this.store.update(name, {
+        state: "failed",
+        error: { message: (e as Error).message, ...(first?.node ? { node: first.node } : {}) },
+      });
+      return;
+    }
+    this.runners.set(name, runner);
+    await this.store.update(name, { state: "running", error: null });
+  }
+
+  private async halt(name: string): Promise<void> {
+    const r = this.runners.get(name);
+    if (!r) return;
+    this.runners.delete(name);
+    await r.stop();
+  }
+}

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const { createBroker } = await import("./broker/create-broker.ts");
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
+  const { compileRecordFilter, DEFAULT_SEARCH_CEL_BUDGET } = await import("./api/compile-record-filter.ts");
 
   // a first start also creates the embedded database: say so, it takes a while
   const creating = !config.databaseUrl && !existsSync(path.join(config.dataDir, "pgdata"));
@@ -116,7 +117,13 @@ async function main(): Promise<void> {
     req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);
   });
-  const live = createLiveServer(broker, { maxSocketsPerAddress: config.wsMaxSocketsPerAddress });
+  const live = createLiveServer(broker, {
+    maxSocketsPerAddress: config.wsMaxSocketsPerAddress,
+    // a live tail filters with message search's filters; it runs as long as it is open, so each record
+    // has search's CEL budget and the socket's filtering time per second is bounded (live-tail-session.ts)
+    compileFilter: (filter) =>
+      compileRecordFilter(filter, { unitsPerRecord: DEFAULT_SEARCH_CEL_BUDGET.unitsPerRecord, unitsPerRequest: Number.POSITIVE_INFINITY }),
+  });
   server.on("upgrade", (req, socket, head) => {
     // a page of another origin may open a WebSocket without any preflight: refuse before the handshake
     const refused = checkUpgrade(req, policy);

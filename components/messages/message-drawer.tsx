@@ -1,16 +1,27 @@
 "use client";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { TSearchRecord } from "@/server/schemas/console";
+import type { TRecord } from "@/server/schemas/record";
 import { formatTime } from "../ui/format";
 import { hexDump, prettyJson } from "./export";
 
 type View = "json" | "text" | "hex";
 
-/** One record in full: value as JSON, text or hex; key, headers, timestamp, offset, transaction state. */
-export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onClose: () => void }) {
-  const pretty = record.value !== null && record.valueEncoding === "utf8" ? prettyJson(record.value) : null;
-  const [view, setView] = useState<View>(pretty !== null ? "json" : record.valueEncoding === "base64" ? "hex" : "text");
-  const [copied, setCopied] = useState(false);
+/** A record as the browser (with its transaction state) or the live tail (without) has it. */
+export type DrawerRecord = TRecord & { transaction?: TSearchRecord["transaction"] };
+
+/** The drawer's frame: a side panel that takes focus and closes on Escape or ✕. */
+export function DrawerShell({
+  title,
+  label,
+  onClose,
+  children,
+}: {
+  title: ReactNode;
+  label: string;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.focus();
@@ -18,6 +29,28 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [onClose]);
+  return (
+    <aside className="drawer" role="dialog" aria-modal="false" aria-label={label} data-testid="message-drawer" tabIndex={-1} ref={ref}>
+      <div className="spread">
+        <h2 style={{ margin: 0 }}>{title}</h2>
+        <button type="button" onClick={onClose} data-testid="drawer-close" aria-label="close">
+          ✕
+        </button>
+      </div>
+      {children}
+    </aside>
+  );
+}
+
+/**
+ * One record in full: value as JSON, text or hex; key, headers, timestamp, offset, transaction
+ * state (when known: the live tail does not read it). The page's URL names the record, so
+ * "Copy link" hands out a link that opens this drawer.
+ */
+export function MessageDrawer({ record, onClose }: { record: DrawerRecord; onClose: () => void }) {
+  const pretty = record.value !== null && record.valueEncoding === "utf8" ? prettyJson(record.value) : null;
+  const [view, setView] = useState<View>(pretty !== null ? "json" : record.valueEncoding === "base64" ? "hex" : "text");
+  const [copied, setCopied] = useState<"record" | "link" | null>(null);
   const shown =
     record.value === null
       ? "null (tombstone or no value)"
@@ -29,23 +62,16 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
             ? `(binary, base64) ${record.value}`
             : record.value;
   return (
-    <aside
-      className="drawer"
-      role="dialog"
-      aria-modal="false"
-      aria-label={`message at offset ${record.offset}`}
-      data-testid="message-drawer"
-      tabIndex={-1}
-      ref={ref}
+    <DrawerShell
+      label={`message at offset ${record.offset}`}
+      onClose={onClose}
+      title={
+        <>
+          Partition <span data-testid="drawer-partition">{record.partition}</span> · offset{" "}
+          <span data-testid="drawer-offset">{record.offset}</span>
+        </>
+      }
     >
-      <div className="spread">
-        <h2 style={{ margin: 0 }}>
-          Partition {record.partition} · offset <span data-testid="drawer-offset">{record.offset}</span>
-        </h2>
-        <button type="button" onClick={onClose} data-testid="drawer-close" aria-label="close">
-          ✕
-        </button>
-      </div>
       <table style={{ margin: "12px 0" }}>
         <tbody>
           <tr>
@@ -66,16 +92,18 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
               )}
             </td>
           </tr>
-          <tr>
-            <th>Transaction</th>
-            <td data-testid="drawer-transaction">
-              {record.transaction === "committed"
-                ? "committed (below the last stable offset)"
-                : record.transaction === "aborted"
-                  ? "aborted (its transaction was aborted: read_committed readers never see it)"
-                  : "uncommitted (in an open transaction: read_committed readers wait for it)"}
-            </td>
-          </tr>
+          {record.transaction && (
+            <tr>
+              <th>Transaction</th>
+              <td data-testid="drawer-transaction">
+                {record.transaction === "committed"
+                  ? "committed (below the last stable offset)"
+                  : record.transaction === "aborted"
+                    ? "aborted (its transaction was aborted: read_committed readers never see it)"
+                    : "uncommitted (in an open transaction: read_committed readers wait for it)"}
+              </td>
+            </tr>
+          )}
           <tr>
             <th>Size</th>
             <td>{record.sizeBytes} bytes (key + value)</td>
@@ -91,15 +119,27 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
             </label>
           ))}
         </div>
-        <button
-          type="button"
-          data-testid="drawer-copy"
-          onClick={() => {
-            void navigator.clipboard?.writeText(JSON.stringify(record, null, 2)).then(() => setCopied(true));
-          }}
-        >
-          {copied ? "Copied" : "Copy record"}
-        </button>
+        <div className="row">
+          <button
+            type="button"
+            data-testid="drawer-copy-link"
+            title="A link that opens this record"
+            onClick={() => {
+              void navigator.clipboard?.writeText(window.location.href).then(() => setCopied("link"));
+            }}
+          >
+            {copied === "link" ? "Link copied" : "Copy link"}
+          </button>
+          <button
+            type="button"
+            data-testid="drawer-copy"
+            onClick={() => {
+              void navigator.clipboard?.writeText(JSON.stringify(record, null, 2)).then(() => setCopied("record"));
+            }}
+          >
+            {copied === "record" ? "Copied" : "Copy record"}
+          </button>
+        </div>
       </div>
       <pre data-testid="drawer-value" style={{ marginTop: 8, maxHeight: "45vh" }}>
         {shown}
@@ -120,6 +160,6 @@ export function MessageDrawer({ record, onClose }: { record: TSearchRecord; onCl
           ))}
         </tbody>
       </table>
-    </aside>
+    </DrawerShell>
   );
 }

@@ -13,9 +13,11 @@ import { useSearch } from "../hooks/use-search";
 import { useUrlState } from "../hooks/use-url-state";
 import { formatBytes, formatCount, formatTime } from "../ui/format";
 import { ErrorText } from "../ui/error-text";
-import { VirtualTable, type Column } from "../ui/virtual-table";
+import { VirtualTable, type Column, type TableSort } from "../ui/virtual-table";
 import { download, toCsv, toJson } from "./export";
-import { MessageDrawer } from "./message-drawer";
+import { CelErrorsNote, StartFromFields, TextFilterFields } from "./filter-fields";
+import { LinkedRecordDrawer, findLoaded, useOpenRecord } from "./record-link";
+import { SORT_KEYS, sortRecords, type SortKey } from "./sort-records";
 
 const FIELDS = ["partition", "from", "offset", "ts", "key", "value", "header", "cel", "max", "scan", "isolation"] as const;
 type Field = (typeof FIELDS)[number];
@@ -77,11 +79,27 @@ const COLUMNS: Column<TSearchRecord>[] = [
   { key: "size", header: "Size", width: 90, align: "right", render: (r) => formatBytes(r.sizeBytes) },
 ];
 
+/** `value` as it was at most `ms` ago (at once when ms is 0): a sort of 100,000 rows is not redone per frame. */
+function useThrottled<T>(value: T, ms: number): T {
+  const [held, setHeld] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    if (Object.is(held, value)) return;
+    const wait = ms === 0 ? 0 : Math.max(0, last.current + ms - Date.now());
+    const t = setTimeout(() => {
+      last.current = Date.now();
+      setHeld(value);
+    }, wait);
+    return () => clearTimeout(t);
+  }, [value, held, ms]);
+  return ms === 0 ? value : held;
+}
+
 export function MessagesBrowser({ topic }: { topic: TTopic }) {
   const { get, set, params } = useUrlState();
   const search = useSearch(topic.name);
   const [draft, setDraft] = useState<Draft>(() => draftFrom(get));
-  const [selected, setSelected] = useState<TSearchRecord | null>(null);
+  const openRecord = useOpenRecord();
   const [note, setNote] = useState<string | null>(null);
   const urlKey = FIELDS.map((f) => `${f}=${params.get(f) ?? ""}`).join("&");
   const lastRun = useRef<string | null>(null);
@@ -137,9 +155,24 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
     "aria-invalid": errors[f] ? true : undefined,
   });
   const isolation = draft.isolation === "read_committed" ? "read_committed" : "read_uncommitted";
-  const viewRows = search.rows.current;
-  const viewCount = search.rowCount;
+  // column sort of the loaded rows, in the URL like the rest of the view
+  const sortParam = get("sort");
+  const sort: TableSort | null = (SORT_KEYS as readonly string[]).includes(sortParam)
+    ? { key: sortParam, dir: get("dir") === "desc" ? "desc" : "asc" }
+    : null;
+  const loadedRows = search.rows.current;
+  const sortedCount = useThrottled(search.rowCount, sort && running ? 500 : 0);
+  const sorted = useMemo(
+    () => (sort ? sortRecords(loadedRows.slice(0, sortedCount), sort.key as SortKey, sort.dir) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [loadedRows, sortedCount, sort?.key, sort?.dir],
+  );
+  const viewRows = sorted ?? loadedRows;
+  const viewCount = sorted ? sorted.length : search.rowCount;
   const shown = useMemo(() => () => viewRows.slice(0, viewCount), [viewRows, viewCount]);
+  const onSort = (key: string) => set({ sort: key, dir: sort?.key === key && sort.dir === "asc" ? "desc" : "asc" });
+  const at = openRecord.at;
+  const loaded = useMemo(() => findLoaded(loadedRows, search.rowCount, at), [loadedRows, search.rowCount, at]);
 
   return (
     <div className="stack" data-testid="messages-browser">
@@ -156,29 +189,7 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
               ))}
             </select>
           </label>
-          <label className="field">
-            Start from
-            <select {...field("from")}>
-              <option value="earliest">Earliest</option>
-              <option value="latest">Latest</option>
-              <option value="offset">Offset</option>
-              <option value="timestamp">Date and time</option>
-            </select>
-          </label>
-          {draft.from === "offset" && (
-            <label className="field">
-              Offset
-              <input inputMode="numeric" style={{ width: 110 }} {...field("offset")} />
-              <span className="field-error">{errors.offset}</span>
-            </label>
-          )}
-          {draft.from === "timestamp" && (
-            <label className="field">
-              Date and time (local)
-              <input type="datetime-local" step="1" {...field("ts")} />
-              <span className="field-error">{errors.ts}</span>
-            </label>
-          )}
+          <StartFromFields from={draft.from} field={field} errors={errors} />
           <label className="field" title="Latest starts “max results” records before each partition's end">
             Max results
             <input inputMode="numeric" style={{ width: 100 }} {...field("max")} />
@@ -210,18 +221,7 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
           </label>
         </div>
         <div className="row" style={{ alignItems: "flex-start" }}>
-          <label className="field">
-            Key contains
-            <input {...field("key")} />
-          </label>
-          <label className="field">
-            Value contains
-            <input {...field("value")} />
-          </label>
-          <label className="field">
-            Header contains
-            <input {...field("header")} />
-          </label>
+          <TextFilterFields field={field} />
         </div>
         <label className="field">
           CEL filter over key, value (parsed JSON), headers, partition, offset, timestamp — e.g.{" "}
@@ -300,11 +300,7 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
                   : (note ?? "")}
           </span>
         </div>
-        {p.celErrors > 0 && (
-          <div className="warn small" data-testid="search-cel-errors">
-            CEL failed on {formatCount(p.celErrors)} records (counted as no match), first: {p.firstCelError}
-          </div>
-        )}
+        <CelErrorsNote count={p.celErrors} first={p.firstCelError} testId="search-cel-errors" />
         {p.error && (
           <div role="alert" className="alert" data-testid="search-error">
             <ErrorText text={p.error} />
@@ -318,7 +314,9 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
         columns={COLUMNS}
         height={520}
         rowKey={(r) => `${r.partition}:${r.offset}`}
-        onOpen={(r) => setSelected(r)}
+        onOpen={(r) => openRecord.open(r)}
+        sort={sort}
+        onSort={onSort}
         empty={
           running
             ? "Scanning…"
@@ -329,7 +327,7 @@ export function MessagesBrowser({ topic }: { topic: TTopic }) {
               : ""
         }
       />
-      {selected && <MessageDrawer record={selected} onClose={() => setSelected(null)} />}
+      {at && <LinkedRecordDrawer topic={topic.name} at={at} loaded={loaded} onClose={openRecord.close} />}
     </div>
   );
 }

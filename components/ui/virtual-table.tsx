@@ -9,6 +9,12 @@ export interface Column<T> {
   render(row: T, index: number): ReactNode;
 }
 
+/** The column the rows are sorted by, shown in its header (▲ ascending, ▼ descending). */
+export interface TableSort {
+  key: string;
+  dir: "asc" | "desc";
+}
+
 /**
  * A virtualised table with fixed-height rows: only the rows in view (plus a few) are in the
  * DOM, so 100,000 rows scroll as smoothly as 100. `rows` may be a ref'd array that grows in
@@ -27,6 +33,8 @@ export function VirtualTable<T>({
   follow,
   onFollowChange,
   empty,
+  sort,
+  onSort,
 }: {
   rows: readonly T[];
   rowCount: number;
@@ -39,6 +47,9 @@ export function VirtualTable<T>({
   follow?: boolean;
   onFollowChange?: (follow: boolean) => void;
   empty?: ReactNode;
+  sort?: TableSort | null;
+  /** With it, every header is a button asking to sort by its column (the caller sorts the rows). */
+  onSort?: (key: string) => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -132,8 +143,22 @@ export function VirtualTable<T>({
             role="columnheader"
             className="vt-cell"
             style={{ width: c.width, flex: c.width === "auto" ? 1 : undefined, textAlign: c.align }}
+            aria-sort={onSort ? (sort?.key === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none") : undefined}
           >
-            {c.header}
+            {onSort ? (
+              <button
+                type="button"
+                className="vt-sort"
+                data-testid={`${testId}-sort-${c.key}`}
+                title={`Sort by ${c.header.toLowerCase()}`}
+                onClick={() => onSort(c.key)}
+              >
+                {c.header}
+                <span aria-hidden="true">{sort?.key === c.key ? (sort.dir === "asc" ? " ▲" : " ▼") : ""}</span>
+              </button>
+            ) : (
+              c.header
+            )}
           </div>
         ))}
       </div>

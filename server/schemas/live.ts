@@ -5,6 +5,7 @@ import { ZMetrics } from "./console.ts";
 import { ZAssignorName, ZGroupId, ZTopicPartitions } from "./group.ts";
 import { zSafeString } from "./common.ts";
 import { ZClientId, ZCommitMetadata, ZTopicPattern } from "./ids.ts";
+import { MAX_CEL_LENGTH } from "./console.ts";
 
 /** Where a live-tail subscription starts, per partition. */
 export const ZStartPosition = z.union([
@@ -12,6 +13,24 @@ export const ZStartPosition = z.union([
   z.object({ offset: z.number().int().min(0) }).strict(),
   z.object({ timestamp: z.number().int().min(0) }).strict(),
 ]);
+
+/** Longest text filter of a live tail (the same bound as message search's). */
+export const MAX_LIVE_FILTER_TEXT = 1000;
+
+/**
+ * Which records a live-tail subscription delivers: the text and CEL filters of message search,
+ * evaluated on the server (a filtered tail of a busy topic sends only matches). Text filters
+ * match case-insensitively; all given filters must match.
+ */
+export const ZLiveFilter = z
+  .object({
+    keyContains: z.string().max(MAX_LIVE_FILTER_TEXT).optional(),
+    valueContains: z.string().max(MAX_LIVE_FILTER_TEXT).optional(),
+    headerContains: z.string().max(MAX_LIVE_FILTER_TEXT).optional(),
+    cel: z.string().max(MAX_CEL_LENGTH, `cel must be at most ${MAX_CEL_LENGTH} characters`).optional(),
+  })
+  .strict();
+export type TLiveFilter = z.infer<typeof ZLiveFilter>;
 
 /**
  * Subscriptions of every kind one socket may hold at once, counted together: live tail
@@ -68,6 +87,7 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
       topic: ZTopicName,
       partitions: z.array(z.number().int().min(0)).max(1000).optional(),
       from: ZStartPosition.default("latest"),
+      filter: ZLiveFilter.optional(),
     })
     .strict(),
   z.object({ type: z.literal("unsubscribe"), id: ZLiveId }).strict(),
@@ -106,6 +126,21 @@ export const ZLiveServerMessage = z.discriminatedUnion("type", [
     skippedFrom: z.number().int(),
     skippedTo: z.number().int(),
     message: z.string(),
+  }),
+  /**
+   * A filtered subscription's counts since it started, at most once a second while they change:
+   * records the filter looked at, the matches sent, records the CEL expression failed on (counted
+   * as no match) and the first such failure; `throttled` while the subscription waits because its
+   * socket spent its filtering time for the current second.
+   */
+  z.object({
+    type: z.literal("filter-stats"),
+    id: z.string(),
+    scanned: z.number().int(),
+    matched: z.number().int(),
+    celErrors: z.number().int(),
+    firstCelError: z.string().nullable(),
+    throttled: z.boolean(),
   }),
   z.object({ type: z.literal("unsubscribed"), id: z.string() }),
   z.object({ type: z.literal("pong") }),

@@ -8,7 +8,8 @@
  * Every client checks one invariant on everything it receives: per subscription and partition,
  * the stream starts at the offset named in `subscribed`, and every `records` frame continues
  * exactly where the previous frame (or `lagging`'s skippedTo) ended — strictly increasing
- * offsets with no gaps, nothing after `unsubscribed`.
+ * offsets with no gaps, nothing after `unsubscribed`. A filtered subscription's stream has gaps
+ * (the records that did not match) but still strictly increasing offsets.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -23,6 +24,7 @@ type RecordsMsg = Extract<Msg, { type: "records" }>;
 type LaggingMsg = Extract<Msg, { type: "lagging" }>;
 type SubscribedMsg = Extract<Msg, { type: "subscribed" }>;
 type ErrorMsg = Extract<Msg, { type: "error" }>;
+type FilterStatsMsg = Extract<Msg, { type: "filter-stats" }>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
@@ -59,6 +61,7 @@ interface ProduceInput {
   value?: string;
   partition?: number;
   timestamp?: number;
+  headers?: Record<string, string>;
 }
 interface Produced {
   partition: number;
@@ -89,6 +92,8 @@ class LiveClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly expected = new Map<string, number>();
   private readonly open = new Set<string>();
+  /** Subscriptions with a filter: gaps between their offsets are expected. */
+  private readonly filtered = new Set<string>();
   private waiters: (() => void)[] = [];
   private closeInfo: { code: number; reason: string } | null = null;
 
@@ -147,8 +152,9 @@ class LiveClient {
       exp = m.records[0]?.offset ?? 0;
     }
     if (m.records.length === 0) this.violations.push(`empty records frame for ${k}`);
+    const dense = !this.filtered.has(m.id);
     for (const r of m.records) {
-      if (r.offset !== exp) this.violations.push(`${k}: expected offset ${exp}, got ${r.offset}`);
+      if (dense ? r.offset !== exp : r.offset < exp) this.violations.push(`${k}: expected offset ${exp}, got ${r.offset}`);
       if (r.partition !== m.partition || r.topic !== m.topic)
         this.violations.push(`${k}: record of ${r.topic}-${r.partition} in the frame`);
       exp = r.offset + 1;
@@ -198,8 +204,9 @@ class LiveClient {
     this.ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
   }
 
-  async subscribe(msg: { id: string; topic: string; partitions?: number[]; from?: unknown }): Promise<SubscribedMsg> {
+  async subscribe(msg: { id: string; topic: string; partitions?: number[]; from?: unknown; filter?: unknown }): Promise<SubscribedMsg> {
     const since = this.messages.length;
+    if (msg.filter) this.filtered.add(msg.id);
     this.send({ type: "subscribe", ...msg });
     const reply = await this.next(
       (m): m is SubscribedMsg | ErrorMsg => (m.type === "subscribed" || m.type === "error") && m.id === msg.id,
@@ -408,6 +415,88 @@ describe("live tail over WebSocket", () => {
     expectExactly(c.records.get("beyond")!, more);
     expectExactly(c.records.get("future")!, more);
     expectExactly(c.records.get("earliest")!, [...produced, ...more]);
+    c.close();
+  });
+
+  it("filters on the server: a tail from earliest with CEL and text filters receives only the matches, old and new", async () => {
+    await createTopic("lt-filter", 2);
+    const input = (i: number): ProduceInput => ({
+      key: `order-${i}`,
+      value: JSON.stringify({ n: i, amount: (i * 37) % 500, status: i % 3 === 0 ? "paid" : "open" }),
+      headers: { source: i % 2 === 0 ? "web" : "app" },
+    });
+    const cel = 'value.amount > 250 && headers["source"] == "web" && value.status == "paid"';
+    const isMatch = (i: number) => (i * 37) % 500 > 250 && i % 2 === 0 && i % 3 === 0;
+    const produced: { p: Produced; in: ProduceInput; i: number }[] = [];
+    const write = async (from: number, to: number) => {
+      const inputs = Array.from({ length: to - from }, (_, j) => input(from + j));
+      const out = await produce("lt-filter", inputs);
+      out.forEach((p, j) => produced.push({ p, in: inputs[j], i: from + j }));
+    };
+    await write(0, 600);
+    const want = () => produced.filter((x) => isMatch(x.i));
+    expect(want().length).toBeGreaterThan(20);
+
+    const c = await LiveClient.connect();
+    await c.subscribe({ id: "cel", topic: "lt-filter", from: "earliest", filter: { cel } });
+    // the same search as text filters, combined with CEL: key contains, header contains
+    await c.subscribe({
+      id: "text",
+      topic: "lt-filter",
+      from: "earliest",
+      filter: { keyContains: "ORDER-1", headerContains: "web", cel: "value.n < 200" },
+    });
+    const stats = (id: string) =>
+      c.messages.filter((m): m is FilterStatsMsg => m.type === "filter-stats" && m.id === id).at(-1) ?? { scanned: 0, matched: 0 };
+    await c.until(() => stats("cel").scanned >= 600 && stats("text").scanned >= 600, "both filters to scan the 600 records");
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expectExactly(c.records.get("cel")!, want());
+    expect(stats("cel")).toMatchObject({ scanned: 600, matched: want().length, celErrors: 0, throttled: false });
+    const textWant = produced.filter((x) => x.i < 200 && String(x.i).startsWith("1") && x.i % 2 === 0);
+    expectExactly(c.records.get("text")!, textWant);
+    // every frame carried only matches: nothing else crossed the socket
+    const frames = c.messages.filter((m): m is RecordsMsg => m.type === "records" && m.id === "cel");
+    expect(frames.flatMap((f) => f.records).every((r) => isMatch(JSON.parse(r.value!).n))).toBe(true);
+    expect(frames.flatMap((f) => f.records)[0].headers).toEqual([{ key: "source", value: "web", valueEncoding: "utf8" }]);
+
+    // new records: the tail goes on, still filtered
+    await write(600, 900);
+    await c.until(() => stats("cel").scanned >= 900, "the new records to be filtered");
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expectExactly(c.records.get("cel")!, want());
+    expect(want().some((x) => x.i >= 600)).toBe(true);
+    c.close();
+  });
+
+  it("refuses a bad filter with an error frame naming the field, and keeps the socket usable", async () => {
+    await createTopic("lt-filter-bad", 1);
+    await produce("lt-filter-bad", [{ value: JSON.stringify({ n: 1 }) }]);
+    const c = await LiveClient.connect();
+    const refused = async (id: string, filter: unknown): Promise<ErrorMsg> => {
+      const since = c.messages.length;
+      c.send({ type: "subscribe", id, topic: "lt-filter-bad", from: "earliest", filter });
+      return c.next((m): m is ErrorMsg => m.type === "error" && m.id === id, `the error for '${id}'`, since);
+    };
+    const syntax = await refused("syntax", { cel: "value.n >" });
+    expect(syntax.error.code).toBe("VALIDATION_FAILED");
+    expect(syntax.error.message).toMatch(/^invalid cel: /);
+    expect(syntax.error.details).toMatchObject({ field: "filter.cel" });
+    const unknownVariable = await refused("unknown", { cel: "amount > 3" });
+    expect(unknownVariable.error.details).toMatchObject({ field: "filter.cel" });
+    expect(unknownVariable.error.message).toContain("amount");
+    const regex = await refused("regex", { cel: 'key.matches("(a")' });
+    expect(regex.error.details).toMatchObject({ field: "filter.cel" });
+    const tooLong = await refused("long", { cel: "true || ".repeat(600) + "true" });
+    expect(tooLong.error.message).toMatch(/filter\.cel.*at most 4096/);
+    const stranger = await refused("stranger", { js: "1" });
+    expect(stranger.error.message).toContain("filter");
+    // nothing was subscribed; the socket still works and a good filter tails
+    expect(c.messages.some((m) => m.type === "subscribed")).toBe(false);
+    await c.ping();
+    await c.subscribe({ id: "good", topic: "lt-filter-bad", from: "earliest", filter: { cel: "value.n == 1" } });
+    await c.until(() => c.count("good") === 1, "the one match");
     c.close();
   });
 

@@ -11,7 +11,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Broker } from "../broker/broker.ts";
 import { ERROR_CODES, type ErrorCode } from "../errors/error-codes.ts";
-import { DEFAULT_LIVE_LIMITS, LiveTailSession, type LiveTailLimits } from "./live-tail-session.ts";
+import { DEFAULT_LIVE_LIMITS, LiveTailSession, type CompileLiveFilter, type LiveTailLimits } from "./live-tail-session.ts";
 import { GroupConsumerSession } from "./group-consumer-session.ts";
 import { MessageRouter } from "./message-router.ts";
 import { MetricsFeed, MetricsHub } from "./metrics-feed.ts";
@@ -28,6 +28,8 @@ export interface LiveServerOptions {
   /** Sockets open at once in total. */
   maxSockets?: number;
   live?: Partial<LiveTailLimits>;
+  /** Compiles a live tail's filter (message search's, see live-tail-session.ts); without it a filtered subscribe is refused. */
+  compileFilter?: CompileLiveFilter;
   /** Per-socket queue bounds; the high-water mark is the live tail's. */
   channel?: Partial<Omit<ChannelLimits, "highWaterBytes">>;
   /** Outbound bytes the process may hold for all sockets together before slow ones are dropped. */
@@ -77,7 +79,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     const channel = new SocketChannel(ws, channelLimits, outboundBudget);
     // live tail and consumer-group membership share the socket (and one id namespace)
     const group = new GroupConsumerSession(channel, broker, limits, req.socket.remoteAddress ?? "unknown");
-    const session = new LiveTailSession(channel, broker, limits);
+    const session = new LiveTailSession(channel, broker, limits, options.compileFilter);
     const metrics = new MetricsFeed(channel, metricsHub);
     const router = new MessageRouter(channel, session, metrics, group);
     alive.set(ws, true);

@@ -10,6 +10,7 @@ import { useTopics } from "../hooks/use-topics";
 import { useUrlState } from "../hooks/use-url-state";
 import { CelErrorsNote, StartFromFields, TextFilterFields } from "../messages/filter-fields";
 import { LinkedRecordDrawer, findLoaded, useOpenRecord } from "../messages/record-link";
+import { ErrorText } from "../ui/error-text";
 import { formatCount, formatRate, formatTime } from "../ui/format";
 import { VirtualTable, type Column } from "../ui/virtual-table";
 
@@ -27,7 +28,7 @@ const headersPreview = (r: TRecord) =>
     : r.headers.map((h) => `${h.key}=${h.value === null ? "null" : h.valueEncoding === "base64" ? "(base64)" : h.value}`).join(", ");
 
 const COLUMNS: Column<TRecord>[] = [
-  { key: "partition", header: "Partition", width: 84, align: "right", render: (r) => r.partition },
+  { key: "partition", header: "Partition", width: 92, align: "right", render: (r) => r.partition },
   { key: "offset", header: "Offset", width: 96, align: "right", render: (r) => r.offset },
   { key: "timestamp", header: "Timestamp", width: 200, render: (r) => formatTime(r.timestamp) },
   { key: "key", header: "Key", width: 160, render: (r) => <span className="mono">{preview(r.key, r.keyEncoding)}</span> },
@@ -271,8 +272,8 @@ export function LiveTail({ topic }: { topic: TTopic }) {
               {...field("cel")}
             />
             {filterError && (
-              <span className="field-error" role="alert" data-testid="live-filter-error" style={{ whiteSpace: "pre-wrap" }}>
-                {filterError.message}
+              <span className="field-error" role="alert" data-testid="live-filter-error">
+                <ErrorText text={filterError.message} />
               </span>
             )}
           </label>
@@ -280,7 +281,7 @@ export function LiveTail({ topic }: { topic: TTopic }) {
             <button type="submit" className="primary" data-testid="live-apply" disabled={Object.keys(errors).length > 0}>
               Apply
             </button>
-            {filtered && (
+            {filtered && !filterError && (
               <span className="small" data-testid="live-filter-stats">
                 Filtered on the server: scanned <strong data-testid="live-scanned">{formatCount(filterStats.scanned)}</strong> · matched{" "}
                 <strong data-testid="live-matched">{formatCount(filterStats.matched)}</strong>

@@ -486,6 +486,9 @@ describe("live tail over WebSocket", () => {
     const unknownVariable = await refused("unknown", { cel: "amount > 3" });
     expect(unknownVariable.error.details).toMatchObject({ field: "filter.cel" });
     expect(unknownVariable.error.message).toContain("amount");
+    // not a bool: refused before anything is read (search's rule)
+    const notBool = await refused("not-bool", { cel: "value.n" });
+    expect(notBool.error.details).toMatchObject({ field: "filter.cel" });
     const regex = await refused("regex", { cel: 'key.matches("(a")' });
     expect(regex.error.details).toMatchObject({ field: "filter.cel" });
     const tooLong = await refused("long", { cel: "true || ".repeat(600) + "true" });

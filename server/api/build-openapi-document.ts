@@ -149,9 +149,53 @@ const ISOLATION_TEXT =
   "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
 const q = (name: string, description: string, s: Json, required = false) => ({ name, in: "query", required, description, schema: s });
 
+/** The reference's sidebar groups, in order, and the paths each holds. */
+const TAGS: { name: string; description: string; paths: RegExp }[] = [
+  {
+    name: "Topics",
+    description: "Create, describe, configure, grow and delete topics",
+    paths: /^\/api\/v1\/topics(\/\{topic\}(\/partitions)?)?$/,
+  },
+  {
+    name: "Records",
+    description: "Produce, fetch, list offsets and search",
+    paths: /^\/api\/v1\/topics\/\{topic\}\/(records|partitions\/\{partition\}\/records|offsets|search)$/,
+  },
+  { name: "Consumer groups", description: "Membership (KIP-848), polls, commits, lag and offset resets", paths: /^\/api\/v1\/groups/ },
+  {
+    name: "Producers and transactions",
+    description: "Idempotent and transactional producers (KIP-98, KIP-447)",
+    paths: /^\/api\/v1\/(producers|transactions)/,
+  },
+  { name: "Metrics", description: "The console's numbers and Prometheus", paths: /^(\/api\/v1)?\/metrics$/ },
+  { name: "This API", description: "The OpenAPI document", paths: /^\/api\/v1\/openapi\.json$/ },
+];
+
+/**
+ * Summaries are written "title: details" (or "title; details"): the title is the operation's
+ * summary (the reference's sidebar entry), the whole text its description. Each operation is
+ * tagged with its group.
+ */
+function presentOperations<P extends Record<string, Record<string, unknown>>>(paths: P): P {
+  for (const [path, item] of Object.entries(paths)) {
+    const tag = TAGS.find((t) => t.paths.test(path))?.name;
+    if (!tag) throw new Error(`OpenAPI: no tag holds ${path}`);
+    for (const method of ["get", "put", "post", "patch", "delete"]) {
+      const op = item[method] as Json | undefined;
+      if (!op) continue;
+      const text = op.summary as string;
+      const cut = text.search(/: |; /);
+      op.tags = [tag];
+      if (cut > 0) Object.assign(op, { summary: text.slice(0, cut), description: text });
+    }
+  }
+  return paths;
+}
+
 export function buildOpenApiDocument(): Json {
   return {
     openapi: "3.1.0",
+    tags: TAGS.map(({ name, description }) => ({ name, description })),
     info: {
       title: "Tributary API",
       version: "1",
@@ -161,7 +205,7 @@ export function buildOpenApiDocument(): Json {
         `Binary fast path: Content-Type ${RECORD_BATCH_CONTENT_TYPE} (Kafka RecordBatch v2 bytes) on produce, and as Accept on fetch. ` +
         "Live tail: WebSocket at /ws with LiveClientMessage/LiveServerMessage frames (JSON).",
     },
-    paths: {
+    paths: presentOperations({
       "/api/v1/topics": {
         get: { summary: "List topics", responses: { 200: ok("TopicList") } },
         post: {
@@ -278,7 +322,7 @@ export function buildOpenApiDocument(): Json {
       },
       "/api/v1/transactions": {
         get: {
-          summary: "Transactional ids: producer id/epoch, state, partitions, groups with pending offsets, age and timeout",
+          summary: "List transactional ids: producer id/epoch, state, partitions, groups with pending offsets, age and timeout",
           parameters: [
             q(
               "state",
@@ -306,7 +350,7 @@ export function buildOpenApiDocument(): Json {
         parameters: [txnParam],
         post: {
           summary:
-            "Commit: a commit marker into every partition of the transaction, its group offsets committed; replies once all is written",
+            "Commit the transaction: a commit marker into every partition of the transaction, its group offsets committed; replies once all is written",
           requestBody: jsonBody("EndTransactionRequest"),
           responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
@@ -314,7 +358,8 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/transactions/{transactionalId}/abort": {
         parameters: [txnParam],
         post: {
-          summary: "Abort: an abort marker into every partition of the transaction; read_committed readers never see its records",
+          summary:
+            "Abort the transaction: an abort marker into every partition of the transaction; read_committed readers never see its records",
           requestBody: jsonBody("EndTransactionRequest"),
           responses: { 200: ok("Transaction"), ...errors(400, 404, 409, 503) },
         },
@@ -456,7 +501,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
-    },
+    }),
     components: { schemas: components },
   };
 }

@@ -20,6 +20,25 @@ describe("the OpenAPI document", () => {
     expect(text).not.toContain('"$defs"');
   });
 
+  it("tags every operation with a declared group and gives it a short summary", () => {
+    const { tags, paths } = doc as unknown as {
+      tags: { name: string }[];
+      paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
+    };
+    const names = tags.map((t) => t.name);
+    for (const [path, item] of Object.entries(paths)) {
+      for (const method of ["get", "put", "post", "patch", "delete"]) {
+        const op = item[method];
+        if (!op) continue;
+        expect(op.tags?.length, `${method} ${path}`).toBe(1);
+        expect(names).toContain(op.tags![0]);
+        expect(op.summary, `${method} ${path}`).not.toMatch(/: |; /);
+      }
+    }
+    expect(paths["/api/v1/topics/{topic}/records"].post.tags).toEqual(["Records"]);
+    expect(paths["/api/v1/groups/{group}/members"].post.tags).toEqual(["Consumer groups"]);
+  });
+
   it("names the schemas the handlers share once", () => {
     for (const name of ["Topic", "Partition", "TopicConfigs", "Record", "Error", "Metrics"])
       expect(doc.components.schemas).toHaveProperty(name);

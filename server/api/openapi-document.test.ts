@@ -32,6 +32,7 @@ describe("the OpenAPI document", () => {
         if (!op) continue;
         expect(op.tags?.length, `${method} ${path}`).toBe(1);
         expect(names).toContain(op.tags![0]);
+        expect(op.tags![0], `${method} ${path} belongs in a group of TAGS`).not.toBe("Other");
         expect(op.summary, `${method} ${path}`).not.toMatch(/: |; /);
       }
     }

@@ -470,6 +470,29 @@ describe("live tail over WebSocket", () => {
     c.close();
   });
 
+  it("bounds a costly filter's time per second: the tail waits (and says so) but loses nothing, and the socket stays responsive", async () => {
+    await createTopic("lt-filter-costly", 1);
+    const N = 500;
+    const produced: { p: Produced; in: ProduceInput }[] = [];
+    const inputs = Array.from({ length: N }, (_, i) => ({ key: `k-${i}`, value: `v-${i}` }));
+    (await produce("lt-filter-costly", inputs)).forEach((p, i) => produced.push({ p, in: inputs[i] }));
+    // 6,400 comprehension steps a record: milliseconds each, within the per-record CEL budget
+    const list = `[${Array.from({ length: 80 }, (_, i) => i).join(",")}]`;
+    const cel = `${list}.all(i, ${list}.all(j, i + j >= 0))`;
+    const c = await LiveClient.connect();
+    await c.subscribe({ id: "costly", topic: "lt-filter-costly", from: "earliest", filter: { cel } });
+    const stats = () => c.messages.filter((m): m is FilterStatsMsg => m.type === "filter-stats" && m.id === "costly");
+    await c.until(() => stats().some((s) => s.throttled), "the subscription to wait for its next second of filtering");
+    // while it waits, the socket answers at once
+    await c.ping();
+    await c.until(() => stats().at(-1)?.scanned === N, `all ${N} records filtered`, 120_000);
+    await c.ping();
+    expect(c.violations).toEqual([]);
+    expectExactly(c.records.get("costly")!, produced);
+    expect(stats().at(-1)).toMatchObject({ scanned: N, matched: N, celErrors: 0, throttled: false });
+    c.close();
+  });
+
   it("refuses a bad filter with an error frame naming the field, and keeps the socket usable", async () => {
     await createTopic("lt-filter-bad", 1);
     await produce("lt-filter-bad", [{ value: JSON.stringify({ n: 1 }) }]);

@@ -34,6 +34,8 @@ import {
   ZPipelineDraft,
   ZPipelineList,
   ZPipelineVersions,
+  ZPreviewRequest,
+  ZPreviewResponse,
   ZValidateResponse,
 } from "../schemas/pipeline.ts";
 import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
@@ -117,6 +119,8 @@ const components: Record<string, Json> = hoistDefinitions({
   ValidatePipelineResponse: schema(ZValidateResponse, "output"),
   DeployRequest: schema(ZDeployRequest, "input"),
   PipelineVersions: schema(ZPipelineVersions, "output"),
+  PreviewRequest: schema(ZPreviewRequest, "input"),
+  PreviewResponse: schema(ZPreviewResponse, "output"),
 });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -487,6 +491,15 @@ export function buildOpenApiDocument(): Json {
             "Deploy the draft as a new version and run it exactly-once (INVALID_PIPELINE with details.problems; PIPELINE_STATE_RESET_REQUIRED when a stateful node changed)",
           requestBody: jsonBody("DeployRequest"),
           responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/pipelines/{name}/preview": {
+        parameters: [pipelineParam],
+        post: {
+          summary:
+            "Run the draft (or an unsaved definition) over the last records of its real topics, writing and committing nothing: what each node received and emitted, its errors, counts per edge (bounded: 1,000 records per partition, 10,000 in all, 5 s)",
+          requestBody: jsonBody("PreviewRequest"),
+          responses: { 200: ok("PreviewResponse"), ...errors(400, 404) },
         },
       },
       "/api/v1/pipelines/{name}/pause": pipelineAction("Pause: leave the group, keeping committed offsets and state"),

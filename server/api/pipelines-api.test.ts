@@ -162,6 +162,54 @@ describe("pipelines API", () => {
     expect(serverErrors).toEqual([]);
   }, 60_000);
 
+  it("previews a draft over the real topics: what each node received and emitted, its errors; nothing written", async () => {
+    await call("POST", "/api/v1/topics", { json: { name: "orders", partitions: 2 } });
+    const producer = new Producer({ baseUrl: server.url });
+    for (let i = 0; i < 6; i++) await producer.send("orders", { key: `k${i}`, value: JSON.stringify({ n: i, amount: i * 50 }) });
+    await producer.send("orders", { key: "bad", value: "not json" });
+    await producer.send("orders", { key: "k9", value: JSON.stringify({ n: 9 }) }); // no amount: the filter fails on it
+    const draft = {
+      name: "preview-me",
+      nodes: [
+        { id: "orders", config: { kind: "source", topics: ["orders"] } },
+        { id: "big", config: { kind: "filter", condition: "value.amount >= 100.0" } },
+        { id: "shape", config: { kind: "map", value: '{"n": value.n}' } },
+        { id: "out", config: { kind: "sink", topic: "preview-out" } },
+      ],
+      edges: [edge("orders", "big"), edge("big", "shape"), edge("shape", "out")],
+    };
+    await call("POST", "/api/v1/pipelines", { json: draft });
+    const preview = await call("POST", "/api/v1/pipelines/preview-me/preview", { json: { limit: 100 } });
+    expect(preview.status).toBe(200);
+    const p = preview.body;
+    expect(p).toMatchObject({ read: 8, truncated: false, problems: [] });
+    expect(p.nodes.orders).toMatchObject({ emitted: 7, failed: 1 });
+    expect(p.nodes.orders.errors[0]).toMatchObject({ error: expect.stringMatching(/not JSON/), origin: { topic: "orders" } });
+    expect(p.nodes.big).toMatchObject({ received: 7, emitted: 4, failed: 1 });
+    expect(p.nodes.big.errors[0].error).toMatch(/^condition: /);
+    expect(p.nodes.out.received).toBe(4);
+    expect(p.nodes.out.records.map((r: { value: { n: number } }) => r.value.n).sort()).toEqual([2, 3, 4, 5]);
+    expect(p.edges).toEqual({ "orders:out->big:in": 7, "big:out->shape:in": 4, "shape:out->out:in": 4 });
+    // an unsaved definition can be previewed too; a bad one is refused with its problems
+    const unsaved = await call("POST", "/api/v1/pipelines/preview-me/preview", {
+      json: {
+        definition: {
+          ...draft,
+          nodes: draft.nodes.map((n) => (n.id === "big" ? { id: "big", config: { kind: "filter", condition: "true" } } : n)),
+        },
+      },
+    });
+    expect(unsaved.body.nodes.out.received).toBe(7);
+    const bad = await call("POST", "/api/v1/pipelines/preview-me/preview", { json: { definition: { ...draft, edges: [] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("INVALID_PIPELINE");
+    expect((await call("POST", "/api/v1/pipelines/preview-me/preview", { json: { limit: 100_000 } })).status).toBe(400);
+    // nothing was written or committed
+    expect((await call("GET", "/api/v1/topics/preview-out")).status).toBe(404);
+    expect((await call("GET", "/api/v1/groups/pipeline-preview-me")).status).toBe(404);
+    expect(serverErrors).toEqual([]);
+  });
+
   it("answers bad input with a 4xx JSON error naming the field", async () => {
     const badName = await call("POST", "/api/v1/pipelines", { json: { name: "no spaces!", nodes: [] } });
     expect(badName.status).toBe(400);

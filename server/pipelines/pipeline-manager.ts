@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { TributaryError } from "../errors/tributary-error.ts";
 import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 import { canMove, type PipelineState } from "./pipeline-states.ts";
 import type { PipelineStore, StoredPipeline } from "./pipeline-store.ts";
 
@@ -216,6 +217,23 @@ export class PipelineManager {
       }
       return this.get(name);
     });
+  }
+
+  /**
+   * Runs the draft (or `definition`, an unsaved one) over a sample of the real topics without
+   * committing or writing anything: what each node received and emitted, and its errors.
+   */
+  async preview(name: string, opts: { limit?: number; definition?: unknown }): Promise<PreviewResult> {
+    const p = await this.must(name);
+    const draft = opts.definition ?? p.draft;
+    const parsed = ZPipelineDefinition.safeParse(draft);
+    if (!parsed.success) {
+      const problems = problemsOf(parsed.error, draft);
+      throw new TributaryError("INVALID_PIPELINE", `the draft does not validate: ${problems.map((x) => x.message).join("; ")}`, {
+        problems,
+      });
+    }
+    return previewPipeline(this.baseUrl(), parsed.data, { limit: opts.limit });
   }
 
   async versions(name: string): Promise<{ version: number; createdAt: string; definition: unknown }[]> {

@@ -460,3 +460,40 @@ export const ZValidateResponse = z
 export const ZPipelineVersions = z
   .object({ versions: z.array(z.object({ version: z.number().int(), createdAt: z.string(), definition: z.unknown() })) })
   .meta({ id: "PipelineVersions" });
+
+export const ZPreviewRequest = z
+  .object({
+    limit: z.number().int().min(1).max(1000).optional().describe("records per partition of each source (default 100)"),
+    definition: z.unknown().optional().describe("an unsaved PipelineDefinition to preview instead of the stored draft"),
+  })
+  .strict()
+  .meta({ id: "PreviewRequest" });
+
+const ZPreviewRecord = z.object({
+  port: z.string(),
+  key: z.unknown(),
+  value: z.unknown(),
+  headers: z.record(z.string(), z.string()),
+  timestamp: z.number(),
+  origin: z.object({ topic: z.string(), partition: z.number(), offset: z.number() }),
+});
+
+export const ZPreviewResponse = z
+  .object({
+    read: z.number().int(),
+    truncated: z.boolean(),
+    watermark: z.number().nullable(),
+    nodes: z.record(
+      z.string(),
+      z.object({
+        received: z.number().int(),
+        emitted: z.number().int(),
+        failed: z.number().int(),
+        records: z.array(ZPreviewRecord),
+        errors: z.array(z.object({ error: z.string(), origin: ZPreviewRecord.shape.origin, key: z.unknown(), value: z.unknown() })),
+      }),
+    ),
+    edges: z.record(z.string(), z.number().int()),
+    problems: z.array(ZPipelineProblem),
+  })
+  .meta({ id: "PreviewResponse" });

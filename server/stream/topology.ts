@@ -40,6 +40,13 @@ export interface DeadLetter {
   record: StreamRecord;
 }
 
+/** What a preview watches: each node's inputs, outputs and failures. */
+export interface TopologyObserver {
+  received(node: string, port: string, r: StreamRecord): void;
+  emitted(node: string, port: string, r: StreamRecord): void;
+  failed(d: DeadLetter): void;
+}
+
 interface Target {
   node: string;
   port: string;
@@ -147,6 +154,8 @@ export class Topology {
   private readonly downstream = new Map<string, Target[]>(); // "node:port" → targets
   private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
   private steps = 0;
+  /** Sees every record each node receives and emits (preview); absent when running. */
+  observer: TopologyObserver | null = null;
   /** the task's event time, read by the windowed nodes */
   private readonly time: TaskTime = { watermark: Number.NEGATIVE_INFINITY };
   /** per source node: its event-time expression (if any) and watermark */
@@ -234,7 +243,7 @@ export class Topology {
         r = { ...input, timestamp: eventTimeOf(clock.eventTime.evaluate(input)) };
       } catch (e) {
         if (!(e instanceof ExpressionError)) throw e;
-        this.deadLetters.push({ node: source, error: e.message, record: input });
+        this.fail({ node: source, error: e.message, record: input });
         return;
       }
     }
@@ -259,9 +268,10 @@ export class Topology {
       this.processors.get(node)!.onWatermark!(
         watermark,
         (out, rec) => {
+          this.observer?.emitted(node, out, rec);
           for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.run(t.node, t.port, rec);
         },
-        (rec, error) => this.deadLetters.push({ node, error: error.message, record: rec }),
+        (rec, error) => this.fail({ node, error: error.message, record: rec }),
       );
     }
     return watermark;
@@ -294,7 +304,7 @@ export class Topology {
 
   /** An input record that could not be decoded in its node's formats: a dead letter as it came. */
   rejectInput(node: string, r: StreamRecord, error: Error): void {
-    this.deadLetters.push({ node, error: error.message, record: r });
+    this.fail({ node, error: error.message, record: r });
   }
 
   /** Whether a record or a tick left something to commit (outputs, dead letters). */
@@ -314,12 +324,18 @@ export class Topology {
       // all or nothing: what this record already produced is withdrawn
       this.outputs.length = outputsBefore;
       this.deadLetters.length = deadBefore;
-      this.deadLetters.push({ node, error: e.message, record: r });
+      this.fail({ node, error: e.message, record: r });
     }
+  }
+
+  private fail(d: DeadLetter): void {
+    this.deadLetters.push(d);
+    this.observer?.failed(d);
   }
 
   private deliver(node: string, port: string, r: StreamRecord): void {
     if (++this.steps > MAX_STEPS_PER_RECORD) throw new StepLimitError();
+    this.observer?.received(node, port, r);
     const sink = this.sinks.get(node);
     if (sink) {
       this.outputs.push({ node, topic: sink.topic, partitionByKey: sink.partitionByKey, record: r });
@@ -329,12 +345,13 @@ export class Topology {
     if (!p) return;
     try {
       p.process(port, r, (out, rec) => {
+        this.observer?.emitted(node, out, rec);
         for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.deliver(t.node, t.port, rec);
       });
     } catch (e) {
       // a failure further down was recorded where it happened and does not reach here
       if (!(e instanceof ExpressionError || e instanceof DecodeError)) throw e;
-      this.deadLetters.push({ node, error: e.message, record: r });
+      this.fail({ node, error: e.message, record: r });
     }
   }
 

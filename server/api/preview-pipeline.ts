@@ -1,0 +1,7 @@
+import type { PreviewResult } from "../stream/runtime/preview.ts";
+import { getPipelines } from "./registry.ts";
+
+/** Runs the draft over a sample of the real topics, writing nothing: each node's inputs, outputs and errors. */
+export function previewPipeline(name: string, opts: { limit?: number; definition?: unknown }): Promise<PreviewResult> {
+  return getPipelines().preview(name, opts);
+}

@@ -50,7 +50,7 @@ test("create a topic from the dialog with inline validation", async () => {
   await page.getByTestId("create-topic-add-config").click();
   await page.getByTestId("create-topic-config-name-0").fill("retention.ms");
   await page.getByTestId("create-topic-config-value-0").fill("abc");
-  await expect(page.getByTestId("create-topic-config-error-0")).toContainText("integer");
+  await expect(page.getByTestId("create-topic-config-error-0")).toContainText("whole number");
   await page.getByTestId("create-topic-config-value-0").fill("86400000");
   await snap(page, "topics-create-dialog");
   await page.getByTestId("create-topic-submit").click();

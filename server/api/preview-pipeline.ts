@@ -1,4 +1,4 @@
-import type { PreviewResult } from "../stream/runtime/preview.ts";
+import type { PreviewResult } from "../pipelines/pipeline-manager.ts";
 import { getPipelines } from "./registry.ts";
 
 /** Runs the draft over a sample of the real topics, writing nothing: each node's inputs, outputs and errors. */

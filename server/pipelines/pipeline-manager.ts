@@ -9,6 +9,8 @@ import { TributaryError } from "../errors/tributary-error.ts";
 import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
+
+export type { PreviewResult };
 import { canMove, type PipelineState } from "./pipeline-states.ts";
 import type { PipelineStore, StoredPipeline } from "./pipeline-store.ts";
 

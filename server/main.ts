@@ -136,6 +136,9 @@ async function main(): Promise<void> {
     else socket.destroy();
   });
 
+  // loaded before listening: once it serves, the server announces itself at once (the supervisor's tests wait for that line)
+  const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
+  const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -144,8 +147,6 @@ async function main(): Promise<void> {
   const port = typeof address === "object" && address ? address.port : config.port;
 
   // pipelines run through the public client against this server's own address
-  const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
-  const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
   const self =
     config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
   const pipelines = new PipelineManager(new PostgresPipelineStore(db.prisma), () => `http://${self}:${port}`, {

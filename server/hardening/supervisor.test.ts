@@ -33,6 +33,15 @@ async function servingAgain(url: string, since: string, timeoutMs = 60_000): Pro
   }
 }
 
+/** Waits until the log announces a server process other than `pid` (the supervisor's restart). */
+async function announcedOtherThan(server: { readonly pid: number }, pid: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (server.pid === pid) {
+    if (Date.now() > until) throw new Error(`no server process other than ${pid} announced itself within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function values(url: string, topic: string): Promise<string[]> {
   const res = await fetch(`${url}/api/v1/topics/${topic}/partitions/0/records?offset=0`);
   expect(res.status).toBe(200);
@@ -65,6 +74,8 @@ describe.each(DATABASE_KINDS)("supervisor (%s database)", (kind) => {
 
       process.kill(first, signal);
       const after = await servingAgain(server.url, before);
+      // it serves a moment before it announces itself (and its pid) on the log
+      await announcedOtherThan(server, first);
       expect(before).toMatch(/^\d+$/);
       expect(Number(after)).toBeGreaterThan(Number(before));
       expect(server.pid).not.toBe(first);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Producer } from "../client/index.ts";
 import { apiCaller } from "../testing/api-client.ts";
+import { MAX_PIPELINES } from "../pipelines/pipeline-manager.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
@@ -228,6 +229,13 @@ describe("pipelines API", () => {
     expect(missing.body.error.code).toBe("PIPELINE_NOT_FOUND");
     expect((await call("GET", "/api/v1/pipelines/%00")).status).toBe(400);
     expect((await call("PATCH", "/api/v1/pipelines/dup")).status).toBe(405);
+    // the number of pipelines is bounded
+    const existing = (await call("GET", "/api/v1/pipelines")).body.pipelines.length;
+    for (let i = existing; i < MAX_PIPELINES; i++)
+      expect((await call("POST", "/api/v1/pipelines", { json: { name: `p${i}` } })).status).toBe(201);
+    const over = await call("POST", "/api/v1/pipelines", { json: { name: "one-too-many" } });
+    expect(over.status).toBe(400);
+    expect(over.body.error.message).toBe(`at most ${MAX_PIPELINES} pipelines; delete one first`);
     expect(serverErrors).toEqual([]);
   });
 });

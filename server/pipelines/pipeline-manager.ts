@@ -54,6 +54,9 @@ export function problemsOf(error: z.ZodError, draft: unknown): PipelineProblem[]
 
 const STATEFUL = new Set(["aggregate", "join", "dedupe"]);
 
+/** The most pipelines one server keeps (each running one is a group, producers and tasks). */
+export const MAX_PIPELINES = 200;
+
 /** Stateful nodes whose definition differs between two versions (their stored state would not fit). */
 function changedStatefulNodes(before: TPipelineDefinition, after: TPipelineDefinition): string[] {
   const old = new Map(before.nodes.map((n) => [n.id, JSON.stringify(n.config)]));
@@ -128,6 +131,8 @@ export class PipelineManager {
 
   /** A new pipeline from a draft (the name inside the draft is the pipeline's name). */
   async create(draft: { name: string } & Record<string, unknown>): Promise<PipelineDetail> {
+    if ((await this.store.list()).length >= MAX_PIPELINES)
+      throw new TributaryError("VALIDATION_FAILED", `at most ${MAX_PIPELINES} pipelines; delete one first`, { field: "name" });
     if (!(await this.store.create(draft.name, draft)))
       throw new TributaryError("PIPELINE_ALREADY_EXISTS", `pipeline '${draft.name}' already exists`);
     return this.get(draft.name);

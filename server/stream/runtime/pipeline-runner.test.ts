@@ -99,6 +99,10 @@ describe("a pipeline run by the server's stream runtime", () => {
         (g) => g.totalLag === 0,
       );
       expect(group.totalLag).toBe(0);
+      // idle inputs: the watermark keeps moving with the clock, but a tick with nothing to write commits nothing
+      const commits = runner.counters().commits;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(runner.counters().commits).toBe(commits);
     } finally {
       await runner.stop();
     }

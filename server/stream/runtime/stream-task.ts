@@ -122,11 +122,15 @@ export class StreamTask {
     await this.commit();
   }
 
-  /** The clock moved: windows whose end the idle inputs' watermark passed close and emit; committed if they did. */
+  /**
+   * The clock moved: windows whose end the idle inputs' watermark passed close and emit;
+   * committed only if something came of it (outputs, dead letters, state dropped). A watermark
+   * that merely moved is written with the next commit: idle inputs cost no transaction a tick.
+   */
   async tick(now = Date.now()): Promise<void> {
-    const before = this.topology.watermark;
     this.topology.advance(now);
-    if (!this.topology.pending && this.topology.watermark === before) return;
+    const stateChanged = [...this.topology.stores().values()].some((s) => s.changed);
+    if (!this.topology.pending && !stateChanged) return;
     await this.commit();
   }
 

@@ -42,6 +42,11 @@ export class StateStore<V> {
     return this.map.values();
   }
 
+  /** Whether a key changed since the last `takeChanges`. */
+  get changed(): boolean {
+    return this.dirty.size > 0;
+  }
+
   /** The keys changed since the last call, each with its value now (undefined: deleted). */
   takeChanges(): [string, V | undefined][] {
     const out: [string, V | undefined][] = [];

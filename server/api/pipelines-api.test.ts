@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { Producer } from "../client/index.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { MAX_PIPELINES } from "../pipelines/pipeline-manager.ts";
+import { withoutStall } from "../testing/hardening-kit.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
@@ -210,6 +211,32 @@ describe("pipelines API", () => {
     expect((await call("GET", "/api/v1/groups/pipeline-preview-me")).status).toBe(404);
     expect(serverErrors).toEqual([]);
   });
+
+  it("a preview of costly expressions over many records stalls nothing: it gives the event loop back and stops at its time budget", async () => {
+    await call("POST", "/api/v1/topics", { json: { name: "costly", partitions: 4 } });
+    for (let p = 0; p < 4; p++) {
+      const values = Array.from({ length: 1000 }, (_, i) => ({ partition: p, value: JSON.stringify(`${"z".repeat(99)}${i % 10}`) }));
+      expect((await call("POST", "/api/v1/topics/costly/records", { json: { records: values } })).status).toBe(200);
+    }
+    await call("POST", "/api/v1/pipelines", {
+      json: {
+        name: "costly-preview",
+        nodes: [
+          { id: "in", config: { kind: "source", topics: ["costly"] } },
+          { id: "slow", config: { kind: "filter", condition: '!value.split("").all(a, value.split("").all(b, b != "q"))' } },
+          { id: "out", config: { kind: "sink", topic: "costly-out" } },
+        ],
+        edges: [edge("in", "slow"), edge("slow", "out")],
+      },
+    });
+    const preview = await withoutStall(server.url, () =>
+      call("POST", "/api/v1/pipelines/costly-preview/preview", { json: { limit: 1000 } }),
+    );
+    expect(preview.status).toBe(200);
+    expect(preview.body.read).toBeGreaterThan(0);
+    expect(preview.body.nodes.slow.received).toBe(preview.body.read);
+    expect(serverErrors).toEqual([]);
+  }, 60_000);
 
   it("answers bad input with a 4xx JSON error naming the field", async () => {
     const badName = await call("POST", "/api/v1/pipelines", { json: { name: "no spaces!", nodes: [] } });

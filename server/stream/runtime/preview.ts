@@ -182,10 +182,16 @@ export async function previewPipeline(
     }
     topology.process(x.input.node, rec, now);
   };
+  let slice = performance.now();
   for (const x of [...tableRecords, ...streamRecords]) {
     if (Date.now() - started > PREVIEW_LIMITS.timeMs) {
       result.truncated = true;
       break;
+    }
+    // other requests go on while a preview runs: give the event loop back every 20 ms of work
+    if (performance.now() - slice > 20) {
+      await new Promise((r) => setImmediate(r));
+      slice = performance.now();
     }
     run(x);
     result.read++;

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { TributaryError } from "../errors/tributary-error.ts";
-import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
+import { STATEFUL_KINDS, ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 
@@ -52,8 +52,6 @@ export function problemsOf(error: z.ZodError, draft: unknown): PipelineProblem[]
   });
 }
 
-const STATEFUL = new Set(["aggregate", "join", "dedupe"]);
-
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
 export const MAX_PIPELINES = 200;
 
@@ -61,7 +59,7 @@ export const MAX_PIPELINES = 200;
 function changedStatefulNodes(before: TPipelineDefinition, after: TPipelineDefinition): string[] {
   const old = new Map(before.nodes.map((n) => [n.id, JSON.stringify(n.config)]));
   return after.nodes
-    .filter((n) => STATEFUL.has(n.config.kind) && old.has(n.id) && old.get(n.id) !== JSON.stringify(n.config))
+    .filter((n) => STATEFUL_KINDS.has(n.config.kind) && old.has(n.id) && old.get(n.id) !== JSON.stringify(n.config))
     .map((n) => n.id);
 }
 
@@ -131,7 +129,7 @@ export class PipelineManager {
 
   /** A new pipeline from a draft (the name inside the draft is the pipeline's name). */
   async create(draft: { name: string } & Record<string, unknown>): Promise<PipelineDetail> {
-    if ((await this.store.list()).length >= MAX_PIPELINES)
+    if ((await this.store.count()) >= MAX_PIPELINES)
       throw new TributaryError("VALIDATION_FAILED", `at most ${MAX_PIPELINES} pipelines; delete one first`, { field: "name" });
     if (!(await this.store.create(draft.name, draft)))
       throw new TributaryError("PIPELINE_ALREADY_EXISTS", `pipeline '${draft.name}' already exists`);

@@ -29,6 +29,7 @@ export interface StoredVersion {
 
 export interface PipelineStore {
   list(): Promise<StoredPipeline[]>;
+  count(): Promise<number>;
   get(name: string): Promise<StoredPipeline | null>;
   /** false when the name is taken */
   create(name: string, draft: unknown): Promise<boolean>;

@@ -23,6 +23,10 @@ export class PostgresPipelineStore implements PipelineStore {
     return (await this.prisma.pipeline.findMany({ orderBy: { name: "asc" } })).map(toStored);
   }
 
+  count(): Promise<number> {
+    return this.prisma.pipeline.count();
+  }
+
   async get(name: string): Promise<StoredPipeline | null> {
     const r = await this.prisma.pipeline.findUnique({ where: { name } });
     return r ? toStored(r) : null;

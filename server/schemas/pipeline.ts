@@ -274,6 +274,31 @@ export function portsOf(config: TNodeConfig): { inputs: string[]; outputs: strin
   }
 }
 
+/** Node kinds that keep state per key (they need their inputs partitioned by that key). */
+export const STATEFUL_KINDS: ReadonlySet<TNodeKind> = new Set(["aggregate", "join", "dedupe"]);
+
+/** Every node upstream of `port` of `node` (any input port when `port` is omitted), each once. */
+export function upstreamOf(
+  def: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] },
+  node: string,
+  port?: string,
+): TPipelineNode[] {
+  const byId = new Map(def.nodes.map((n) => [n.id, n]));
+  const found: TPipelineNode[] = [];
+  const seen = new Set<string>();
+  const stack = def.edges.filter((e) => e.to.node === node && (port === undefined || e.to.port === port)).map((e) => e.from.node);
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = byId.get(id);
+    if (!n) continue;
+    found.push(n);
+    for (const e of def.edges) if (e.to.node === id) stack.push(e.from.node);
+  }
+  return found;
+}
+
 /** Input ports that take several edges (an implicit merge); every other input takes exactly one. */
 function takesMany(config: TNodeConfig, port: string): boolean {
   return config.kind === "merge" || (config.kind === "sink" && port === "in");

@@ -7,7 +7,7 @@
  * wrong type) hands that record to the dead letters, with the error and the node, and the
  * record's other paths go on.
  */
-import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../schemas/pipeline.ts";
+import { upstreamOf, type PipelineProblem, type TNodeConfig, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { Expression, ExpressionCompileError, ExpressionError, RESULT_TYPES } from "./expression.ts";
 import { AggregateConfigError, AggregateProcessor, type TaskTime } from "./process/aggregate.ts";
 import { DedupeProcessor } from "./process/dedupe.ts";
@@ -109,19 +109,9 @@ function eventTimeOf(v: unknown): number {
 
 /** The kinds of the nodes where the records reaching `port` of `node` start (sources, tables). */
 function rootsOf(def: TPipelineDefinition, node: string, port: string): TNodeConfig["kind"][] {
-  const kinds: TNodeConfig["kind"][] = [];
-  const seen = new Set<string>();
-  const stack = def.edges.filter((e) => e.to.node === node && e.to.port === port).map((e) => e.from.node);
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const n = def.nodes.find((x) => x.id === id);
-    if (!n) continue;
-    if (n.config.kind === "source" || n.config.kind === "table") kinds.push(n.config.kind);
-    for (const e of def.edges) if (e.to.node === id) stack.push(e.from.node);
-  }
-  return kinds;
+  return upstreamOf(def, node, port)
+    .map((n) => n.config.kind)
+    .filter((k) => k === "source" || k === "table");
 }
 
 /** Node ids in an order where every edge goes forward (the graph is acyclic by schema). */

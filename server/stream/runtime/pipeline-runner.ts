@@ -12,7 +12,7 @@
  */
 import { Admin, Consumer, Producer } from "../../client/index.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
-import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../../schemas/pipeline.ts";
+import { STATEFUL_KINDS, upstreamOf, type PipelineProblem, type TNodeConfig, type TPipelineDefinition } from "../../schemas/pipeline.ts";
 import { Topology } from "../topology.ts";
 import { StreamTask, type InputBinding, type TaskContext, type TaskCounters } from "./stream-task.ts";
 
@@ -37,35 +37,21 @@ export interface RunnerOptions {
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
 export const changelogTopicOf = (pipeline: string) => `pipeline-${pipeline}-changelog`;
 
-const STATEFUL: ReadonlySet<TNodeConfig["kind"]> = new Set(["aggregate", "join", "dedupe"]);
-
 function changesKey(c: TNodeConfig): boolean {
   return c.kind === "selectKey" || (c.kind === "map" && c.key !== undefined) || c.kind === "flatMap";
 }
 
 /** Stateful nodes that a key-changing node feeds (they would need a repartition topic). */
 function rekeyedStatefulNodes(def: TPipelineDefinition): PipelineProblem[] {
-  const byId = new Map(def.nodes.map((n) => [n.id, n]));
   const problems: PipelineProblem[] = [];
   for (const n of def.nodes) {
-    if (!STATEFUL.has(n.config.kind)) continue;
-    const seen = new Set<string>();
-    const stack = def.edges.filter((e) => e.to.node === n.id).map((e) => e.from.node);
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const up = byId.get(id);
-      if (!up) continue;
-      if (changesKey(up.config)) {
-        problems.push({
-          node: n.id,
-          message: `'${up.id}' changes the key before '${n.id}', which groups by key: with inputs of several partitions that needs a repartition topic, which this version cannot write yet (use a single-partition input, or key the records when producing them)`,
-        });
-        break;
-      }
-      for (const e of def.edges) if (e.to.node === id) stack.push(e.from.node);
-    }
+    if (!STATEFUL_KINDS.has(n.config.kind)) continue;
+    const up = upstreamOf(def, n.id).find((u) => changesKey(u.config));
+    if (up)
+      problems.push({
+        node: n.id,
+        message: `'${up.id}' changes the key before '${n.id}', which groups by key: with inputs of several partitions that needs a repartition topic, which this version cannot write yet (use a single-partition input, or key the records when producing them)`,
+      });
   }
   return problems;
 }

@@ -17,6 +17,7 @@ import type { GroupMetadata, Message, Producer, ProducerRecord } from "../../cli
 import { PartitionReader } from "../../client/index.ts";
 import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
+import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
 
 /** The changelog key holding the task's committed watermark. */
@@ -58,13 +59,17 @@ export class StreamTask {
   /** next offset to read per input topic (this task's partition of each) */
   private readonly positions = new Map<string, number>();
   readonly counters: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
+  /** the topology's stores by `node/store` (fixed for its life) */
+  private readonly stores: ReadonlyMap<string, StateStore<unknown>>;
 
   private constructor(
     readonly partition: number,
     private readonly topology: Topology,
     private readonly producer: Producer,
     private readonly ctx: TaskContext,
-  ) {}
+  ) {
+    this.stores = topology.stores();
+  }
 
   /**
    * Opens the task: fences any older instance of it (initTransactions aborts what that one left
@@ -129,7 +134,7 @@ export class StreamTask {
    */
   async tick(now = Date.now()): Promise<void> {
     this.topology.advance(now);
-    const stateChanged = [...this.topology.stores().values()].some((s) => s.changed);
+    const stateChanged = [...this.stores.values()].some((s) => s.changed);
     if (!this.topology.pending && !stateChanged) return;
     await this.commit();
   }
@@ -138,7 +143,7 @@ export class StreamTask {
     const started = performance.now();
     const { outputs, deadLetters } = this.topology.drain();
     const changes: ProducerRecord[] = [];
-    for (const [name, store] of this.topology.stores()) {
+    for (const [name, store] of this.stores) {
       for (const [key, value] of store.takeChanges()) {
         changes.push({ key: `${name}/${key}`, value: value === undefined ? null : encodeState(value), partition: this.partition });
       }

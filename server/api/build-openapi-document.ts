@@ -38,6 +38,7 @@ import {
   ZPreviewResponse,
   ZValidateResponse,
 } from "../schemas/pipeline.ts";
+import { ZPipelineDiff } from "../schemas/pipeline-diff.ts";
 import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
 
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
@@ -119,6 +120,7 @@ const components: Record<string, Json> = hoistDefinitions({
   ValidatePipelineResponse: schema(ZValidateResponse, "output"),
   DeployRequest: schema(ZDeployRequest, "input"),
   PipelineVersions: schema(ZPipelineVersions, "output"),
+  PipelineDiff: schema(ZPipelineDiff, "output"),
   PreviewRequest: schema(ZPreviewRequest, "input"),
   PreviewResponse: schema(ZPreviewResponse, "output"),
 });
@@ -488,7 +490,7 @@ export function buildOpenApiDocument(): Json {
         parameters: [pipelineParam],
         post: {
           summary:
-            "Deploy the draft as a new version and run it exactly-once (INVALID_PIPELINE with details.problems; PIPELINE_STATE_RESET_REQUIRED when a stateful node changed)",
+            "Deploy the draft as a new version and run it exactly-once (INVALID_PIPELINE with details.problems; PIPELINE_STATE_RESET_REQUIRED when a stateful node changed); with `version`, roll back: that earlier version is deployed as a new one and becomes the draft",
           requestBody: jsonBody("DeployRequest"),
           responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) },
         },
@@ -507,7 +509,22 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/pipelines/{name}/stop": pipelineAction("Stop a running or paused pipeline"),
       "/api/v1/pipelines/{name}/versions": {
         parameters: [pipelineParam],
-        get: { summary: "Every deployed version, oldest first", responses: { 200: ok("PipelineVersions"), ...errors(400, 404) } },
+        get: {
+          summary: "Every deployed version, oldest first: each with its definition and a note on what its deploy did",
+          responses: { 200: ok("PipelineVersions"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/pipelines/{name}/versions/diff": {
+        parameters: [
+          pipelineParam,
+          q("from", "a version number or 'draft'", { type: "string", pattern: "^(draft|[1-9][0-9]{0,8})$" }, true),
+          q("to", "a version number or 'draft'", { type: "string", pattern: "^(draft|[1-9][0-9]{0,8})$" }, true),
+        ],
+        get: {
+          summary:
+            "Diff two versions (or a version and the draft): nodes added, removed and changed with every changed field, edges added and removed, the stateful nodes whose change needs a state reset",
+          responses: { 200: ok("PipelineDiff"), ...errors(400, 404) },
+        },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
       "/metrics": {

@@ -160,6 +160,20 @@ describe("pipelines API", () => {
     const reset = await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: { resetState: true } });
     expect(reset.status).toBe(200);
     expect(reset.body).toMatchObject({ state: "running", version: 2 });
+    // a rollback is a deploy of an earlier version: the same rule, and nothing changes when refused
+    expect((await call("GET", "/api/v1/pipelines/clicks-count/versions/diff?from=2&to=1")).body.statefulChanged).toEqual(["count"]);
+    const rollback = await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: { version: 1 } });
+    expect(rollback.status).toBe(409);
+    expect(rollback.body.error).toMatchObject({ code: "PIPELINE_STATE_RESET_REQUIRED", details: { nodes: ["count"] } });
+    const still = (await call("GET", "/api/v1/pipelines/clicks-count")).body;
+    expect(still).toMatchObject({ state: "running", version: 2 });
+    expect(still.draft.nodes[1].config.window.sizeMs).toBe(30_000);
+    const rolled = await call("POST", "/api/v1/pipelines/clicks-count/deploy", { json: { version: 1, resetState: true } });
+    expect(rolled.body).toMatchObject({
+      state: "running",
+      version: 3,
+      deployed: { nodes: [{}, { config: { window: { sizeMs: 60_000 } } }, {}] },
+    });
     await call("POST", "/api/v1/pipelines/clicks-count/stop");
     expect(serverErrors).toEqual([]);
   }, 60_000);

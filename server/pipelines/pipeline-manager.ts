@@ -12,7 +12,7 @@ import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.t
 
 export type { PreviewResult };
 import { canMove, type PipelineState } from "./pipeline-states.ts";
-import type { PipelineStore, StoredPipeline } from "./pipeline-store.ts";
+import type { PipelineStore, StoredPipeline, StoredVersion } from "./pipeline-store.ts";
 
 export interface PipelineSummary {
   name: string;
@@ -176,11 +176,14 @@ export class PipelineManager {
    * a running version is stopped and the new one starts from the committed offsets. A changed
    * stateful node needs `resetState` (its old state would not fit): then the changelog and the
    * group's offsets are dropped and the new version starts over from its sources' start.
+   * `version`: a rollback — that earlier version's definition is deployed (as a new version)
+   * instead of the draft, and becomes the draft, so the editor shows what runs.
    */
-  async deploy(name: string, opts: { resetState?: boolean } = {}): Promise<PipelineDetail> {
+  async deploy(name: string, opts: { resetState?: boolean; version?: number } = {}): Promise<PipelineDetail> {
     return this.locked(name, async () => {
       const p = await this.must(name);
-      const { problems, definition } = await this.check(p.draft);
+      const source = opts.version === undefined ? p.draft : (await this.mustVersion(name, opts.version)).definition;
+      const { problems, definition } = await this.check(source);
       if (problems.length > 0 || !definition)
         throw new TributaryError("INVALID_PIPELINE", `pipeline '${name}' does not validate: ${problems.map((x) => x.message).join("; ")}`, {
           problems,
@@ -200,7 +203,7 @@ export class PipelineManager {
         await this.reset.deleteTopic(changelogTopicOf(name)).catch(() => undefined);
       }
       const version = await this.store.addVersion(name, definition);
-      await this.store.update(name, { version });
+      await this.store.update(name, { version, ...(opts.version === undefined ? {} : { draft: definition }) });
       await this.run(name, version);
       return this.get(name);
     });
@@ -248,6 +251,18 @@ export class PipelineManager {
       createdAt: v.createdAt.toISOString(),
       definition: v.definition,
     }));
+  }
+
+  /** The definition of `ref`: a deployed version, or the draft. */
+  async definitionAt(name: string, ref: number | "draft"): Promise<unknown> {
+    return ref === "draft" ? (await this.must(name)).draft : (await this.mustVersion(name, ref)).definition;
+  }
+
+  private async mustVersion(name: string, version: number): Promise<StoredVersion> {
+    const v = await this.store.version(name, version);
+    if (v) return v;
+    await this.must(name);
+    throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' has no version ${version}`, { field: "version" });
   }
 
   private assertMove(from: PipelineState, to: PipelineState, action: string): void {

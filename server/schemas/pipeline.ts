@@ -450,6 +450,12 @@ export const ZPipelineDraft = z
 export const ZDeployRequest = z
   .object({
     resetState: z.boolean().optional().describe("drop the state of changed stateful nodes and start over from the sources' start"),
+    version: z
+      .number()
+      .int("version must be a whole number")
+      .min(1, "version must be at least 1")
+      .optional()
+      .describe("deploy this earlier version's definition (a rollback) instead of the draft; the draft becomes it too"),
   })
   .strict()
   .meta({ id: "DeployRequest" });
@@ -483,7 +489,16 @@ export const ZValidateResponse = z
   .meta({ id: "ValidatePipelineResponse" });
 
 export const ZPipelineVersions = z
-  .object({ versions: z.array(z.object({ version: z.number().int(), createdAt: z.string(), definition: z.unknown() })) })
+  .object({
+    versions: z.array(
+      z.object({
+        version: z.number().int(),
+        createdAt: z.string(),
+        definition: z.unknown(),
+        note: z.string().describe("what the deploy did: 'first deploy', 'rollback to v2', or what changed since the version before"),
+      }),
+    ),
+  })
   .meta({ id: "PipelineVersions" });
 
 export const ZPreviewRequest = z

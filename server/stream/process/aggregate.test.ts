@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
 import { toJsonData, type StreamRecord } from "../record.ts";
+import { decodeState, encodeState } from "../state/state-codec.ts";
 import { Topology } from "../topology.ts";
 
 const MIN = 60_000;
@@ -186,7 +187,7 @@ describe("aggregate", () => {
     ]);
   });
 
-  it("refuses a custom reducer over sessions (it cannot merge) and sliding windows for now, naming the field", () => {
+  it("refuses a custom reducer over sessions (it cannot merge), naming the field", () => {
     const def = (config: Record<string, unknown>) =>
       ZPipelineDefinition.parse({
         name: "x",
@@ -207,9 +208,6 @@ describe("aggregate", () => {
         message: "a custom reducer cannot merge sessions; use count, sum, min, max, avg or distinctCount",
       },
     ]);
-    expect(
-      Topology.build(def({ window: { type: "sliding", timeDifferenceMs: 10 }, aggregations: [{ fn: "count", as: "n" }] })).problems,
-    ).toEqual([{ node: "agg", field: "config.window.type", message: "sliding windows cannot run yet" }]);
   });
 
   it("a record whose aggregated field is not a number is dead-lettered and changes no total", () => {
@@ -220,5 +218,233 @@ describe("aggregate", () => {
     const { outputs, deadLetters } = t.drain();
     expect(outputs.map((o) => toJsonData(o.record.value))).toEqual([{ sum: 5 }, { sum: 12 }]);
     expect(deadLetters.map((d) => [d.node, d.error])).toEqual([["agg", "aggregations.0.of: returned string, not a number"]]);
+  });
+});
+
+describe("aggregate in sliding windows (Kafka Streams' SlidingWindows)", () => {
+  type Out = { topic: string; key: unknown; window: [number, number]; n: number };
+  const windowed = (t: Topology): Out[] =>
+    results(t).map((r) => {
+      const v = r.value as { window: { start: number; end: number }; n: number };
+      return { topic: r.topic, key: r.key, window: [v.window.start, v.window.end], n: v.n };
+    });
+  const sliding = (d: number, grace: number, emit: "update" | "final", aggregations: unknown[] = [{ fn: "count", as: "n" }]) => ({
+    window: { type: "sliding", timeDifferenceMs: d, graceMs: grace },
+    aggregations,
+    emit,
+  });
+
+  it("every update: each record's left window [t - d, t] (both ends inclusive), and right windows once a later record falls in them", () => {
+    const t = aggregate(sliding(10, 0, "update"));
+    for (const ts of [100, 110, 111]) t.process("in", rec("k", 1, ts), 0);
+    expect(windowed(t).map((o) => [o.window, o.n])).toEqual([
+      [[90, 100], 1],
+      // 110 is d after 100: both lie in [100, 110]; 100's right window [101, 111] holds 110
+      [[100, 110], 2],
+      [[101, 111], 1],
+      // 111 lies in [101, 111] (its own left window, the same window); 110's right window opens with it
+      [[101, 111], 2],
+      [[111, 121], 1],
+    ]);
+  });
+
+  it("final only: one result per window when the watermark passes end + grace, not before; then late records go to the late port", () => {
+    const t = aggregate(sliding(10, 5, "final"), {}, true);
+    t.process("in", rec("k", 1, 100), 0);
+    t.process("in", rec("k", 1, 105), 0); // watermark 105: [90, 100] closes at 100 + 1 + 5 = 106, not yet
+    expect(results(t)).toEqual([]);
+    t.process("in", rec("k", 1, 108), 0);
+    expect(windowed(t).map((o) => [o.window, o.n])).toEqual([[[90, 100], 1]]);
+    // out of order, within grace: updates [95, 105], [98, 108] and [101, 111]; its left window [94, 104]
+    // starts from a copy of the closed [90, 100] (the same records), its right window [105, 115] from [101, 111]
+    t.process("in", rec("k", 1, 104), 0);
+    expect(results(t)).toEqual([]);
+    t.process("in", rec("other", 1, 116), 0); // watermark 116: closes what ends by 110
+    expect(windowed(t).map((o) => [o.window, o.n])).toEqual([
+      [[94, 104], 2],
+      [[95, 105], 3],
+      [[98, 108], 4],
+    ]);
+    t.process("in", rec("other", 1, 200), 0);
+    expect(windowed(t).map((o) => [o.key, o.window, o.n])).toEqual([
+      ["k", [101, 111], 3],
+      ["k", [105, 115], 2],
+      ["k", [106, 116], 1],
+      ["other", [106, 116], 1],
+    ]);
+    t.process("in", rec("k", "late", 184), 0); // [184, 194] closed at 200: every window that could hold it
+    t.process("in", rec("k", 1, 185), 0); // [185, 195] closes at 201: still on time
+    const out = results(t);
+    expect(out.filter((r) => r.topic === "late").map((r) => r.value)).toEqual(["late"]);
+    expect(out.filter((r) => r.topic === "out")).toEqual([]);
+  });
+
+  it("a record whose own window already closed is not late while a later window can hold it, and counts there", () => {
+    const t = aggregate(sliding(10, 0, "final"), {}, true);
+    t.process("in", rec("k", 1, 100), 0);
+    t.process("in", rec("other", 1, 130), 0); // watermark 130
+    t.process("in", rec("k", 1, 125), 0); // its left window [115, 125] closed at 126; [125, 135] could still hold it
+    t.process("in", rec("k", 1, 133), 0);
+    t.process("in", rec("other", 1, 1000), 0);
+    expect(
+      windowed(t)
+        .filter((o) => o.key === "k")
+        .map((o) => [o.window, o.n]),
+    ).toEqual([
+      [[90, 100], 1],
+      [[123, 133], 2],
+      [[126, 136], 1],
+    ]);
+    expect(results(t)).toEqual([]);
+  });
+
+  it("over records in any order within the grace, emits exactly the windows and aggregates of the records in them", () => {
+    const d = 20;
+    for (let round = 0; round < 20; round++) {
+      const records = Array.from({ length: 25 }, (_, id) => ({ id, ts: 1000 + Math.floor(Math.random() * 120), shop: id % 4 }));
+      const t = aggregate(
+        sliding(d, 10_000, "final", [
+          { fn: "count", as: "n" },
+          { fn: "distinctCount", of: "value.shop", as: "shops" },
+          { fn: "reduce", init: "[]", add: "acc + [value.id]", as: "ids" },
+        ]),
+      );
+      for (const r of records) t.process("in", rec("k", { id: r.id, shop: r.shop }, r.ts), 0);
+      t.process("in", rec("zzz", {}, 1_000_000), 0);
+      const got = results(t)
+        .filter((r) => r.key === "k")
+        .map((r) => r.value as { window: { start: number; end: number }; n: number; shops: number; ids: number[] })
+        .map((v) => ({ start: v.window.start, end: v.window.end, n: v.n, shops: v.shops, ids: [...v.ids].sort((a, b) => a - b) }))
+        .sort((a, b) => a.start - b.start);
+      const starts = new Set<number>();
+      for (const r of records) {
+        starts.add(r.ts - d);
+        if (records.some((x) => x.ts > r.ts && x.ts <= r.ts + 1 + d)) starts.add(r.ts + 1);
+      }
+      const want = [...starts]
+        .sort((a, b) => a - b)
+        .map((start) => {
+          const inside = records.filter((r) => r.ts >= start && r.ts <= start + d);
+          return {
+            start,
+            end: start + d,
+            n: inside.length,
+            shops: new Set(inside.map((r) => r.shop)).size,
+            ids: inside.map((r) => r.id).sort((a, b) => a - b),
+          };
+        });
+      expect(got).toEqual(want);
+    }
+  });
+
+  it("as the watermark closes windows while disordered records arrive, each window's result holds the records that came before it closed", () => {
+    const d = 20;
+    const grace = 5;
+    for (let round = 0; round < 30; round++) {
+      const outOfOrderness = Math.floor(Math.random() * 40);
+      const t = aggregate(sliding(d, grace, "final", [{ fn: "reduce", init: "[]", add: "acc + [value]", as: "ids" }]), {
+        outOfOrdernessMs: outOfOrderness,
+      });
+      // the model: which records each window of Kafka Streams' set holds when it closes
+      const accepted: { id: number; ts: number; watermark: number }[] = [];
+      const opened = new Set<number>(); // windows that existed while open (emitted once they close)
+      let watermark = Number.NEGATIVE_INFINITY;
+      let maxSeen = Number.NEGATIVE_INFINITY;
+      const windowsOver = (rs: { ts: number }[]) => {
+        const out = new Set<number>();
+        for (const r of rs) {
+          out.add(r.ts - d);
+          if (rs.some((x) => x.ts > r.ts && x.ts <= r.ts + 1 + d)) out.add(r.ts + 1);
+        }
+        return out;
+      };
+      for (let id = 0; id < 40; id++) {
+        const ts = 1000 + id * 4 + Math.floor(Math.random() * 60) - 30;
+        t.process("in", rec("k", id, ts), 0);
+        if (watermark < ts + d + 1 + grace) {
+          const before = windowsOver(accepted);
+          accepted.push({ id, ts, watermark });
+          for (const start of windowsOver(accepted)) if (!before.has(start) && watermark < start + d + 1 + grace) opened.add(start);
+        }
+        maxSeen = Math.max(maxSeen, ts);
+        watermark = Math.max(watermark, maxSeen - outOfOrderness);
+      }
+      t.process("in", rec("zzz", -1, 1_000_000), 0);
+      const got = results(t)
+        .filter((r) => r.key === "k" && r.topic === "out")
+        .map((r) => r.value as { window: { start: number }; ids: number[] })
+        .map((v) => ({ start: v.window.start, ids: [...v.ids].sort((a, b) => a - b) }))
+        .sort((a, b) => a.start - b.start);
+      const want = [...opened]
+        .sort((a, b) => a - b)
+        .map((start) => ({
+          start,
+          ids: accepted
+            .filter((r) => r.ts >= start && r.ts <= start + d && r.watermark < start + d + 1 + grace)
+            .map((r) => r.id)
+            .sort((a, b) => a - b),
+        }));
+      expect(got, `out-of-orderness ${outOfOrderness}`).toEqual(want);
+    }
+  });
+
+  it("a record falling in more than 1000 windows of its key is dead-lettered, the windows unchanged", () => {
+    const t = aggregate(sliding(10_000, 0, "final"));
+    // the record at 999 updates the right windows of the 999 before it and creates its own left window: 1000
+    for (let ts = 0; ts < 1000; ts++) t.process("in", rec("k", 1, ts), 0);
+    expect(t.drain().deadLetters).toEqual([]);
+    const held = t.stores().get("agg/windows")!.size;
+    t.process("in", rec("k", 1, 1000), 0);
+    expect(t.drain().deadLetters.map((d) => d.error)).toEqual([
+      "window.timeDifferenceMs: the record falls in more than 1000 sliding windows of its key",
+    ]);
+    expect(t.stores().get("agg/windows")!.size).toBe(held);
+  });
+
+  it("restores from its changelog: a task reopened mid-stream emits what an uninterrupted one does, closed windows not again", () => {
+    const def: TPipelineDefinitionInput = {
+      name: "slide",
+      nodes: [
+        { id: "in", config: { kind: "source", topics: ["in"], idleTimeoutMs: 10_000, outOfOrdernessMs: 15 } },
+        { id: "agg", config: { kind: "aggregate", ...sliding(10, 3, "final", [{ fn: "distinctCount", of: "value", as: "n" }]) } as never },
+        { id: "out", config: { kind: "sink", topic: "out" } },
+      ],
+      edges: [edge("in", "agg"), edge("agg", "out")],
+    };
+    const feed = [100, 104, 96, 111, 130, 118, 125, 140, 133, 160, 151, 149, 170, 300].map((ts, i) =>
+      rec(ts === 300 ? "end" : "k", i % 3, ts),
+    );
+    const straight = build(def);
+    for (const r of feed) straight.process("in", r, 0);
+    const expected = windowed(straight);
+    expect(expected.length).toBeGreaterThan(8);
+
+    // the same input, with the task's state committed after every record and the task reopened from it twice
+    const changelog = new Map<string, Buffer | null>();
+    const commit = (t: Topology) => {
+      for (const [name, store] of t.stores())
+        for (const [k, v] of store.takeChanges()) changelog.set(`${name}/${k}`, v === undefined ? null : encodeState(v));
+    };
+    const reopen = (watermark: number) => {
+      const t = build(def);
+      const stores = t.stores();
+      for (const [key, v] of changelog) {
+        const at = key.indexOf("/", key.indexOf("/") + 1);
+        stores.get(key.slice(0, at))!.restore(key.slice(at + 1), v === null ? undefined : decodeState(v));
+      }
+      t.restored(watermark);
+      return t;
+    };
+    const got: Out[] = [];
+    let t = build(def);
+    feed.forEach((r, i) => {
+      t.process("in", r, 0);
+      got.push(...windowed(t));
+      commit(t);
+      if (i === 5 || i === 10) t = reopen(t.watermark);
+    });
+    expect(got).toEqual(expected);
+    // closed windows are kept as sources for a while, then dropped with tombstones
+    expect([...changelog.values()].filter((v) => v === null).length).toBeGreaterThan(0);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The aggregate node: per key (and per window when it has one) an accumulator per function.
  *
- * - Windows: tumbling and hopping (`time/window.ts`), sessions (`time/session-window.ts`). A
- *   window is closed once the watermark passed its end plus grace: with `emit: "final"` its
- *   result is emitted then, once (Kafka Streams' `suppress(untilWindowCloses)`), and either way
- *   its state is dropped since nothing can change it any more.
+ * - Windows: tumbling and hopping (`time/window.ts`), sessions (`time/session-window.ts`),
+ *   sliding (`time/sliding-window.ts`). A window is closed once the watermark passed its end
+ *   plus grace: with `emit: "final"` its result is emitted then, once (Kafka Streams'
+ *   `suppress(untilWindowCloses)`), and either way its state is dropped since nothing can change
+ *   it any more — except a sliding window's, kept (marked `final`) as the source new windows of
+ *   its key copy their aggregates from, until `slidingRetainedUntil`.
  * - Late records (every window they fall in is closed) are never dropped silently: counted, and
  *   sent to the `late` port (counted and dropped there if nothing is connected).
  * - Without a window it is a table: the running result per key, emitted on every update.
@@ -22,7 +24,19 @@ import {
   type Session,
   type SessionWindows,
 } from "../time/session-window.ts";
-import { assignWindows, closesAt, type TimeWindow, type TimeWindows } from "../time/window.ts";
+import {
+  isLateForSliding,
+  isSlidingClosed,
+  planSliding,
+  slidingClosesAt,
+  slidingRetainedUntil,
+  slidingWindowAt,
+  type SlidingWindow,
+  type SlidingWindows,
+} from "../time/sliding-window.ts";
+import { assignWindows, closesAt, MAX_WINDOWS_PER_RECORD, type TimeWindow, type TimeWindows } from "../time/window.ts";
+import { ExpressionError } from "../expression.ts";
+import { decodeState, encodeState } from "../state/state-codec.ts";
 import { StateStore, type Stateful } from "../state/state-store.ts";
 import { aggregatorFor, type Aggregator } from "./aggregations.ts";
 import type { Emit, Processor } from "./processor.ts";
@@ -37,11 +51,13 @@ export interface TaskTime {
 /** One key's accumulators in one window (or its table row). */
 interface Entry {
   key: unknown;
-  window: TimeWindow | Session | null;
+  window: TimeWindow | Session | SlidingWindow | null;
   accs: unknown[];
   /** event time of the newest record in it */
   timestamp: number;
   origin: StreamRecord["origin"];
+  /** a sliding window closed (its result is out), kept only to copy new windows from */
+  final?: true;
 }
 
 /** Thrown at build time for a combination the node cannot run, with the field to blame. */
@@ -56,14 +72,14 @@ export class AggregateConfigError extends Error {
 
 export class AggregateProcessor implements Processor, Stateful {
   private readonly aggregators: Aggregator[];
-  private readonly windows: TimeWindows | SessionWindows | null;
+  private readonly windows: TimeWindows | SessionWindows | SlidingWindows | null;
   /** storeKey → entry; windowed stores key by group key and window start */
   private readonly store = new StateStore<Entry>();
   readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["windows", this.store as StateStore<unknown>]]);
   /** close time → store keys of the windows that close then */
   private readonly closing = new Map<number, Set<string>>();
-  /** group → store keys of its sessions (session windows only) */
-  private readonly sessions = new Map<string, Set<string>>();
+  /** group → store keys of its sessions or sliding windows */
+  private readonly perGroup = new Map<string, Set<string>>();
   private lateRecords = 0;
 
   constructor(
@@ -72,7 +88,6 @@ export class AggregateProcessor implements Processor, Stateful {
   ) {
     this.aggregators = config.aggregations.map((a, i) => aggregatorFor(a, i));
     const w = config.window;
-    if (w?.type === "sliding") throw new AggregateConfigError("sliding windows cannot run yet", "window.type");
     if (w?.type === "session") {
       const i = this.aggregators.findIndex((a) => !a.merge);
       if (i >= 0)
@@ -99,6 +114,7 @@ export class AggregateProcessor implements Processor, Stateful {
     const w = this.windows;
     if (w === null) return this.update(`t${group}`, null, r, emit);
     if (w.type === "session") return this.session(group, w, r, emit);
+    if (w.type === "sliding") return this.slide(group, w, r, emit);
     const { open, closed } = assignWindows(w, r.timestamp, this.time.watermark);
     if (open.length === 0 && closed > 0) return this.lateRecord(r, emit);
     // compute every window's new accumulators before storing any: a failure changes nothing
@@ -111,7 +127,7 @@ export class AggregateProcessor implements Processor, Stateful {
 
   private session(group: string, w: SessionWindows, r: StreamRecord, emit: Emit): void {
     if (isLateForSessions(w, r.timestamp, this.time.watermark)) return this.lateRecord(r, emit);
-    const mine = [...(this.sessions.get(group) ?? [])].map((k) => [k, this.store.get(k)!] as const);
+    const mine = [...(this.perGroup.get(group) ?? [])].map((k) => [k, this.store.get(k)!] as const);
     const open = mine.filter(([, e]) => !isSessionClosed(w, e.window as Session, this.time.watermark));
     const { absorbed, session } = mergeSession(
       w,
@@ -128,9 +144,56 @@ export class AggregateProcessor implements Processor, Stateful {
     const next = this.fold(accs, r);
     for (const k of gone) this.remove(k);
     const storeKey = `s${session.start}|${group}`;
-    if (!this.sessions.has(group)) this.sessions.set(group, new Set());
-    this.sessions.get(group)!.add(storeKey);
+    this.indexGroup(storeKey);
     this.put(storeKey, session, next, r, sessionClosesAt(w, session), emit);
+  }
+
+  /**
+   * A record in sliding windows: folded into the key's windows that hold it, and the windows it
+   * opens created from copies of the windows holding the same records (`planSliding`). Windows
+   * already closed are updated too (never emitted again): later windows may be copied from them.
+   */
+  private slide(group: string, w: SlidingWindows, r: StreamRecord, emit: Emit): void {
+    if (isLateForSliding(w, r.timestamp, this.time.watermark)) return this.lateRecord(r, emit);
+    const keyOf = (start: number) => `w${start}|${group}`;
+    const mine = [...(this.perGroup.get(group) ?? [])].map((k) => this.store.get(k)!);
+    const plan = planSliding(
+      w,
+      mine.map((e) => ({ start: e.window!.start, maxTimestamp: e.timestamp })),
+      r.timestamp,
+    );
+    if (plan.update.length + plan.create.length > MAX_WINDOWS_PER_RECORD)
+      throw new ExpressionError(
+        `window.timeDifferenceMs: the record falls in more than ${MAX_WINDOWS_PER_RECORD} sliding windows of its key`,
+        "window.timeDifferenceMs",
+      );
+    // every window's new accumulators before storing any: a failure changes nothing
+    const next = [
+      ...plan.create.map((c) => {
+        const from = c.from === null ? undefined : this.store.get(keyOf(c.from))!;
+        // a copy: distinct counts grow their set in place
+        const copied = from && (decodeState(encodeState(from.accs)) as unknown[]);
+        const timestamp = Math.max(from?.timestamp ?? Number.NEGATIVE_INFINITY, c.add ? r.timestamp : Number.NEGATIVE_INFINITY);
+        return { start: c.start, accs: c.add ? this.fold(copied, r) : copied!, timestamp };
+      }),
+      ...plan.update.map((start) => {
+        const e = this.store.get(keyOf(start))!;
+        return { start, accs: this.fold(e.accs, r), timestamp: Math.max(e.timestamp, r.timestamp) };
+      }),
+    ].sort((a, b) => a.start - b.start);
+    for (const n of next) {
+      const storeKey = keyOf(n.start);
+      const window = slidingWindowAt(w, n.start);
+      const before = this.store.get(storeKey);
+      const final = before ? before.final === true : isSlidingClosed(w, window, this.time.watermark);
+      const entry: Entry = { key: r.key, window, accs: n.accs, timestamp: n.timestamp, origin: r.origin, ...(final ? { final } : {}) };
+      this.store.set(storeKey, entry);
+      if (!before) {
+        this.indexGroup(storeKey);
+        this.schedule(this.closeTimeOf(entry), storeKey);
+      }
+      if (!final && this.config.emit === "update") emit("out", this.resultRecord(entry, entry.timestamp));
+    }
   }
 
   private fold(accs: unknown[] | undefined, r: StreamRecord): unknown[] {
@@ -148,10 +211,7 @@ export class AggregateProcessor implements Processor, Stateful {
     const before = this.store.get(storeKey);
     const entry: Entry = { key: r.key, window, accs, timestamp: Math.max(r.timestamp, before?.timestamp ?? r.timestamp), origin: r.origin };
     this.store.set(storeKey, entry);
-    if (closeAt !== null && !before) {
-      if (!this.closing.has(closeAt)) this.closing.set(closeAt, new Set());
-      this.closing.get(closeAt)!.add(storeKey);
-    }
+    if (closeAt !== null && !before) this.schedule(closeAt, storeKey);
     if (this.config.emit === "update") emit("out", this.resultRecord(entry, r.timestamp));
   }
 
@@ -159,42 +219,52 @@ export class AggregateProcessor implements Processor, Stateful {
     this.put(storeKey, window, this.fold(this.store.get(storeKey)?.accs, r), r, null, emit);
   }
 
-  /** The changelog was read back: rebuild the close-time and session indexes from the entries. */
+  /** The changelog was read back: rebuild the close-time and per-group indexes from the entries. */
   restored(): void {
     this.closing.clear();
-    this.sessions.clear();
-    const w = this.windows;
-    if (!w) return;
+    this.perGroup.clear();
+    if (!this.windows) return;
     for (const [k, e] of this.store.entries()) {
-      const at = w.type === "session" ? sessionClosesAt(w, e.window as Session) : closesAt(w, e.window as TimeWindow);
-      if (!this.closing.has(at)) this.closing.set(at, new Set());
-      this.closing.get(at)!.add(k);
-      if (k.startsWith("s")) {
-        const group = k.slice(k.indexOf("|") + 1);
-        if (!this.sessions.has(group)) this.sessions.set(group, new Set());
-        this.sessions.get(group)!.add(k);
-      }
+      this.schedule(this.closeTimeOf(e), k);
+      this.indexGroup(k);
     }
+  }
+
+  /** When the watermark next acts on a windowed entry: it closes, or (a closed sliding window) it is dropped. */
+  private closeTimeOf(e: Entry): number {
+    const w = this.windows!;
+    if (w.type === "session") return sessionClosesAt(w, e.window as Session);
+    if (w.type === "sliding") return (e.final ? slidingRetainedUntil : slidingClosesAt)(w, e.window as SlidingWindow);
+    return closesAt(w, e.window as TimeWindow);
+  }
+
+  private schedule(at: number, storeKey: string): void {
+    if (!this.closing.has(at)) this.closing.set(at, new Set());
+    this.closing.get(at)!.add(storeKey);
   }
 
   private remove(storeKey: string): void {
     const e = this.store.get(storeKey);
     if (!e) return;
     this.store.delete(storeKey);
-    this.forgetSession(storeKey);
-    const w = this.windows;
-    if (w && e.window) {
-      const at = w.type === "session" ? sessionClosesAt(w, e.window as Session) : closesAt(w, e.window as TimeWindow);
-      this.closing.get(at)?.delete(storeKey);
-    }
+    this.forgetGroupKey(storeKey);
+    if (this.windows && e.window) this.closing.get(this.closeTimeOf(e))?.delete(storeKey);
   }
 
-  private forgetSession(storeKey: string): void {
-    if (!storeKey.startsWith("s")) return;
+  /** Sessions (`s…`) and sliding windows (`w…`) are indexed by group: the store key's part after `|`. */
+  private indexGroup(storeKey: string): void {
+    if (!storeKey.startsWith("s") && !storeKey.startsWith("w")) return;
     const group = storeKey.slice(storeKey.indexOf("|") + 1);
-    const keys = this.sessions.get(group);
+    if (!this.perGroup.has(group)) this.perGroup.set(group, new Set());
+    this.perGroup.get(group)!.add(storeKey);
+  }
+
+  private forgetGroupKey(storeKey: string): void {
+    if (!storeKey.startsWith("s") && !storeKey.startsWith("w")) return;
+    const group = storeKey.slice(storeKey.indexOf("|") + 1);
+    const keys = this.perGroup.get(group);
     keys?.delete(storeKey);
-    if (keys?.size === 0) this.sessions.delete(group);
+    if (keys?.size === 0) this.perGroup.delete(group);
   }
 
   private lateRecord(r: StreamRecord, emit: Emit): void {
@@ -219,9 +289,18 @@ export class AggregateProcessor implements Processor, Stateful {
       // in window order, then key order: the same input gives the same output sequence
       entries.sort(([a, x], [b, y]) => x.window!.start - y.window!.start || (a < b ? -1 : a > b ? 1 : 0));
       for (const [k, e] of entries) {
+        const w = this.windows;
+        if (w?.type === "sliding" && !e.final) {
+          // closed: its result is final; it stays, updated but never emitted, while records may still copy it
+          const closed: Entry = { ...e, final: true };
+          this.store.set(k, closed);
+          this.schedule(this.closeTimeOf(closed), k);
+          if (this.config.emit === "final") emit("out", this.resultRecord(e, e.window!.end)); // its end is inclusive
+          continue;
+        }
         this.store.delete(k);
-        this.forgetSession(k);
-        if (this.config.emit === "final") emit("out", this.resultRecord(e, e.window!.end - 1));
+        this.forgetGroupKey(k);
+        if (this.config.emit === "final" && !e.final) emit("out", this.resultRecord(e, e.window!.end - 1));
       }
     }
   }

@@ -106,6 +106,38 @@ describe("pipeline versions: diff and rollback", () => {
     expect(serverErrors).toEqual([]);
   }, 90_000);
 
+  it("a redeploy that leaves the stateful nodes as they were needs no state reset", async () => {
+    await call("POST", "/api/v1/topics", { json: { name: "taps", partitions: 1 } });
+    const counting = (over: number) => ({
+      name: "taps-count",
+      nodes: [
+        { id: "taps", config: { kind: "source", topics: ["taps"] } },
+        {
+          id: "count",
+          config: {
+            kind: "aggregate",
+            window: { type: "tumbling", sizeMs: 60_000 },
+            aggregations: [{ fn: "count", as: "n" }],
+            emit: "final",
+          },
+        },
+        { id: "many", config: { kind: "filter", condition: `value.n > ${over}` } },
+        { id: "out", config: { kind: "sink", topic: "taps-count", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("taps", "count"), edge("count", "many"), edge("many", "out")],
+    });
+    await call("POST", "/api/v1/pipelines", { json: counting(5) });
+    expect((await call("POST", "/api/v1/pipelines/taps-count/deploy", { json: {} })).status).toBe(200);
+    await call("PUT", "/api/v1/pipelines/taps-count", { json: counting(9) });
+    // the stored v1 comes back from jsonb with its keys in another order: still the same aggregate
+    const redeploy = await call("POST", "/api/v1/pipelines/taps-count/deploy", { json: {} });
+    expect(redeploy.status).toBe(200);
+    expect(redeploy.body).toMatchObject({ state: "running", version: 2 });
+    expect((await call("GET", "/api/v1/pipelines/taps-count/versions/diff?from=1&to=2")).body.statefulChanged).toEqual([]);
+    await call("POST", "/api/v1/pipelines/taps-count/stop");
+    expect(serverErrors).toEqual([]);
+  }, 60_000);
+
   it("answers bad input with a 4xx JSON error naming the field", async () => {
     await call("POST", "/api/v1/pipelines", { json: { name: "never-deployed" } });
     const noVersion = await call("POST", "/api/v1/pipelines/never-deployed/deploy", { json: { version: 1 } });

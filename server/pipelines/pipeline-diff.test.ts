@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../schemas/pipeline.ts";
-import { canonicalJson, diffPipelines, fieldChanges, versionNotes } from "./pipeline-diff.ts";
+import { canonicalJson, changedStatefulNodes, diffPipelines, fieldChanges, versionNotes } from "./pipeline-diff.ts";
 
 const edge = (from: string, to: string, fromPort = "out", toPort = "in") => ({
   from: { node: from, port: fromPort },
@@ -163,6 +163,19 @@ describe("pipeline diff", () => {
       [3, "rollback to v1"],
       [4, "no change"],
     ]);
+  });
+
+  it("the stateful nodes a deploy must reset: by value, whatever order jsonb gave the keys back in", () => {
+    const v1 = stored(fraudAlert(10));
+    const fromJsonb = JSON.parse(canonicalJson(v1)) as unknown; // keys reordered, as PostgreSQL's jsonb returns them
+    expect(JSON.stringify(fromJsonb)).not.toBe(JSON.stringify(v1));
+    expect(changedStatefulNodes(fromJsonb, stored(fraudAlert(20)))).toEqual([]);
+    const wider = stored(fraudAlert(10));
+    const agg = wider.nodes[2].config;
+    if (agg.kind !== "aggregate" || !agg.window) throw new Error("fixture");
+    agg.window.graceMs = 120_000;
+    wider.nodes[2].label = "renamed";
+    expect(changedStatefulNodes(fromJsonb, wider)).toEqual(["perHour"]);
   });
 
   it("compares values, not key order", () => {

@@ -105,11 +105,7 @@ export function diffPipelines(before: unknown, after: unknown, refs: { from: TVe
   const newEdges = new Set(b.edges.map(edgeKey));
   const edges = { added: b.edges.filter((e) => !oldEdges.has(edgeKey(e))), removed: a.edges.filter((e) => !newEdges.has(edgeKey(e))) };
   const pipeline = fieldChanges(a.fields, b.fields);
-  // as the manager decides a deploy: a stateful node whose config changed (a new label keeps its state)
-  const statefulChanged = changed
-    .filter((c) => STATEFUL_KINDS.has(b.nodes.find((n) => n.id === c.id)!.kind as TNodeKind))
-    .filter((c) => c.fields.some((f) => f.path === "config" || f.path.startsWith("config.")))
-    .map((c) => c.id);
+  const statefulChanged = statefulOf(changed, b.nodes);
   const diff: Omit<TPipelineDiff, "summary"> = {
     ...refs,
     identical: added.length + removed.length + changed.length + edges.added.length + edges.removed.length + pipeline.length === 0,
@@ -119,6 +115,30 @@ export function diffPipelines(before: unknown, after: unknown, refs: { from: TVe
     statefulChanged,
   };
   return { ...diff, summary: summarize(diff) };
+}
+
+/** Of the changed nodes, the stateful ones whose config changed (a new label keeps the state). */
+function statefulOf(changed: readonly { id: string; fields: TFieldChange[] }[], after: readonly Node[]): string[] {
+  const kind = new Map(after.map((n) => [n.id, n.kind]));
+  return changed
+    .filter((c) => STATEFUL_KINDS.has(kind.get(c.id) as TNodeKind))
+    .filter((c) => c.fields.some((f) => f.path === "config" || f.path.startsWith("config.")))
+    .map((c) => c.id);
+}
+
+/**
+ * The stateful nodes whose definition differs from `before` to `after`: their stored state would
+ * not fit, so deploying `after` over `before` needs a state reset. Compared by value, not by
+ * JSON text: a stored version comes back from PostgreSQL's jsonb with its keys reordered.
+ */
+export function changedStatefulNodes(before: unknown, after: unknown): string[] {
+  const a = new Map(shapeOf(before).nodes.map((n) => [n.id, n]));
+  const b = shapeOf(after).nodes;
+  const changed = b.flatMap((n) => {
+    const o = a.get(n.id);
+    return o ? [{ id: n.id, fields: fieldChanges(o.body, n.body) }] : [];
+  });
+  return statefulOf(changed, b);
 }
 
 /** One line: "changed overTen; added dedupe; removed shape; +1 edge, −1 edge; settings". */

@@ -6,11 +6,12 @@
  */
 import type { z } from "zod";
 import { TributaryError } from "../errors/tributary-error.ts";
-import { STATEFUL_KINDS, ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
+import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 
 export type { PreviewResult };
+import { changedStatefulNodes } from "./pipeline-diff.ts";
 import { canMove, type PipelineState } from "./pipeline-states.ts";
 import type { PipelineStore, StoredPipeline, StoredVersion } from "./pipeline-store.ts";
 
@@ -54,14 +55,6 @@ export function problemsOf(error: z.ZodError, draft: unknown): PipelineProblem[]
 
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
 export const MAX_PIPELINES = 200;
-
-/** Stateful nodes whose definition differs between two versions (their stored state would not fit). */
-function changedStatefulNodes(before: TPipelineDefinition, after: TPipelineDefinition): string[] {
-  const old = new Map(before.nodes.map((n) => [n.id, JSON.stringify(n.config)]));
-  return after.nodes
-    .filter((n) => STATEFUL_KINDS.has(n.config.kind) && old.has(n.id) && old.get(n.id) !== JSON.stringify(n.config))
-    .map((n) => n.id);
-}
 
 export class PipelineManager {
   private readonly runners = new Map<string, PipelineRunner>();
@@ -189,7 +182,7 @@ export class PipelineManager {
           problems,
         });
       const previous = p.version === null ? null : await this.store.version(name, p.version);
-      const changed = previous ? changedStatefulNodes(previous.definition as TPipelineDefinition, definition) : [];
+      const changed = previous ? changedStatefulNodes(previous.definition, definition) : [];
       if (changed.length > 0 && !opts.resetState)
         throw new TributaryError(
           "PIPELINE_STATE_RESET_REQUIRED",

@@ -17,6 +17,7 @@ import { TributaryJsonSystem, TributarySystem } from "./tributary-system.ts";
 import { pidsOf, ResourceSampler, SERVER_PROCESSES } from "./resource-sampler.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { ROOT, startServer, type ServerProcess } from "../testing/server-process.ts";
+import { runStreamWorkloads } from "./stream-workloads.ts";
 
 const USAGE = `usage: npm run bench [-- options]
 
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
   const figures: PeerFigure[] = [];
   const described: PeerSystem[] = [];
   const t0 = performance.now();
+  let streamSummary: string;
   try {
     for (const system of systems) {
       const pids = system.name.startsWith("tributary") ? [server.pid] : pidsOf(SERVER_PROCESSES[system.name] ?? []);
@@ -161,6 +163,10 @@ async function main(): Promise<void> {
         });
       }
     }
+    // pipelines run by the server (issue #15), and the peers running the same logic in their clients
+    const stream = await runStreamWorkloads({ quick, runs, only, workloads, server });
+    figures.push(...stream.figures);
+    streamSummary = stream.summary;
   } finally {
     await cleanUp();
   }
@@ -168,7 +174,8 @@ async function main(): Promise<void> {
   const systemsText =
     formatSystems(described) +
     "\n- Server resources: peak RSS and mean CPU of the system's server processes (Tributary: its one Node process; PostgreSQL: all postgres processes) while that system's workloads ran (each workload: the kernel's peak, VmHWM, reset as it starts)." +
-    "\n- Latency workloads begin after a CHECKPOINT of Tributary's PostgreSQL database, so they do not run while PostgreSQL writes out the gigabytes the throughput workloads left dirty.";
+    "\n- Latency workloads begin after a CHECKPOINT of Tributary's PostgreSQL database, so they do not run while PostgreSQL writes out the gigabytes the throughput workloads left dirty." +
+    (streamSummary ? `\n\n${streamSummary}` : "");
   console.log(`\n${table}\n\n${systemsText}\n\n(${Math.round((performance.now() - t0) / 1000)} s)`);
   const plain = figures
     .filter((f) => Number.isFinite(f.value))

@@ -3,7 +3,10 @@
  */
 import { CostMeter } from "./cost.ts";
 import { createCelEnvironment, type CelVariables } from "./environment.ts";
-import { CelStaticError, instrument, type MeterSlot } from "./instrument.ts";
+import { Variables } from "./closures.ts";
+import { CelStaticError, evaluatorOf, instrument, type MeterSlot } from "./instrument.ts";
+
+const NO_VARIABLES: Record<string, unknown> = {};
 
 /** Why an expression was refused before running; `code` is the API error code to answer with. */
 export class CelCompileError extends Error {
@@ -47,15 +50,16 @@ export interface CelProgram {
   readonly resultType: string;
   readonly limits: CelLimits;
   /**
-   * Evaluates with `vars`, charging `meter` (reset first, with at most `units` to spend). Throws
-   * CelCostError past the budget, or cel-js's EvaluationError.
+   * Evaluates with `vars` (an object whose properties, own or getters, are the variables),
+   * charging `meter` (reset first, with at most `units` to spend). Throws CelCostError past the
+   * budget, or cel-js's EvaluationError.
    */
-  evaluate(vars: Record<string, unknown>, meter: CostMeter, units?: number): unknown;
+  evaluate(vars: object, meter: CostMeter, units?: number): unknown;
   /** A meter with this program's per-evaluation budget. */
   newMeter(): CostMeter;
 }
 
-type Evaluable = ((ctx: Record<string, unknown>) => unknown) & { ast: unknown; check(): { valid: boolean; type?: string; error?: Error } };
+type Evaluable = ((ctx: object) => unknown) & { ast: unknown; check(): { valid: boolean; type?: string; error?: Error } };
 
 /**
  * Parses, type-checks and instruments `source`. Throws CelCompileError: INVALID_CEL when it
@@ -89,12 +93,17 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
     throw new CelCompileError(withHighlight(why, source, (parsed.ast as { pos?: number }).pos ?? 0), "INVALID_CEL");
   }
   const slot: MeterSlot = { meter: null };
+  const root = parsed.ast as Parameters<typeof instrument>[0];
+  const ev = evaluatorOf(parsed, root);
+  let compiled: ReturnType<typeof instrument>;
   try {
-    instrument(parsed.ast as Parameters<typeof instrument>[0], slot, limits);
+    compiled = instrument(root, slot, limits);
   } catch (e) {
     if (e instanceof CelStaticError) throw new CelCompileError(e.message, e.code);
     throw e;
   }
+  const { staticUnits, run } = compiled;
+  const variables = new Variables();
   return {
     source,
     resultType,
@@ -103,8 +112,10 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
     evaluate(vars, meter, units) {
       meter.reset(units);
       slot.meter = meter;
+      variables.vars = vars as Record<string, unknown>;
       try {
-        const out = parsed(vars);
+        meter.charge(staticUnits); // the nodes outside loop bodies, each run at most once (instrument.ts)
+        const out = run(ev, variables);
         // an error absorbed by || / && / exists after the budget ran out still ends the evaluation
         if (meter.tripped) throw meter.tripError;
         return out;
@@ -113,6 +124,7 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
         throw e;
       } finally {
         slot.meter = null;
+        variables.vars = NO_VARIABLES;
       }
     },
   };

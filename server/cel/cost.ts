@@ -18,12 +18,18 @@ export class CelCostError extends Error {
 
 /** How often (in units) the meter also looks at the clock, as a backstop to the unit count. */
 const CLOCK_EVERY = 1 << 14;
+/**
+ * Units after which an evaluation first reads the clock and starts its time budget. Most
+ * evaluations (a filter, a map over one record) never get there, so they never pay for a clock
+ * read; the time backstop then counts from here, and the first units' few µs are not in it.
+ */
+const CLOCK_START = 1 << 10;
 
 /** Budget of one evaluation (one record); reusable with `reset`. */
 export class CostMeter {
   private spent = 0;
   private budget = 0;
-  private nextClock = CLOCK_EVERY;
+  private nextClock = CLOCK_START;
   private deadline = 0;
   private error: CelCostError | null = null;
 
@@ -38,8 +44,8 @@ export class CostMeter {
   reset(units = this.unitBudget): void {
     this.spent = 0;
     this.budget = Math.min(units, this.unitBudget);
-    this.nextClock = CLOCK_EVERY;
-    this.deadline = performance.now() + this.timeBudgetMs;
+    this.nextClock = CLOCK_START;
+    this.deadline = 0;
     this.error = null;
   }
 
@@ -70,7 +76,9 @@ export class CostMeter {
     }
     if (this.spent >= this.nextClock) {
       this.nextClock = this.spent + CLOCK_EVERY;
-      if (performance.now() > this.deadline) {
+      const now = performance.now();
+      if (this.deadline === 0) this.deadline = now + this.timeBudgetMs;
+      else if (now > this.deadline) {
         this.error = new CelCostError(`CEL time budget exceeded: the expression ran longer than ${this.timeBudgetMs} ms on one record`);
         throw this.error;
       }
@@ -90,26 +98,37 @@ export function shallowSize(v: unknown): number {
 
 const keyCounts = new WeakMap<object, number>();
 const deepSizes = new WeakMap<object, number>();
+/**
+ * Objects this small are sized by walking them, never remembered: walking costs no more than
+ * the units they are charged, and remembering every record's small values (a WeakMap entry
+ * each) cost more than the rest of a filter's evaluation.
+ */
+const SMALL = 64;
 
 function objectKeyCount(o: object): number {
-  let n = keyCounts.get(o);
-  if (n === undefined) {
-    n = 0;
-    for (const k in o) if (Object.hasOwn(o, k)) n++;
-    keyCounts.set(o, n);
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k) && ++n > SMALL) break;
+  if (n <= SMALL) return n;
+  let known = keyCounts.get(o);
+  if (known === undefined) {
+    known = 0;
+    for (const k in o) if (Object.hasOwn(o, k)) known++;
+    keyCounts.set(o, known);
   }
-  return n;
+  return known;
 }
 
 /**
  * Characters and elements of a value and everything in it: what comparing, searching or copying
  * it costs. Values an evaluation sees are never changed once complete (JSON documents, CEL
- * results), so each object's size is computed once and remembered, inner objects included (a
- * list of lists of the same list must not be walked exponentially often). Iterative: a JSON
+ * results), so each large object's size is computed once and remembered, inner objects included
+ * (a list of lists of the same list must not be walked exponentially often). Iterative: a JSON
  * document nested thousands deep must not overflow the stack here.
  */
 export function deepSize(v: unknown): number {
   if (typeof v !== "object" || v === null || ArrayBuffer.isView(v) || v instanceof Date) return leafSize(v);
+  const small = smallDeepSize(v, 0);
+  if (small >= 0) return small;
   const known = deepSizes.get(v);
   if (known !== undefined) return known;
   // post-order: an object's size is summed when all its children are known
@@ -128,6 +147,37 @@ export function deepSize(v: unknown): number {
       if (typeof c === "object" && c !== null && !isLeafObject(c) && !deepSizes.has(c)) stack.push({ o: c, exit: false });
   }
   return deepSizes.get(v)!;
+}
+
+/**
+ * The deep size of a plain object or array of at most SMALL elements in all, nested at most 4
+ * deep, by walking it (work ≤ SMALL elements a level); -1 when it is larger, deeper or of another
+ * kind. (No closures in here: it runs for every record a map expression makes.)
+ */
+function smallDeepSize(o: object, depth: number): number {
+  if (depth > 4) return -1;
+  let total = 1;
+  if (Array.isArray(o)) {
+    if (o.length > SMALL) return -1;
+    for (const c of o as unknown[]) {
+      const size = elementSize(c, depth);
+      if (size < 0 || (total += size) > SMALL) return -1;
+    }
+    return total;
+  }
+  const proto = Object.getPrototypeOf(o) as unknown;
+  if (proto !== Object.prototype && proto !== null) return -1;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const size = elementSize((o as Record<string, unknown>)[k], depth);
+    if (size < 0 || (total += k.length + size) > SMALL) return -1;
+  }
+  return total;
+}
+
+function elementSize(c: unknown, depth: number): number {
+  if (typeof c !== "object" || c === null || isLeafObject(c)) return leafSize(c);
+  return smallDeepSize(c, depth + 1);
 }
 
 function isLeafObject(o: object): boolean {

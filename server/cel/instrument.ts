@@ -1,28 +1,22 @@
 /**
- * Static checks and the cost meter's hooks on a parsed, type-checked cel-js AST.
+ * Static checks of a parsed, type-checked cel-js AST, and its compilation to metered closures.
  *
- * cel-js evaluates by calling `node.evaluate(ev, node, ctx)` on every node (the evaluator's
- * `run`), so each node of the tree gets an `evaluate` of ours that charges the meter around the
- * original. `matches` calls are evaluated by us on RE2 instead of cel-js's `new RegExp` (which
- * backtracks exponentially). No user text is ever turned into code: this only wraps functions.
+ * Every node becomes a closure (closures.ts) and its `evaluate` is replaced by a call of it, so
+ * cel-js code that evaluates a child (a macro, a comprehension's loop, a function's arguments)
+ * reaches the compiled child too. `matches` calls run on RE2 instead of cel-js's `new RegExp`
+ * (which backtracks exponentially). No user text is ever turned into code.
+ *
+ * The cost meter sees what it saw when it charged around every node: one unit per node
+ * evaluated, plus the size of what a node reads whole, creates or iterates. What changed is where
+ * the unit is charged: a node outside every comprehension's loop body runs at most once per
+ * evaluation, so all of those are charged at once when the evaluation starts (the program's
+ * `staticUnits`, at most the AST's 2,000 nodes); only nodes inside loop bodies charge their unit
+ * (and look at the meter) each time they run. Sizes are charged only where a value can have one:
+ * nodes whose checked type is bool, int or double return plain numbers and booleans.
  */
 import { CostMeter, deepSize, shallowSize } from "./cost.ts";
+import { closureOf, type CelNode as Node, type Evaluator, type Fn } from "./closures.ts";
 import { compileRegex, type LinearRegex, RegexError } from "./regex.ts";
-
-/** The parts of a cel-js AST node used here (its public `op`, `args` and `meta`). */
-interface Node {
-  op: string;
-  args: unknown;
-  meta: { alternate?: Node; macro?: Record<string, unknown> };
-  evaluate: Evaluate;
-}
-type Evaluate = (ev: Evaluator, ast: Node, ctx: Ctx) => unknown;
-interface Evaluator {
-  run(ast: Node, ctx: Ctx): unknown;
-}
-interface Ctx {
-  accuValue?: unknown;
-}
 
 /**
  * How a node's value is used by its parent, which decides what its evaluation is charged:
@@ -64,20 +58,50 @@ export interface MeterSlot {
   meter: CostMeter | null;
 }
 
+const CAPTURED = Symbol("captured");
+
+/**
+ * cel-js's evaluator of a parsed program (it is private to its environment): the program is
+ * started once with its root's `evaluate` replaced by one that keeps the evaluator and stops,
+ * before anything of the expression runs. Calling the compiled root with it afterwards skips
+ * cel-js's per-evaluation entry (a new root context each time).
+ */
+export function evaluatorOf(program: (vars: object) => unknown, root: Node): Evaluator {
+  let captured: Evaluator | null = null;
+  const own = Object.getOwnPropertyDescriptor(root, "evaluate");
+  root.evaluate = (ev) => {
+    captured = ev;
+    throw CAPTURED;
+  };
+  try {
+    program({});
+  } catch (e) {
+    if (e !== CAPTURED) throw e;
+  } finally {
+    if (own) Object.defineProperty(root, "evaluate", own);
+    else delete (root as Partial<Node>).evaluate;
+  }
+  if (!captured) throw new Error("cel-js did not start the program at its root");
+  return captured;
+}
+
 /**
  * Checks the static limits of a type-checked AST (comprehension nesting; `matches` patterns
- * given as literals must compile on RE2) and installs the meter's hooks on every node. After
- * this, evaluating the program charges `slot.meter`.
+ * given as literals must compile on RE2) and compiles every node to its metered closure. After
+ * this, evaluating the program charges `slot.meter`: the returned `staticUnits` once at the
+ * start (the caller does that), the rest as it runs.
  */
-export function instrument(root: Node, slot: MeterSlot, limits: StaticLimits): void {
+export function instrument(root: Node, slot: MeterSlot, limits: StaticLimits): { staticUnits: number; run: Fn } {
   const roles = new Map<Node, Role>();
-  const stack: { node: Node; role: Role; depth: number }[] = [{ node: root, role: "read", depth: 0 }];
+  const looped = new Set<Node>();
+  const stack: { node: Node; role: Role; depth: number; inLoop: boolean }[] = [{ node: root, role: "read", depth: 0, inLoop: false }];
   const rank = { pass: 0, iterate: 1, read: 2 } as const;
   while (stack.length) {
-    const { node, role, depth } = stack.pop()!;
+    const { node, role, depth, inLoop } = stack.pop()!;
     const seen = roles.get(node);
-    if (seen !== undefined && rank[seen] >= rank[role]) continue;
-    roles.set(node, role);
+    if (seen !== undefined && rank[seen] >= rank[role] && (looped.has(node) || !inLoop)) continue;
+    if (seen === undefined || rank[role] > rank[seen]) roles.set(node, role);
+    if (inLoop) looped.add(node);
     const isComprehension = node.op === "comprehension";
     const d = isComprehension ? depth + 1 : depth;
     if (d > limits.maxComprehensionDepth) {
@@ -86,11 +110,29 @@ export function instrument(root: Node, slot: MeterSlot, limits: StaticLimits): v
         "CEL_TOO_COSTLY",
       );
     }
-    for (const [child, childRole] of childrenOf(node)) stack.push({ node: child, role: childRole, depth: d });
+    // a comprehension's step runs once per element: it and all below it are in a loop
+    const step = isComprehension && !node.meta.alternate && !node.meta.macro ? (node.args as { step: unknown }).step : null;
+    for (const [child, childRole] of childrenOf(node))
+      stack.push({ node: child, role: childRole, depth: d, inLoop: inLoop || child === step });
     if (isMatchesCall(node)) checkLiteralPattern(node);
   }
   const stops = quantifierSteps(roles.keys());
-  for (const [node, role] of roles) hook(node, role, slot, stops.get(node));
+  const compiled = new Map<Node, Fn>();
+  const fnOf = (node: Node): Fn => {
+    let f = compiled.get(node);
+    if (f) return f;
+    const core = isMatchesCall(node) ? evaluateMatches(node, fnOf, slot) : closureOf(node, fnOf);
+    f = metered(node, roles.get(node) ?? "pass", looped.has(node), stops.get(node), core, slot);
+    compiled.set(node, f);
+    const run = f;
+    node.evaluate = (ev, _ast, ctx) => run(ev, ctx);
+    return f;
+  };
+  // every node, also those only cel-js's own evaluation reaches (macros, comprehension steps)
+  for (const node of roles.keys()) fnOf(node);
+  let staticUnits = 0;
+  for (const node of roles.keys()) if (!looped.has(node)) staticUnits++;
+  return { staticUnits, run: fnOf(root) };
 }
 
 /**
@@ -191,55 +233,81 @@ function checkLiteralPattern(node: Node): void {
   }
 }
 
-/** Installs the metered `evaluate` of one node. */
-function hook(node: Node, role: Role, slot: MeterSlot, quantifierStop: boolean | undefined): void {
+/** JavaScript values of these checked types are numbers or booleans: nothing to size. */
+const UNSIZED_TYPES = new Set(["bool", "int", "double"]);
+
+/**
+ * The node's closure with its metering. A node outside every loop body was charged its unit
+ * when the evaluation started; one inside a loop body charges it each time it runs, and once
+ * the meter has tripped it ends the evaluation at once (an all/exists step answers what stops
+ * its loop, since those loops absorb their predicate's errors). Either charges the size of what
+ * it returns, as its parent uses it (see Role) and when it created the value.
+ */
+function metered(node: Node, role: Role, looped: boolean, quantifierStop: boolean | undefined, core: Fn, slot: MeterSlot): Fn {
   const creates = CREATES.has(node.op) && !node.meta.alternate && !node.meta.macro;
-  let inner: Evaluate | null = isMatchesCall(node) ? evaluateMatches(node, slot) : null;
-  const metered: Evaluate = function (this: Node, ev, ast, ctx) {
+  const sized = (role !== "pass" || creates) && !UNSIZED_TYPES.has(node.checkedType?.name ?? "dyn");
+  const chargeSize =
+    node.op === "map" && creates
+      ? (meter: CostMeter, out: unknown) => meter.charge(mapLiteralUnits(out as Record<string, unknown>, role))
+      : (meter: CostMeter, out: unknown) => {
+          let units = 0;
+          if (role === "read") units = deepSize(out);
+          else if (role === "iterate") units = shallowSize(out);
+          if (creates) units += shallowSize(out);
+          if (units > 0) meter.charge(units);
+        };
+  if (!looped) {
+    if (!sized) return core;
+    return (ev, ctx) => {
+      const out = core(ev, ctx);
+      const meter = slot.meter;
+      if (meter !== null && out !== null && (typeof out === "object" || typeof out === "string") && out !== ctx.accuValue)
+        chargeSize(meter, out);
+      return out;
+    };
+  }
+  return (ev, ctx) => {
     const meter = slot.meter;
-    inner ??= implementationOf(node);
-    if (meter === null) return inner.call(this, ev, ast, ctx);
+    if (meter === null) return core(ev, ctx);
     if (meter.tripped) {
-      // an all/exists keeps going after an error in its predicate (CEL's error absorption);
-      // answering what ends the loop lets the evaluation unwind in a few steps
       if (quantifierStop !== undefined) return quantifierStop;
       throw meter.tripError;
     }
     meter.charge(1);
-    const out = inner.call(this, ev, ast, ctx);
+    const out = core(ev, ctx);
     if (meter.tripped) throw meter.tripError;
-    if (out !== null && (typeof out === "object" || typeof out === "string") && out !== ctx.accuValue) {
-      let units = 0;
-      if (role === "read") units = deepSize(out);
-      else if (role === "iterate") units = shallowSize(out);
-      if (creates) units += shallowSize(out);
-      if (units > 0) meter.charge(units);
-    }
+    if (sized && out !== null && (typeof out === "object" || typeof out === "string") && out !== ctx.accuValue) chargeSize(meter, out);
     return out;
   };
-  node.evaluate = metered;
 }
 
 /**
- * What cel-js's own `ASTNode.evaluate` would run for the node (it resolves this on the first
- * evaluation and stores it on the node, which would replace our hook): the macro expansion, the
- * macro's evaluator, or the operator's.
+ * What a map literal's result is charged, in one walk of the object it just made: its entries
+ * (created), and as its parent uses it, its deep size or its entries again: the same units as
+ * deepSize and shallowSize give.
  */
-function implementationOf(node: Node): Evaluate {
-  const meta = node.meta as { alternate?: Node; macro?: { evaluate: Evaluate }; evaluate: Evaluate };
-  const alternate = meta.alternate;
-  if (alternate) return (ev, _ast, ctx) => alternate.evaluate(ev, alternate, ctx);
-  const macro = meta.macro;
-  if (macro) return (ev, _ast, ctx) => macro.evaluate(ev, macro as unknown as Node, ctx);
-  return meta.evaluate;
+function mapLiteralUnits(out: Record<string, unknown>, role: Role): number {
+  let entries = 0;
+  let deep = 1;
+  for (const k in out) {
+    if (!Object.hasOwn(out, k)) continue;
+    entries++;
+    if (role === "read") {
+      const v = out[k];
+      deep += k.length + (typeof v === "string" ? v.length : typeof v === "object" && v !== null ? deepSize(v) : 1);
+    }
+  }
+  return entries + (role === "read" ? deep : role === "iterate" ? entries : 0);
 }
 
 /** `s.matches(re)` on RE2, with the pattern compiled once and the match charged by its size. */
-function evaluateMatches(node: Node, slot: MeterSlot): Evaluate {
-  const [, receiver, args] = node.args as [string, Node, Node[]];
-  return (ev, _ast, ctx) => {
-    const s = ev.run(receiver, ctx);
-    const p = ev.run(args[0], ctx);
+function evaluateMatches(node: Node, fnOf: (n: Node) => Fn, slot: MeterSlot): Fn {
+  const [, receiverNode, args] = node.args as [string, Node, Node[]];
+  const receiver = fnOf(receiverNode);
+  const pattern = fnOf(args[0]);
+  return (ev, ctx) => {
+    const s = receiver(ev, ctx);
+    const p = pattern(ev, ctx);
     if (typeof s !== "string" || typeof p !== "string") {
       throw new Error(`found no matching overload for '${typeName(s)}.matches(${typeName(p)})'`);
     }

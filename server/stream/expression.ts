@@ -52,12 +52,15 @@ export class ExpressionCompileError extends Error {
 /** A compiled expression of one node's field. */
 export class Expression {
   private readonly meter: CostMeter;
+  private readonly activation: RecordActivation;
 
   constructor(
     private readonly program: CelProgram,
     readonly field: string,
+    private readonly extraNames: readonly string[] = [],
   ) {
     this.meter = program.newMeter();
+    this.activation = new RecordActivation(extraNames);
   }
 
   /** Compiles `source`; throws ExpressionCompileError naming `field` (a validation error of the node). */
@@ -65,7 +68,7 @@ export class Expression {
     try {
       const variables = { ...PIPELINE_VARIABLES, ...extra };
       const program = compileCel(source, { variables, resultTypes: accepts, mixedLiterals: true });
-      return new Expression(program, field);
+      return new Expression(program, field, Object.keys(extra));
     } catch (e) {
       if (e instanceof CelCompileError) throw new ExpressionCompileError(e.message, field, e.code);
       throw e;
@@ -74,11 +77,15 @@ export class Expression {
 
   /** Evaluates over record `r` (and `extra` variables, such as a reducer's `acc`). */
   evaluate(r: StreamRecord, extra?: Record<string, unknown>): unknown {
+    const vars = this.activation;
+    vars.bind(r);
+    if (extra) for (const name of this.extraNames) vars.extra[name] = extra[name];
     try {
-      const vars = variablesOf(r);
-      return this.program.evaluate(extra ? Object.assign(vars, extra) : vars, this.meter);
+      return this.program.evaluate(vars, this.meter);
     } catch (e) {
       throw new ExpressionError(`${this.field}: ${(e as Error).message.split("\n")[0]}`, this.field);
+    } finally {
+      vars.release();
     }
   }
 
@@ -96,14 +103,59 @@ function describe(v: unknown): string {
   return typeof v === "object" ? "a map" : `a ${typeof v}`;
 }
 
-export function variablesOf(r: StreamRecord): Record<string, unknown> {
-  return {
-    key: r.key,
-    value: r.value,
-    headers: r.headers,
-    timestamp: new Date(r.timestamp),
-    topic: r.origin.topic,
-    partition: BigInt(r.origin.partition),
-    offset: BigInt(r.origin.offset),
-  };
+const NO_RECORD: StreamRecord = { key: null, value: null, headers: {}, timestamp: 0, origin: { topic: "", partition: 0, offset: 0 } };
+
+/**
+ * The variables of one expression's evaluations, reused from record to record: each is read
+ * from the record when the expression reads it (CEL reads variables by name from this object),
+ * so a record costs no object of variables, and the timestamp's Date and the ints (BigInt) of
+ * partition and offset are made only when used. Extra variables (a reducer's `acc`, a join's
+ * `left` and `right`) are looked up in `extra` before the record's.
+ */
+class RecordActivation {
+  private r: StreamRecord = NO_RECORD;
+  private date: Date | null = null;
+  readonly extra: Record<string, unknown>;
+
+  constructor(private readonly extraNames: readonly string[]) {
+    this.extra = Object.create(null) as Record<string, unknown>;
+    for (const name of extraNames) {
+      this.extra[name] = undefined;
+      Object.defineProperty(this, name, { get: () => this.extra[name], enumerable: true });
+    }
+  }
+
+  bind(r: StreamRecord): void {
+    this.r = r;
+    this.date = null;
+  }
+
+  /** Lets go of the record and the extra values (a reducer's state must not be kept here). */
+  release(): void {
+    this.r = NO_RECORD;
+    this.date = null;
+    for (const name of this.extraNames) this.extra[name] = undefined;
+  }
+
+  get key(): unknown {
+    return this.r.key;
+  }
+  get value(): unknown {
+    return this.r.value;
+  }
+  get headers(): Record<string, string> {
+    return this.r.headers;
+  }
+  get timestamp(): Date {
+    return (this.date ??= new Date(this.r.timestamp));
+  }
+  get topic(): string {
+    return this.r.origin.topic;
+  }
+  get partition(): bigint {
+    return BigInt(this.r.origin.partition);
+  }
+  get offset(): bigint {
+    return BigInt(this.r.origin.offset);
+  }
 }

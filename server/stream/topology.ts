@@ -23,6 +23,7 @@ import {
 } from "./process/stateless.ts";
 import type { Processor } from "./process/processor.ts";
 import { DecodeError, type StreamRecord } from "./record.ts";
+import type { RepartitionInput } from "./repartition.ts";
 import type { StateStore, Stateful } from "./state/state-store.ts";
 
 /** What a sink node received: the record and the sink's settings. */
@@ -31,6 +32,8 @@ export interface SinkOutput {
   topic: string;
   partitionByKey: boolean;
   record: StreamRecord;
+  /** a record on its way to a stateful node through a repartition topic (`node` is that node) */
+  repartition?: true;
 }
 
 /** A record a node failed on. */
@@ -50,6 +53,23 @@ export interface TopologyObserver {
 interface Target {
   node: string;
   port: string;
+  /** the repartition topic the record crosses to reach the node (runtime with several partitions) */
+  via?: string;
+}
+
+/** Where the records of one input (a source node, or a repartition topic) enter the graph. */
+interface Entry {
+  node: string;
+  port: string;
+  /** the event-time expression of a source, if it has one */
+  eventTime: Expression | null;
+  /**
+   * A source's: the event times of its partitions. A repartition input's: the watermarks the
+   * upstream tasks announced (one "partition" per task), not its records' times — those
+   * interleave the tasks' outputs, so one task far ahead would make the others' records late.
+   */
+  tracker: WatermarkTracker;
+  repartition: boolean;
 }
 
 /** Node kinds this build of the engine runs; the others are refused at validation, by name. */
@@ -95,6 +115,9 @@ function processorFor(config: TNodeConfig, time: TaskTime, rightIsTable: boolean
       return null; // sinks collect; the dead-letter sink receives failures
   }
 }
+
+/** How much longer than its sources' idle timeout an upstream task may stay silent (opening, restoring) before it stops holding time back. */
+export const UPSTREAM_SILENCE_MS = 10_000;
 
 /** Guards one record's walk through the graph (a flatMap chain can multiply it). */
 export const MAX_STEPS_PER_RECORD = 100_000;
@@ -148,8 +171,8 @@ export class Topology {
   observer: TopologyObserver | null = null;
   /** the task's event time, read by the windowed nodes */
   private readonly time: TaskTime = { watermark: Number.NEGATIVE_INFINITY };
-  /** per source node: its event-time expression (if any) and watermark */
-  private readonly clocks = new Map<string, { eventTime: Expression | null; tracker: WatermarkTracker }>();
+  /** per input (a source node's id, or a repartition topic): where it enters and its watermark */
+  private readonly clocks = new Map<string, Entry>();
   /** nodes with state that reacts to time, upstream first */
   private timed: string[] = [];
   /** What the sinks received since the last `drain`. */
@@ -162,7 +185,7 @@ export class Topology {
   /** Table node → the (compacted) topic it reads. */
   readonly tables: ReadonlyMap<string, Extract<TNodeConfig, { kind: "table" }>>;
 
-  private constructor(def: TPipelineDefinition) {
+  private constructor(def: TPipelineDefinition, repartition: readonly RepartitionInput[]) {
     const sources = new Map<string, Extract<TNodeConfig, { kind: "source" }>>();
     const tables = new Map<string, Extract<TNodeConfig, { kind: "table" }>>();
     let deadLetterTopic: string | null = null;
@@ -178,13 +201,24 @@ export class Topology {
     for (const e of def.edges) {
       const k = `${e.from.node}:${e.from.port}`;
       if (!this.downstream.has(k)) this.downstream.set(k, []);
-      this.downstream.get(k)!.push({ node: e.to.node, port: e.to.port });
+      const via = repartition.find(
+        (r) => r.node === e.to.node && r.port === e.to.port && r.from.some((f) => f.node === e.from.node && f.port === e.from.port),
+      );
+      this.downstream.get(k)!.push({ node: e.to.node, port: e.to.port, ...(via ? { via: via.topic } : {}) });
     }
   }
 
-  /** Builds the topology of a (schema-valid) definition, or lists why it cannot run. */
-  static build(def: TPipelineDefinition): { topology: Topology | null; problems: PipelineProblem[] } {
-    const t = new Topology(def);
+  /**
+   * Builds the topology of a (schema-valid) definition, or lists why it cannot run. With
+   * `repartition` (the runtime over several partitions) the records of those edges leave as
+   * outputs to their repartition topics and come back through `process(topic, …)`; without it
+   * (one task sees everything: preview, tests) they flow straight on.
+   */
+  static build(
+    def: TPipelineDefinition,
+    repartition: readonly RepartitionInput[] = [],
+  ): { topology: Topology | null; problems: PipelineProblem[] } {
+    const t = new Topology(def, repartition);
     const problems: PipelineProblem[] = [];
     for (const n of def.nodes) {
       if (!RUNNABLE.has(n.config.kind)) {
@@ -197,7 +231,7 @@ export class Topology {
         if (n.config.kind === "source") {
           const eventTime = n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
           const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
-          t.clocks.set(n.id, { eventTime, tracker });
+          t.clocks.set(n.id, { node: n.id, port: "in", eventTime, tracker, repartition: false });
         }
       } catch (e) {
         if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError || e instanceof JoinConfigError)) throw e;
@@ -216,14 +250,26 @@ export class Topology {
       if (rootsOf(def, n.id, "left").includes("table"))
         problems.push({ node: n.id, field: "in.left", message: "the left input of a join is a stream; a table goes on the right" });
     }
+    const sourceConfigs = new Map(def.nodes.flatMap((n) => (n.config.kind === "source" ? [[n.id, n.config] as const] : [])));
+    for (const r of repartition) {
+      // an upstream task that announced nothing for its sources' idle timeout stops holding it back
+      const from = r.sources.map((s) => sourceConfigs.get(s)).filter((c) => c !== undefined);
+      // upstream tasks announce at least once a second while they live: one silent this long is gone
+      const tracker = new WatermarkTracker({
+        outOfOrdernessMs: 0,
+        idleTimeoutMs: Math.max(100, ...from.map((c) => c.idleTimeoutMs)) + UPSTREAM_SILENCE_MS,
+      });
+      t.clocks.set(r.entry, { node: r.node, port: r.port, eventTime: null, tracker, repartition: true });
+    }
     t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
     return { topology: problems.length === 0 ? t : null, problems };
   }
 
   /**
-   * Pushes one input record, read by source node `source` at wall-clock `now`, through the
-   * graph: its event time is taken (the source's expression, else the record's timestamp), the
-   * source's watermark observes it, the record flows, and then windows the watermark passed close.
+   * Pushes one input record, read by source node `source` (or a repartition input's `entry`)
+   * at wall-clock `now`, through the graph: its event time is taken (the source's expression,
+   * else the record's timestamp), the input's watermark observes it, the record flows, and then
+   * windows the watermark passed close.
    */
   process(source: string, input: StreamRecord, now = Date.now()): void {
     const clock = this.clocks.get(source);
@@ -237,8 +283,8 @@ export class Topology {
         return;
       }
     }
-    clock?.tracker.observe(r.origin.partition, r.timestamp, now);
-    this.run(source, "in", r);
+    if (!clock?.repartition) clock?.tracker.observe(r.origin.partition, r.timestamp, now);
+    this.run(clock?.node ?? source, clock?.port ?? "in", r);
     this.advance(now);
   }
 
@@ -248,23 +294,70 @@ export class Topology {
    */
   advance(now = Date.now()): number {
     let watermark = Number.POSITIVE_INFINITY;
-    for (const { tracker } of this.clocks.values()) {
+    for (const { tracker, repartition } of this.clocks.values()) {
       const w = tracker.advance(now);
-      if (w !== Number.NEGATIVE_INFINITY && w < watermark) watermark = w;
+      // a source with no record yet holds nothing back; upstream tasks not heard from yet do
+      if (w === Number.NEGATIVE_INFINITY && !repartition) continue;
+      if (w < watermark) watermark = w;
     }
-    if (watermark === Number.POSITIVE_INFINITY || watermark <= this.time.watermark) return this.time.watermark;
+    if (!Number.isFinite(watermark) || watermark <= this.time.watermark) return this.time.watermark;
     this.time.watermark = watermark;
     for (const node of this.timed) {
       this.processors.get(node)!.onWatermark!(
         watermark,
         (out, rec) => {
           this.observer?.emitted(node, out, rec);
-          for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.run(t.node, t.port, rec);
+          for (const t of this.downstream.get(`${node}:${out}`) ?? []) {
+            if (t.via) this.crossTo(t, rec);
+            else this.run(t.node, t.port, rec);
+          }
         },
         (rec, error) => this.fail({ node, error: error.message, record: rec }),
       );
     }
     return watermark;
+  }
+
+  /**
+   * Upstream task `task` announced through repartition input `entry` that its sources' watermark
+   * reached `watermark` (Flink's watermarks through a shuffle): the input's watermark is the
+   * lowest over the upstream tasks.
+   */
+  observeUpstream(entry: string, task: number, watermark: number, idle: boolean, now = Date.now()): void {
+    const tracker = this.clocks.get(entry)?.tracker;
+    if (idle) tracker?.observeIdle(task, watermark, now);
+    else tracker?.observe(task, watermark, now);
+    this.advance(now);
+  }
+
+  /** Whether every source partition of the task is idle (then it says so downstream, once). */
+  sourcesIdleAt(now: number): boolean {
+    for (const c of this.clocks.values()) if (!c.repartition && !c.tracker.idleAt(now)) return false;
+    return true;
+  }
+
+  /**
+   * The task owns partition `partition` of its inputs and will hear from upstream tasks
+   * 0..tasks-1 on its repartition inputs: each holds time back until it reports or idles (a
+   * source partition without records idles after its idle timeout, and then its time follows
+   * the wall clock, so a task with an empty input still announces a watermark downstream).
+   */
+  expect(partition: number, tasks: number, now = Date.now()): void {
+    for (const c of this.clocks.values()) {
+      if (!c.repartition) c.tracker.expect(partition, now);
+      else for (let t = 0; t < tasks; t++) c.tracker.expect(t, now);
+    }
+  }
+
+  /** What this task announces to the tasks reading its repartitioned records: its sources' watermark. */
+  get sourceWatermark(): number {
+    let w = Number.POSITIVE_INFINITY;
+    for (const c of this.clocks.values()) {
+      if (c.repartition) continue;
+      const cw = c.tracker.watermark;
+      if (cw !== Number.NEGATIVE_INFINITY && cw < w) w = cw;
+    }
+    return w === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : w;
   }
 
   /** The task's event-time watermark. */
@@ -318,6 +411,11 @@ export class Topology {
     }
   }
 
+  /** A record leaves for the task owning its new key: an output to the repartition topic. */
+  private crossTo(t: Target, r: StreamRecord): void {
+    this.outputs.push({ node: t.node, topic: t.via!, partitionByKey: true, record: r, repartition: true });
+  }
+
   private fail(d: DeadLetter): void {
     this.deadLetters.push(d);
     this.observer?.failed(d);
@@ -336,7 +434,10 @@ export class Topology {
     try {
       p.process(port, r, (out, rec) => {
         this.observer?.emitted(node, out, rec);
-        for (const t of this.downstream.get(`${node}:${out}`) ?? []) this.deliver(t.node, t.port, rec);
+        for (const t of this.downstream.get(`${node}:${out}`) ?? []) {
+          if (t.via) this.crossTo(t, rec);
+          else this.deliver(t.node, t.port, rec);
+        }
       });
     } catch (e) {
       // a failure further down was recorded where it happened and does not reach here

@@ -6,13 +6,14 @@
  * windows close on idle inputs too.
  *
  * Before it starts it checks what would make it wrong rather than slow: inputs must be
- * co-partitioned (the same partition count), and a re-keyed stream must not reach a stateful
- * node across several partitions (that needs a repartition topic, which this runtime does not
- * write yet — it says so instead of computing per-partition results that look global).
+ * co-partitioned (the same partition count). With several partitions, records whose key changed
+ * on their way to a stateful node cross a repartition topic (see ../repartition.ts) of the same
+ * partition count, which the group reads too: partition p of it goes to task p like every input.
  */
 import { Admin, Consumer, Producer } from "../../client/index.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
-import { STATEFUL_KINDS, upstreamOf, type PipelineProblem, type TNodeConfig, type TPipelineDefinition } from "../../schemas/pipeline.ts";
+import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
+import { repartitionInputs, type RepartitionInput } from "../repartition.ts";
 import { Topology } from "../topology.ts";
 import { StreamTask, type InputBinding, type TaskContext, type TaskCounters } from "./stream-task.ts";
 
@@ -37,32 +38,16 @@ export interface RunnerOptions {
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
 export const changelogTopicOf = (pipeline: string) => `pipeline-${pipeline}-changelog`;
 
-function changesKey(c: TNodeConfig): boolean {
-  return c.kind === "selectKey" || (c.kind === "map" && c.key !== undefined) || c.kind === "flatMap";
-}
-
-/** Stateful nodes that a key-changing node feeds (they would need a repartition topic). */
-function rekeyedStatefulNodes(def: TPipelineDefinition): PipelineProblem[] {
-  const problems: PipelineProblem[] = [];
-  for (const n of def.nodes) {
-    if (!STATEFUL_KINDS.has(n.config.kind)) continue;
-    const up = upstreamOf(def, n.id).find((u) => changesKey(u.config));
-    if (up)
-      problems.push({
-        node: n.id,
-        message: `'${up.id}' changes the key before '${n.id}', which groups by key: with inputs of several partitions that needs a repartition topic, which this version cannot write yet (use a single-partition input, or key the records when producing them)`,
-      });
-  }
-  return problems;
-}
-
 export class PipelineRunner {
   private readonly def: TPipelineDefinition;
   private consumer: Consumer | null = null;
-  private readonly tasks = new Map<number, { task: Promise<StreamTask>; chain: Promise<unknown> }>();
+  private readonly tasks = new Map<number, { task: Promise<StreamTask>; opened: StreamTask | null }>();
+  /** the repartition topics (several partitions only) */
+  private repartition: RepartitionInput[] = [];
   private timer: NodeJS.Timeout | null = null;
   private ctx: TaskContext | null = null;
-  private readonly totals: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
+  /** what tasks no longer open did */
+  private readonly retired: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
 
   constructor(private readonly opts: RunnerOptions) {
     this.def = opts.definition;
@@ -70,8 +55,7 @@ export class PipelineRunner {
 
   /**
    * What the pipeline needs of the cluster, and every reason it could not run correctly on it
-   * (expressions, missing input topics, inputs not co-partitioned, re-keying before a stateful
-   * node): nothing is created or joined.
+   * (expressions, missing input topics, inputs not co-partitioned): nothing is created or joined.
    */
   async check(): Promise<{
     problems: PipelineProblem[];
@@ -124,7 +108,6 @@ export class PipelineRunner {
         message: `the inputs are not co-partitioned: ${[...counts].map(([t, n]) => `${t} has ${n}`).join(", ")} partitions; give them the same partition count`,
       });
     const partitions = distinct.size === 1 ? [...distinct][0] : 1;
-    if (partitions > 1) problems.push(...rekeyedStatefulNodes(def));
     return { problems, inputs, partitions, reset };
   }
 
@@ -138,6 +121,13 @@ export class PipelineRunner {
 
     const changelogTopic = changelogTopicOf(def.name);
     await this.ensureTopic(admin, changelogTopic, partitions, { "cleanup.policy": "compact" }, true);
+    this.repartition = partitions > 1 ? repartitionInputs(def) : [];
+    for (const r of this.repartition) {
+      // kept until read: records carry their event time, which a time retention would delete on arrival
+      // (Kafka Streams also purges what was committed, with DeleteRecords, which this broker lacks yet)
+      await this.ensureTopic(admin, r.topic, partitions, { "retention.ms": "-1" }, true);
+      inputs.set(r.topic, [{ node: r.entry, keyFormat: "bytes", valueFormat: "bytes", repartition: true }]);
+    }
     for (const n of def.nodes) {
       if (n.config.kind !== "sink" && n.config.kind !== "deadLetter") continue;
       await this.ensureTopic(admin, n.config.topic, n.config.createTopic?.partitions ?? null, {}, false, n.id);
@@ -160,11 +150,20 @@ export class PipelineRunner {
       deadLetterTopic: deadLetterTopic?.kind === "deadLetter" ? deadLetterTopic.topic : null,
       inputs,
       groupMetadata: () => consumer.groupMetadata(),
+      commitIntervalMs: def.settings.commitIntervalMs,
+      repartitionTopics: this.repartition.map((r) => r.topic),
+      partitions,
     };
     consumer.subscribe({ topics: [...inputs.keys()] });
     consumer.on("revoked", (e) => {
       const still = new Set(e.assignment.map((tp) => tp.partition));
       for (const tp of e.partitions) if (!still.has(tp.partition)) void this.closeTask(tp.partition);
+    });
+    // every owned task opens at once, not on its first record: a task with an idle input still
+    // announces its watermark to the tasks reading its repartitioned records
+    consumer.on("assigned", (e) => {
+      for (const tp of e.partitions)
+        void this.withTask(tp.partition, () => Promise.resolve()).catch((err: Error) => this.opts.onError?.(err));
     });
     consumer.on("error", (e) => this.opts.onError?.(e));
     await consumer.run({
@@ -204,42 +203,62 @@ export class PipelineRunner {
     }
   }
 
-  /** Runs `work` on partition `p`'s task, one unit at a time; a failed unit discards the task (reopened from its changelog next time). */
+  /**
+   * Runs `work` on partition `p`'s task (opened on first use, its state read back); a failed unit
+   * discards the task, which the next unit opens again from its changelog.
+   */
   private withTask(p: number, work: (t: StreamTask) => Promise<void>): Promise<void> {
     let entry = this.tasks.get(p);
     if (!entry) {
       const producer = new Producer({ baseUrl: this.opts.baseUrl, transactionalId: `pipeline-${this.def.name}-${p}` });
-      const { topology } = Topology.build(this.def);
-      entry = { task: StreamTask.open(p, topology!, producer, this.ctx!), chain: Promise.resolve() };
+      const { topology } = Topology.build(this.def, this.repartition);
+      const opening: { task: Promise<StreamTask>; opened: StreamTask | null } = {
+        task: StreamTask.open(p, topology!, producer, this.ctx!),
+        opened: null,
+      };
+      opening.task.then((t) => (opening.opened = t)).catch(() => undefined);
+      entry = opening;
       this.tasks.set(p, entry);
     }
     const e = entry;
-    const run = e.chain.then(async () => {
-      const task = await e.task;
-      const before = { ...task.counters };
-      await work(task);
-      this.totals.recordsIn += task.counters.recordsIn - before.recordsIn;
-      this.totals.recordsOut += task.counters.recordsOut - before.recordsOut;
-      this.totals.deadLetters += task.counters.deadLetters - before.deadLetters;
-      this.totals.commits += task.counters.commits - before.commits;
-      this.totals.lastCommitMs = task.counters.lastCommitMs;
+    return e.task.then(work).catch((err: unknown) => {
+      this.retire(p, e);
+      throw err;
     });
-    e.chain = run.catch(() => {
-      if (this.tasks.get(p) === e) this.tasks.delete(p);
-    });
-    return run;
+  }
+
+  /** The task stops being used (closed or failed): its counters go to the totals. */
+  private retire(p: number, e: { opened: StreamTask | null }): void {
+    if (this.tasks.get(p) !== e) return;
+    this.tasks.delete(p);
+    if (!e.opened) return;
+    const c = e.opened.counters;
+    this.retired.recordsIn += c.recordsIn;
+    this.retired.recordsOut += c.recordsOut;
+    this.retired.deadLetters += c.deadLetters;
+    this.retired.commits += c.commits;
   }
 
   private async closeTask(p: number): Promise<void> {
     const e = this.tasks.get(p);
     if (!e) return;
-    this.tasks.delete(p);
-    await e.chain.catch(() => undefined);
+    const task = await e.task.catch(() => null);
+    await task?.idle();
+    this.retire(p, e);
   }
 
   /** What the tasks did so far. */
   counters(): TaskCounters & { tasks: number } {
-    return { ...this.totals, tasks: this.tasks.size };
+    const total = { ...this.retired, tasks: this.tasks.size };
+    for (const { opened } of this.tasks.values()) {
+      if (!opened) continue;
+      total.recordsIn += opened.counters.recordsIn;
+      total.recordsOut += opened.counters.recordsOut;
+      total.deadLetters += opened.counters.deadLetters;
+      total.commits += opened.counters.commits;
+      total.lastCommitMs = opened.counters.lastCommitMs;
+    }
+    return total;
   }
 
   /** Leaves the group after the unit in hand; what it committed stays, nothing half done does. */

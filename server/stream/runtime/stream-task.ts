@@ -2,32 +2,46 @@
  * One task of a running pipeline: the topology for one partition number of its (co-partitioned)
  * inputs, with its own transactional producer (`pipeline-<name>-<partition>`) and its state.
  *
- * Every unit of work — one batch of input records, or one tick of the clock that closes windows
- * on idle inputs — is one transaction holding everything it caused: the sink records, the dead
- * letters, each changed state key (the latest value or a tombstone) and the watermark in the
- * changelog, and the task's input positions as the group's offsets (KIP-447). So after any
- * crash every input record has affected outputs and state exactly once: a read_committed reader
- * sees the outputs of committed units only, and the next owner of the partition resumes from the
- * committed offsets with the state restored from the committed changelog. A unit that fails is
- * aborted and the task discarded; the caller opens it again (state read back) and the input is
- * delivered again.
+ * Records are processed as their batches arrive; at most once per commit interval (default
+ * 100 ms, Kafka Streams' `commit.interval.ms`) everything processed since the last commit goes
+ * out as one transaction: the sink records and repartitioned records, the dead letters, each
+ * changed state key — only its latest value (or a tombstone): the store's pending changes are
+ * the record cache that collapses updates of one key between commits — the watermark, and the
+ * task's input positions as the group's offsets (KIP-447). A batch's `processBatch` resolves
+ * when the transaction holding it committed, so the consumer moves past a batch only once it is
+ * committed. After any crash every input record has affected outputs and state exactly once: a
+ * read_committed reader sees the outputs of committed transactions only, and the next owner of
+ * the partition resumes from the committed offsets with the state restored from the committed
+ * changelog. A transaction that fails is aborted and the task refuses all further work: every
+ * batch it held is rejected, the caller opens the task again (state read back) and the consumer
+ * delivers those batches again.
  */
 import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { PartitionReader } from "../../client/index.ts";
 import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
+import type { SinkOutput } from "../topology.ts";
 import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
 
 /** The changelog key holding the task's committed watermark. */
 const WATERMARK_KEY = "__watermark";
+/** Headers of a watermark announcement on a repartition topic (no key, no value). */
+const WATERMARK_HEADER = "tributary.watermark";
+const TASK_HEADER = "tributary.task";
+const IDLE_HEADER = "tributary.idle";
+/** A busy task whose records all stay (filtered out) announces its watermark at most this often. */
+const ANNOUNCE_EVERY_MS = 1000;
 
 /** Which input node(s) read a topic, and in which formats. */
 export interface InputBinding {
+  /** the source or table node, or a repartition input's entry */
   node: string;
   keyFormat: RecordFormat;
   valueFormat: RecordFormat;
+  /** a repartition topic: values hold `{k, v}` in the state codec, which keeps CEL's types */
+  repartition?: true;
 }
 
 export interface TaskContext {
@@ -39,6 +53,11 @@ export interface TaskContext {
   inputs: ReadonlyMap<string, readonly InputBinding[]>;
   /** the group member's identity, for offsets sent to the transaction */
   groupMetadata(): GroupMetadata;
+  /** at most one transaction per this many ms */
+  commitIntervalMs: number;
+  /** the repartition topics this pipeline writes, and their partition count */
+  repartitionTopics: readonly string[];
+  partitions: number;
 }
 
 export interface TaskCounters {
@@ -55,12 +74,51 @@ function headersOf(h: Record<string, string>): RecordHeader[] {
   return Object.entries(h).map(([key, value]) => ({ key, value: text(value) }));
 }
 
+const bytesOrNull = (v: Uint8Array | null) => (v === null ? null : Buffer.from(v));
+
+/** A sink's record, or a record crossing a repartition topic (its key and value kept exactly). */
+function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
+  const key = bytesOrNull(encode(o.record.key));
+  const value = o.repartition ? encodeState({ k: o.record.key, v: o.record.value }) : bytesOrNull(encode(o.record.value));
+  return {
+    key,
+    value,
+    headers: headersOf(o.record.headers),
+    timestamp: o.record.timestamp,
+    // by key (Kafka's partitioner) unless the sink says otherwise; a repartitioned record without
+    // a key goes to partition 0, so all of them meet in one task as records of one key do
+    ...(o.repartition ? (key === null ? { partition: 0 } : {}) : o.partitionByKey ? {} : { partition }),
+  };
+}
+
+/** Callers of one transaction-to-be, settled when it committed or failed. */
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
 export class StreamTask {
   /** next offset to read per input topic (this task's partition of each) */
   private readonly positions = new Map<string, number>();
   readonly counters: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
   /** the topology's stores by `node/store` (fixed for its life) */
   private readonly stores: ReadonlyMap<string, StateStore<unknown>>;
+  /** callers whose work the next transaction holds */
+  private waiters: Waiter[] = [];
+  /** the next transaction, scheduled but not begun */
+  private scheduled: NodeJS.Timeout | null = null;
+  /** transactions run one after another */
+  private chain: Promise<void> = Promise.resolve();
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
+  /** a transaction failed: the task's state may hold what was never committed; it takes no more work */
+  private broken: Error | null = null;
+  /** the sources' watermark last announced on the repartition topics */
+  private announced = Number.NEGATIVE_INFINITY;
+  private announcedAt = Number.NEGATIVE_INFINITY;
+  /** the last announcement said the task's sources are idle */
+  private announcedIdle = false;
+  /** positions moved past announcements only: committed with the next transaction, not one of their own */
+  private lazyPositions = false;
 
   private constructor(
     readonly partition: number,
@@ -97,24 +155,41 @@ export class StreamTask {
       if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
     }
     topology.restored(watermark);
+    topology.expect(partition, ctx.partitions);
     return new StreamTask(partition, topology, producer, ctx);
   }
 
-  /** One polled batch of `topic` (this task's partition): processed and committed as one transaction. */
-  async processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = Date.now()): Promise<void> {
+  /**
+   * One polled batch of `topic` (this task's partition): processed now, and resolved once the
+   * transaction holding its effects and its position committed (rejected if that failed).
+   */
+  processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = Date.now()): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
     const bindings = this.ctx.inputs.get(topic) ?? [];
+    let records = 0;
     for (const m of messages) {
       for (const b of bindings) {
         const origin = { topic, partition: m.partition, offset: m.offset };
         let r: StreamRecord;
         try {
-          r = {
-            key: decode(m.key, b.keyFormat, "key"),
-            value: decode(m.value, b.valueFormat, "value"),
-            headers: Object.fromEntries(m.headers.map((h) => [h.key, h.value?.toString("utf8") ?? ""])),
-            timestamp: m.timestamp,
-            origin,
-          };
+          const headers = Object.fromEntries(m.headers.map((h) => [h.key, h.value?.toString("utf8") ?? ""]));
+          if (b.repartition && headers[WATERMARK_HEADER] !== undefined) {
+            const idle = headers[IDLE_HEADER] === "true";
+            this.topology.observeUpstream(b.node, Number(headers[TASK_HEADER]), Number(headers[WATERMARK_HEADER]), idle, now);
+            continue;
+          }
+          records++;
+          if (b.repartition) {
+            const kv = m.value ? (decodeState(m.value) as { k: unknown; v: unknown }) : { k: null, v: null };
+            r = { key: kv.k, value: kv.v, headers, timestamp: m.timestamp, origin };
+          } else
+            r = {
+              key: decode(m.key, b.keyFormat, "key"),
+              value: decode(m.value, b.valueFormat, "value"),
+              headers,
+              timestamp: m.timestamp,
+              origin,
+            };
         } catch (e) {
           this.topology.rejectInput(b.node, { key: m.key, value: m.value, headers: {}, timestamp: m.timestamp, origin }, e as Error);
           continue;
@@ -122,9 +197,14 @@ export class StreamTask {
         this.topology.process(b.node, r, now);
       }
     }
-    this.counters.recordsIn += messages.length;
+    this.counters.recordsIn += records;
     this.positions.set(topic, nextOffset);
-    await this.commit();
+    if (records === 0 && !this.topology.pending && ![...this.stores.values()].some((s) => s.changed)) {
+      // only upstream watermarks, which closed nothing: replaying them is harmless, so they wait for the next transaction
+      this.lazyPositions = true;
+      return Promise.resolve();
+    }
+    return this.commitSoon();
   }
 
   /**
@@ -132,16 +212,77 @@ export class StreamTask {
    * committed only if something came of it (outputs, dead letters, state dropped). A watermark
    * that merely moved is written with the next commit: idle inputs cost no transaction a tick.
    */
-  async tick(now = Date.now()): Promise<void> {
+  tick(now = Date.now()): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
     this.topology.advance(now);
     const stateChanged = [...this.stores.values()].some((s) => s.changed);
-    if (!this.topology.pending && !stateChanged) return;
-    await this.commit();
+    const announce = this.announceDue(false, now);
+    const flush = this.lazyPositions && performance.now() - this.lastCommitAt >= ANNOUNCE_EVERY_MS;
+    if (!this.topology.pending && !stateChanged && !announce && !flush) return Promise.resolve();
+    return this.commitSoon();
+  }
+
+  /** Joins the next transaction: begun one commit interval after the last one began (at once if that passed). */
+  private commitSoon(): Promise<void> {
+    const joined = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.scheduled) {
+      const due = Math.max(0, this.lastCommitAt + this.ctx.commitIntervalMs - performance.now());
+      this.scheduled = setTimeout(() => {
+        this.scheduled = null;
+        this.chain = this.chain.then(() => this.commitWaiting());
+      }, due);
+    }
+    return joined;
+  }
+
+  /** Commits what the waiting callers processed (all that was processed until now) and settles them. */
+  private async commitWaiting(): Promise<void> {
+    const waiting = this.waiters;
+    this.waiters = [];
+    if (waiting.length === 0) return;
+    try {
+      if (this.broken) throw this.broken;
+      await this.commit();
+      for (const w of waiting) w.resolve();
+    } catch (e) {
+      this.broken ??= e as Error;
+      for (const w of [...waiting, ...this.waiters.splice(0)]) w.reject(this.broken);
+    }
+  }
+
+  /**
+   * Whether to tell the downstream tasks where this task's sources are: after records sent to
+   * them; once when its sources went idle (from then on the readers' time follows the wall
+   * clock, and an idle pipeline stays silent); else, if the watermark moved, at most once a second.
+   */
+  private announceDue(rekeyed: boolean, now = Date.now()): boolean {
+    if (this.ctx.repartitionTopics.length === 0) return false;
+    const idle = this.topology.sourcesIdleAt(now);
+    if (idle) return !this.announcedIdle || rekeyed;
+    if (this.topology.sourceWatermark <= this.announced) return false;
+    return rekeyed || this.announcedIdle || performance.now() - this.announcedAt >= ANNOUNCE_EVERY_MS;
+  }
+
+  /** Resolves when the transactions of all work handed in so far ended. */
+  async idle(): Promise<void> {
+    while (this.scheduled || this.waiters.length > 0) {
+      if (this.scheduled) {
+        clearTimeout(this.scheduled);
+        this.scheduled = null;
+        this.chain = this.chain.then(() => this.commitWaiting());
+      }
+      await this.chain;
+    }
+    await this.chain;
   }
 
   private async commit(): Promise<void> {
     const started = performance.now();
+    this.lastCommitAt = started;
+    // one synchronous snapshot: what was processed until now, and the positions after it
     const { outputs, deadLetters } = this.topology.drain();
+    const offsets = [...this.positions].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
+    this.lazyPositions = false;
     const changes: ProducerRecord[] = [];
     for (const [name, store] of this.stores) {
       for (const [key, value] of store.takeChanges()) {
@@ -150,6 +291,19 @@ export class StreamTask {
     }
     if (this.topology.watermark > Number.NEGATIVE_INFINITY)
       changes.push({ key: WATERMARK_KEY, value: encodeState(this.topology.watermark), partition: this.partition });
+    // after this task's repartitioned records: every task reading them learns how far its sources got
+    const sourceWatermark = this.topology.sourceWatermark;
+    const idle = this.topology.sourcesIdleAt(Date.now());
+    const announcements: [string, ProducerRecord][] = [];
+    if (this.announceDue(outputs.some((o) => o.repartition))) {
+      const headers = headersOf({
+        [WATERMARK_HEADER]: String(sourceWatermark),
+        [TASK_HEADER]: String(this.partition),
+        ...(idle ? { [IDLE_HEADER]: "true" } : {}),
+      });
+      for (const topic of this.ctx.repartitionTopics)
+        for (let p = 0; p < this.ctx.partitions; p++) announcements.push([topic, { key: null, value: null, partition: p, headers }]);
+    }
 
     await this.producer.beginTransaction();
     try {
@@ -159,24 +313,14 @@ export class StreamTask {
         if (list) list.push(r);
         else byTopic.set(topic, [r]);
       };
-      for (const o of outputs) {
-        const key = encode(o.record.key);
-        add(o.topic, {
-          key: key === null ? null : Buffer.from(key),
-          value: ((v) => (v === null ? null : Buffer.from(v)))(encode(o.record.value)),
-          headers: headersOf(o.record.headers),
-          timestamp: o.record.timestamp,
-          // partitioned by key (Kafka's partitioner) unless the sink says otherwise
-          ...(o.partitionByKey || key === null ? {} : { partition: this.partition }),
-        });
-      }
+      for (const o of outputs) add(o.topic, outputRecord(o, this.partition));
       if (this.ctx.deadLetterTopic) {
         for (const d of deadLetters) {
           const key = d.record.key instanceof Uint8Array ? d.record.key : encode(d.record.key);
           const value = d.record.value instanceof Uint8Array ? d.record.value : encode(d.record.value);
           add(this.ctx.deadLetterTopic, {
-            key: key === null ? null : Buffer.from(key),
-            value: value === null ? null : Buffer.from(value),
+            key: bytesOrNull(key),
+            value: bytesOrNull(value),
             headers: headersOf({
               "tributary.error": d.error,
               "tributary.node": d.node,
@@ -189,17 +333,18 @@ export class StreamTask {
         }
       }
       for (const c of changes) add(this.ctx.changelogTopic, c);
+      for (const [topic, r] of announcements) add(topic, r);
       await Promise.all([...byTopic].map(([topic, records]) => this.producer.sendMany(topic, records)));
-      if (this.positions.size > 0) {
-        await this.producer.sendOffsetsToTransaction({
-          ...this.ctx.groupMetadata(),
-          offsets: [...this.positions].map(([topic, offset]) => ({ topic, partition: this.partition, offset })),
-        });
-      }
+      if (offsets.length > 0) await this.producer.sendOffsetsToTransaction({ ...this.ctx.groupMetadata(), offsets });
       await this.producer.commitTransaction();
     } catch (e) {
       await this.producer.abortTransaction().catch(() => undefined);
       throw e;
+    }
+    if (announcements.length > 0) {
+      this.announced = sourceWatermark;
+      this.announcedAt = started;
+      this.announcedIdle = idle;
     }
     this.counters.recordsOut += outputs.length;
     this.counters.deadLetters += deadLetters.length;

@@ -48,6 +48,29 @@ export class WatermarkTracker {
     }
   }
 
+  /**
+   * A partition that will report but has not yet, as of wall-clock `now`: it holds the watermark
+   * back until it reports or stays silent for the idle timeout.
+   */
+  expect(partition: number, now: number): void {
+    if (!this.partitions.has(partition)) this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenAt: now });
+  }
+
+  /**
+   * The partition reports that it is idle, its time having reached `eventTime` (Flink's idle
+   * stream status): it stops holding the watermark back at once, as if silent for the idle timeout.
+   */
+  observeIdle(partition: number, eventTime: number, now: number): void {
+    this.observe(partition, eventTime, now);
+    this.partitions.get(partition)!.lastSeenAt = now - this.options.idleTimeoutMs;
+  }
+
+  /** Whether no partition had a record for the idle timeout (or none ever had), at wall-clock `now`. */
+  idleAt(now: number): boolean {
+    for (const p of this.partitions.values()) if (now - p.lastSeenAt < this.options.idleTimeoutMs) return false;
+    return true;
+  }
+
   /** The partition is no longer this task's (moved away): it no longer holds the watermark. */
   forget(partition: number): void {
     this.partitions.delete(partition);

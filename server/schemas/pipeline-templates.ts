@@ -21,8 +21,9 @@ const edge = (from: string, to: string, fromPort = "out", toPort = "in"): TPipel
   to: { node: to, port: toPort },
 });
 
-/** x of the n-th column of a left-to-right layout */
-const col = (n: number) => n * 260;
+/** x of the n-th column of a left-to-right layout, and the height of a row */
+const col = (n: number) => n * 240;
+const ROW = 140;
 
 export const PIPELINE_TEMPLATES: readonly PipelineTemplate[] = [
   {
@@ -50,11 +51,16 @@ export const PIPELINE_TEMPLATES: readonly PipelineTemplate[] = [
             emit: "final",
           },
         },
-        { id: "overTen", label: "more than 10", position: { x: col(3), y: 0 }, config: { kind: "filter", condition: "value.count > 10" } },
+        {
+          id: "overTen",
+          label: "more than 10",
+          position: { x: col(0), y: ROW },
+          config: { kind: "filter", condition: "value.count > 10" },
+        },
         {
           id: "alert",
           label: "to an alert",
-          position: { x: col(4), y: 0 },
+          position: { x: col(1), y: ROW },
           config: {
             kind: "map",
             value:
@@ -63,7 +69,7 @@ export const PIPELINE_TEMPLATES: readonly PipelineTemplate[] = [
         },
         {
           id: "fraudAlerts",
-          position: { x: col(5), y: 0 },
+          position: { x: col(2), y: ROW },
           config: { kind: "sink", topic: "fraud-alerts", createTopic: { partitions: 1 } },
         },
       ],

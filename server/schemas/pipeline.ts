@@ -389,6 +389,57 @@ export function graphProblems(nodes: readonly TPipelineNode[], edges: readonly T
   return problems;
 }
 
+/**
+ * Why drawing `edge` into the graph would be refused (a cycle, a port it cannot take, an input
+ * already fed), by the graph rules above; undefined when it may be drawn. The editor asks this
+ * as a connection is dragged, so it refuses with the server's own words.
+ */
+export function connectionProblem(
+  nodes: readonly TPipelineNode[],
+  edges: readonly TPipelineEdge[],
+  edge: TPipelineEdge,
+): string | undefined {
+  if (edge.from.node === edge.to.node) return `cycle: ${edge.from.node} → ${edge.to.node}`;
+  if (
+    edges.some(
+      (e) => e.from.node === edge.from.node && e.from.port === edge.from.port && e.to.node === edge.to.node && e.to.port === edge.to.port,
+    )
+  )
+    return "these ports are connected already";
+  const before = new Set(graphProblems(nodes, edges).map((p) => p.message));
+  const added = graphProblems(nodes, [...edges, edge]).filter((p) => !before.has(p.message));
+  const cycle = added.find((p) => p.message.startsWith("cycle: "));
+  if (cycle ?? added[0]) return (cycle ?? added[0]).message;
+  const joins = joinInputProblems({ nodes, edges: [...edges, edge] });
+  return joins.find((p) => !joinInputProblems({ nodes, edges }).some((q) => q.node === p.node && q.message === p.message))?.message;
+}
+
+/**
+ * The inputs of each join: the left one a stream, the right one either streams or tables (a
+ * stream–stream or a stream–table join), judged by where their records start.
+ */
+export function joinInputProblems(def: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] }): PipelineProblem[] {
+  const problems: PipelineProblem[] = [];
+  const roots = (node: string, port: string) =>
+    new Set(
+      upstreamOf(def, node, port)
+        .map((n) => n.config.kind)
+        .filter((k) => k === "source" || k === "table"),
+    );
+  for (const n of def.nodes) {
+    if (n.config.kind !== "join") continue;
+    if (roots(n.id, "right").size > 1)
+      problems.push({
+        node: n.id,
+        field: "in.right",
+        message: "the right input mixes streams and tables; join either a stream or a table",
+      });
+    if (roots(n.id, "left").has("table"))
+      problems.push({ node: n.id, field: "in.left", message: "the left input of a join is a stream; a table goes on the right" });
+  }
+  return problems;
+}
+
 /** One cycle per strongly connected part that has one (iterative DFS; the graph is bounded). */
 function findCycles(byId: ReadonlyMap<string, TPipelineNode>, next: ReadonlyMap<string, Set<string>>): string[][] {
   const state = new Map<string, "open" | "done">();

@@ -7,6 +7,7 @@ const LINKS = [
   { href: "/topics", label: "Topics", testId: "nav-topics" },
   { href: "/groups", label: "Consumer groups", testId: "nav-groups" },
   { href: "/transactions", label: "Transactions", testId: "nav-transactions" },
+  { href: "/pipelines", label: "Pipelines", testId: "nav-pipelines" },
   { href: "/api/docs", label: "API", testId: "nav-api" },
 ];
 

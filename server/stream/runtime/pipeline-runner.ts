@@ -9,13 +9,15 @@
  * co-partitioned (the same partition count). With several partitions, records whose key changed
  * on their way to a stateful node cross a repartition topic (see ../repartition.ts) of the same
  * partition count, which the group reads too: partition p of it goes to task p like every input.
+ * Topic patterns and timestamp starts: `sources.ts`.
  */
 import { Admin, Consumer, Producer } from "../../client/index.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
 import { repartitionInputs, type RepartitionInput } from "../repartition.ts";
 import { Topology } from "../topology.ts";
-import { StreamTask, type InputBinding, type TaskContext, type TaskCounters } from "./stream-task.ts";
+import { PatternTopics, resolveInputs, startAtTimestamps, subscriptionOf, type ResolvedInputs } from "./sources.ts";
+import { StreamTask, type TaskContext, type TaskCounters } from "./stream-task.ts";
 
 /** A pipeline that cannot start, with the problems pinned to its nodes. */
 export class PipelineStartError extends Error {
@@ -46,6 +48,8 @@ export class PipelineRunner {
   private repartition: RepartitionInput[] = [];
   private timer: NodeJS.Timeout | null = null;
   private ctx: TaskContext | null = null;
+  /** decides on topics a pattern source matches after the start */
+  private patternTopics: PatternTopics | null = null;
   /** what tasks no longer open did */
   private readonly retired: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
 
@@ -57,41 +61,13 @@ export class PipelineRunner {
    * What the pipeline needs of the cluster, and every reason it could not run correctly on it
    * (expressions, missing input topics, inputs not co-partitioned): nothing is created or joined.
    */
-  async check(): Promise<{
-    problems: PipelineProblem[];
-    inputs: Map<string, InputBinding[]>;
-    partitions: number;
-    reset: "earliest" | "latest";
-  }> {
+  async check(): Promise<ResolvedInputs & { partitions: number }> {
     const def = this.def;
     const built = Topology.build(def);
     const admin = new Admin({ baseUrl: this.opts.baseUrl });
-    const problems: PipelineProblem[] = [...built.problems];
-    const inputs = new Map<string, InputBinding[]>();
-    const bind = (topic: string, b: InputBinding) => inputs.set(topic, [...(inputs.get(topic) ?? []), b]);
-    let reset: "earliest" | "latest" = "earliest";
-    for (const n of def.nodes) {
-      if (n.config.kind === "source") {
-        if (!n.config.topics) {
-          problems.push({
-            node: n.id,
-            field: "config.topicPattern",
-            message: "sources reading a topic pattern cannot run yet; list the topics",
-          });
-          continue;
-        }
-        if (typeof n.config.start === "object")
-          problems.push({
-            node: n.id,
-            field: "config.start",
-            message: "starting at a timestamp cannot run yet; use earliest, latest or committed",
-          });
-        if (n.config.start === "latest") reset = "latest";
-        for (const t of n.config.topics) bind(t, { node: n.id, keyFormat: n.config.keyFormat, valueFormat: n.config.valueFormat });
-      } else if (n.config.kind === "table") {
-        bind(n.config.topic, { node: n.id, keyFormat: n.config.keyFormat, valueFormat: n.config.valueFormat });
-      }
-    }
+    const sources = await resolveInputs(def, admin, [changelogTopicOf(def.name)]);
+    const { inputs } = sources;
+    const problems: PipelineProblem[] = [...built.problems, ...sources.problems];
     const counts = new Map<string, number>();
     for (const topic of inputs.keys()) {
       try {
@@ -108,13 +84,13 @@ export class PipelineRunner {
         message: `the inputs are not co-partitioned: ${[...counts].map(([t, n]) => `${t} has ${n}`).join(", ")} partitions; give them the same partition count`,
       });
     const partitions = distinct.size === 1 ? [...distinct][0] : 1;
-    return { problems, inputs, partitions, reset };
+    return { ...sources, problems, partitions };
   }
 
   /** Checks the inputs, creates the internal and asked-for topics, joins the group and starts processing. */
   async start(): Promise<void> {
     const def = this.def;
-    const { problems, inputs, partitions, reset } = await this.check();
+    const { problems, inputs, partitions, reset, patterns, timestamps } = await this.check();
     if (problems.length > 0) throw new PipelineStartError(problems.map((p) => p.message).join("; "), problems);
     const admin = new Admin({ baseUrl: this.opts.baseUrl });
     const deadLetterTopic = def.nodes.find((n) => n.config.kind === "deadLetter")?.config;
@@ -133,6 +109,10 @@ export class PipelineRunner {
       await this.ensureTopic(admin, n.config.topic, n.config.createTopic?.partitions ?? null, {}, false, n.id);
     }
 
+    await startAtTimestamps(admin, groupIdOf(def.name), timestamps);
+    this.patternTopics = new PatternTopics(def.name, admin, inputs, patterns, partitions, (p) =>
+      this.opts.onError?.(new PipelineStartError(p.message, [p])),
+    );
     const consumer = new Consumer({
       baseUrl: this.opts.baseUrl,
       groupId: groupIdOf(def.name),
@@ -154,7 +134,7 @@ export class PipelineRunner {
       repartitionTopics: this.repartition.map((r) => r.topic),
       partitions,
     };
-    consumer.subscribe({ topics: [...inputs.keys()] });
+    consumer.subscribe(subscriptionOf(inputs, patterns).subscription);
     consumer.on("revoked", (e) => {
       const still = new Set(e.assignment.map((tp) => tp.partition));
       for (const tp of e.partitions) if (!still.has(tp.partition)) void this.closeTask(tp.partition);
@@ -163,17 +143,25 @@ export class PipelineRunner {
     // announces its watermark to the tasks reading its repartitioned records
     consumer.on("assigned", (e) => {
       for (const tp of e.partitions)
-        void this.withTask(tp.partition, () => Promise.resolve()).catch((err: Error) => this.opts.onError?.(err));
+        void this.whenRead(tp.topic, () => this.withTask(tp.partition, () => Promise.resolve())).catch((err: Error) =>
+          this.opts.onError?.(err),
+        );
     });
     consumer.on("error", (e) => this.opts.onError?.(e));
     await consumer.run({
       // the position goes into the transaction: past transaction markers, so the group's lag reaches 0
-      eachBatch: ({ topic, partition, messages, position }) => this.withTask(partition, (t) => t.processBatch(topic, messages, position)),
+      eachBatch: ({ topic, partition, messages, position }) =>
+        this.whenRead(topic, () => this.withTask(partition, (t) => t.processBatch(topic, messages, position))),
     });
     this.timer = setInterval(() => {
       for (const p of this.tasks.keys()) void this.withTask(p, (t) => t.tick()).catch((e: Error) => this.opts.onError?.(e));
     }, def.settings.commitIntervalMs);
     this.timer.unref();
+  }
+
+  /** Runs `work` unless `topic` is one a pattern matched since the start and that is not read (not co-partitioned). */
+  private async whenRead(topic: string, work: () => Promise<void>): Promise<void> {
+    if (await this.patternTopics!.reads(topic)) await work();
   }
 
   private async ensureTopic(
@@ -245,6 +233,11 @@ export class PipelineRunner {
     const task = await e.task.catch(() => null);
     await task?.idle();
     this.retire(p, e);
+  }
+
+  /** Topics a pattern source matched after the start but that are not read (not co-partitioned), one problem each. */
+  refusedTopics(): readonly PipelineProblem[] {
+    return this.patternTopics?.refused ?? [];
   }
 
   /** What the tasks did so far. */

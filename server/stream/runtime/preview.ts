@@ -1,6 +1,7 @@
 /**
  * Preview: a draft run over a sample of the real topics — the last `limit` records of every
- * partition of each source (and the whole table topics, up to a bound) — in memory, without
+ * partition of each source (its topics, or those its pattern matches now, up to a bound), and
+ * the whole table topics, up to a bound — in memory, without
  * joining a group, committing or writing anything. Returns what every node received and
  * emitted, with the records that failed and why, as StreamSets and Apache Hop show a preview.
  * Records are processed in event-time order across partitions; at the end the inputs count as
@@ -10,6 +11,7 @@ import { Admin, PartitionReader } from "../../client/index.ts";
 import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
 import { decode, toJsonData, type StreamRecord } from "../record.ts";
 import { Topology, type DeadLetter } from "../topology.ts";
+import { sourceTopics } from "./sources.ts";
 
 export const PREVIEW_LIMITS = {
   /** records per partition of a source */
@@ -18,6 +20,8 @@ export const PREVIEW_LIMITS = {
   maxRecords: 10_000,
   /** records of a table topic */
   maxTableRecords: 10_000,
+  /** topics read of a source's pattern (the first by name) */
+  patternTopics: 32,
   /** records kept per node to show (the counts are exact) */
   shownPerNode: 50,
   /** wall-clock budget of the whole run */
@@ -129,10 +133,26 @@ export async function previewPipeline(
   const admin = new Admin({ baseUrl });
   type Input = { node: string; keyFormat: "json" | "text" | "bytes"; valueFormat: "json" | "text" | "bytes"; table: boolean };
   const inputs: { topic: string; input: Input }[] = [];
+  let existing: string[] | null = null;
   for (const n of def.nodes) {
-    if (n.config.kind === "source" && n.config.topics)
-      for (const topic of n.config.topics)
+    if (n.config.kind === "source") {
+      let topics: string[];
+      try {
+        if (n.config.topicPattern !== undefined) existing ??= (await admin.listTopics()).map((t) => t.name);
+        topics = sourceTopics(def.name, n.config, existing ?? []);
+      } catch (e) {
+        problems.push({ node: n.id, field: "config.topicPattern", message: (e as Error).message });
+        continue;
+      }
+      if (topics.length === 0)
+        problems.push({ node: n.id, field: "config.topicPattern", message: `no topic matches '${n.config.topicPattern}'` });
+      if (topics.length > PREVIEW_LIMITS.patternTopics) {
+        topics = topics.slice(0, PREVIEW_LIMITS.patternTopics);
+        result.truncated = true;
+      }
+      for (const topic of topics)
         inputs.push({ topic, input: { node: n.id, keyFormat: n.config.keyFormat, valueFormat: n.config.valueFormat, table: false } });
+    }
     if (n.config.kind === "table")
       inputs.push({
         topic: n.config.topic,

@@ -83,6 +83,9 @@ test("no pipelines: the empty state offers the four templates, each opening the 
     await expect(card.locator("svg rect")).toHaveCount(pipelineTemplate(id)!.definition.nodes.length);
   }
   await snap(page, "pipelines-empty");
+  await empty.getByTestId("template-windowed-count").click();
+  await expect(page).toHaveURL(/\/pipelines\/new\?template=windowed-count$/);
+  await expect(page.getByTestId("pipeline-editor")).toBeVisible();
 });
 
 test("pipelines in every state: chip, version, input rate, lag, errors; a failed one shows why", async () => {
@@ -162,6 +165,7 @@ test("create opens the editor on a new draft; duplicate copies a draft; delete a
   await expect(dialog.getByTestId("create-pipeline-error")).toHaveCount(0);
   await dialog.getByTestId("create-pipeline-submit").click();
   await expect(page).toHaveURL(/\/pipelines\/my-new$/);
+  await expect(page.getByTestId("pipeline-name")).toContainText("my-new");
   expect(await call("GET", "/api/v1/pipelines/my-new")).toMatchObject({ state: "draft", version: null, draft: { nodes: [], edges: [] } });
 
   await page.goto("/pipelines");

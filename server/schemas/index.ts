@@ -6,3 +6,4 @@ export * from "./group.ts";
 export * from "./console.ts";
 export * from "./producer.ts";
 export * from "./ids.ts";
+export * from "./topology.ts";

@@ -6,6 +6,7 @@ import { ZAssignorName, ZGroupId, ZTopicPartitions } from "./group.ts";
 import { zSafeString } from "./common.ts";
 import { ZClientId, ZCommitMetadata, ZTopicPattern } from "./ids.ts";
 import { MAX_CEL_LENGTH } from "./console.ts";
+import { ZSubscribeTopologyMessage, ZTopologySnapshot } from "./topology.ts";
 
 /** Where a live-tail subscription starts, per partition. */
 export const ZStartPosition = z.union([
@@ -34,7 +35,8 @@ export type TLiveFilter = z.infer<typeof ZLiveFilter>;
 
 /**
  * Subscriptions of every kind one socket may hold at once, counted together: live tail
- * (`subscribe`), metrics (`subscribe-metrics`) and group memberships (`join-group`).
+ * (`subscribe`), metrics (`subscribe-metrics`), topology (`subscribe-topology`) and group
+ * memberships (`join-group`).
  */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 32;
 /** Group memberships (join-group) one socket may hold at once; they also count toward MAX_SUBSCRIPTIONS_PER_SOCKET. */
@@ -93,6 +95,8 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("unsubscribe"), id: ZLiveId }).strict(),
   /** The console overview's metrics, pushed once a second until unsubscribed. */
   z.object({ type: z.literal("subscribe-metrics"), id: ZLiveId }).strict(),
+  /** The live topology (producers, topics, groups, pipelines), pushed once a second until unsubscribed. */
+  ZSubscribeTopologyMessage,
   z.object({ type: z.literal("ping") }).strict(),
   ZJoinGroupMessage,
   /** Commits offsets for a membership; without offsets, the next offset after what was delivered, per partition. */
@@ -145,6 +149,7 @@ export const ZLiveServerMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("unsubscribed"), id: z.string() }),
   z.object({ type: z.literal("pong") }),
   z.object({ type: z.literal("metrics"), id: z.string(), metrics: ZMetrics }),
+  z.object({ type: z.literal("topology"), id: z.string(), topology: ZTopologySnapshot }),
   z.object({ type: z.literal("group-joined"), id: z.string(), group: z.string(), memberId: z.string(), memberEpoch: z.number().int() }),
   /**
    * The partitions the membership now receives records for. `revoked`: taken away by this change;

@@ -40,6 +40,9 @@ export interface MetricsHandler {
   unsubscribe(id: string): void;
 }
 
+/** The socket's topology subscriptions (see topology-feed.ts). */
+export type TopologyHandler = MetricsHandler;
+
 export class MessageRouter {
   private inbox: Promise<void> = Promise.resolve();
 
@@ -48,6 +51,7 @@ export class MessageRouter {
     private readonly live: LiveTailHandler,
     private readonly metrics: MetricsHandler,
     private readonly group?: GroupMessageHandler,
+    private readonly topology?: TopologyHandler,
   ) {}
 
   /**
@@ -66,12 +70,12 @@ export class MessageRouter {
   }
 
   private inUse(id: string): boolean {
-    return this.live.hasId(id) || this.metrics.has(id) || (this.group?.hasId(id) ?? false);
+    return this.live.hasId(id) || this.metrics.has(id) || (this.topology?.has(id) ?? false) || (this.group?.hasId(id) ?? false);
   }
 
   /** Sends the cap's error and returns true when the socket holds all the subscriptions it may. */
   private refuseOverCap(id: string): boolean {
-    const open = this.live.size + this.metrics.size + (this.group?.size ?? 0);
+    const open = this.live.size + this.metrics.size + (this.topology?.size ?? 0) + (this.group?.size ?? 0);
     if (open < MAX_SUBSCRIPTIONS_PER_SOCKET) return false;
     this.send({
       type: "error",
@@ -120,6 +124,7 @@ export class MessageRouter {
           if (this.group?.hasId(msg.id)) return this.refuseId(msg.id, `'${msg.id}' is a group membership: send leave-group`);
           this.live.unsubscribe(msg.id);
           this.metrics.unsubscribe(msg.id);
+          this.topology?.unsubscribe(msg.id);
           this.send({ type: "unsubscribed", id: msg.id });
           return;
         case "subscribe":
@@ -131,9 +136,14 @@ export class MessageRouter {
           if (this.inUse(msg.id)) return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
           if (!this.refuseOverCap(msg.id)) this.metrics.subscribe(msg.id);
           return;
+        case "subscribe-topology":
+          if (!this.topology) return this.refuseId(msg.id, "the topology is not available on this socket");
+          if (this.inUse(msg.id)) return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
+          if (!this.refuseOverCap(msg.id)) this.topology.subscribe(msg.id);
+          return;
         default:
           if (!this.group) return this.refuseId(msg.id, "consumer groups are not available on this socket");
-          if (msg.type === "join-group" && (this.live.hasId(msg.id) || this.metrics.has(msg.id))) {
+          if (msg.type === "join-group" && (this.live.hasId(msg.id) || this.metrics.has(msg.id) || this.topology?.has(msg.id))) {
             return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
           }
           if (msg.type === "join-group" && !this.group.hasId(msg.id) && this.refuseOverCap(msg.id)) return;

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { portsOf, type PipelineProblem, type TNodeConfig, type TPipelineNode } from "@/server/schemas/pipeline";
 import { useTopics } from "../hooks/use-topics";
-import { edgeId, useEditor, useEditorStore } from "./editor-store";
+import { edgeId, useEditor, useEditorStore, type EditorDoc } from "./editor-store";
 import { KINDS } from "./node-kinds";
 import { CEL_VARIABLES, sampledFields } from "./record-fields";
 import { fieldsOfKind } from "./schema-form";
@@ -18,7 +18,11 @@ const NO_PROBLEMS: PipelineProblem[] = [];
 export function ConfigPanel({ checking }: { checking: boolean }) {
   const selectedNodes = useEditor((s) => s.selectedNodes);
   const selectedEdges = useEditor((s) => s.selectedEdges);
-  const node = useEditor((s) => (s.selectedNodes.length === 1 ? s.doc.nodes.find((n) => n.id === s.selectedNodes[0]) : undefined));
+  // the selected node's id, label and config: stable while it is dragged, so the form does not redraw with every move
+  const id = useEditor((s) => (s.selectedNodes.length === 1 ? s.selectedNodes[0] : null));
+  const config = useEditor((s) => (id === null ? undefined : s.doc.nodes.find((n) => n.id === id)?.config));
+  const label = useEditor((s) => (id === null ? undefined : s.doc.nodes.find((n) => n.id === id)?.label));
+  const node = id !== null && config ? { id, label, config } : undefined;
   const topics = useTopics();
   return (
     <aside className="pe-side" aria-label="configuration" data-testid="config-panel">
@@ -42,11 +46,11 @@ export function ConfigPanel({ checking }: { checking: boolean }) {
   );
 }
 
-function NodeForm({ node, checking, topics }: { node: TPipelineNode; checking: boolean; topics: string[] }) {
+function NodeForm({ node, checking, topics }: { node: Omit<TPipelineNode, "position">; checking: boolean; topics: string[] }) {
   const store = useEditorStore();
   const info = KINDS[node.config.kind];
   const problems = useEditor((s) => s.problems);
-  const doc = useEditor((s) => s.doc);
+  const edges = useEditor((s) => s.doc.edges);
   const preview = useEditor((s) => s.preview);
   const mine = useMemo(() => problems.filter((p) => p.node === node.id), [problems, node.id]);
   const form: FormContext = useMemo(() => {
@@ -57,9 +61,9 @@ function NodeForm({ node, checking, topics }: { node: TPipelineNode; checking: b
       errors,
       checking,
       topics,
-      completions: [...sampledFields(doc, preview, node.id), ...CEL_VARIABLES],
+      completions: [...sampledFields(edges, preview, node.id), ...CEL_VARIABLES],
     };
-  }, [mine, node.config.kind, node.id, checking, topics, doc, preview]);
+  }, [mine, node.config.kind, node.id, checking, topics, edges, preview]);
   const general = mine.filter((p) => !p.field?.startsWith("config.")) ?? NO_PROBLEMS;
   const { inputs, outputs } = portsOf(node.config);
   const [id, setId] = useState(node.id);
@@ -151,9 +155,12 @@ function EdgeInfo({ id }: { id: string }) {
 
 function PipelineSettings() {
   const store = useEditorStore();
-  const doc = useEditor((s) => s.doc);
-  const update = (patch: Partial<typeof doc>, key: string) =>
-    store.dispatch({ type: "replaceGraph", doc: { ...doc, ...patch }, key: `pipeline:${key}`, at: Date.now() });
+  const description = useEditor((s) => s.doc.description);
+  const settings = useEditor((s) => s.doc.settings);
+  const nodes = useEditor((s) => s.doc.nodes.length);
+  const edges = useEditor((s) => s.doc.edges.length);
+  const update = (patch: Partial<EditorDoc>, key: string) =>
+    store.dispatch({ type: "replaceGraph", doc: { ...store.getState().doc, ...patch }, key: `pipeline:${key}`, at: Date.now() });
   return (
     <div className="stack" data-testid="pipeline-settings">
       <h2 style={{ margin: 0 }}>Pipeline</h2>
@@ -163,7 +170,7 @@ function PipelineSettings() {
         <textarea
           data-testid="field-description"
           rows={3}
-          value={doc.description ?? ""}
+          value={description ?? ""}
           onChange={(e) => update({ description: e.target.value || undefined }, "description")}
         />
       </label>
@@ -174,12 +181,12 @@ function PipelineSettings() {
           min={10}
           max={60000}
           data-testid="field-commit-interval"
-          value={doc.settings?.commitIntervalMs ?? 100}
+          value={settings?.commitIntervalMs ?? 100}
           onChange={(e) => e.target.value !== "" && update({ settings: { commitIntervalMs: Number(e.target.value) } }, "settings")}
         />
       </label>
       <p className="small muted">
-        {doc.nodes.length} nodes · {doc.edges.length} connections
+        {nodes} nodes · {edges} connections
       </p>
     </div>
   );

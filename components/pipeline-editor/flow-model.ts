@@ -15,7 +15,8 @@ export interface NodeStats {
 }
 
 export type PipelineNodeData<K extends TNodeKind = TNodeKind> = {
-  node: TPipelineNode & { config: Extract<TNodeConfig, { kind: K }> };
+  /** the node without its position (so a move keeps its data as it was) */
+  node: { id: string; label?: string; config: Extract<TNodeConfig, { kind: K }> };
   /** the server's problems pinned to this node */
   problems: readonly PipelineProblem[];
   /** what the last preview saw here */
@@ -59,11 +60,13 @@ export class FlowModel {
       const stats = this.statsByNode.get(node.id) ?? null;
       if (c && c.node === node && c.selected === isSelected && c.measured === measured && c.problems === problems && c.stats === stats)
         return c.flow;
+      // a move changes the position only: the data (what the node draws) stays the same object
+      const sameData = c && c.node.config === node.config && c.node.label === node.label && c.problems === problems && c.stats === stats;
       const flow = {
         id: node.id,
         type: node.config.kind,
         position: node.position ?? { x: 0, y: 0 },
-        data: { node, problems, stats },
+        data: sameData ? c.flow.data : { node: { id: node.id, label: node.label, config: node.config }, problems, stats },
         selected: isSelected,
         ...(measured ? { measured } : {}),
       } as PipelineFlowNode;

@@ -37,7 +37,8 @@ function PortHandles({ node, ports, side }: { node: string; ports: string[]; sid
   );
 }
 
-function PipelineNodeView({ data, selected }: NodeProps<PipelineFlowNode>) {
+/** What a node draws: only its data and selection (not its position, which changes on every move of a drag). */
+const NodeBody = memo(function NodeBody({ data, selected }: { data: PipelineFlowNode["data"]; selected: boolean }) {
   const { node, problems, stats } = data;
   const info = KINDS[node.config.kind];
   const { inputs, outputs } = portsOf(node.config);
@@ -50,12 +51,16 @@ function PipelineNodeView({ data, selected }: NodeProps<PipelineFlowNode>) {
       style={{ minHeight: ports > 2 ? 28 + ports * 18 : undefined }}
     >
       <PortHandles node={node.id} ports={inputs} side="in" />
-      <div className="pe-node-head">
+      <div className="pe-node-kind">
         <span className="pe-glyph" aria-hidden>
           {info.glyph}
         </span>
-        <span className="pe-node-title">{node.label ?? node.id}</span>
-        <span className="pe-node-kind">{info.title}</span>
+        {info.title}
+      </div>
+      <div className="pe-node-head">
+        <span className="pe-node-title" title={node.label ? `${node.label} (${node.id})` : node.id}>
+          {node.label ?? node.id}
+        </span>
         {problems.length > 0 && (
           <span className="pe-problem-badge" data-testid={`node-problems-${node.id}`} title={problems.map((p) => p.message).join("\n")}>
             {problems.length}
@@ -79,9 +84,11 @@ function PipelineNodeView({ data, selected }: NodeProps<PipelineFlowNode>) {
       <PortHandles node={node.id} ports={outputs} side="out" />
     </div>
   );
-}
+});
 
-const PipelineNode = memo(PipelineNodeView);
+const PipelineNode = memo(function PipelineNode({ data, selected }: NodeProps<PipelineFlowNode>) {
+  return <NodeBody data={data} selected={selected} />;
+});
 
 /** One node type per kind (all drawn by the same component), at module scope as React Flow asks. */
 export const NODE_TYPES: NodeTypes = Object.fromEntries(Object.keys(KINDS).map((k) => [k as TNodeKind, PipelineNode]));

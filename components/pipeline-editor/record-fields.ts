@@ -2,8 +2,8 @@
  * Completion for CEL fields: the variables every expression sees, and the fields of the records
  * a preview saw arriving at a node (`value.user`, `value.window.start`, …).
  */
-import type { TNodeKind } from "@/server/schemas/pipeline";
-import type { EditorDoc, TPreview } from "./editor-store";
+import type { TNodeKind, TPipelineEdge } from "@/server/schemas/pipeline";
+import type { TPreview } from "./editor-store";
 
 export const CEL_VARIABLES = ["key", "value", "headers", "timestamp", "topic", "partition", "offset"];
 
@@ -27,10 +27,10 @@ function collect(prefix: string, v: unknown, depth: number, out: Set<string>): v
 }
 
 /** The fields of the records the preview saw arriving at `node` (through any of its inputs). */
-export function sampledFields(doc: EditorDoc, preview: TPreview | null, node: string): string[] {
+export function sampledFields(edges: readonly TPipelineEdge[], preview: TPreview | null, node: string): string[] {
   if (!preview) return [];
   const out = new Set<string>();
-  for (const e of doc.edges) {
+  for (const e of edges) {
     if (e.to.node !== node) continue;
     for (const r of preview.nodes[e.from.node]?.records ?? []) {
       if (r.port !== e.from.port) continue;

@@ -60,9 +60,14 @@ const LATENCY_LINGER_MS = 1;
 /** What any one wait of a run may take before the run fails instead of hanging the benchmark. */
 const WAIT_MS = 300_000;
 
+/** The supervisor's line for a server process that died (killed here, or of its own fault). */
+const DIED = /server process (\d+) died \(([^)]*)\)/g;
+
 export class TributaryStreams {
   private readonly pipelines: string[] = [];
   private readonly topics: string[] = [];
+  /** server processes this benchmark killed itself, or whose death a run already failed on */
+  private readonly killed = new Set<number>();
 
   constructor(
     private readonly server: ServerProcess,
@@ -136,9 +141,25 @@ export class TributaryStreams {
     }
   }
 
+  /**
+   * Fails when a server process died that this benchmark did not kill (out of memory, say: the
+   * supervisor starts it again, and a pipeline that cannot restore would die again and again).
+   */
+  checkServer(): void {
+    const out = this.server.output();
+    for (const m of out.matchAll(DIED)) {
+      if (this.killed.has(Number(m[1]))) continue;
+      const fatal = /FATAL ERROR: [^\n]*/.exec(out)?.[0];
+      this.killed.add(Number(m[1]));
+      throw new Error(`the server process ${m[1]} died (${m[2]})${fatal ? `: ${fatal}` : ""}`);
+    }
+  }
+
   private async until(what: string, check: () => Promise<boolean>, everyMs: number): Promise<void> {
     const end = performance.now() + WAIT_MS;
-    while (!(await check())) {
+    for (;;) {
+      this.checkServer();
+      if (await check()) return;
       if (performance.now() > end) throw new Error(`timed out after ${WAIT_MS / 1000} s waiting for ${what}`);
       await sleep(everyMs);
     }
@@ -284,14 +305,16 @@ export class TributaryStreams {
    * until its output is committed covers the group rejoining, the task opening and restoring
    * every key from its changelog, and processing again.
    */
-  async restore(keys: number, runs: number, sampleServer: () => () => Promise<number>): Promise<{ runs: RestoreRun[]; buildMs: number }> {
+  async restore(keys: number, runs: number, sampleServer: () => () => Promise<void>): Promise<{ runs: RestoreRun[]; buildMs: number }> {
     const [input, output, name] = [await this.topic(1), `bench-stream-out-${uniqueId()}`, `bench-restore-${uniqueId()}`];
     const value = "v".repeat(20);
     await this.produce(input, keys, (i) => ({ key: `k${i}`, value, partition: 0 }));
     const t0 = performance.now();
+    const building = sampleServer();
     await this.deploy(restorePipeline(name, input, output));
     await this.until(`${name} to build its store of ${keys} keys`, () => this.caughtUp(name, [input]), 100);
     const buildMs = performance.now() - t0;
+    await building();
     this.log(`stream-restore: ${keys.toLocaleString("en-US")} keys in the store after ${(buildMs / 1000).toFixed(1)} s`);
     const out: RestoreRun[] = [];
     let seen = 0;
@@ -299,6 +322,7 @@ export class TributaryStreams {
       const old = this.server.pid;
       const started = this.nextStart(old);
       const killedAt = performance.now();
+      this.killed.add(old);
       process.kill(old, "SIGKILL");
       const startedAt = await withTimeout(started, 120_000, "stream-restore: the server to start again");
       const stopSampling = sampleServer();
@@ -347,7 +371,15 @@ export class TributaryStreams {
   /** Deletes the pipelines (their runners stop), their groups and every topic the runs made. */
   async cleanup(): Promise<void> {
     for (const p of this.pipelines.splice(0)) {
-      await this.api("DELETE", `/pipelines/${p}`).catch(() => undefined);
+      // a server restarting (after a crash) answers a moment later
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const gone = await this.api("DELETE", `/pipelines/${p}`).then(
+          () => true,
+          (e: Error) => / 404 /.test(e.message),
+        );
+        if (gone) break;
+        await sleep(1000);
+      }
       await this.admin()
         .deleteGroup(`pipeline-${p}`)
         .catch(() => undefined);

@@ -28,6 +28,7 @@ const TARGETS = {
   join: 300_000,
   latencyP99Ms: COMMIT_INTERVAL_MS + 50,
   restoreMs: 5_000,
+  restoreKeys: 1_000_000,
   rssMb: 512,
 };
 
@@ -60,6 +61,7 @@ export async function runStreamWorkloads(opts: StreamOptions): Promise<{ figures
   const failed = (workload: string, system: string, e: unknown) => {
     log(`stream: ${system} ${workload} failed: ${message(e)}`);
     figures.push({ workload, system, metric: "failed", value: NaN, unit: "", note: message(e) });
+    if (system === "tributary") summary.push(`- ${workload}: failed: ${message(e)}`);
   };
 
   if (wanted("tributary")) {
@@ -67,12 +69,15 @@ export async function runStreamWorkloads(opts: StreamOptions): Promise<{ figures
     const t = new TributaryStreams(server, log);
     /** server peak RSS per workload (MB, over its runs) and CPU per run */
     const resources = new Map<string, { rss: number[]; cpu: number[] }>();
+    /** The server's peak RSS and CPU over `run` (none when its process changed: a restart's own samplers note those). */
     const sampled = async <T>(w: string, run: () => Promise<T>): Promise<T> => {
-      const sampler = new ResourceSampler([server.pid]);
+      const pid = server.pid;
+      const sampler = new ResourceSampler([pid]);
       try {
         return await run();
       } finally {
-        note(w, await sampler.stop());
+        const r = await sampler.stop();
+        if (server.pid === pid) note(w, r);
       }
     };
     const note = (w: string, r: { peakRssMb: number; cpuPercent: number }) => {
@@ -144,27 +149,26 @@ export async function runStreamWorkloads(opts: StreamOptions): Promise<{ figures
     }
 
     const rw = STREAM_WORKLOADS.restore;
+    const keys = Number(process.env.TRIBUTARY_BENCH_RESTORE_KEYS) || sizes.restore.keys;
     if (selected(rw)) {
       try {
-        // one store, built once; each run kills the server and restores it
-        const r = await sampled(rw, () =>
-          t.restore(sizes.restore.keys, opts.runs, () => {
-            const s = new ResourceSampler([server.pid]);
-            return async () => {
-              const res = await s.stop();
-              note(rw, res);
-              return res.peakRssMb;
-            };
-          }),
-        );
+        // one store, built once; each run kills the server and restores it (each process sampled apart)
+        const r = await t.restore(keys, opts.runs, () => {
+          const pid = server.pid;
+          const s = new ResourceSampler([pid]);
+          return async () => {
+            const res = await s.stop();
+            if (server.pid === pid) note(rw, res);
+          };
+        });
         await t.cleanup();
         const fromStart = median(r.runs.map((x) => x.fromStartMs));
-        figure(rw, "tributary", "store keys", sizes.restore.keys, "keys");
+        figure(rw, "tributary", "store keys", keys, "keys");
         figure(rw, "tributary", "processing again after server start", fromStart, "ms");
         figure(rw, "tributary", "processing again after SIGKILL", median(r.runs.map((x) => x.fromKillMs)), "ms");
-        figure(rw, "tributary", "store build", sizes.restore.keys / (r.buildMs / 1000), "records/s");
+        figure(rw, "tributary", "store build", keys / (r.buildMs / 1000), "records/s");
         summary.push(
-          `- ${rw}: ${fmt(sizes.restore.keys)} keys restored and processing again ${fmt(fromStart)} ms after the new server listened (target ≤ ${fmt(TARGETS.restoreMs)} ms: ${fromStart <= TARGETS.restoreMs ? "met" : "not met"})`,
+          `- ${rw}: ${fmt(keys)} keys restored and processing again ${fmt(fromStart)} ms after the new server listened (target: ${fmt(TARGETS.restoreKeys)} keys ≤ ${fmt(TARGETS.restoreMs)} ms${keys >= TARGETS.restoreKeys ? `: ${fromStart <= TARGETS.restoreMs ? "met" : "not met"}` : ""})`,
         );
       } catch (e) {
         failed(rw, "tributary", e);

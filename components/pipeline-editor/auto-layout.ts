@@ -1,12 +1,17 @@
 /**
  * Auto-layout: the graph left to right in layers (ELK's layered algorithm), each node at its
- * drawn size, the inputs of a node in the order of its ports. ELK is loaded when first asked.
+ * drawn size; a long chain wraps into rows so the drawing has about the canvas's aspect ratio
+ * (and stays readable when fitted). ELK is loaded when first asked.
  */
 import type { EditorDoc } from "./editor-store";
 
 const DEFAULT_SIZE = { width: 180, height: 64 };
 
-export async function layoutDoc(doc: EditorDoc, measured: Readonly<Record<string, { width: number; height: number }>>): Promise<EditorDoc> {
+export async function layoutDoc(
+  doc: EditorDoc,
+  measured: Readonly<Record<string, { width: number; height: number }>>,
+  aspectRatio = 1.6,
+): Promise<EditorDoc> {
   const { default: ELK } = await import("elkjs/lib/elk.bundled.js");
   const ids = new Set(doc.nodes.map((n) => n.id));
   const graph = await new ELK().layout({
@@ -17,6 +22,8 @@ export async function layoutDoc(doc: EditorDoc, measured: Readonly<Record<string
       "elk.spacing.nodeNode": "30",
       "elk.layered.spacing.nodeNodeBetweenLayers": "50",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
+      "elk.layered.wrapping.strategy": "SINGLE_EDGE",
+      "elk.aspectRatio": String(Math.min(4, Math.max(0.5, aspectRatio))),
     },
     children: doc.nodes.map((n) => ({ id: n.id, ...(measured[n.id] ?? DEFAULT_SIZE) })),
     edges: doc.edges

@@ -133,7 +133,8 @@ function EditTools() {
         data-testid="auto-layout"
         onClick={async () => {
           const s = store.getState();
-          const laid = await layoutDoc(s.doc, s.measured);
+          const box = document.querySelector(".pe-canvas")?.getBoundingClientRect();
+          const laid = await layoutDoc(s.doc, s.measured, box && box.height > 0 ? box.width / box.height : undefined);
           // an edit made while ELK worked wins over the layout
           if (store.getState().doc !== s.doc) return;
           store.dispatch({ type: "replaceGraph", doc: laid });
@@ -258,6 +259,9 @@ function StoredPipelineEditor({ name, detail: first }: { name: string; detail: T
           <span className="small muted" data-testid="save-status" data-status={sync.status}>
             {SAVE_TEXT[sync.status]}
           </span>
+          <Link href={`/pipelines/${enc(name)}/versions`} className="small" data-testid="editor-versions-link">
+            Versions
+          </Link>
         </div>
         <div className="row">
           <EditTools />

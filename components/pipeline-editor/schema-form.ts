@@ -5,8 +5,8 @@
  * item starts with. No rule is checked here: the server validates (and says where).
  */
 import type { z } from "zod";
-import { ZCel, ZNodeConfig, type TNodeKind } from "@/server/schemas/pipeline";
-import { ZTopicName } from "@/server/schemas/topic";
+import { ZCel, ZNodeConfig, type TNodeKind } from "../../server/schemas/pipeline";
+import { ZTopicName } from "../../server/schemas/topic";
 
 type Schema = z.ZodType;
 

@@ -41,6 +41,19 @@ async function connect(page: Page, from: string, to: string, fromPort = "out", t
   await page.mouse.up();
 }
 
+/** Clicks the middle of an edge's path (where it is, whatever its shape). */
+async function clickEdge(page: Page, id: string): Promise<void> {
+  const at = await page
+    .getByTestId(`rf__edge-${id}`)
+    .locator("path.react-flow__edge-path")
+    .evaluate((el: SVGPathElement) => {
+      const p = el.getPointAtLength(el.getTotalLength() / 2);
+      const m = el.getScreenCTM()!;
+      return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+    });
+  await page.mouse.click(at.x, at.y);
+}
+
 async function selectNode(page: Page, id: string): Promise<void> {
   await page.getByTestId(`pipeline-node-${id}`).locator(".pe-node-head").click();
   await expect(page.getByTestId(`node-form-${id}`)).toBeVisible();
@@ -149,7 +162,8 @@ test("draw the seed's fraud alert from the palette, configure it by its forms, p
   await expect(page.getByTestId("edge-count-filter1:out->map1:in")).toHaveText("2");
   await expect(page.getByTestId("node-stats-filter1")).toContainText("out 2");
   // the records of a connection, and JSON
-  await page.getByTestId("rf__edge-map1:out->sink1:in").click({ force: true });
+  await clickEdge(page, "map1:out->sink1:in");
+  await expect(page.getByTestId("edge-info")).toBeVisible();
   await expect(page.getByTestId("preview-row")).toHaveCount(2);
   await page.getByTestId("preview-view-json").click();
   await expect(page.getByTestId("preview-json")).toContainText('"purchases": 12');

@@ -7,7 +7,8 @@
  */
 import { allPeers } from "./peers/run-peers.ts";
 import { median, percentile } from "./peers/common.ts";
-import type { Peer, PeerFigure } from "./peers/types.ts";
+import type { PeerFigure } from "./peers/types.ts";
+import { peerJoin, peerWindow, streamTransports, type StreamTransport } from "./stream-peers.ts";
 import { ResourceSampler } from "./resource-sampler.ts";
 import type { ServerProcess } from "../testing/server-process.ts";
 import { COMMIT_INTERVAL_MS, FULL_SIZES, QUICK_SIZES, RECORD_BYTES, type StreamSizes } from "./stream-pipelines.ts";
@@ -188,43 +189,69 @@ export async function runStreamWorkloads(opts: StreamOptions): Promise<{ figures
       );
   }
 
-  // the peers: the same filter→map over the same input, in their clients, at-least-once
+  // the peers: the same logic over the same input, in their clients, at-least-once
+  const peerRuns = async (
+    name: string,
+    w: string,
+    records: number,
+    run: () => Promise<{ ms: number } | null>,
+    close: () => Promise<void>,
+  ) => {
+    try {
+      const rates: number[] = [];
+      for (let i = 0; i < opts.runs; i++) {
+        const r = await run();
+        if (!r) return;
+        rates.push(records / (r.ms / 1000));
+        log(`stream: ${name} ${w} run ${i + 1}: ${fmt(rates.at(-1)!)} records/s (in the client)`);
+      }
+      figure(w, name, "throughput", median(rates), "records/s");
+      figure(w, name, "throughput", (median(rates) * RECORD_BYTES) / 1e6, "MB/s");
+    } catch (e) {
+      failed(w, name, e);
+    } finally {
+      await close().catch(() => undefined);
+    }
+  };
   const sw = STREAM_WORKLOADS.stateless;
   if (selected(sw)) {
+    // today's client-driven filter→map of each peer (peers/*.ts), on this workload's input size
     for (const peer of allPeers().filter((p) => p.pipeline && wanted(p.name))) {
-      await peerStateless(peer, sw, sizes.stateless, opts.runs, log, figure, failed);
+      if (!(await peer.available().catch(() => false))) {
+        log(`stream: ${peer.name} is not reachable: skipped`);
+        await peer.close().catch(() => undefined);
+        continue;
+      }
+      const run = async () => {
+        const r = await peer.pipeline!({ records: sizes.stateless, size: RECORD_BYTES, partitions: 1 });
+        await peer.cleanup();
+        return r;
+      };
+      await peerRuns(peer.name, sw, sizes.stateless, run, () => peer.close());
     }
+  }
+  const stateful: [string, number, (t: StreamTransport) => Promise<{ ms: number }>][] = [
+    [STREAM_WORKLOADS.window, sizes.window.records + 1, (t) => peerWindow(t, sizes.window)],
+    [STREAM_WORKLOADS.join, sizes.join.records, (t) => peerJoin(t, sizes.join)],
+  ];
+  for (const t of streamTransports().filter((x) => wanted(x.name))) {
+    const mine = stateful.filter(([w]) => selected(w));
+    if (mine.length === 0 || !(await t.available())) {
+      if (mine.length > 0) log(`stream: ${t.name} is not reachable: skipped`);
+      await t.close();
+      continue;
+    }
+    for (const [w, records, run] of mine) {
+      const once = async () => {
+        try {
+          return await run(t);
+        } finally {
+          await t.cleanup();
+        }
+      };
+      await peerRuns(t.name, w, records, once, async () => undefined);
+    }
+    await t.close();
   }
   return { figures, summary: summary.length ? `Stream workloads against issue #15's targets (medians):\n${summary.join("\n")}` : "" };
-}
-
-async function peerStateless(
-  peer: Peer,
-  w: string,
-  records: number,
-  runs: number,
-  log: (line: string) => void,
-  figure: (workload: string, system: string, metric: string, value: number, unit: string) => void,
-  failed: (workload: string, system: string, e: unknown) => void,
-): Promise<void> {
-  try {
-    if (!(await peer.available().catch(() => false))) {
-      log(`stream: ${peer.name} is not reachable: skipped`);
-      return;
-    }
-    const rates: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const r = await peer.pipeline!({ records, size: RECORD_BYTES, partitions: 1 });
-      await peer.cleanup();
-      if (!r) return;
-      rates.push(records / (r.ms / 1000));
-      log(`stream: ${peer.name} ${w} run ${i + 1}: ${fmt(rates.at(-1)!)} records/s (at-least-once, in the client)`);
-    }
-    figure(w, peer.name, "throughput", median(rates), "records/s");
-    figure(w, peer.name, "throughput", (median(rates) * RECORD_BYTES) / 1e6, "MB/s");
-  } catch (e) {
-    failed(w, peer.name, e);
-  } finally {
-    await peer.close().catch(() => undefined);
-  }
 }

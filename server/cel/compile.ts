@@ -61,15 +61,38 @@ export interface CelProgram {
 
 type Evaluable = ((ctx: object) => unknown) & { ast: unknown; check(): { valid: boolean; type?: string; error?: Error } };
 
+/** What checkCel needs: the variables' types and the result types accepted. */
+export interface CheckOptions {
+  variables: CelVariables;
+  resultTypes: readonly string[];
+  mixedLiterals?: boolean;
+  /** string and bytes values may be null, as a record's key or value may: `key == null` type-checks */
+  nullableScalars?: boolean;
+}
+
 /**
- * Parses, type-checks and instruments `source`. Throws CelCompileError: INVALID_CEL when it
- * does not parse or type-check or returns another type than `resultTypes`; CEL_TOO_COSTLY when
- * it is statically over a limit; INVALID_REGULAR_EXPRESSION when a literal `matches` pattern
- * is not valid RE2 or too large.
+ * Parses and type-checks `source` against `variables` without compiling it to run: the result
+ * type, or CelCompileError (INVALID_CEL) with the same words and caret as compileCel. Pipelines
+ * check each expression so against the record type inferred for its node's input, while the
+ * program that runs declares the record `dyn` (a null key must still reach it).
  */
-export function compileCel(source: string, options: CompileOptions): CelProgram {
-  const limits = { ...DEFAULT_CEL_LIMITS, ...options.limits };
-  const env = createCelEnvironment(options.variables, options.mixedLiterals);
+export function checkCel(source: string, options: CheckOptions): { resultType: string } {
+  const env = createCelEnvironment(options.variables, options.mixedLiterals, options.nullableScalars);
+  return { resultType: parseAndCheck(source, env, options.resultTypes).resultType };
+}
+
+/**
+ * A result type of checkCel as a type a variable can be declared with: `list` and `map` (what
+ * cel-js calls lists and maps of dyn) spelled out, and types with placeholders (the `list<T>` of
+ * `[]`) as dyn.
+ */
+export function declarableType(resultType: string): string {
+  if (resultType === "list") return "list<dyn>";
+  if (resultType === "map") return "map<dyn, dyn>";
+  return /\b[A-Z]\b/.test(resultType) ? "dyn" : resultType;
+}
+
+function parseAndCheck(source: string, env: ReturnType<typeof createCelEnvironment>, resultTypes: readonly string[]) {
   let parsed: Evaluable;
   let check: { valid: boolean; type?: string; error?: Error };
   try {
@@ -80,11 +103,9 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
   }
   if (!check.valid) throw new CelCompileError(check.error?.message ?? "the expression does not compile", "INVALID_CEL");
   const resultType = check.type ?? "dyn";
-  const accepted = options.resultTypes.some(
-    (t) => t === "*" || t === resultType || (t.endsWith("<*>") && resultType.startsWith(t.slice(0, -2))),
-  );
+  const accepted = resultTypes.some((t) => t === "*" || t === resultType || (t.endsWith("<*>") && resultType.startsWith(t.slice(0, -2))));
   if (!accepted) {
-    const want = options.resultTypes[0];
+    const want = resultTypes[0];
     const why =
       resultType === "dyn"
         ? `the expression must return ${want}, but its type is known only when it runs (dyn)` +
@@ -92,6 +113,19 @@ export function compileCel(source: string, options: CompileOptions): CelProgram 
         : `the expression must return ${want}, not ${resultType}`;
     throw new CelCompileError(withHighlight(why, source, (parsed.ast as { pos?: number }).pos ?? 0), "INVALID_CEL");
   }
+  return { parsed, resultType };
+}
+
+/**
+ * Parses, type-checks and instruments `source`. Throws CelCompileError: INVALID_CEL when it
+ * does not parse or type-check or returns another type than `resultTypes`; CEL_TOO_COSTLY when
+ * it is statically over a limit; INVALID_REGULAR_EXPRESSION when a literal `matches` pattern
+ * is not valid RE2 or too large.
+ */
+export function compileCel(source: string, options: CompileOptions): CelProgram {
+  const limits = { ...DEFAULT_CEL_LIMITS, ...options.limits };
+  const env = createCelEnvironment(options.variables, options.mixedLiterals);
+  const { parsed, resultType } = parseAndCheck(source, env, options.resultTypes);
   const slot: MeterSlot = { meter: null };
   const root = parsed.ast as Parameters<typeof instrument>[0];
   const ev = evaluatorOf(parsed, root);

@@ -15,9 +15,15 @@ export const CEL_TEXT_LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElement
  * An environment declaring `variables`, with the text limits above. `mixedLiterals` lets list
  * and map literals hold values of different types (`{"user": value.user, "n": 1}` is a
  * `map<string, dyn>`, as cel-go checks it): what pipeline expressions that build records need.
+ * `nullableScalars` lets strings and bytes be compared with null (`key != null`), for variables
+ * declared `string` or `bytes` that may hold null, as a Kafka record's key and value may; it
+ * answers what comparing the runtime values gives (`"a" == null` is false).
  */
-export function createCelEnvironment(variables: CelVariables, mixedLiterals = false): Environment {
+export function createCelEnvironment(variables: CelVariables, mixedLiterals = false, nullableScalars = false): Environment {
   const env = new Environment({ limits: CEL_TEXT_LIMITS, homogeneousAggregateLiterals: !mixedLiterals });
   for (const [name, type] of Object.entries(variables)) env.registerVariable(name, type);
+  if (nullableScalars) {
+    for (const type of ["string", "bytes"]) env.registerOperator(`${type} == null`, (a: unknown, b: unknown) => a === b);
+  }
   return env;
 }

@@ -3,7 +3,17 @@
  * environment and type checks, compile with limits, evaluation under a cost budget, and the
  * linear-time (RE2) regular expressions that `matches` and topic patterns use.
  */
-export { compileCel, CelCompileError, DEFAULT_CEL_LIMITS, type CelLimits, type CelProgram, type CompileOptions } from "./compile.ts";
+export {
+  checkCel,
+  compileCel,
+  declarableType,
+  CelCompileError,
+  DEFAULT_CEL_LIMITS,
+  type CelLimits,
+  type CelProgram,
+  type CheckOptions,
+  type CompileOptions,
+} from "./compile.ts";
 export { CelCostError, CostMeter } from "./cost.ts";
 export { createCelEnvironment, CEL_TEXT_LIMITS, type CelVariables } from "./environment.ts";
 export { compileRegex, regexProblem, RegexError, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, type LinearRegex } from "./regex.ts";

@@ -23,6 +23,7 @@ import {
 } from "./process/stateless.ts";
 import type { Processor } from "./process/processor.ts";
 import { DecodeError, type StreamRecord } from "./record.ts";
+import { inferRecordTypes } from "./record-types.ts";
 import type { RepartitionInput } from "./repartition.ts";
 import type { StateStore, Stateful } from "./state/state-store.ts";
 
@@ -238,6 +239,8 @@ export class Topology {
         problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
       }
     }
+    // each expression against the record type of its node's input (record-types.ts), once per field
+    for (const p of inferRecordTypes(def).problems) if (!problems.some((q) => q.node === p.node && q.field === p.field)) problems.push(p);
     for (const n of def.nodes) {
       if (n.config.kind !== "join") continue;
       const kinds = new Set(rootsOf(def, n.id, "right"));

@@ -39,6 +39,7 @@ import {
   ZValidateResponse,
 } from "../schemas/pipeline.ts";
 import { ZPipelineDiff } from "../schemas/pipeline-diff.ts";
+import { PIPELINE_TEST_LIMITS, ZPipelineTestReport, ZPipelineTestRequest } from "../schemas/pipeline-tests.ts";
 import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
 
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
@@ -123,6 +124,8 @@ const components: Record<string, Json> = hoistDefinitions({
   PipelineDiff: schema(ZPipelineDiff, "output"),
   PreviewRequest: schema(ZPreviewRequest, "input"),
   PreviewResponse: schema(ZPreviewResponse, "output"),
+  PipelineTestRequest: schema(ZPipelineTestRequest, "input"),
+  PipelineTestReport: schema(ZPipelineTestReport, "output"),
 });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -502,6 +505,14 @@ export function buildOpenApiDocument(): Json {
             "Run the draft (or an unsaved definition) over the last records of its real topics, writing and committing nothing: what each node received and emitted, its errors, counts per edge (bounded: 1,000 records per partition, 10,000 in all, 5 s)",
           requestBody: jsonBody("PreviewRequest"),
           responses: { 200: ok("PreviewResponse"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/pipelines/{name}/test": {
+        parameters: [pipelineParam],
+        post: {
+          summary: `Run test cases in memory: the cases sent (or the draft's tests) against the draft (or an unsaved definition), each a fresh run with time advanced by its records, nothing read or written; pass/fail per case with a diff of missing, unexpected and changed records (bounded: ${PIPELINE_TEST_LIMITS.cases} cases, ${PIPELINE_TEST_LIMITS.inputsPerCase} input records per case, 5 s)`,
+          requestBody: jsonBody("PipelineTestRequest"),
+          responses: { 200: ok("PipelineTestReport"), ...errors(400, 404, 413, 415) },
         },
       },
       "/api/v1/pipelines/{name}/pause": pipelineAction("Pause: leave the group, keeping committed offsets and state"),

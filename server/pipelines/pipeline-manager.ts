@@ -9,6 +9,8 @@ import { TributaryError } from "../errors/tributary-error.ts";
 import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
+import { runPipelineTests, testCaseProblems } from "../stream/runtime/test-run.ts";
+import type { TPipelineTestCase, TPipelineTestReport } from "../schemas/pipeline-tests.ts";
 
 export type { PreviewResult };
 import { changedStatefulNodes } from "./pipeline-diff.ts";
@@ -51,6 +53,17 @@ export function problemsOf(error: z.ZodError, draft: unknown): PipelineProblem[]
     }
     return { field: i.path.join(".") || undefined, message: i.message };
   });
+}
+
+function invalidDraft(problems: PipelineProblem[]): TributaryError {
+  return new TributaryError("INVALID_PIPELINE", `the draft does not validate: ${problems.map((x) => x.message).join("; ")}`, { problems });
+}
+
+/** A draft (or unsaved definition) parsed to run in memory (preview, tests), or INVALID_PIPELINE with its problems. */
+function runnable(draft: unknown): TPipelineDefinition {
+  const parsed = ZPipelineDefinition.safeParse(draft);
+  if (!parsed.success) throw invalidDraft(problemsOf(parsed.error, draft));
+  return parsed.data;
 }
 
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
@@ -226,15 +239,32 @@ export class PipelineManager {
    */
   async preview(name: string, opts: { limit?: number; definition?: unknown }): Promise<PreviewResult> {
     const p = await this.must(name);
-    const draft = opts.definition ?? p.draft;
-    const parsed = ZPipelineDefinition.safeParse(draft);
-    if (!parsed.success) {
-      const problems = problemsOf(parsed.error, draft);
-      throw new TributaryError("INVALID_PIPELINE", `the draft does not validate: ${problems.map((x) => x.message).join("; ")}`, {
-        problems,
+    return previewPipeline(this.baseUrl(), runnable(opts.definition ?? p.draft), { limit: opts.limit });
+  }
+
+  /**
+   * Runs test cases (`cases`, else those the definition carries in `tests`) against the draft
+   * (or `definition`, an unsaved one) in memory: pass/fail per case with a diff. A case that
+   * does not fit the pipeline is refused (VALIDATION_FAILED) with its path.
+   */
+  async test(name: string, opts: { cases?: TPipelineTestCase[]; definition?: unknown }): Promise<TPipelineTestReport> {
+    const p = await this.must(name);
+    const definition = runnable(opts.definition ?? p.draft);
+    const cases = opts.cases ?? definition.tests ?? [];
+    const where = opts.cases ? "cases" : opts.definition !== undefined ? "definition.tests" : "tests";
+    if (cases.length === 0)
+      throw new TributaryError("VALIDATION_FAILED", "no test cases: send them as `cases` or save them in the draft's `tests`", {
+        field: "cases",
       });
-    }
-    return previewPipeline(this.baseUrl(), parsed.data, { limit: opts.limit });
+    const issues = testCaseProblems(definition, cases).map((x) => ({ path: [where, ...x.path].join("."), message: x.message }));
+    if (issues.length > 0)
+      throw new TributaryError("VALIDATION_FAILED", `invalid ${opts.cases ? "body." : ""}${issues[0].path}: ${issues[0].message}`, {
+        field: issues[0].path,
+        issues,
+      });
+    const { problems, report } = await runPipelineTests(definition, cases);
+    if (!report) throw invalidDraft(problems);
+    return report;
   }
 
   async versions(name: string): Promise<{ version: number; createdAt: string; definition: unknown }[]> {

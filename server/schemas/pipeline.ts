@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { zSafeString } from "./common.ts";
+import { ZPipelineTestCases } from "./pipeline-tests.ts";
 
 /** Limits that keep one pipeline's validation and run bounded. */
 export const PIPELINE_LIMITS = {
@@ -479,6 +480,8 @@ export const ZPipelineDefinition = z
     nodes: z.array(ZPipelineNode).max(PIPELINE_LIMITS.nodes, `a pipeline has at most ${PIPELINE_LIMITS.nodes} nodes`),
     edges: z.array(ZPipelineEdge).max(PIPELINE_LIMITS.edges, `a pipeline has at most ${PIPELINE_LIMITS.edges} edges`),
     settings: ZPipelineSettings.default({ commitIntervalMs: 100 }),
+    /** test cases, run by `POST …/test` in memory (never when the pipeline runs) */
+    tests: ZPipelineTestCases.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -33,6 +33,7 @@ import {
   ZPipelineDetail,
   ZPipelineDraft,
   ZPipelineList,
+  ZPipelineMetrics,
   ZPipelineVersions,
   ZPreviewRequest,
   ZPreviewResponse,
@@ -121,6 +122,7 @@ const components: Record<string, Json> = hoistDefinitions({
   ValidatePipelineResponse: schema(ZValidateResponse, "output"),
   DeployRequest: schema(ZDeployRequest, "input"),
   PipelineVersions: schema(ZPipelineVersions, "output"),
+  PipelineMetrics: schema(ZPipelineMetrics, "output"),
   PipelineDiff: schema(ZPipelineDiff, "output"),
   PreviewRequest: schema(ZPreviewRequest, "input"),
   PreviewResponse: schema(ZPreviewResponse, "output"),
@@ -517,7 +519,15 @@ export function buildOpenApiDocument(): Json {
       },
       "/api/v1/pipelines/{name}/pause": pipelineAction("Pause: leave the group, keeping committed offsets and state"),
       "/api/v1/pipelines/{name}/resume": pipelineAction("Resume a paused, stopped or failed pipeline from its committed offsets"),
-      "/api/v1/pipelines/{name}/stop": pipelineAction("Stop a running or paused pipeline"),
+      "/api/v1/pipelines/{name}/stop": pipelineAction("Stop a running, paused or failed pipeline"),
+      "/api/v1/pipelines/{name}/metrics": {
+        parameters: [pipelineParam],
+        get: {
+          summary:
+            "Metrics of the running version: per node records in and out (per port), errors, late records, watermark and state size; per task lag per input partition, commit latency (last, p50, p99 over 60 s) and failures in a row; totals. Rates are per second over the last 5 s; a pipeline not running here answers its state with empty metrics (live: the WebSocket's subscribe-pipeline-metrics)",
+          responses: { 200: ok("PipelineMetrics"), ...errors(400, 404) },
+        },
+      },
       "/api/v1/pipelines/{name}/versions": {
         parameters: [pipelineParam],
         get: {

@@ -6,8 +6,15 @@
  */
 import type { z } from "zod";
 import { TributaryError } from "../errors/tributary-error.ts";
-import { ZPipelineDefinition, type PipelineProblem, type TPipelineDefinition } from "../schemas/pipeline.ts";
+import {
+  ZPipelineDefinition,
+  type PipelineProblem,
+  type TPipelineDefinition,
+  type TPipelineMetrics,
+  type TPipelineStateChange,
+} from "../schemas/pipeline.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 import { runPipelineTests, testCaseProblems } from "../stream/runtime/test-run.ts";
 import type { TPipelineTestCase, TPipelineTestReport } from "../schemas/pipeline-tests.ts";
@@ -25,7 +32,16 @@ export interface PipelineSummary {
   createdAt: string;
   updatedAt: string;
   /** the running version's counters since it (re)started in this process */
-  metrics: { recordsIn: number; recordsOut: number; deadLetters: number; commits: number; tasks: number } | null;
+  metrics: {
+    recordsIn: number;
+    recordsOut: number;
+    deadLetters: number;
+    commits: number;
+    tasks: number;
+    recordsInPerSec: number;
+    errors: number;
+    lag: number | null;
+  } | null;
 }
 
 export interface PipelineDetail extends PipelineSummary {
@@ -73,6 +89,7 @@ export class PipelineManager {
   private readonly runners = new Map<string, PipelineRunner>();
   /** one lifecycle change at a time per pipeline */
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<(c: TPipelineStateChange) => void>();
 
   constructor(
     private readonly store: PipelineStore,
@@ -93,6 +110,30 @@ export class PipelineManager {
   async stop(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => r.stop().catch(() => undefined)));
     this.runners.clear();
+  }
+
+  /** Calls `listener` after every change of a pipeline's state, version or error, and when one is created or deleted. */
+  onStateChange(listener: (c: TPipelineStateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private announce(c: TPipelineStateChange): void {
+    for (const l of this.listeners) {
+      try {
+        l(c);
+      } catch (e) {
+        this.log(`pipeline state listener: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Stores a change; one of state, version or error is announced with the pipeline's state after it. */
+  private async save(name: string, change: Parameters<PipelineStore["update"]>[1]): Promise<void> {
+    await this.store.update(name, change);
+    if (change.state === undefined && change.version === undefined && change.error === undefined) return;
+    const p = await this.store.get(name);
+    if (p) this.announce({ name, state: p.state, version: p.version, error: p.error });
   }
 
   private locked<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -119,8 +160,28 @@ export class PipelineManager {
       error: p.error,
       createdAt: p.createdAt.toISOString(),
       updatedAt: p.updatedAt.toISOString(),
-      metrics: r ? r.counters() : null,
+      metrics: r ? { ...r.counters(), ...r.summary() } : null,
     };
+  }
+
+  /** Every pipeline's state, version and error (what a state subscription starts from). */
+  async states(): Promise<TPipelineStateChange[]> {
+    return (await this.store.list()).map((p) => ({ name: p.name, state: p.state, version: p.version, error: p.error }));
+  }
+
+  /**
+   * Per node and per task metrics of the running version, with totals; a pipeline not running
+   * here answers its state with empty metrics.
+   */
+  async metrics(name: string): Promise<TPipelineMetrics> {
+    const p = await this.must(name);
+    const r = this.runners.get(name);
+    const head = { name, state: p.state, version: p.version, error: p.error, at: Date.now(), running: r !== undefined };
+    if (!r) {
+      const totals = { recordsIn: 0, recordsOut: 0, recordsInPerSec: 0, recordsOutPerSec: 0, errors: 0, late: 0, lag: 0, tasks: 0 };
+      return { ...head, totals, nodes: {}, tasks: [] };
+    }
+    return { ...head, ...(await r.readMetrics()) };
   }
 
   async list(): Promise<PipelineSummary[]> {
@@ -139,7 +200,9 @@ export class PipelineManager {
       throw new TributaryError("VALIDATION_FAILED", `at most ${MAX_PIPELINES} pipelines; delete one first`, { field: "name" });
     if (!(await this.store.create(draft.name, draft)))
       throw new TributaryError("PIPELINE_ALREADY_EXISTS", `pipeline '${draft.name}' already exists`);
-    return this.get(draft.name);
+    const created = await this.get(draft.name);
+    this.announce({ name: created.name, state: created.state, version: created.version, error: created.error });
+    return created;
   }
 
   async updateDraft(name: string, draft: Record<string, unknown>): Promise<PipelineDetail> {
@@ -147,7 +210,7 @@ export class PipelineManager {
       const p = await this.must(name);
       if (draft.name !== undefined && draft.name !== name)
         throw new TributaryError("VALIDATION_FAILED", `the draft's name must stay '${name}'`, { field: "name" });
-      await this.store.update(name, { draft: { ...draft, name }, ...(p.state === "validated" ? { state: "draft" as const } : {}) });
+      await this.save(name, { draft: { ...draft, name }, ...(p.state === "validated" ? { state: "draft" as const } : {}) });
       return this.get(name);
     });
   }
@@ -156,7 +219,7 @@ export class PipelineManager {
     await this.locked(name, async () => {
       await this.must(name);
       await this.halt(name);
-      await this.store.delete(name);
+      if (await this.store.delete(name)) this.announce({ name, state: null, version: null, error: null });
     });
   }
 
@@ -165,7 +228,7 @@ export class PipelineManager {
     return this.locked(name, async () => {
       const p = await this.must(name);
       const { problems } = await this.check(p.draft);
-      if (problems.length === 0 && p.state === "draft") await this.store.update(name, { state: "validated" });
+      if (problems.length === 0 && p.state === "draft") await this.save(name, { state: "validated" });
       return { valid: problems.length === 0, problems };
     });
   }
@@ -209,7 +272,7 @@ export class PipelineManager {
         await this.reset.deleteTopic(changelogTopicOf(name)).catch(() => undefined);
       }
       const version = await this.store.addVersion(name, definition);
-      await this.store.update(name, { version, ...(opts.version === undefined ? {} : { draft: definition }) });
+      await this.save(name, { version, ...(opts.version === undefined ? {} : { draft: definition }) });
       await this.run(name, version);
       return this.get(name);
     });
@@ -227,7 +290,7 @@ export class PipelineManager {
       if (to === "running") await this.run(name, p.version!);
       else {
         await this.halt(name);
-        await this.store.update(name, { state: to });
+        await this.save(name, { state: to });
       }
       return this.get(name);
     });
@@ -296,24 +359,37 @@ export class PipelineManager {
   private async run(name: string, version: number): Promise<void> {
     const v = await this.store.version(name, version);
     if (!v) throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' has no version ${version}`);
-    const runner = new PipelineRunner({
+    const runner: PipelineRunner = new PipelineRunner({
       baseUrl: this.baseUrl(),
       definition: ZPipelineDefinition.parse(v.definition),
       onError: (e) => this.log(`pipeline ${name}: ${e.message}`),
+      onFailed: (f) => void this.failed(name, runner, f),
     });
     try {
       await runner.start();
     } catch (e) {
       await runner.stop().catch(() => undefined);
       const first = e instanceof PipelineStartError ? e.problems[0] : undefined;
-      await this.store.update(name, {
+      await this.save(name, {
         state: "failed",
         error: { message: (e as Error).message, ...(first?.node ? { node: first.node } : {}) },
       });
       return;
     }
     this.runners.set(name, runner);
-    await this.store.update(name, { state: "running", error: null });
+    await this.save(name, { state: "running", error: null });
+  }
+
+  /** A running version cannot go on (a task keeps failing, a sink topic is gone): it stops, and the pipeline is failed. */
+  private failed(name: string, runner: PipelineRunner, f: TaskFailure): Promise<void> {
+    return this.locked(name, async () => {
+      if (this.runners.get(name) !== runner) return; // stopped or replaced meanwhile
+      const p = await this.store.get(name);
+      if (!p || !canMove(p.state, "failed")) return;
+      this.log(`pipeline ${name} failed${f.node ? ` at node '${f.node}'` : ""}: ${f.message}`);
+      await this.halt(name);
+      await this.save(name, { state: "failed", error: f.node ? { message: f.message, node: f.node } : { message: f.message } });
+    }).catch((e: Error) => this.log(`pipeline ${name}: marking it failed: ${e.message}`));
   }
 
   private async halt(name: string): Promise<void> {

@@ -518,17 +518,32 @@ export const ZPipelineProblem = z
   .object({ node: z.string().optional(), field: z.string().optional(), message: z.string() })
   .meta({ id: "PipelineProblem" });
 
+export const ZPipelineStateName = z.enum(["draft", "validated", "running", "paused", "stopped", "failed"]);
+
+/** Why a pipeline failed, and the node to blame when one is. */
+export const ZPipelineError = z.object({ message: z.string(), node: z.string().optional() });
+
 export const ZPipelineSummary = z
   .object({
     name: z.string(),
-    state: z.enum(["draft", "validated", "running", "paused", "stopped", "failed"]),
+    state: ZPipelineStateName,
     version: z.number().int().nullable(),
-    error: z.object({ message: z.string(), node: z.string().optional() }).nullable(),
+    error: ZPipelineError.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
     metrics: z
-      .object({ recordsIn: z.number(), recordsOut: z.number(), deadLetters: z.number(), commits: z.number(), tasks: z.number() })
-      .nullable(),
+      .object({
+        recordsIn: z.number(),
+        recordsOut: z.number(),
+        deadLetters: z.number(),
+        commits: z.number(),
+        tasks: z.number(),
+        recordsInPerSec: z.number().describe("input records per second over the last 5 s"),
+        errors: z.number().describe("records the nodes failed on (dead-lettered, or dropped without a dead-letter sink)"),
+        lag: z.number().nullable().describe("input records not yet processed, as last measured (at most a few seconds old)"),
+      })
+      .nullable()
+      .describe("the running version's counters since it (re)started in this process; null when not running"),
   })
   .meta({ id: "PipelineSummary" });
 
@@ -591,3 +606,92 @@ export const ZPreviewResponse = z
     problems: z.array(ZPipelineProblem),
   })
   .meta({ id: "PreviewResponse" });
+
+const ZStoreSize = z.object({
+  store: z.string().describe("node/store"),
+  keys: z.number().int(),
+  bytes: z.number().int().describe("approximate: keys × the mean encoded size of a sample of entries"),
+});
+
+const ZPortCount = z.object({ records: z.number().int(), perSec: z.number() });
+
+/** Per-second rates are over the last 5 s (shorter just after a start). Counts are since the running version started in this process. */
+export const ZNodeMetrics = z.object({
+  kind: z.string(),
+  recordsIn: z.number().int().describe("records received on every input port (sources and tables: records read)"),
+  recordsOut: z.number().int().describe("records emitted on every output port (sinks and the dead-letter sink: records written)"),
+  recordsInPerSec: z.number(),
+  recordsOutPerSec: z.number(),
+  errors: z.number().int().describe("records the node failed on: dead-lettered, or dropped when the pipeline has no dead-letter sink"),
+  errorsPerSec: z.number(),
+  late: z.number().int().describe("records past every window's grace period (aggregate)"),
+  in: z.record(z.string(), ZPortCount).describe("per input port"),
+  out: z.record(z.string(), ZPortCount).describe("per output port"),
+  watermark: z
+    .number()
+    .nullable()
+    .describe("event time (ms) the node has seen complete: a source's own, else the lowest task watermark; null before any"),
+  stores: z.array(ZStoreSize),
+});
+export type TNodeMetrics = z.infer<typeof ZNodeMetrics>;
+
+export const ZTaskMetrics = z.object({
+  partition: z.number().int().describe("the task's partition number of every input"),
+  recordsIn: z.number().int(),
+  recordsInPerSec: z.number(),
+  commits: z.number().int(),
+  commitLatencyMs: z
+    .object({ last: z.number(), p50: z.number(), p99: z.number(), samples: z.number().int() })
+    .nullable()
+    .describe("over the commits of the last 60 s (last: the latest commit, whenever it was)"),
+  lag: z.number().int().describe("records of its input partitions not yet processed (sum of inputs' known lags)"),
+  inputs: z.array(
+    z.object({
+      topic: z.string(),
+      partition: z.number().int(),
+      position: z.number().int().nullable().describe("the next offset the task processes"),
+      end: z.number().int().nullable().describe("the partition's last stable offset (what a read_committed reader can reach)"),
+      lag: z.number().int().nullable(),
+    }),
+  ),
+  watermark: z.number().nullable(),
+  stores: z.array(ZStoreSize),
+  failures: z.number().int().describe("units of work that failed in a row (0 after a success)"),
+  lastError: z.object({ message: z.string(), node: z.string().optional(), at: z.number() }).nullable(),
+});
+export type TTaskMetrics = z.infer<typeof ZTaskMetrics>;
+
+export const ZPipelineMetrics = z
+  .object({
+    name: z.string(),
+    state: ZPipelineStateName,
+    version: z.number().int().nullable(),
+    error: ZPipelineError.nullable(),
+    at: z.number().int().describe("when measured, ms since the epoch"),
+    running: z.boolean().describe("false: the pipeline is not running in this server; the metrics are empty"),
+    totals: z.object({
+      recordsIn: z.number().int().describe("input records processed"),
+      recordsOut: z.number().int().describe("records written by the sinks"),
+      recordsInPerSec: z.number(),
+      recordsOutPerSec: z.number(),
+      errors: z.number().int(),
+      late: z.number().int(),
+      lag: z.number().int(),
+      tasks: z.number().int(),
+    }),
+    nodes: z.record(z.string(), ZNodeMetrics).describe("by node id"),
+    tasks: z.array(ZTaskMetrics),
+  })
+  .meta({ id: "PipelineMetrics" });
+export type TPipelineMetrics = z.infer<typeof ZPipelineMetrics>;
+
+/** A pipeline's lifecycle changed (created, deployed, paused, failed...), or it was deleted (state null). */
+export const ZPipelineStateChange = z
+  .object({
+    name: z.string(),
+    state: ZPipelineStateName.nullable().describe("null: deleted"),
+    version: z.number().int().nullable(),
+    error: ZPipelineError.nullable(),
+  })
+  .meta({ id: "PipelineStateChange" });
+export type TPipelineStateChange = z.infer<typeof ZPipelineStateChange>;

@@ -25,6 +25,7 @@ import type { Processor } from "./process/processor.ts";
 import { DecodeError, type StreamRecord } from "./record.ts";
 import { inferRecordTypes } from "./record-types.ts";
 import type { RepartitionInput } from "./repartition.ts";
+import { CounterLayout, NodeCounters } from "./node-counters.ts";
 import type { StateStore, Stateful } from "./state/state-store.ts";
 
 /** What a sink node received: the record and the sink's settings. */
@@ -54,14 +55,24 @@ export interface TopologyObserver {
 interface Target {
   node: string;
   port: string;
+  /** this input port's counter slot */
+  slot: number;
   /** the repartition topic the record crosses to reach the node (runtime with several partitions) */
   via?: string;
+}
+
+/** An output port: its counter slot and where its records go. */
+interface Outlet {
+  slot: number;
+  targets: Target[];
 }
 
 /** Where the records of one input (a source node, or a repartition topic) enter the graph. */
 interface Entry {
   node: string;
   port: string;
+  /** the input port's counter slot */
+  slot: number;
   /** the event-time expression of a source, if it has one */
   eventTime: Expression | null;
   /**
@@ -165,7 +176,9 @@ class StepLimitError extends Error {
 
 export class Topology {
   private readonly processors = new Map<string, Processor>();
-  private readonly downstream = new Map<string, Target[]>(); // "node:port" → targets
+  private readonly downstream = new Map<string, Outlet>(); // "node:port" → slot and targets
+  /** table node → where its records enter (sources and repartition inputs enter by their clock) */
+  private readonly tableEntries = new Map<string, Target>();
   private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
   private steps = 0;
   /** Sees every record each node receives and emits (preview); absent when running. */
@@ -181,6 +194,15 @@ export class Topology {
   private deadLetters: DeadLetter[] = [];
   /** The dead-letter sink's topic, if the pipeline has one. */
   readonly deadLetterTopic: string | null;
+  /** Records in and out per port, errors and late records per node, since the runtime last took them. */
+  readonly counters: NodeCounters;
+  /** the counters' arrays, read without going through `counters` on the per-record path */
+  private readonly received: Float64Array;
+  private readonly emitted: Float64Array;
+  /** per node slot: its processor's late count when the counters last took it */
+  private readonly lateTaken: Float64Array;
+  /** the dead-letter sink's input slot, or -1 */
+  private readonly deadLetterSlot: number;
   /** Source node → the topics (or pattern) it reads. */
   readonly sources: ReadonlyMap<string, Extract<TNodeConfig, { kind: "source" }>>;
   /** Table node → the (compacted) topic it reads. */
@@ -199,14 +221,24 @@ export class Topology {
     this.sources = sources;
     this.tables = tables;
     this.deadLetterTopic = deadLetterTopic;
+    const layout = new CounterLayout(def);
+    this.counters = new NodeCounters(layout);
+    this.received = this.counters.received;
+    this.emitted = this.counters.emitted;
+    this.lateTaken = new Float64Array(layout.nodes.length);
+    const deadLetterNode = def.nodes.find((n) => n.config.kind === "deadLetter");
+    this.deadLetterSlot = deadLetterNode ? layout.inSlot(deadLetterNode.id, "in") : -1;
+    layout.outputs.forEach(({ node, port }, slot) => this.downstream.set(`${layout.nodes[node]}:${port}`, { slot, targets: [] }));
     for (const e of def.edges) {
-      const k = `${e.from.node}:${e.from.port}`;
-      if (!this.downstream.has(k)) this.downstream.set(k, []);
       const via = repartition.find(
         (r) => r.node === e.to.node && r.port === e.to.port && r.from.some((f) => f.node === e.from.node && f.port === e.from.port),
       );
-      this.downstream.get(k)!.push({ node: e.to.node, port: e.to.port, ...(via ? { via: via.topic } : {}) });
+      const slot = layout.inSlot(e.to.node, e.to.port);
+      this.downstream
+        .get(`${e.from.node}:${e.from.port}`)!
+        .targets.push({ node: e.to.node, port: e.to.port, slot, ...(via ? { via: via.topic } : {}) });
     }
+    for (const id of tables.keys()) this.tableEntries.set(id, { node: id, port: "in", slot: layout.inSlot(id, "in") });
   }
 
   /**
@@ -232,7 +264,8 @@ export class Topology {
         if (n.config.kind === "source") {
           const eventTime = n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
           const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
-          t.clocks.set(n.id, { node: n.id, port: "in", eventTime, tracker, repartition: false });
+          const slot = t.counters.layout.inSlot(n.id, "in");
+          t.clocks.set(n.id, { node: n.id, port: "in", slot, eventTime, tracker, repartition: false });
         }
       } catch (e) {
         if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError || e instanceof JoinConfigError)) throw e;
@@ -262,7 +295,8 @@ export class Topology {
         outOfOrdernessMs: 0,
         idleTimeoutMs: Math.max(100, ...from.map((c) => c.idleTimeoutMs)) + UPSTREAM_SILENCE_MS,
       });
-      t.clocks.set(r.entry, { node: r.node, port: r.port, eventTime: null, tracker, repartition: true });
+      const slot = t.counters.layout.inSlot(r.node, r.port);
+      t.clocks.set(r.entry, { node: r.node, port: r.port, slot, eventTime: null, tracker, repartition: true });
     }
     t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
     return { topology: problems.length === 0 ? t : null, problems };
@@ -276,18 +310,21 @@ export class Topology {
    */
   process(source: string, input: StreamRecord, now = Date.now()): void {
     const clock = this.clocks.get(source);
+    const entry = clock ?? this.tableEntries.get(source);
+    if (!entry) throw new Error(`'${source}' is not an input of this topology`);
     let r = input;
     if (clock?.eventTime) {
       try {
         r = { ...input, timestamp: eventTimeOf(clock.eventTime.evaluate(input)) };
       } catch (e) {
         if (!(e instanceof ExpressionError)) throw e;
+        this.counters.received[entry.slot]++;
         this.fail({ node: source, error: e.message, record: input });
         return;
       }
     }
     if (!clock?.repartition) clock?.tracker.observe(r.origin.partition, r.timestamp, now);
-    this.run(clock?.node ?? source, clock?.port ?? "in", r);
+    this.run(entry.node, entry.port, entry.slot, r);
     this.advance(now);
   }
 
@@ -310,9 +347,12 @@ export class Topology {
         watermark,
         (out, rec) => {
           this.observer?.emitted(node, out, rec);
-          for (const t of this.downstream.get(`${node}:${out}`) ?? []) {
+          const o = this.downstream.get(`${node}:${out}`);
+          if (!o) return;
+          this.emitted[o.slot]++;
+          for (const t of o.targets) {
             if (t.via) this.crossTo(t, rec);
-            else this.run(t.node, t.port, rec);
+            else this.run(t.node, t.port, t.slot, rec);
           }
         },
         (rec, error) => this.fail({ node, error: error.message, record: rec }),
@@ -368,6 +408,11 @@ export class Topology {
     return this.time.watermark;
   }
 
+  /** Source node `node`'s own watermark (its input partitions'), before the task takes the lowest. */
+  watermarkOf(node: string): number {
+    return this.clocks.get(node)?.tracker.watermark ?? Number.NEGATIVE_INFINITY;
+  }
+
   /** Every store of the stateful nodes, by `node/store`: what a task commits and restores. */
   stores(): Map<string, StateStore<unknown>> {
     const out = new Map<string, StateStore<unknown>>();
@@ -390,6 +435,8 @@ export class Topology {
 
   /** An input record that could not be decoded in its node's formats: a dead letter as it came. */
   rejectInput(node: string, r: StreamRecord, error: Error): void {
+    const entry = this.clocks.get(node) ?? this.tableEntries.get(node);
+    if (entry) this.counters.received[entry.slot]++;
     this.fail({ node, error: error.message, record: r });
   }
 
@@ -399,12 +446,12 @@ export class Topology {
   }
 
   /** Delivers one record to `node` and all it leads to, all or nothing under the step limit. */
-  private run(node: string, port: string, r: StreamRecord): void {
+  private run(node: string, port: string, slot: number, r: StreamRecord): void {
     this.steps = 0;
     const outputsBefore = this.outputs.length;
     const deadBefore = this.deadLetters.length;
     try {
-      this.deliver(node, port, r);
+      this.deliver(node, port, slot, r);
     } catch (e) {
       if (!(e instanceof StepLimitError)) throw e;
       // all or nothing: what this record already produced is withdrawn
@@ -420,12 +467,16 @@ export class Topology {
   }
 
   private fail(d: DeadLetter): void {
+    const slot = this.counters.layout.node(d.node);
+    if (slot >= 0) this.counters.errors[slot]++;
+    if (this.deadLetterSlot >= 0) this.counters.received[this.deadLetterSlot]++;
     this.deadLetters.push(d);
     this.observer?.failed(d);
   }
 
-  private deliver(node: string, port: string, r: StreamRecord): void {
+  private deliver(node: string, port: string, slot: number, r: StreamRecord): void {
     if (++this.steps > MAX_STEPS_PER_RECORD) throw new StepLimitError();
+    this.received[slot]++;
     this.observer?.received(node, port, r);
     const sink = this.sinks.get(node);
     if (sink) {
@@ -437,9 +488,12 @@ export class Topology {
     try {
       p.process(port, r, (out, rec) => {
         this.observer?.emitted(node, out, rec);
-        for (const t of this.downstream.get(`${node}:${out}`) ?? []) {
+        const o = this.downstream.get(`${node}:${out}`);
+        if (!o) return;
+        this.emitted[o.slot]++;
+        for (const t of o.targets) {
           if (t.via) this.crossTo(t, rec);
-          else this.deliver(t.node, t.port, rec);
+          else this.deliver(t.node, t.port, t.slot, rec);
         }
       });
     } catch (e) {
@@ -451,9 +505,22 @@ export class Topology {
 
   /** What the sinks and the dead letters received since the last call. */
   drain(): { outputs: SinkOutput[]; deadLetters: DeadLetter[] } {
+    this.countLate();
     const out = { outputs: this.outputs, deadLetters: this.deadLetters };
     this.outputs = [];
     this.deadLetters = [];
     return out;
+  }
+
+  /** The late records the nodes set aside since the last call, into the counters. */
+  private countLate(): void {
+    const layout = this.counters.layout;
+    for (const [node, p] of this.processors) {
+      const late = (p as { late?: unknown }).late;
+      if (typeof late !== "number") continue;
+      const slot = layout.node(node);
+      this.counters.late[slot] += late - this.lateTaken[slot];
+      this.lateTaken[slot] = late;
+    }
   }
 }

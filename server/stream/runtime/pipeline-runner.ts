@@ -18,6 +18,9 @@ import { repartitionInputs, type RepartitionInput } from "../repartition.ts";
 import { Topology } from "../topology.ts";
 import { PatternTopics, resolveInputs, startAtTimestamps, subscriptionOf, type ResolvedInputs } from "./sources.ts";
 import { StreamTask, type TaskContext, type TaskCounters } from "./stream-task.ts";
+import { InputLag } from "./input-lag.ts";
+import { PipelineMetrics, type EngineMetrics, type TaskFailure } from "./pipeline-metrics.ts";
+import { TaskSupervisor } from "./task-supervisor.ts";
 
 /** A pipeline that cannot start, with the problems pinned to its nodes. */
 export class PipelineStartError extends Error {
@@ -35,6 +38,8 @@ export interface RunnerOptions {
   definition: TPipelineDefinition;
   /** Called when a unit of work fails (it is retried); for logs and metrics. */
   onError?: (e: Error) => void;
+  /** Called once when the pipeline cannot go on (a task keeps failing, a topic it needs is gone); the caller stops it. */
+  onFailed?: (f: TaskFailure) => void;
 }
 
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
@@ -52,9 +57,17 @@ export class PipelineRunner {
   private patternTopics: PatternTopics | null = null;
   /** what tasks no longer open did */
   private readonly retired: TaskCounters = { recordsIn: 0, recordsOut: 0, deadLetters: 0, commits: 0, lastCommitMs: 0 };
+  /** per node and per task: what the API and the WebSocket show */
+  readonly metrics: PipelineMetrics;
+  private readonly supervisor: TaskSupervisor;
+  private readonly lag: InputLag;
 
   constructor(private readonly opts: RunnerOptions) {
     this.def = opts.definition;
+    this.metrics = new PipelineMetrics(opts.definition);
+    const changelog = changelogTopicOf(opts.definition.name);
+    this.supervisor = new TaskSupervisor(opts.baseUrl, opts.definition, changelog, this.metrics, (f) => opts.onFailed?.(f));
+    this.lag = new InputLag(opts.baseUrl, groupIdOf(opts.definition.name), this.metrics);
   }
 
   /**
@@ -133,7 +146,10 @@ export class PipelineRunner {
       commitIntervalMs: def.settings.commitIntervalMs,
       repartitionTopics: this.repartition.map((r) => r.topic),
       partitions,
+      metrics: this.metrics,
     };
+    this.metrics.readFrom(inputs);
+    this.metrics.start();
     consumer.subscribe(subscriptionOf(inputs, patterns).subscription);
     consumer.on("revoked", (e) => {
       const still = new Set(e.assignment.map((tp) => tp.partition));
@@ -200,8 +216,10 @@ export class PipelineRunner {
     if (!entry) {
       const producer = new Producer({ baseUrl: this.opts.baseUrl, transactionalId: `pipeline-${this.def.name}-${p}` });
       const { topology } = Topology.build(this.def, this.repartition);
+      const ctx = this.ctx!;
       const opening: { task: Promise<StreamTask>; opened: StreamTask | null } = {
-        task: StreamTask.open(p, topology!, producer, this.ctx!),
+        // after failures in a row, a back-off first
+        task: this.supervisor.backOff(p).then(() => StreamTask.open(p, topology!, producer, ctx)),
         opened: null,
       };
       opening.task.then((t) => (opening.opened = t)).catch(() => undefined);
@@ -210,6 +228,7 @@ export class PipelineRunner {
     }
     const e = entry;
     return e.task.then(work).catch((err: unknown) => {
+      if (this.tasks.get(p) === e) this.supervisor.unitFailed(p, err as Error);
       this.retire(p, e);
       throw err;
     });
@@ -233,6 +252,7 @@ export class PipelineRunner {
     const task = await e.task.catch(() => null);
     await task?.idle();
     this.retire(p, e);
+    this.metrics.closed(p);
   }
 
   /** Topics a pattern source matched after the start but that are not read (not co-partitioned), one problem each. */
@@ -254,8 +274,22 @@ export class PipelineRunner {
     return total;
   }
 
+  /** Counters, rates, watermarks, state sizes and lag (read at most once a second) per node and per task. */
+  async readMetrics(): Promise<EngineMetrics> {
+    const owned = this.consumer?.assignment() ?? [];
+    const lag = await this.lag.read(owned);
+    return this.metrics.snapshot(lag, [...new Set(owned.map((tp) => tp.partition))]);
+  }
+
+  /** Input rate, errors and the lag last read, without waiting (for lists). */
+  summary(): { recordsInPerSec: number; errors: number; lag: number | null } {
+    return { ...this.metrics.summary(), lag: this.lag.last(this.consumer?.assignment() ?? []) };
+  }
+
   /** Leaves the group after the unit in hand; what it committed stays, nothing half done does. */
   async stop(): Promise<void> {
+    this.supervisor.stop();
+    this.metrics.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.consumer?.stop();

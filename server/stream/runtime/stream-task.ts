@@ -24,6 +24,7 @@ import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
 import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
+import type { PipelineMetrics } from "./pipeline-metrics.ts";
 
 /** The changelog key holding the task's committed watermark. */
 const WATERMARK_KEY = "__watermark";
@@ -58,6 +59,8 @@ export interface TaskContext {
   /** the repartition topics this pipeline writes, and their partition count */
   repartitionTopics: readonly string[];
   partitions: number;
+  /** where each committed transaction's counts go */
+  metrics?: PipelineMetrics;
 }
 
 export interface TaskCounters {
@@ -67,6 +70,21 @@ export interface TaskCounters {
   commits: number;
   lastCommitMs: number;
 }
+
+/** Writing a transaction's records to `topic` failed (the runtime names the node that writes it). */
+export class TopicWriteError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly cause: Error,
+  ) {
+    super(`writing to '${topic}': ${cause.message}`);
+    this.name = "TopicWriteError";
+  }
+}
+
+const writeFailed = (topic: string) => (e: Error) => {
+  throw new TopicWriteError(topic, e);
+};
 
 const text = (s: string) => Buffer.from(s, "utf8");
 
@@ -127,6 +145,7 @@ export class StreamTask {
     private readonly ctx: TaskContext,
   ) {
     this.stores = topology.stores();
+    ctx.metrics?.opened(partition, topology);
   }
 
   /**
@@ -282,6 +301,7 @@ export class StreamTask {
     // one synchronous snapshot: what was processed until now, and the positions after it
     const { outputs, deadLetters } = this.topology.drain();
     const offsets = [...this.positions].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
+    const counted = { recordsIn: this.counters.recordsIn, nodes: this.topology.counters.split() };
     this.lazyPositions = false;
     const changes: ProducerRecord[] = [];
     for (const [name, store] of this.stores) {
@@ -334,7 +354,7 @@ export class StreamTask {
       }
       for (const c of changes) add(this.ctx.changelogTopic, c);
       for (const [topic, r] of announcements) add(topic, r);
-      await Promise.all([...byTopic].map(([topic, records]) => this.producer.sendMany(topic, records)));
+      await Promise.all([...byTopic].map(([topic, records]) => this.producer.sendMany(topic, records).catch(writeFailed(topic))));
       if (offsets.length > 0) await this.producer.sendOffsetsToTransaction({ ...this.ctx.groupMetadata(), offsets });
       await this.producer.commitTransaction();
     } catch (e) {
@@ -350,5 +370,6 @@ export class StreamTask {
     this.counters.deadLetters += deadLetters.length;
     this.counters.commits++;
     this.counters.lastCommitMs = performance.now() - started;
+    this.ctx.metrics?.committed(this.partition, { ...counted, offsets, commitMs: this.counters.lastCommitMs });
   }
 }

@@ -35,7 +35,7 @@ export function RollbackDialog({
       <div className="stack">
         <p style={{ margin: 0 }}>
           Deploys v{version}&apos;s definition as a new version in place of the running v{current}, from the committed offsets, and makes it
-          the draft.
+          the draft (its test cases stay).
         </p>
         <div className="notice" data-testid="rollback-change">
           Against v{current}: {change.data ? change.data.summary : change.error ? "could not compare" : "comparing…"}

@@ -81,6 +81,15 @@ describe("pipeline versions: diff and rollback", () => {
       after: "value.amount >= 100.0",
     });
 
+    // a test case written since (saved with the draft) outlives the rollback
+    const tests = [
+      {
+        name: "250 passes",
+        inputs: { orders: [{ value: { amount: 250 }, timestamp: 0 }] },
+        expected: { outputs: { out: [{ value: { amount: 250 } }] } },
+      },
+    ];
+    expect((await call("PUT", "/api/v1/pipelines/big-orders", { json: { ...bigOrders(500), tests } })).status).toBe(200);
     // roll back to v1: deployed as v3, running, and the draft is v1's definition again
     const rolled = await call("POST", "/api/v1/pipelines/big-orders/deploy", { json: { version: 1 } });
     expect(rolled.status).toBe(200);
@@ -89,6 +98,8 @@ describe("pipeline versions: diff and rollback", () => {
       def.nodes.find((n) => n.id === "big")!.config.condition;
     expect(condition(rolled.body.deployed)).toBe("value.amount >= 100.0");
     expect(condition(rolled.body.draft)).toBe("value.amount >= 100.0");
+    expect(rolled.body.draft.tests).toEqual(tests);
+    expect(rolled.body.deployed.tests).toBeUndefined();
     expect((await call("GET", "/api/v1/pipelines/big-orders/versions/diff?from=1&to=3")).body.identical).toBe(true);
     expect((await call("GET", "/api/v1/pipelines/big-orders/versions/diff?from=3&to=draft")).body.identical).toBe(true);
     // it runs from the committed offsets with v1's threshold

@@ -3,7 +3,8 @@
  * every changed field, by its path inside the node), edges added and removed, the pipeline's
  * own fields. Pure: no I/O, no clock. Nodes are matched by id, edges by their two ports. A
  * draft may be unfinished, so each node is read with its defaults filled when it parses and as
- * it is otherwise: a default left out is then no difference against a stored version.
+ * it is otherwise: a default left out is then no difference against a stored version. Test
+ * cases (`tests`) are not compared: they do not change what runs.
  */
 import { STATEFUL_KINDS, ZPipelineNode, ZPipelineSettings, type TNodeKind } from "../schemas/pipeline.ts";
 import type { TDiffEdge, TDiffNode, TFieldChange, TPipelineDiff, TVersionRef } from "../schemas/pipeline-diff.ts";

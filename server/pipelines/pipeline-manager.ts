@@ -85,6 +85,14 @@ function runnable(draft: unknown): TPipelineDefinition {
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
 export const MAX_PIPELINES = 200;
 
+/** `definition` with the test cases of `draft` (none when the draft has none). */
+function withTestsOf(definition: TPipelineDefinition, draft: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...definition };
+  delete out.tests;
+  const tests = (draft as { tests?: unknown } | null)?.tests;
+  return tests === undefined ? out : { ...out, tests };
+}
+
 export class PipelineManager {
   private readonly runners = new Map<string, PipelineRunner>();
   /** one lifecycle change at a time per pipeline */
@@ -246,7 +254,8 @@ export class PipelineManager {
    * stateful node needs `resetState` (its old state would not fit): then the changelog and the
    * group's offsets are dropped and the new version starts over from its sources' start.
    * `version`: a rollback — that earlier version's definition is deployed (as a new version)
-   * instead of the draft, and becomes the draft, so the editor shows what runs.
+   * instead of the draft, and becomes the draft, so the editor shows what runs (the draft's
+   * test cases stay: a rollback changes what runs, and must not drop tests written since).
    */
   async deploy(name: string, opts: { resetState?: boolean; version?: number } = {}): Promise<PipelineDetail> {
     return this.locked(name, async () => {
@@ -272,7 +281,7 @@ export class PipelineManager {
         await this.reset.deleteTopic(changelogTopicOf(name)).catch(() => undefined);
       }
       const version = await this.store.addVersion(name, definition);
-      await this.save(name, { version, ...(opts.version === undefined ? {} : { draft: definition }) });
+      await this.save(name, { version, ...(opts.version === undefined ? {} : { draft: withTestsOf(definition, p.draft) }) });
       await this.run(name, version);
       return this.get(name);
     });

@@ -8,11 +8,14 @@ import type { z } from "zod";
 import { TributaryError } from "../errors/tributary-error.ts";
 import {
   ZPipelineDefinition,
+  ZPipelineEdge,
+  ZPipelineNode,
   type PipelineProblem,
   type TPipelineDefinition,
   type TPipelineMetrics,
   type TPipelineStateChange,
 } from "../schemas/pipeline.ts";
+import { expressionProblems } from "../stream/topology.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
@@ -80,6 +83,23 @@ function runnable(draft: unknown): TPipelineDefinition {
   const parsed = ZPipelineDefinition.safeParse(draft);
   if (!parsed.success) throw invalidDraft(problemsOf(parsed.error, draft));
   return parsed.data;
+}
+
+/**
+ * The node-level problems (expressions, configs, join inputs) of a draft the schema refuses as a
+ * whole — an unfinished graph, a port left unconnected: its nodes and edges that parse one by one
+ * are checked, so an editor sees a bad expression as soon as it is typed.
+ */
+function partialProblems(draft: unknown): PipelineProblem[] {
+  const d = draft as { nodes?: unknown; edges?: unknown } | null;
+  const each = <T>(list: unknown, schema: z.ZodType<T>): T[] =>
+    Array.isArray(list)
+      ? list.flatMap((x) => {
+          const r = schema.safeParse(x);
+          return r.success ? [r.data] : [];
+        })
+      : [];
+  return expressionProblems({ nodes: each(d?.nodes, ZPipelineNode), edges: each(d?.edges, ZPipelineEdge) });
 }
 
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
@@ -243,7 +263,11 @@ export class PipelineManager {
 
   private async check(draft: unknown): Promise<{ problems: PipelineProblem[]; definition?: TPipelineDefinition }> {
     const parsed = ZPipelineDefinition.safeParse(draft);
-    if (!parsed.success) return { problems: problemsOf(parsed.error, draft) };
+    if (!parsed.success) {
+      const problems = problemsOf(parsed.error, draft);
+      const seen = new Set(problems.map((p) => `${p.node}|${p.field}|${p.message}`));
+      return { problems: [...problems, ...partialProblems(draft).filter((p) => !seen.has(`${p.node}|${p.field}|${p.message}`))] };
+    }
     const { problems } = await new PipelineRunner({ baseUrl: this.baseUrl(), definition: parsed.data }).check();
     return { problems, definition: parsed.data };
   }

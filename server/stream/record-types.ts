@@ -16,7 +16,7 @@
  * (string and bytes may be null here).
  */
 import { CelCompileError, checkCel, declarableType } from "../cel/index.ts";
-import type { PipelineProblem, TNodeConfig, TPipelineDefinition } from "../schemas/pipeline.ts";
+import type { PipelineProblem, TNodeConfig, TPipelineEdge, TPipelineNode } from "../schemas/pipeline.ts";
 import { PIPELINE_VARIABLES, RESULT_TYPES } from "./expression.ts";
 import type { RecordFormat } from "./record.ts";
 
@@ -46,7 +46,7 @@ export interface RecordTypes {
  * Infers the record type of every output port, each node once, asking its inputs' types first,
  * and checks each node's expressions against the type of its input on the way.
  */
-export function inferRecordTypes(def: TPipelineDefinition): RecordTypes {
+export function inferRecordTypes(def: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] }): RecordTypes {
   const outputs = new Map<string, RecordType>();
   const problems: PipelineProblem[] = [];
   const byId = new Map(def.nodes.map((n) => [n.id, n]));

@@ -7,7 +7,15 @@
  * wrong type) hands that record to the dead letters, with the error and the node, and the
  * record's other paths go on.
  */
-import { upstreamOf, type PipelineProblem, type TNodeConfig, type TPipelineDefinition } from "../schemas/pipeline.ts";
+import {
+  joinInputProblems,
+  upstreamOf,
+  type PipelineProblem,
+  type TNodeConfig,
+  type TPipelineDefinition,
+  type TPipelineEdge,
+  type TPipelineNode,
+} from "../schemas/pipeline.ts";
 import { Expression, ExpressionCompileError, ExpressionError, RESULT_TYPES } from "./expression.ts";
 import { AggregateConfigError, AggregateProcessor, type TaskTime } from "./process/aggregate.ts";
 import { DedupeProcessor } from "./process/dedupe.ts";
@@ -143,7 +151,11 @@ function eventTimeOf(v: unknown): number {
 }
 
 /** The kinds of the nodes where the records reaching `port` of `node` start (sources, tables). */
-function rootsOf(def: TPipelineDefinition, node: string, port: string): TNodeConfig["kind"][] {
+function rootsOf(
+  def: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] },
+  node: string,
+  port: string,
+): TNodeConfig["kind"][] {
   return upstreamOf(def, node, port)
     .map((n) => n.config.kind)
     .filter((k) => k === "source" || k === "table");
@@ -166,6 +178,47 @@ function upstreamFirst(def: TPipelineDefinition): string[] {
     }
   }
   return order;
+}
+
+/**
+ * Builds every node's processor (and each source's event-time expression), handing each to
+ * `built`; every failure is a problem at its node and field. Works on an unfinished graph too
+ * (see `expressionProblems`), and checks the join inputs (the shared rule of the schema).
+ */
+function compileNodes(
+  graph: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] },
+  time: TaskTime,
+  built: (n: TPipelineNode, p: Processor | null, eventTime: Expression | null) => void,
+): PipelineProblem[] {
+  const problems: PipelineProblem[] = [];
+  for (const n of graph.nodes) {
+    if (!RUNNABLE.has(n.config.kind)) {
+      problems.push({ node: n.id, field: "config.kind", message: `node kind '${n.config.kind}' cannot run yet` });
+      continue;
+    }
+    try {
+      const rightIsTable = n.config.kind === "join" && rootsOf(graph, n.id, "right").every((k) => k === "table");
+      const p = processorFor(n.config, time, rightIsTable);
+      const eventTime =
+        n.config.kind === "source" && n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
+      built(n, p, eventTime);
+    } catch (e) {
+      if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError || e instanceof JoinConfigError)) throw e;
+      problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
+    }
+  }
+  // each expression against the record type of its node's input (record-types.ts), once per field
+  for (const p of inferRecordTypes(graph).problems) if (!problems.some((q) => q.node === p.node && q.field === p.field)) problems.push(p);
+  return [...problems, ...joinInputProblems(graph)];
+}
+
+/**
+ * What is wrong in the nodes themselves — expressions that do not compile or type-check, configs
+ * a processor refuses, join inputs — of a graph that may be unfinished (ports left unconnected):
+ * validation reports these as the editor draws, not only once the graph is whole.
+ */
+export function expressionProblems(graph: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] }): PipelineProblem[] {
+  return compileNodes(graph, { watermark: Number.NEGATIVE_INFINITY }, () => undefined);
 }
 
 class StepLimitError extends Error {
@@ -252,43 +305,16 @@ export class Topology {
     repartition: readonly RepartitionInput[] = [],
   ): { topology: Topology | null; problems: PipelineProblem[] } {
     const t = new Topology(def, repartition);
-    const problems: PipelineProblem[] = [];
-    for (const n of def.nodes) {
-      if (!RUNNABLE.has(n.config.kind)) {
-        problems.push({ node: n.id, field: "config.kind", message: `node kind '${n.config.kind}' cannot run yet` });
-        continue;
+    const problems = compileNodes(def, t.time, (n, p, eventTime) => {
+      if (p) t.processors.set(n.id, p);
+      if (n.config.kind === "source") {
+        const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
+        const slot = t.counters.layout.inSlot(n.id, "in");
+        t.clocks.set(n.id, { node: n.id, port: "in", slot, eventTime, tracker, repartition: false });
       }
-      try {
-        const p = processorFor(n.config, t.time, n.config.kind === "join" && rootsOf(def, n.id, "right").every((k) => k === "table"));
-        if (p) t.processors.set(n.id, p);
-        if (n.config.kind === "source") {
-          const eventTime = n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
-          const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
-          const slot = t.counters.layout.inSlot(n.id, "in");
-          t.clocks.set(n.id, { node: n.id, port: "in", slot, eventTime, tracker, repartition: false });
-        }
-      } catch (e) {
-        if (!(e instanceof ExpressionCompileError || e instanceof AggregateConfigError || e instanceof JoinConfigError)) throw e;
-        problems.push({ node: n.id, field: `config.${e.field}`, message: e.message });
-      }
-    }
-    // each expression against the record type of its node's input (record-types.ts), once per field
-    for (const p of inferRecordTypes(def).problems) if (!problems.some((q) => q.node === p.node && q.field === p.field)) problems.push(p);
-    for (const n of def.nodes) {
-      if (n.config.kind !== "join") continue;
-      const kinds = new Set(rootsOf(def, n.id, "right"));
-      if (kinds.size > 1)
-        problems.push({
-          node: n.id,
-          field: "in.right",
-          message: "the right input mixes streams and tables; join either a stream or a table",
-        });
-      if (rootsOf(def, n.id, "left").includes("table"))
-        problems.push({ node: n.id, field: "in.left", message: "the left input of a join is a stream; a table goes on the right" });
-    }
+    });
     const sourceConfigs = new Map(def.nodes.flatMap((n) => (n.config.kind === "source" ? [[n.id, n.config] as const] : [])));
     for (const r of repartition) {
-      // an upstream task that announced nothing for its sources' idle timeout stops holding it back
       const from = r.sources.map((s) => sourceConfigs.get(s)).filter((c) => c !== undefined);
       // upstream tasks announce at least once a second while they live: one silent this long is gone
       const tracker = new WatermarkTracker({

@@ -11,7 +11,7 @@ import { DeletePipelineDialog } from "./delete-pipeline-dialog";
 import { PipelineNameDialog } from "./pipeline-name-dialog";
 import { StateChip } from "./state-chip";
 import { TemplateCards } from "./template-cards";
-import { useCreatePipeline, useDuplicatePipeline, useInputRates, usePipelines, type TPipelineSummary } from "./use-pipelines";
+import { useCreatePipeline, useDuplicatePipeline, usePipelines, type TPipelineSummary } from "./use-pipelines";
 import "./pipelines.css";
 
 const enc = encodeURIComponent;
@@ -30,7 +30,6 @@ export function PipelinesList() {
   const { get, set } = useUrlState();
   const pipelines = usePipelines();
   const groups = useGroups();
-  const rates = useInputRates(pipelines.data, pipelines.dataUpdatedAt);
   const create = useCreatePipeline();
   const duplicate = useDuplicatePipeline();
   const [copying, setCopying] = useState<string | null>(null);
@@ -101,13 +100,16 @@ export function PipelinesList() {
                 <th>Name</th>
                 <th>State</th>
                 <th className="num">Version</th>
-                <th className="num" title="input records per second, measured between two readings of the list">
+                <th className="num" title="input records per second over the last 5 s">
                   In records/s
                 </th>
-                <th className="num" title="records not yet processed: the lag of the group pipeline-<name>">
+                <th className="num" title="input records not yet processed (a paused or stopped one: the lag of its group pipeline-<name>)">
                   Lag
                 </th>
-                <th className="num" title="records sent to the dead-letter sink since the running version started">
+                <th
+                  className="num"
+                  title="records the nodes failed on since the running version started (dead-lettered, or dropped without a dead-letter sink)"
+                >
                   Errors
                 </th>
                 <th />
@@ -122,8 +124,9 @@ export function PipelinesList() {
                 </tr>
               )}
               {rows.map((p) => {
-                const rate = rates.get(p.name);
-                const groupLag = p.version === null ? undefined : lag.get(`pipeline-${p.name}`);
+                const rate = p.metrics?.recordsInPerSec;
+                const groupLag = p.metrics?.lag ?? (p.version === null ? undefined : lag.get(`pipeline-${p.name}`));
+                const errors = p.metrics?.errors;
                 return (
                   <tr key={p.name} data-testid={`pipeline-row-${p.name}`}>
                     <td>
@@ -156,10 +159,10 @@ export function PipelinesList() {
                       {groupLag === undefined ? <span className="muted">—</span> : formatCount(groupLag)}
                     </td>
                     <td className="num" data-testid={`pipeline-errors-${p.name}`}>
-                      {p.metrics === null ? (
+                      {errors === undefined ? (
                         <span className="muted">—</span>
                       ) : (
-                        <span className={p.metrics.deadLetters > 0 ? "warn" : undefined}>{formatCount(p.metrics.deadLetters)}</span>
+                        <span className={errors > 0 ? "warn" : undefined}>{formatCount(errors)}</span>
                       )}
                     </td>
                     <td>

@@ -1,6 +1,5 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
 import type { z } from "zod";
 import type { ZPipelineDetail, ZPipelineList, ZPipelineVersions } from "@/server/schemas/pipeline";
 import type { TPipelineDiff } from "@/server/schemas/pipeline-diff";
@@ -96,31 +95,4 @@ export function useRollback(name: string) {
       ]);
     },
   });
-}
-
-/**
- * Input records per second of each running pipeline, from the change of its `recordsIn` counter
- * between two readings of the list (`updatedAt`: when the last one arrived; a counter that went
- * back, after a restart, starts over).
- */
-export function useInputRates(pipelines: TPipelineSummary[] | undefined, updatedAt: number): Map<string, number> {
-  const last = useRef(new Map<string, { at: number; recordsIn: number }>());
-  const [rates, setRates] = useState(() => new Map<string, number>());
-  useEffect(() => {
-    if (!pipelines) return;
-    const now = updatedAt;
-    const next = new Map<string, number>();
-    const seen = new Map<string, { at: number; recordsIn: number }>();
-    for (const p of pipelines) {
-      if (!p.metrics) continue;
-      const before = last.current.get(p.name);
-      seen.set(p.name, { at: now, recordsIn: p.metrics.recordsIn });
-      if (before && now > before.at && p.metrics.recordsIn >= before.recordsIn)
-        next.set(p.name, ((p.metrics.recordsIn - before.recordsIn) * 1000) / (now - before.at));
-    }
-    last.current = seen;
-    setRates(next);
-    // each reading counts, also one equal to the last (then the rate is 0)
-  }, [pipelines, updatedAt]);
-  return rates;
 }

@@ -143,7 +143,6 @@ export class PipelineRunner {
       deadLetterTopic: deadLetterTopic?.kind === "deadLetter" ? deadLetterTopic.topic : null,
       inputs,
       groupMetadata: () => consumer.groupMetadata(),
-      commitIntervalMs: def.settings.commitIntervalMs,
       repartitionTopics: this.repartition.map((r) => r.topic),
       partitions,
       metrics: this.metrics,

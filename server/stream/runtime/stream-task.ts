@@ -2,9 +2,12 @@
  * One task of a running pipeline: the topology for one partition number of its (co-partitioned)
  * inputs, with its own transactional producer (`pipeline-<name>-<partition>`) and its state.
  *
- * Records are processed as their batches arrive; at most once per commit interval (default
- * 100 ms, Kafka Streams' `commit.interval.ms`) everything processed since the last commit goes
- * out as one transaction: the sink records and repartitioned records, the dead letters, each
+ * Records are processed as their batches arrive; everything processed since the last commit
+ * goes out as one transaction, one at a time: a transaction begins as soon as the one before
+ * ended, so what arrives meanwhile (other inputs' batches, clock ticks) joins the next one. (A
+ * minimum spacing of `commit.interval.ms`, as Kafka Streams has, only slows a task here, since
+ * its batches wait for their transaction; the interval is the clock's tick.) The transaction
+ * holds the sink records and repartitioned records, the dead letters, each
  * changed state key — only its latest value (or a tombstone): the store's pending changes are
  * the record cache that collapses updates of one key between commits — the watermark, and the
  * task's input positions as the group's offsets (KIP-447). A batch's `processBatch` resolves
@@ -54,8 +57,6 @@ export interface TaskContext {
   inputs: ReadonlyMap<string, readonly InputBinding[]>;
   /** the group member's identity, for offsets sent to the transaction */
   groupMetadata(): GroupMetadata;
-  /** at most one transaction per this many ms */
-  commitIntervalMs: number;
   /** the repartition topics this pipeline writes, and their partition count */
   repartitionTopics: readonly string[];
   partitions: number;
@@ -241,15 +242,14 @@ export class StreamTask {
     return this.commitSoon();
   }
 
-  /** Joins the next transaction: begun one commit interval after the last one began (at once if that passed). */
+  /** Joins the next transaction: begun once the one in flight (if any) ended. */
   private commitSoon(): Promise<void> {
     const joined = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.scheduled) {
-      const due = Math.max(0, this.lastCommitAt + this.ctx.commitIntervalMs - performance.now());
       this.scheduled = setTimeout(() => {
         this.scheduled = null;
         this.chain = this.chain.then(() => this.commitWaiting());
-      }, due);
+      }, 0);
     }
     return joined;
   }

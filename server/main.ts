@@ -117,12 +117,23 @@ async function main(): Promise<void> {
     req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);
   });
+  // pipelines run through the public client against this server's own address, known once it listens;
+  // loaded before listening: once it serves, the server announces itself at once (the supervisor's tests wait for that line)
+  const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
+  const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
+  let selfUrl = "";
+  const pipelines = new PipelineManager(new PostgresPipelineStore(db.prisma), () => selfUrl, {
+    deleteTopic: (name) => broker.deleteTopic(name),
+    deleteGroup: (groupId) => broker.deleteGroup(groupId),
+  });
   const live = createLiveServer(broker, {
     maxSocketsPerAddress: config.wsMaxSocketsPerAddress,
     // a live tail filters with message search's filters; it runs as long as it is open, so each record
     // has search's CEL budget and the socket's filtering time per second is bounded (live-tail-session.ts)
     compileFilter: (filter) =>
       compileRecordFilter(filter, { unitsPerRecord: DEFAULT_SEARCH_CEL_BUDGET.unitsPerRecord, unitsPerRequest: Number.POSITIVE_INFINITY }),
+    // pipeline metrics and state changes over the socket (the WebSocket layer does not import server/pipelines)
+    pipelines,
   });
   server.on("upgrade", (req, socket, head) => {
     // a page of another origin may open a WebSocket without any preflight: refuse before the handshake
@@ -136,9 +147,6 @@ async function main(): Promise<void> {
     else socket.destroy();
   });
 
-  // loaded before listening: once it serves, the server announces itself at once (the supervisor's tests wait for that line)
-  const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
-  const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -146,13 +154,9 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
 
-  // pipelines run through the public client against this server's own address
   const self =
     config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
-  const pipelines = new PipelineManager(new PostgresPipelineStore(db.prisma), () => `http://${self}:${port}`, {
-    deleteTopic: (name) => broker.deleteTopic(name),
-    deleteGroup: (groupId) => broker.deleteGroup(groupId),
-  });
+  selfUrl = `http://${self}:${port}`;
   registerRuntime({ broker, database: db.kind, startedAt, pipelines });
   void pipelines.start().catch((e: Error) => console.error("tributary: starting pipelines failed:", e));
 

@@ -7,6 +7,7 @@ import { zSafeString } from "./common.ts";
 import { ZClientId, ZCommitMetadata, ZTopicPattern } from "./ids.ts";
 import { MAX_CEL_LENGTH } from "./console.ts";
 import { ZSubscribeTopologyMessage, ZTopologySnapshot } from "./topology.ts";
+import { ZPipelineMetrics, ZPipelineName, ZPipelineStateChange } from "./pipeline.ts";
 
 /** Where a live-tail subscription starts, per partition. */
 export const ZStartPosition = z.union([
@@ -35,8 +36,8 @@ export type TLiveFilter = z.infer<typeof ZLiveFilter>;
 
 /**
  * Subscriptions of every kind one socket may hold at once, counted together: live tail
- * (`subscribe`), metrics (`subscribe-metrics`), topology (`subscribe-topology`) and group
- * memberships (`join-group`).
+ * (`subscribe`), metrics (`subscribe-metrics`), topology (`subscribe-topology`), pipelines
+ * (`subscribe-pipeline-metrics`, `subscribe-pipeline-states`) and group memberships (`join-group`).
  */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 32;
 /** Group memberships (join-group) one socket may hold at once; they also count toward MAX_SUBSCRIPTIONS_PER_SOCKET. */
@@ -97,6 +98,10 @@ export const ZLiveClientMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("subscribe-metrics"), id: ZLiveId }).strict(),
   /** The live topology (producers, topics, groups, pipelines), pushed once a second until unsubscribed. */
   ZSubscribeTopologyMessage,
+  /** One pipeline's metrics (as GET /api/v1/pipelines/{name}/metrics), pushed once a second until unsubscribed. */
+  z.object({ type: z.literal("subscribe-pipeline-metrics"), id: ZLiveId, pipeline: ZPipelineName }).strict(),
+  /** Every pipeline's state, version and error (`pipeline-states`), then each change (`pipeline-state`), until unsubscribed. */
+  z.object({ type: z.literal("subscribe-pipeline-states"), id: ZLiveId }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
   ZJoinGroupMessage,
   /** Commits offsets for a membership; without offsets, the next offset after what was delivered, per partition. */
@@ -150,6 +155,14 @@ export const ZLiveServerMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pong") }),
   z.object({ type: z.literal("metrics"), id: z.string(), metrics: ZMetrics }),
   z.object({ type: z.literal("topology"), id: z.string(), topology: ZTopologySnapshot }),
+  z.object({ type: z.literal("pipeline-metrics"), id: z.string(), metrics: ZPipelineMetrics }),
+  /**
+   * Every pipeline's state: first after subscribe-pipeline-states, and again whole after the
+   * socket was too slow to take a change as it happened.
+   */
+  z.object({ type: z.literal("pipeline-states"), id: z.string(), pipelines: z.array(ZPipelineStateChange) }),
+  /** One pipeline's state, version or error changed (state null: deleted). */
+  z.object({ type: z.literal("pipeline-state"), id: z.string(), pipeline: ZPipelineStateChange }),
   z.object({ type: z.literal("group-joined"), id: z.string(), group: z.string(), memberId: z.string(), memberEpoch: z.number().int() }),
   /**
    * The partitions the membership now receives records for. `revoked`: taken away by this change;

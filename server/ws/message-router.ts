@@ -1,7 +1,7 @@
 /**
  * Routes one socket's client messages to what handles them: live-tail subscriptions
- * (live-tail-session.ts), the metrics feed (metrics-feed.ts) and consumer-group memberships
- * (group-consumer-session.ts). It owns what they share: messages handled one at a time in
+ * (live-tail-session.ts), the metrics feed (metrics-feed.ts), the topology feed, pipeline
+ * metrics and states (pipeline-feed.ts) and consumer-group memberships (group-consumer-session.ts). It owns what they share: messages handled one at a time in
  * arrival order, validation of every message, one id namespace, and the one cap on
  * subscriptions of every kind on the socket.
  */
@@ -43,6 +43,15 @@ export interface MetricsHandler {
 /** The socket's topology subscriptions (see topology-feed.ts). */
 export type TopologyHandler = MetricsHandler;
 
+/** The socket's pipeline subscriptions (see pipeline-feed.ts). */
+export interface PipelineHandler {
+  has(id: string): boolean;
+  readonly size: number;
+  subscribeMetrics(id: string, pipeline: string): Promise<void>;
+  subscribeStates(id: string): Promise<void>;
+  unsubscribe(id: string): void;
+}
+
 export class MessageRouter {
   private inbox: Promise<void> = Promise.resolve();
 
@@ -52,6 +61,7 @@ export class MessageRouter {
     private readonly metrics: MetricsHandler,
     private readonly group?: GroupMessageHandler,
     private readonly topology?: TopologyHandler,
+    private readonly pipelines?: PipelineHandler,
   ) {}
 
   /**
@@ -70,12 +80,18 @@ export class MessageRouter {
   }
 
   private inUse(id: string): boolean {
-    return this.live.hasId(id) || this.metrics.has(id) || (this.topology?.has(id) ?? false) || (this.group?.hasId(id) ?? false);
+    return (
+      this.live.hasId(id) ||
+      this.metrics.has(id) ||
+      (this.topology?.has(id) ?? false) ||
+      (this.pipelines?.has(id) ?? false) ||
+      (this.group?.hasId(id) ?? false)
+    );
   }
 
   /** Sends the cap's error and returns true when the socket holds all the subscriptions it may. */
   private refuseOverCap(id: string): boolean {
-    const open = this.live.size + this.metrics.size + (this.topology?.size ?? 0) + (this.group?.size ?? 0);
+    const open = this.live.size + this.metrics.size + (this.topology?.size ?? 0) + (this.pipelines?.size ?? 0) + (this.group?.size ?? 0);
     if (open < MAX_SUBSCRIPTIONS_PER_SOCKET) return false;
     this.send({
       type: "error",
@@ -107,10 +123,15 @@ export class MessageRouter {
     if (!parsed.success) {
       const i = parsed.error.issues[0];
       const id = typeof (data as { id?: unknown })?.id === "string" ? (data as { id: string }).id : undefined;
+      const field = i?.path.length ? i.path.join(".") : undefined;
       this.send({
         type: "error",
         ...(id ? { id } : {}),
-        error: { code: "VALIDATION_FAILED", message: `invalid message${i?.path.length ? ` at ${i.path.join(".")}` : ""}: ${i?.message}` },
+        error: {
+          code: "VALIDATION_FAILED",
+          message: `invalid message${field ? ` at ${field}` : ""}: ${i?.message}`,
+          ...(field ? { details: { field } } : {}),
+        },
       });
       return;
     }
@@ -125,6 +146,7 @@ export class MessageRouter {
           this.live.unsubscribe(msg.id);
           this.metrics.unsubscribe(msg.id);
           this.topology?.unsubscribe(msg.id);
+          this.pipelines?.unsubscribe(msg.id);
           this.send({ type: "unsubscribed", id: msg.id });
           return;
         case "subscribe":
@@ -141,9 +163,20 @@ export class MessageRouter {
           if (this.inUse(msg.id)) return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
           if (!this.refuseOverCap(msg.id)) this.topology.subscribe(msg.id);
           return;
+        case "subscribe-pipeline-metrics":
+        case "subscribe-pipeline-states":
+          if (!this.pipelines) return this.refuseId(msg.id, "pipelines are not available on this socket");
+          if (this.inUse(msg.id)) return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
+          if (this.refuseOverCap(msg.id)) return;
+          if (msg.type === "subscribe-pipeline-metrics") await this.pipelines.subscribeMetrics(msg.id, msg.pipeline);
+          else await this.pipelines.subscribeStates(msg.id);
+          return;
         default:
           if (!this.group) return this.refuseId(msg.id, "consumer groups are not available on this socket");
-          if (msg.type === "join-group" && (this.live.hasId(msg.id) || this.metrics.has(msg.id) || this.topology?.has(msg.id))) {
+          if (
+            msg.type === "join-group" &&
+            (this.live.hasId(msg.id) || this.metrics.has(msg.id) || this.topology?.has(msg.id) || this.pipelines?.has(msg.id))
+          ) {
             return this.refuseId(msg.id, `id '${msg.id}' is already in use on this socket`);
           }
           if (msg.type === "join-group" && !this.group.hasId(msg.id) && this.refuseOverCap(msg.id)) return;

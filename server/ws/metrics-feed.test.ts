@@ -1,44 +1,11 @@
 /** The overview's metrics pushed over /ws: a real server, a real WebSocket client. */
 import { describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { useTestServer } from "../testing/test-server.ts";
+import { connectFrames } from "../testing/ws-frames.ts";
 
 const server = useTestServer();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Frame = any;
-
-function connect(): Promise<{ ws: WebSocket; frames: Frame[]; next(pred: (f: Frame) => boolean, ms?: number): Promise<Frame> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(server.url.replace("http", "ws") + "/ws");
-    const frames: Frame[] = [];
-    const waiters: { pred: (f: Frame) => boolean; resolve(f: Frame): void }[] = [];
-    ws.on("message", (d) => {
-      const f = JSON.parse(d.toString());
-      frames.push(f);
-      for (const w of [...waiters]) {
-        if (!w.pred(f)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(f);
-      }
-    });
-    ws.once("open", () =>
-      resolve({
-        ws,
-        frames,
-        next: (pred, ms = 10_000) =>
-          new Promise((res, rej) => {
-            const timer = setTimeout(
-              () => rej(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(frames.slice(-3))}`)),
-              ms,
-            );
-            waiters.push({ pred, resolve: (f) => (clearTimeout(timer), res(f)) });
-          }),
-      }),
-    );
-    ws.once("error", reject);
-  });
-}
+const connect = () => connectFrames(server.url);
 
 describe("subscribe-metrics", () => {
   it("pushes storage, counts and per-topic throughput every second until unsubscribed", async () => {

@@ -15,6 +15,7 @@ import { DEFAULT_LIVE_LIMITS, LiveTailSession, type CompileLiveFilter, type Live
 import { GroupConsumerSession } from "./group-consumer-session.ts";
 import { MessageRouter } from "./message-router.ts";
 import { MetricsFeed, MetricsHub } from "./metrics-feed.ts";
+import { PipelineFeed, PipelineHub, type PipelineSource } from "./pipeline-feed.ts";
 import { metricsSnapshot } from "../present/metrics-snapshot.ts";
 import { DEFAULT_CHANNEL_LIMITS, OutboundBudget, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
@@ -34,6 +35,8 @@ export interface LiveServerOptions {
   channel?: Partial<Omit<ChannelLimits, "highWaterBytes">>;
   /** Outbound bytes the process may hold for all sockets together before slow ones are dropped. */
   maxOutboundBytesTotal?: number;
+  /** The pipelines (handed in by server/main.ts); without them pipeline subscriptions are refused. */
+  pipelines?: PipelineSource;
 }
 
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 64;
@@ -70,6 +73,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
   });
   const alive = new WeakMap<WebSocket, boolean>();
   const metricsHub = new MetricsHub(() => metricsSnapshot(broker));
+  const pipelineHub = options.pipelines ? new PipelineHub(options.pipelines) : null;
   const outboundBudget = new OutboundBudget(options.maxOutboundBytesTotal);
   /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */
   const perAddress = new Map<string, number>();
@@ -81,7 +85,8 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     const group = new GroupConsumerSession(channel, broker, limits, req.socket.remoteAddress ?? "unknown");
     const session = new LiveTailSession(channel, broker, limits, options.compileFilter);
     const metrics = new MetricsFeed(channel, metricsHub);
-    const router = new MessageRouter(channel, session, metrics, group);
+    const pipelines = pipelineHub ? new PipelineFeed(channel, pipelineHub) : undefined;
+    const router = new MessageRouter(channel, session, metrics, group, undefined, pipelines);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     ws.on("message", (data, isBinary) => {
@@ -100,6 +105,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     const close = () => {
       session.close();
       metrics.close();
+      pipelines?.close();
       group.close(); // leaves every group at once
     };
     ws.on("close", close);
@@ -156,6 +162,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     async close() {
       clearInterval(pinger);
       metricsHub.close();
+      pipelineHub?.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -82,11 +82,12 @@ export class TributaryStreams {
     return new Admin({ baseUrl: this.url });
   }
 
-  private async api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async api<T>(method: string, path: string, body?: unknown, timeoutMs = WAIT_MS): Promise<T> {
     const res = await fetch(`${this.url}/api/v1${path}`, {
       method,
       headers: body === undefined ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 400)}`);
@@ -371,9 +372,11 @@ export class TributaryStreams {
   /** Deletes the pipelines (their runners stop), their groups and every topic the runs made. */
   async cleanup(): Promise<void> {
     for (const p of this.pipelines.splice(0)) {
-      // a server restarting (after a crash) answers a moment later
-      for (let attempt = 0; attempt < 30; attempt++) {
-        const gone = await this.api("DELETE", `/pipelines/${p}`).then(
+      // a server restarting (after a crash) answers a moment later; a pipeline restoring a store
+      // too big for the heap is not stopped before it crashes the server again: give up after 2 minutes
+      const until = performance.now() + 120_000;
+      while (performance.now() < until) {
+        const gone = await this.api("DELETE", `/pipelines/${p}`, undefined, 30_000).then(
           () => true,
           (e: Error) => / 404 /.test(e.message),
         );

@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/groups", label: "Consumer groups", testId: "nav-groups" },
   { href: "/transactions", label: "Transactions", testId: "nav-transactions" },
   { href: "/pipelines", label: "Pipelines", testId: "nav-pipelines" },
+  { href: "/topology", label: "Topology", testId: "nav-topology" },
   { href: "/api/docs", label: "API", testId: "nav-api" },
 ];
 

@@ -1,0 +1,138 @@
+"use client";
+/**
+ * The live topology drawn by React Flow: laid out by ELK when its shape changes, fitted to the
+ * view once laid out the first time. Clicking a node opens its console page (a partition lane
+ * its messages, a member its group); the buttons inside nodes do their own thing.
+ */
+import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type NodeMouseHandler } from "@xyflow/react";
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useDarkMode } from "../api-docs/use-dark-mode";
+import { ErrorBox } from "../ui/status";
+import { EDGE_TYPES, type TopoFlowEdge } from "./flow-edge";
+import { consolePage, type TopologyView } from "./model";
+import { NODE_TYPES, type TopoFlowNode } from "./nodes";
+import { useFlowElements } from "./use-flow-elements";
+
+/** Where a click on a node leads: what was clicked inside it decides (lane, member), else the node's own page. */
+export function clickTarget(node: TopoFlowNode, target: Element | null): string | null {
+  if (target?.closest("button, a, input, select, textarea, .topo-no-nav")) return null;
+  const d = node.data;
+  switch (d.kind) {
+    case "topic": {
+      const lane = target?.closest("[data-partition]");
+      return consolePage.topic(d.topic.name, lane ? Number(lane.getAttribute("data-partition")) : undefined);
+    }
+    case "group":
+      return consolePage.group(d.group.id);
+    case "pipeline":
+      return consolePage.pipeline(d.pipeline.name);
+    case "producer":
+      return consolePage.producer(d.producer);
+  }
+}
+
+/**
+ * How many of each thing the canvas holds (also those scrolled out of view, which React Flow
+ * does not render), as data attributes for tests and tools.
+ */
+function countsOf(nodes: readonly TopoFlowNode[]) {
+  const c = { producer: 0, topic: 0, consumerGroup: 0, pipeline: 0, members: 0 };
+  for (const n of nodes) {
+    c[n.type as keyof typeof c]++;
+    if (n.data.kind === "group") c.members += n.data.group.members.filter((m) => m.inGroup).length;
+  }
+  return c;
+}
+
+export function TopologyCanvas({
+  view,
+  expanded,
+  onDragOver,
+  onDrop,
+  dropping,
+  children,
+}: {
+  view: TopologyView;
+  expanded: ReadonlySet<string>;
+  onDragOver?: (e: React.DragEvent) => void;
+  onDrop?: (e: React.DragEvent) => void;
+  /** what is being dragged from the palette: topics light up as targets for producers and groups */
+  dropping?: string | null;
+  children?: ReactNode;
+}) {
+  const router = useRouter();
+  const dark = useDarkMode();
+  const flow = useReactFlow();
+  const box = useRef<HTMLDivElement>(null);
+  const [aspect, setAspect] = useState(1.6);
+  useEffect(() => {
+    const el = box.current;
+    if (el && el.clientHeight > 0) setAspect(el.clientWidth / el.clientHeight);
+  }, []);
+  const { nodes, edges, laidOut, layoutVersion, layoutError } = useFlowElements(view, expanded, aspect);
+  const counts = useMemo(() => countsOf(nodes), [nodes]);
+
+  // fit the whole picture once it is first laid out, and again when it was empty before
+  const fittedFor = useRef(0);
+  useEffect(() => {
+    if (layoutVersion === 0 || nodes.length === 0) {
+      fittedFor.current = 0;
+      return;
+    }
+    if (fittedFor.current !== 0) return;
+    fittedFor.current = layoutVersion;
+    requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, minZoom: 0.35, padding: 0.08 }));
+  }, [layoutVersion, nodes.length, flow]);
+
+  const onNodeClick: NodeMouseHandler<TopoFlowNode> = useCallback(
+    (e, node) => {
+      const href = clickTarget(node, e.target as Element | null);
+      if (href) router.push(href);
+    },
+    [router],
+  );
+
+  return (
+    <div
+      className={`topo-canvas${dropping && dropping !== "topic" ? " dropping" : ""}`}
+      ref={box}
+      data-testid="topology-canvas"
+      data-laid-out={laidOut}
+      data-nodes={nodes.length}
+      data-producers={counts.producer}
+      data-topics={counts.topic}
+      data-groups={counts.consumerGroup}
+      data-members={counts.members}
+      data-pipelines={counts.pipeline}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+    >
+      <ReactFlow<TopoFlowNode, TopoFlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
+        onNodeClick={onNodeClick}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable={false}
+        minZoom={0.1}
+        maxZoom={2}
+        onlyRenderVisibleElements
+        colorMode={dark ? "dark" : "light"}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 160, height: 110 }} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      {layoutError ? (
+        <div className="topo-overlay">
+          <ErrorBox error={layoutError} testId="topology-layout-error" />
+        </div>
+      ) : null}
+      {children}
+    </div>
+  );
+}

@@ -124,6 +124,12 @@ export const LAYERS = [
     deniedPackages: WEB,
   },
   {
+    // simulated clients (issue #17): the public client against this server's own address, CEL value templates
+    path: "server/simulation",
+    allow: ["server/client", "server/schemas", "server/cel"],
+    deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
+  },
+  {
     // the stream engine: no SQL, no broker internals, so it can later run against a Kafka cluster
     path: "server/stream",
     // the broker only through the public client (runtime/): swappable for a Kafka client later
@@ -143,6 +149,7 @@ export const LAYERS = [
       "server/schemas",
       "server/present",
       "server/pipelines",
+      "server/simulation",
       "server/config.ts",
     ],
     deniedPackages: ["react", "react-dom", "@tanstack/*", "@xyflow/*"],

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const { registerRuntime } = await import("./api/registry.ts");
   const { createLiveServer } = await import("./ws/ws-server.ts");
   const { compileRecordFilter, DEFAULT_SEARCH_CEL_BUDGET } = await import("./api/compile-record-filter.ts");
+  const { readTopology } = await import("./api/read-topology.ts");
 
   // a first start also creates the embedded database: say so, it takes a while
   const creating = !config.databaseUrl && !existsSync(path.join(config.dataDir, "pgdata"));
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   registerRuntime({ broker, database: db.kind, startedAt });
   const { meterFor } = await import("./present/throughput-meter.ts");
   meterFor(broker); // throughput counting starts with the server, not with the first overview visit
+  const { activityFor } = await import("./present/producer-activity.ts");
+  activityFor(broker); // so does the topology's view of who produced what
 
   console.log("tributary: starting the web server…");
   const { default: next } = await import("next");
@@ -134,6 +137,8 @@ async function main(): Promise<void> {
       compileRecordFilter(filter, { unitsPerRecord: DEFAULT_SEARCH_CEL_BUDGET.unitsPerRecord, unitsPerRequest: Number.POSITIVE_INFINITY }),
     // pipeline metrics and state changes over the socket (the WebSocket layer does not import server/pipelines)
     pipelines,
+    // the topology with pipelines and simulations, as GET /api/v1/topology reads it
+    readTopology,
   });
   server.on("upgrade", (req, socket, head) => {
     // a page of another origin may open a WebSocket without any preflight: refuse before the handshake
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
     else socket.destroy();
   });
 
+  const { SimulationManager } = await import("./simulation/simulation-manager.ts");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -157,7 +163,9 @@ async function main(): Promise<void> {
   const self =
     config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host.includes(":") ? `[${config.host}]` : config.host;
   selfUrl = `http://${self}:${port}`;
-  registerRuntime({ broker, database: db.kind, startedAt, pipelines });
+  // simulated clients (issue #17) too: the same paths as any client
+  const simulations = new SimulationManager(() => selfUrl);
+  registerRuntime({ broker, database: db.kind, startedAt, pipelines, simulations });
   void pipelines.start().catch((e: Error) => console.error("tributary: starting pipelines failed:", e));
 
   let stopping = false;
@@ -167,6 +175,7 @@ async function main(): Promise<void> {
     console.log(`tributary: ${signal}, shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    await simulations.stop().catch(() => undefined);
     await pipelines.stop().catch(() => undefined);
     await live.close();
     server.close();

@@ -41,6 +41,18 @@ import {
 } from "../schemas/pipeline.ts";
 import { ZPipelineDiff } from "../schemas/pipeline-diff.ts";
 import { PIPELINE_TEST_LIMITS, ZPipelineTestReport, ZPipelineTestRequest } from "../schemas/pipeline-tests.ts";
+import {
+  ZAddSimulatedMembersRequest,
+  ZCreateSimulatedGroupRequest,
+  ZCreateSimulatedProducerRequest,
+  ZGroupTimeline,
+  ZSimulatedGroup,
+  ZSimulatedMemberActionRequest,
+  ZSimulatedProducer,
+  ZSimulationList,
+  ZTopologySnapshot,
+  ZUpdateSimulatedProducerRequest,
+} from "../schemas/topology.ts";
 import { ZAddPartitionsRequest, ZCreateTopicRequest, ZTopic, ZTopicList, ZUpdateTopicRequest } from "../schemas/topic.ts";
 
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS, RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
@@ -128,6 +140,16 @@ const components: Record<string, Json> = hoistDefinitions({
   PreviewResponse: schema(ZPreviewResponse, "output"),
   PipelineTestRequest: schema(ZPipelineTestRequest, "input"),
   PipelineTestReport: schema(ZPipelineTestReport, "output"),
+  TopologySnapshot: schema(ZTopologySnapshot, "output"),
+  GroupTimeline: schema(ZGroupTimeline, "output"),
+  SimulationList: schema(ZSimulationList, "output"),
+  CreateSimulatedProducerRequest: schema(ZCreateSimulatedProducerRequest, "input"),
+  UpdateSimulatedProducerRequest: schema(ZUpdateSimulatedProducerRequest, "input"),
+  SimulatedProducer: schema(ZSimulatedProducer, "output"),
+  CreateSimulatedGroupRequest: schema(ZCreateSimulatedGroupRequest, "input"),
+  AddSimulatedMembersRequest: schema(ZAddSimulatedMembersRequest, "input"),
+  SimulatedMemberActionRequest: schema(ZSimulatedMemberActionRequest, "input"),
+  SimulatedGroup: schema(ZSimulatedGroup, "output"),
 });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -139,11 +161,11 @@ const errors = (...codes: number[]) =>
   );
 const ERROR_TEXT: Record<number, string> = {
   400: "invalid input (VALIDATION_FAILED, INVALID_JSON, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, CORRUPT_MESSAGE, ...)",
-  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, TRANSACTIONAL_ID_NOT_FOUND, PIPELINE_NOT_FOUND",
+  404: "UNKNOWN_TOPIC_OR_PARTITION, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, TRANSACTIONAL_ID_NOT_FOUND, PIPELINE_NOT_FOUND, SIMULATION_NOT_FOUND",
   413: "MESSAGE_TOO_LARGE (record batch over max.message.bytes) or REQUEST_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_COMPRESSION_TYPE",
   416: "OFFSET_OUT_OF_RANGE: details carry logStartOffset and highWatermark",
-  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC; producers: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, TRANSACTION_ABORTED; pipelines: PIPELINE_ALREADY_EXISTS, INVALID_PIPELINE_STATE, PIPELINE_STATE_RESET_REQUIRED",
+  409: "TOPIC_ALREADY_EXISTS, NON_EMPTY_GROUP, STALE_MEMBER_EPOCH, FENCED_MEMBER_EPOCH, ILLEGAL_GENERATION (partition not owned), NO_OFFSET_FOR_PARTITION, GROUP_SUBSCRIBED_TO_TOPIC; producers: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, TRANSACTION_ABORTED; pipelines: PIPELINE_ALREADY_EXISTS, INVALID_PIPELINE_STATE, PIPELINE_STATE_RESET_REQUIRED; simulations: SIMULATION_ALREADY_EXISTS, INVALID_SIMULATION_STATE",
   503: "retriable: CONCURRENT_TRANSACTIONS (the transaction is completing), BROKER_NOT_AVAILABLE",
 };
 const groupParam = { name: "group", in: "path", required: true, schema: { type: "string" } };
@@ -155,6 +177,7 @@ const pipelineAction = (summary: string) => ({
   parameters: [pipelineParam],
   post: { summary, responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) } },
 });
+const simulationParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 const txnParam = { name: "transactionalId", in: "path", required: true, schema: { type: "string" } };
 const ISOLATION_TEXT =
   "read_uncommitted (default): up to the high watermark, aborted records included; read_committed: up to the last stable offset, aborted records and transaction markers skipped (continue from nextOffset)";
@@ -182,6 +205,11 @@ const TAGS: { name: string; description: string; paths: RegExp }[] = [
     name: "Pipelines",
     description: "Stream-processing pipelines: drafts, validation, deployed versions, lifecycle",
     paths: /^\/api\/v1\/pipelines/,
+  },
+  {
+    name: "Topology",
+    description: "The live topology (who writes where, who reads what) and simulated producers and consumer groups",
+    paths: /^\/api\/v1\/(topology|simulations)/,
   },
   { name: "Metrics", description: "The console's numbers and Prometheus", paths: /^(\/api\/v1)?\/metrics$/ },
   { name: "This API", description: "The OpenAPI document", paths: /^\/api\/v1\/openapi\.json$/ },
@@ -250,7 +278,11 @@ export function buildOpenApiDocument(): Json {
         },
       },
       "/api/v1/topics/{topic}/records": {
-        parameters: [topicParam, q("partition", `required with ${RECORD_BATCH_CONTENT_TYPE}`, { type: "integer", minimum: 0 })],
+        parameters: [
+          topicParam,
+          q("partition", `required with ${RECORD_BATCH_CONTENT_TYPE}`, { type: "integer", minimum: 0 }),
+          q("clientId", "the producing client's name (Kafka's client.id), shown in the live topology", { type: "string", maxLength: 255 }),
+        ],
         post: {
           summary: "Produce records; replies after they are committed",
           requestBody: {
@@ -393,6 +425,14 @@ export function buildOpenApiDocument(): Json {
         get: { summary: "Storage, counts and per-second throughput in/out for the last 60 s", responses: { 200: ok("Metrics") } },
       },
       "/api/v1/groups": { get: { summary: "List consumer groups (state, members, total lag)", responses: { 200: ok("GroupList") } } },
+      "/api/v1/groups/{group}/timeline": {
+        parameters: [groupParam],
+        get: {
+          summary:
+            "The group's rebalance timeline: every join, leave, session timeout, fencing, epoch bump and assignment change (the last 1000), and per group epoch which member owned which partition and how long partitions had no owner",
+          responses: { 200: ok("GroupTimeline"), ...errors(400, 404) },
+        },
+      },
       "/api/v1/groups/{group}": {
         parameters: [groupParam],
         get: {
@@ -545,6 +585,68 @@ export function buildOpenApiDocument(): Json {
           summary:
             "Diff two versions (or a version and the draft): nodes added, removed and changed with every changed field, edges added and removed, the stateful nodes whose change needs a state reset",
           responses: { 200: ok("PipelineDiff"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/topology": {
+        get: {
+          summary:
+            "The live topology: producers that produced lately (client id, producer id, rate, idempotent/transactional, simulated, topics with rates), topics with partitions (offsets, rates), consumer groups with members, owned partitions and lag, pipelines; every list capped (truncated says so). Also pushed every second over the WebSocket (subscribe-topology)",
+          responses: { 200: ok("TopologySnapshot") },
+        },
+      },
+      "/api/v1/simulations": {
+        get: {
+          summary: "List simulated producers and groups with their state, counters and the limits",
+          responses: { 200: ok("SimulationList") },
+        },
+      },
+      "/api/v1/simulations/producers": {
+        post: {
+          summary:
+            "Start a simulated producer on a topic: rate, key distribution (uniform over N keys, or hot keys), value template (CEL or JSON with placeholders); runs through the public client, marked simulated",
+          requestBody: jsonBody("CreateSimulatedProducerRequest"),
+          responses: { 201: ok("SimulatedProducer", "Created"), ...errors(400, 404, 415) },
+        },
+      },
+      "/api/v1/simulations/producers/{id}": {
+        parameters: [simulationParam],
+        patch: {
+          summary: "Change a simulated producer's rate, or pause or resume it",
+          requestBody: jsonBody("UpdateSimulatedProducerRequest"),
+          responses: { 200: ok("SimulatedProducer"), ...errors(400, 404, 409) },
+        },
+        delete: { summary: "Stop a simulated producer", responses: { 204: { description: "Stopped" }, ...errors(400, 404) } },
+      },
+      "/api/v1/simulations/groups": {
+        post: {
+          summary:
+            "Start a simulated consumer group: N members on topics, processing time per record, commit mode; replies once the members joined",
+          requestBody: jsonBody("CreateSimulatedGroupRequest"),
+          responses: { 201: ok("SimulatedGroup", "Created"), ...errors(400, 404, 409, 415) },
+        },
+      },
+      "/api/v1/simulations/groups/{id}": {
+        parameters: [simulationParam],
+        delete: {
+          summary: "Stop a simulated group: its members leave (the group and its offsets stay)",
+          responses: { 204: { description: "Stopped" }, ...errors(400, 404) },
+        },
+      },
+      "/api/v1/simulations/groups/{id}/members": {
+        parameters: [simulationParam],
+        post: {
+          summary: "Add members to a simulated group",
+          requestBody: jsonBody("AddSimulatedMembersRequest"),
+          responses: { 200: ok("SimulatedGroup"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/simulations/groups/{id}/members/{member}": {
+        parameters: [simulationParam, { ...memberParam, description: "the member's index in the simulation (0, 1, …)" }],
+        post: {
+          summary:
+            "Act on a simulated member: start, pause (keeps its partitions, reads nothing), kill (stops heartbeating: expired after the session timeout), restart, stop (leaves)",
+          requestBody: jsonBody("SimulatedMemberActionRequest"),
+          responses: { 200: ok("SimulatedGroup"), ...errors(400, 404, 409) },
         },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },

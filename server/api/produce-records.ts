@@ -8,7 +8,7 @@ import { getBroker } from "./registry.ts";
  * Produces JSON-described records; replies after they are committed to PostgreSQL. With a
  * producer id they are one idempotent (or transactional) batch to one partition.
  */
-export async function produceRecords(topic: string, req: TProduceRequest): Promise<TProduceResponse> {
+export async function produceRecords(topic: string, req: TProduceRequest, clientId?: string): Promise<TProduceResponse> {
   const as =
     req.producerId !== undefined
       ? {
@@ -18,7 +18,7 @@ export async function produceRecords(topic: string, req: TProduceRequest): Promi
           transactionalId: req.transactionalId,
         }
       : undefined;
-  const records = await getBroker().produce(topic, req.records.map(toProduceRecord), as);
+  const records = await getBroker().produce(topic, req.records.map(toProduceRecord), as, { clientId: req.clientId ?? clientId });
   return { topic, records };
 }
 
@@ -27,7 +27,12 @@ export async function produceRecords(topic: string, req: TProduceRequest): Promi
  * several times the body's size, so it runs within the JSON memory budget, reserved for the
  * body's actual size only now: a client still sending its body holds no part of that budget.
  */
-export async function produceJsonBody(topic: string, body: ReservedBody, signal?: AbortSignal): Promise<TProduceResponse> {
+export async function produceJsonBody(
+  topic: string,
+  body: ReservedBody,
+  signal?: AbortSignal,
+  clientId?: string,
+): Promise<TProduceResponse> {
   let release: (() => void) | undefined;
   try {
     release = await jsonMemory().acquire(producedJsonEstimate(body.bytes.length), signal);
@@ -36,7 +41,7 @@ export async function produceJsonBody(topic: string, body: ReservedBody, signal?
     body.release();
   }
   try {
-    return await produceRecords(topic, parseJsonBody(body.bytes, ZProduceRequest));
+    return await produceRecords(topic, parseJsonBody(body.bytes, ZProduceRequest), clientId);
   } finally {
     release();
   }

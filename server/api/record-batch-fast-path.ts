@@ -136,7 +136,7 @@ export async function handleRecordBatchRequest(req: IncomingMessage, res: Server
       const q = parse(ZProduceQuery, query(url), "query");
       const body = await readBody(req, aborted.signal);
       try {
-        send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body.bytes, q.transactionalId)), {
+        send(res, 200, JSON.stringify(await produceRecordBatches(topic, q.partition, body.bytes, q.transactionalId, q.clientId)), {
           "content-type": "application/json; charset=utf-8",
         });
       } finally {

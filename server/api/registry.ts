@@ -5,6 +5,7 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import type { PipelineManager } from "../pipelines/pipeline-manager.ts";
+import type { SimulationManager } from "../simulation/simulation-manager.ts";
 import { ApiError } from "./api-error.ts";
 
 export interface TributaryRuntime {
@@ -13,6 +14,8 @@ export interface TributaryRuntime {
   startedAt: number;
   /** Set once the server listens (pipelines reach it through the client at its own address). */
   pipelines?: PipelineManager;
+  /** Set once the server listens (simulated clients reach it through the client at its own address). */
+  simulations?: SimulationManager;
 }
 
 const KEY = Symbol.for("tributary.runtime");
@@ -35,4 +38,10 @@ export function getPipelines(): PipelineManager {
   const p = getRuntime().pipelines;
   if (!p) throw new ApiError("BROKER_NOT_AVAILABLE", "pipelines are not running in this process yet (the server is starting)");
   return p;
+}
+
+export function getSimulations(): SimulationManager {
+  const s = getRuntime().simulations;
+  if (!s) throw new ApiError("BROKER_NOT_AVAILABLE", "simulations are not running in this process yet (the server is starting)");
+  return s;
 }

@@ -38,7 +38,7 @@ describe("broker events for groups and transactions", () => {
     const b = h.broker;
     const join = { subscribedTopicNames: ["ev"], memberEpoch: 0 } as const;
     const a = await b.heartbeatGroup("g-ev", join);
-    expect(named("group-member-joined")).toEqual([{ groupId: "g-ev", memberId: a.memberId }]);
+    expect(named("group-member-joined")).toEqual([{ groupId: "g-ev", memberId: a.memberId, clientId: "" }]);
     expect(named("group-epoch-bumped")).toEqual([{ groupId: "g-ev", groupEpoch: 1 }]);
     expect(named("group-assignment-changed")).toEqual([
       { groupId: "g-ev", memberId: a.memberId, memberEpoch: 1, assignment: [{ topic: "ev", partitions: [0, 1] }], pendingRevocation: [] },
@@ -64,11 +64,11 @@ describe("broker events for groups and transactions", () => {
     ).toHaveLength(1);
 
     b.leaveGroup("g-ev", c.memberId);
-    expect(named("group-member-left")).toEqual([{ groupId: "g-ev", memberId: c.memberId, reason: "left" }]);
+    expect(named("group-member-left")).toEqual([{ groupId: "g-ev", memberId: c.memberId, clientId: "", reason: "left" }]);
 
     // a goes silent: the session timeout fences it
     for (let i = 0; i < 40 && named("group-member-fenced").length === 0; i++) await sleep(100);
-    expect(named("group-member-fenced")).toEqual([{ groupId: "g-ev", memberId: a.memberId, reason: "session-timeout" }]);
+    expect(named("group-member-fenced")).toEqual([{ groupId: "g-ev", memberId: a.memberId, clientId: "", reason: "session-timeout" }]);
   });
 
   it("transactions: begun on the first write, committed and aborted once their markers are written", async () => {

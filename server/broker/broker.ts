@@ -6,6 +6,7 @@
  * dependency order; `createBroker` (create-broker.ts) gives it its stores.
  */
 import { BrokerError, transactionsNotEnabled } from "./errors.ts";
+import { hasCode } from "../errors/tributary-error.ts";
 import { BrokerEvents } from "./events.ts";
 import type { FetchedRecord, RecordHeader } from "./protocol/record-batch.ts";
 import type { LogStore, StoredBatch } from "./store/log-store.ts";
@@ -15,6 +16,9 @@ import type { TransactionCoordinatorConfig, TransactionDescription, TxnChangeEve
 import type { TxnState } from "./txn/txn-states.ts";
 import type { ProducerDescription } from "./log/producer-state.ts";
 import type { GroupOffsetStore } from "./store/group-offset-store.ts";
+import type { GroupTimelineStore, StoredTimelineEvent } from "./store/group-timeline-store.ts";
+import { GroupTimeline } from "./group/group-timeline.ts";
+import { TIMELINE_EVENTS_PER_GROUP } from "../schemas/limits.ts";
 import {
   GroupRuntime,
   type GroupPollOptions,
@@ -34,7 +38,7 @@ import type { ListedOffset, OffsetSpec } from "./partition/list-offsets.ts";
 import type { ProduceAs, ProducedRecord, ProduceRecord } from "./partition/produce.ts";
 import type { PartitionDescription, TopicDescription } from "./partition/topic-admin.ts";
 
-export type { FetchedRecord, RecordHeader, StoredBatch, TxnState };
+export type { FetchedRecord, RecordHeader, StoredBatch, StoredTimelineEvent, TxnState };
 export type { BatchFetchResult, FetchOptions, FetchResult, IsolationLevel, PartitionWatermarks };
 export type { ListedOffset, OffsetSpec, ProduceAs, ProducedRecord, ProduceRecord, PartitionDescription, TopicDescription };
 export { DEFAULT_FETCH_MAX_BYTES } from "./partition/fetch.ts";
@@ -46,6 +50,8 @@ export interface BrokerOptions {
   /** Where consumer groups keep committed offsets; without it group operations are unavailable. */
   groupOffsetStore?: GroupOffsetStore;
   groupConfig?: Partial<GroupConfig>;
+  /** Where the rebalance timeline of every group is kept; without it groups have no timeline. */
+  groupTimelineStore?: GroupTimelineStore;
   /** How often group lag is sampled for its history (0: never). */
   lagSampleMs?: number;
   /** How often the cleaner runs retention and compaction; 0 disables the timer. */
@@ -80,9 +86,16 @@ export class Broker {
   private readonly partitions: PartitionManager;
   private readonly groupRuntime: GroupRuntime | null;
   private readonly txn: TransactionService | null;
+  private readonly timeline: GroupTimeline | null;
 
   constructor(store: LogStore, options: BrokerOptions = {}) {
     const { cleanerIntervalMs, cacheBytes, cachePartitionBytes } = options;
+    this.timeline = options.groupTimelineStore
+      ? new GroupTimeline(options.groupTimelineStore, {
+          keepPerGroup: TIMELINE_EVENTS_PER_GROUP,
+          onError: (e) => console.error("tributary: writing the group timeline failed:", e),
+        })
+      : null;
     this.partitions = new PartitionManager(store, this.events, { cleanerIntervalMs, cacheBytes, cachePartitionBytes });
     // The transaction coordinator's state before the groups: a group asks it which offsets an
     // open transaction holds (KIP-447); the transaction service, last, drives both.
@@ -105,14 +118,16 @@ export class Broker {
 
   /** Group changes as broker events (state changes stay inside the group layer). */
   private emitGroupEvent(e: GroupEvent): void {
+    // the group's epoch once the call that made the event completed (events are delivered then)
+    this.timeline?.recordGroupEvent(e, this.groupRuntime?.coordinator.group(e.groupId)?.groupEpoch ?? 0);
     switch (e.type) {
       case "member-joined":
-        this.events.emit("group-member-joined", { groupId: e.groupId, memberId: e.memberId });
+        this.events.emit("group-member-joined", { groupId: e.groupId, memberId: e.memberId, clientId: e.clientId });
         break;
       case "member-removed":
         if (e.reason === "left" || e.reason === "rejoined")
-          this.events.emit("group-member-left", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
-        else this.events.emit("group-member-fenced", { groupId: e.groupId, memberId: e.memberId, reason: e.reason });
+          this.events.emit("group-member-left", { groupId: e.groupId, memberId: e.memberId, clientId: e.clientId, reason: e.reason });
+        else this.events.emit("group-member-fenced", { groupId: e.groupId, memberId: e.memberId, clientId: e.clientId, reason: e.reason });
         break;
       case "epoch-bumped":
         this.events.emit("group-epoch-bumped", { groupId: e.groupId, groupEpoch: e.groupEpoch });
@@ -160,6 +175,7 @@ export class Broker {
   async stop(): Promise<void> {
     this.partitions.stopCleaner();
     this.groupRuntime?.stop();
+    await this.timeline?.close();
     await this.txn?.stop();
     await this.partitions.cleanerIdle();
     this.partitions.close();
@@ -201,8 +217,8 @@ export class Broker {
    * Appends records, routing each by its explicit partition, its key (murmur2) or the sticky
    * partitioner. Everything is validated before anything is written; resolves after commit.
    */
-  produce(topic: string, records: ProduceRecord[], as?: ProduceAs): Promise<ProducedRecord[]> {
-    return this.partitions.produce(topic, records, as, this.txn);
+  produce(topic: string, records: ProduceRecord[], as?: ProduceAs, client: { clientId?: string } = {}): Promise<ProducedRecord[]> {
+    return this.partitions.produce(topic, records, as, this.txn, client.clientId);
   }
 
   /**
@@ -213,7 +229,7 @@ export class Broker {
     topic: string,
     partition: number,
     payload: Buffer,
-    opts: { transactionalId?: string } = {},
+    opts: { transactionalId?: string; clientId?: string } = {},
   ): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
     return this.partitions.produceBatches(topic, partition, payload, opts, this.txn);
   }
@@ -317,7 +333,14 @@ export class Broker {
    * member's id, epoch, assignment and heartbeat interval.
    */
   heartbeatGroup(groupId: string, request: ConsumerGroupHeartbeatRequest, join?: JoinOptions): Promise<ConsumerGroupHeartbeatResponse> {
-    return this.groups.heartbeat(groupId, request, join);
+    return this.groups.heartbeat(groupId, request, join).catch((e: unknown) => {
+      if (hasCode(e, "FENCED_MEMBER_EPOCH") && typeof request.memberId === "string") {
+        const groupEpoch = this.groupRuntime?.coordinator.group(groupId)?.groupEpoch ?? 0;
+        this.timeline?.recordFenced(groupId, request.memberId, request.memberEpoch, groupEpoch);
+        this.events.emit("group-member-epoch-fenced", { groupId, memberId: request.memberId, memberEpoch: request.memberEpoch });
+      }
+      throw e;
+    });
   }
 
   /**
@@ -380,8 +403,26 @@ export class Broker {
     return this.groups.describeGroup(groupId);
   }
 
-  deleteGroup(groupId: string): Promise<void> {
-    return this.groups.deleteGroup(groupId);
+  /** Every group with members or offsets in this process, described at once (no lag history). */
+  describeGroups(): Promise<Omit<GroupView, "lagHistory">[]> {
+    return this.groups.describeGroups();
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.groups.deleteGroup(groupId);
+    await this.timeline?.deleteGroup(groupId);
+  }
+
+  /**
+   * The group's rebalance timeline, oldest first: at most `limit` (TIMELINE_EVENTS_PER_GROUP)
+   * events, the newest ones. GROUP_ID_NOT_FOUND for a group that has neither events nor members.
+   */
+  async groupTimeline(groupId: string): Promise<{ events: StoredTimelineEvent[]; limit: number }> {
+    const groups = this.groups;
+    if (!this.timeline) throw new BrokerError("BROKER_NOT_AVAILABLE", "this broker keeps no group timelines");
+    const events = await this.timeline.events(groupId);
+    if (events.length === 0 && !groups.coordinator.group(groupId)) await groups.describeGroup(groupId); // its GROUP_ID_NOT_FOUND
+    return { events, limit: TIMELINE_EVENTS_PER_GROUP };
   }
 
   resetGroupOffsets(

@@ -7,6 +7,7 @@ import type { Database } from "../db/database.ts";
 import { Broker, type BrokerOptions } from "./broker.ts";
 import type { GroupConfig } from "./group/consumer-group.ts";
 import { PostgresGroupOffsetStore } from "./store/postgres-group-offset-store.ts";
+import { PostgresGroupTimelineStore } from "./store/postgres-group-timeline-store.ts";
 import { PostgresLogStore } from "./store/postgres-log-store.ts";
 import { PostgresTransactionStore } from "./store/postgres-transaction-store.ts";
 
@@ -36,6 +37,7 @@ export async function createBroker(db: Database, config: BrokerConfig, overrides
   const options: BrokerOptions = {
     cleanerIntervalMs: config.cleanerIntervalMs,
     groupOffsetStore: new PostgresGroupOffsetStore(db.pool),
+    groupTimelineStore: new PostgresGroupTimelineStore(db.pool),
     groupConfig,
     lagSampleMs: config.lagSampleMs,
     transactionStore: new PostgresTransactionStore(db.pool),

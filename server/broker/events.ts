@@ -15,6 +15,21 @@ export interface AppendEvent {
   sizeBytes: number;
 }
 
+/**
+ * Who appended records (after the append committed): the producer id and epoch from the batch
+ * (-1 for a producer that is not idempotent) and the client id the request named — what a Kafka
+ * cluster cannot tell a topology view, and this broker can.
+ */
+export interface ProduceEvent {
+  topic: string;
+  partition: number;
+  recordCount: number;
+  producerId: number;
+  producerEpoch: number;
+  transactional: boolean;
+  clientId: string | null;
+}
+
 /** Records handed to a reader (REST fetch, group poll, live tail, search), for throughput meters. */
 export interface FetchEvent {
   topic: string;
@@ -29,12 +44,14 @@ type Assignment = { topic: string; partitions: number[] }[];
 export interface GroupMemberJoinedEvent {
   groupId: string;
   memberId: string;
+  clientId: string;
 }
 
 /** A member left on its own ("left") or was replaced by its own rejoin ("rejoined"). */
 export interface GroupMemberLeftEvent {
   groupId: string;
   memberId: string;
+  clientId: string;
   reason: "left" | "rejoined";
 }
 
@@ -42,7 +59,15 @@ export interface GroupMemberLeftEvent {
 export interface GroupMemberFencedEvent {
   groupId: string;
   memberId: string;
+  clientId: string;
   reason: "session-timeout" | "rebalance-timeout";
+}
+
+/** A heartbeat with a member epoch the coordinator does not accept was refused (FENCED_MEMBER_EPOCH): the member must rejoin. */
+export interface GroupMemberEpochFencedEvent {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
 }
 
 /** The group epoch (Kafka's generation) moved; a new target assignment was computed at it. */
@@ -75,6 +100,7 @@ export interface TransactionEndedEvent extends TransactionBegunEvent {
 
 export interface BrokerEventMap {
   append: [AppendEvent];
+  produce: [ProduceEvent];
   fetch: [FetchEvent];
   "topic-created": [{ topic: string }];
   "topic-deleted": [{ topic: string }];
@@ -82,6 +108,7 @@ export interface BrokerEventMap {
   "group-member-joined": [GroupMemberJoinedEvent];
   "group-member-left": [GroupMemberLeftEvent];
   "group-member-fenced": [GroupMemberFencedEvent];
+  "group-member-epoch-fenced": [GroupMemberEpochFencedEvent];
   "group-epoch-bumped": [GroupEpochEvent];
   "group-assignment-changed": [GroupAssignmentEvent];
   "transaction-begun": [TransactionBegunEvent];

@@ -165,6 +165,19 @@ export class Consumer {
     return this.stop();
   }
 
+  /**
+   * Stops at once without committing or leaving, as a crashed process would: no more heartbeats,
+   * so the broker removes the member after its session timeout and moves its partitions then
+   * (simulated failures, tests). Records in hand are dropped; the consumer cannot run again.
+   */
+  abandon(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.stopping ??= Promise.resolve();
+    this.groupMember?.abandon();
+    this.stopController.abort();
+  }
+
   // ---- events ----------------------------------------------------------------------------
 
   private emit<E extends keyof ConsumerEvents>(event: E, payload: ConsumerEvents[E]): void {

@@ -27,6 +27,8 @@ import { hasCode, isRetriable } from "../errors/tributary-error.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
+  /** The client's name (Kafka's client.id), sent with every produce request: the live topology shows it. */
+  clientId?: string;
   /** Send a partition's batch once it holds this many bytes (Kafka's batch.size is 16 KiB). */
   batchBytes?: number;
   /** Or once its first record waited this long (Kafka's linger.ms). */
@@ -437,6 +439,7 @@ export class Producer {
       const body = p.writer.finish(opts);
       const retries = this.idempotent ? (this.opts.retries ?? 5) : 0;
       let url = `${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`;
+      if (this.opts.clientId !== undefined) url += `&clientId=${encodeURIComponent(this.opts.clientId)}`;
       if (this.txn !== null) {
         url += `&transactionalId=${encodeURIComponent(this.txn.transactionalId)}`;
         if (txn) txn.touched = true;

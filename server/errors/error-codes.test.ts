@@ -93,6 +93,10 @@ const STATUS_BEFORE: Record<ErrorCode, number> = {
   INVALID_PIPELINE: 400,
   INVALID_PIPELINE_STATE: 409,
   PIPELINE_STATE_RESET_REQUIRED: 409,
+  // added with simulations (no status before)
+  SIMULATION_NOT_FOUND: 404,
+  SIMULATION_ALREADY_EXISTS: 409,
+  INVALID_SIMULATION_STATE: 409,
 };
 
 /** Codes of the HTTP edge only: a Kafka listener never answers them. */
@@ -112,6 +116,9 @@ const API_ONLY: ErrorCode[] = [
   "INVALID_PIPELINE",
   "INVALID_PIPELINE_STATE",
   "PIPELINE_STATE_RESET_REQUIRED",
+  "SIMULATION_NOT_FOUND",
+  "SIMULATION_ALREADY_EXISTS",
+  "INVALID_SIMULATION_STATE",
 ];
 
 // Type-level checks, enforced by `tsc --noEmit` (the test files are in the project):

@@ -109,7 +109,15 @@ export type PipelineErrorCode =
   /** A stateful node changed: deploying over the old state needs an explicit `resetState`. */
   | "PIPELINE_STATE_RESET_REQUIRED";
 
-export type ErrorCode = BrokerErrorCode | GroupErrorCode | TxnErrorCode | ApiErrorCode | PipelineErrorCode;
+/** Errors of simulated clients (server/simulation); Kafka has none of these. */
+export type SimulationErrorCode =
+  | "SIMULATION_NOT_FOUND"
+  /** A simulated group with that group id runs already. */
+  | "SIMULATION_ALREADY_EXISTS"
+  /** The action does not fit the simulated member's or producer's state (pause a killed member, …). */
+  | "INVALID_SIMULATION_STATE";
+
+export type ErrorCode = BrokerErrorCode | GroupErrorCode | TxnErrorCode | ApiErrorCode | PipelineErrorCode | SimulationErrorCode;
 
 export interface ErrorSpec {
   /** Kafka's numeric error code, or null where Kafka's protocol has none. */
@@ -190,6 +198,10 @@ export const ERROR_CODES = {
   INVALID_PIPELINE: spec(null, 400),
   INVALID_PIPELINE_STATE: spec(null, 409),
   PIPELINE_STATE_RESET_REQUIRED: spec(null, 409),
+  // simulations
+  SIMULATION_NOT_FOUND: spec(null, 404),
+  SIMULATION_ALREADY_EXISTS: spec(null, 409),
+  INVALID_SIMULATION_STATE: spec(null, 409),
 } satisfies Record<ErrorCode, ErrorSpec>;
 
 /** True for one of our codes (a string from the wire, a body, another bundle). */

@@ -156,6 +156,8 @@ export class GroupMember {
   private heartbeatTimer: unknown = null;
   private commitTimer: unknown = null;
   private stopping = false;
+  /** Abandoned (see abandon()): nothing is ever sent again. */
+  private abandoned = false;
   private leaving: Promise<void> | null = null;
   private readonly revocations = new Set<Promise<void>>();
   /** Resolved by a commit from the host: the revocation waiting for it may release. */
@@ -247,6 +249,20 @@ export class GroupMember {
   leave(reason: "left" | "closed" = "left"): Promise<void> {
     this.leaving ??= this.shutdown(reason);
     return this.leaving;
+  }
+
+  /**
+   * Stops at once, as a crashed process would: no more heartbeats, polls, commits, and no leave —
+   * the coordinator removes the member after its session timeout and its partitions go to the
+   * others then. Positions not yet committed are lost (their records are read again). Final.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.stopping = true;
+    this.stopTimers();
+    this.pollAbort?.abort();
+    this.acknowledgeRevocation();
+    for (const fail of [...this.lostWaiters]) fail(this.options.membershipLost());
   }
 
   /** Heartbeats now instead of at the next interval. */
@@ -502,6 +518,7 @@ export class GroupMember {
   }
 
   private async send(offsets: CommitOffset[], auto: boolean): Promise<CommitOffset[]> {
+    if (this.abandoned) throw this.options.membershipLost();
     const memberId = this.id!;
     const memberEpoch = this.epoch;
     const done = await this.transport.commit({ memberId, memberEpoch, offsets });
@@ -605,7 +622,7 @@ export class GroupMember {
   }
 
   private async sendLeave(): Promise<void> {
-    if (this.id === null) return;
+    if (this.id === null || this.abandoned) return;
     try {
       await this.transport.leave({ memberId: this.id, memberEpoch: this.epoch });
     } catch (e) {

@@ -7,6 +7,7 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import type { AppendEvent } from "../broker/events.ts";
+import { perBroker } from "./per-broker.ts";
 
 export const HISTORY_SECONDS = 60;
 
@@ -86,17 +87,13 @@ export class ThroughputMeter {
   }
 }
 
-const KEY = Symbol.for("tributary.throughput-meter");
-
 /** The meter of this broker; the server attaches it at start-up so counting starts with it. */
 export function meterFor(broker: Broker): ThroughputMeter {
-  const holder = broker as unknown as Record<symbol, ThroughputMeter | undefined>;
-  const existing = holder[KEY];
-  if (existing) return existing;
-  const meter = new ThroughputMeter();
-  holder[KEY] = meter;
-  broker.events.on("append", (e: AppendEvent) => meter.addIn(e.topic, e.recordCount, e.sizeBytes));
-  broker.events.on("topic-deleted", (e) => meter.forget(e.topic));
-  broker.events.on("fetch", (e) => meter.addOut(e.topic, e.recordCount, e.sizeBytes));
-  return meter;
+  return perBroker(broker, "throughput-meter", () => {
+    const meter = new ThroughputMeter();
+    broker.events.on("append", (e: AppendEvent) => meter.addIn(e.topic, e.recordCount, e.sizeBytes));
+    broker.events.on("topic-deleted", (e) => meter.forget(e.topic));
+    broker.events.on("fetch", (e) => meter.addOut(e.topic, e.recordCount, e.sizeBytes));
+    return meter;
+  });
 }

@@ -29,3 +29,6 @@ export const TOPIC_CONFIG_INTEGER_RANGES: Readonly<Record<string, readonly [min:
   "max.message.bytes": [0, MAX_MESSAGE_BYTES_LIMIT],
   "min.compaction.lag.ms": [0, Number.MAX_SAFE_INTEGER],
 };
+
+/** The rebalance timeline keeps this many events per consumer group (older ones are deleted as new ones are written). */
+export const TIMELINE_EVENTS_PER_GROUP = 1000;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { zQueryInt } from "./common.ts";
-import { ZHeaderKey, ZTransactionalId } from "./ids.ts";
+import { ZClientId, ZHeaderKey, ZTransactionalId } from "./ids.ts";
 import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./limits.ts";
 
 export const MAX_PRODUCE_RECORDS = 100_000;
@@ -90,6 +90,7 @@ export const ZProduceRequest = z
       .optional()
       .describe("the sequence of the first record; the next request to this partition continues after the last"),
     transactionalId: ZTransactionalId.optional().describe("produce inside this id's transaction (starting one when none is open)"),
+    clientId: ZClientId.optional().describe("the producing client's name (Kafka's client.id), shown in the live topology"),
   })
   .strict()
   .refine(
@@ -198,5 +199,6 @@ export const ZProduceQuery = z
   .object({
     partition: zQueryInt("partition", 0, 999).optional(),
     transactionalId: ZTransactionalId.optional().describe("required for transactional batches: the id whose transaction they belong to"),
+    clientId: ZClientId.optional().describe("the producing client's name (Kafka's client.id), shown in the live topology"),
   })
   .strict();

@@ -10,6 +10,7 @@ import { ZTopicName } from "./topic.ts";
 import { ZClientId, ZGroupId } from "./ids.ts";
 import { ZGroupState, ZTopicPartitions } from "./group.ts";
 import { zSafeString } from "./common.ts";
+import { TIMELINE_EVENTS_PER_GROUP } from "./limits.ts";
 
 // ---- limits -------------------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ export const TOPOLOGY_LIMITS = {
 } as const;
 
 /** The rebalance timeline keeps this many events per group (older ones are trimmed). */
-export const TIMELINE_EVENTS_PER_GROUP = 1000;
+export { TIMELINE_EVENTS_PER_GROUP };
 
 /** What simulations may do: counts and rates past these are refused with a 400 naming the field. */
 export const SIMULATION_LIMITS = {
@@ -367,6 +368,8 @@ export const ZCreateSimulatedProducerRequest = z
   .strict()
   .meta({ id: "CreateSimulatedProducerRequest" });
 export type TCreateSimulatedProducerRequest = z.input<typeof ZCreateSimulatedProducerRequest>;
+/** The request with its defaults applied. */
+export type TSimulatedProducerConfig = z.output<typeof ZCreateSimulatedProducerRequest>;
 
 export const ZUpdateSimulatedProducerRequest = z
   .object({
@@ -428,6 +431,8 @@ export const ZCreateSimulatedGroupRequest = z
   .strict()
   .meta({ id: "CreateSimulatedGroupRequest" });
 export type TCreateSimulatedGroupRequest = z.input<typeof ZCreateSimulatedGroupRequest>;
+/** The request with its defaults applied. */
+export type TSimulatedGroupConfig = z.output<typeof ZCreateSimulatedGroupRequest>;
 
 /**
  * start: a paused member reads again; a stopped or killed one joins again (a new member id).
@@ -438,6 +443,12 @@ export type TCreateSimulatedGroupRequest = z.input<typeof ZCreateSimulatedGroupR
  */
 export const ZMemberAction = z.enum(["start", "pause", "kill", "restart", "stop"]);
 export type TMemberAction = z.infer<typeof ZMemberAction>;
+
+/** A member's index in its simulated group, as a path segment. */
+export const ZMemberIndex = z
+  .string()
+  .regex(/^\d{1,2}$/, "member must be the member's index (0, 1, …)")
+  .transform(Number);
 
 export const ZSimulatedMemberActionRequest = z.object({ action: ZMemberAction }).strict().meta({ id: "SimulatedMemberActionRequest" });
 
@@ -481,6 +492,10 @@ export const ZSimulatedGroup = z
     members: z.array(ZSimulatedMember),
     /** Records processed by all members since the simulation started (a record read twice counts twice). */
     processed: z.number().int(),
+    /** Distinct records (partition and offset) processed: processed - distinct were read again (after a rebalance or a crash). */
+    distinct: z.number().int(),
+    /** Offsets never processed between the first and the last processed one of a partition (records lost). */
+    skipped: z.number().int(),
     createdAt: z.number().int(),
   })
   .meta({ id: "SimulatedGroup" });

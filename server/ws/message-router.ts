@@ -40,7 +40,7 @@ export interface MetricsHandler {
   unsubscribe(id: string): void;
 }
 
-/** The socket's topology subscriptions (see topology-feed.ts). */
+/** The socket's topology subscriptions (a MetricsFeed of the topology, see metrics-feed.ts). */
 export type TopologyHandler = MetricsHandler;
 
 /** The socket's pipeline subscriptions (see pipeline-feed.ts). */

@@ -1,6 +1,7 @@
 /**
  * Pushes the console overview's metrics (storage, counts, throughput in/out per topic) once a
- * second to every `subscribe-metrics` subscription. The metrics are read and encoded once per
+ * second to every `subscribe-metrics` subscription — and, with a hub of its own, the live
+ * topology to every `subscribe-topology` one (`kind` names the frame and its field). The metrics are read and encoded once per
  * tick for the whole process (MetricsHub) and fanned out, so a thousand subscribers cost one
  * computation. A congested socket skips a tick rather than queueing: the next frame carries the
  * whole last minute anyway.
@@ -10,8 +11,11 @@ import type { SocketChannel } from "./socket-channel.ts";
 
 export const METRICS_EVERY_MS = 1000;
 
+/** What a feed pushes: the frame `{type: kind, id, [kind]: …}`. */
+export type FeedKind = "metrics" | "topology";
+
 /** The process-wide metrics tick: runs while anyone is subscribed. */
-export class MetricsHub {
+export class MetricsHub<T = TMetrics> {
   private readonly feeds = new Set<MetricsFeed>();
   private timer: NodeJS.Timeout | null = null;
   private reading = false;
@@ -19,7 +23,7 @@ export class MetricsHub {
   private latest: { json: Buffer; at: number } | null = null;
 
   constructor(
-    private readonly read: () => Promise<TMetrics>,
+    private readonly read: () => Promise<T>,
     private readonly everyMs = METRICS_EVERY_MS,
   ) {}
 
@@ -75,7 +79,8 @@ export class MetricsFeed {
 
   constructor(
     private readonly channel: SocketChannel,
-    private readonly hub: MetricsHub,
+    private readonly hub: MetricsHub<unknown>,
+    private readonly kind: FeedKind = "metrics",
   ) {}
 
   get size(): number {
@@ -119,9 +124,10 @@ export class MetricsFeed {
     }
   }
 
-  /** A `metrics` frame (TLiveServerMessage) around JSON encoded once for everyone. */
+  /** A `metrics` (or `topology`) frame (TLiveServerMessage) around JSON encoded once for everyone. */
   private sendFrame(id: string, json: Buffer): void {
-    this.channel.sendText(Buffer.concat([Buffer.from(`{"type":"metrics","id":${JSON.stringify(id)},"metrics":`), json, CLOSING_BRACE]));
+    const head = `{"type":"${this.kind}","id":${JSON.stringify(id)},"${this.kind}":`;
+    this.channel.sendText(Buffer.concat([Buffer.from(head), json, CLOSING_BRACE]));
   }
 }
 

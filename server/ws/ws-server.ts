@@ -17,6 +17,7 @@ import { MessageRouter } from "./message-router.ts";
 import { MetricsFeed, MetricsHub } from "./metrics-feed.ts";
 import { PipelineFeed, PipelineHub, type PipelineSource } from "./pipeline-feed.ts";
 import { metricsSnapshot } from "../present/metrics-snapshot.ts";
+import type { TTopologySnapshot } from "../schemas/topology.ts";
 import { DEFAULT_CHANNEL_LIMITS, OutboundBudget, SocketChannel, type ChannelLimits } from "./socket-channel.ts";
 
 export const WS_PATH = "/ws";
@@ -37,6 +38,8 @@ export interface LiveServerOptions {
   maxOutboundBytesTotal?: number;
   /** The pipelines (handed in by server/main.ts); without them pipeline subscriptions are refused. */
   pipelines?: PipelineSource;
+  /** Reads the live topology (server/api's, handed in: it adds pipelines and simulations); without it `subscribe-topology` is refused. */
+  readTopology?: () => Promise<TTopologySnapshot>;
 }
 
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 64;
@@ -74,6 +77,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
   const alive = new WeakMap<WebSocket, boolean>();
   const metricsHub = new MetricsHub(() => metricsSnapshot(broker));
   const pipelineHub = options.pipelines ? new PipelineHub(options.pipelines) : null;
+  const topologyHub = options.readTopology ? new MetricsHub(options.readTopology) : null;
   const outboundBudget = new OutboundBudget(options.maxOutboundBytesTotal);
   /** Sockets per client address, from the accepted upgrade until the TCP connection closes. */
   const perAddress = new Map<string, number>();
@@ -86,7 +90,8 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
     const session = new LiveTailSession(channel, broker, limits, options.compileFilter);
     const metrics = new MetricsFeed(channel, metricsHub);
     const pipelines = pipelineHub ? new PipelineFeed(channel, pipelineHub) : undefined;
-    const router = new MessageRouter(channel, session, metrics, group, undefined, pipelines);
+    const topology = topologyHub ? new MetricsFeed(channel, topologyHub, "topology") : undefined;
+    const router = new MessageRouter(channel, session, metrics, group, topology, pipelines);
     alive.set(ws, true);
     ws.on("pong", () => alive.set(ws, true));
     ws.on("message", (data, isBinary) => {
@@ -106,6 +111,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
       session.close();
       metrics.close();
       pipelines?.close();
+      topology?.close();
       group.close(); // leaves every group at once
     };
     ws.on("close", close);
@@ -163,6 +169,7 @@ export function createLiveServer(broker: Broker, options: LiveServerOptions = {}
       clearInterval(pinger);
       metricsHub.close();
       pipelineHub?.close();
+      topologyHub?.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

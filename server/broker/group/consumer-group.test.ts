@@ -82,7 +82,7 @@ describe("joining", () => {
     expect(g.assignmentEpoch).toBe(1);
     expect(g.assignor).toBe("sticky");
     expect(events).toEqual([
-      { type: "member-joined", groupId: "g", memberId: "a" },
+      { type: "member-joined", groupId: "g", memberId: "a", clientId: "app" },
       { type: "epoch-bumped", groupId: "g", groupEpoch: 1 },
       { type: "assignment-changed", groupId: "g", memberId: "a", memberEpoch: 1, assignment: reply.assignment, pendingRevocation: [] },
       { type: "state-changed", groupId: "g", from: "Empty", to: "Stable" },

@@ -122,8 +122,8 @@ export interface ExpiredMember {
 /** For the WebSocket/metrics layer; delivered synchronously, in order, once a call's changes are complete. */
 export type GroupEvent =
   | { type: "state-changed"; groupId: string; from: GroupState; to: GroupState }
-  | { type: "member-joined"; groupId: string; memberId: string }
-  | { type: "member-removed"; groupId: string; memberId: string; reason: MemberRemovalReason }
+  | { type: "member-joined"; groupId: string; memberId: string; clientId: string }
+  | { type: "member-removed"; groupId: string; memberId: string; clientId: string; reason: MemberRemovalReason }
   /** The group epoch (Kafka's generation) moved: a member joined or left, or a subscription or topic changed. */
   | { type: "epoch-bumped"; groupId: string; groupEpoch: number }
   /** What a member owns or is asked to give up changed (a reconciliation step). */
@@ -480,7 +480,7 @@ export class ConsumerGroup {
     };
     applySubscription(member, req);
     this.members.set(memberId, member);
-    this.emit({ type: "member-joined", groupId: this.groupId, memberId });
+    this.emit({ type: "member-joined", groupId: this.groupId, memberId, clientId: member.clientId });
     this.bumpGroupEpoch();
     this.reconcile(member, new Set(), now);
     this.refreshState();
@@ -499,7 +499,7 @@ export class ConsumerGroup {
     this.members.delete(member.memberId);
     this.target.delete(member.memberId);
     if (this.members.size === 0) this._assignor = undefined;
-    this.emit({ type: "member-removed", groupId: this.groupId, memberId: member.memberId, reason });
+    this.emit({ type: "member-removed", groupId: this.groupId, memberId: member.memberId, clientId: member.clientId, reason });
   }
 
   /** One assignor per group: the first member's choice; others may only name the same one. */

@@ -654,6 +654,21 @@ export class GroupRuntime {
     };
   }
 
+  /**
+   * Every group this coordinator holds, described (members, assignments, offsets and lag) with
+   * one read of the topic metadata: for views of the whole cluster, such as the live topology.
+   */
+  async describeGroups(): Promise<Omit<GroupView, "lagHistory">[]> {
+    const counts = await this.log.topicPartitionCounts();
+    const out: Omit<GroupView, "lagHistory">[] = [];
+    for (const g of this.coordinator.listGroups()) {
+      const d = this.coordinator.describeGroup(g.groupId);
+      const offsets = await this.offsetsView(g.groupId, d, counts);
+      out.push({ ...d, offsets, totalLag: offsets.reduce((s, o) => s + o.lag, 0) });
+    }
+    return out;
+  }
+
   async listGroups(): Promise<GroupSummary[]> {
     for (const id of await this.store.findGroupIds()) {
       if (!this.coordinator.group(id)) {

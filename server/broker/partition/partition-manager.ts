@@ -101,18 +101,40 @@ export class PartitionManager {
   // ---- produce --------------------------------------------------------------------------
 
   /** `txn`: the transaction service for transactional requests, null when the broker has none. */
-  produce(topic: string, records: ProduceRecord[], as: ProduceAs | undefined, txn: TransactionalAppends | null): Promise<ProducedRecord[]> {
-    return produceRecords(this.cache, topic, records, as, txn);
+  async produce(
+    topic: string,
+    records: ProduceRecord[],
+    as: ProduceAs | undefined,
+    txn: TransactionalAppends | null,
+    clientId?: string,
+  ): Promise<ProducedRecord[]> {
+    const out = await produceRecords(this.cache, topic, records, as, txn);
+    const counts = new Map<number, number>();
+    for (const r of out) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
+    for (const [partition, recordCount] of counts) {
+      this.events.emit("produce", {
+        topic,
+        partition,
+        recordCount,
+        producerId: as?.producerId ?? -1,
+        producerEpoch: as?.producerEpoch ?? -1,
+        transactional: as?.transactionalId !== undefined,
+        clientId: clientId ?? null,
+      });
+    }
+    return out;
   }
 
-  produceBatches(
+  async produceBatches(
     topic: string,
     partition: number,
     payload: Buffer,
-    opts: { transactionalId?: string },
+    opts: { transactionalId?: string; clientId?: string },
     txn: TransactionalAppends | null,
   ): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
-    return produceBatches(this.cache, topic, partition, payload, opts, txn);
+    const { producer, ...range } = await produceBatches(this.cache, topic, partition, payload, opts, txn);
+    this.events.emit("produce", { topic, partition, recordCount: range.recordCount, ...producer, clientId: opts.clientId ?? null });
+    return range;
   }
 
   /** Appends a transaction marker; false when the partition no longer exists (topic deleted). */

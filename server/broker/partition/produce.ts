@@ -145,7 +145,14 @@ export async function produceBatches(
   payload: Buffer,
   opts: { transactionalId?: string },
   txn: TransactionalAppends | null,
-): Promise<{ partition: number; baseOffset: number; lastOffset: number; recordCount: number }> {
+): Promise<{
+  partition: number;
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+  /** The producer of the batches (the first one's: a request holds one producer's batches). */
+  producer: { producerId: number; producerEpoch: number; transactional: boolean };
+}> {
   const t = await cache.topic(topic);
   const log = await cache.partitionLog(topic, partition);
   const { batches, recordCount } = validateClientBatches(payload, t.configs, Date.now());
@@ -170,5 +177,12 @@ export async function produceBatches(
   }
   const base = await log.append(batches).finally(() => release?.());
   const span = batches.reduce((s, b) => s + b.lastOffsetDelta + 1, 0);
-  return { partition, baseOffset: base, lastOffset: base + span - 1, recordCount };
+  const first = batches[0];
+  return {
+    partition,
+    baseOffset: base,
+    lastOffset: base + span - 1,
+    recordCount,
+    producer: { producerId: first.producerId, producerEpoch: first.producerEpoch, transactional: first.isTransactional },
+  };
 }

@@ -10,8 +10,9 @@ type Ctx = { params: Promise<{ topic: string }> };
 export function POST(req: Request, { params }: Ctx): Promise<Response> {
   return handle(async () => {
     const topic = parseWith(ZTopicName, (await params).topic, "topic");
-    readQuery(req, ZProduceQuery); // refuses unknown or malformed parameters, as before; JSON records name their own partitions
+    // refuses unknown or malformed parameters; JSON records name their own partitions, a clientId is the producer's name
+    const q = readQuery(req, ZProduceQuery);
     checkJsonType(req);
-    return json(await produceJsonBody(topic, await readBodyReserved(req), req.signal));
+    return json(await produceJsonBody(topic, await readBodyReserved(req), req.signal, q.clientId));
   });
 }

@@ -15,8 +15,8 @@ import { expectError } from "../testing/api-assertions.ts";
 import { eventually } from "../testing/topic-reading.ts";
 import type { TGroupTimeline, TSimulatedGroup, TTopologyGroup, TTopologySnapshot } from "../schemas/topology.ts";
 
-// a killed member is expired after 3 s; members heartbeat every 500 ms
-const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "500" });
+// a killed member is expired after 5 s; members heartbeat every 500 ms (a loaded machine may delay one by seconds)
+const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "5000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "500" });
 const call = apiCaller(() => server.url + "/api/v1");
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -116,11 +116,11 @@ describe("simulated clients", () => {
     const res = await call("GET", "/groups/topo-sim/timeline");
     expect(res.status, res.text).toBe(200);
     const timeline = res.body as TGroupTimeline;
+    const ctx = JSON.stringify(timeline).slice(0, 4000);
     const types = timeline.events.map((e) => e.type);
-    expect(types.filter((t) => t === "member-joined")).toHaveLength(3);
-    expect(types).toContain("session-timeout");
-    const expired = timeline.events.find((e) => e.type === "session-timeout")!;
-    expect(expired.clientId).toBe(`${sim.id}-1`);
+    expect(types.filter((t) => t === "member-joined").length, ctx).toBeGreaterThanOrEqual(3);
+    const expired = timeline.events.find((e) => e.type === "session-timeout" && e.clientId === `${sim.id}-1`)!;
+    expect(expired, ctx).toBeDefined();
     // the epoch with 3 members owning 4 each, and the last one with 2 owning 6 each
     const shape = (e: TGroupTimeline["epochs"][number]) =>
       e.members
@@ -132,9 +132,13 @@ describe("simulated clients", () => {
     expect(last.to).toBeNull();
     expect(shape(last)).toBe("6,6");
     // the dead member's 4 partitions had no owner from its expiry until the survivors took them
-    const gaps = timeline.gaps.filter((x) => x.from >= expired.at);
-    expect(new Set(gaps.map((x) => x.partition)).size).toBe(4);
-    expect(gaps.every((x) => x.to !== null && x.ms >= 0)).toBe(true);
+    const before = timeline.epochs.filter((e) => e.to !== null && e.to <= expired.at).at(-1)!;
+    const dead = before.members.find((m) => m.clientId === `${sim.id}-1`)!;
+    expect(owned({ assignment: dead.owned }), ctx).toBe(4);
+    for (const p of dead.owned[0].partitions) {
+      const gap = timeline.gaps.find((x) => x.partition === p && x.from === expired.at);
+      expect(gap?.to, `partition ${p}: ${ctx}`).toBeGreaterThanOrEqual(expired.at);
+    }
     expect(timeline.truncated).toBe(false);
     expect(timeline.limit).toBe(1000);
 

@@ -45,15 +45,17 @@ export function Canvas() {
   const measured = useEditor((s) => s.measured);
   const problems = useEditor((s) => s.problems);
   const preview = useEditor((s) => s.preview);
+  // the running view: a new reading at most once a second (use-running-metrics.ts)
+  const metrics = useEditor((s) => s.metrics);
   const nodes = useMemo(
     () => model.flowNodes(store.getState()),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the model reads these through getState
-    [model, store, doc, selectedNodes, measured, problems, preview],
+    [model, store, doc, selectedNodes, measured, problems, preview, metrics],
   );
   const edges = useMemo(
     () => model.flowEdges(store.getState()),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the model reads these through getState
-    [model, store, doc.edges, selectedEdges, preview],
+    [model, store, doc.edges, selectedEdges, preview, metrics],
   );
 
   const onNodesChange = useCallback(

@@ -16,7 +16,7 @@ import {
   type TPipelineNode,
 } from "../../server/schemas/pipeline";
 import type { z } from "zod";
-import type { ZPreviewResponse } from "../../server/schemas/pipeline";
+import type { TPipelineMetrics, ZPreviewResponse } from "../../server/schemas/pipeline";
 import { freshNodeId, KINDS } from "./node-kinds";
 
 export type TPreview = z.infer<typeof ZPreviewResponse>;
@@ -52,6 +52,8 @@ export interface EditorState {
   /** the server's problems of the saved draft (or of a refused preview/deploy) */
   problems: readonly PipelineProblem[];
   preview: TPreview | null;
+  /** the deployed pipeline's metrics while it runs (or is paused or failed), null otherwise */
+  metrics: TPipelineMetrics | null;
   /** a refused connection or another short message for the canvas */
   notice: { text: string; at: number } | null;
   /** counts document changes (autosave watches it) */
@@ -83,6 +85,7 @@ export type EditorAction =
   | { type: "redo" }
   | { type: "problems"; problems: readonly PipelineProblem[] }
   | { type: "preview"; preview: TPreview | null }
+  | { type: "metrics"; metrics: TPipelineMetrics | null }
   | { type: "notice"; text: string | null; at: number };
 
 /** The id of an edge, as the preview counts it: "from:port->to:port". */
@@ -103,6 +106,7 @@ export function initialState(doc: EditorDoc): EditorState {
     clipboard: null,
     problems: [],
     preview: null,
+    metrics: null,
     notice: null,
     revision: 0,
   };
@@ -144,7 +148,13 @@ function reselect(s: EditorState): EditorState {
 export function editorReducer(s: EditorState, a: EditorAction): EditorState {
   switch (a.type) {
     case "load":
-      return reselect({ ...initialState(a.doc), measured: s.measured, selectedNodes: s.selectedNodes, revision: s.revision });
+      return reselect({
+        ...initialState(a.doc),
+        measured: s.measured,
+        selectedNodes: s.selectedNodes,
+        metrics: s.metrics,
+        revision: s.revision,
+      });
     case "add": {
       const id = freshNodeId(a.kind, new Set(s.doc.nodes.map((n) => n.id)));
       const node: TPipelineNode = { id, position: a.position, config: structuredClone(KINDS[a.kind].initial) };
@@ -283,6 +293,8 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       return { ...s, problems: a.problems };
     case "preview":
       return { ...s, preview: a.preview };
+    case "metrics":
+      return s.metrics === a.metrics ? s : { ...s, metrics: a.metrics };
     case "notice":
       return { ...s, notice: a.text === null ? null : { text: a.text, at: a.at } };
   }

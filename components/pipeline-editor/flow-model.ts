@@ -5,13 +5,24 @@
  * nodes and memoised node components skip the rest.
  */
 import type { Edge, Node } from "@xyflow/react";
-import type { PipelineProblem, TNodeConfig, TNodeKind, TPipelineNode } from "@/server/schemas/pipeline";
+import type { PipelineProblem, TNodeConfig, TNodeKind, TPipelineMetrics, TPipelineNode } from "@/server/schemas/pipeline";
 import { edgeId, type EditorState, type TPreview } from "./editor-store";
 
 export interface NodeStats {
   received: number;
   emitted: number;
   failed: number;
+}
+
+/** What the running pipeline reports of a node (see the running view, use-running-metrics.ts). */
+export interface NodeLive {
+  errors: number;
+  late: number;
+  /** records of the node's input topics not yet read (sources and tables), null for other nodes */
+  lag: number | null;
+  watermark: number | null;
+  /** the pipeline's failure, when it names this node */
+  failure: string | null;
 }
 
 export type PipelineNodeData<K extends TNodeKind = TNodeKind> = {
@@ -21,12 +32,15 @@ export type PipelineNodeData<K extends TNodeKind = TNodeKind> = {
   problems: readonly PipelineProblem[];
   /** what the last preview saw here */
   stats: NodeStats | null;
+  /** what the deployed pipeline reports here (null when it is not deployed) */
+  live: NodeLive | null;
 };
 
 /** A flow node of each kind: `type` is the pipeline node's kind. */
 export type PipelineFlowNode = { [K in TNodeKind]: Node<PipelineNodeData<K>, K> }[TNodeKind];
 
-export type CountEdgeData = { count: number | null; failedTarget: boolean };
+/** `count`: records that crossed the edge (the running pipeline's, else the last preview's); `perSec`: its rate while running. */
+export type CountEdgeData = { count: number | null; perSec: number | null; failedTarget: boolean };
 export type PipelineFlowEdge = Edge<CountEdgeData, "count">;
 
 const NO_PROBLEMS: readonly PipelineProblem[] = [];
@@ -37,6 +51,7 @@ interface Cached {
   measured: { width: number; height: number } | undefined;
   problems: readonly PipelineProblem[];
   stats: NodeStats | null;
+  live: NodeLive | null;
   flow: PipelineFlowNode;
 }
 
@@ -46,6 +61,8 @@ export class FlowModel {
   private problemsByNode = new Map<string, PipelineProblem[]>();
   private previewSource: TPreview | null = null;
   private statsByNode = new Map<string, NodeStats>();
+  private metricsSource: TPipelineMetrics | null = null;
+  private liveByNode = new Map<string, NodeLive>();
 
   flowNodes(s: EditorState): PipelineFlowNode[] {
     this.index(s);
@@ -58,19 +75,34 @@ export class FlowModel {
       const measured = s.measured[node.id];
       const problems = this.problemsByNode.get(node.id) ?? NO_PROBLEMS;
       const stats = this.statsByNode.get(node.id) ?? null;
-      if (c && c.node === node && c.selected === isSelected && c.measured === measured && c.problems === problems && c.stats === stats)
+      const live = this.liveByNode.get(node.id) ?? null;
+      if (
+        c &&
+        c.node === node &&
+        c.selected === isSelected &&
+        c.measured === measured &&
+        c.problems === problems &&
+        c.stats === stats &&
+        c.live === live
+      )
         return c.flow;
       // a move changes the position only: the data (what the node draws) stays the same object
-      const sameData = c && c.node.config === node.config && c.node.label === node.label && c.problems === problems && c.stats === stats;
+      const sameData =
+        c &&
+        c.node.config === node.config &&
+        c.node.label === node.label &&
+        c.problems === problems &&
+        c.stats === stats &&
+        c.live === live;
       const flow = {
         id: node.id,
         type: node.config.kind,
         position: node.position ?? { x: 0, y: 0 },
-        data: sameData ? c.flow.data : { node: { id: node.id, label: node.label, config: node.config }, problems, stats },
+        data: sameData ? c.flow.data : { node: { id: node.id, label: node.label, config: node.config }, problems, stats, live },
         selected: isSelected,
         ...(measured ? { measured } : {}),
       } as PipelineFlowNode;
-      this.nodes.set(node.id, { node, selected: isSelected, measured, problems, stats, flow });
+      this.nodes.set(node.id, { node, selected: isSelected, measured, problems, stats, live, flow });
       return flow;
     });
     for (const id of this.nodes.keys()) if (!seen.has(id)) this.nodes.delete(id);
@@ -79,9 +111,12 @@ export class FlowModel {
 
   flowEdges(s: EditorState): PipelineFlowEdge[] {
     const selected = new Set(s.selectedEdges);
+    // while deployed, the edges count what the upstream port emitted; else what the last preview saw
+    const running = s.metrics?.running ? s.metrics.nodes : null;
     const counts = s.preview?.edges;
     return s.doc.edges.map((e) => {
       const id = edgeId(e);
+      const port = running ? (running[e.from.node]?.out[e.from.port] ?? { records: 0, perSec: 0 }) : null;
       return {
         id,
         type: "count" as const,
@@ -90,7 +125,11 @@ export class FlowModel {
         target: e.to.node,
         targetHandle: e.to.port,
         selected: selected.has(id),
-        data: { count: counts ? (counts[id] ?? 0) : null, failedTarget: false },
+        data: {
+          count: port ? port.records : counts ? (counts[id] ?? 0) : null,
+          perSec: port ? port.perSec : null,
+          failedTarget: false,
+        },
       };
     });
   }
@@ -108,13 +147,67 @@ export class FlowModel {
       }
       this.problemsByNode = by;
     }
-    if (s.preview !== this.previewSource) {
+    if (s.preview !== this.previewSource || s.metrics !== this.metricsSource) {
       this.previewSource = s.preview;
+      // while running, a node counts what it received and emitted since the version started (its errors are a badge)
+      const running = s.metrics?.running ? s.metrics.nodes : null;
+      const stats: [string, NodeStats][] = running
+        ? Object.entries(running).map(([id, n]) => [id, { received: n.recordsIn, emitted: n.recordsOut, failed: 0 }])
+        : Object.entries(s.preview?.nodes ?? {}).map(([id, n]) => [id, { received: n.received, emitted: n.emitted, failed: n.failed }]);
+      const old = this.statsByNode;
       this.statsByNode = new Map(
-        Object.entries(s.preview?.nodes ?? {}).map(([id, n]) => [id, { received: n.received, emitted: n.emitted, failed: n.failed }]),
+        stats.map(([id, n]) => {
+          const o = old.get(id);
+          return [id, o && o.received === n.received && o.emitted === n.emitted && o.failed === n.failed ? o : n];
+        }),
       );
     }
+    if (s.metrics !== this.metricsSource) {
+      this.metricsSource = s.metrics;
+      const by = new Map<string, NodeLive>();
+      if (s.metrics) {
+        for (const node of s.doc.nodes) {
+          const live = liveOf(node, s.metrics);
+          // keep the old object where nothing changed, so that node is not drawn again
+          const old = this.liveByNode.get(node.id);
+          by.set(node.id, old && sameLive(old, live) ? old : live);
+        }
+      }
+      this.liveByNode = by;
+    }
   }
+}
+
+function sameLive(a: NodeLive, b: NodeLive): boolean {
+  return a.errors === b.errors && a.late === b.late && a.lag === b.lag && a.watermark === b.watermark && a.failure === b.failure;
+}
+
+/** The topics a source or table node reads (a pattern: every topic the pipeline's tasks read that it matches). */
+function inputTopicsOf(config: TNodeConfig, known: readonly string[]): string[] | null {
+  if (config.kind === "table") return [config.topic];
+  if (config.kind !== "source") return null;
+  if (config.topics?.length) return config.topics;
+  try {
+    const re = new RegExp(`^(?:${config.topicPattern ?? ""})$`);
+    return known.filter((t) => re.test(t));
+  } catch {
+    return [];
+  }
+}
+
+function liveOf(node: TPipelineNode, m: TPipelineMetrics): NodeLive {
+  const n = m.nodes[node.id];
+  const inputs = m.tasks.flatMap((t) => t.inputs);
+  const topics = inputTopicsOf(node.config, [...new Set(inputs.map((i) => i.topic))]);
+  const lag =
+    topics === null || !m.running ? null : inputs.filter((i) => topics.includes(i.topic)).reduce((sum, i) => sum + (i.lag ?? 0), 0);
+  return {
+    errors: n?.errors ?? 0,
+    late: n?.late ?? 0,
+    lag,
+    watermark: n?.watermark ?? null,
+    failure: m.error && m.error.node === node.id ? m.error.message : null,
+  };
 }
 
 /** A short line describing a node's config, drawn under its title. */

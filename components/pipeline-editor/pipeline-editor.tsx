@@ -24,6 +24,7 @@ import { ConfigPanel } from "./config-panel";
 import { definitionOf, docFrom, EditorContext, EditorStore, useEditor, useEditorStore, type EditorDoc } from "./editor-store";
 import { HelpPopover } from "./help-popover";
 import { Palette } from "./palette";
+import { useRunningMetrics } from "./use-running-metrics";
 import {
   resetNeeded,
   useDraftSync,
@@ -215,6 +216,7 @@ function StoredPipelineEditor({ name, detail: first }: { name: string; detail: T
   const sync = useDraftSync(name, store, detail);
   const preview = usePreview(name, store);
   const { deploy, change } = useLifecycle(name, store);
+  useRunningMetrics(name, store, detail.state);
   const [limit, setLimit] = useState(100);
   const [tab, setTab] = useState<BottomTab>("problems");
   const [resetAsk, setResetAsk] = useState<string[] | null>(null);

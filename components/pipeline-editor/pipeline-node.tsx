@@ -2,14 +2,18 @@
 /**
  * A pipeline node on the canvas: its kind, id and a one-line summary of its config, its ports
  * (from the shared schema's portsOf), a red badge with the count of the server's problems pinned
- * to it, and what the last preview saw (in / out / failed). Memoised: React Flow re-renders it
+ * to it, and what the last preview saw (in / out / failed); while the pipeline is deployed, its
+ * error and late counts as badges, a source's lag and watermark, the failure when it names the
+ * node, and on a selected sink a link to its topic's live tail. Memoised: React Flow re-renders it
  * only when its flow node object changed (see flow-model.ts).
  */
 import { Handle, Position, type NodeProps, type NodeTypes } from "@xyflow/react";
+import Link from "next/link";
 import { memo } from "react";
 import { portsOf, type TNodeKind } from "@/server/schemas/pipeline";
-import { formatCount } from "../ui/format";
-import { summaryOf, type PipelineFlowNode } from "./flow-model";
+import { enc } from "../hooks/api";
+import { formatCount, formatTime } from "../ui/format";
+import { summaryOf, type NodeLive, type PipelineFlowNode } from "./flow-model";
 import { KINDS } from "./node-kinds";
 
 function PortHandles({ node, ports, side }: { node: string; ports: string[]; side: "in" | "out" }) {
@@ -39,13 +43,13 @@ function PortHandles({ node, ports, side }: { node: string; ports: string[]; sid
 
 /** What a node draws: only its data and selection (not its position, which changes on every move of a drag). */
 const NodeBody = memo(function NodeBody({ data, selected }: { data: PipelineFlowNode["data"]; selected: boolean }) {
-  const { node, problems, stats } = data;
+  const { node, problems, stats, live } = data;
   const info = KINDS[node.config.kind];
   const { inputs, outputs } = portsOf(node.config);
   const ports = Math.max(inputs.length, outputs.length);
   return (
     <div
-      className={`pe-node pe-kind-${info.group}${selected ? " selected" : ""}${problems.length ? " has-problems" : ""}`}
+      className={`pe-node pe-kind-${info.group}${selected ? " selected" : ""}${problems.length ? " has-problems" : ""}${live?.failure ? " failed" : ""}`}
       data-testid={`pipeline-node-${node.id}`}
       data-kind={node.config.kind}
       style={{ minHeight: ports > 2 ? 28 + ports * 18 : undefined }}
@@ -81,10 +85,58 @@ const NodeBody = memo(function NodeBody({ data, selected }: { data: PipelineFlow
           )}
         </div>
       )}
+      {live && <LiveFacts id={node.id} live={live} />}
+      {live && selected && (node.config.kind === "sink" || node.config.kind === "deadLetter") && node.config.topic && (
+        <Link
+          className="pe-live-tail nodrag"
+          href={`/topics/${enc(node.config.topic)}?tab=live`}
+          data-testid={`live-tail-${node.id}`}
+          title={`what arrives in ${node.config.topic}, live`}
+        >
+          Live tail ↗
+        </Link>
+      )}
       <PortHandles node={node.id} ports={outputs} side="out" />
     </div>
   );
 });
+
+/** What the deployed pipeline reports of a node: badges for errors and late records, lag, watermark, failure. */
+function LiveFacts({ id, live }: { id: string; live: NodeLive }) {
+  return (
+    <>
+      {(live.errors > 0 || live.late > 0) && (
+        <div className="pe-live-badges">
+          {live.errors > 0 && (
+            <span className="pe-live-badge error" data-testid={`node-errors-${id}`} title="records this node failed on">
+              ✖ {formatCount(live.errors)}
+            </span>
+          )}
+          {live.late > 0 && (
+            <span className="pe-live-badge late" data-testid={`node-late-${id}`} title="records past every window's grace period">
+              late {formatCount(live.late)}
+            </span>
+          )}
+        </div>
+      )}
+      {(live.lag !== null || live.watermark !== null) && (
+        <div className="pe-node-stats pe-live-stats" data-testid={`node-live-${id}`}>
+          {live.lag !== null && <span title="records of its topics not yet read">lag {formatCount(live.lag)}</span>}
+          {live.watermark !== null && (
+            <span className="mono" title={`watermark: event time seen complete (${new Date(live.watermark).toISOString()})`}>
+              wm {formatTime(live.watermark).slice(5, 16)}
+            </span>
+          )}
+        </div>
+      )}
+      {live.failure && (
+        <div className="pe-node-failure" data-testid={`node-failure-${id}`} title={live.failure}>
+          {live.failure}
+        </div>
+      )}
+    </>
+  );
+}
 
 const PipelineNode = memo(function PipelineNode({ data, selected }: NodeProps<PipelineFlowNode>) {
   return <NodeBody data={data} selected={selected} />;

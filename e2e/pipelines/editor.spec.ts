@@ -194,6 +194,19 @@ test("draw the seed's fraud alert from the palette, configure it by its forms, p
       { user: "dan", purchases: 11, alert: "more than 10 purchases in an hour" },
     ]),
   );
+  // the running view: the edges count what the running pipeline's ports emitted, and move as purchases arrive
+  const sourceEdge = "source1:out->aggregate1:in";
+  await expect(page.getByTestId(`edge-count-${sourceEdge}`)).toHaveAttribute("data-live", "true", { timeout: 15_000 });
+  const edgeCount = async () => Number((await page.getByTestId(`edge-count-value-${sourceEdge}`).textContent())?.replace(/,/g, ""));
+  await expect.poll(edgeCount, { timeout: 15_000 }).toBeGreaterThanOrEqual(45);
+  const before = await edgeCount();
+  await produce("purchases", purchases("fay", 3, h0 + 3 * HOUR));
+  await expect.poll(edgeCount, { timeout: 15_000 }).toBe(before + 3);
+  await expect(page.getByTestId("edge-count-value-map1:out->sink1:in")).toHaveText("3");
+  await expect(page.getByTestId("node-live-source1")).toContainText("lag 0", { timeout: 15_000 });
+  // a sink offers its topic's live tail
+  await selectNode(page, "sink1");
+  await expect(page.getByTestId("live-tail-sink1")).toHaveAttribute("href", "/topics/fraud-alerts?tab=live");
   await snap(page, "pipeline-editor-running");
 
   // a changed window needs its state reset: the editor asks, then deploys version 2

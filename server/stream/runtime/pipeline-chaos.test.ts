@@ -8,8 +8,9 @@
  * equals the answer computed here — nothing lost, nothing twice, the windows' counts and the
  * table carried over every crash in the restored state.
  *
- * The re-key runs over a single-partition input: the runtime does not write repartition topics
- * yet, and refuses a re-key before a stateful node over several partitions.
+ * The input has three partitions, so the re-keyed clicks reach the count through the
+ * pipeline's repartition topic (and event time through the watermarks announced there), and the
+ * table is read by the task that owns each user's partition.
  *
  * Seeded: the seed is printed; CHAOS_SEED=<n> replays a run's data and kill schedule.
  */
@@ -17,6 +18,7 @@ import { describe, expect, it } from "vitest";
 import { Admin, Producer } from "../../client/index.ts";
 import { apiJson } from "../../testing/api-client.ts";
 import { rng } from "../../testing/prng.ts";
+import { repartitionTopicOf } from "../repartition.ts";
 import { useTestServer } from "../../testing/test-server.ts";
 import { eventually, readCommitted } from "../../testing/topic-reading.ts";
 
@@ -25,6 +27,7 @@ const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRI
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MINUTE = 60_000;
 const BASE = Date.UTC(2026, 0, 1, 8);
+const PARTITIONS = 3;
 const BATCHES = 12;
 const PER_BATCH = 1500;
 /** event time advances this much per record, plus a jitter below the source's out-of-orderness */
@@ -40,6 +43,8 @@ interface Click {
   user: string;
   page: string;
   ts: number;
+  /** the input partition it is sent to (round-robin: every partition's event time moves on) */
+  partition: number;
 }
 
 const edge = (from: string, to: string, toPort = "in", fromPort = "out") => ({
@@ -109,7 +114,7 @@ async function produceBatch(clicks: Click[]): Promise<void> {
   await producer.beginTransaction();
   await producer.sendMany(
     "chaos-clicks",
-    clicks.map((c) => ({ value: JSON.stringify(c) })),
+    clicks.map(({ partition, ...c }) => ({ value: JSON.stringify(c), partition })),
   );
   await producer.commitTransaction();
 }
@@ -126,14 +131,15 @@ async function crash(): Promise<void> {
   );
 }
 
-/** The group's committed offsets reached the end of the clicks (the markers included). */
+/** The group's committed offsets reached the end of every partition of the clicks and the repartition topic (markers included). */
 async function caughtUp(): Promise<void> {
   await eventually(
     "the pipeline to catch up with its input",
     async () => {
       try {
         const g = await new Admin({ baseUrl: server.url }).describeGroup("pipeline-clicks-per-user-minute");
-        return g.offsets.find((o) => o.topic === "chaos-clicks")?.lag ?? -1;
+        const clicks = g.offsets.filter((o) => o.topic === "chaos-clicks");
+        return clicks.length === PARTITIONS ? g.totalLag : `${clicks.length} of the clicks' partitions have offsets`;
       } catch (e) {
         return (e as Error).message; // the group is not back yet
       }
@@ -148,8 +154,9 @@ describe("a pipeline killed with SIGKILL at random moments", () => {
     console.log(`pipeline-chaos: seed ${SEED} (CHAOS_SEED=${SEED} replays it)`);
     const rnd = rng(SEED);
     const admin = new Admin({ baseUrl: server.url });
-    await admin.createTopic({ name: "chaos-clicks", partitions: 1 });
-    await admin.createTopic({ name: "chaos-users", partitions: 1, configs: { "cleanup.policy": "compact" } });
+    await admin.createTopic({ name: "chaos-clicks", partitions: PARTITIONS });
+    // keyed by user with the default partitioner: co-partitioned with the repartitioned counts
+    await admin.createTopic({ name: "chaos-users", partitions: PARTITIONS, configs: { "cleanup.policy": "compact" } });
     await new Producer({ baseUrl: server.url }).sendMany(
       "chaos-users",
       Object.entries(TIERS).map(([user, tier]) => ({ key: user, value: JSON.stringify({ tier }) })),
@@ -165,6 +172,7 @@ describe("a pipeline killed with SIGKILL at random moments", () => {
           user: rnd() < 0.3 ? user.toUpperCase() : user,
           page: `/p/${Math.floor(rnd() * 50)}`,
           ts: BASE + i * STEP_MS + Math.floor(rnd() * JITTER_MS),
+          partition: i % PARTITIONS,
         });
       }
       batches.push(batch);
@@ -210,15 +218,19 @@ describe("a pipeline killed with SIGKILL at random moments", () => {
       expect((await apiJson(server.url, "GET", `/api/v1/pipelines/${pipeline.name}`)).state).toBe("running");
     }
     expect(kills).toBe(5);
+    // the re-keyed clicks went through the repartition topic, one partition per input partition
+    expect((await admin.describeTopic(repartitionTopicOf(pipeline.name, "perMinute", "in"))).partitions).toHaveLength(PARTITIONS);
 
-    // a click far later in event time closes every window the input opened (its own stays open)
-    await produceBatch([{ user: "closer", page: "/", ts: BASE + (BATCHES * PER_BATCH * STEP_MS + 10 * MINUTE) }]);
+    // a click far later in event time on every partition closes every window the input opened (the closer's stay open)
+    const end = BASE + BATCHES * PER_BATCH * STEP_MS + 10 * MINUTE;
+    await produceBatch(Array.from({ length: PARTITIONS }, (_, partition) => ({ user: "closer", page: "/", ts: end, partition })));
     const answer = expected(sent);
     const got = await eventually(`${answer.length} window counts`, committedCounts, (v) => v.length >= answer.length, 60_000);
     await caughtUp();
     // nothing more comes after a while (a late duplicate would)
     await new Promise((r) => setTimeout(r, 1000));
     expect((await committedCounts()).length).toBe(got.length);
+    console.log(`pipeline-chaos: ${sent.length} clicks, ${answer.length} window counts, ${kills} kills`);
     expect([...got].sort()).toEqual(answer);
     expect(await readCommitted(server.url, "chaos-failed")).toEqual([]);
   }, 180_000);

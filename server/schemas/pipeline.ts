@@ -538,7 +538,7 @@ export const ZPipelineSummary = z
         deadLetters: z.number(),
         commits: z.number(),
         tasks: z.number(),
-        recordsInPerSec: z.number().describe("input records per second over the last 5 s"),
+        recordsInPerSec: z.number().describe("records per second the sources and tables read, over the last 5 s"),
         errors: z.number().describe("records the nodes failed on (dead-lettered, or dropped without a dead-letter sink)"),
         lag: z.number().nullable().describe("input records not yet processed, as last measured (at most a few seconds old)"),
       })
@@ -637,7 +637,7 @@ export type TNodeMetrics = z.infer<typeof ZNodeMetrics>;
 
 export const ZTaskMetrics = z.object({
   partition: z.number().int().describe("the task's partition number of every input"),
-  recordsIn: z.number().int(),
+  recordsIn: z.number().int().describe("records the task read: from the input topics and from repartition topics"),
   recordsInPerSec: z.number(),
   commits: z.number().int(),
   commitLatencyMs: z
@@ -670,7 +670,7 @@ export const ZPipelineMetrics = z
     at: z.number().int().describe("when measured, ms since the epoch"),
     running: z.boolean().describe("false: the pipeline is not running in this server; the metrics are empty"),
     totals: z.object({
-      recordsIn: z.number().int().describe("input records processed"),
+      recordsIn: z.number().int().describe("records the sources and tables read from the input topics"),
       recordsOut: z.number().int().describe("records written by the sinks"),
       recordsInPerSec: z.number(),
       recordsOutPerSec: z.number(),

@@ -1,8 +1,10 @@
 /**
- * What a topology counts as records go through it: records received per input port, emitted per
- * output port, and per node the records it failed on and the late records it set aside. The
- * counters are plain typed arrays at slots fixed when the topology is built, so counting a record
- * is an increment (no map, no allocation); a task takes them with each transaction and adds
+ * What a topology counts as records go through it: records emitted per output port, records
+ * entering per input (read by a source or table, or a failure reaching the dead-letter sink),
+ * and per node the records it failed on and the late records it set aside. What an input port
+ * received from inside the graph is not counted again: it is what the output ports wired to it
+ * emitted (`receivedAt`). The counters are plain typed arrays at slots fixed when the topology is
+ * built, so counting a record is an increment (no map, no allocation); a task takes them with each transaction and adds
  * them to the pipeline's metrics once it committed (runtime/pipeline-metrics.ts), so work that
  * was aborted and done again is counted once.
  */
@@ -22,6 +24,8 @@ export class CounterLayout {
   private readonly nodeSlots = new Map<string, number>();
   private readonly inSlots = new Map<string, number>();
   private readonly outSlots = new Map<string, number>();
+  /** per input slot: the output slots wired to it */
+  readonly feeds: number[][] = [];
 
   constructor(def: Pick<TPipelineDefinition, "nodes" | "edges">) {
     this.nodes = def.nodes.map((n) => n.id);
@@ -36,8 +40,10 @@ export class CounterLayout {
     for (const e of def.edges) {
       const from = this.nodeSlots.get(e.from.node);
       const to = this.nodeSlots.get(e.to.node);
-      if (from !== undefined) this.slot(this.outSlots, this.outputs, from, e.from.port);
-      if (to !== undefined) this.slot(this.inSlots, this.inputs, to, e.to.port);
+      if (from === undefined || to === undefined) continue;
+      const out = this.slot(this.outSlots, this.outputs, from, e.from.port);
+      const into = this.slot(this.inSlots, this.inputs, to, e.to.port);
+      (this.feeds[into] ??= []).push(out);
     }
   }
 
@@ -67,7 +73,7 @@ export class CounterLayout {
 }
 
 export class NodeCounters {
-  /** per input port slot */
+  /** per input port slot: records entering there from outside the graph (see `receivedAt`) */
   readonly received: Float64Array;
   /** per output port slot */
   readonly emitted: Float64Array;
@@ -81,6 +87,13 @@ export class NodeCounters {
     this.emitted = new Float64Array(layout.outputs.length);
     this.errors = new Float64Array(layout.nodes.length);
     this.late = new Float64Array(layout.nodes.length);
+  }
+
+  /** Records input slot `slot` received: entering there, and emitted by the output ports wired to it. */
+  receivedAt(slot: number): number {
+    let n = this.received[slot];
+    for (const o of this.layout.feeds[slot] ?? []) n += this.emitted[o];
+    return n;
   }
 
   /** Adds `other`'s counts to these (same layout). */

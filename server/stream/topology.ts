@@ -63,8 +63,6 @@ export interface TopologyObserver {
 interface Target {
   node: string;
   port: string;
-  /** this input port's counter slot */
-  slot: number;
   /** the repartition topic the record crosses to reach the node (runtime with several partitions) */
   via?: string;
 }
@@ -231,7 +229,7 @@ export class Topology {
   private readonly processors = new Map<string, Processor>();
   private readonly downstream = new Map<string, Outlet>(); // "node:port" → slot and targets
   /** table node → where its records enter (sources and repartition inputs enter by their clock) */
-  private readonly tableEntries = new Map<string, Target>();
+  private readonly tableEntries = new Map<string, { node: string; port: string; slot: number }>();
   private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
   private steps = 0;
   /** Sees every record each node receives and emits (preview); absent when running. */
@@ -286,10 +284,9 @@ export class Topology {
       const via = repartition.find(
         (r) => r.node === e.to.node && r.port === e.to.port && r.from.some((f) => f.node === e.from.node && f.port === e.from.port),
       );
-      const slot = layout.inSlot(e.to.node, e.to.port);
       this.downstream
         .get(`${e.from.node}:${e.from.port}`)!
-        .targets.push({ node: e.to.node, port: e.to.port, slot, ...(via ? { via: via.topic } : {}) });
+        .targets.push({ node: e.to.node, port: e.to.port, ...(via ? { via: via.topic } : {}) });
     }
     for (const id of tables.keys()) this.tableEntries.set(id, { node: id, port: "in", slot: layout.inSlot(id, "in") });
   }
@@ -338,19 +335,20 @@ export class Topology {
     const clock = this.clocks.get(source);
     const entry = clock ?? this.tableEntries.get(source);
     if (!entry) throw new Error(`'${source}' is not an input of this topology`);
+    // a record read (a repartition input's records were counted as their upstream node emitted them)
+    if (!clock?.repartition) this.received[entry.slot]++;
     let r = input;
     if (clock?.eventTime) {
       try {
         r = { ...input, timestamp: eventTimeOf(clock.eventTime.evaluate(input)) };
       } catch (e) {
         if (!(e instanceof ExpressionError)) throw e;
-        this.counters.received[entry.slot]++;
         this.fail({ node: source, error: e.message, record: input });
         return;
       }
     }
     if (!clock?.repartition) clock?.tracker.observe(r.origin.partition, r.timestamp, now);
-    this.run(entry.node, entry.port, entry.slot, r);
+    this.run(entry.node, entry.port, r);
     this.advance(now);
   }
 
@@ -378,7 +376,7 @@ export class Topology {
           this.emitted[o.slot]++;
           for (const t of o.targets) {
             if (t.via) this.crossTo(t, rec);
-            else this.run(t.node, t.port, t.slot, rec);
+            else this.run(t.node, t.port, rec);
           }
         },
         (rec, error) => this.fail({ node, error: error.message, record: rec }),
@@ -461,8 +459,9 @@ export class Topology {
 
   /** An input record that could not be decoded in its node's formats: a dead letter as it came. */
   rejectInput(node: string, r: StreamRecord, error: Error): void {
-    const entry = this.clocks.get(node) ?? this.tableEntries.get(node);
-    if (entry) this.counters.received[entry.slot]++;
+    const clock = this.clocks.get(node);
+    const entry = clock ?? this.tableEntries.get(node);
+    if (entry && !clock?.repartition) this.received[entry.slot]++;
     this.fail({ node, error: error.message, record: r });
   }
 
@@ -472,12 +471,12 @@ export class Topology {
   }
 
   /** Delivers one record to `node` and all it leads to, all or nothing under the step limit. */
-  private run(node: string, port: string, slot: number, r: StreamRecord): void {
+  private run(node: string, port: string, r: StreamRecord): void {
     this.steps = 0;
     const outputsBefore = this.outputs.length;
     const deadBefore = this.deadLetters.length;
     try {
-      this.deliver(node, port, slot, r);
+      this.deliver(node, port, r);
     } catch (e) {
       if (!(e instanceof StepLimitError)) throw e;
       // all or nothing: what this record already produced is withdrawn
@@ -495,14 +494,13 @@ export class Topology {
   private fail(d: DeadLetter): void {
     const slot = this.counters.layout.node(d.node);
     if (slot >= 0) this.counters.errors[slot]++;
-    if (this.deadLetterSlot >= 0) this.counters.received[this.deadLetterSlot]++;
+    if (this.deadLetterSlot >= 0) this.received[this.deadLetterSlot]++;
     this.deadLetters.push(d);
     this.observer?.failed(d);
   }
 
-  private deliver(node: string, port: string, slot: number, r: StreamRecord): void {
+  private deliver(node: string, port: string, r: StreamRecord): void {
     if (++this.steps > MAX_STEPS_PER_RECORD) throw new StepLimitError();
-    this.received[slot]++;
     this.observer?.received(node, port, r);
     const sink = this.sinks.get(node);
     if (sink) {
@@ -519,7 +517,7 @@ export class Topology {
         this.emitted[o.slot]++;
         for (const t of o.targets) {
           if (t.via) this.crossTo(t, rec);
-          else this.deliver(t.node, t.port, t.slot, rec);
+          else this.deliver(t.node, t.port, rec);
         }
       });
     } catch (e) {

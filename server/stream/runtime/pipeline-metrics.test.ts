@@ -149,6 +149,44 @@ describe("pipeline metrics", () => {
     expect(metrics.failuresOf(0)).toBe(0);
   });
 
+  it("counts records crossing a repartition topic once, wherever the task that receives them runs", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "clicks", partitions: 3 });
+    const producer = new Producer({ baseUrl: server.url });
+    await producer.sendMany(
+      "clicks",
+      Array.from({ length: 30 }, (_, i) => ({ value: JSON.stringify({ user: `u${i % 5}` }), partition: i % 3 })),
+    );
+    const def = ZPipelineDefinition.parse({
+      name: "clicks-per-user",
+      nodes: [
+        { id: "clicks", config: { kind: "source", topics: ["clicks"], start: "earliest" } },
+        { id: "byUser", config: { kind: "selectKey", key: "value.user" } },
+        { id: "perUser", config: { kind: "aggregate", aggregations: [{ fn: "count", as: "n" }] } },
+        { id: "out", config: { kind: "sink", topic: "clicks-per-user", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("clicks", "byUser"), edge("byUser", "perUser"), edge("perUser", "out")],
+    });
+    const runner = new PipelineRunner({ baseUrl: server.url, definition: def });
+    await runner.start();
+    try {
+      const m = await eventually(
+        "every click counted and nothing left to read",
+        () => runner.readMetrics(),
+        (x) => x.nodes.out.recordsIn === 30 && x.totals.lag === 0,
+      );
+      const counts = Object.fromEntries(Object.entries(m.nodes).map(([id, n]) => [id, [n.recordsIn, n.recordsOut]]));
+      expect(counts).toEqual({ clicks: [30, 30], byUser: [30, 30], perUser: [30, 30], out: [30, 30] });
+      expect(m.tasks.map((t) => t.partition)).toEqual([0, 1, 2]);
+      expect(m.totals.recordsIn).toBe(30);
+      // a task's input counts the repartition topic's records too
+      expect(m.tasks.reduce((n, t) => n + t.recordsIn, 0)).toBe(60);
+      expect(m.nodes.perUser.stores[0].keys).toBe(5);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
   it("a task whose transactions keep failing fails the pipeline after 5 in a row, naming the node that writes", async () => {
     const admin = new Admin({ baseUrl: server.url });
     await admin.createTopic({ name: "notes", partitions: 1 });

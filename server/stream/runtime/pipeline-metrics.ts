@@ -131,7 +131,6 @@ class TaskMeter {
 interface Sample {
   at: number;
   nodes: NodeCounters;
-  recordsIn: number;
   tasks: Map<number, number>;
 }
 
@@ -139,7 +138,8 @@ export class PipelineMetrics {
   readonly layout: CounterLayout;
   /** committed counts of every task of this runner */
   private readonly nodes: NodeCounters;
-  private recordsIn = 0;
+  /** the input slots of the sources and tables: what the pipeline reads from its input topics */
+  private readonly reads: number[];
   private readonly tasks = new Map<number, TaskMeter>();
   /** the topics the sources list and the tables read */
   private readonly listedTopics: readonly string[];
@@ -162,6 +162,9 @@ export class PipelineMetrics {
     }
     this.listedTopics = [...topics];
     this.sinks = this.layout.kinds.flatMap((k, i) => (k === "sink" ? [i] : []));
+    this.reads = def.nodes.flatMap((n) =>
+      n.config.kind === "source" || n.config.kind === "table" ? [this.layout.inSlot(n.id, "in")] : [],
+    );
   }
 
   /** The topics the tasks read (their lag is measured). */
@@ -205,7 +208,7 @@ export class PipelineMetrics {
 
   /** A transaction of partition `partition`'s task committed: its counts are added. */
   committed(partition: number, unit: CommittedUnit): void {
-    this.recordsIn += this.meter(partition).committed(unit, this.clock());
+    this.meter(partition).committed(unit, this.clock());
     this.nodes.add(unit.nodes);
   }
 
@@ -231,7 +234,6 @@ export class PipelineMetrics {
     this.samples.push({
       at,
       nodes: this.nodes.copy(),
-      recordsIn: this.recordsIn,
       tasks: new Map([...this.tasks].map(([p, m]) => [p, m.recordsIn])),
     });
     // keep the newest sample at least RATE_WINDOW_MS old, and every newer one
@@ -249,10 +251,17 @@ export class PipelineMetrics {
   }
 
   /** Input records per second and errors, without reading the tasks' state (for lists). */
+  /** Records the sources and tables read from the input topics (repartition topics are not counted again). */
+  private read(c: NodeCounters): number {
+    let n = 0;
+    for (const slot of this.reads) n += c.received[slot];
+    return n;
+  }
+
   summary(): { recordsInPerSec: number; errors: number } {
     let errors = 0;
     for (const e of this.nodes.errors) errors += e;
-    return { recordsInPerSec: this.rate(this.recordsIn, (s) => s.recordsIn), errors };
+    return { recordsInPerSec: this.rate(this.read(this.nodes), (s) => this.read(s.nodes)), errors };
   }
 
   /** Everything, with lag from `lag` for the tasks of `owned` partition numbers (and those with a meter). */
@@ -275,9 +284,9 @@ export class PipelineMetrics {
     }
     return {
       totals: {
-        recordsIn: this.recordsIn,
+        recordsIn: this.read(this.nodes),
         recordsOut,
-        recordsInPerSec: this.rate(this.recordsIn, (s) => s.recordsIn),
+        recordsInPerSec: this.rate(this.read(this.nodes), (s) => this.read(s.nodes)),
         recordsOutPerSec: Math.round(recordsOutPerSec * 100) / 100,
         errors,
         late,
@@ -345,17 +354,17 @@ export class PipelineMetrics {
     const out: Record<string, TNodeMetrics> = {};
     layout.nodes.forEach((id, i) => {
       const kind = layout.kinds[i];
-      const ports = (slots: typeof layout.inputs, counts: "received" | "emitted") => {
+      const ports = (slots: typeof layout.inputs, count: (c: NodeCounters, slot: number) => number) => {
         const byPort: Record<string, { records: number; perSec: number }> = {};
         slots.forEach((s, slot) => {
           if (s.node !== i) return;
-          const records = this.nodes[counts][slot];
-          byPort[s.port] = { records, perSec: this.rate(records, (x) => x.nodes[counts][slot]) };
+          const records = count(this.nodes, slot);
+          byPort[s.port] = { records, perSec: this.rate(records, (x) => count(x.nodes, slot)) };
         });
         return byPort;
       };
-      const inPorts = ports(layout.inputs, "received");
-      const outPorts = ports(layout.outputs, "emitted");
+      const inPorts = ports(layout.inputs, (c, slot) => c.receivedAt(slot));
+      const outPorts = ports(layout.outputs, (c, slot) => c.emitted[slot]);
       const sum = (p: Record<string, { records: number; perSec: number }>, k: "records" | "perSec") =>
         Object.values(p).reduce((n, x) => n + x[k], 0);
       // a sink writes what it receives (in the same transaction)

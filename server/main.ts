@@ -153,6 +153,7 @@ async function main(): Promise<void> {
   });
 
   const { SimulationManager } = await import("./simulation/simulation-manager.ts");
+  const { ScenarioManager } = await import("./simulation/scenarios/scenario-manager.ts");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -165,7 +166,8 @@ async function main(): Promise<void> {
   selfUrl = `http://${self}:${port}`;
   // simulated clients (issue #17) too: the same paths as any client
   const simulations = new SimulationManager(() => selfUrl);
-  registerRuntime({ broker, database: db.kind, startedAt, pipelines, simulations });
+  const scenarios = new ScenarioManager(simulations, () => selfUrl);
+  registerRuntime({ broker, database: db.kind, startedAt, pipelines, simulations, scenarios });
   void pipelines.start().catch((e: Error) => console.error("tributary: starting pipelines failed:", e));
 
   let stopping = false;
@@ -175,6 +177,7 @@ async function main(): Promise<void> {
     console.log(`tributary: ${signal}, shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    scenarios.stop();
     await simulations.stop().catch(() => undefined);
     await pipelines.stop().catch(() => undefined);
     await live.close();

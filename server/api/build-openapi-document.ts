@@ -46,6 +46,9 @@ import {
   ZCreateSimulatedGroupRequest,
   ZCreateSimulatedProducerRequest,
   ZGroupTimeline,
+  ZScenario,
+  ZScenarioId,
+  ZScenarioList,
   ZSimulatedGroup,
   ZSimulatedMemberActionRequest,
   ZSimulatedProducer,
@@ -150,6 +153,8 @@ const components: Record<string, Json> = hoistDefinitions({
   AddSimulatedMembersRequest: schema(ZAddSimulatedMembersRequest, "input"),
   SimulatedMemberActionRequest: schema(ZSimulatedMemberActionRequest, "input"),
   SimulatedGroup: schema(ZSimulatedGroup, "output"),
+  Scenario: schema(ZScenario, "output"),
+  ScenarioList: schema(ZScenarioList, "output"),
 });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -177,6 +182,12 @@ const pipelineAction = (summary: string) => ({
   parameters: [pipelineParam],
   post: { summary, responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 409) } },
 });
+const scenarioParam = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", enum: [...ZScenarioId.options] },
+};
 const simulationParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 const txnParam = { name: "transactionalId", in: "path", required: true, schema: { type: "string" } };
 const ISOLATION_TEXT =
@@ -209,7 +220,7 @@ const TAGS: { name: string; description: string; paths: RegExp }[] = [
   {
     name: "Topology",
     description: "The live topology (who writes where, who reads what) and simulated producers and consumer groups",
-    paths: /^\/api\/v1\/(topology|simulations)/,
+    paths: /^\/api\/v1\/(topology|simulations|scenarios)/,
   },
   { name: "Metrics", description: "The console's numbers and Prometheus", paths: /^(\/api\/v1)?\/metrics$/ },
   { name: "This API", description: "The OpenAPI document", paths: /^\/api\/v1\/openapi\.json$/ },
@@ -647,6 +658,31 @@ export function buildOpenApiDocument(): Json {
             "Act on a simulated member: start, pause (keeps its partitions, reads nothing), kill (stops heartbeating: expired after the session timeout), restart, stop (leaves)",
           requestBody: jsonBody("SimulatedMemberActionRequest"),
           responses: { 200: ok("SimulatedGroup"), ...errors(400, 404, 409) },
+        },
+      },
+      "/api/v1/scenarios": {
+        get: {
+          summary: "The teaching scenarios: explanation, state, steps and the outcome measured from the broker",
+          responses: { 200: ok("ScenarioList") },
+        },
+      },
+      "/api/v1/scenarios/{id}": {
+        parameters: [scenarioParam],
+        get: { summary: "One scenario", responses: { 200: ok("Scenario"), ...errors(400) } },
+      },
+      "/api/v1/scenarios/{id}/start": {
+        parameters: [scenarioParam],
+        post: {
+          summary:
+            "Start a scenario: creates its own topics (refused with 409 if a topic of its name exists that it did not create) and runs in the background; poll it for its steps and outcome",
+          responses: { 202: ok("Scenario", "Started"), ...errors(400, 409) },
+        },
+      },
+      "/api/v1/scenarios/{id}/reset": {
+        parameters: [scenarioParam],
+        post: {
+          summary: "Reset a scenario: stop it and delete the topics, groups and simulations it created",
+          responses: { 200: ok("Scenario"), ...errors(400) },
         },
       },
       "/api/v1/openapi.json": { get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },

@@ -6,6 +6,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { PipelineManager } from "../pipelines/pipeline-manager.ts";
 import type { SimulationManager } from "../simulation/simulation-manager.ts";
+import type { ScenarioManager } from "../simulation/scenarios/scenario-manager.ts";
 import { ApiError } from "./api-error.ts";
 
 export interface TributaryRuntime {
@@ -16,6 +17,8 @@ export interface TributaryRuntime {
   pipelines?: PipelineManager;
   /** Set once the server listens (simulated clients reach it through the client at its own address). */
   simulations?: SimulationManager;
+  /** The teaching scenarios, built on the simulations. */
+  scenarios?: ScenarioManager;
 }
 
 const KEY = Symbol.for("tributary.runtime");
@@ -43,5 +46,11 @@ export function getPipelines(): PipelineManager {
 export function getSimulations(): SimulationManager {
   const s = getRuntime().simulations;
   if (!s) throw new ApiError("BROKER_NOT_AVAILABLE", "simulations are not running in this process yet (the server is starting)");
+  return s;
+}
+
+export function getScenarios(): ScenarioManager {
+  const s = getRuntime().scenarios;
+  if (!s) throw new ApiError("BROKER_NOT_AVAILABLE", "scenarios are not running in this process yet (the server is starting)");
   return s;
 }

@@ -527,3 +527,45 @@ export const ZSubscribeTopologyMessage = z
   })
   .strict();
 /* Server → client: `{ type: "topology", id, topology: TopologySnapshot }` (in ZLiveServerMessage). */
+
+// ---- scenarios ----------------------------------------------------------------------------
+
+/** The one-click teaching scenarios built so far (issue #17, item 4). */
+export const ZScenarioId = z.enum(["partitions-parallelism", "consumer-groups-failover"], {
+  error: "scenario must be partitions-parallelism or consumer-groups-failover",
+});
+export type TScenarioId = z.infer<typeof ZScenarioId>;
+
+export const ZScenarioState = z.enum(["idle", "running", "done", "failed"]);
+
+export const ZScenario = z
+  .object({
+    id: ZScenarioId,
+    title: z.string(),
+    /** What it shows, for the panel beside the canvas. */
+    explanation: z.string(),
+    state: ZScenarioState,
+    startedAt: z.number().int().nullable(),
+    finishedAt: z.number().int().nullable(),
+    /** What happened so far, in order (each step as the broker showed it). */
+    steps: z.array(z.object({ at: z.number().int(), text: z.string() })),
+    /** The result, measured from the broker once the scenario finished (null before). */
+    outcome: z
+      .object({
+        /** Whether the stated outcome was reached. */
+        reached: z.boolean(),
+        summary: z.string(),
+        measures: z.record(z.string(), z.union([z.number(), z.string(), z.array(z.number())])),
+      })
+      .nullable(),
+    error: z.string().nullable(),
+    /** What it created (and deletes on reset): it never touches anything else. */
+    topics: z.array(z.string()),
+    groups: z.array(z.string()),
+    simulations: z.array(z.string()),
+  })
+  .meta({ id: "Scenario" });
+export type TScenario = z.infer<typeof ZScenario>;
+
+export const ZScenarioList = z.object({ scenarios: z.array(ZScenario) }).meta({ id: "ScenarioList" });
+export type TScenarioList = z.infer<typeof ZScenarioList>;

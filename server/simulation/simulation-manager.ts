@@ -176,6 +176,11 @@ export class SimulationManager {
     return g;
   }
 
+  /** Stops and forgets a producer or group simulation, whichever `id` names. */
+  deleteSimulation(id: string): Promise<void> {
+    return this.producers.has(id) ? this.deleteProducer(id) : this.deleteGroup(id);
+  }
+
   getGroup(id: string): TSimulatedGroup {
     return this.group(id).view();
   }

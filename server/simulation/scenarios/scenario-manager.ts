@@ -1,0 +1,236 @@
+/**
+ * The teaching scenarios (issue #17, item 4): each started with one click, run in the background
+ * on simulated clients, its steps and its measured outcome read from the broker; reset stops its
+ * simulations and deletes the topics and groups it created — never anything else: a topic of its
+ * name that it did not create refuses the start.
+ *
+ * States (a transition table): idle → running → done | failed; start from done or failed resets
+ * first; reset from any state ends in idle.
+ */
+import { Admin } from "../../client/admin.ts";
+import { TributaryError, hasCode } from "../../errors/tributary-error.ts";
+import type { TScenario, TScenarioId } from "../../schemas/topology.ts";
+import type { SimulationManager } from "../simulation-manager.ts";
+import { assertMove } from "../simulation-states.ts";
+import { consumerGroupsFailover } from "./consumer-groups-failover.ts";
+import { partitionsParallelism } from "./partitions-parallelism.ts";
+import type { ScenarioContext, ScenarioScript } from "./scenario-script.ts";
+
+type State = TScenario["state"];
+const MOVES: Readonly<Record<State, readonly State[]>> = {
+  idle: ["running"],
+  running: ["done", "failed", "idle"],
+  done: ["idle"],
+  failed: ["idle"],
+};
+
+const SCRIPTS: readonly ScenarioScript[] = [partitionsParallelism, consumerGroupsFailover];
+const MAX_STEPS = 100;
+/** How long a reset keeps trying to delete a group whose crashed member has not expired yet. */
+const GROUP_DELETE_RETRY_MS = 180_000;
+
+class Cancelled extends Error {
+  constructor() {
+    super("the scenario was reset");
+  }
+}
+
+interface Run {
+  state: State;
+  startedAt: number | null;
+  finishedAt: number | null;
+  steps: { at: number; text: string }[];
+  outcome: TScenario["outcome"];
+  error: string | null;
+  topics: string[];
+  groups: string[];
+  simulations: string[];
+  abort: AbortController | null;
+  running: Promise<void> | null;
+}
+
+const fresh = (): Run => ({
+  state: "idle",
+  startedAt: null,
+  finishedAt: null,
+  steps: [],
+  outcome: null,
+  error: null,
+  topics: [],
+  groups: [],
+  simulations: [],
+  abort: null,
+  running: null,
+});
+
+export class ScenarioManager {
+  private readonly runs = new Map<TScenarioId, Run>(SCRIPTS.map((s) => [s.id, fresh()]));
+  private readonly admin: () => Admin;
+  private runNumber = 0;
+
+  constructor(
+    private readonly simulations: SimulationManager,
+    baseUrl: () => string,
+  ) {
+    this.admin = () => new Admin({ baseUrl: baseUrl() });
+  }
+
+  list(): TScenario[] {
+    return SCRIPTS.map((s) => this.view(s));
+  }
+
+  get(id: TScenarioId): TScenario {
+    return this.view(this.script(id));
+  }
+
+  /** Starts the scenario in the background (a finished one is reset first); resolves once it runs. */
+  async start(id: TScenarioId): Promise<TScenario> {
+    const script = this.script(id);
+    let run = this.runs.get(id)!;
+    if (run.state === "done" || run.state === "failed") await this.reset(id);
+    run = this.runs.get(id)!;
+    assertMove(MOVES, run.state, "running", `start scenario ${id}`);
+    const admin = this.admin();
+    for (const topic of Object.keys(script.topics)) {
+      const exists = await admin.describeTopic(topic).then(
+        () => true,
+        (e: unknown) => (hasCode(e, "UNKNOWN_TOPIC_OR_PARTITION") ? false : Promise.reject(e)),
+      );
+      if (exists) {
+        throw new TributaryError(
+          "SIMULATION_ALREADY_EXISTS",
+          `topic '${topic}' exists and this scenario did not create it; delete it to run the scenario (a scenario never touches what it did not create)`,
+          { topic },
+        );
+      }
+    }
+    run = { ...fresh(), state: "running", startedAt: Date.now(), abort: new AbortController() };
+    this.runs.set(id, run);
+    for (const [topic, partitions] of Object.entries(script.topics)) {
+      await admin.createTopic({ name: topic, partitions });
+      run.topics.push(topic);
+      this.simulations.markTopic(topic, true);
+    }
+    const ctx = this.context(run, admin);
+    run.running = script
+      .run(ctx)
+      .then(
+        (outcome) => {
+          if (run.state !== "running") return;
+          assertMove(MOVES, run.state, "done", `finish scenario ${id}`);
+          run.state = "done";
+          run.outcome = outcome;
+        },
+        (e: unknown) => {
+          if (run.state !== "running") return;
+          run.state = "failed";
+          run.error = e instanceof Error ? e.message : String(e);
+        },
+      )
+      .finally(() => {
+        run.finishedAt = Date.now();
+      });
+    return this.view(script);
+  }
+
+  /** Stops the run, its simulations, and deletes what it created; the scenario is idle again. */
+  async reset(id: TScenarioId): Promise<TScenario> {
+    const script = this.script(id);
+    const run = this.runs.get(id)!;
+    run.abort?.abort();
+    this.runs.set(id, fresh());
+    await run.running?.catch(() => undefined);
+    for (const sim of run.simulations) {
+      await this.simulations.deleteSimulation(sim).catch(() => undefined);
+    }
+    const admin = this.admin();
+    for (const topic of run.topics) {
+      await admin.deleteTopic(topic).catch(() => undefined);
+      this.simulations.markTopic(topic, false);
+    }
+    for (const group of run.groups) this.deleteGroupSoon(admin, group);
+    return this.view(script);
+  }
+
+  /** Ends every run (server shutdown): their simulations stop with the simulation manager. */
+  stop(): void {
+    for (const run of this.runs.values()) run.abort?.abort();
+  }
+
+  /** A group whose crashed member has not expired yet cannot be deleted: try again until it can. */
+  private deleteGroupSoon(admin: Admin, groupId: string): void {
+    const until = Date.now() + GROUP_DELETE_RETRY_MS;
+    const attempt = () => {
+      admin.deleteGroup(groupId).catch((e: unknown) => {
+        if (hasCode(e, "NON_EMPTY_GROUP") && Date.now() < until) setTimeout(attempt, 1000).unref();
+      });
+    };
+    attempt();
+  }
+
+  private context(run: Run, admin: Admin): ScenarioContext {
+    const signal = run.abort!.signal;
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(new Cancelled());
+        const t = setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, ms);
+        const onAbort = () => {
+          clearTimeout(t);
+          reject(new Cancelled());
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    return {
+      admin,
+      simulations: this.simulations,
+      run: ++this.runNumber,
+      step: (text) => {
+        if (signal.aborted) throw new Cancelled();
+        run.steps.push({ at: Date.now(), text });
+        if (run.steps.length > MAX_STEPS) run.steps.splice(0, run.steps.length - MAX_STEPS);
+      },
+      own: (kind, id) => {
+        if (kind === "group") run.groups.push(id);
+        else run.simulations.push(id);
+      },
+      until: async (what, read, ok, timeoutMs) => {
+        const end = Date.now() + timeoutMs;
+        for (;;) {
+          if (signal.aborted) throw new Cancelled();
+          const v = await read().catch(() => undefined);
+          if (v !== undefined && ok(v)) return v;
+          if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+          await sleep(250);
+        }
+      },
+      sleep,
+    };
+  }
+
+  private script(id: TScenarioId): ScenarioScript {
+    const s = SCRIPTS.find((x) => x.id === id);
+    if (!s) throw new TributaryError("SIMULATION_NOT_FOUND", `no scenario '${id}'`, { field: "id" });
+    return s;
+  }
+
+  private view(s: ScenarioScript): TScenario {
+    const run = this.runs.get(s.id)!;
+    return {
+      id: s.id,
+      title: s.title,
+      explanation: s.explanation,
+      state: run.state,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      steps: [...run.steps],
+      outcome: run.outcome,
+      error: run.error,
+      topics: [...run.topics],
+      groups: [...run.groups],
+      simulations: [...run.simulations],
+    };
+  }
+}

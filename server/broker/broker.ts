@@ -403,9 +403,12 @@ export class Broker {
     return this.groups.describeGroup(groupId);
   }
 
-  /** Every group with members or offsets in this process, described at once (no lag history). */
-  describeGroups(): Promise<Omit<GroupView, "lagHistory">[]> {
-    return this.groups.describeGroups();
+  /**
+   * Every group with members or offsets in this process, described at once (no lag history);
+   * `topics`: the topics as the caller just listed them, so they are not read again.
+   */
+  async describeGroups(topics?: readonly TopicDescription[]): Promise<Omit<GroupView, "lagHistory">[]> {
+    return this.groups.describeGroups(topics && new Map(topics.map((t) => [t.name, t.partitions.length])));
   }
 
   async deleteGroup(groupId: string): Promise<void> {

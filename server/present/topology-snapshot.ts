@@ -61,7 +61,8 @@ export async function topologySnapshot(broker: Broker, context: TopologyContext 
   const now = Date.now();
   const activity = activityFor(broker);
   const meter = meterFor(broker);
-  const [topicList, groupList] = await Promise.all([broker.listTopics(), broker.describeGroups().catch(() => [])]);
+  const topicList = await broker.listTopics();
+  const groupList = await broker.describeGroups(topicList).catch(() => []);
   groupList.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
 
   // ---- producers

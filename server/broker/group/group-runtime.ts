@@ -656,10 +656,11 @@ export class GroupRuntime {
 
   /**
    * Every group this coordinator holds, described (members, assignments, offsets and lag) with
-   * one read of the topic metadata: for views of the whole cluster, such as the live topology.
+   * one read of the topic metadata (or `counts`, every topic's partition count as the caller just
+   * read it): for views of the whole cluster, such as the live topology.
    */
-  async describeGroups(): Promise<Omit<GroupView, "lagHistory">[]> {
-    const counts = await this.log.topicPartitionCounts();
+  async describeGroups(counts?: Map<string, number>): Promise<Omit<GroupView, "lagHistory">[]> {
+    counts ??= await this.log.topicPartitionCounts();
     const out: Omit<GroupView, "lagHistory">[] = [];
     for (const g of this.coordinator.listGroups()) {
       const d = this.coordinator.describeGroup(g.groupId);

@@ -13,6 +13,7 @@ import { useTestServer } from "../testing/test-server.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { eventually } from "../testing/topic-reading.ts";
+import { withoutStall } from "../testing/hardening-kit.ts";
 import type { TGroupTimeline, TSimulatedGroup, TTopologyGroup, TTopologySnapshot } from "../schemas/topology.ts";
 
 // a killed member is expired after 5 s; members heartbeat every 500 ms (a loaded machine may delay one by seconds)
@@ -190,6 +191,25 @@ describe("simulated clients", () => {
     expect(refused).not.toBeNull();
     expectError(refused!, 400, "VALIDATION_FAILED", "ratePerSec");
     for (const id of made) expect((await call("DELETE", `/simulations/producers/${id}`)).status).toBe(204);
+  });
+});
+
+describe("a costly value template", () => {
+  it("at 5000 records/s falls behind its rate instead of stalling the server", async () => {
+    await createTopic("topo-costly", 1);
+    // about 1 ms per value: 5000/s would be 5 s of work per second without the template time budget
+    const list = `[${Array.from({ length: 60 }, (_, i) => i).join(",")}]`;
+    const expression = `{"n": ${list}.map(x, ${list}.map(y, x * y + seq).size()).size()}`;
+    const res = await call("POST", "/simulations/producers", {
+      json: { topic: "topo-costly", ratePerSec: 5000, keys: { type: "none" }, value: { type: "cel", expression } },
+    });
+    expect(res.status, res.text).toBe(201);
+    await withoutStall(server.url, () => new Promise((r) => setTimeout(r, 4000)));
+    const list2 = (await call("GET", "/simulations")).body as { producers: { id: string; produced: number; state: string }[] };
+    const p = list2.producers.find((x) => x.id === res.body.id)!;
+    expect(p.produced).toBeGreaterThan(0);
+    expect(p.produced).toBeLessThan(5000 * 4);
+    expect((await call("DELETE", `/simulations/producers/${res.body.id}`)).status).toBe(204);
   });
 });
 

@@ -6,7 +6,9 @@
  * Paced, never queued: every tick it sends what the rate allows since the last one, at most half
  * a second's worth; while the records in flight exceed a second's worth (the broker is slower than
  * the rate), a tick sends nothing — the simulation falls behind its rate rather than piling up
- * records in memory.
+ * records in memory. Making values is bounded too: each evaluation of a CEL template has the CEL
+ * module's cost limit, and all simulated producers together spend at most TEMPLATE_MS_PER_SECOND
+ * of each second on templates (a costly template at a high rate falls behind, never stalls the server).
  */
 import { Producer } from "../client/producer.ts";
 import type { TSimulatedProducer, TSimulatedProducerConfig } from "../schemas/topology.ts";
@@ -15,6 +17,19 @@ import { assertMove, PRODUCER_MOVES, type ProducerState } from "./simulation-sta
 import { valueMaker, type ValueMaker } from "./value-template.ts";
 
 const TICK_MS = 100;
+/** Time all simulated producers together may spend making keys and values, per second. */
+export const TEMPLATE_MS_PER_SECOND = 100;
+const templateTime = { second: -1, spentMs: 0 };
+
+/** What is left of this second's template time. */
+function templateMsLeft(now: number): number {
+  const second = Math.floor(now / 1000);
+  if (templateTime.second !== second) {
+    templateTime.second = second;
+    templateTime.spentMs = 0;
+  }
+  return TEMPLATE_MS_PER_SECOND - templateTime.spentMs;
+}
 
 type Config = Omit<TSimulatedProducer, "id" | "clientId" | "state" | "producerId" | "produced" | "errors" | "lastError" | "createdAt">;
 
@@ -106,22 +121,28 @@ export class SimulatedProducer {
     const rate = this.config.ratePerSec;
     this.owed = Math.min(this.owed + (rate * elapsed) / 1000, Math.max(1, rate / 2));
     if (this.inFlight > Math.max(rate, 1)) return; // behind: skip rather than queue
-    const n = Math.floor(this.owed);
-    if (n === 0) return;
-    this.owed -= n;
+    const want = Math.floor(this.owed);
+    const budget = templateMsLeft(now);
+    if (want === 0 || budget <= 0) return;
+    const started = performance.now();
     const records = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < want; i++) {
+      if (i % 16 === 15 && performance.now() - started > budget) break; // out of template time: the rest waits
       const key = this.nextKey(Math.random);
       let value: string;
       try {
         value = this.nextValue({ seq: this.seq, key, now, random: Math.random() });
       } catch (e) {
+        templateTime.spentMs += performance.now() - started;
         this.fail(e);
         return;
       }
       this.seq++;
       records.push({ key, value });
     }
+    templateTime.spentMs += performance.now() - started;
+    const n = records.length;
+    this.owed -= n;
     this.inFlight += n;
     this.producer.sendMany(this.config.topic, records).then(
       () => {

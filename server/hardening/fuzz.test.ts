@@ -381,6 +381,7 @@ describe.each(DATABASE_KINDS)(`fuzzing the inputs (%s database, seed ${SEED})`, 
       }),
       unsubscribe: () => ({ type: "unsubscribe", id: "s1" }),
       "subscribe-metrics": () => ({ type: "subscribe-metrics", id: "m1" }),
+      "subscribe-topology": () => ({ type: "subscribe-topology", id: "t1" }),
       ping: () => ({ type: "ping" }),
       "join-group": () => ({
         type: "join-group",

@@ -13,6 +13,7 @@ import { useAddPartitions } from "../hooks/use-topic";
 import { useCreateTopic } from "../hooks/use-topics";
 import { Dialog } from "../ui/dialog";
 import { ErrorBox } from "../ui/status";
+import { nodeId } from "./graph";
 import { useCreateSimulatedGroup, useCreateSimulatedProducer } from "./use-simulations";
 
 export type BuildForm =
@@ -138,7 +139,7 @@ function TopicSelect({
 const DEFAULT_TEMPLATE = '{\n  "seq": "{{seq}}",\n  "key": "{{key}}",\n  "at": "{{now}}"\n}';
 const DEFAULT_CEL = '{"order": key, "amount": seq % 100}';
 
-function ProducerForm({ topic, topics, onDone }: { topic: string | null; topics: readonly string[]; onDone(): void }) {
+function ProducerForm({ topic, topics, onDone }: { topic: string | null; topics: readonly string[]; onDone(built?: string): void }) {
   const create = useCreateSimulatedProducer();
   const [t, setT] = useState(topic ?? "");
   const [rate, setRate] = useState("10");
@@ -178,7 +179,7 @@ function ProducerForm({ topic, topics, onDone }: { topic: string | null; topics:
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        if (valid) create.mutate(req, { onSuccess: onDone });
+        if (valid) create.mutate(req, { onSuccess: () => onDone(nodeId.topic(t)) });
       }}
     >
       <Field label="Topic" error={t ? problems.topic : "drop the producer onto a topic, or choose one"} testId="sim-producer-topic">
@@ -268,12 +269,12 @@ function ProducerForm({ topic, topics, onDone }: { topic: string | null; topics:
         )}
       </fieldset>
       <ErrorBox error={create.error} testId="sim-producer-server-error" />
-      <Buttons busy={create.isPending} valid={valid} onCancel={onDone} label="Start producing" testId="sim-producer" />
+      <Buttons busy={create.isPending} valid={valid} onCancel={() => onDone()} label="Start producing" testId="sim-producer" />
     </form>
   );
 }
 
-function GroupForm({ topic, topics, onDone }: { topic: string | null; topics: readonly string[]; onDone(): void }) {
+function GroupForm({ topic, topics, onDone }: { topic: string | null; topics: readonly string[]; onDone(built?: string): void }) {
   const create = useCreateSimulatedGroup();
   const [chosen, setChosen] = useState<string[]>(topic ? [topic] : []);
   const [groupId, setGroupId] = useState(topic ? `${topic}-readers` : "readers");
@@ -297,7 +298,7 @@ function GroupForm({ topic, topics, onDone }: { topic: string | null; topics: re
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        if (valid) create.mutate(req, { onSuccess: onDone });
+        if (valid) create.mutate(req, { onSuccess: (g) => onDone(nodeId.group(g.groupId)) });
       }}
     >
       <InputField label="Group id" error={problems.groupId} testId="sim-group-id" value={groupId} onChange={setGroupId} />
@@ -356,12 +357,12 @@ function GroupForm({ topic, topics, onDone }: { topic: string | null; topics: re
         </Field>
       </div>
       <ErrorBox error={create.error} testId="sim-group-server-error" />
-      <Buttons busy={create.isPending} valid={valid} onCancel={onDone} label="Start the group" testId="sim-group" />
+      <Buttons busy={create.isPending} valid={valid} onCancel={() => onDone()} label="Start the group" testId="sim-group" />
     </form>
   );
 }
 
-function TopicForm({ onDone }: { onDone(): void }) {
+function TopicForm({ onDone }: { onDone(built?: string): void }) {
   const create = useCreateTopic();
   const [name, setName] = useState("");
   const [partitions, setPartitions] = useState("12");
@@ -374,7 +375,7 @@ function TopicForm({ onDone }: { onDone(): void }) {
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        if (valid) create.mutate({ name, partitions: num(partitions) }, { onSuccess: onDone });
+        if (valid) create.mutate({ name, partitions: num(partitions) }, { onSuccess: () => onDone(nodeId.topic(name)) });
       }}
     >
       <InputField
@@ -395,12 +396,12 @@ function TopicForm({ onDone }: { onDone(): void }) {
         mode="numeric"
       />
       <ErrorBox error={create.error} testId="topo-topic-server-error" />
-      <Buttons busy={create.isPending} valid={valid} onCancel={onDone} label="Create topic" testId="topo-topic" />
+      <Buttons busy={create.isPending} valid={valid} onCancel={() => onDone()} label="Create topic" testId="topo-topic" />
     </form>
   );
 }
 
-function PartitionsForm({ topic, current, onDone }: { topic: string; current: number; onDone(): void }) {
+function PartitionsForm({ topic, current, onDone }: { topic: string; current: number; onDone(built?: string): void }) {
   const add = useAddPartitions(topic);
   const [total, setTotal] = useState(String(current + 1));
   const check = ZPartitionCount.safeParse(num(total));
@@ -415,7 +416,7 @@ function PartitionsForm({ topic, current, onDone }: { topic: string; current: nu
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        if (!error) add.mutate(num(total), { onSuccess: onDone });
+        if (!error) add.mutate(num(total), { onSuccess: () => onDone(nodeId.topic(topic)) });
       }}
     >
       <p className="small muted" style={{ margin: 0 }}>
@@ -432,7 +433,7 @@ function PartitionsForm({ topic, current, onDone }: { topic: string; current: nu
         autoFocus
       />
       <ErrorBox error={add.error} testId="topo-partitions-server-error" />
-      <Buttons busy={add.isPending} valid={!error} onCancel={onDone} label="Add partitions" testId="topo-partitions" />
+      <Buttons busy={add.isPending} valid={!error} onCancel={() => onDone()} label="Add partitions" testId="topo-partitions" />
     </form>
   );
 }
@@ -444,9 +445,18 @@ const TITLES: Record<BuildForm["kind"], string> = {
   partitions: "Add partitions",
 };
 
-export function BuildDialog({ form, topics, onClose }: { form: BuildForm | null; topics: readonly string[]; onClose(): void }) {
+export function BuildDialog({
+  form,
+  topics,
+  onClose,
+}: {
+  form: BuildForm | null;
+  topics: readonly string[];
+  /** `built`: the canvas node of what was built, to bring into view */
+  onClose(built?: string): void;
+}) {
   return (
-    <Dialog open={form !== null} onClose={onClose} title={form ? TITLES[form.kind] : ""} testId="topology-build-dialog">
+    <Dialog open={form !== null} onClose={() => onClose()} title={form ? TITLES[form.kind] : ""} testId="topology-build-dialog">
       {form?.kind === "producer" && <ProducerForm topic={form.topic} topics={topics} onDone={onClose} />}
       {form?.kind === "group" && <GroupForm topic={form.topic} topics={topics} onDone={onClose} />}
       {form?.kind === "topic" && <TopicForm onDone={onClose} />}

@@ -19,6 +19,9 @@ function FlowEdgeView(props: EdgeProps<TopoFlowEdge>) {
   if (period !== null) style["--topo-flow-period"] = `${period}s`;
   const cls = `topo-edge${period !== null ? " flowing" : ""}${d.unowned ? " unowned" : ""}${d.lag ? " lagging" : ""}`;
   const showBadge = d.unowned || (d.lag !== null && (d.lag > 0 || props.sourceHandleId === "out"));
+  // a lane's badge sits at the lane's end, in its row, so twelve of them do not pile up mid-way
+  const fromLane = props.sourceHandleId !== "out" && props.sourceHandleId !== undefined && props.sourceHandleId !== null;
+  const at = fromLane ? { x: props.sourceX + 30, y: props.sourceY } : { x: labelX, y: labelY };
   return (
     <>
       <BaseEdge id={props.id} path={path} className={cls} style={style} interactionWidth={12} />
@@ -28,7 +31,7 @@ function FlowEdgeView(props: EdgeProps<TopoFlowEdge>) {
             className={`topo-edge-badge nodrag nopan${d.unowned ? " unowned" : d.lag ? " lagging" : ""}`}
             data-testid={`topo-edge-badge-${props.id}`}
             title={d.unowned ? "no member of the group owns this partition" : `${formatCount(d.lag ?? 0)} records not yet consumed`}
-            style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+            style={{ transform: `translate(-50%, -50%) translate(${at.x}px, ${at.y}px)` }}
           >
             {d.unowned ? "no owner" : `lag ${formatCount(d.lag ?? 0)}`}
           </div>

@@ -73,6 +73,20 @@ describe("topology graph", () => {
     expect(g.edges.map((e) => `${e.source}>${e.target}`)).toEqual(["topic:in>pipeline:p", "pipeline:p>topic:out"]);
   });
 
+  it("keeps its order whatever order the server lists things in", () => {
+    const a = buildGraph(
+      view({ topics: [topic("b", 1, 9), topic("a", 1, 1)], groups: [group("y", "a", {}), group("x", "b", {})] }),
+      new Set(),
+    );
+    const b = buildGraph(
+      view({ topics: [topic("a", 1, 1), topic("b", 1, 9)], groups: [group("x", "b", {}), group("y", "a", {})] }),
+      new Set(),
+    );
+    expect(a.nodes.map((n) => n.id)).toEqual(["topic:a", "topic:b", "group:x", "group:y"]);
+    expect(b.nodes.map((n) => n.id)).toEqual(a.nodes.map((n) => n.id));
+    expect(b.edges.map((e) => e.id)).toEqual(a.edges.map((e) => e.id));
+  });
+
   it("lays out again only when the shape changes, not the numbers", () => {
     const a = buildGraph(view({ topics: [topic("t", 3, 0)] }), new Set());
     const b = buildGraph(view({ topics: [topic("t", 3, 500)] }), new Set());

@@ -11,7 +11,7 @@ import { isPipelineInternalTopic, type GroupView, type PipelineView, type Produc
 export type TopoNodeKind = "producer" | "topic" | "consumerGroup" | "pipeline";
 
 export const SIZE = {
-  producer: { width: 200, height: 72 },
+  producer: { width: 220, height: 72 },
   topic: { width: 240, collapsed: 92, head: 46, lane: 20, foot: 10 },
   group: { width: 270, head: 50, member: 44, empty: 30, foot: 8 },
   pipeline: { width: 240, height: 120 },
@@ -77,7 +77,23 @@ export function groupHeight(members: number): number {
   return g.head + (members === 0 ? g.empty : members * g.member) + g.foot;
 }
 
-export function buildGraph(view: TopologyView, expanded: ReadonlySet<string>): { nodes: TopoNode[]; edges: TopoEdge[] } {
+const byKey =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+
+/**
+ * Nodes and edges in a stable order (by name), whatever order the server lists things in (its
+ * snapshot puts the busiest topics first): React Flow draws them in array order, and a new
+ * order each second moved every edge's element in the page.
+ */
+export function buildGraph(unsorted: TopologyView, expanded: ReadonlySet<string>): { nodes: TopoNode[]; edges: TopoEdge[] } {
+  const view = {
+    producers: [...unsorted.producers].sort(byKey((p) => p.id)),
+    topics: [...unsorted.topics].sort(byKey((t) => t.name)),
+    groups: [...unsorted.groups].sort(byKey((g) => g.id)),
+    pipelines: [...unsorted.pipelines].sort(byKey((p) => p.name)),
+  };
   const pipelineNames = view.pipelines.map((p) => p.name);
   const pipelineGroups = new Set(view.pipelines.map((p) => p.group));
   const topics = view.topics.filter((t) => !t.internal && !t.name.startsWith("__") && !isPipelineInternalTopic(t.name, pipelineNames));
@@ -165,10 +181,13 @@ export function layoutKey(nodes: readonly TopoNode[], edges: readonly TopoEdge[]
   return `${n.join("|")}\n${e.join("|")}`;
 }
 
-/** Edge thickness by rate: 1.5 px idle, up to 7 px, on a log scale (10× the rate ≈ +1.4 px). */
+/**
+ * Edge thickness by rate: 1.5 px idle, up to 7 px, on a log scale (10× the rate ≈ +1.4 px), in
+ * half pixels, so a rate wobbling around a value does not redraw the edge every second.
+ */
 export function strokeWidthFor(rate: number): number {
   if (!(rate > 0)) return 1.5;
-  return Math.min(7, 2 + Math.log10(1 + rate) * 1.4);
+  return Math.min(7, Math.round((2 + Math.log10(1 + rate) * 1.4) * 2) / 2);
 }
 
 /** How fast the dashes of a busy edge move: a faster stream, a shorter period (s); null: no animation. */

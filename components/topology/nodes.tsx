@@ -13,6 +13,7 @@ import { formatCount, formatRate } from "../ui/format";
 import type { TMemberAction } from "@/server/schemas/topology";
 import { TopologyActions, type GroupAction, type ProducerAction } from "./actions-context";
 import { groupHeight, handle, SIZE, topicHeight, type TopoNodeData } from "./graph";
+import { Icon } from "./icons";
 import type { GroupView, MemberView, PartitionView, TopicView } from "./model";
 
 export type TopoFlowNode = Node<TopoNodeData>;
@@ -22,7 +23,7 @@ const rate = (r: number) => `${formatRate(r)}/s`;
 function SimBadge() {
   return (
     <span className="topo-sim" title="simulated by the server for teaching; it uses the same paths as a real client">
-      simulated
+      sim
     </span>
   );
 }
@@ -72,14 +73,16 @@ function ProducerNodeView({ data }: NodeProps<Node<Extract<TopoNodeData, { kind:
       data-testid={`topo-producer-${p.id}`}
       style={SIZE.producer}
     >
-      <Head glyph="⇢" title={p.label} testId={`topo-producer-title-${p.id}`} max={p.simulationId ? 14 : 22}>
+      <Head glyph="⇢" title={p.label} testId={`topo-producer-title-${p.id}`} max={p.simulated ? 18 : 22}>
         {p.simulated && <SimBadge />}
-        {p.simulationId && <ProducerButtons simulationId={p.simulationId} paused={p.state === "paused"} />}
       </Head>
-      <div className="topo-line muted">
-        {kind}
-        {p.producerId !== null && <> · id {p.producerId}</>}
-        {p.state && p.state !== "running" && <> · {p.state}</>}
+      <div className="topo-line topo-split muted">
+        <span>
+          {kind}
+          {p.producerId !== null && <> · id {p.producerId}</>}
+          {p.state && p.state !== "running" && <> · {p.state}</>}
+        </span>
+        {p.simulationId && <ProducerButtons simulationId={p.simulationId} paused={p.state === "paused"} />}
       </div>
       <div className="topo-line">
         <strong data-testid={`topo-producer-rate-${p.id}`}>{rate(p.rate)}</strong>
@@ -215,7 +218,6 @@ const MEMBER_ACTIONS: Record<string, TMemberAction[]> = {
   stopped: ["start"],
   failed: ["start", "restart"],
 };
-const ACTION_GLYPH: Record<TMemberAction, string> = { start: "▶", pause: "⏸", kill: "✖", restart: "↻", stop: "■" };
 const ACTION_HELP: Record<TMemberAction, string> = {
   start: "start: read again (a stopped or killed member joins again)",
   pause: "pause: stop reading but keep heartbeating — its partitions stay with it and their lag grows",
@@ -243,7 +245,7 @@ function MemberButtons({ group, m }: { group: string; m: MemberView }) {
             actions.memberAction(sim.simulationId, sim.index, a);
           }}
         >
-          {ACTION_GLYPH[a]}
+          <Icon name={a} />
         </button>
       ))}
     </span>
@@ -266,7 +268,7 @@ function ProducerButtons({ simulationId, paused }: { simulationId: string; pause
         title={paused ? "resume producing" : "pause producing"}
         onClick={act(paused ? "resume" : "pause")}
       >
-        {paused ? "▶" : "⏸"}
+        <Icon name={paused ? "start" : "pause"} />
       </button>
       <button
         type="button"
@@ -276,7 +278,7 @@ function ProducerButtons({ simulationId, paused }: { simulationId: string; pause
         title="delete the simulated producer"
         onClick={act("delete")}
       >
-        🗑
+        <Icon name="delete" />
       </button>
     </span>
   );
@@ -298,7 +300,7 @@ function GroupButtons({ simulationId, group }: { simulationId: string; group: st
         title="add a simulated member"
         onClick={act("add-member")}
       >
-        +1
+        <Icon name="plus" />1
       </button>
       <button
         type="button"
@@ -308,7 +310,7 @@ function GroupButtons({ simulationId, group }: { simulationId: string; group: st
         title="delete the simulated group (its members leave)"
         onClick={act("delete")}
       >
-        🗑
+        <Icon name="delete" />
       </button>
     </span>
   );
@@ -364,9 +366,8 @@ function GroupNodeView({ data }: NodeProps<Node<Extract<TopoNodeData, { kind: "g
       style={{ width: SIZE.group.width, height: groupHeight(g.members.length) }}
     >
       <Handle type="target" position={Position.Left} id={handle.in} className="topo-handle" />
-      <Head glyph="◎" title={g.id} testId={`topo-group-title-${g.id}`} max={g.simulationId ? 12 : 19}>
+      <Head glyph="◎" title={g.id} testId={`topo-group-title-${g.id}`} max={g.simulated ? 16 : 19}>
         {g.simulated && <SimBadge />}
-        {g.simulationId && <GroupButtons simulationId={g.simulationId} group={g.id} />}
         <button
           type="button"
           className="topo-mini nodrag"
@@ -380,15 +381,18 @@ function GroupNodeView({ data }: NodeProps<Node<Extract<TopoNodeData, { kind: "g
           timeline
         </button>
       </Head>
-      <div className="topo-line muted">
-        <span className={`topo-state ${g.state}`} title={g.state} data-testid={`topo-group-state-${g.id}`}>
-          {GROUP_STATE_WORD[g.state] ?? g.state}
-        </span>{" "}
-        · epoch <span data-testid={`topo-group-epoch-${g.id}`}>{g.epoch}</span> · lag{" "}
-        <strong className={g.totalLag > 0 ? "warn" : undefined} data-testid={`topo-group-lag-${g.id}`}>
-          {formatCount(g.totalLag)}
-        </strong>{" "}
-        · {rate(rateIn)}
+      <div className="topo-line topo-split muted">
+        <span>
+          <span className={`topo-state ${g.state}`} title={g.state} data-testid={`topo-group-state-${g.id}`}>
+            {GROUP_STATE_WORD[g.state] ?? g.state}
+          </span>{" "}
+          · epoch <span data-testid={`topo-group-epoch-${g.id}`}>{g.epoch}</span> · lag{" "}
+          <strong className={g.totalLag > 0 ? "warn" : undefined} data-testid={`topo-group-lag-${g.id}`}>
+            {formatCount(g.totalLag)}
+          </strong>{" "}
+          · {rate(rateIn)}
+        </span>
+        {g.simulationId && <GroupButtons simulationId={g.simulationId} group={g.id} />}
       </div>
       {g.members.length === 0 ? (
         <div className="topo-member-empty muted small">no members</div>

@@ -18,50 +18,37 @@ const ITEMS: { kind: PaletteKind; glyph: string; title: string; help: string }[]
   { kind: "topic", glyph: "▤", title: "Topic", help: "drop anywhere: a new topic with its partitions" },
 ];
 
-export function Palette({
-  onPick,
-  onDragKind,
-  simulations,
-}: {
-  onPick(kind: PaletteKind): void;
-  onDragKind(kind: PaletteKind | null): void;
-  /** false: the server runs no simulated clients (only the topic can be built) */
-  simulations: boolean;
-}) {
+export function Palette({ onPick, onDragKind }: { onPick(kind: PaletteKind): void; onDragKind(kind: PaletteKind | null): void }) {
   return (
     <aside className="topo-palette" aria-label="build by dragging" data-testid="topology-palette">
       <h3>Build by dragging</h3>
-      {ITEMS.map((it) => {
-        const off = !simulations && it.kind !== "topic";
-        return (
-          <button
-            key={it.kind}
-            type="button"
-            draggable={!off}
-            disabled={off}
-            className={`topo-palette-item topo-kind-${it.kind}`}
-            data-testid={`topology-palette-${it.kind}`}
-            title={off ? "this server runs no simulated clients" : `${it.help} — or press to fill in its form`}
-            onDragStart={(e) => {
-              e.dataTransfer.setData(TOPOLOGY_DRAG_MIME, it.kind);
-              e.dataTransfer.effectAllowed = "copy";
-              onDragKind(it.kind);
-            }}
-            onDragEnd={() => onDragKind(null)}
-            onClick={() => onPick(it.kind)}
-          >
-            <span className="topo-glyph" aria-hidden>
-              {it.glyph}
-            </span>
-            <span>
-              <span className="topo-palette-title">{it.title}</span>
-              <span className="topo-palette-help">{it.help}</span>
-            </span>
-          </button>
-        );
-      })}
+      {ITEMS.map((it) => (
+        <button
+          key={it.kind}
+          type="button"
+          draggable
+          className={`topo-palette-item topo-kind-${it.kind}`}
+          data-testid={`topology-palette-${it.kind}`}
+          title={`${it.help} — or press to fill in its form`}
+          onDragStart={(e) => {
+            e.dataTransfer.setData(TOPOLOGY_DRAG_MIME, it.kind);
+            e.dataTransfer.effectAllowed = "copy";
+            onDragKind(it.kind);
+          }}
+          onDragEnd={() => onDragKind(null)}
+          onClick={() => onPick(it.kind)}
+        >
+          <span className="topo-glyph" aria-hidden>
+            {it.glyph}
+          </span>
+          <span>
+            <span className="topo-palette-title">{it.title}</span>
+            <span className="topo-palette-help">{it.help}</span>
+          </span>
+        </button>
+      ))}
       <p className="small muted">
-        Simulated clients run in the server through the same paths as real ones, and are marked <span className="topo-sim">simulated</span>.
+        Simulated clients run in the server through the same paths as real ones, and are marked <span className="topo-sim">sim</span>.
       </p>
     </aside>
   );

@@ -113,8 +113,9 @@ function TimelineChart({
                 const owner = owners[i].get(key);
                 const y = 18 + j * CELL_H;
                 const ms = unowned.get(key) ?? 0;
+                // a gap at least 5 px wide, so a short one still shows
                 const gapW =
-                  owner === undefined ? colW - 1 : ms > 0 ? Math.max(2, Math.min(colW - 2, ((colW - 1) * ms) / Math.max(1, span))) : 0;
+                  owner === undefined ? colW - 1 : ms > 0 ? Math.max(5, Math.min(colW - 2, ((colW - 1) * ms) / Math.max(1, span))) : 0;
                 return (
                   <g key={key}>
                     {owner !== undefined && (
@@ -135,6 +136,14 @@ function TimelineChart({
       </svg>
     </div>
   );
+}
+
+/** Partitions without an owner, by topic: "orders: p4 1.1 s, p5 1.1 s". */
+function unownedText(list: TTimelineEpoch["unowned"]): string {
+  const byTopic = new Map<string, string[]>();
+  for (const u of [...list].sort((a, b) => a.partition - b.partition))
+    byTopic.set(u.topic, [...(byTopic.get(u.topic) ?? []), `p${u.partition} ${formatSpan(u.ms)}`]);
+  return [...byTopic].map(([t, ps]) => (byTopic.size > 1 ? `${t}: ${ps.join(", ")}` : ps.join(", "))).join(" · ");
 }
 
 function EpochDetails({
@@ -173,8 +182,7 @@ function EpochDetails({
       )}
       {epoch.unowned.length > 0 && (
         <div data-testid="timeline-unowned">
-          <span className="warn">Without an owner:</span>{" "}
-          {epoch.unowned.map((u) => `${u.topic} p${u.partition} ${formatSpan(u.ms)}`).join(" · ")}
+          <span className="warn">Without an owner:</span> {unownedText(epoch.unowned)}
         </div>
       )}
       {events.length > 0 && (

@@ -32,6 +32,23 @@ export function clickTarget(node: TopoFlowNode, target: Element | null): string 
   }
 }
 
+/** The node and everything connected to it (producers, topics, groups, pipelines), at most 40. */
+function connectedTo(id: string, edges: readonly TopoFlowEdge[]): Set<string> {
+  const seen = new Set([id]);
+  const queue = [id];
+  while (queue.length > 0 && seen.size < 40) {
+    const at = queue.shift()!;
+    for (const e of edges) {
+      const other = e.source === at ? e.target : e.target === at ? e.source : null;
+      if (other && !seen.has(other)) {
+        seen.add(other);
+        queue.push(other);
+      }
+    }
+  }
+  return seen;
+}
+
 /**
  * How many of each thing the canvas holds (also those scrolled out of view, which React Flow
  * does not render), as data attributes for tests and tools.
@@ -51,6 +68,7 @@ export function TopologyCanvas({
   onDragOver,
   onDrop,
   dropping,
+  focus,
   children,
 }: {
   view: TopologyView;
@@ -59,6 +77,8 @@ export function TopologyCanvas({
   onDrop?: (e: React.DragEvent) => void;
   /** what is being dragged from the palette: topics light up as targets for producers and groups */
   dropping?: string | null;
+  /** bring this node and its neighbours into view, also as the layout changes, until `until` (ms) */
+  focus?: { id: string; until: number } | null;
   children?: ReactNode;
 }) {
   const router = useRouter();
@@ -85,6 +105,18 @@ export function TopologyCanvas({
     requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, minZoom: 0.35, padding: 0.08 }));
   }, [layoutVersion, nodes.length, flow]);
 
+  // what the user just built: in view once laid out, and again while what it brings (edges, a group's members) arrives
+  const focusShown = !!focus && nodes.some((n) => n.id === focus.id && !n.hidden);
+  useEffect(() => {
+    if (!focus || !focusShown || Date.now() > focus.until) return;
+    const ids = connectedTo(focus.id, edges);
+    // two frames on: the canvas may just have been resized (a side panel opened) and React Flow measures it in between
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => void flow.fitView({ nodes: [...ids].map((id) => ({ id })), maxZoom: 1, padding: 0.2, duration: 200 })),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- refit when the layout changes, not on every new rate
+  }, [focus, focusShown, layoutVersion, flow]);
+
   const onNodeClick: NodeMouseHandler<TopoFlowNode> = useCallback(
     (e, node) => {
       const href = clickTarget(node, e.target as Element | null);
@@ -99,6 +131,7 @@ export function TopologyCanvas({
       ref={box}
       data-testid="topology-canvas"
       data-laid-out={laidOut}
+      data-layout-version={layoutVersion}
       data-nodes={nodes.length}
       data-producers={counts.producer}
       data-topics={counts.topic}

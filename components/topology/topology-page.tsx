@@ -13,6 +13,7 @@ import { errorMessage } from "../hooks/api";
 import { ErrorBox, Loading } from "../ui/status";
 import { TopologyActions, type TopologyActionsValue } from "./actions-context";
 import { BuildDialog, type BuildForm } from "./build-forms";
+import { nodeId } from "./graph";
 import type { TopologyView } from "./model";
 import { Palette, TOPOLOGY_DRAG_MIME, type PaletteKind } from "./palette";
 import { RebalanceTimeline } from "./rebalance-timeline";
@@ -27,6 +28,8 @@ import {
 import { useTopology } from "./use-topology";
 
 const NOTICE_MS = 6000;
+/** How long the canvas keeps what the user just built in view while it grows (members join, edges appear). */
+const FOCUS_MS = 8000;
 
 /** The topic node under a point of the page, if any (a drop target). */
 function topicAt(x: number, y: number): string | null {
@@ -41,7 +44,11 @@ const visibleTopics = (view: TopologyView | null) =>
   (view?.topics ?? []).filter((t) => !t.internal && !t.name.startsWith("__")).map((t) => t.name);
 
 /** The page's answers to the nodes' buttons, behind a value that never changes (see actions-context.tsx). */
-function useActions(view: TopologyView | null, setExpanded: (f: (s: ReadonlySet<string>) => ReadonlySet<string>) => void) {
+function useActions(
+  view: TopologyView | null,
+  setExpanded: (f: (s: ReadonlySet<string>) => ReadonlySet<string>) => void,
+  setFocus: (f: { id: string; until: number }) => void,
+) {
   const [timelineGroup, setTimelineGroup] = useState<string | null>(null);
   const [form, setForm] = useState<BuildForm | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -72,7 +79,11 @@ function useActions(view: TopologyView | null, setExpanded: (f: (s: ReadonlySet<
         const t = latest.current.view?.topics.find((x) => x.name === topic);
         if (t) setForm({ kind: "partitions", topic, current: t.partitions.length });
       },
-      showTimeline: (group) => setTimelineGroup(group),
+      showTimeline: (group) => {
+        setTimelineGroup(group);
+        // the canvas narrows for the panel: keep the group in view
+        setFocus({ id: nodeId.group(group), until: Date.now() + 1500 });
+      },
       memberAction: (id, index, action) =>
         latest.current.memberAction.mutate({ id, index, action }, failed(`Could not ${action} the member`)),
       producerAction: (id, action) => {
@@ -86,14 +97,15 @@ function useActions(view: TopologyView | null, setExpanded: (f: (s: ReadonlySet<
         else l.addMembers.mutate({ id, count: 1 }, failed("Could not add a member"));
       },
     };
-  }, [setExpanded]);
+  }, [setExpanded, setFocus]);
   return { actions, timelineGroup, setTimelineGroup, form, setForm, notice, setNotice };
 }
 
 export function TopologyPage() {
-  const { view, error, status, refresh, simulations } = useTopology();
+  const { view, error, status, refresh } = useTopology();
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
-  const { actions, timelineGroup, setTimelineGroup, form, setForm, notice, setNotice } = useActions(view, setExpanded);
+  const [focus, setFocus] = useState<{ id: string; until: number } | null>(null);
+  const { actions, timelineGroup, setTimelineGroup, form, setForm, notice, setNotice } = useActions(view, setExpanded, setFocus);
   const [dragging, setDragging] = useState<PaletteKind | null>(null);
   const topics = useMemo(() => visibleTopics(view), [view]);
 
@@ -117,10 +129,14 @@ export function TopologyPage() {
     [setForm, setNotice],
   );
 
-  const closeForm = useCallback(() => {
-    setForm(null);
-    refresh();
-  }, [setForm, refresh]);
+  const closeForm = useCallback(
+    (built?: string) => {
+      setForm(null);
+      refresh();
+      if (built) setFocus({ id: built, until: Date.now() + FOCUS_MS });
+    },
+    [setForm, refresh],
+  );
 
   return (
     <section className="topo-page" data-testid="topology-page">
@@ -131,9 +147,9 @@ export function TopologyPage() {
             className={`topo-live ${status}`}
             data-testid="topology-status"
             data-status={status}
-            title={status === "polling" ? "read from the REST API every second" : `WebSocket ${status}`}
+            title={status === "open" ? "pushed by the server every second" : `WebSocket ${status}: reconnecting`}
           >
-            {status === "open" ? "live" : status === "polling" ? "polling" : status}
+            {status === "open" ? "live" : status}
           </span>
           <span className="small muted" data-testid="topology-counts">
             {view
@@ -165,23 +181,19 @@ export function TopologyPage() {
         <TopologyActions.Provider value={actions}>
           <ReactFlowProvider>
             <div className={`topo-body with-palette${timelineGroup ? " with-side" : ""}`}>
-              <Palette
-                simulations={simulations}
-                onPick={(kind) => setForm(kind === "topic" ? { kind } : { kind, topic: null })}
-                onDragKind={setDragging}
-              />
-              <TopologyCanvas view={view} expanded={expanded} onDragOver={onDragOver} onDrop={onDrop} dropping={dragging}>
+              <Palette onPick={(kind) => setForm(kind === "topic" ? { kind } : { kind, topic: null })} onDragKind={setDragging} />
+              <TopologyCanvas view={view} expanded={expanded} onDragOver={onDragOver} onDrop={onDrop} dropping={dragging} focus={focus}>
                 {topics.length === 0 && (
                   <div className="topo-empty" data-testid="topology-empty">
                     No topics yet. Drag a topic from the palette onto the canvas, then a simulated producer and a consumer group onto it —
                     or produce from your own clients: what flows shows up here live.
                   </div>
                 )}
-                {error ? (
+                {(error || status !== "open") && (
                   <div className="topo-stale" role="status" data-testid="topology-stale">
-                    Not updating: <ErrorBox error={error} />
+                    {error ? <ErrorBox error={error} /> : "Not updating: the connection to the server dropped; reconnecting…"}
                   </div>
-                ) : null}
+                )}
                 {notice && (
                   <div className="topo-notice" role="status" data-testid="topology-notice">
                     {notice}

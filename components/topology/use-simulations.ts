@@ -13,7 +13,7 @@ import type {
   TSimulatedProducer,
   TSimulationList,
 } from "@/server/schemas/topology";
-import { api, ApiRequestError, enc } from "../hooks/api";
+import { api, enc } from "../hooks/api";
 
 const BASE = "/api/v1/simulations";
 export const SIMULATIONS_KEY = ["simulations"] as const;
@@ -21,16 +21,8 @@ export const SIMULATIONS_KEY = ["simulations"] as const;
 export function useSimulations() {
   return useQuery({
     queryKey: SIMULATIONS_KEY,
-    queryFn: async ({ signal }) => {
-      try {
-        return await api<TSimulationList>("GET", BASE, undefined, signal);
-      } catch (e) {
-        // a server without simulations: nothing is simulated
-        if (e instanceof ApiRequestError && e.status === 404) return null;
-        throw e;
-      }
-    },
-    refetchInterval: 1000,
+    queryFn: ({ signal }) => api<TSimulationList>("GET", BASE, undefined, signal),
+    refetchInterval: 2000,
   });
 }
 

@@ -12,14 +12,18 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[u]}`;
 }
 
+// one formatter for every call: toLocaleString builds a new one each time (the topology formats
+// hundreds of numbers a second)
+const WHOLE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
 export function formatCount(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—";
+  return Number.isFinite(n) ? WHOLE.format(Math.round(n)) : "—";
 }
 
 export function formatRate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(n === 0 ? 0 : 1);
+  return n >= 100 ? WHOLE.format(Math.round(n)) : n.toFixed(n === 0 ? 0 : 1);
 }
 
 export function formatMs(ms: number): string {

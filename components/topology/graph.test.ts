@@ -73,6 +73,23 @@ describe("topology graph", () => {
     expect(g.edges.map((e) => `${e.source}>${e.target}`)).toEqual(["topic:in>pipeline:p", "pipeline:p>topic:out"]);
   });
 
+  it("leaves out a producer whose topics are gone", () => {
+    const producer = (id: string, topics: string[]) => ({
+      id,
+      label: id,
+      producerId: 1,
+      transactionalId: null,
+      idempotent: true,
+      simulated: false,
+      simulationId: null,
+      state: null,
+      rate: 1,
+      topics: topics.map((topic) => ({ topic, rate: 1 })),
+    });
+    const g = buildGraph(view({ topics: [topic("a", 1)], producers: [producer("p1", ["a"]), producer("p2", ["deleted"])] }), new Set());
+    expect(g.nodes.map((n) => n.id)).toEqual(["producer:p1", "topic:a"]);
+  });
+
   it("keeps its order whatever order the server lists things in", () => {
     const a = buildGraph(
       view({ topics: [topic("b", 1, 9), topic("a", 1, 1)], groups: [group("y", "a", {}), group("x", "b", {})] }),

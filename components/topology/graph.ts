@@ -102,6 +102,8 @@ export function buildGraph(unsorted: TopologyView, expanded: ReadonlySet<string>
   const edges: TopoEdge[] = [];
 
   for (const p of view.producers) {
+    // a producer whose topics are all gone (deleted; the server lists producers for 30 s after they wrote) has nothing to show
+    if (p.topics.length > 0 && !p.topics.some((t) => topicByName.has(t.topic))) continue;
     const id = nodeId.producer(p.id);
     nodes.push({ id, kind: "producer", ...SIZE.producer, data: { kind: "producer", producer: p } });
     for (const t of p.topics) {

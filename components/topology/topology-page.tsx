@@ -9,6 +9,7 @@ import "@xyflow/react/dist/style.css";
 import "../pipelines/pipelines.css";
 import "./topology.css";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import type { TScenario, TScenarioId } from "@/server/schemas/topology";
 import { errorMessage } from "../hooks/api";
 import { ErrorBox, Loading } from "../ui/status";
 import { TopologyActions, type TopologyActionsValue } from "./actions-context";
@@ -17,6 +18,7 @@ import { nodeId } from "./graph";
 import type { TopologyView } from "./model";
 import { Palette, TOPOLOGY_DRAG_MIME, type PaletteKind } from "./palette";
 import { RebalanceTimeline } from "./rebalance-timeline";
+import { ScenariosPanel, useScenarios } from "./scenarios-panel";
 import { TopologyCanvas } from "./topology-canvas";
 import {
   useAddSimulatedMembers,
@@ -43,13 +45,36 @@ function topicAt(x: number, y: number): string | null {
 const visibleTopics = (view: TopologyView | null) =>
   (view?.topics ?? []).filter((t) => !t.internal && !t.name.startsWith("__")).map((t) => t.name);
 
+/** What the panel beside the canvas shows. */
+type Side = { kind: "timeline"; group: string } | { kind: "scenarios" } | null;
+
+/**
+ * A scenario just started: once its topics exist, they are shown with their partitions as lanes
+ * and brought into view (the scenarios are about who reads which partition).
+ */
+function useScenarioOnCanvas(
+  setExpanded: (f: (s: ReadonlySet<string>) => ReadonlySet<string>) => void,
+  setFocus: (f: { id: string; until: number }) => void,
+) {
+  const [pending, setPending] = useState<TScenarioId | null>(null);
+  const scenarios = useScenarios(pending !== null);
+  const topics = scenarios.data?.find((s) => s.id === pending)?.topics;
+  useEffect(() => {
+    if (!topics?.length) return;
+    setPending(null);
+    setExpanded((s) => new Set([...s, ...topics]));
+    setFocus({ id: nodeId.topic(topics[0]), until: Date.now() + FOCUS_MS });
+  }, [topics, setExpanded, setFocus]);
+  return useCallback((s: TScenario) => setPending(s.id), []);
+}
+
 /** The page's answers to the nodes' buttons, behind a value that never changes (see actions-context.tsx). */
 function useActions(
   view: TopologyView | null,
   setExpanded: (f: (s: ReadonlySet<string>) => ReadonlySet<string>) => void,
   setFocus: (f: { id: string; until: number }) => void,
 ) {
-  const [timelineGroup, setTimelineGroup] = useState<string | null>(null);
+  const [side, setSide] = useState<Side>(null);
   const [form, setForm] = useState<BuildForm | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const memberAction = useSimulatedMemberAction();
@@ -80,7 +105,7 @@ function useActions(
         if (t) setForm({ kind: "partitions", topic, current: t.partitions.length });
       },
       showTimeline: (group) => {
-        setTimelineGroup(group);
+        setSide({ kind: "timeline", group });
         // the canvas narrows for the panel: keep the group in view
         setFocus({ id: nodeId.group(group), until: Date.now() + 1500 });
       },
@@ -98,14 +123,15 @@ function useActions(
       },
     };
   }, [setExpanded, setFocus]);
-  return { actions, timelineGroup, setTimelineGroup, form, setForm, notice, setNotice };
+  return { actions, side, setSide, form, setForm, notice, setNotice };
 }
 
 export function TopologyPage() {
   const { view, error, status, refresh } = useTopology();
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const [focus, setFocus] = useState<{ id: string; until: number } | null>(null);
-  const { actions, timelineGroup, setTimelineGroup, form, setForm, notice, setNotice } = useActions(view, setExpanded, setFocus);
+  const { actions, side, setSide, form, setForm, notice, setNotice } = useActions(view, setExpanded, setFocus);
+  const showScenario = useScenarioOnCanvas(setExpanded, setFocus);
   const [dragging, setDragging] = useState<PaletteKind | null>(null);
   const topics = useMemo(() => visibleTopics(view), [view]);
 
@@ -158,6 +184,14 @@ export function TopologyPage() {
           </span>
         </div>
         <div className="row">
+          <button
+            type="button"
+            data-testid="topology-scenarios"
+            aria-pressed={side?.kind === "scenarios"}
+            onClick={() => setSide(side?.kind === "scenarios" ? null : { kind: "scenarios" })}
+          >
+            Scenarios
+          </button>
           <button type="button" data-testid="topology-expand-all" disabled={!view} onClick={() => setExpanded(new Set(topics))}>
             Expand all partitions
           </button>
@@ -180,7 +214,7 @@ export function TopologyPage() {
       ) : (
         <TopologyActions.Provider value={actions}>
           <ReactFlowProvider>
-            <div className={`topo-body with-palette${timelineGroup ? " with-side" : ""}`}>
+            <div className={`topo-body with-palette${side ? " with-side" : ""}`}>
               <Palette onPick={(kind) => setForm(kind === "topic" ? { kind } : { kind, topic: null })} onDragKind={setDragging} />
               <TopologyCanvas view={view} expanded={expanded} onDragOver={onDragOver} onDrop={onDrop} dropping={dragging} focus={focus}>
                 {topics.length === 0 && (
@@ -200,7 +234,8 @@ export function TopologyPage() {
                   </div>
                 )}
               </TopologyCanvas>
-              {timelineGroup && <RebalanceTimeline group={timelineGroup} onClose={() => setTimelineGroup(null)} />}
+              {side?.kind === "timeline" && <RebalanceTimeline group={side.group} onClose={() => setSide(null)} />}
+              {side?.kind === "scenarios" && <ScenariosPanel onClose={() => setSide(null)} onStarted={showScenario} />}
             </div>
           </ReactFlowProvider>
         </TopologyActions.Provider>

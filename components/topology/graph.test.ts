@@ -71,6 +71,31 @@ describe("topology graph", () => {
     );
     expect(g.nodes.map((n) => n.id)).toEqual(["topic:in", "topic:out", "pipeline:p"]);
     expect(g.edges.map((e) => `${e.source}>${e.target}`)).toEqual(["topic:in>pipeline:p", "pipeline:p>topic:out"]);
+    // and its tasks' producers are the pipeline's edge to its output
+    const withTasks = buildGraph(
+      view({
+        topics: [topic("in", 1), topic("out", 1)],
+        producers: [
+          {
+            id: "7",
+            label: "producer 7",
+            producerId: 7,
+            transactionalId: "pipeline-p-0",
+            idempotent: true,
+            simulated: false,
+            simulationId: null,
+            state: null,
+            rate: 3,
+            topics: [{ topic: "out", rate: 3 }],
+          },
+        ],
+        pipelines: [
+          { name: "p", state: "running", inputs: ["in"], outputs: ["out"], nodes: [], edges: [], lag: 0, rate: 3, group: "pipeline-p" },
+        ],
+      }),
+      new Set(),
+    );
+    expect(withTasks.nodes.map((n) => n.id)).toEqual(["topic:in", "topic:out", "pipeline:p"]);
   });
 
   it("leaves out a producer whose topics are gone", () => {

@@ -102,8 +102,11 @@ export function buildGraph(unsorted: TopologyView, expanded: ReadonlySet<string>
   const edges: TopoEdge[] = [];
 
   for (const p of view.producers) {
-    // a producer whose topics are all gone (deleted; the server lists producers for 30 s after they wrote) has nothing to show
-    if (p.topics.length > 0 && !p.topics.some((t) => topicByName.has(t.topic))) continue;
+    // a producer whose topics are all gone (deleted; the server lists producers for 30 s after they wrote) has nothing
+    // to show — unless it is simulated: it stays, to be deleted
+    if (!p.simulated && !p.topics.some((t) => topicByName.has(t.topic))) continue;
+    // a pipeline's own transactional producers (one per task) are drawn as the pipeline's edges to its outputs
+    if (isPipelineProducer(p, pipelineNames)) continue;
     const id = nodeId.producer(p.id);
     nodes.push({ id, kind: "producer", ...SIZE.producer, data: { kind: "producer", producer: p } });
     for (const t of p.topics) {
@@ -153,6 +156,12 @@ export function buildGraph(unsorted: TopologyView, expanded: ReadonlySet<string>
         edges.push(edge(id, handle.out, nodeId.topic(output), handle.in, { rate: topicByName.get(output)!.rate, lag: null }));
   }
   return { nodes, edges };
+}
+
+/** A pipeline task's producer: transactional id `pipeline-<name>-<task>`, or writing to the pipeline's own topics. */
+function isPipelineProducer(p: ProducerView, pipelines: readonly string[]): boolean {
+  if (p.transactionalId !== null && isPipelineInternalTopic(p.transactionalId, pipelines)) return true;
+  return p.topics.some((t) => isPipelineInternalTopic(t.topic, pipelines));
 }
 
 /** An expanded topic's lanes to the members owning them; a lane no member of the group owns goes, dashed, to the group. */

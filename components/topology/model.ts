@@ -100,9 +100,12 @@ export interface TopologyView {
 
 export const EMPTY_TOPOLOGY: TopologyView = { at: 0, producers: [], topics: [], groups: [], pipelines: [] };
 
-/** Topics a pipeline keeps for itself (changelog, repartition): drawn inside the pipeline, not as topics. */
-export function isPipelineInternalTopic(topic: string, pipelines: readonly string[]): boolean {
-  return pipelines.some((p) => topic.startsWith(`pipeline-${p}-`));
+/**
+ * Names a pipeline keeps for itself — its topics (changelog, repartition) and its tasks'
+ * transactional ids, all `pipeline-<name>-…`: drawn as the pipeline, not on their own.
+ */
+export function isPipelineInternalTopic(name: string, pipelines: readonly string[]): boolean {
+  return pipelines.some((p) => name.startsWith(`pipeline-${p}-`));
 }
 
 /** Where clicking a thing on the canvas leads: its console page. */

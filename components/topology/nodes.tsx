@@ -191,7 +191,8 @@ function TopicNodeView({ data }: NodeProps<Node<Extract<TopoNodeData, { kind: "t
       ) : (
         <PartitionStrip topic={topic} maxOffset={maxOffset} />
       )}
-      {!expanded && <Handle type="source" position={Position.Right} id={handle.out} className="topo-handle" />}
+      {/* pipelines read a topic as a whole: from its head when the lanes are shown */}
+      <Handle type="source" position={Position.Right} id={handle.out} className="topo-handle" style={expanded ? { top: 23 } : undefined} />
     </div>
   );
 }

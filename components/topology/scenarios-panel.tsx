@@ -91,7 +91,7 @@ function ScenarioCard({ s, open, onOpen, onStarted }: { s: TScenario; open: bool
         <button type="button" className="topo-scenario-title" aria-expanded={open} onClick={onOpen}>
           {s.title}
         </button>
-        <span className={`topo-scenario-state ${s.state}`} data-testid={`scenario-state-${s.id}`}>
+        <span className={`topo-pill topo-scenario-state ${s.state}`} data-testid={`scenario-state-${s.id}`}>
           {s.state}
         </span>
       </div>

@@ -4,7 +4,7 @@
  * view once laid out the first time. Clicking a node opens its console page (a partition lane
  * its messages, a member its group); the buttons inside nodes do their own thing.
  */
-import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type NodeMouseHandler } from "@xyflow/react";
+import { Background, Controls, MiniMap, ReactFlow, useReactFlow, type NodeMouseHandler, type ReactFlowInstance } from "@xyflow/react";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { useDarkMode } from "../api-docs/use-dark-mode";
@@ -31,6 +31,25 @@ export function clickTarget(node: TopoFlowNode, target: Element | null): string 
       return consolePage.producer(d.producer);
   }
 }
+
+/** Below this zoom a node's text cannot be read. */
+const READABLE_ZOOM = 0.55;
+const FIT_PAD = 24;
+
+/**
+ * The whole picture when it fits at a zoom where its text can still be read; otherwise its
+ * top-left part at that zoom (the minimap shows the rest, a drag or the fit button reaches it).
+ */
+function fitReadably(flow: ReactFlowInstance<TopoFlowNode, TopoFlowEdge>, width: number, height: number): void {
+  const placed = flow.getNodes().filter((n) => !n.hidden);
+  if (placed.length === 0 || width === 0 || height === 0) return;
+  const b = flow.getNodesBounds(placed);
+  const zoom = Math.min(1, (width - 2 * FIT_PAD) / b.width, (height - 2 * FIT_PAD) / b.height);
+  if (zoom >= READABLE_ZOOM) void flow.fitView({ nodes: placed, maxZoom: 1, padding: 0.08 });
+  else void flow.setViewport({ x: FIT_PAD - b.x * READABLE_ZOOM, y: FIT_PAD - b.y * READABLE_ZOOM, zoom: READABLE_ZOOM });
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The node and everything connected to it (producers, topics, groups, pipelines), at most 40. */
 function connectedTo(id: string, edges: readonly TopoFlowEdge[]): Set<string> {
@@ -83,7 +102,7 @@ export function TopologyCanvas({
 }) {
   const router = useRouter();
   const dark = useDarkMode();
-  const flow = useReactFlow();
+  const flow = useReactFlow<TopoFlowNode, TopoFlowEdge>();
   const box = useRef<HTMLDivElement>(null);
   const [aspect, setAspect] = useState(1.6);
   useEffect(() => {
@@ -93,22 +112,26 @@ export function TopologyCanvas({
   const { nodes, edges, laidOut, layoutVersion, layoutError } = useFlowElements(view, expanded, aspect);
   const counts = useMemo(() => countsOf(nodes), [nodes]);
 
-  // fit the whole picture once it is first laid out, and again when it was empty before
-  const fittedFor = useRef(0);
+  // the whole picture stays fitted as it is laid out again (things appear, topics open), until the
+  // user pans or zooms (or something just built is brought into view); the fit button gives it back
+  const autoFit = useRef(true);
+  const anyPlaced = nodes.some((n) => !n.hidden);
   useEffect(() => {
-    if (layoutVersion === 0 || nodes.length === 0) {
-      fittedFor.current = 0;
-      return;
-    }
-    if (fittedFor.current !== 0) return;
-    fittedFor.current = layoutVersion;
-    requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, minZoom: 0.35, padding: 0.08 }));
-  }, [layoutVersion, nodes.length, flow]);
+    if (!anyPlaced || !autoFit.current) return;
+    requestAnimationFrame(() => {
+      const el = box.current;
+      if (el) fitReadably(flow, el.clientWidth, el.clientHeight);
+    });
+  }, [anyPlaced, layoutVersion, flow]);
+  const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    if (event) autoFit.current = false;
+  }, []);
 
   // what the user just built: in view once laid out, and again while what it brings (edges, a group's members) arrives
   const focusShown = !!focus && nodes.some((n) => n.id === focus.id && !n.hidden);
   useEffect(() => {
     if (!focus || !focusShown || Date.now() > focus.until) return;
+    autoFit.current = false;
     const ids = connectedTo(focus.id, edges);
     // two frames on: the canvas may just have been resized (a side panel opened) and React Flow measures it in between
     requestAnimationFrame(() =>
@@ -147,6 +170,7 @@ export function TopologyCanvas({
         nodeTypes={NODE_TYPES}
         edgeTypes={EDGE_TYPES}
         onNodeClick={onNodeClick}
+        onMoveStart={onMoveStart}
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
@@ -158,8 +182,17 @@ export function TopologyCanvas({
       >
         <Background gap={20} />
         <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 160, height: 110 }} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={{ maxZoom: 1, padding: 0.08 }} onFitView={() => (autoFit.current = true)} />
       </ReactFlow>
+      <div className="topo-legend small" data-testid="topology-counts">
+        <span>
+          {plural(counts.producer, "producer")} · {plural(counts.topic, "topic")} · {plural(counts.consumerGroup, "group")} ·{" "}
+          {plural(counts.pipeline, "pipeline")}
+        </span>
+        <span className="muted" title="an edge's thickness and the speed of its dashes follow the records per second along it">
+          thicker, faster = more records/s · <span className="topo-pill warn">lag n</span> records waiting
+        </span>
+      </div>
       {layoutError ? (
         <div className="topo-overlay">
           <ErrorBox error={layoutError} testId="topology-layout-error" />

@@ -170,17 +170,12 @@ export function TopologyPage() {
         <div className="row">
           <h1>Topology</h1>
           <span
-            className={`topo-live ${status}`}
+            className={`topo-pill topo-live ${status}`}
             data-testid="topology-status"
             data-status={status}
             title={status === "open" ? "pushed by the server every second" : `WebSocket ${status}: reconnecting`}
           >
             {status === "open" ? "live" : status}
-          </span>
-          <span className="small muted" data-testid="topology-counts">
-            {view
-              ? `${view.producers.length} producers · ${topics.length} topics · ${view.groups.length} groups · ${view.pipelines.length} pipelines`
-              : "reading the broker…"}
           </span>
         </div>
         <div className="row">
@@ -220,7 +215,7 @@ export function TopologyPage() {
                 {topics.length === 0 && (
                   <div className="topo-empty" data-testid="topology-empty">
                     No topics yet. Drag a topic from the palette onto the canvas, then a simulated producer and a consumer group onto it —
-                    or produce from your own clients: what flows shows up here live.
+                    or produce from your own clients: what flows shows up here live. Or open Scenarios for a guided run.
                   </div>
                 )}
                 {(error || status !== "open") && (

@@ -262,11 +262,14 @@ export function portsOf(config: TNodeConfig): { inputs: string[]; outputs: strin
     case "table":
       return { inputs: [], outputs: ["out"] };
     case "join":
-      return { inputs: ["left", "right"], outputs: ["out"] };
+      // a stream–stream join (it has a window) sends records past their window to `late`
+      return { inputs: ["left", "right"], outputs: config.windowMs === undefined ? ["out"] : ["out", "late"] };
     case "branch":
       return { inputs: ["in"], outputs: [...config.branches.map((b) => b.name), "default"] };
     case "aggregate":
       return { inputs: ["in"], outputs: config.window ? ["out", "late"] : ["out"] };
+    case "dedupe":
+      return { inputs: ["in"], outputs: ["out", "late"] };
     case "sink":
     case "deadLetter":
       return { inputs: config.kind === "sink" ? ["in"] : [], outputs: [] };
@@ -624,7 +627,12 @@ export const ZNodeMetrics = z.object({
   recordsOutPerSec: z.number(),
   errors: z.number().int().describe("records the node failed on: dead-lettered, or dropped when the pipeline has no dead-letter sink"),
   errorsPerSec: z.number(),
-  late: z.number().int().describe("records past every window's grace period (aggregate)"),
+  late: z
+    .number()
+    .int()
+    .describe(
+      "records past every window's grace period (aggregate), past their join window + grace (stream–stream join) or their dedupe window",
+    ),
   in: z.record(z.string(), ZPortCount).describe("per input port"),
   out: z.record(z.string(), ZPortCount).describe("per output port"),
   watermark: z

@@ -133,11 +133,15 @@ function outputsOf(c: TNodeConfig, input: (port: string) => RecordType, check: C
         right: c.type === "inner" ? right.value : "dyn",
       };
       const value = check("value", c.value, RESULT_TYPES.any, unify([left, right]), extra);
-      return [["out", { key: unify([left, right]).key, value: value ?? RESULT_MAP }]];
+      const out: [string, RecordType] = ["out", { key: unify([left, right]).key, value: value ?? RESULT_MAP }];
+      return c.windowMs === undefined ? [out] : [out, ["late", unify([left, right])]];
     }
     case "dedupe":
       check("by", c.by, RESULT_TYPES.any, input("in"));
-      return [["out", input("in")]];
+      return [
+        ["out", input("in")],
+        ["late", input("in")],
+      ];
     case "merge":
       return [["out", input("in")]];
     case "sink":

@@ -112,9 +112,9 @@ function processorFor(config: TNodeConfig, time: TaskTime, rightIsTable: boolean
     case "aggregate":
       return new AggregateProcessor(config, time);
     case "dedupe":
-      return new DedupeProcessor(config);
+      return new DedupeProcessor(config, time);
     case "join":
-      return new JoinProcessor(config, rightIsTable);
+      return new JoinProcessor(config, rightIsTable, time);
     case "filter":
       return new FilterProcessor(config.condition);
     case "map":

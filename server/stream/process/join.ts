@@ -9,7 +9,11 @@
  *   same key whose event time is at most `windowMs` away, whichever arrives second emitting the
  *   pair. `left` / `outer` emit a record that never found a partner with null for the other
  *   side — once its window has closed (watermark past its time + window + grace), so no
- *   premature null result precedes a real match (as Kafka Streams does since 3.1).
+ *   premature null result precedes a real match (as Kafka Streams does since 3.1). A record
+ *   that arrives after its own window closed (event time + window + grace behind the watermark)
+ *   is late: its partners may already have left the buffers or been emitted null-joined, so
+ *   joining it would give a different answer by arrival order. It joins nothing, is counted and
+ *   goes to the `late` port (Kafka Streams drops it as an "expired window" record).
  *
  * The joined value is the `value` expression over `left` and `right` (the two values), by
  * default `{"left": left, "right": right}`.
@@ -18,6 +22,7 @@ import type { TNodeConfig } from "../../schemas/pipeline.ts";
 import { Expression, ExpressionError, RESULT_TYPES } from "../expression.ts";
 import { toJsonData, type StreamRecord } from "../record.ts";
 import { StateStore, type Stateful } from "../state/state-store.ts";
+import type { TaskTime } from "./aggregate.ts";
 import type { Emit, Processor } from "./processor.ts";
 
 type JoinConfig = Extract<TNodeConfig, { kind: "join" }>;
@@ -51,10 +56,13 @@ export class JoinProcessor implements Processor, Stateful {
     ["right", this.windows.right as StateStore<unknown>],
   ]);
 
+  private lateRecords = 0;
+
   constructor(
     private readonly config: JoinConfig,
     /** whether the right input is a table (stream–table join) */
     private readonly rightIsTable: boolean,
+    private readonly time: TaskTime,
   ) {
     if (rightIsTable && config.type === "outer") throw new JoinConfigError("a stream–table join is inner or left, not outer", "type");
     if (rightIsTable && config.windowMs !== undefined)
@@ -62,6 +70,11 @@ export class JoinProcessor implements Processor, Stateful {
     if (!rightIsTable && config.windowMs === undefined)
       throw new JoinConfigError("a stream–stream join needs windowMs (how far apart two records' event times may be)", "windowMs");
     this.value = config.value ? Expression.compile(config.value, "value", RESULT_TYPES.any, { left: "dyn", right: "dyn" }) : null;
+  }
+
+  /** Stream–stream records that arrived after their window (+ grace) had closed. */
+  get late(): number {
+    return this.lateRecords;
   }
 
   get stateSize(): number {
@@ -83,9 +96,14 @@ export class JoinProcessor implements Processor, Stateful {
       else if (this.config.type === "left") emit("out", this.joined(r, r.value, null));
       return;
     }
+    const windowMs = this.config.windowMs!;
+    if (r.timestamp + windowMs + this.config.graceMs < this.time.watermark) {
+      this.lateRecords++;
+      emit("late", r);
+      return;
+    }
     const side = input === "left" ? "left" : "right";
     const other = side === "left" ? this.windows.right : this.windows.left;
-    const windowMs = this.config.windowMs!;
     const mine: Buffered = { record: r, matched: false };
     const partners = other.get(key) ?? [];
     for (const b of partners) {

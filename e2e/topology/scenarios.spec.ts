@@ -39,6 +39,7 @@ test("every scenario started from the UI reaches its stated outcome, then resets
     expect(done.state).toBe("done");
     expect(done.outcome?.reached, JSON.stringify(done.outcome)).toBe(true);
     await expect(card.getByTestId(`scenario-result-${id}`)).toContainText(done.outcome!.summary);
+    await card.getByTestId(`scenario-result-${id}`).scrollIntoViewIfNeeded(); // the result in the screenshot, below long steps
     await snap(page, `topology-scenario-${id}`);
 
     // reset from the panel: its simulations, topics and groups are gone

@@ -9,7 +9,7 @@ import { apiCaller } from "../testing/api-client.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { eventually } from "../testing/topic-reading.ts";
 import type { TGroup } from "../schemas/group.ts";
-import type { TScenario } from "../schemas/topology.ts";
+import { SCENARIO_IDS, type TScenario } from "../schemas/topology.ts";
 
 // a crashed member is expired after 5 s
 const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "5000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "500" });
@@ -34,13 +34,11 @@ const partitionsPerMember = (g: TGroup) =>
   g.members.map((m) => m.assignment.reduce((n, a) => n + a.partitions.length, 0)).sort((a, b) => a - b);
 
 describe("scenarios", () => {
-  it("lists both with their explanation, idle", async () => {
+  it("lists every scenario with its explanation, idle", async () => {
     const res = await call("GET", "/scenarios");
     expect(res.status).toBe(200);
-    expect(res.body.scenarios.map((s: TScenario) => [s.id, s.state])).toEqual([
-      ["partitions-parallelism", "idle"],
-      ["consumer-groups-failover", "idle"],
-    ]);
+    expect(res.body.scenarios.map((s: TScenario) => [s.id, s.state])).toEqual(SCENARIO_IDS.map((id) => [id, "idle"]));
+    for (const s of res.body.scenarios as TScenario[]) expect(s.explanation.length).toBeGreaterThan(100);
     expect(res.body.scenarios[0].explanation).toMatch(/13th/);
     expectError(await call("POST", "/scenarios/no-such/start"), 400, "VALIDATION_FAILED", "scenario must be");
   });

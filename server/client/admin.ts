@@ -39,7 +39,8 @@ export interface ResetOffsetsOptions {
 const enc = encodeURIComponent;
 
 export class Admin {
-  private readonly baseUrl: string;
+  /** The server's address (a script that also produces or consumes points its clients here). */
+  readonly baseUrl: string;
 
   constructor(opts: { baseUrl: string }) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
@@ -59,6 +60,11 @@ export class Admin {
 
   describeTopic(name: string): Promise<Topic> {
     return this.call("GET", `/topics/${enc(name)}`);
+  }
+
+  /** Sets topic configs (retention.ms, …); a null value resets that config to its default. */
+  updateTopicConfigs(name: string, configs: Record<string, string | number | null>): Promise<Topic> {
+    return this.call("PATCH", `/topics/${enc(name)}`, { configs });
   }
 
   deleteTopic(name: string): Promise<void> {

@@ -531,9 +531,8 @@ export const ZSubscribeTopologyMessage = z
 // ---- scenarios ----------------------------------------------------------------------------
 
 /** The one-click teaching scenarios built so far (issue #17, item 4). */
-export const ZScenarioId = z.enum(["partitions-parallelism", "consumer-groups-failover"], {
-  error: "scenario must be partitions-parallelism or consumer-groups-failover",
-});
+export const SCENARIO_IDS = ["partitions-parallelism", "consumer-groups-failover", "retention-replay"] as const;
+export const ZScenarioId = z.enum(SCENARIO_IDS, { error: `scenario must be one of ${SCENARIO_IDS.join(", ")}` });
 export type TScenarioId = z.infer<typeof ZScenarioId>;
 
 export const ZScenarioState = z.enum(["idle", "running", "done", "failed"]);

@@ -14,6 +14,7 @@ import type { SimulationManager } from "../simulation-manager.ts";
 import { assertMove } from "../simulation-states.ts";
 import { consumerGroupsFailover } from "./consumer-groups-failover.ts";
 import { partitionsParallelism } from "./partitions-parallelism.ts";
+import { retentionReplay } from "./retention-replay.ts";
 import type { ScenarioContext, ScenarioScript } from "./scenario-script.ts";
 
 type State = TScenario["state"];
@@ -24,7 +25,7 @@ const MOVES: Readonly<Record<State, readonly State[]>> = {
   failed: ["idle"],
 };
 
-const SCRIPTS: readonly ScenarioScript[] = [partitionsParallelism, consumerGroupsFailover];
+const SCRIPTS: readonly ScenarioScript[] = [partitionsParallelism, consumerGroupsFailover, retentionReplay];
 const MAX_STEPS = 100;
 /** How long a reset keeps trying to delete a group whose crashed member has not expired yet. */
 const GROUP_DELETE_RETRY_MS = 180_000;

@@ -397,6 +397,24 @@ export class Topology {
     this.advance(now);
   }
 
+  /**
+   * The runtime looks at its inputs' ends: from now on an input partition idles only once seen
+   * caught up after its last record (`sawEnd`), so a task replaying a backlog is never idle.
+   */
+  confirmIdle(): void {
+    for (const c of this.clocks.values()) c.tracker.confirmIdle();
+  }
+
+  /**
+   * A look at the end of input `input` (a source node, or a repartition input's entry) for the
+   * task's partition `partition` at wall-clock `now`: records wait past its position, or none do.
+   */
+  sawEnd(input: string, partition: number, waiting: boolean, now = Date.now()): void {
+    const c = this.clocks.get(input);
+    // a repartition input's "partitions" are the upstream tasks, all writing to the one looked at
+    c?.tracker.sawEnd(c.repartition ? undefined : partition, waiting, now);
+  }
+
   /** Whether every source partition of the task is idle (then it says so downstream, once). */
   sourcesIdleAt(now: number): boolean {
     for (const c of this.clocks.values()) if (!c.repartition && !c.tracker.idleAt(now)) return false;

@@ -3,7 +3,8 @@
  * offset it processes, committed with its last unit) against the partition's last stable offset
  * (the end a read_committed reader can reach), read with the client's list-offsets. The group
  * poll does not return high watermarks, so the ends are read apart: at most once a second
- * (concurrent readers share one reading), only when someone asks. A partition this member owns
+ * (concurrent readers share one reading), only when someone asks — a metrics reader, or a task
+ * whose input went quiet and must tell lagging (records wait) from idle (caught up). A partition this member owns
  * that no task has processed yet falls back to the group's lag from its committed offset.
  */
 import { Admin, type TopicPartition } from "../../client/index.ts";
@@ -14,7 +15,14 @@ export const LAG_FRESH_MS = 1000;
 
 export class InputLag {
   private readonly admin: Admin;
-  private reading: { at: number; value: Promise<LagReading>; done: LagReading | null } | null = null;
+  private reading: {
+    at: number;
+    value: Promise<LagReading>;
+    done: LagReading | null;
+    /** this reading itself once it succeeded (`done` falls back to the one before) */
+    own: LagReading | null;
+    settled: boolean;
+  } | null = null;
 
   constructor(
     baseUrl: string,
@@ -27,16 +35,37 @@ export class InputLag {
   /** A reading at most LAG_FRESH_MS old (an empty one when the broker could not be read). */
   read(owned: readonly TopicPartition[]): Promise<LagReading> {
     const now = Date.now();
-    if (!this.reading || now - this.reading.at >= LAG_FRESH_MS) {
-      const r: NonNullable<typeof this.reading> = {
-        at: now,
-        value: this.measure(owned).catch(() => NO_LAG_READING),
-        done: this.reading?.done ?? null,
-      };
-      void r.value.then((v) => (r.done = v));
-      this.reading = r;
-    }
-    return this.reading.value;
+    if (!this.reading || now - this.reading.at >= LAG_FRESH_MS) this.start(owned, now);
+    return this.reading!.value;
+  }
+
+  /**
+   * A reading requested at or after `since` (`Date.now()` ms), if one is done; else null, and one
+   * is started unless one is under way. What the tasks look at to tell lagging inputs from idle ones.
+   */
+  since(since: number, owned: readonly TopicPartition[]): LagReading | null {
+    const r = this.reading;
+    if (r && r.at >= since) return r.own;
+    if (!r || r.settled) this.start(owned, Date.now());
+    return null;
+  }
+
+  private start(owned: readonly TopicPartition[], now: number): void {
+    const r: NonNullable<typeof this.reading> = {
+      at: now,
+      value: this.measure(owned).then(
+        (v) => (r.own = v),
+        () => NO_LAG_READING,
+      ),
+      done: this.reading?.done ?? null,
+      own: null,
+      settled: false,
+    };
+    void r.value.then((v) => {
+      r.done = v;
+      r.settled = true;
+    });
+    this.reading = r;
   }
 
   /** The total lag as last read, without waiting (a stale reading is renewed in the background); null before any. */

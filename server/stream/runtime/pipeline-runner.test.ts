@@ -213,6 +213,71 @@ describe("a pipeline run by the server's stream runtime", () => {
     expect(await readCommitted("fraud-alerts-3")).toHaveLength(2);
   }, 60_000);
 
+  it("a backlog replayed slower than the idle timeout is lagging, not idle: the windowed counts equal the offline ones", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "views-backlog", partitions: 2 });
+    // six hours of yesterday's history, 12 keys, each key's records in event-time order
+    const feed: { key: string; timestamp: number }[] = [];
+    const n = 20_000;
+    for (let i = 0; i < n; i++) feed.push({ key: `page-${i % 12}`, timestamp: hour(6) + Math.floor((i * 6 * 60 * MIN) / n) });
+    const producer = new Producer({ baseUrl: server.url });
+    for (let i = 0; i < feed.length; i += 2_000)
+      await producer.sendMany(
+        "views-backlog",
+        feed.slice(i, i + 2_000).map((f) => ({ key: f.key, value: "{}", timestamp: f.timestamp })),
+      );
+    const expected = new Map<string, number>();
+    for (const f of feed) {
+      const k = `${f.key}@${Math.floor(f.timestamp / (60 * MIN)) * 60 * MIN}`;
+      expected.set(k, (expected.get(k) ?? 0) + 1);
+    }
+    const def = ZPipelineDefinition.parse({
+      name: "views-per-hour",
+      nodes: [
+        { id: "views", config: { kind: "source", topics: ["views-backlog"], start: "earliest", idleTimeoutMs: 100 } },
+        {
+          id: "perHour",
+          config: {
+            kind: "aggregate",
+            window: { type: "tumbling", sizeMs: 60 * MIN },
+            aggregations: [{ fn: "count", as: "n" }],
+            emit: "final",
+          },
+        },
+        { id: "out", config: { kind: "sink", topic: "views-per-hour", createTopic: { partitions: 1 } } },
+        { id: "late", config: { kind: "sink", topic: "views-per-hour-late", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("views", "perHour"), edge("perHour", "out"), edge("perHour", "late", "late")],
+      settings: { commitIntervalMs: 10 },
+    });
+    // the pipeline's clock runs 1,000 times faster than the real one: every pause between two of a
+    // partition's batches (a poll, a transaction) lasts longer than the 100 ms idle timeout, and
+    // the replay (batches of at most 2,000 records, one transaction each) many times longer
+    const started = Date.now();
+    const clock = () => started + (Date.now() - started) * 1_000;
+    const runner = new PipelineRunner({ baseUrl: server.url, definition: def, clock });
+    await runner.start();
+    try {
+      // every window's final count, or (the bug) a record counted late
+      const [out, late] = await waitFor(
+        "every window's final count",
+        () => Promise.all([readCommitted("views-per-hour"), readCommitted("views-per-hour-late")]),
+        ([o, l]) => o.length >= expected.size || l.length > 0,
+      );
+      expect(late).toHaveLength(0);
+      const counted = new Map(
+        out.map((o) => {
+          const v = JSON.parse(o.value!) as { window: { start: number }; n: number };
+          return [`${o.key}@${v.window.start}`, v.n] as const;
+        }),
+      );
+      expect(out).toHaveLength(expected.size);
+      expect(counted).toEqual(expected);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
   it("refuses to start what it cannot run correctly, naming the node", async () => {
     const admin = new Admin({ baseUrl: server.url });
     await admin.createTopic({ name: "orders-3", partitions: 3 });

@@ -40,6 +40,8 @@ export interface RunnerOptions {
   onError?: (e: Error) => void;
   /** Called once when the pipeline cannot go on (a task keeps failing, a topic it needs is gone); the caller stops it. */
   onFailed?: (f: TaskFailure) => void;
+  /** The wall clock event time follows on idle inputs (default `Date.now`; tests run a faster one). */
+  clock?: () => number;
 }
 
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
@@ -146,6 +148,9 @@ export class PipelineRunner {
       repartitionTopics: this.repartition.map((r) => r.topic),
       partitions,
       metrics: this.metrics,
+      // an input idles only once seen caught up: a task replaying a backlog is lagging, not idle
+      inputEnds: (since) => this.lag.since(since, consumer.assignment()),
+      clock: this.opts.clock,
     };
     this.metrics.readFrom(inputs);
     this.metrics.start();

@@ -27,7 +27,7 @@ import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
 import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
-import type { PipelineMetrics } from "./pipeline-metrics.ts";
+import type { LagReading, PipelineMetrics } from "./pipeline-metrics.ts";
 
 /** The changelog key holding the task's committed watermark. */
 const WATERMARK_KEY = "__watermark";
@@ -37,6 +37,10 @@ const TASK_HEADER = "tributary.task";
 const IDLE_HEADER = "tributary.idle";
 /** A busy task whose records all stay (filtered out) announces its watermark at most this often. */
 const ANNOUNCE_EVERY_MS = 1000;
+/** An input without records this long (pipeline clock) is looked at: lagging, or caught up? (idle timeouts are ≥ 100 ms) */
+const QUIET_MS = 50;
+/** A caught-up input's end is looked at again this often (wall clock): records may have come since. */
+const LOOK_AGAIN_MS = 1000;
 
 /** Which input node(s) read a topic, and in which formats. */
 export interface InputBinding {
@@ -62,6 +66,13 @@ export interface TaskContext {
   partitions: number;
   /** where each committed transaction's counts go */
   metrics?: PipelineMetrics;
+  /**
+   * The inputs' ends from a look requested at or after `since` (`Date.now()` ms), or null while
+   * there is none (one is started). Without it an input idles on silence alone.
+   */
+  inputEnds?(since: number): LagReading | null;
+  /** the pipeline's wall clock (default `Date.now`) */
+  clock?: () => number;
 }
 
 export interface TaskCounters {
@@ -138,6 +149,9 @@ export class StreamTask {
   private announcedIdle = false;
   /** positions moved past announcements only: committed with the next transaction, not one of their own */
   private lazyPositions = false;
+  /** per input topic: when its last records were processed, by the pipeline's clock and by `Date.now()` */
+  private readonly lastRead = new Map<string, { now: number; wall: number }>();
+  private readonly openedAt: { now: number; wall: number };
 
   private constructor(
     readonly partition: number,
@@ -146,7 +160,12 @@ export class StreamTask {
     private readonly ctx: TaskContext,
   ) {
     this.stores = topology.stores();
+    this.openedAt = { now: this.now(), wall: Date.now() };
     ctx.metrics?.opened(partition, topology);
+  }
+
+  private now(): number {
+    return this.ctx.clock?.() ?? Date.now();
   }
 
   /**
@@ -175,7 +194,8 @@ export class StreamTask {
       if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
     }
     topology.restored(watermark);
-    topology.expect(partition, ctx.partitions);
+    if (ctx.inputEnds) topology.confirmIdle();
+    topology.expect(partition, ctx.partitions, ctx.clock?.() ?? Date.now());
     return new StreamTask(partition, topology, producer, ctx);
   }
 
@@ -183,8 +203,9 @@ export class StreamTask {
    * One polled batch of `topic` (this task's partition): processed now, and resolved once the
    * transaction holding its effects and its position committed (rejected if that failed).
    */
-  processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = Date.now()): Promise<void> {
+  processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = this.now()): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
+    if (messages.length > 0) this.lastRead.set(topic, { now, wall: Date.now() });
     const bindings = this.ctx.inputs.get(topic) ?? [];
     let records = 0;
     for (const m of messages) {
@@ -232,14 +253,38 @@ export class StreamTask {
    * committed only if something came of it (outputs, dead letters, state dropped). A watermark
    * that merely moved is written with the next commit: idle inputs cost no transaction a tick.
    */
-  tick(now = Date.now()): Promise<void> {
+  tick(now = this.now()): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
+    this.lookAtEnds(now);
     this.topology.advance(now);
     const stateChanged = [...this.stores.values()].some((s) => s.changed);
     const announce = this.announceDue(false, now);
     const flush = this.lazyPositions && performance.now() - this.lastCommitAt >= ANNOUNCE_EVERY_MS;
     if (!this.topology.pending && !stateChanged && !announce && !flush) return Promise.resolve();
     return this.commitSoon();
+  }
+
+  /**
+   * Tells the topology, for each input gone quiet, whether records wait past this task's
+   * position (lagging: it keeps holding the watermark) or none do (caught up: it may idle), from
+   * a look at the ends requested after its last records — a look from before them would see an
+   * end they may have passed while more came. Idle means caught up and nothing new.
+   */
+  private lookAtEnds(now: number): void {
+    const look = this.ctx.inputEnds;
+    if (!look) return;
+    const wall = Date.now();
+    for (const [topic, bindings] of this.ctx.inputs) {
+      const last = this.lastRead.get(topic) ?? this.openedAt;
+      if (now - last.now < QUIET_MS) continue;
+      const seen = look(Math.max(last.wall, wall - LOOK_AGAIN_MS));
+      if (!seen) continue;
+      const end = seen.ends.get(topic)?.get(this.partition);
+      const position = this.positions.get(topic) ?? this.ctx.metrics?.position(this.partition, topic);
+      const behind = end !== undefined && position !== undefined ? end - position : seen.committedLag.get(`${topic}:${this.partition}`);
+      if (behind === undefined) continue;
+      for (const b of bindings) this.topology.sawEnd(b.node, this.partition, behind > 0, now);
+    }
   }
 
   /** Joins the next transaction: begun once the one in flight (if any) ended. */
@@ -274,7 +319,7 @@ export class StreamTask {
    * them; once when its sources went idle (from then on the readers' time follows the wall
    * clock, and an idle pipeline stays silent); else, if the watermark moved, at most once a second.
    */
-  private announceDue(rekeyed: boolean, now = Date.now()): boolean {
+  private announceDue(rekeyed: boolean, now = this.now()): boolean {
     if (this.ctx.repartitionTopics.length === 0) return false;
     const idle = this.topology.sourcesIdleAt(now);
     if (idle) return !this.announcedIdle || rekeyed;
@@ -313,7 +358,7 @@ export class StreamTask {
       changes.push({ key: WATERMARK_KEY, value: encodeState(this.topology.watermark), partition: this.partition });
     // after this task's repartitioned records: every task reading them learns how far its sources got
     const sourceWatermark = this.topology.sourceWatermark;
-    const idle = this.topology.sourcesIdleAt(Date.now());
+    const idle = this.topology.sourcesIdleAt(this.now());
     const announcements: [string, ProducerRecord][] = [];
     if (this.announceDue(outputs.some((o) => o.repartition))) {
       const headers = headersOf({

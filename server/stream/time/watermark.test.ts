@@ -63,6 +63,34 @@ describe("watermark", () => {
     expect(t.advance(now + 10_000)).toBe(now - 1_000);
   });
 
+  it("confirming idleness: a silent partition with records waiting is lagging, not idle; it idles once seen caught up", () => {
+    const t = new WatermarkTracker(opts);
+    t.confirmIdle();
+    const now = 1_800_000_000_000;
+    t.observe(0, 1_000, now); // replaying history: a batch, then a long pause (a slow transaction)
+    t.sawEnd(0, true, now + 5_000); // records wait past the position
+    expect(t.advance(now + 30_000)).toBe(0); // silent for 30 s, yet not idle: no jump to the wall clock
+    expect(t.idleAt(now + 30_000)).toBe(false);
+    t.observe(0, 2_000, now + 31_000);
+    t.sawEnd(0, false, now + 31_500); // caught up, after the last record
+    expect(t.advance(now + 40_000)).toBe(1_000); // silent for less than the idle timeout since the last record
+    expect(t.idleAt(now + 41_000)).toBe(true);
+    expect(t.advance(now + 41_000)).toBe(now + 41_000 - 1_000 - 10_000);
+  });
+
+  it("confirming idleness: a sight of the end from before the last record does not make it idle", () => {
+    const t = new WatermarkTracker(opts);
+    t.confirmIdle();
+    t.expect(0, 0); // an assigned partition with no record yet holds time until seen caught up
+    expect(t.idleAt(20_000)).toBe(false);
+    t.sawEnd(0, false, 1_000);
+    t.observe(0, 5_000, 2_000);
+    expect(t.idleAt(20_000)).toBe(false);
+    expect(t.advance(20_000)).toBe(4_000);
+    t.sawEnd(0, false, 20_000);
+    expect(t.idleAt(20_000)).toBe(true);
+  });
+
   it("forgets a partition that moved to another task", () => {
     const t = new WatermarkTracker(opts);
     t.observe(0, 20_000, 0);

@@ -7,7 +7,11 @@
  *
  * - An **idle** partition (no record for `idleTimeoutMs` of wall-clock time) stops holding the
  *   watermark back (Flink's `withIdleness`), and a partition that never had a record does not
- *   hold it back either.
+ *   hold it back either. Idle means caught up and nothing new, not merely silent: when the
+ *   runtime can see the inputs' ends (`confirmIdle`), a partition idles only once a look at its
+ *   end, taken after its last record, found nothing past its position, and records known to
+ *   wait (`waiting`) keep it active — a task replaying a backlog slower than the idle timeout
+ *   is lagging, and its windows must not close by the wall clock.
  * - When **every** partition is idle, event time advances with the wall clock: from the last
  *   record's time on, and at least to the wall clock itself (less the out-of-orderness and the
  *   idle timeout), so after replayed history too. A window closes and emits its final result
@@ -28,20 +32,32 @@ export interface WatermarkOptions {
 interface PartitionTime {
   /** highest event time seen */
   maxEventTime: number;
-  /** wall-clock time of the last record */
+  /** wall-clock time of the last record (or of the last sight of records waiting to be read) */
   lastSeenAt: number;
+  /** wall-clock time the partition was last seen caught up (nothing past its position) */
+  caughtUpAt: number;
 }
 
 export class WatermarkTracker {
   private readonly partitions = new Map<number, PartitionTime>();
   private current = Number.NEGATIVE_INFINITY;
+  /** idle needs a sight of the partition caught up since its last record (the runtime, which can look) */
+  private confirming = false;
 
   constructor(private readonly options: WatermarkOptions) {}
+
+  /**
+   * From now on a partition idles only once seen caught up after its last record (`caughtUp`).
+   * Without it (tests and previews, which feed everything they have) silence alone is idleness.
+   */
+  confirmIdle(): void {
+    this.confirming = true;
+  }
 
   /** A record with event time `eventTime` arrived on `partition` at wall-clock `now`. */
   observe(partition: number, eventTime: number, now: number): void {
     const p = this.partitions.get(partition);
-    if (!p) this.partitions.set(partition, { maxEventTime: eventTime, lastSeenAt: now });
+    if (!p) this.partitions.set(partition, { maxEventTime: eventTime, lastSeenAt: now, caughtUpAt: Number.NEGATIVE_INFINITY });
     else {
       if (eventTime > p.maxEventTime) p.maxEventTime = eventTime;
       p.lastSeenAt = now;
@@ -53,7 +69,29 @@ export class WatermarkTracker {
    * back until it reports or stays silent for the idle timeout.
    */
   expect(partition: number, now: number): void {
-    if (!this.partitions.has(partition)) this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenAt: now });
+    if (!this.partitions.has(partition))
+      this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenAt: now, caughtUpAt: Number.NEGATIVE_INFINITY });
+  }
+
+  /**
+   * A look at the input's end at wall-clock `now`: records wait past the position (`waiting`:
+   * lagging, so the partition holds the watermark as if a record had just come, and its idle time
+   * starts again), or none do (caught up: it may idle once silent for the idle timeout). A
+   * partition of `undefined`: every partition (a repartition input's upstream tasks all write
+   * to the one partition looked at).
+   */
+  sawEnd(partition: number | undefined, waiting: boolean, now: number): void {
+    for (const [id, p] of this.partitions) {
+      if (partition !== undefined && id !== partition) continue;
+      if (waiting) p.lastSeenAt = Math.max(p.lastSeenAt, now);
+      else p.caughtUpAt = Math.max(p.caughtUpAt, now);
+    }
+  }
+
+  /** How long partition `p` has been idle-eligible at `now`: silent, and (when confirming) seen caught up since. */
+  private silentFor(p: PartitionTime, now: number): number {
+    if (this.confirming && p.caughtUpAt < p.lastSeenAt) return 0;
+    return now - p.lastSeenAt;
   }
 
   /**
@@ -67,7 +105,7 @@ export class WatermarkTracker {
 
   /** Whether no partition had a record for the idle timeout (or none ever had), at wall-clock `now`. */
   idleAt(now: number): boolean {
-    for (const p of this.partitions.values()) if (now - p.lastSeenAt < this.options.idleTimeoutMs) return false;
+    for (const p of this.partitions.values()) if (this.silentFor(p, now) < this.options.idleTimeoutMs) return false;
     return true;
   }
 
@@ -82,7 +120,7 @@ export class WatermarkTracker {
     let active = Number.POSITIVE_INFINITY;
     let idle = this.partitions.size > 0 ? now - outOfOrdernessMs - idleTimeoutMs : Number.NEGATIVE_INFINITY;
     for (const p of this.partitions.values()) {
-      const idleFor = now - p.lastSeenAt;
+      const idleFor = this.silentFor(p, now);
       if (idleFor < idleTimeoutMs) active = Math.min(active, p.maxEventTime - outOfOrdernessMs);
       else idle = Math.max(idle, p.maxEventTime - outOfOrdernessMs + (idleFor - idleTimeoutMs));
     }

@@ -8,10 +8,12 @@ import { useReactFlow } from "@xyflow/react";
 import { useState, type ReactNode } from "react";
 import { formatCount, formatTime } from "../ui/format";
 import { edgeId, useEditor, useEditorStore, type TPreview } from "./editor-store";
+import { TestsPanel } from "./tests-panel";
 
-export type BottomTab = "problems" | "preview";
+export type BottomTab = "problems" | "preview" | "tests";
 
-export function BottomPanel({ tab, onTab }: { tab: BottomTab; onTab: (t: BottomTab) => void }) {
+/** `pipeline`: the stored pipeline's name, whose tests can run (a pipeline not yet created has no Tests tab). */
+export function BottomPanel({ tab, onTab, pipeline }: { tab: BottomTab; onTab: (t: BottomTab) => void; pipeline?: string }) {
   const problems = useEditor((s) => s.problems);
   const preview = useEditor((s) => s.preview);
   return (
@@ -26,9 +28,26 @@ export function BottomPanel({ tab, onTab }: { tab: BottomTab; onTab: (t: BottomT
         <Tab id="preview" tab={tab} onTab={onTab}>
           Preview{preview ? ` · ${formatCount(preview.read)} read` : ""}
         </Tab>
+        {pipeline && (
+          <Tab id="tests" tab={tab} onTab={onTab}>
+            Tests <TestCount />
+          </Tab>
+        )}
       </div>
-      <div className="pe-bottom-body">{tab === "problems" ? <ProblemsList /> : <PreviewRecords />}</div>
+      <div className="pe-bottom-body">
+        {tab === "problems" ? <ProblemsList /> : tab === "preview" ? <PreviewRecords /> : null}
+        {pipeline && <TestsPanel pipeline={pipeline} shown={tab === "tests"} />}
+      </div>
     </section>
+  );
+}
+
+function TestCount() {
+  const n = useEditor((s) => s.doc.tests?.length ?? 0);
+  return (
+    <span className="pe-count" data-testid="test-count">
+      {n}
+    </span>
   );
 }
 

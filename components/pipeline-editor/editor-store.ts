@@ -17,6 +17,7 @@ import {
 } from "../../server/schemas/pipeline";
 import type { z } from "zod";
 import type { TPipelineMetrics, ZPreviewResponse } from "../../server/schemas/pipeline";
+import type { TPipelineTestCaseInput } from "../../server/schemas/pipeline-tests";
 import { freshNodeId, KINDS } from "./node-kinds";
 
 export type TPreview = z.infer<typeof ZPreviewResponse>;
@@ -28,6 +29,8 @@ export interface EditorDoc {
   settings?: { commitIntervalMs: number };
   nodes: TPipelineNode[];
   edges: TPipelineEdge[];
+  /** the pipeline's test cases (saved with the draft; the Tests panel edits them) */
+  tests?: TPipelineTestCaseInput[];
 }
 
 export interface XY {
@@ -76,6 +79,7 @@ export type EditorAction =
   | { type: "updateConfig"; id: string; config: TNodeConfig; field: string; at: number }
   | { type: "updateNode"; id: string; label?: string; newId?: string; at: number }
   | { type: "replaceGraph"; doc: EditorDoc; key?: string; at?: number }
+  | { type: "setTests"; tests: TPipelineTestCaseInput[]; key?: string; at?: number }
   | { type: "select"; nodes: readonly string[]; edges: readonly string[] }
   | { type: "selectAll" }
   | { type: "measured"; sizes: { id: string; width: number; height: number }[] }
@@ -225,6 +229,11 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
     }
     case "replaceGraph":
       return reselect(commit(s, a.doc, a.key, a.at));
+    case "setTests": {
+      const doc: EditorDoc = { ...s.doc, tests: a.tests };
+      if (a.tests.length === 0) delete doc.tests;
+      return commit(s, doc, a.key && `tests:${a.key}`, a.at);
+    }
     case "select":
       if (sameIds(a.nodes, s.selectedNodes) && sameIds(a.edges, s.selectedEdges)) return s;
       return { ...s, selectedNodes: a.nodes, selectedEdges: a.edges };
@@ -354,6 +363,7 @@ export function definitionOf(doc: EditorDoc): EditorDoc {
     nodes: doc.nodes,
     edges: doc.edges,
     settings: doc.settings ?? { commitIntervalMs: 100 },
+    ...(doc.tests?.length ? { tests: doc.tests } : {}),
   };
 }
 
@@ -366,5 +376,6 @@ export function docFrom(draft: unknown, name: string): EditorDoc {
     ...(d.settings ? { settings: d.settings } : {}),
     nodes: Array.isArray(d.nodes) ? d.nodes : [],
     edges: Array.isArray(d.edges) ? d.edges : [],
+    ...(Array.isArray(d.tests) && d.tests.length ? { tests: d.tests } : {}),
   };
 }

@@ -41,12 +41,14 @@ function EditorFrame({
   checking,
   tab,
   onTab,
+  pipeline,
 }: {
   store: EditorStore;
   toolbar: ReactNode;
   checking: boolean;
   tab: BottomTab;
   onTab: (t: BottomTab) => void;
+  pipeline?: string;
 }) {
   return (
     <EditorContext.Provider value={store}>
@@ -58,7 +60,7 @@ function EditorFrame({
             <Canvas />
             <ConfigPanel checking={checking} />
           </div>
-          <BottomPanel tab={tab} onTab={onTab} />
+          <BottomPanel tab={tab} onTab={onTab} pipeline={pipeline} />
           <SelectionInUrl />
         </section>
       </ReactFlowProvider>
@@ -341,7 +343,16 @@ function StoredPipelineEditor({ name, detail: first }: { name: string; detail: T
       </Dialog>
     </>
   );
-  return <EditorFrame store={store} toolbar={toolbar} checking={sync.status !== "saved" || sync.validating} tab={tab} onTab={setTab} />;
+  return (
+    <EditorFrame
+      store={store}
+      toolbar={toolbar}
+      checking={sync.status !== "saved" || sync.validating}
+      tab={tab}
+      onTab={setTab}
+      pipeline={name}
+    />
+  );
 }
 
 /** A pipeline drawn before it exists: from a template or from nothing; Create stores it. */

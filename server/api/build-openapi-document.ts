@@ -14,7 +14,15 @@ import {
   ZTransactionOffsetsRequest,
 } from "../schemas/producer.ts";
 import { ZLiveClientMessage, ZLiveServerMessage } from "../schemas/live.ts";
-import { ZBatchProduceResponse, ZFetchResponse, ZListOffsetsResponse, ZProduceRequest, ZProduceResponse } from "../schemas/record.ts";
+import {
+  ZBatchProduceResponse,
+  ZDeleteRecordsRequest,
+  ZDeleteRecordsResponse,
+  ZFetchResponse,
+  ZListOffsetsResponse,
+  ZProduceRequest,
+  ZProduceResponse,
+} from "../schemas/record.ts";
 import {
   ZCommitRequest,
   ZCommitResponse,
@@ -108,6 +116,8 @@ const components: Record<string, Json> = hoistDefinitions({
   BatchProduceResponse: schema(ZBatchProduceResponse, "output"),
   FetchResponse: schema(ZFetchResponse, "output"),
   ListOffsetsResponse: schema(ZListOffsetsResponse, "output"),
+  DeleteRecordsRequest: schema(ZDeleteRecordsRequest, "input"),
+  DeleteRecordsResponse: schema(ZDeleteRecordsResponse, "output"),
   GroupList: schema(ZGroupList, "output"),
   Group: schema(ZGroup, "output"),
   JoinGroupRequest: schema(ZJoinGroupRequest, "input"),
@@ -203,8 +213,8 @@ const TAGS: { name: string; description: string; paths: RegExp }[] = [
   },
   {
     name: "Records",
-    description: "Produce, fetch, list offsets and search",
-    paths: /^\/api\/v1\/topics\/\{topic\}\/(records|partitions\/\{partition\}\/records|offsets|search)$/,
+    description: "Produce, fetch, list offsets, search and delete records before an offset",
+    paths: /^\/api\/v1\/topics\/\{topic\}\/(records|partitions\/\{partition\}\/records|offsets|search|delete-records)$/,
   },
   { name: "Consumer groups", description: "Membership (KIP-848), polls, commits, lag and offset resets", paths: /^\/api\/v1\/groups/ },
   {
@@ -354,6 +364,15 @@ export function buildOpenApiDocument(): Json {
             q("isolation", "latest under read_committed is the last stable offset", { enum: ["read_uncommitted", "read_committed"] }),
           ],
           responses: { 200: ok("ListOffsetsResponse"), ...errors(400, 404) },
+        },
+      },
+      "/api/v1/topics/{topic}/delete-records": {
+        parameters: [topicParam],
+        post: {
+          summary:
+            "Delete every record before an offset, per partition (Kafka's DeleteRecords): the log start offset moves there; consumers behind it reset by their auto.offset.reset",
+          requestBody: jsonBody("DeleteRecordsRequest"),
+          responses: { 200: ok("DeleteRecordsResponse"), ...errors(400, 404, 413, 415, 416) },
         },
       },
       "/api/v1/topics/{topic}/search": {

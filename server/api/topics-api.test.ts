@@ -540,3 +540,64 @@ describe("topics API: bad input", () => {
     expect(server.child.exitCode).toBeNull();
   });
 });
+
+describe("topics API: delete records (Kafka's DeleteRecords)", () => {
+  const path = `${topicPath("purged")}/delete-records`;
+
+  it("moves the log start to the offset asked; fetches below it are out of range; bad input names its field and deletes nothing", async () => {
+    expect((await call("POST", "/api/v1/topics", { json: { name: "purged", partitions: 2 } })).status).toBe(201);
+    const records = Array.from({ length: 10 }, (_, i) => ({ value: `r${i}`, partition: i % 2 }));
+    expect((await call("POST", `${topicPath("purged")}/records`, { json: { records } })).status).toBe(200);
+
+    const res = await call("POST", path, { json: { partitions: [{ partition: 0, offset: 3 }] } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ topic: "purged", partitions: [{ partition: 0, lowWatermark: 3 }] });
+    const p0 = (await describeTopic("purged")).partitions[0];
+    expect(p0).toMatchObject({ logStartOffset: 3, highWatermark: 5 });
+    expectError(await call("GET", `${topicPath("purged")}/partitions/0/records?offset=2`), 416, "OFFSET_OUT_OF_RANGE", "log start");
+    const rest = await call("GET", `${topicPath("purged")}/partitions/0/records?offset=3`);
+    expect(rest.body.records.map((r: { value: string }) => r.value)).toEqual(["r6", "r8"]);
+
+    // -1: everything up to the high watermark
+    const all = await call("POST", path, { json: { partitions: [{ partition: 1, offset: -1 }] } });
+    expect(all.body.partitions).toEqual([{ partition: 1, lowWatermark: 5 }]);
+
+    expectError(
+      await call("POST", path, { json: { partitions: [{ partition: 0, offset: 6 }] } }),
+      416,
+      "OFFSET_OUT_OF_RANGE",
+      "high watermark",
+    );
+    expectError(
+      await call("POST", path, { json: { partitions: [{ partition: 2, offset: 0 }] } }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "partition 2",
+    );
+    expectError(
+      await call("POST", `${topicPath("no-such-topic")}/delete-records`, { json: { partitions: [{ partition: 0, offset: 0 }] } }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "no-such-topic",
+    );
+    expectError(await call("POST", path, { json: { partitions: [] } }), 400, "VALIDATION_FAILED", "partitions");
+    expectError(await call("POST", path, { json: { partitions: [{ partition: 0, offset: -2 }] } }), 400, "VALIDATION_FAILED", "offset");
+    expectError(await call("POST", path, { json: { partitions: [{ partition: 0, offset: 4.5 }] } }), 400, "VALIDATION_FAILED", "offset");
+    expectError(
+      await call("POST", path, {
+        json: {
+          partitions: [
+            { partition: 0, offset: 4 },
+            { partition: 0, offset: 5 },
+          ],
+        },
+      }),
+      400,
+      "VALIDATION_FAILED",
+      "named twice",
+    );
+    expectError(await call("POST", path, { json: { partitions: [{ partition: 0, offset: 4, extra: 1 }] } }), 400, "VALIDATION_FAILED");
+    expect((await describeTopic("purged")).partitions[0]).toMatchObject({ logStartOffset: 3, highWatermark: 5 });
+    expect((await call("DELETE", topicPath("purged"))).status).toBe(204);
+  });
+});

@@ -379,6 +379,62 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     expect((await fetchAll(b, keep, 0, 0)).map((r) => r.offset)).toEqual(range(0, 12));
   });
 
+  it("4b. deleteRecords moves the log start to an offset (mid-batch too), deletes what lies wholly before it, refuses past the high watermark", async () => {
+    const b = h.broker;
+    const topic = "delete-records";
+    await b.createTopic({ name: topic, partitions: 2 });
+    for (let c = 0; c < 3; c++) {
+      for (const partition of [0, 1])
+        await b.produce(
+          topic,
+          range(0, 5).map((i) => ({ key: null, value: buf(`p${partition}-${c * 5 + i}`), partition })),
+        );
+    }
+    const before = await partitionState(b, topic, 0);
+    expect(before).toMatchObject({ logStartOffset: 0, highWatermark: 15, recordCount: 15 });
+
+    // offset 7 cuts the second batch (5..9): the first goes, the second stays stored but 5 and 6 are gone
+    expect(await b.deleteRecords(topic, [{ partition: 0, offset: 7 }])).toEqual([{ partition: 0, lowWatermark: 7 }]);
+    expect(await partitionState(b, topic, 0)).toMatchObject({ logStartOffset: 7, highWatermark: 15, recordCount: 10 });
+    await expect(b.fetch(topic, 0, { offset: 6 })).rejects.toMatchObject({ code: "OFFSET_OUT_OF_RANGE", details: { logStartOffset: 7 } });
+    expect((await fetchAll(b, topic, 0)).map((r) => str(r.value))).toEqual(range(7, 15).map((i) => `p0-${i}`));
+    expect(await b.listOffsets(topic, "earliest")).toEqual([
+      { partition: 0, offset: 7, timestamp: null },
+      { partition: 1, offset: 0, timestamp: null },
+    ]);
+    // a smaller offset than the log start changes nothing; -1 is the high watermark
+    expect(await b.deleteRecords(topic, [{ partition: 0, offset: 3 }])).toEqual([{ partition: 0, lowWatermark: 7 }]);
+    expect(await b.deleteRecords(topic, [{ partition: 1, offset: -1 }])).toEqual([{ partition: 1, lowWatermark: 15 }]);
+    expect(await partitionState(b, topic, 1)).toMatchObject({ logStartOffset: 15, highWatermark: 15, recordCount: 0 });
+    // offsets keep counting after everything was deleted
+    const [next] = await b.produce(topic, [{ key: null, value: buf("after"), partition: 1 }]);
+    expect(next.offset).toBe(15);
+
+    // a bad target deletes nothing, not even the good ones named with it
+    await expect(
+      b.deleteRecords(topic, [
+        { partition: 0, offset: 10 },
+        { partition: 1, offset: 17 },
+      ]),
+    ).rejects.toMatchObject({
+      code: "OFFSET_OUT_OF_RANGE",
+      details: { partition: 1, highWatermark: 16 },
+    });
+    await expect(b.deleteRecords(topic, [{ partition: 2, offset: 0 }])).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
+    await expect(b.deleteRecords("no-such-topic", [{ partition: 0, offset: 0 }])).rejects.toMatchObject({
+      code: "UNKNOWN_TOPIC_OR_PARTITION",
+    });
+    await expect(
+      b.deleteRecords(topic, [
+        { partition: 0, offset: 9 },
+        { partition: 0, offset: 10 },
+      ]),
+    ).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+    });
+    expect(await partitionState(b, topic, 0)).toMatchObject({ logStartOffset: 7 });
+  });
+
   it("5. retention.bytes deletes the oldest whole batches until the partition fits", async () => {
     const b = h.broker;
     const topic = "retention-bytes";

@@ -34,12 +34,14 @@ import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, Gro
 import type { TopicPartitions } from "./group/topic-partitions.ts";
 import { PartitionManager } from "./partition/partition-manager.ts";
 import type { BatchFetchResult, FetchOptions, FetchResult, IsolationLevel, PartitionWatermarks } from "./partition/fetch.ts";
+import type { DeletedRecords, DeleteRecordsTarget } from "./partition/delete-records.ts";
 import type { ListedOffset, OffsetSpec } from "./partition/list-offsets.ts";
 import type { ProduceAs, ProducedRecord, ProduceRecord } from "./partition/produce.ts";
 import type { PartitionDescription, TopicDescription } from "./partition/topic-admin.ts";
 
 export type { FetchedRecord, RecordHeader, StoredBatch, StoredTimelineEvent, TxnState };
 export type { BatchFetchResult, FetchOptions, FetchResult, IsolationLevel, PartitionWatermarks };
+export type { DeletedRecords, DeleteRecordsTarget };
 export type { ListedOffset, OffsetSpec, ProduceAs, ProducedRecord, ProduceRecord, PartitionDescription, TopicDescription };
 export { DEFAULT_FETCH_MAX_BYTES } from "./partition/fetch.ts";
 export { validateTopicName } from "./partition/topic-metadata-cache.ts";
@@ -316,6 +318,14 @@ export class Broker {
    */
   listOffsets(topic: string, spec: OffsetSpec, partitions?: number[], isolation?: IsolationLevel): Promise<ListedOffset[]> {
     return this.partitions.listOffsets(topic, spec, partitions, isolation);
+  }
+
+  /**
+   * DeleteRecords: each partition's log start offset moves to `offset` (at most the high
+   * watermark; -1 is the high watermark) and the batches wholly before it are deleted.
+   */
+  deleteRecords(topic: string, targets: DeleteRecordsTarget[]): Promise<DeletedRecords[]> {
+    return this.partitions.deleteRecords(topic, targets);
   }
 
   // ---- cleaner --------------------------------------------------------------------------

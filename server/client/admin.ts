@@ -10,7 +10,7 @@ import type { ResetPlanEntry, ResetTarget, TGroup, TGroupList, TResetOffsetsResp
 export type { ResetPlanEntry, ResetTarget };
 import type { z } from "zod";
 import type { ZListProducersResponse, ZTransaction, TXN_STATE_NAMES } from "../schemas/producer.ts";
-import type { TListOffsetsResponse } from "../schemas/record.ts";
+import type { TDeleteRecordsResponse, TListOffsetsResponse } from "../schemas/record.ts";
 
 export type Topic = TTopic;
 export type GroupDescription = TGroup;
@@ -118,6 +118,14 @@ export class Admin {
     isolation?: "read_committed" | "read_uncommitted",
   ): Promise<ListedOffsets> {
     return this.call("GET", `/topics/${enc(topic)}/offsets?at=${at}${isolation ? `&isolation=${isolation}` : ""}`);
+  }
+
+  /**
+   * Kafka's deleteRecords: every record of each partition before its offset goes (-1: all of
+   * them); returns each partition's new log start offset. OFFSET_OUT_OF_RANGE past the high watermark.
+   */
+  deleteRecords(topic: string, partitions: { partition: number; offset: number }[]): Promise<TDeleteRecordsResponse> {
+    return this.call("POST", `/topics/${enc(topic)}/delete-records`, { partitions });
   }
 
   /** Deletes the group's committed offsets for one topic (refused while members subscribe to it). */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { zQueryInt } from "./common.ts";
 import { ZClientId, ZHeaderKey, ZTransactionalId } from "./ids.ts";
-import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_WAIT_MS } from "./limits.ts";
+import { MAX_FETCH_BYTES, MAX_FETCH_RECORDS, MAX_PARTITIONS, MAX_WAIT_MS } from "./limits.ts";
 
 export const MAX_PRODUCE_RECORDS = 100_000;
 
@@ -202,3 +202,45 @@ export const ZProduceQuery = z
     clientId: ZClientId.optional().describe("the producing client's name (Kafka's client.id), shown in the live topology"),
   })
   .strict();
+
+/** DeleteRecords (Kafka's admin deleteRecords): every record of a partition before an offset goes. */
+export const ZDeleteRecordsRequest = z
+  .object({
+    partitions: z
+      .array(
+        z
+          .object({
+            partition: z
+              .number()
+              .int()
+              .min(0)
+              .max(MAX_PARTITIONS - 1),
+            offset: z
+              .number()
+              .int()
+              .min(-1)
+              .max(Number.MAX_SAFE_INTEGER)
+              .describe("records before this offset are deleted; at most the high watermark; -1: the high watermark (everything)"),
+          })
+          .strict(),
+      )
+      .min(1, "partitions must name at least one partition")
+      .max(MAX_PARTITIONS)
+      .refine((ps) => new Set(ps.map((p) => p.partition)).size === ps.length, "a partition is named twice"),
+  })
+  .strict()
+  .meta({ id: "DeleteRecordsRequest" });
+export type TDeleteRecordsRequest = z.infer<typeof ZDeleteRecordsRequest>;
+
+export const ZDeleteRecordsResponse = z
+  .object({
+    topic: z.string(),
+    partitions: z.array(
+      z.object({
+        partition: z.number().int(),
+        lowWatermark: z.number().int().describe("the partition's log start offset afterwards"),
+      }),
+    ),
+  })
+  .meta({ id: "DeleteRecordsResponse" });
+export type TDeleteRecordsResponse = z.infer<typeof ZDeleteRecordsResponse>;

@@ -23,6 +23,7 @@ import {
   type IsolationLevel,
   type PartitionWatermarks,
 } from "./fetch.ts";
+import { deleteRecords, type DeletedRecords, type DeleteRecordsTarget } from "./delete-records.ts";
 import { listOffsets, type ListedOffset, type OffsetSpec } from "./list-offsets.ts";
 import {
   produceBatches,
@@ -203,6 +204,11 @@ export class PartitionManager {
   /** First offset whose timestamp is >= ts, or null when there is none. */
   async offsetForTimestamp(topic: string, partition: number, ts: number): Promise<number | null> {
     return (await this.listOffsets(topic, { timestamp: ts }, [partition]))[0].offset;
+  }
+
+  /** Moves each partition's log start offset to `offset` (DeleteRecords); returns the new log starts. */
+  deleteRecords(topic: string, targets: DeleteRecordsTarget[]): Promise<DeletedRecords[]> {
+    return deleteRecords(this.cache, topic, targets);
   }
 
   // ---- cleaner --------------------------------------------------------------------------

@@ -186,6 +186,7 @@ describe("a pipeline run by the server's stream runtime", () => {
     const runner = new PipelineRunner({
       baseUrl: server.url,
       definition: ZPipelineDefinition.parse(fraudAlert("fraud-3", "purchases-3", "fraud-alerts-3")),
+      repartitionPurgeMs: 200,
     });
     await runner.start();
     try {
@@ -206,6 +207,20 @@ describe("a pipeline run by the server's stream runtime", () => {
         (g) => g.totalLag === 0,
       );
       expect(group.totalLag).toBe(0);
+      // what the group committed of the repartition topic is purged: each partition's log start
+      // offset reaches its committed offset, so the topic holds nothing already processed
+      const purged = await waitFor(
+        "the repartition topic purged up to the committed offsets",
+        async () => {
+          const [t, g] = await Promise.all([admin.describeTopic(internal.name), admin.describeGroup("pipeline-fraud-3")]);
+          const committed = new Map(g.offsets.filter((o) => o.topic === internal.name).map((o) => [o.partition, o.committedOffset]));
+          return t.partitions.map((p) => ({ logStart: p.logStartOffset, committed: committed.get(p.partition), records: p.recordCount }));
+        },
+        (ps) => ps.every((p) => p.logStart === p.committed),
+      );
+      // every partition had records (the purchases, and the tasks' watermark announcements to each)
+      expect(purged.every((p) => p.logStart > 0)).toBe(true);
+      expect(purged.reduce((s, p) => s + p.logStart, 0)).toBeGreaterThan(33); // the 33 purchases crossed it
     } finally {
       await runner.stop();
     }

@@ -19,6 +19,7 @@ import { Topology } from "../topology.ts";
 import { PatternTopics, resolveInputs, startAtTimestamps, subscriptionOf, type ResolvedInputs } from "./sources.ts";
 import { StreamTask, type TaskContext, type TaskCounters } from "./stream-task.ts";
 import { InputLag } from "./input-lag.ts";
+import { RepartitionPurge } from "./repartition-purge.ts";
 import { PipelineMetrics, type EngineMetrics, type TaskFailure } from "./pipeline-metrics.ts";
 import { TaskSupervisor } from "./task-supervisor.ts";
 
@@ -42,6 +43,8 @@ export interface RunnerOptions {
   onFailed?: (f: TaskFailure) => void;
   /** The wall clock event time follows on idle inputs (default `Date.now`; tests run a faster one). */
   clock?: () => number;
+  /** How often what the group committed of its repartition topics is deleted (default 30 s, Kafka Streams'). */
+  repartitionPurgeMs?: number;
 }
 
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
@@ -54,6 +57,7 @@ export class PipelineRunner {
   /** the repartition topics (several partitions only) */
   private repartition: RepartitionInput[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private purge: RepartitionPurge | null = null;
   private ctx: TaskContext | null = null;
   /** decides on topics a pattern source matches after the start */
   private patternTopics: PatternTopics | null = null;
@@ -114,8 +118,8 @@ export class PipelineRunner {
     await this.ensureTopic(admin, changelogTopic, partitions, { "cleanup.policy": "compact" }, true);
     this.repartition = partitions > 1 ? repartitionInputs(def) : [];
     for (const r of this.repartition) {
-      // kept until read: records carry their event time, which a time retention would delete on arrival
-      // (Kafka Streams also purges what was committed, with DeleteRecords, which this broker lacks yet)
+      // kept until read and committed (then purged: RepartitionPurge), not by time: records carry
+      // their event time, which a time retention would judge old on arrival
       await this.ensureTopic(admin, r.topic, partitions, { "retention.ms": "-1" }, true);
       inputs.set(r.topic, [{ node: r.entry, keyFormat: "bytes", valueFormat: "bytes", repartition: true }]);
     }
@@ -173,6 +177,13 @@ export class PipelineRunner {
       eachBatch: ({ topic, partition, messages, position }) =>
         this.whenRead(topic, () => this.withTask(partition, (t) => t.processBatch(topic, messages, position))),
     });
+    this.purge = new RepartitionPurge(
+      admin,
+      groupIdOf(def.name),
+      this.repartition.map((r) => r.topic),
+      (e) => this.opts.onError?.(e),
+    );
+    this.purge.start(this.opts.repartitionPurgeMs);
     this.timer = setInterval(() => {
       for (const p of this.tasks.keys()) void this.withTask(p, (t) => t.tick()).catch((e: Error) => this.opts.onError?.(e));
     }, def.settings.commitIntervalMs);
@@ -296,6 +307,7 @@ export class PipelineRunner {
     this.metrics.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.purge?.stop();
     await this.consumer?.stop();
     await Promise.all([...this.tasks.keys()].map((p) => this.closeTask(p)));
   }

@@ -531,7 +531,13 @@ export const ZSubscribeTopologyMessage = z
 // ---- scenarios ----------------------------------------------------------------------------
 
 /** The one-click teaching scenarios built so far (issue #17, item 4). */
-export const SCENARIO_IDS = ["partitions-parallelism", "consumer-groups-failover", "retention-replay"] as const;
+export const SCENARIO_IDS = [
+  "partitions-parallelism",
+  "consumer-groups-failover",
+  "retention-replay",
+  "exactly-once-payments",
+  "stream-processing-fraud",
+] as const;
 export const ZScenarioId = z.enum(SCENARIO_IDS, { error: `scenario must be one of ${SCENARIO_IDS.join(", ")}` });
 export type TScenarioId = z.infer<typeof ZScenarioId>;
 

@@ -13,9 +13,11 @@ import type { TScenario, TScenarioId } from "../../schemas/topology.ts";
 import type { SimulationManager } from "../simulation-manager.ts";
 import { assertMove } from "../simulation-states.ts";
 import { consumerGroupsFailover } from "./consumer-groups-failover.ts";
+import { exactlyOncePayments } from "./exactly-once-payments.ts";
 import { partitionsParallelism } from "./partitions-parallelism.ts";
 import { retentionReplay } from "./retention-replay.ts";
 import type { ScenarioContext, ScenarioScript } from "./scenario-script.ts";
+import { streamProcessingFraud } from "./stream-processing-fraud.ts";
 
 type State = TScenario["state"];
 const MOVES: Readonly<Record<State, readonly State[]>> = {
@@ -25,7 +27,13 @@ const MOVES: Readonly<Record<State, readonly State[]>> = {
   failed: ["idle"],
 };
 
-const SCRIPTS: readonly ScenarioScript[] = [partitionsParallelism, consumerGroupsFailover, retentionReplay];
+const SCRIPTS: readonly ScenarioScript[] = [
+  partitionsParallelism,
+  consumerGroupsFailover,
+  retentionReplay,
+  exactlyOncePayments,
+  streamProcessingFraud,
+];
 const MAX_STEPS = 100;
 /** How long a reset keeps trying to delete a group whose crashed member has not expired yet. */
 const GROUP_DELETE_RETRY_MS = 180_000;
@@ -46,6 +54,8 @@ interface Run {
   topics: string[];
   groups: string[];
   simulations: string[];
+  /** What the script itself started (clients, pipelines), undone at reset. */
+  cleanups: (() => Promise<void>)[];
   abort: AbortController | null;
   running: Promise<void> | null;
 }
@@ -60,6 +70,7 @@ const fresh = (): Run => ({
   topics: [],
   groups: [],
   simulations: [],
+  cleanups: [],
   abort: null,
   running: null,
 });
@@ -71,7 +82,7 @@ export class ScenarioManager {
 
   constructor(
     private readonly simulations: SimulationManager,
-    baseUrl: () => string,
+    private readonly baseUrl: () => string,
   ) {
     this.admin = () => new Admin({ baseUrl: baseUrl() });
   }
@@ -144,6 +155,7 @@ export class ScenarioManager {
     for (const sim of run.simulations) {
       await this.simulations.deleteSimulation(sim).catch(() => undefined);
     }
+    for (const cleanup of run.cleanups.reverse()) await cleanup().catch(() => undefined);
     const admin = this.admin();
     for (const topic of run.topics) {
       await admin.deleteTopic(topic).catch(() => undefined);
@@ -186,6 +198,7 @@ export class ScenarioManager {
       });
     return {
       admin,
+      baseUrl: this.baseUrl(),
       simulations: this.simulations,
       run: ++this.runNumber,
       step: (text) => {
@@ -195,7 +208,11 @@ export class ScenarioManager {
       },
       own: (kind, id) => {
         if (kind === "group") run.groups.push(id);
+        else if (kind === "topic") run.topics.push(id);
         else run.simulations.push(id);
+      },
+      defer: (cleanup) => {
+        run.cleanups.push(cleanup);
       },
       until: async (what, read, ok, timeoutMs) => {
         const end = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@
  * the public client's Admin, and the outcome it measures.
  */
 import type { Admin } from "../../client/admin.ts";
+import { PartitionReader, type Isolation } from "../../client/partition-reader.ts";
 import type { TScenario, TScenarioId } from "../../schemas/topology.ts";
 import type { SimulationManager } from "../simulation-manager.ts";
 
@@ -11,13 +12,17 @@ export type Outcome = NonNullable<TScenario["outcome"]>;
 
 export interface ScenarioContext {
   admin: Admin;
+  /** This server's own address, for the public client (producers, consumers, readers, the REST API). */
+  baseUrl: string;
   simulations: SimulationManager;
   /** The run's number: group ids carry it, so a member of an earlier run still expiring never joins this one's group. */
   run: number;
   /** Records a step of the story (shown in order). */
   step(text: string): void;
   /** Remembers a simulation so a reset deletes it. */
-  own(kind: "simulation" | "group", id: string): void;
+  own(kind: "simulation" | "group" | "topic", id: string): void;
+  /** Runs `cleanup` at reset, before the topics and groups are deleted (latest first): for clients and pipelines the script runs itself. */
+  defer(cleanup: () => Promise<void>): void;
   /** Reads until `ok` holds (every 250 ms); fails with `what` after `timeoutMs` or when the run is reset. */
   until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T>;
   sleep(ms: number): Promise<void>;
@@ -85,4 +90,25 @@ export async function startShop(
   ctx.own("simulation", group.id);
   ctx.own("group", opts.groupId);
   return { producerId: producer.id, groupSimulationId: group.id };
+}
+
+/** Every record of `topic` as text, partition by partition in offset order (read_committed: up to the last stable offset). */
+export async function readAll(
+  baseUrl: string,
+  topic: string,
+  partitions: number,
+  isolation: Isolation,
+): Promise<{ partition: number; offset: number; key: string | null; value: string }[]> {
+  const out: { partition: number; offset: number; key: string | null; value: string }[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const reader = new PartitionReader(baseUrl, topic, p, 0, isolation);
+    for (;;) {
+      const r = await reader.fetch(4 << 20);
+      for (const rec of r.records)
+        out.push({ partition: p, offset: rec.offset, key: rec.key?.toString() ?? null, value: rec.value?.toString() ?? "" });
+      const end = isolation === "read_committed" ? r.lastStableOffset : r.highWatermark;
+      if (r.records.length === 0 && reader.offset >= end) break;
+    }
+  }
+  return out;
 }

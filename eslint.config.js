@@ -130,6 +130,12 @@ export const LAYERS = [
     deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
   },
   {
+    // the client's transport onto this process's broker façade: pipelines run on it without loopback HTTP
+    path: "server/inproc",
+    allow: ["server/broker/broker.ts", "server/client", "server/cel/regex.ts", "server/schemas"],
+    deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
+  },
+  {
     // the stream engine: no SQL, no broker internals, so it can later run against a Kafka cluster
     path: "server/stream",
     // the broker only through the public client (runtime/): swappable for a Kafka client later

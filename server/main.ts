@@ -120,15 +120,22 @@ async function main(): Promise<void> {
     req.headers["x-tributary-client-host"] = req.socket.remoteAddress ?? "unknown";
     void handle(req, res);
   });
-  // pipelines run through the public client against this server's own address, known once it listens;
+  // pipelines run through the public client: administration against this server's own address, known once it listens;
   // loaded before listening: once it serves, the server announces itself at once (the supervisor's tests wait for that line)
   const { PipelineManager } = await import("./pipelines/pipeline-manager.ts");
   const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
   let selfUrl = "";
-  const pipelines = new PipelineManager(new PostgresPipelineStore(db.prisma), () => selfUrl, {
-    deleteTopic: (name) => broker.deleteTopic(name),
-    deleteGroup: (groupId) => broker.deleteGroup(groupId),
-  });
+  const { brokerTransport } = await import("./inproc/broker-transport.ts");
+  const pipelines = new PipelineManager(
+    new PostgresPipelineStore(db.prisma),
+    () => selfUrl,
+    {
+      deleteTopic: (name) => broker.deleteTopic(name),
+      deleteGroup: (groupId) => broker.deleteGroup(groupId),
+    },
+    // their consumers, transactions and changelog reads call this broker's façade directly (server/inproc)
+    brokerTransport(broker),
+  );
   const live = createLiveServer(broker, {
     maxSocketsPerAddress: config.wsMaxSocketsPerAddress,
     // a live tail filters with message search's filters; it runs as long as it is open, so each record

@@ -1,11 +1,14 @@
 /** The public types of the group consumer (`Consumer`): options, messages, handlers and events. */
 import type { TopicPartition } from "../group-member/topic-partitions.ts";
+import type { ClientTransport } from "./transport.ts";
 
 export type AssignorName = "sticky" | "range" | "roundrobin" | "round-robin" | "uniform" | "cooperative-sticky";
 export type AutoOffsetReset = "earliest" | "latest" | "none";
 
 export interface ConsumerOptions {
   baseUrl: string;
+  /** How requests reach the broker: the REST API at baseUrl unless given (see transport.ts). */
+  transport?: ClientTransport;
   groupId: string;
   clientId?: string;
   assignor?: AssignorName;

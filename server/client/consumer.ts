@@ -42,6 +42,7 @@ import type { ConsumerEvents, ConsumerOptions, GroupMetadata, Listener, RunOptio
 import { FetchRunner } from "./fetch-runner.ts";
 import { joinGroupMember, membershipLost } from "./group-membership.ts";
 import { OffsetManager } from "./offset-manager.ts";
+import { httpTransport } from "./transport.ts";
 
 export * from "./consumer-types.ts";
 export { decodeGroupPoll, decodeGroupPollParts } from "./fetch-runner.ts";
@@ -72,6 +73,7 @@ export class Consumer {
       maxBufferedRecords: 4 * (options.maxRecords ?? 500),
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
+      transport: options.transport ?? httpTransport(options.baseUrl),
     };
   }
 

@@ -6,16 +6,15 @@
  * the same record after retryBackoffMs (its partition does not move past it). Positions are those
  * of processed records (not fetched ones): a crash re-delivers, never skips (at-least-once).
  */
-import { raiseForBytes, requestBytes } from "./http-client.ts";
+import { splitGroupPoll, type ClientTransport, type PolledPart } from "./transport.ts";
 import type { Batch, Message, RunOptions } from "./consumer-types.ts";
 import type { OffsetManager } from "./offset-manager.ts";
 import type { GroupMember } from "../group-member/group-member.ts";
 import { keyOf, type TopicPartition } from "../group-member/topic-partitions.ts";
 import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
-import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
 
 export interface FetchOptions {
-  baseUrl: string;
+  transport: ClientTransport;
   groupId: string;
   maxRecords: number;
   maxBytes: number;
@@ -158,12 +157,13 @@ export class FetchRunner {
     const incarnation = this.member.incarnation;
     // long polls end well before the next heartbeat is due: it waits behind them in the queue
     const waitMs = Math.max(0, Math.min(this.opts.waitMs, Math.floor(this.member.heartbeatIntervalMs / 2)));
-    const path =
-      `/api/v1/groups/${encodeURIComponent(this.opts.groupId)}/members/${encodeURIComponent(this.member.memberId ?? "")}` +
-      `/records?maxRecords=${this.opts.maxRecords}&maxBytes=${this.opts.maxBytes}&waitMs=${waitMs}`;
-    const res = await requestBytes(this.opts.baseUrl + path, "GET", { accept: RECORD_BATCH_CONTENT_TYPE }, undefined, this.stopSignal);
-    if (res.status !== 200) raiseForBytes(res);
-    return { incarnation, ...decodeGroupPollParts(res.body) };
+    const parts = await this.opts.transport.pollGroup(
+      this.opts.groupId,
+      this.member.memberId ?? "",
+      { maxRecords: this.opts.maxRecords, maxBytes: this.opts.maxBytes, waitMs },
+      this.stopSignal,
+    );
+    return { incarnation, ...decodePolledParts(parts) };
   }
 
   /**
@@ -230,41 +230,42 @@ export function decodeGroupPoll(body: Buffer): Message[] {
   return decodeGroupPollParts(body).records;
 }
 
+/** A binary group poll's body (see server/api/poll-group-record-batches.ts), decoded (see decodePolledParts). */
+export function decodeGroupPollParts(body: Buffer): ReturnType<typeof decodePolledParts> {
+  return decodePolledParts(splitGroupPoll(body));
+}
+
 /**
- * A binary group poll (see server/api/poll-group-record-batches.ts): a JSON header of parts, then
- * each part's stored batches; records of a part's first batch before its `fromOffset` and control
+ * A group poll's records: records of a part's first batch before its `fromOffset` and control
  * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
  */
-export function decodeGroupPollParts(body: Buffer): {
+export function decodePolledParts(parts: readonly PolledPart[]): {
   records: Message[];
   positions: { topic: string; partition: number; offset: number }[];
 } {
-  const headerLength = body.readUInt32BE(0);
-  const header = JSON.parse(body.toString("utf8", 4, 4 + headerLength)) as {
-    parts: { topic: string; partition: number; fromOffset: number; nextOffset: number; bytes: number }[];
-  };
   const out: Message[] = [];
-  let at = 4 + headerLength;
-  for (const part of header.parts) {
-    const end = at + part.bytes;
-    while (at < end) {
-      const h = readBatchHeader(body, at);
-      const batch = body.subarray(at, at + h.sizeBytes);
-      at += h.sizeBytes;
-      if (h.isControl) continue;
-      forEachRecord(batch, h, part.fromOffset, (v) => {
-        out.push({
-          topic: part.topic,
-          partition: part.partition,
-          offset: v.offset,
-          timestamp: v.timestamp,
-          timestampType: h.timestampType,
-          key: v.key,
-          value: v.value,
-          headers: v.headerCount === 0 ? [] : v.headers(),
+  for (const part of parts) {
+    for (const bytes of part.batches) {
+      let at = 0;
+      while (at < bytes.length) {
+        const h = readBatchHeader(bytes, at);
+        const batch = bytes.subarray(at, at + h.sizeBytes);
+        at += h.sizeBytes;
+        if (h.isControl) continue;
+        forEachRecord(batch, h, part.fromOffset, (v) => {
+          out.push({
+            topic: part.topic,
+            partition: part.partition,
+            offset: v.offset,
+            timestamp: v.timestamp,
+            timestampType: h.timestampType,
+            key: v.key,
+            value: v.value,
+            headers: v.headerCount === 0 ? [] : v.headers(),
+          });
         });
-      });
+      }
     }
   }
-  return { records: out, positions: header.parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })) };
+  return { records: out, positions: parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })) };
 }

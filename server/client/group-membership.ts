@@ -1,12 +1,13 @@
 /**
  * The group consumer's membership: the shared KIP-848 member loop (`GroupMember`) over the REST
- * API. One request at a time to the coordinator (join, heartbeat, poll, commit, leave go through
+ * API (or the transport the options give). One request at a time to the coordinator (join, heartbeat, poll, commit, leave go through
  * the member's queue), heartbeats at the interval the broker gives, revocations finished and
  * committed before release, and a new join (epoch 0) after being fenced or expired.
  */
-import { raiseFor, TributaryClientError } from "./http-client.ts";
+import { TributaryClientError } from "./http-client.ts";
+import { transportOf } from "./transport.ts";
 import type { ConsumerOptions } from "./consumer-types.ts";
-import { GroupMember, type HeartbeatReply, type MemberHost, type MemberTransport } from "../group-member/group-member.ts";
+import { GroupMember, type MemberHost, type MemberTransport } from "../group-member/group-member.ts";
 
 /** What commitOffsets() throws once the member was fenced or expired (nothing was committed). */
 export function membershipLost(): TributaryClientError {
@@ -17,26 +18,16 @@ export function membershipLost(): TributaryClientError {
   );
 }
 
-/** A member of `options.groupId` subscribed to `subscription`, reaching the broker over HTTP. */
+/** A member of `options.groupId` subscribed to `subscription`, reaching the broker through the options' transport (HTTP by default). */
 export function joinGroupMember(
   options: ConsumerOptions & { autoCommit: boolean; autoCommitIntervalMs: number; retryBackoffMs: number },
   subscription: { topics?: string[]; topicPattern?: string },
   host: MemberHost,
 ): GroupMember {
-  const groupPath = `/api/v1/groups/${encodeURIComponent(options.groupId)}/members`;
-  const memberPath = (memberId: string) => `${groupPath}/${encodeURIComponent(memberId)}`;
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(options.baseUrl + path, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) await raiseFor(res);
-    return (res.status === 204 ? undefined : await res.json()) as T;
-  }
+  const t = transportOf(options);
   const transport: MemberTransport = {
     join: () =>
-      request<HeartbeatReply>("POST", groupPath, {
+      t.joinGroup(options.groupId, {
         ...subscription,
         ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
         ...(options.assignor !== undefined ? { assignor: options.assignor } : {}),
@@ -44,16 +35,13 @@ export function joinGroupMember(
         ...(options.isolationLevel !== undefined ? { isolationLevel: options.isolationLevel } : {}),
         autoOffsetReset: options.autoOffsetReset,
       }),
-    heartbeat: ({ memberId, memberEpoch, ownedPartitions }) =>
-      request<HeartbeatReply>("POST", `${memberPath(memberId)}/heartbeat`, { memberEpoch, ownedPartitions }),
+    heartbeat: ({ memberId, memberEpoch, ownedPartitions }) => t.heartbeat(options.groupId, memberId, { memberEpoch, ownedPartitions }),
     commit: async ({ memberId, memberEpoch, offsets }) => {
       if (offsets.length === 0) return [];
-      await request("POST", `${memberPath(memberId)}/offsets`, { memberEpoch, offsets });
+      await t.commitOffsets(options.groupId, memberId, { memberEpoch, offsets });
       return offsets;
     },
-    leave: async ({ memberId }) => {
-      await request("DELETE", memberPath(memberId));
-    },
+    leave: ({ memberId }) => t.leaveGroup(options.groupId, memberId),
   };
   return new GroupMember(transport, host, {
     autoCommit: options.autoCommit,

@@ -3,8 +3,8 @@
  * on the client; long-polls at the head.
  */
 import { decodeRecords, forEachRecord, readBatchHeader, RecordView, type DecodedRecord } from "../broker/protocol/record-batch.ts";
-import { raiseForBytes, requestBytes, type Scratch } from "./http-client.ts";
-import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
+import type { Scratch } from "./http-client.ts";
+import { httpTransport, type ClientTransport, type PartitionFetch } from "./transport.ts";
 
 export interface FetchedBatch {
   records: DecodedRecord[];
@@ -32,40 +32,38 @@ export class PartitionReader {
    * stable offset (aborted batches and commit/abort markers leave gaps in the offsets, so
    * always continue from `nextOffset`); omitted: the broker's default, read_uncommitted.
    */
+  private readonly transport: ClientTransport;
+
+  /** `broker`: the server's base URL (the REST API), or a transport (see transport.ts). */
   constructor(
-    private readonly baseUrl: string,
+    broker: string | ClientTransport,
     readonly topic: string,
     readonly partition: number,
     public offset = 0,
     readonly isolation?: Isolation,
-  ) {}
+  ) {
+    this.transport = typeof broker === "string" ? httpTransport(broker) : broker;
+  }
 
   /** Raw batches from the current offset; advances past them. */
-  fetchRaw(maxBytes = DEFAULT_FETCH_BYTES, waitMs = 0): Promise<RawFetch> {
-    return this.fetchInto(maxBytes, waitMs);
+  async fetchRaw(maxBytes = DEFAULT_FETCH_BYTES, waitMs = 0): Promise<RawFetch> {
+    const { batches, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes, waitMs);
+    const payload = batches.length === 1 ? batches[0] : Buffer.concat(batches);
+    return { payload, highWatermark, lastStableOffset, nextOffset };
   }
 
   /** poll()'s response buffer, reused: its records are only visited, never handed out. */
   private readonly scratch: Scratch = { buffer: null };
 
-  private async fetchInto(maxBytes: number, waitMs: number, scratch?: Scratch): Promise<RawFetch> {
-    const isolation = this.isolation ? `&isolation=${this.isolation}` : "";
-    const res = await requestBytes(
-      `${this.baseUrl}/api/v1/topics/${encodeURIComponent(this.topic)}/partitions/${this.partition}/records?offset=${this.offset}&maxBytes=${maxBytes}&waitMs=${waitMs}${isolation}`,
-      "GET",
-      { accept: RECORD_BATCH_CONTENT_TYPE },
-      undefined,
-      undefined,
+  private async fetchInto(maxBytes: number, waitMs: number, scratch?: Scratch): Promise<PartitionFetch> {
+    const r = await this.transport.fetchPartition(
+      this.topic,
+      this.partition,
+      { offset: this.offset, maxBytes, waitMs, ...(this.isolation ? { isolation: this.isolation } : {}) },
       scratch,
     );
-    if (res.status !== 200) raiseForBytes(res);
-    const payload = res.body;
-    const nextOffset = Number(res.headers["x-next-offset"]);
-    const highWatermark = Number(res.headers["x-high-watermark"]);
-    const lso = res.headers["x-last-stable-offset"];
-    const lastStableOffset = typeof lso === "string" ? Number(lso) : highWatermark;
-    this.offset = nextOffset;
-    return { payload, highWatermark, lastStableOffset, nextOffset };
+    this.offset = r.nextOffset;
+    return r;
   }
 
   private readonly view = new RecordView();
@@ -81,14 +79,16 @@ export class PartitionReader {
     waitMs = 0,
   ): Promise<{ count: number; highWatermark: number; lastStableOffset: number; nextOffset: number }> {
     const from = this.offset;
-    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes, waitMs, this.scratch);
+    const { batches, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes, waitMs, this.scratch);
     let count = 0;
-    let at = 0;
-    while (at < payload.length) {
-      const h = readBatchHeader(payload, at);
-      const batch = payload.subarray(at, at + h.sizeBytes);
-      at += h.sizeBytes;
-      if (!h.isControl) count += forEachRecord(batch, h, from, visit, this.view);
+    for (const payload of batches) {
+      let at = 0;
+      while (at < payload.length) {
+        const h = readBatchHeader(payload, at);
+        const batch = payload.subarray(at, at + h.sizeBytes);
+        at += h.sizeBytes;
+        if (!h.isControl) count += forEachRecord(batch, h, from, visit, this.view);
+      }
     }
     return { count, highWatermark, lastStableOffset, nextOffset };
   }
@@ -99,15 +99,17 @@ export class PartitionReader {
    */
   async fetch(maxBytes?: number, waitMs = 0): Promise<FetchedBatch> {
     const from = this.offset;
-    const { payload, highWatermark, lastStableOffset, nextOffset } = await this.fetchRaw(maxBytes, waitMs);
+    const { batches, highWatermark, lastStableOffset, nextOffset } = await this.fetchInto(maxBytes ?? DEFAULT_FETCH_BYTES, waitMs);
     const records: DecodedRecord[] = [];
-    let at = 0;
-    while (at < payload.length) {
-      const h = readBatchHeader(payload, at);
-      const batch = payload.subarray(at, at + h.sizeBytes);
-      at += h.sizeBytes;
-      if (h.isControl) continue;
-      for (const r of decodeRecords(batch, h)) if (r.offset >= from) records.push(r);
+    for (const payload of batches) {
+      let at = 0;
+      while (at < payload.length) {
+        const h = readBatchHeader(payload, at);
+        const batch = payload.subarray(at, at + h.sizeBytes);
+        at += h.sizeBytes;
+        if (h.isControl) continue;
+        for (const r of decodeRecords(batch, h)) if (r.offset >= from) records.push(r);
+      }
     }
     return { records, highWatermark, lastStableOffset, nextOffset };
   }

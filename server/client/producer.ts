@@ -21,12 +21,14 @@ import { RecordBatchWriter } from "../broker/protocol/batch-writer.ts";
 import type { RecordHeader } from "../broker/protocol/record-batch.ts";
 import { partitionForKey } from "../broker/protocol/murmur2.ts";
 import { StickyPartitioner } from "../broker/protocol/partitioner.ts";
-import { callJson, raiseForBytes, requestBytes, TributaryClientError } from "./http-client.ts";
-import { RECORD_BATCH_CONTENT_TYPE } from "../schemas/limits.ts";
+import { TributaryClientError } from "./http-client.ts";
+import { transportOf, type ClientTransport } from "./transport.ts";
 import { hasCode, isRetriable } from "../errors/tributary-error.ts";
 
 export interface ProducerOptions {
   baseUrl: string;
+  /** How requests reach the broker: the REST API at baseUrl unless given (see transport.ts). */
+  transport?: ClientTransport;
   /** The client's name (Kafka's client.id), sent with every produce request: the live topology shows it. */
   clientId?: string;
   /** Send a partition's batch once it holds this many bytes (Kafka's batch.size is 16 KiB). */
@@ -205,7 +207,10 @@ export class Producer {
   /** Set for a transactional producer. */
   private readonly txn: TxnManager | null;
 
+  private readonly transport: ClientTransport;
+
   constructor(private readonly opts: ProducerOptions) {
+    this.transport = transportOf(opts);
     this.batchBytes = opts.batchBytes ?? 16_384;
     this.lingerMs = opts.lingerMs ?? 5;
     if (opts.transactionalId !== undefined && opts.idempotent === false)
@@ -227,9 +232,9 @@ export class Producer {
   private partitions(topic: string): Promise<number> {
     let p = this.metadata.get(topic);
     if (!p) {
-      p = callJson<{ partitions: unknown[] }>(this.opts.baseUrl, "GET", `/api/v1/topics/${encodeURIComponent(topic)}`).then((t) => {
-        this.partitionsOf.set(topic, t.partitions.length);
-        return t.partitions.length;
+      p = this.transport.partitionCount(topic).then((n) => {
+        this.partitionsOf.set(topic, n);
+        return n;
       });
       p.catch(() => this.metadata.delete(topic));
       this.metadata.set(topic, p);
@@ -413,12 +418,10 @@ export class Producer {
   private initIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.txn !== null) return Promise.reject(this.stateError("send", "initTransactions() and beginTransaction() first"));
     if (!this.identity) {
-      this.identity = callJson<{ producerId: number; producerEpoch: number }>(this.opts.baseUrl, "POST", "/api/v1/producers", {}).then(
-        (id) => {
-          this.resolvedIdentity = id;
-          return id;
-        },
-      );
+      this.identity = this.transport.initProducer({}).then((id) => {
+        this.resolvedIdentity = id;
+        return id;
+      });
       this.identity.catch(() => (this.identity = null));
     }
     return this.identity;
@@ -438,18 +441,16 @@ export class Producer {
       }
       const body = p.writer.finish(opts);
       const retries = this.idempotent ? (this.opts.retries ?? 5) : 0;
-      let url = `${this.opts.baseUrl}/api/v1/topics/${encodeURIComponent(topic)}/records?partition=${partition}`;
-      if (this.opts.clientId !== undefined) url += `&clientId=${encodeURIComponent(this.opts.clientId)}`;
+      const as: { clientId?: string; transactionalId?: string } = {};
+      if (this.opts.clientId !== undefined) as.clientId = this.opts.clientId;
       if (this.txn !== null) {
-        url += `&transactionalId=${encodeURIComponent(this.txn.transactionalId)}`;
+        as.transactionalId = this.txn.transactionalId;
         if (txn) txn.touched = true;
       }
       let busy = 0;
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await requestBytes(url, "POST", { "content-type": RECORD_BATCH_CONTENT_TYPE }, body);
-          if (res.status < 200 || res.status > 299) raiseForBytes(res);
-          const r = JSON.parse(res.body.toString("utf8")) as { baseOffset: number };
+          const r = await this.transport.produce(topic, partition, body, as);
           for (const w of p.waiters) w.done(r.baseOffset);
           return;
         } catch (e) {
@@ -588,20 +589,16 @@ export class Producer {
   }
 
   /** A transaction request, retried while the broker is unreachable or busy; broker errors come typed. */
-  private async txnCall<T>(method: string, path: string, body: unknown): Promise<T> {
+  private async txnCall<T>(call: (t: ClientTransport) => Promise<T>): Promise<T> {
     const deadline = Date.now() + (this.opts.transactionRetryTimeoutMs ?? 30_000);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await callJson<T>(this.opts.baseUrl, method, path, body);
+        return await call(this.transport);
       } catch (e) {
         if (!isTransient(e) || Date.now() >= deadline) throw typedTxnError(e);
         await new Promise((r) => setTimeout(r, Math.min(20 * 2 ** attempt, 500)));
       }
     }
-  }
-
-  private txnPath(suffix: string): string {
-    return `/api/v1/transactions/${encodeURIComponent((this.txn as TxnManager).transactionalId)}${suffix}`;
   }
 
   private who(): { producerId: number; producerEpoch: number } {
@@ -624,10 +621,12 @@ export class Producer {
     const t = this.txn as TxnManager;
     let r: { producerId: number; producerEpoch: number };
     try {
-      r = await this.txnCall<{ producerId: number; producerEpoch: number }>("POST", "/api/v1/producers", {
-        transactionalId: t.transactionalId,
-        ...(this.opts.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: this.opts.transactionTimeoutMs } : {}),
-      });
+      r = await this.txnCall((tr) =>
+        tr.initProducer({
+          transactionalId: t.transactionalId,
+          ...(this.opts.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: this.opts.transactionTimeoutMs } : {}),
+        }),
+      );
     } catch (e) {
       if (e instanceof ProducerFencedError) this.fence(e);
       throw e;
@@ -669,18 +668,20 @@ export class Producer {
     if (req.offsets.length === 0) return;
     txn.touched = true;
     try {
-      await this.txnCall("POST", this.txnPath("/offsets"), {
-        ...this.who(),
-        groupId: req.groupId,
-        memberId: req.memberId,
-        memberEpoch: req.memberEpoch,
-        offsets: req.offsets.map((o) => ({
-          topic: o.topic,
-          partition: o.partition,
-          offset: o.offset,
-          ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
-        })),
-      });
+      await this.txnCall((tr) =>
+        tr.addOffsetsToTransaction(t.transactionalId, {
+          ...this.who(),
+          groupId: req.groupId,
+          memberId: req.memberId,
+          memberEpoch: req.memberEpoch,
+          offsets: req.offsets.map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset,
+            ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+          })),
+        }),
+      );
     } catch (e) {
       const err = typedTxnError(e);
       // fenced group member (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH...) or anything else: abortable, as in Kafka
@@ -718,7 +719,7 @@ export class Producer {
     }
     if (txn.touched) {
       try {
-        await this.txnCall("POST", this.txnPath("/commit"), this.who());
+        await this.txnCall((tr) => tr.endTransaction(t.transactionalId, this.who(), true));
       } catch (e) {
         const err = typedTxnError(e);
         if (err instanceof ProducerFencedError) {
@@ -759,7 +760,7 @@ export class Producer {
       }
       if (!t.reinit && txn?.touched) {
         try {
-          await this.txnCall("POST", this.txnPath("/abort"), this.who());
+          await this.txnCall((tr) => tr.endTransaction(t.transactionalId, this.who(), false));
         } catch (e) {
           if (e instanceof ProducerFencedError) {
             this.fence(e);

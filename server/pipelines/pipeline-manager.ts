@@ -1,7 +1,8 @@
 /**
  * The pipelines of this server: their drafts and versions in the store, their lifecycle
  * (pipeline-states.ts decides every move) and a PipelineRunner for each running one, talking to
- * this server through the public client at `baseUrl`. Pipelines that were running when the
+ * this server through the public client: administration at `baseUrl`, consuming and
+ * transactions through the transport given (this server's own broker façade, without HTTP). Pipelines that were running when the
  * server stopped start again when it starts.
  */
 import type { z } from "zod";
@@ -16,7 +17,7 @@ import {
   type TPipelineStateChange,
 } from "../schemas/pipeline.ts";
 import { expressionProblems } from "../stream/topology.ts";
-import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf, type RunnerOptions } from "../stream/runtime/pipeline-runner.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 import { runPipelineTests, testCaseProblems } from "../stream/runtime/test-run.ts";
@@ -123,6 +124,8 @@ export class PipelineManager {
     private readonly store: PipelineStore,
     private readonly baseUrl: () => string,
     private readonly reset: StateReset,
+    /** how running pipelines reach the broker: this server's own façade (server/inproc); HTTP at baseUrl when not given */
+    private readonly transport?: RunnerOptions["transport"],
     private readonly log: (line: string) => void = (l) => console.error(l),
   ) {}
 
@@ -394,6 +397,7 @@ export class PipelineManager {
     if (!v) throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' has no version ${version}`);
     const runner: PipelineRunner = new PipelineRunner({
       baseUrl: this.baseUrl(),
+      transport: this.transport,
       definition: ZPipelineDefinition.parse(v.definition),
       onError: (e) => this.log(`pipeline ${name}: ${e.message}`),
       onFailed: (f) => void this.failed(name, runner, f),

@@ -11,7 +11,7 @@
  * partition count, which the group reads too: partition p of it goes to task p like every input.
  * Topic patterns and timestamp starts: `sources.ts`.
  */
-import { Admin, Consumer, Producer } from "../../client/index.ts";
+import { Admin, Consumer, Producer, transportOf, type ClientTransport } from "../../client/index.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
 import { repartitionInputs, type RepartitionInput } from "../repartition.ts";
@@ -36,6 +36,12 @@ export class PipelineStartError extends Error {
 
 export interface RunnerOptions {
   baseUrl: string;
+  /**
+   * How the group consumer, the tasks' transactional producers and changelog readers reach the
+   * broker: the REST API at baseUrl unless given (a server runs its pipelines on its own broker
+   * façade, server/inproc). Administration (topics, lag) goes to baseUrl.
+   */
+  transport?: ClientTransport;
   definition: TPipelineDefinition;
   /** Called when a unit of work fails (it is retried); for logs and metrics. */
   onError?: (e: Error) => void;
@@ -67,9 +73,11 @@ export class PipelineRunner {
   readonly metrics: PipelineMetrics;
   private readonly supervisor: TaskSupervisor;
   private readonly lag: InputLag;
+  private readonly transport: ClientTransport;
 
   constructor(private readonly opts: RunnerOptions) {
     this.def = opts.definition;
+    this.transport = transportOf(opts);
     this.metrics = new PipelineMetrics(opts.definition);
     const changelog = changelogTopicOf(opts.definition.name);
     this.supervisor = new TaskSupervisor(opts.baseUrl, opts.definition, changelog, this.metrics, (f) => opts.onFailed?.(f));
@@ -134,6 +142,7 @@ export class PipelineRunner {
     );
     const consumer = new Consumer({
       baseUrl: this.opts.baseUrl,
+      transport: this.transport,
       groupId: groupIdOf(def.name),
       clientId: `pipeline-${def.name}`,
       assignor: "range",
@@ -144,7 +153,7 @@ export class PipelineRunner {
     });
     this.consumer = consumer;
     this.ctx = {
-      baseUrl: this.opts.baseUrl,
+      transport: this.transport,
       changelogTopic,
       deadLetterTopic: deadLetterTopic?.kind === "deadLetter" ? deadLetterTopic.topic : null,
       inputs,
@@ -229,7 +238,11 @@ export class PipelineRunner {
   private withTask(p: number, work: (t: StreamTask) => Promise<void>): Promise<void> {
     let entry = this.tasks.get(p);
     if (!entry) {
-      const producer = new Producer({ baseUrl: this.opts.baseUrl, transactionalId: `pipeline-${this.def.name}-${p}` });
+      const producer = new Producer({
+        baseUrl: this.opts.baseUrl,
+        transport: this.transport,
+        transactionalId: `pipeline-${this.def.name}-${p}`,
+      });
       const { topology } = Topology.build(this.def, this.repartition);
       const ctx = this.ctx!;
       const opening: { task: Promise<StreamTask>; opened: StreamTask | null } = {

@@ -20,7 +20,7 @@
  * delivers those batches again.
  */
 import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
-import type { GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
+import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { PartitionReader } from "../../client/index.ts";
 import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
@@ -53,7 +53,8 @@ export interface InputBinding {
 }
 
 export interface TaskContext {
-  baseUrl: string;
+  /** how the client reaches the broker (its changelog is read back through it) */
+  transport: ClientTransport;
   /** internal topic of the pipeline's state: one partition per task */
   changelogTopic: string;
   deadLetterTopic: string | null;
@@ -176,7 +177,7 @@ export class StreamTask {
     await producer.initTransactions();
     const stores = topology.stores();
     let watermark = Number.NEGATIVE_INFINITY;
-    const reader = new PartitionReader(ctx.baseUrl, ctx.changelogTopic, partition, 0, "read_committed");
+    const reader = new PartitionReader(ctx.transport, ctx.changelogTopic, partition, 0, "read_committed");
     for (;;) {
       const batch = await reader.fetch();
       for (const r of batch.records) {

@@ -29,7 +29,7 @@ import {
   MergeProcessor,
   SelectKeyProcessor,
 } from "./process/stateless.ts";
-import type { Processor } from "./process/processor.ts";
+import type { Emit, Processor } from "./process/processor.ts";
 import { DecodeError, type StreamRecord } from "./record.ts";
 import { inferRecordTypes } from "./record-types.ts";
 import type { RepartitionInput } from "./repartition.ts";
@@ -107,10 +107,10 @@ const RUNNABLE: ReadonlySet<TNodeConfig["kind"]> = new Set([
   "deadLetter",
 ]);
 
-function processorFor(config: TNodeConfig, time: TaskTime, rightIsTable: boolean): Processor | null {
+function processorFor(config: TNodeConfig, time: TaskTime, rightIsTable: boolean, recordCache: boolean): Processor | null {
   switch (config.kind) {
     case "aggregate":
-      return new AggregateProcessor(config, time);
+      return new AggregateProcessor(config, time, recordCache);
     case "dedupe":
       return new DedupeProcessor(config, time);
     case "join":
@@ -187,6 +187,7 @@ function compileNodes(
   graph: { nodes: readonly TPipelineNode[]; edges: readonly TPipelineEdge[] },
   time: TaskTime,
   built: (n: TPipelineNode, p: Processor | null, eventTime: Expression | null) => void,
+  recordCache = false,
 ): PipelineProblem[] {
   const problems: PipelineProblem[] = [];
   for (const n of graph.nodes) {
@@ -196,7 +197,7 @@ function compileNodes(
     }
     try {
       const rightIsTable = n.config.kind === "join" && rootsOf(graph, n.id, "right").every((k) => k === "table");
-      const p = processorFor(n.config, time, rightIsTable);
+      const p = processorFor(n.config, time, rightIsTable, recordCache);
       const eventTime =
         n.config.kind === "source" && n.config.eventTime ? Expression.compile(n.config.eventTime, "eventTime", RESULT_TYPES.time) : null;
       built(n, p, eventTime);
@@ -240,6 +241,9 @@ export class Topology {
   private readonly clocks = new Map<string, Entry>();
   /** nodes with state that reacts to time, upstream first */
   private timed: string[] = [];
+  /** nodes with a record cache, upstream first */
+  private cached: string[] = [];
+  private flushing = false;
   /** What the sinks received since the last `drain`. */
   private outputs: SinkOutput[] = [];
   private deadLetters: DeadLetter[] = [];
@@ -297,19 +301,30 @@ export class Topology {
    * outputs to their repartition topics and come back through `process(topic, …)`; without it
    * (one task sees everything: preview, tests) they flow straight on.
    */
+  /**
+   * `recordCache`: aggregates emitting every update collapse a key's updates between two drains
+   * (the running pipeline's commits) into its latest result; previews and test runs leave it off
+   * and see every update.
+   */
   static build(
     def: TPipelineDefinition,
     repartition: readonly RepartitionInput[] = [],
+    opts: { recordCache?: boolean } = {},
   ): { topology: Topology | null; problems: PipelineProblem[] } {
     const t = new Topology(def, repartition);
-    const problems = compileNodes(def, t.time, (n, p, eventTime) => {
-      if (p) t.processors.set(n.id, p);
-      if (n.config.kind === "source") {
-        const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
-        const slot = t.counters.layout.inSlot(n.id, "in");
-        t.clocks.set(n.id, { node: n.id, port: "in", slot, eventTime, tracker, repartition: false });
-      }
-    });
+    const problems = compileNodes(
+      def,
+      t.time,
+      (n, p, eventTime) => {
+        if (p) t.processors.set(n.id, p);
+        if (n.config.kind === "source") {
+          const tracker = new WatermarkTracker({ outOfOrdernessMs: n.config.outOfOrdernessMs, idleTimeoutMs: n.config.idleTimeoutMs });
+          const slot = t.counters.layout.inSlot(n.id, "in");
+          t.clocks.set(n.id, { node: n.id, port: "in", slot, eventTime, tracker, repartition: false });
+        }
+      },
+      opts.recordCache,
+    );
     const sourceConfigs = new Map(def.nodes.flatMap((n) => (n.config.kind === "source" ? [[n.id, n.config] as const] : [])));
     for (const r of repartition) {
       const from = r.sources.map((s) => sourceConfigs.get(s)).filter((c) => c !== undefined);
@@ -322,6 +337,7 @@ export class Topology {
       t.clocks.set(r.entry, { node: r.node, port: r.port, slot, eventTime: null, tracker, repartition: true });
     }
     t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
+    t.cached = upstreamFirst(def).filter((id) => t.processors.get(id)?.flush !== undefined);
     return { topology: problems.length === 0 ? t : null, problems };
   }
 
@@ -367,22 +383,25 @@ export class Topology {
     if (!Number.isFinite(watermark) || watermark <= this.time.watermark) return this.time.watermark;
     this.time.watermark = watermark;
     for (const node of this.timed) {
-      this.processors.get(node)!.onWatermark!(
-        watermark,
-        (out, rec) => {
-          this.observer?.emitted(node, out, rec);
-          const o = this.downstream.get(`${node}:${out}`);
-          if (!o) return;
-          this.emitted[o.slot]++;
-          for (const t of o.targets) {
-            if (t.via) this.crossTo(t, rec);
-            else this.run(t.node, t.port, rec);
-          }
-        },
-        (rec, error) => this.fail({ node, error: error.message, record: rec }),
+      this.processors.get(node)!.onWatermark!(watermark, this.emitOutside(node), (rec, error) =>
+        this.fail({ node, error: error.message, record: rec }),
       );
     }
     return watermark;
+  }
+
+  /** How `node` emits outside a record's delivery (windows closing, caches flushing): each record its own run. */
+  private emitOutside(node: string): Emit {
+    return (out, rec) => {
+      this.observer?.emitted(node, out, rec);
+      const o = this.downstream.get(`${node}:${out}`);
+      if (!o) return;
+      this.emitted[o.slot]++;
+      for (const t of o.targets) {
+        if (t.via) this.crossTo(t, rec);
+        else this.run(t.node, t.port, rec);
+      }
+    };
   }
 
   /**
@@ -502,6 +521,20 @@ export class Topology {
       this.deadLetters.length = deadBefore;
       this.fail({ node, error: e.message, record: r });
     }
+    if (this.cached.length > 0 && !this.flushing) this.flushFullCaches();
+  }
+
+  /** Record caches that filled up empty now, each of their records a run of its own. */
+  private flushFullCaches(): void {
+    this.flushing = true;
+    try {
+      for (const node of this.cached) {
+        const p = this.processors.get(node)!;
+        if (p.cacheFull) p.flush!(this.emitOutside(node));
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /** A record leaves for the task owning its new key: an output to the repartition topic. */
@@ -547,6 +580,8 @@ export class Topology {
 
   /** What the sinks and the dead letters received since the last call. */
   drain(): { outputs: SinkOutput[]; deadLetters: DeadLetter[] } {
+    // the record caches empty into this drain (a commit), upstream first so a flush reaches the caches below it
+    for (const node of this.cached) this.processors.get(node)!.flush!(this.emitOutside(node));
     this.countLate();
     const out = { outputs: this.outputs, deadLetters: this.deadLetters };
     this.outputs = [];

@@ -3,6 +3,7 @@ import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schema
 import { toJsonData, type StreamRecord } from "../record.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import { Topology } from "../topology.ts";
+import { MAX_CACHED_UPDATES } from "./aggregate.ts";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -446,5 +447,68 @@ describe("aggregate in sliding windows (Kafka Streams' SlidingWindows)", () => {
     expect(got).toEqual(expected);
     // closed windows are kept as sources for a while, then dropped with tombstones
     expect([...changelog.values()].filter((v) => v === null).length).toBeGreaterThan(0);
+  });
+});
+
+describe("the record cache (running pipelines): a key's updates collapse between commits", () => {
+  function cached(config: Record<string, unknown>): Topology {
+    const { topology, problems } = Topology.build(
+      ZPipelineDefinition.parse({
+        name: "cached",
+        nodes: [
+          { id: "in", config: { kind: "source", topics: ["in"], idleTimeoutMs: 10_000 } },
+          { id: "agg", config: { kind: "aggregate", ...config } as never },
+          { id: "big", config: { kind: "filter", condition: "value.n >= 2" } },
+          { id: "out", config: { kind: "sink", topic: "out" } },
+        ],
+        edges: [edge("in", "agg"), edge("agg", "big"), edge("big", "out")],
+      }),
+      [],
+      { recordCache: true },
+    );
+    expect(problems).toEqual([]);
+    return topology!;
+  }
+  const count = { aggregations: [{ fn: "count", as: "n" }] };
+
+  it("emits each key's latest total once per commit, downstream nodes included, in the order of the latest updates", () => {
+    const t = cached(count);
+    for (const k of ["a", "b", "a", "a", "b", "c"]) t.process("in", rec(k, 1, 100), 0);
+    // held back until the commit drains the topology
+    expect(t.pending).toBe(false);
+    expect(results(t)).toEqual([
+      { topic: "out", key: "a", value: { n: 3 } },
+      { topic: "out", key: "b", value: { n: 2 } },
+    ]); // c's 1 is filtered out downstream
+    t.process("in", rec("c", 1, 100), 0);
+    expect(results(t)).toEqual([{ topic: "out", key: "c", value: { n: 2 } }]);
+    expect(results(t)).toEqual([]);
+    // the counters count what was emitted, not the updates collapsed
+    const slot = t.counters.layout.outSlot("agg", "out");
+    expect(t.counters.emitted[slot]).toBe(4);
+  });
+
+  it("a window's last update goes out before the window closes (closing drops it)", () => {
+    const t = cached({ ...count, window: { type: "tumbling", sizeMs: 1000 } });
+    t.process("in", rec("a", 1, 100), 0);
+    t.process("in", rec("a", 1, 200), 0);
+    t.process("in", rec("z", 1, 5000), 0); // the watermark passes 1000: [0, 1000) closes
+    expect(results(t)).toEqual([{ topic: "out", key: "a", value: { window: { start: 0, end: 1000 }, n: 2 } }]);
+  });
+
+  it("is bounded: at MAX_CACHED_UPDATES keys it empties before the commit", () => {
+    const t = cached(count);
+    for (let i = 0; i < MAX_CACHED_UPDATES; i++) {
+      t.process("in", rec(`k${i}`, 1, 100), 0);
+      t.process("in", rec(`k${i}`, 1, 100), 0);
+    }
+    expect(t.pending).toBe(true); // emitted without waiting for a commit
+    expect(results(t)).toHaveLength(MAX_CACHED_UPDATES);
+  });
+
+  it("previews and test runs (no cache) still see every update", () => {
+    const t = aggregate(count);
+    for (const k of ["a", "a", "a"]) t.process("in", rec(k, 1, 100), 0);
+    expect(results(t).map((r) => r.value)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 });

@@ -41,6 +41,9 @@ import { StateStore, type Stateful } from "../state/state-store.ts";
 import { aggregatorFor, type Aggregator } from "./aggregations.ts";
 import type { Emit, Processor } from "./processor.ts";
 
+/** The most keys an aggregate's record cache holds before it emits them all. */
+export const MAX_CACHED_UPDATES = 10_000;
+
 type AggregateConfig = Extract<TNodeConfig, { kind: "aggregate" }>;
 
 /** The task's event time, shared by its stateful nodes and advanced by the topology. */
@@ -81,11 +84,21 @@ export class AggregateProcessor implements Processor, Stateful {
   /** group → store keys of its sessions or sliding windows */
   private readonly perGroup = new Map<string, Set<string>>();
   private lateRecords = 0;
+  /**
+   * The record cache (Kafka Streams' `statestore.cache`), emit mode `update` only: store key →
+   * event time of its latest update, not emitted yet. Between two commits a key's updates collapse
+   * into its latest result, emitted when the task commits (`flush`), before its window closes, or
+   * when the cache holds MAX_CACHED_UPDATES keys. Null when updates go out as they happen
+   * (previews and test runs show every update).
+   */
+  private readonly cached: Map<string, number> | null;
 
   constructor(
     private readonly config: AggregateConfig,
     private readonly time: TaskTime,
+    recordCache = false,
   ) {
+    this.cached = recordCache && config.emit === "update" ? new Map() : null;
     this.aggregators = config.aggregations.map((a, i) => aggregatorFor(a, i));
     const w = config.window;
     if (w?.type === "session") {
@@ -192,7 +205,7 @@ export class AggregateProcessor implements Processor, Stateful {
         this.indexGroup(storeKey);
         this.schedule(this.closeTimeOf(entry), storeKey);
       }
-      if (!final && this.config.emit === "update") emit("out", this.resultRecord(entry, entry.timestamp));
+      if (!final && this.config.emit === "update") this.emitUpdate(storeKey, entry, entry.timestamp, emit);
     }
   }
 
@@ -212,7 +225,31 @@ export class AggregateProcessor implements Processor, Stateful {
     const entry: Entry = { key: r.key, window, accs, timestamp: Math.max(r.timestamp, before?.timestamp ?? r.timestamp), origin: r.origin };
     this.store.set(storeKey, entry);
     if (closeAt !== null && !before) this.schedule(closeAt, storeKey);
-    if (this.config.emit === "update") emit("out", this.resultRecord(entry, r.timestamp));
+    if (this.config.emit === "update") this.emitUpdate(storeKey, entry, r.timestamp, emit);
+  }
+
+  /** An update's result goes out now, or (with the record cache) with the next flush. */
+  private emitUpdate(storeKey: string, entry: Entry, timestamp: number, emit: Emit): void {
+    if (!this.cached) return emit("out", this.resultRecord(entry, timestamp));
+    // deleted first: a flush emits in the order of each key's latest update
+    this.cached.delete(storeKey);
+    this.cached.set(storeKey, timestamp);
+  }
+
+  /** The topology flushes a full cache after the record in hand (not inside its walk: that has a step limit). */
+  get cacheFull(): boolean {
+    return this.cached !== null && this.cached.size >= MAX_CACHED_UPDATES;
+  }
+
+  /** The cached updates go out: each key's latest result once, at its latest update's time. */
+  flush(emit: Emit): void {
+    if (!this.cached || this.cached.size === 0) return;
+    const due = [...this.cached];
+    this.cached.clear();
+    for (const [k, timestamp] of due) {
+      const e = this.store.get(k);
+      if (e && !e.final) emit("out", this.resultRecord(e, timestamp));
+    }
   }
 
   private update(storeKey: string, window: null, r: StreamRecord, emit: Emit): void {
@@ -246,6 +283,8 @@ export class AggregateProcessor implements Processor, Stateful {
   private remove(storeKey: string): void {
     const e = this.store.get(storeKey);
     if (!e) return;
+    // a session merged into a new one: its cached update is superseded by the new session's
+    this.cached?.delete(storeKey);
     this.store.delete(storeKey);
     this.forgetGroupKey(storeKey);
     if (this.windows && e.window) this.closing.get(this.closeTimeOf(e))?.delete(storeKey);
@@ -282,6 +321,8 @@ export class AggregateProcessor implements Processor, Stateful {
   /** The watermark moved: windows closing at or before it are final (emitted in `final` mode) and dropped. */
   onWatermark(watermark: number, emit: Emit): void {
     const due = [...this.closing.keys()].filter((at) => at <= watermark).sort((a, b) => a - b);
+    // the cached updates of windows about to close go out first: closing drops them
+    if (due.length > 0) this.flush(emit);
     for (const at of due) {
       const keys = this.closing.get(at)!;
       this.closing.delete(at);

@@ -243,7 +243,7 @@ export class PipelineRunner {
         transport: this.transport,
         transactionalId: `pipeline-${this.def.name}-${p}`,
       });
-      const { topology } = Topology.build(this.def, this.repartition);
+      const { topology } = Topology.build(this.def, this.repartition, { recordCache: true });
       const ctx = this.ctx!;
       const opening: { task: Promise<StreamTask>; opened: StreamTask | null } = {
         // after failures in a row, a back-off first

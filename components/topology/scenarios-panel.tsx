@@ -9,6 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { TScenario, TScenarioId, TScenarioList } from "@/server/schemas/topology";
 import { api } from "../hooks/api";
+import { DeliveryComparison, isComparedMeasure } from "./delivery-comparison";
 import { formatCount } from "../ui/format";
 import { ErrorBox, Loading } from "../ui/status";
 
@@ -69,13 +70,16 @@ function Result({ s }: { s: TScenario }) {
     >
       <strong>{s.outcome.reached ? "✓ Outcome reached" : "✗ Outcome not reached"}</strong>
       <p>{s.outcome.summary}</p>
+      <DeliveryComparison measures={s.outcome.measures} />
       <dl className="topo-measures">
-        {Object.entries(s.outcome.measures).map(([k, v]) => (
-          <div key={k} data-testid={`scenario-measure-${k}`}>
-            <dt>{measureName(k)}</dt>
-            <dd>{measureText(k, v)}</dd>
-          </div>
-        ))}
+        {Object.entries(s.outcome.measures)
+          .filter(([k]) => !isComparedMeasure(k))
+          .map(([k, v]) => (
+            <div key={k} data-testid={`scenario-measure-${k}`}>
+              <dt>{measureName(k)}</dt>
+              <dd>{measureText(k, v)}</dd>
+            </div>
+          ))}
       </dl>
     </div>
   );

@@ -47,6 +47,8 @@ test("every scenario started from the UI reaches its stated outcome, then resets
     await expect(card).toHaveAttribute("data-state", "idle", { timeout: 30_000 });
     const after = (await rest<TScenario>("GET", `/api/v1/scenarios/${id}`)).body;
     expect(after.topics).toEqual([]);
-    for (const t of done.topics) expect((await rest("GET", `/api/v1/topics/${encodeURIComponent(t)}`)).status).toBe(404);
+    // the panel turns idle as the reset begins; the deletions follow within its request
+    for (const t of done.topics)
+      await expect.poll(async () => (await rest("GET", `/api/v1/topics/${encodeURIComponent(t)}`)).status, { timeout: 30_000 }).toBe(404);
   }
 });

@@ -24,6 +24,7 @@ import { ConfigPanel } from "./config-panel";
 import { definitionOf, docFrom, EditorContext, EditorStore, useEditor, useEditorStore, type EditorDoc } from "./editor-store";
 import { HelpPopover } from "./help-popover";
 import { Palette } from "./palette";
+import { PreviewSampleControl, sampleRequest, type PreviewSample } from "./preview-sample";
 import { useRunningMetrics } from "./use-running-metrics";
 import {
   resetNeeded,
@@ -219,13 +220,13 @@ function StoredPipelineEditor({ name, detail: first }: { name: string; detail: T
   const preview = usePreview(name, store);
   const { deploy, change } = useLifecycle(name, store);
   useRunningMetrics(name, store, detail.state);
-  const [limit, setLimit] = useState(100);
+  const [sample, setSample] = useState<PreviewSample>({ kind: "last", limit: 100 });
   const [tab, setTab] = useState<BottomTab>("problems");
   const [resetAsk, setResetAsk] = useState<string[] | null>(null);
 
   const runPreview = async () => {
     setTab("preview");
-    await preview.mutateAsync(limit).catch(() => setTab("problems"));
+    await preview.mutateAsync(sampleRequest(sample)).catch(() => setTab("problems"));
   };
   const runValidate = async () => {
     await sync.save();
@@ -273,18 +274,7 @@ function StoredPipelineEditor({ name, detail: first }: { name: string; detail: T
             Validate
           </button>
           <span className="row pe-preview-group">
-            <select
-              aria-label="records per partition"
-              data-testid="preview-limit"
-              value={limit}
-              onChange={(e) => setLimit(Number(e.target.value))}
-            >
-              {[10, 100, 1000].map((n) => (
-                <option key={n} value={n}>
-                  last {n}
-                </option>
-              ))}
-            </select>
+            <PreviewSampleControl sample={sample} onChange={setSample} />
             <button type="button" data-testid="preview" onClick={() => void runPreview()} disabled={preview.isPending}>
               {preview.isPending ? "Previewing…" : "Preview"}
             </button>

@@ -8,7 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { z } from "zod";
-import type { PipelineProblem, ZPipelineDetail, ZValidateResponse } from "@/server/schemas/pipeline";
+import type { PipelineProblem, TPreviewRequest, ZPipelineDetail, ZValidateResponse } from "@/server/schemas/pipeline";
 import { api, ApiRequestError, enc } from "../hooks/api";
 import { definitionOf, docFrom, type EditorStore, type TPreview } from "./editor-store";
 
@@ -154,8 +154,9 @@ export function useDraftSync(name: string, store: EditorStore, detail: TPipeline
 
 export function usePreview(name: string, store: EditorStore) {
   return useMutation({
-    mutationFn: (limit: number) =>
-      api<TPreview>("POST", `/api/v1/pipelines/${enc(name)}/preview`, { limit, definition: definitionOf(store.getState().doc) }),
+    /** `sample`: the last `limit` records per partition, or those stamped `from`–`to` */
+    mutationFn: (sample: Pick<TPreviewRequest, "limit" | "from" | "to">) =>
+      api<TPreview>("POST", `/api/v1/pipelines/${enc(name)}/preview`, { ...sample, definition: definitionOf(store.getState().doc) }),
     onSuccess: (p) => {
       store.dispatch({ type: "preview", preview: p });
       if (p.problems.length) store.dispatch({ type: "problems", problems: p.problems });

@@ -3,10 +3,13 @@
  * previewed on records produced for it, the preview turned into a test case in one click, the
  * case run (passes), an expected value edited (fails, the diff shows the field with both
  * values), each checked through the API as well; a case the server refuses shows the field it
- * named.
+ * named; a preview over a time range reads only the records stamped in it.
  */
 import { expect, test, type Page } from "@playwright/test";
 import { createTopic, produce, rest, snap, unique } from "../support/console";
+
+// the time-range inputs show local time: this browser's is UTC
+test.use({ timezoneId: "UTC" });
 
 interface Report {
   passed: number;
@@ -135,4 +138,53 @@ test("a preview becomes a test case; it passes, an edited expectation fails with
   await expect(page.getByTestId("tests-error")).toHaveCount(0);
   await saved(page);
   expect((await rest<Report>("POST", `/api/v1/pipelines/${name}/test`, {})).body).toMatchObject({ passed: 1, failed: 0 });
+});
+
+test("a preview over a time range shows only the records stamped in it; a range ending before it starts is refused naming the field", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const topic = unique("tp-range");
+  await createTopic(topic);
+  const HOUR = 3_600_000;
+  const h0 = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+  // three large orders in the hour h0, two more two hours later
+  const at = (id: string, ms: number) => ({ key: id, value: { id, amount: 500 }, timestamp: ms });
+  await produce(topic, [
+    at("early-1", h0 + 5 * 60_000),
+    at("early-2", h0 + 20 * 60_000),
+    at("early-3", h0 + 40 * 60_000),
+    at("late-1", h0 + 2 * HOUR + 60_000),
+    at("late-2", h0 + 2 * HOUR + 120_000),
+  ]);
+  const name = unique("range");
+  await openTemplate(page, name, topic);
+
+  const local = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+  await page.getByTestId("preview-limit").selectOption("range");
+  await page.getByTestId("preview-from").fill(local(h0));
+  await page.getByTestId("preview-to").fill(local(h0 + HOUR));
+  await page.getByTestId("preview").click();
+  await expect(page.getByTestId("preview-summary")).toContainText("3 records read", { timeout: 20_000 });
+  await selectNode(page, "largeOrders");
+  await expect(page.getByTestId("preview-key")).toHaveText(["early-1", "early-2", "early-3"]);
+  await snap(page, "pipeline-preview-range");
+
+  // the same through the API
+  const api = await rest<{ read: number; nodes: Record<string, { records: { key: string }[] }> }>(
+    "POST",
+    `/api/v1/pipelines/${name}/preview`,
+    { from: new Date(h0 + 2 * HOUR).toISOString(), to: h0 + 3 * HOUR },
+  );
+  expect(api.status).toBe(200);
+  expect(api.body.nodes.largeOrders.records.map((r) => r.key)).toEqual(["late-1", "late-2"]);
+
+  // the later hour in the page; then a range that ends before it starts
+  await page.getByTestId("preview-from").fill(local(h0 + 2 * HOUR));
+  await page.getByTestId("preview-to").fill(local(h0 + 3 * HOUR));
+  await page.getByTestId("preview").click();
+  await expect(page.getByTestId("preview-summary")).toContainText("2 records read", { timeout: 20_000 });
+  await page.getByTestId("preview-to").fill(local(h0 - HOUR));
+  await page.getByTestId("preview").click();
+  await expect(page.getByTestId("editor-error")).toContainText("invalid body.to");
 });

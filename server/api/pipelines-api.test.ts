@@ -228,6 +228,58 @@ describe("pipelines API", () => {
     expect(serverErrors).toEqual([]);
   });
 
+  it("previews a time range instead of the last records: only the records stamped in it, of every partition; bad ranges are 4xx naming the field", async () => {
+    const T0 = Date.parse("2026-02-01T10:00:00Z");
+    const MIN = 60_000;
+    await call("POST", "/api/v1/topics", { json: { name: "timed", partitions: 2 } });
+    // minute i on partition i % 2; one stamped 0.5 written after minute 4 (timestamps need not grow with offsets)
+    const records = [0, 1, 2, 3, 4, 0.5, 5, 6].map((m) => ({
+      partition: Math.floor(m) % 2,
+      key: `m${m}`,
+      value: JSON.stringify({ m }),
+      timestamp: T0 + m * MIN,
+    }));
+    expect((await call("POST", "/api/v1/topics/timed/records", { json: { records } })).status).toBe(200);
+    const draft = {
+      name: "timed-preview",
+      nodes: [
+        { id: "in", config: { kind: "source", topics: ["timed"] } },
+        { id: "out", config: { kind: "sink", topic: "timed-out" } },
+      ],
+      edges: [edge("in", "out")],
+    };
+    expect((await call("POST", "/api/v1/pipelines", { json: draft })).status).toBe(201);
+    const preview = (json: unknown) => call("POST", "/api/v1/pipelines/timed-preview/preview", { json });
+    const minutes = (body: { nodes: Record<string, { records: { value: { m: number } }[] }> }) =>
+      body.nodes.out.records.map((r) => r.value.m).sort((a, b) => a - b);
+
+    const ranged = await preview({ from: new Date(T0 + 2 * MIN).toISOString(), to: T0 + 4 * MIN });
+    expect(ranged.status).toBe(200);
+    expect(ranged.body).toMatchObject({ read: 3, truncated: false });
+    expect(minutes(ranged.body)).toEqual([2, 3, 4]);
+    // no end: up to now
+    expect(minutes((await preview({ from: T0 + 5 * MIN })).body)).toEqual([5, 6]);
+    // a range before every record, and one after: nothing read
+    expect((await preview({ from: T0 - 10 * MIN, to: T0 - MIN })).body.read).toBe(0);
+    expect((await preview({ from: T0 + 100 * MIN })).body.read).toBe(0);
+    // the last records still work as before
+    expect(minutes((await preview({ limit: 1 })).body)).toEqual([5, 6]);
+
+    const refused = async (json: unknown, field: string) => {
+      const r = await preview(json);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("VALIDATION_FAILED");
+      expect(r.body.error.message).toContain(`body.${field}:`);
+    };
+    await refused({ from: T0 + 4 * MIN, to: T0 }, "to");
+    await refused({ to: T0 }, "from");
+    await refused({ from: T0, limit: 10 }, "limit");
+    await refused({ from: "yesterday" }, "from");
+    await refused({ from: -1 }, "from");
+    expect((await call("GET", "/api/v1/topics/timed-out")).status).toBe(404);
+    expect(serverErrors).toEqual([]);
+  });
+
   it("a preview of costly expressions over many records stalls nothing: it gives the event loop back and stops at its time budget", async () => {
     await call("POST", "/api/v1/topics", { json: { name: "costly", partitions: 4 } });
     for (let p = 0; p < 4; p++) {

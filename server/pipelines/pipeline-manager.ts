@@ -15,13 +15,14 @@ import {
   type TPipelineDefinition,
   type TPipelineMetrics,
   type TPipelineStateChange,
+  type TPreviewRequest,
 } from "../schemas/pipeline.ts";
 import { expressionProblems } from "../stream/topology.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf, type RunnerOptions } from "../stream/runtime/pipeline-runner.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 import { runPipelineTests, testCaseProblems } from "../stream/runtime/test-run.ts";
-import type { TPipelineTestCase, TPipelineTestReport } from "../schemas/pipeline-tests.ts";
+import { testTimeMs, type TPipelineTestCase, type TPipelineTestReport } from "../schemas/pipeline-tests.ts";
 
 export type { PreviewResult };
 import { changedStatefulNodes } from "./pipeline-diff.ts";
@@ -333,12 +334,15 @@ export class PipelineManager {
   }
 
   /**
-   * Runs the draft (or `definition`, an unsaved one) over a sample of the real topics without
-   * committing or writing anything: what each node received and emitted, and its errors.
+   * Runs the draft (or `definition`, an unsaved one) over a sample of the real topics (the last
+   * `limit` records of each partition, or those from `from` to `to`) without committing or writing anything: what each node received and emitted, and its errors.
    */
-  async preview(name: string, opts: { limit?: number; definition?: unknown }): Promise<PreviewResult> {
+  async preview(name: string, opts: TPreviewRequest): Promise<PreviewResult> {
     const p = await this.must(name);
-    return previewPipeline(this.baseUrl(), runnable(opts.definition ?? p.draft), { limit: opts.limit });
+    const now = Date.now();
+    const range =
+      opts.from === undefined ? undefined : { from: testTimeMs(opts.from), to: opts.to === undefined ? now : testTimeMs(opts.to) };
+    return previewPipeline(this.baseUrl(), runnable(opts.definition ?? p.draft), { limit: opts.limit, range, now });
   }
 
   /**

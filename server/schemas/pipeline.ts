@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { zSafeString } from "./common.ts";
-import { ZPipelineTestCases } from "./pipeline-tests.ts";
+import { testTimeMs, ZPipelineTestCases, ZTestTime } from "./pipeline-tests.ts";
 
 /** Limits that keep one pipeline's validation and run bounded. */
 export const PIPELINE_LIMITS = {
@@ -575,11 +575,36 @@ export const ZPipelineVersions = z
 
 export const ZPreviewRequest = z
   .object({
-    limit: z.number().int().min(1).max(1000).optional().describe("records per partition of each source (default 100)"),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("the last records per partition of each source (default 100); not with a time range"),
+    from: ZTestTime.optional().describe(
+      "a time range instead of the last records: each source's records with a timestamp from this one (inclusive), the first 1,000 per partition",
+    ),
+    to: ZTestTime.optional().describe("the end of the time range (inclusive; default now)"),
     definition: z.unknown().optional().describe("an unsaved PipelineDefinition to preview instead of the stored draft"),
   })
   .strict()
+  .superRefine((r, ctx) => {
+    if (r.from === undefined) {
+      if (r.to !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "a time range needs its start (from)" });
+      return;
+    }
+    if (r.limit !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["limit"],
+        message: "give either limit (the last records) or a time range (from, to), not both",
+      });
+    if (r.to !== undefined && testTimeMs(r.to) < testTimeMs(r.from))
+      ctx.addIssue({ code: "custom", path: ["to"], message: "the time range ends (to) before it starts (from)" });
+  })
   .meta({ id: "PreviewRequest" });
+export type TPreviewRequest = z.infer<typeof ZPreviewRequest>;
 
 const ZPreviewRecord = z.object({
   port: z.string(),

@@ -1,7 +1,10 @@
 /**
  * Preview: a draft run over a sample of the real topics — the last `limit` records of every
- * partition of each source (its topics, or those its pattern matches now, up to a bound), and
- * the whole table topics, up to a bound — in memory, without
+ * partition of each source (its topics, or those its pattern matches now, up to a bound), or
+ * its records with timestamps in a time range (the first `maxPerPartition` of each partition,
+ * between the offsets the broker gives for the range's start and for just after its end, as
+ * Kafka's offsets-for-times does: a record stamped inside the range but written after a later
+ * one is left out), and the whole table topics, up to a bound — in memory, without
  * joining a group, committing or writing anything. Returns what every node received and
  * emitted, with the records that failed and why, as StreamSets and Apache Hop show a preview.
  * Records are processed in event-time order across partitions; at the end the inputs count as
@@ -27,6 +30,17 @@ export const PREVIEW_LIMITS = {
   /** wall-clock budget of the whole run */
   timeMs: 5_000,
 } as const;
+
+/** The latest time a broker's offsets-for-time takes (ms since the epoch, as in the API's schemas). */
+const MAX_TIME = 8.64e15;
+
+type ReadRecord = {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+  timestamp: number;
+  offset: number;
+};
 
 export interface PreviewRecord {
   port: string;
@@ -67,17 +81,9 @@ const shown = (port: string, r: StreamRecord): PreviewRecord => ({
   origin: r.origin,
 });
 
-async function readTail(
-  baseUrl: string,
-  topic: string,
-  partition: number,
-  from: number,
-  max: number,
-): Promise<
-  { key: Buffer | null; value: Buffer | null; headers: { key: string; value: Buffer | null }[]; timestamp: number; offset: number }[]
-> {
+async function readTail(baseUrl: string, topic: string, partition: number, from: number, max: number): Promise<ReadRecord[]> {
   const reader = new PartitionReader(baseUrl, topic, partition, from, "read_committed");
-  const out: Awaited<ReturnType<typeof readTail>> = [];
+  const out: ReadRecord[] = [];
   while (out.length < max) {
     const batch = await reader.fetch(1 << 20);
     for (const r of batch.records) if (out.length < max) out.push(r);
@@ -86,10 +92,40 @@ async function readTail(
   return out;
 }
 
+/**
+ * The records of offsets [from, end) whose timestamps lie in `range` (timestamps need not grow
+ * with offsets), at most `max`; `capped` when more were there or the deadline passed first.
+ */
+async function readRange(
+  baseUrl: string,
+  topic: string,
+  partition: number,
+  offsets: { from: number; end: number },
+  range: { from: number; to: number },
+  max: number,
+  deadline: number,
+): Promise<{ records: ReadRecord[]; capped: boolean }> {
+  const reader = new PartitionReader(baseUrl, topic, partition, offsets.from, "read_committed");
+  const records: ReadRecord[] = [];
+  while (reader.offset < offsets.end) {
+    if (Date.now() > deadline) return { records, capped: true };
+    const batch = await reader.fetch(1 << 20);
+    for (const r of batch.records) {
+      if (r.offset >= offsets.end) return { records, capped: false };
+      if (r.timestamp < range.from || r.timestamp > range.to) continue;
+      if (records.length >= max) return { records, capped: true };
+      records.push(r);
+    }
+    if (batch.records.length === 0 || reader.offset >= batch.lastStableOffset) break;
+  }
+  return { records, capped: false };
+}
+
 export async function previewPipeline(
   baseUrl: string,
   def: TPipelineDefinition,
-  opts: { limit?: number; now?: number } = {},
+  /** `range`: the records with timestamps from `from` to `to` (ms, both inclusive) instead of the last `limit` */
+  opts: { limit?: number; range?: { from: number; to: number }; now?: number } = {},
 ): Promise<PreviewResult> {
   const started = Date.now();
   const limit = Math.min(Math.max(1, opts.limit ?? 100), PREVIEW_LIMITS.maxPerPartition);
@@ -159,20 +195,44 @@ export async function previewPipeline(
         input: { node: n.id, keyFormat: n.config.keyFormat, valueFormat: n.config.valueFormat, table: true },
       });
   }
-  const tableRecords: { input: Input; topic: string; r: Awaited<ReturnType<typeof readTail>>[number]; partition: number }[] = [];
+  const tableRecords: { input: Input; topic: string; r: ReadRecord; partition: number }[] = [];
   const streamRecords: typeof tableRecords = [];
+  const range = opts.range;
   for (const { topic, input } of inputs) {
-    let offsets, starts;
+    let offsets, starts, inRange;
     try {
       offsets = await admin.listOffsets(topic, "latest");
       starts = await admin.listOffsets(topic, "earliest");
+      // a time range: from the first record at or after its start to the first one after its end
+      if (range && !input.table)
+        inRange = {
+          from: await admin.listOffsets(topic, range.from),
+          end: await admin.listOffsets(topic, Math.min(range.to + 1, MAX_TIME)),
+        };
     } catch (e) {
       problems.push({ node: input.node, field: "config.topics", message: `topic '${topic}' cannot be read: ${(e as Error).message}` });
       continue;
     }
     for (const o of offsets.partitions) {
-      const budget = input.table ? PREVIEW_LIMITS.maxTableRecords : limit;
       const start = starts.partitions.find((s) => s.partition === o.partition)?.offset ?? 0;
+      if (range && inRange) {
+        const first = inRange.from.partitions.find((s) => s.partition === o.partition)?.offset;
+        if (first === null || first === undefined) continue; // nothing at or after the range's start
+        const end = inRange.end.partitions.find((s) => s.partition === o.partition)?.offset ?? o.offset ?? 0;
+        const read = await readRange(
+          baseUrl,
+          topic,
+          o.partition,
+          { from: Math.max(start, first), end },
+          range,
+          PREVIEW_LIMITS.maxPerPartition,
+          started + PREVIEW_LIMITS.timeMs,
+        );
+        if (read.capped) result.truncated = true;
+        for (const r of read.records) streamRecords.push({ input, topic, r, partition: o.partition });
+        continue;
+      }
+      const budget = input.table ? PREVIEW_LIMITS.maxTableRecords : limit;
       const from = input.table ? start : Math.max(start, (o.offset ?? 0) - budget);
       for (const r of await readTail(baseUrl, topic, o.partition, from, budget))
         (input.table ? tableRecords : streamRecords).push({ input, topic, r, partition: o.partition });

@@ -12,6 +12,7 @@ import { api } from "../hooks/api";
 import { DeliveryComparison, isComparedMeasure } from "./delivery-comparison";
 import { formatCount } from "../ui/format";
 import { ErrorBox, Loading } from "../ui/status";
+import { isOrderingViewMeasure, OrderingView } from "./ordering-view";
 
 const KEY = ["scenarios"] as const;
 
@@ -71,9 +72,10 @@ function Result({ s }: { s: TScenario }) {
       <strong>{s.outcome.reached ? "✓ Outcome reached" : "✗ Outcome not reached"}</strong>
       <p>{s.outcome.summary}</p>
       <DeliveryComparison measures={s.outcome.measures} />
+      {s.id === "ordering" && <OrderingView measures={s.outcome.measures} />}
       <dl className="topo-measures">
         {Object.entries(s.outcome.measures)
-          .filter(([k]) => !isComparedMeasure(k))
+          .filter(([k]) => !isComparedMeasure(k) && (s.id !== "ordering" || !isOrderingViewMeasure(k)))
           .map(([k, v]) => (
             <div key={k} data-testid={`scenario-measure-${k}`}>
               <dt>{measureName(k)}</dt>

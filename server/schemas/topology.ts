@@ -535,6 +535,7 @@ export const SCENARIO_IDS = [
   "partitions-parallelism",
   "consumer-groups-failover",
   "retention-replay",
+  "ordering",
   "exactly-once-payments",
   "stream-processing-fraud",
 ] as const;

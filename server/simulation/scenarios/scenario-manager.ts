@@ -14,6 +14,7 @@ import type { SimulationManager } from "../simulation-manager.ts";
 import { assertMove } from "../simulation-states.ts";
 import { consumerGroupsFailover } from "./consumer-groups-failover.ts";
 import { exactlyOncePayments } from "./exactly-once-payments.ts";
+import { ordering } from "./ordering.ts";
 import { partitionsParallelism } from "./partitions-parallelism.ts";
 import { retentionReplay } from "./retention-replay.ts";
 import type { ScenarioContext, ScenarioScript } from "./scenario-script.ts";
@@ -31,6 +32,7 @@ const SCRIPTS: readonly ScenarioScript[] = [
   partitionsParallelism,
   consumerGroupsFailover,
   retentionReplay,
+  ordering,
   exactlyOncePayments,
   streamProcessingFraud,
 ];

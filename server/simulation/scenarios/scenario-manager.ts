@@ -130,13 +130,13 @@ export class ScenarioManager {
       .run(ctx)
       .then(
         (outcome) => {
-          if (run.state !== "running") return;
+          if (run.state !== "running" || run.abort?.signal.aborted) return;
           assertMove(MOVES, run.state, "done", `finish scenario ${id}`);
           run.state = "done";
           run.outcome = outcome;
         },
         (e: unknown) => {
-          if (run.state !== "running") return;
+          if (run.state !== "running" || run.abort?.signal.aborted) return;
           run.state = "failed";
           run.error = e instanceof Error ? e.message : String(e);
         },
@@ -152,7 +152,6 @@ export class ScenarioManager {
     const script = this.script(id);
     const run = this.runs.get(id)!;
     run.abort?.abort();
-    this.runs.set(id, fresh());
     await run.running?.catch(() => undefined);
     for (const sim of run.simulations) {
       await this.simulations.deleteSimulation(sim).catch(() => undefined);
@@ -164,6 +163,8 @@ export class ScenarioManager {
       this.simulations.markTopic(topic, false);
     }
     for (const group of run.groups) this.deleteGroupSoon(admin, group);
+    // idle only now: until its topics are gone a start would find them and refuse
+    if (this.runs.get(id) === run) this.runs.set(id, fresh());
     return this.view(script);
   }
 

@@ -39,8 +39,7 @@ export interface ResetOffsetsOptions {
 const enc = encodeURIComponent;
 
 export class Admin {
-  /** The server's address (a script that also produces or consumes points its clients here). */
-  readonly baseUrl: string;
+  private readonly baseUrl: string;
 
   constructor(opts: { baseUrl: string }) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");

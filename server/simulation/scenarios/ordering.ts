@@ -67,7 +67,7 @@ async function catchUp(ctx: ScenarioContext, groupId: string): Promise<Map<strin
     [UNKEYED, []],
   ]);
   const consumer = new Consumer({
-    baseUrl: ctx.admin.baseUrl,
+    baseUrl: ctx.baseUrl,
     groupId,
     clientId: `scenario-ordering-shipping-${ctx.run}`,
     autoOffsetReset: "earliest",
@@ -107,7 +107,7 @@ export const ordering: ScenarioScript = {
   async run(ctx) {
     const groupId = `scenario-ordering.shipping-${ctx.run}`;
     const producer = new Producer({
-      baseUrl: ctx.admin.baseUrl,
+      baseUrl: ctx.baseUrl,
       clientId: `scenario-ordering-shop-${ctx.run}`,
       idempotent: true,
       lingerMs: 0,

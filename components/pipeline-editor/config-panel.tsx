@@ -182,7 +182,9 @@ function PipelineSettings() {
           max={60000}
           data-testid="field-commit-interval"
           value={settings?.commitIntervalMs ?? 100}
-          onChange={(e) => e.target.value !== "" && update({ settings: { commitIntervalMs: Number(e.target.value) } }, "settings")}
+          onChange={(e) =>
+            e.target.value !== "" && update({ settings: { ...settings, commitIntervalMs: Number(e.target.value) } }, "settings")
+          }
         />
       </label>
       <p className="small muted">

@@ -32,3 +32,18 @@ export const TOPIC_CONFIG_INTEGER_RANGES: Readonly<Record<string, readonly [min:
 
 /** The rebalance timeline keeps this many events per consumer group (older ones are deleted as new ones are written). */
 export const TIMELINE_EVENTS_PER_GROUP = 1000;
+
+/**
+ * State one task of a pipeline may hold over all its stores (keys exactly; bytes as the changelog
+ * encodes the values, estimated), so a pipeline whose state outgrows the server fails, naming the
+ * node, instead of running the server out of memory (and again on every restore). Sized for the
+ * 384 MB heap of `npm start`: a table count's key measured ~221 B of heap live and ~277 B read back
+ * from the changelog, ~129 B encoded (200,000 keys, heap used after a full GC), so the default
+ * holds ~140 MB and the most one may ask for ~210 MB of one task's state.
+ */
+export const PIPELINE_STATE_LIMITS = {
+  defaultKeysPerTask: 500_000,
+  maxKeysPerTask: 750_000,
+  defaultBytesPerTask: 64 * 1024 * 1024,
+  maxBytesPerTask: 96 * 1024 * 1024,
+} as const;

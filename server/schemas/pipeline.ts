@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ZTopicName } from "./topic.ts";
 import { zSafeString } from "./common.ts";
 import { testTimeMs, ZPipelineTestCases, ZTestTime } from "./pipeline-tests.ts";
+import { PIPELINE_STATE_LIMITS } from "./limits.ts";
 
 /** Limits that keep one pipeline's validation and run bounded. */
 export const PIPELINE_LIMITS = {
@@ -317,6 +318,10 @@ export const ZPipelineSettings = z
   .object({
     /** how often each task commits its outputs, input offsets and state in one transaction */
     commitIntervalMs: z.number().int().min(10).max(60_000).default(100),
+    /** keys one task may hold over all its stores (default PIPELINE_STATE_LIMITS.defaultKeysPerTask) */
+    maxStateKeysPerTask: z.number().int().min(1).max(PIPELINE_STATE_LIMITS.maxKeysPerTask).optional(),
+    /** changelog bytes one task's state may take, estimated (default PIPELINE_STATE_LIMITS.defaultBytesPerTask) */
+    maxStateBytesPerTask: z.number().int().min(1024).max(PIPELINE_STATE_LIMITS.maxBytesPerTask).optional(),
   })
   .strict();
 

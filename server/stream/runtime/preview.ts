@@ -14,6 +14,7 @@ import { Admin, PartitionReader } from "../../client/index.ts";
 import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
 import { decode, toJsonData, type StreamRecord } from "../record.ts";
 import { Topology, type DeadLetter } from "../topology.ts";
+import { StateLimitError } from "../state/state-store.ts";
 import { sourceTopics } from "./sources.ts";
 
 export const PREVIEW_LIMITS = {
@@ -273,7 +274,15 @@ export async function previewPipeline(
       await new Promise((r) => setImmediate(r));
       slice = performance.now();
     }
-    run(x);
+    try {
+      run(x);
+    } catch (e) {
+      // the sample passed the pipeline's state limit per task: the preview stops there and says so
+      if (!(e instanceof StateLimitError)) throw e;
+      problems.push({ node: e.node, field: e.setting, message: e.message });
+      result.truncated = true;
+      break;
+    }
     result.read++;
     topology.drain(); // nothing is written: the observer has seen it all
   }

@@ -122,6 +122,13 @@ function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
   };
 }
 
+/** The node of the store holding the most keys (`node/store` names): the one a state limit blames. */
+function largestStoreNode(stores: ReadonlyMap<string, StateStore<unknown>>): string {
+  let largest: [string, number] = ["", -1];
+  for (const [name, store] of stores) if (store.size > largest[1]) largest = [name, store.size];
+  return largest[0].slice(0, largest[0].indexOf("/"));
+}
+
 /** Callers of one transaction-to-be, settled when it committed or failed. */
 interface Waiter {
   resolve(): void;
@@ -178,6 +185,9 @@ export class StreamTask {
     const stores = topology.stores();
     let watermark = Number.NEGATIVE_INFINITY;
     const reader = new PartitionReader(ctx.transport, ctx.changelogTopic, partition, 0, "read_committed");
+    // bounded as it is read: a state past the task's limits fails the pipeline (naming the node)
+    // before it fills the heap, so a server restarting with it does not die again and again
+    const budget = topology.stateBudget;
     for (;;) {
       const batch = await reader.fetch();
       for (const r of batch.records) {
@@ -190,8 +200,10 @@ export class StreamTask {
         const second = key.indexOf("/", first + 1);
         const store = stores.get(key.slice(0, second));
         if (!store) continue; // a node the pipeline no longer has
+        if (r.value) budget.encoded(r.value.length);
         store.restore(key.slice(second + 1), r.value ? decodeState(r.value) : undefined);
       }
+      if (batch.records.length > 0) budget.checkBytes(largestStoreNode(stores));
       if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
     }
     topology.restored(watermark);
@@ -207,6 +219,18 @@ export class StreamTask {
   processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = this.now()): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     if (messages.length > 0) this.lastRead.set(topic, { now, wall: Date.now() });
+    try {
+      return this.process(topic, messages, nextOffset, now);
+    } catch (e) {
+      // not a record's failure (those are dead letters) but the task's (its state limit): what
+      // this batch did so far must never commit, so the task takes no more work
+      this.broken ??= e as Error;
+      for (const w of this.waiters.splice(0)) w.reject(this.broken);
+      return Promise.reject(this.broken);
+    }
+  }
+
+  private process(topic: string, messages: readonly Message[], nextOffset: number, now: number): Promise<void> {
     const bindings = this.ctx.inputs.get(topic) ?? [];
     let records = 0;
     for (const m of messages) {
@@ -350,11 +374,15 @@ export class StreamTask {
     const counted = { recordsIn: this.counters.recordsIn, nodes: this.topology.counters.split() };
     this.lazyPositions = false;
     const changes: ProducerRecord[] = [];
+    const budget = this.topology.stateBudget;
     for (const [name, store] of this.stores) {
       for (const [key, value] of store.takeChanges()) {
-        changes.push({ key: `${name}/${key}`, value: value === undefined ? null : encodeState(value), partition: this.partition });
+        const encoded = value === undefined ? null : encodeState(value);
+        if (encoded) budget.encoded(encoded.length);
+        changes.push({ key: `${name}/${key}`, value: encoded, partition: this.partition });
       }
     }
+    budget.checkBytes(largestStoreNode(this.stores));
     if (this.topology.watermark > Number.NEGATIVE_INFINITY)
       changes.push({ key: WATERMARK_KEY, value: encodeState(this.topology.watermark), partition: this.partition });
     // after this task's repartitioned records: every task reading them learns how far its sources got

@@ -6,13 +6,15 @@
  * the pipeline, with the last error. A failure caused by a topic the pipeline needs that no
  * longer exists (a sink's topic deleted) fails it at once, naming the node: every retry would
  * fail the same way. Kafka Streams treats a missing sink topic as fatal too (the stream thread
- * dies, the application goes to ERROR).
+ * dies, the application goes to ERROR). So does state past the task's limit (`StateLimitError`,
+ * while processing or restoring): the pipeline fails at once, naming the node.
  */
 import { Admin } from "../../client/index.ts";
 import { hasCode } from "../../errors/tributary-error.ts";
 import type { TPipelineDefinition } from "../../schemas/pipeline.ts";
 import type { PipelineMetrics, TaskFailure } from "./pipeline-metrics.ts";
 import { TopicWriteError } from "./stream-task.ts";
+import { StateLimitError } from "../state/state-store.ts";
 
 /** Units of one task that may fail in a row before the pipeline fails. */
 export const MAX_FAILURES_IN_A_ROW = 5;
@@ -59,6 +61,8 @@ export class TaskSupervisor {
     if (this.done) return;
     const failure = this.explain(e);
     const inARow = this.metrics.failed(p, failure);
+    // state past the task's limit would be past it again on every retry (and every restore)
+    if (e instanceof StateLimitError) return this.fail(failure);
     void this.missingTopic().then((missing) => {
       if (missing) this.fail(missing);
       else if (inARow >= MAX_FAILURES_IN_A_ROW)
@@ -68,6 +72,7 @@ export class TaskSupervisor {
 
   /** The error, and the node that writes the topic a write failed on. */
   private explain(e: Error): TaskFailure {
+    if (e instanceof StateLimitError) return { message: e.message, node: e.node };
     const writer = e instanceof TopicWriteError ? this.topics.find((t) => t.writes && t.topic === e.topic) : undefined;
     return writer?.node ? { message: e.message, node: writer.node } : { message: e.message };
   }

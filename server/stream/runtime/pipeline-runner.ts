@@ -53,6 +53,13 @@ export interface RunnerOptions {
   repartitionPurgeMs?: number;
 }
 
+/**
+ * A task producer's batch size: a transaction's records for one partition go in few stored
+ * batches (with the client's 16 KiB, a transaction of 10,000 records of 100 B wrote ~60 batches,
+ * one after another on the partition); its buffer pool keeps at most 16 of them (4 MiB a task).
+ */
+const TASK_BATCH_BYTES = 256 * 1024;
+
 export const groupIdOf = (pipeline: string) => `pipeline-${pipeline}`;
 export const changelogTopicOf = (pipeline: string) => `pipeline-${pipeline}-changelog`;
 
@@ -150,6 +157,8 @@ export class PipelineRunner {
       autoCommit: false,
       isolationLevel: "read_committed",
       maxRecords: 2000,
+      maxBytes: 4 * 1024 * 1024,
+      maxBufferedRecords: 50_000,
     });
     this.consumer = consumer;
     this.ctx = {
@@ -242,6 +251,7 @@ export class PipelineRunner {
         baseUrl: this.opts.baseUrl,
         transport: this.transport,
         transactionalId: `pipeline-${this.def.name}-${p}`,
+        batchBytes: TASK_BATCH_BYTES,
       });
       const { topology } = Topology.build(this.def, this.repartition, { recordCache: true });
       const ctx = this.ctx!;

@@ -126,8 +126,9 @@ export const LAYERS = [
   {
     // simulated clients (issue #17): the public client against this server's own address, CEL value templates
     path: "server/simulation",
-    allow: ["server/client", "server/schemas", "server/cel"],
-    deniedPackages: [...WEB, "pg", "@prisma/*", "@electric-sql/*"],
+    // the Prisma client only for the scenario ledger (postgres-scenario-ledger.ts), as server/pipelines has its store
+    allow: ["server/client", "server/schemas", "server/cel", "server/db/generated"],
+    deniedPackages: [...WEB, "pg", "@electric-sql/*"],
   },
   {
     // the client's transport onto this process's broker façade: pipelines run on it without loopback HTTP

@@ -173,7 +173,9 @@ async function main(): Promise<void> {
   selfUrl = `http://${self}:${port}`;
   // simulated clients (issue #17) too: the same paths as any client
   const simulations = new SimulationManager(() => selfUrl);
-  const scenarios = new ScenarioManager(simulations, () => selfUrl);
+  const { PostgresScenarioLedger } = await import("./simulation/scenarios/postgres-scenario-ledger.ts");
+  const scenarios = new ScenarioManager(simulations, () => selfUrl, new PostgresScenarioLedger(db.prisma));
+  await scenarios.restore();
   registerRuntime({ broker, database: db.kind, startedAt, pipelines, simulations, scenarios });
   void pipelines.start().catch((e: Error) => console.error("tributary: starting pipelines failed:", e));
 

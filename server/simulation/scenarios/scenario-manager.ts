@@ -5,9 +5,12 @@
  * name that it did not create refuses the start.
  *
  * States (a transition table): idle → running → done | failed; start from done or failed resets
- * first; reset from any state ends in idle.
+ * first; reset from any state ends in idle. What a run creates is recorded in the ledger as it is
+ * created (`scenario-ledger.ts`): a run the server stopped in the middle of (a restart, a crash)
+ * is shown failed after the restart, with its topics, and a reset then deletes them.
  */
 import { Admin } from "../../client/admin.ts";
+import { callJson } from "../../client/http-client.ts";
 import { TributaryError, hasCode } from "../../errors/tributary-error.ts";
 import type { TScenario, TScenarioId } from "../../schemas/topology.ts";
 import type { SimulationManager } from "../simulation-manager.ts";
@@ -17,6 +20,7 @@ import { exactlyOncePayments } from "./exactly-once-payments.ts";
 import { ordering } from "./ordering.ts";
 import { partitionsParallelism } from "./partitions-parallelism.ts";
 import { retentionReplay } from "./retention-replay.ts";
+import { MemoryScenarioLedger, type OwnedByRun, type ScenarioLedger } from "./scenario-ledger.ts";
 import type { ScenarioContext, ScenarioScript } from "./scenario-script.ts";
 import { streamProcessingFraud } from "./stream-processing-fraud.ts";
 
@@ -53,8 +57,11 @@ interface Run {
   steps: { at: number; text: string }[];
   outcome: TScenario["outcome"];
   error: string | null;
+  /** the run's number (in its groups' and pipelines' names) */
+  number: number;
   topics: string[];
   groups: string[];
+  pipelines: string[];
   simulations: string[];
   /** What the script itself started (clients, pipelines), undone at reset. */
   cleanups: (() => Promise<void>)[];
@@ -69,8 +76,10 @@ const fresh = (): Run => ({
   steps: [],
   outcome: null,
   error: null,
+  number: 0,
   topics: [],
   groups: [],
+  pipelines: [],
   simulations: [],
   cleanups: [],
   abort: null,
@@ -81,12 +90,50 @@ export class ScenarioManager {
   private readonly runs = new Map<TScenarioId, Run>(SCRIPTS.map((s) => [s.id, fresh()]));
   private readonly admin: () => Admin;
   private runNumber = 0;
+  /** ledger writes, one after another in the order the run made them */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly simulations: SimulationManager,
     private readonly baseUrl: () => string,
+    private readonly ledger: ScenarioLedger = new MemoryScenarioLedger(),
   ) {
     this.admin = () => new Admin({ baseUrl: baseUrl() });
+  }
+
+  /**
+   * At start-up: runs an earlier process left behind (it stopped mid-run, or before a reset) are
+   * shown failed with what they created, which a reset or the next start deletes; run numbers go
+   * on from the highest recorded.
+   */
+  async restore(): Promise<void> {
+    for (const [id, owned] of await this.ledger.load()) {
+      this.runNumber = Math.max(this.runNumber, owned.run);
+      if (!this.runs.has(id as TScenarioId)) continue;
+      this.runs.set(id as TScenarioId, {
+        ...fresh(),
+        state: "failed",
+        error: "the server stopped during this run; Reset (or Start) deletes the topics, groups and pipelines it created",
+        number: owned.run,
+        topics: [...owned.topics],
+        groups: [...owned.groups],
+        pipelines: [...owned.pipelines],
+      });
+    }
+  }
+
+  /** Records what `run` owns now (or, with null, that nothing is left). */
+  private record(id: TScenarioId, run: Run | null): Promise<void> {
+    const owned: OwnedByRun | null = run && {
+      run: run.number,
+      topics: [...run.topics],
+      groups: [...run.groups],
+      pipelines: [...run.pipelines],
+    };
+    this.saving = this.saving
+      .then(() => this.ledger.save(id, owned))
+      .catch((e: unknown) => console.error(`scenario ${id}: recording what it owns failed:`, e));
+    return this.saving;
   }
 
   list(): TScenario[] {
@@ -118,14 +165,16 @@ export class ScenarioManager {
         );
       }
     }
-    run = { ...fresh(), state: "running", startedAt: Date.now(), abort: new AbortController() };
+    run = { ...fresh(), state: "running", startedAt: Date.now(), abort: new AbortController(), number: ++this.runNumber };
     this.runs.set(id, run);
     for (const [topic, partitions] of Object.entries(script.topics)) {
-      await admin.createTopic({ name: topic, partitions });
+      // recorded before it exists: a crash between the two leaves a name a reset finds gone
       run.topics.push(topic);
+      await this.record(id, run);
+      await admin.createTopic({ name: topic, partitions });
       this.simulations.markTopic(topic, true);
     }
-    const ctx = this.context(run, admin);
+    const ctx = this.context(id, run, admin);
     run.running = script
       .run(ctx)
       .then(
@@ -157,12 +206,16 @@ export class ScenarioManager {
       await this.simulations.deleteSimulation(sim).catch(() => undefined);
     }
     for (const cleanup of run.cleanups.reverse()) await cleanup().catch(() => undefined);
+    // its pipelines before the topics they read and write (a running one would fail on them)
+    for (const name of run.pipelines)
+      await callJson(this.baseUrl(), "DELETE", `/api/v1/pipelines/${encodeURIComponent(name)}`).catch(() => undefined);
     const admin = this.admin();
     for (const topic of run.topics) {
       await admin.deleteTopic(topic).catch(() => undefined);
       this.simulations.markTopic(topic, false);
     }
     for (const group of run.groups) this.deleteGroupSoon(admin, group);
+    await this.record(id, null);
     // idle only now: until its topics are gone a start would find them and refuse
     if (this.runs.get(id) === run) this.runs.set(id, fresh());
     return this.view(script);
@@ -184,7 +237,7 @@ export class ScenarioManager {
     attempt();
   }
 
-  private context(run: Run, admin: Admin): ScenarioContext {
+  private context(id: TScenarioId, run: Run, admin: Admin): ScenarioContext {
     const signal = run.abort!.signal;
     const sleep = (ms: number) =>
       new Promise<void>((resolve, reject) => {
@@ -203,16 +256,18 @@ export class ScenarioManager {
       admin,
       baseUrl: this.baseUrl(),
       simulations: this.simulations,
-      run: ++this.runNumber,
+      run: run.number,
       step: (text) => {
         if (signal.aborted) throw new Cancelled();
         run.steps.push({ at: Date.now(), text });
         if (run.steps.length > MAX_STEPS) run.steps.splice(0, run.steps.length - MAX_STEPS);
       },
-      own: (kind, id) => {
-        if (kind === "group") run.groups.push(id);
-        else if (kind === "topic") run.topics.push(id);
-        else run.simulations.push(id);
+      own: (kind, name) => {
+        if (kind === "group") run.groups.push(name);
+        else if (kind === "topic") run.topics.push(name);
+        else if (kind === "pipeline") run.pipelines.push(name);
+        else return void run.simulations.push(name); // simulations end with the process
+        void this.record(id, run);
       },
       defer: (cleanup) => {
         run.cleanups.push(cleanup);

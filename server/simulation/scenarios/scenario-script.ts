@@ -20,7 +20,7 @@ export interface ScenarioContext {
   /** Records a step of the story (shown in order). */
   step(text: string): void;
   /** Remembers a simulation so a reset deletes it. */
-  own(kind: "simulation" | "group" | "topic", id: string): void;
+  own(kind: "simulation" | "group" | "topic" | "pipeline", id: string): void;
   /** Runs `cleanup` at reset, before the topics and groups are deleted (latest first): for clients and pipelines the script runs itself. */
   defer(cleanup: () => Promise<void>): void;
   /** Reads until `ok` holds (every 250 ms); fails with `what` after `timeoutMs` or when the run is reset. */

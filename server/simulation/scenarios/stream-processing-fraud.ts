@@ -142,6 +142,7 @@ export const streamProcessingFraud: ScenarioScript = {
       if (created) await callJson(ctx.baseUrl, "DELETE", pipelinePath(name)).catch(() => undefined);
       for (const t of await internalTopics(ctx, name)) await ctx.admin.deleteTopic(t).catch(() => undefined);
     });
+    ctx.own("pipeline", name);
     await callJson(ctx.baseUrl, "POST", "/api/v1/pipelines", fraudPipeline(name));
     created = true;
     ctx.own("group", `pipeline-${name}`);

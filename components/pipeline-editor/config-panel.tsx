@@ -9,7 +9,7 @@ import { portsOf, type PipelineProblem, type TNodeConfig, type TPipelineNode } f
 import { useTopics } from "../hooks/use-topics";
 import { edgeId, useEditor, useEditorStore, type EditorDoc } from "./editor-store";
 import { KINDS } from "./node-kinds";
-import { CEL_VARIABLES, sampledFields } from "./record-fields";
+import { completionsFor } from "./record-fields";
 import { fieldsOfKind } from "./schema-form";
 import { FormCtx, ObjectFields, type FormContext } from "./schema-fields";
 
@@ -50,7 +50,7 @@ function NodeForm({ node, checking, topics }: { node: Omit<TPipelineNode, "posit
   const store = useEditorStore();
   const info = KINDS[node.config.kind];
   const problems = useEditor((s) => s.problems);
-  const edges = useEditor((s) => s.doc.edges);
+  const types = useEditor((s) => s.types);
   const preview = useEditor((s) => s.preview);
   const mine = useMemo(() => problems.filter((p) => p.node === node.id), [problems, node.id]);
   const form: FormContext = useMemo(() => {
@@ -61,9 +61,9 @@ function NodeForm({ node, checking, topics }: { node: Omit<TPipelineNode, "posit
       errors,
       checking,
       topics,
-      completions: [...sampledFields(edges, preview, node.id), ...CEL_VARIABLES],
+      completions: (field) => completionsFor(types, preview, node.id, field),
     };
-  }, [mine, node.config.kind, node.id, checking, topics, edges, preview]);
+  }, [mine, node.config.kind, node.id, checking, topics, types, preview]);
   const general = mine.filter((p) => !p.field?.startsWith("config.")) ?? NO_PROBLEMS;
   const { inputs, outputs } = portsOf(node.config);
   const [id, setId] = useState(node.id);

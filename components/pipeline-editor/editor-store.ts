@@ -16,7 +16,7 @@ import {
   type TPipelineNode,
 } from "../../server/schemas/pipeline";
 import type { z } from "zod";
-import type { TPipelineMetrics, ZPreviewResponse } from "../../server/schemas/pipeline";
+import type { TPipelineMetrics, TPipelineTypes, ZPreviewResponse } from "../../server/schemas/pipeline";
 import type { TPipelineTestCaseInput } from "../../server/schemas/pipeline-tests";
 import { freshNodeId, KINDS } from "./node-kinds";
 
@@ -55,6 +55,8 @@ export interface EditorState {
   /** the server's problems of the saved draft (or of a refused preview/deploy) */
   problems: readonly PipelineProblem[];
   preview: TPreview | null;
+  /** the record type at each port and what CEL fields complete, as the server inferred them for the saved draft */
+  types: TPipelineTypes | null;
   /** the deployed pipeline's metrics while it runs (or is paused or failed), null otherwise */
   metrics: TPipelineMetrics | null;
   /** a refused connection or another short message for the canvas */
@@ -89,6 +91,7 @@ export type EditorAction =
   | { type: "redo" }
   | { type: "problems"; problems: readonly PipelineProblem[] }
   | { type: "preview"; preview: TPreview | null }
+  | { type: "types"; types: TPipelineTypes }
   | { type: "metrics"; metrics: TPipelineMetrics | null }
   | { type: "notice"; text: string | null; at: number };
 
@@ -110,6 +113,7 @@ export function initialState(doc: EditorDoc): EditorState {
     clipboard: null,
     problems: [],
     preview: null,
+    types: null,
     metrics: null,
     notice: null,
     revision: 0,
@@ -157,6 +161,7 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
         measured: s.measured,
         selectedNodes: s.selectedNodes,
         metrics: s.metrics,
+        types: s.types,
         revision: s.revision,
       });
     case "add": {
@@ -302,6 +307,8 @@ export function editorReducer(s: EditorState, a: EditorAction): EditorState {
       return { ...s, problems: a.problems };
     case "preview":
       return { ...s, preview: a.preview };
+    case "types":
+      return { ...s, types: a.types };
     case "metrics":
       return s.metrics === a.metrics ? s : { ...s, metrics: a.metrics };
     case "notice":

@@ -18,6 +18,7 @@ const node = (recordsIn: number, recordsOut: number, extra: Partial<TNodeMetrics
   in: {},
   out: { out: { records: recordsOut, perSec: recordsOut / 5 } },
   watermark: null,
+  lag: null,
   stores: [],
   ...extra,
 });
@@ -31,7 +32,7 @@ function metrics(read: number, error: TPipelineMetrics["error"] = null): TPipeli
     at: 0,
     running: true,
     totals: { recordsIn: read, recordsOut: 0, recordsInPerSec: 0, recordsOutPerSec: 0, errors: 0, late: 0, lag: 7, tasks: 1 },
-    nodes: { purchases: node(read, read, { watermark: 1000 }), perHour: node(read, 2, { late: 3 }) },
+    nodes: { purchases: node(read, read, { watermark: 1000, lag: 7 }), perHour: node(read, 2, { late: 3 }) },
     tasks: [
       {
         partition: 0,
@@ -62,7 +63,7 @@ describe("the running view on the canvas", () => {
     expect(model.flowEdges(withMetrics(s, null)).every((e) => e.data?.count === null && e.data.perSec === null)).toBe(true);
   });
 
-  it("gives sources their lag and watermark, badges late records, pins a failure to its node", () => {
+  it("gives sources their lag (as the server measured it) and watermark, badges late records, pins a failure to its node", () => {
     const model = new FlowModel();
     const nodes = model.flowNodes(withMetrics(fraud(), metrics(40, { message: "topic fraud-alerts was deleted", node: "fraudAlerts" })));
     const data = (id: string) => nodes.find((n) => n.id === id)!.data;

@@ -18,7 +18,7 @@ export interface NodeStats {
 export interface NodeLive {
   errors: number;
   late: number;
-  /** records of the node's input topics not yet read (sources and tables), null for other nodes */
+  /** records of the node's input topics not yet read (sources and tables, as the server measured), null for other nodes */
   lag: number | null;
   watermark: number | null;
   /** the pipeline's failure, when it names this node */
@@ -182,29 +182,13 @@ function sameLive(a: NodeLive, b: NodeLive): boolean {
   return a.errors === b.errors && a.late === b.late && a.lag === b.lag && a.watermark === b.watermark && a.failure === b.failure;
 }
 
-/** The topics a source or table node reads (a pattern: every topic the pipeline's tasks read that it matches). */
-function inputTopicsOf(config: TNodeConfig, known: readonly string[]): string[] | null {
-  if (config.kind === "table") return [config.topic];
-  if (config.kind !== "source") return null;
-  if (config.topics?.length) return config.topics;
-  try {
-    const re = new RegExp(`^(?:${config.topicPattern ?? ""})$`);
-    return known.filter((t) => re.test(t));
-  } catch {
-    return [];
-  }
-}
-
 function liveOf(node: TPipelineNode, m: TPipelineMetrics): NodeLive {
   const n = m.nodes[node.id];
-  const inputs = m.tasks.flatMap((t) => t.inputs);
-  const topics = inputTopicsOf(node.config, [...new Set(inputs.map((i) => i.topic))]);
-  const lag =
-    topics === null || !m.running ? null : inputs.filter((i) => topics.includes(i.topic)).reduce((sum, i) => sum + (i.lag ?? 0), 0);
   return {
     errors: n?.errors ?? 0,
     late: n?.late ?? 0,
-    lag,
+    // measured by the server per source and table (server/stream/runtime/pipeline-metrics.ts)
+    lag: m.running ? (n?.lag ?? null) : null,
     watermark: n?.watermark ?? null,
     failure: m.error && m.error.node === node.id ? m.error.message : null,
   };

@@ -5,10 +5,9 @@
  * lists of items, discriminated variants. The server's message for a field shows at the field.
  */
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
-import type { TNodeKind } from "@/server/schemas/pipeline";
+import type { TCompletion, TNodeKind } from "@/server/schemas/pipeline";
 import { CelField } from "./cel-field";
 import { KINDS } from "./node-kinds";
-import { extraVariables } from "./record-fields";
 import { initialOf, labelOf, objectInitial, type FieldShape, type FieldSpec } from "./schema-form";
 
 export interface FormContext {
@@ -17,8 +16,8 @@ export interface FormContext {
   errors: ReadonlyMap<string, string>;
   checking: boolean;
   topics: readonly string[];
-  /** record fields a preview saw arriving at the node, and the CEL variables */
-  completions: readonly string[];
+  /** what the CEL field at a path completes: the server's inferred variables and fields, and those a preview saw */
+  completions: (field: string) => readonly TCompletion[];
 }
 
 export const FormCtx = createContext<FormContext | null>(null);
@@ -223,7 +222,7 @@ function ShapeControl({
             error={form.errors.get(path)}
             checking={form.checking}
             examples={KINDS[form.kind].examples[examplesKey] ?? []}
-            completions={[...form.completions, ...extraVariables(form.kind, path)]}
+            completions={form.completions(path)}
           />
         </div>
       );

@@ -60,6 +60,7 @@ export function useDraftSync(name: string, store: EditorStore, detail: TPipeline
     try {
       const r = await api<z.infer<typeof ZValidateResponse>>("POST", `/api/v1/pipelines/${enc(name)}/validate`);
       store.dispatch({ type: "problems", problems: r.problems });
+      store.dispatch({ type: "types", types: r.types });
       return r;
     } finally {
       setValidating(false);

@@ -148,6 +148,28 @@ test("draw the seed's fraud alert from the palette, configure it by its forms, p
   await saved(page);
   await expect(page.getByTestId("field-error-cfg-condition")).toHaveCount(0, { timeout: 15_000 });
   await expect(page.getByTestId("problem-count")).toHaveText("0");
+
+  // completion from the record type the server inferred (no preview yet): the aggregate's results and window, by keyboard
+  const condition = page.getByTestId("field-cfg-condition");
+  const completions = page.getByTestId("completions-cfg-condition");
+  await condition.fill("");
+  await condition.pressSequentially("value.c");
+  await expect(completions.getByRole("option")).toHaveText([/^value\.count\s*int$/]);
+  await expect(condition).toHaveAttribute("aria-expanded", "true");
+  await condition.press("Enter");
+  await expect(condition).toHaveValue("value.count");
+  await expect(completions).toHaveCount(0);
+  await condition.pressSequentially(" > 10 && value.window.");
+  await expect(completions.getByRole("option")).toHaveText([/^value\.window\.start\s*int$/, /^value\.window\.end\s*int$/]);
+  await snap(page, "pipeline-editor-completion");
+  await condition.press("ArrowDown");
+  await expect(completions.getByRole("option").nth(1)).toHaveAttribute("aria-selected", "true");
+  await expect(condition).toHaveAttribute("aria-activedescendant", (await completions.getByRole("option").nth(1).getAttribute("id")) ?? "");
+  await condition.press("Escape");
+  await expect(completions).toHaveCount(0);
+  await expect(page.getByTestId("node-form-filter1")).toBeVisible();
+  await condition.fill("value.count > 10");
+  await saved(page);
   await expect(page.getByTestId("node-problems-filter1")).toHaveCount(0);
 
   // preview on the real purchases: the filter passes exactly the users above 10

@@ -557,7 +557,8 @@ export function buildOpenApiDocument(): Json {
       "/api/v1/pipelines/{name}/validate": {
         parameters: [pipelineParam],
         post: {
-          summary: "Validate the draft: every problem with its node and field (schema, CEL, topics, partitioning)",
+          summary:
+            "Validate the draft: every problem with its node and field (schema, CEL, topics, partitioning), and the record type inferred at each port with what each node's CEL fields complete (`types`)",
           responses: { 200: ok("ValidatePipelineResponse"), ...errors(400, 404) },
         },
       },

@@ -94,6 +94,9 @@ describe("pipeline metrics API", () => {
       perUser: [3, 3, 0],
       counts: [3, 3, 0],
     });
+    // lag per source as the server measured it (the console matches no topic pattern itself); none for other nodes
+    expect(m.nodes.payments.lag).toBe(0);
+    expect(m.nodes.valid.lag).toBeNull();
     expect(m.nodes.route.out).toEqual({
       big: { records: 3, perSec: expect.any(Number) },
       default: { records: 3, perSec: expect.any(Number) },

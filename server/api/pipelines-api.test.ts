@@ -53,6 +53,8 @@ describe("pipelines API", () => {
     const structural = await call("POST", "/api/v1/pipelines/big-payments/validate");
     expect(structural.status).toBe(200);
     expect(structural.body.valid).toBe(false);
+    // the parts that parse have their types already, for the editor's completion
+    expect(structural.body.types.nodes.big.inputs.in).toEqual({ key: "string", value: "dyn", fields: [] });
     expect(structural.body.problems).toEqual(
       expect.arrayContaining([
         { node: "shape", field: "out.out", message: "output 'out' of 'shape' is not connected" },
@@ -80,7 +82,27 @@ describe("pipelines API", () => {
 
     expect((await call("PUT", "/api/v1/pipelines/big-payments", { json: bigPayments() })).status).toBe(200);
     const valid = await call("POST", "/api/v1/pipelines/big-payments/validate");
-    expect(valid.body).toEqual({ valid: true, problems: [] });
+    expect(valid.body).toMatchObject({ valid: true, problems: [] });
+    // the record type at each port, and what each node's CEL fields complete
+    const { types } = valid.body;
+    expect(types.nodes.big.inputs.in).toEqual({ key: "string", value: "dyn", fields: [] });
+    expect(types.nodes.big.completions.map((c: { label: string }) => c.label)).toEqual([
+      "key",
+      "value",
+      "headers",
+      "timestamp",
+      "topic",
+      "partition",
+      "offset",
+    ]);
+    expect(types.nodes.out.inputs.in).toEqual({
+      key: "string",
+      value: "map<string, dyn>",
+      fields: [
+        { path: "user", type: "dyn" },
+        { path: "amount", type: "dyn" },
+      ],
+    });
     expect((await call("GET", "/api/v1/pipelines/big-payments")).body.state).toBe("validated");
 
     await pay("ann", 150);

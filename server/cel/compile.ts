@@ -76,9 +76,39 @@ export interface CheckOptions {
  * check each expression so against the record type inferred for its node's input, while the
  * program that runs declares the record `dyn` (a null key must still reach it).
  */
-export function checkCel(source: string, options: CheckOptions): { resultType: string } {
+export function checkCel(source: string, options: CheckOptions): { resultType: string; fields: CelField[] } {
   const env = createCelEnvironment(options.variables, options.mixedLiterals, options.nullableScalars);
-  return { resultType: parseAndCheck(source, env, options.resultTypes).resultType };
+  const { parsed, resultType } = parseAndCheck(source, env, options.resultTypes);
+  return { resultType, fields: literalFields(parsed.ast as LiteralNode, 0) };
+}
+
+/** A field a map literal gives its result (`{"user": key}` → user), with its checked type. */
+export interface CelField {
+  /** the names from the result down to the field (`["window", "start"]`) */
+  path: string[];
+  type: string;
+}
+
+interface LiteralNode {
+  op: string;
+  args: unknown;
+  checkedType?: unknown;
+}
+
+/** How deep nested map literals are followed for their fields. */
+const LITERAL_DEPTH = 3;
+const LITERAL_FIELDS = 100;
+
+/** The string-keyed fields of a map literal at the root of an expression (and of map literals in it), or none. */
+function literalFields(node: LiteralNode, depth: number): CelField[] {
+  if (node.op !== "map" || depth >= LITERAL_DEPTH) return [];
+  const out: CelField[] = [];
+  for (const [k, v] of node.args as [LiteralNode, LiteralNode][]) {
+    if (k.op !== "value" || typeof k.args !== "string" || out.length >= LITERAL_FIELDS) continue;
+    out.push({ path: [k.args], type: declarableType(String(v.checkedType ?? "dyn")) });
+    for (const f of literalFields(v, depth + 1)) out.push({ path: [k.args, ...f.path], type: f.type });
+  }
+  return out;
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   declarableType,
   CelCompileError,
   DEFAULT_CEL_LIMITS,
+  type CelField,
   type CelLimits,
   type CelProgram,
   type CheckOptions,

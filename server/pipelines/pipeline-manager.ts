@@ -13,10 +13,14 @@ import {
   ZPipelineNode,
   type PipelineProblem,
   type TPipelineDefinition,
+  type TPipelineEdge,
   type TPipelineMetrics,
+  type TPipelineNode,
   type TPipelineStateChange,
+  type TPipelineTypes,
   type TPreviewRequest,
 } from "../schemas/pipeline.ts";
+import { pipelineTypes } from "../stream/completions.ts";
 import { expressionProblems } from "../stream/topology.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf, type RunnerOptions } from "../stream/runtime/pipeline-runner.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
@@ -93,6 +97,11 @@ function runnable(draft: unknown): TPipelineDefinition {
  * are checked, so an editor sees a bad expression as soon as it is typed.
  */
 function partialProblems(draft: unknown): PipelineProblem[] {
+  return expressionProblems(partsOf(draft));
+}
+
+/** The nodes and edges of a draft that parse one by one. */
+function partsOf(draft: unknown): { nodes: TPipelineNode[]; edges: TPipelineEdge[] } {
   const d = draft as { nodes?: unknown; edges?: unknown } | null;
   const each = <T>(list: unknown, schema: z.ZodType<T>): T[] =>
     Array.isArray(list)
@@ -101,7 +110,7 @@ function partialProblems(draft: unknown): PipelineProblem[] {
           return r.success ? [r.data] : [];
         })
       : [];
-  return expressionProblems({ nodes: each(d?.nodes, ZPipelineNode), edges: each(d?.edges, ZPipelineEdge) });
+  return { nodes: each(d?.nodes, ZPipelineNode), edges: each(d?.edges, ZPipelineEdge) };
 }
 
 /** The most pipelines one server keeps (each running one is a group, producers and tasks). */
@@ -255,13 +264,16 @@ export class PipelineManager {
     });
   }
 
-  /** Every problem of the draft (schema, expressions, topics, partitioning), each with its node and field. */
-  async validate(name: string): Promise<{ valid: boolean; problems: PipelineProblem[] }> {
+  /**
+   * Every problem of the draft (schema, expressions, topics, partitioning), each with its node and
+   * field; and the record type at each port with what each node's CEL fields complete.
+   */
+  async validate(name: string): Promise<{ valid: boolean; problems: PipelineProblem[]; types: TPipelineTypes }> {
     return this.locked(name, async () => {
       const p = await this.must(name);
       const { problems } = await this.check(p.draft);
       if (problems.length === 0 && p.state === "draft") await this.save(name, { state: "validated" });
-      return { valid: problems.length === 0, problems };
+      return { valid: problems.length === 0, problems, types: pipelineTypes(partsOf(p.draft)) };
     });
   }
 

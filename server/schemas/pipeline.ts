@@ -561,8 +561,45 @@ export const ZPipelineDetail = ZPipelineSummary.extend({ draft: z.unknown(), dep
   id: "PipelineDetail",
 });
 
+/** Something a CEL field of the editor completes: a variable or a record field, with its type. */
+export const ZCompletion = z.object({
+  label: z.string().describe('what is inserted: a variable (`value`, `acc`) or a field (`value.user`, `headers["trace"]`)'),
+  type: z.string().describe("its CEL type (a JSON record's fields are dyn); of a sampled record's field, the JSON type seen"),
+});
+export type TCompletion = z.infer<typeof ZCompletion>;
+
+const ZPortType = z.object({
+  key: z.string().describe("CEL type of the records' key (JSON dyn, text string, bytes bytes, or an expression's result)"),
+  value: z.string(),
+  fields: z
+    .array(z.object({ path: z.string(), type: z.string() }))
+    .describe("the value's fields known before anything runs: an aggregate's window and results, a map literal's keys, a join's sides"),
+});
+
+/** The record type at every port of a draft, and what its CEL fields complete (server/stream/record-types.ts). */
+export const ZPipelineTypes = z
+  .object({
+    nodes: z.record(
+      z.string(),
+      z.object({
+        inputs: z.record(z.string(), ZPortType).describe("by input port"),
+        outputs: z.record(z.string(), ZPortType).describe("by output port"),
+        completions: z.array(ZCompletion).describe("what the node's CEL fields complete, unless `expressions` lists the field"),
+        expressions: z
+          .record(z.string(), z.array(ZCompletion))
+          .describe("per config field whose expression sees more (a reducer's `acc`, a join's `left` and `right`): `aggregations.0.add`"),
+      }),
+    ),
+  })
+  .meta({ id: "PipelineTypes" });
+export type TPipelineTypes = z.infer<typeof ZPipelineTypes>;
+
 export const ZValidateResponse = z
-  .object({ valid: z.boolean(), problems: z.array(ZPipelineProblem) })
+  .object({
+    valid: z.boolean(),
+    problems: z.array(ZPipelineProblem),
+    types: ZPipelineTypes.describe("the record type at each port of the draft's nodes and edges that parse, and each node's completions"),
+  })
   .meta({ id: "ValidatePipelineResponse" });
 
 export const ZPipelineVersions = z
@@ -636,6 +673,9 @@ export const ZPreviewResponse = z
       }),
     ),
     edges: z.record(z.string(), z.number().int()),
+    fields: z
+      .record(z.string(), z.array(ZCompletion))
+      .describe('by node: the fields of the sampled records that arrived at it (`value.user`, `key`, `headers["trace"]`), for completion'),
     problems: z.array(ZPipelineProblem),
   })
   .meta({ id: "PreviewResponse" });
@@ -669,6 +709,13 @@ export const ZNodeMetrics = z.object({
     .number()
     .nullable()
     .describe("event time (ms) the node has seen complete: a source's own, else the lowest task watermark; null before any"),
+  lag: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "sources and tables: records of the topics the node reads (a pattern source: the topics it matched) not yet processed, summed over partitions as last measured; null for other nodes and before a measure",
+    ),
   stores: z.array(ZStoreSize),
 });
 export type TNodeMetrics = z.infer<typeof ZNodeMetrics>;

@@ -74,8 +74,8 @@ describe("record types of a pipeline's ports", () => {
       { id: "textUse", config: { kind: "filter", condition: 'value.startsWith("1") && value.nope == 1' } },
     ]);
     const { outputs } = inferRecordTypes(def);
-    expect(outputs.get("shape:out")).toEqual({ key: "int", value: "map<string, dyn>" });
-    expect(outputs.get("text:out")).toEqual({ key: "int", value: "string" });
+    expect(outputs.get("shape:out")).toMatchObject({ key: "int", value: "map<string, dyn>" });
+    expect(outputs.get("text:out")).toMatchObject({ key: "int", value: "string" });
     expect(problemsOf(def).map(([node, field]) => [node, field])).toEqual([
       ["wrong", "config.condition"],
       ["textUse", "config.condition"],
@@ -98,8 +98,8 @@ describe("record types of a pipeline's ports", () => {
       },
       { id: "alert", config: { kind: "filter", condition: "value.n > 10 && value.window.start >= 0" } },
     ]);
-    expect(inferRecordTypes(def).outputs.get("agg:out")).toEqual({ key: "string", value: "map<string, dyn>" });
-    expect(inferRecordTypes(def).outputs.get("agg:late")).toEqual({ key: "string", value: "string" });
+    expect(inferRecordTypes(def).outputs.get("agg:out")).toMatchObject({ key: "string", value: "map<string, dyn>" });
+    expect(inferRecordTypes(def).outputs.get("agg:late")).toMatchObject({ key: "string", value: "string" });
     expect(problemsOf(def)).toEqual([
       ["agg", "config.aggregations.2.of", "the expression must return a number, not string (records here: key is string, value is string)"],
     ]);
@@ -130,7 +130,7 @@ describe("record types of a pipeline's ports", () => {
     });
     const { outputs, problems } = inferRecordTypes(def);
     expect(problems.map((p) => [p.node, p.field])).toEqual([["bad", "config.value"]]);
-    expect(outputs.get("j:out")).toEqual({ key: "string", value: "map<string, dyn>" });
+    expect(outputs.get("j:out")).toMatchObject({ key: "string", value: "map<string, dyn>" });
     const outer = structuredClone(def);
     outer.nodes[3].config = { kind: "join", type: "outer", windowMs: 1000, graceMs: 0, value: "right.id" };
     expect(inferRecordTypes(outer).problems).toEqual([]);

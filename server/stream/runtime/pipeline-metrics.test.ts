@@ -139,6 +139,9 @@ describe("pipeline metrics", () => {
     expect(m.tasks[1]).toMatchObject({ partition: 1, recordsIn: 0, lag: 7, commitLatencyMs: null });
     expect(m.totals.lag).toBe(22);
     expect(metrics.lag(lag, [0, 1])).toBe(22);
+    // per node: the source's lag, none for the nodes that read no topic
+    expect(m.nodes.orders.lag).toBe(22);
+    expect(m.nodes.valid.lag).toBeNull();
     now += 61_000;
     expect(metrics.snapshot(lag).tasks[0].commitLatencyMs).toEqual({ last: 100, p50: 100, p99: 100, samples: 0 });
     const failure: TaskFailure = { message: "boom", node: "big" };
@@ -147,6 +150,35 @@ describe("pipeline metrics", () => {
     expect(metrics.snapshot(lag).tasks[0]).toMatchObject({ failures: 2, lastError: { message: "boom", node: "big", at: now } });
     commit(metrics, t, 0);
     expect(metrics.failuresOf(0)).toBe(0);
+  });
+
+  it("a pattern source's lag covers the topics it matched, not the pipeline's repartition topics", () => {
+    const def = ZPipelineDefinition.parse({
+      ...orders,
+      nodes: orders.nodes.map((n) => (n.id === "orders" ? { id: "orders", config: { kind: "source", topicPattern: "orders-.*" } } : n)),
+    });
+    const metrics = new PipelineMetrics(def, () => T0);
+    metrics.readFrom(
+      new Map([
+        ["orders-eu", [{ node: "orders" }]],
+        ["orders-us", [{ node: "orders" }]],
+        ["pipeline-orders-repartition-perMinute-in", [{ node: "perMinute", repartition: true as const }]],
+      ]),
+    );
+    const ends = new Map([
+      ["orders-eu", new Map([[0, 5]])],
+      ["orders-us", new Map([[0, 3]])],
+      ["pipeline-orders-repartition-perMinute-in", new Map([[0, 4]])],
+    ]);
+    const committedLag = new Map([
+      ["orders-eu:0", 5],
+      ["orders-us:0", 3],
+      ["pipeline-orders-repartition-perMinute-in:0", 4],
+    ]);
+    const m = metrics.snapshot({ ends, committedLag }, [0]);
+    expect(m.totals.lag).toBe(12);
+    expect(m.nodes.orders.lag).toBe(8);
+    expect(m.nodes.perMinute.lag).toBeNull();
   });
 
   it("counts records crossing a repartition topic once, wherever the task that receives them runs", async () => {

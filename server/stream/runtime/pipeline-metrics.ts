@@ -47,6 +47,12 @@ export interface CommittedUnit {
   commitMs: number;
 }
 
+/** A node reading an input topic (a repartition topic's reader is the entry of its re-keyed part). */
+interface Reader {
+  node: string;
+  repartition?: true;
+}
+
 /** What the runner measured for lag. */
 export interface LagReading {
   /** topic → partition → last stable offset */
@@ -143,8 +149,10 @@ export class PipelineMetrics {
   private readonly tasks = new Map<number, TaskMeter>();
   /** the topics the sources list and the tables read */
   private readonly listedTopics: readonly string[];
+  /** the source and table nodes reading each listed topic */
+  private readonly listedReaders = new Map<string, string[]>();
   /** the runner's inputs (topic → readers): repartition topics and a pattern's topics too, growing as a pattern matches more */
-  private inputs: ReadonlyMap<string, unknown> | null = null;
+  private inputs: ReadonlyMap<string, readonly Reader[]> | null = null;
   private readonly sinks: number[];
   private samples: Sample[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -155,12 +163,11 @@ export class PipelineMetrics {
   ) {
     this.layout = new CounterLayout(def);
     this.nodes = new NodeCounters(this.layout);
-    const topics = new Set<string>();
     for (const n of def.nodes) {
-      if (n.config.kind === "source") for (const t of n.config.topics ?? []) topics.add(t);
-      if (n.config.kind === "table") topics.add(n.config.topic);
+      const read = n.config.kind === "source" ? (n.config.topics ?? []) : n.config.kind === "table" ? [n.config.topic] : [];
+      for (const t of read) this.listedReaders.set(t, [...(this.listedReaders.get(t) ?? []), n.id]);
     }
-    this.listedTopics = [...topics];
+    this.listedTopics = [...this.listedReaders.keys()];
     this.sinks = this.layout.kinds.flatMap((k, i) => (k === "sink" ? [i] : []));
     this.reads = def.nodes.flatMap((n) =>
       n.config.kind === "source" || n.config.kind === "table" ? [this.layout.inSlot(n.id, "in")] : [],
@@ -173,7 +180,7 @@ export class PipelineMetrics {
   }
 
   /** The runner's inputs by topic, read live (a pattern source's grow). */
-  readFrom(inputs: ReadonlyMap<string, unknown>): void {
+  readFrom(inputs: ReadonlyMap<string, readonly Reader[]>): void {
     this.inputs = inputs;
   }
 
@@ -270,6 +277,7 @@ export class PipelineMetrics {
     const partitions = [...new Set([...this.tasks.keys(), ...owned])].sort((a, b) => a - b);
     const tasks = partitions.map((p) => this.taskMetrics(p, this.tasks.get(p), lag, now));
     const nodes = this.nodeMetrics();
+    for (const [id, behind] of this.lagByReader(tasks)) if (nodes[id]) nodes[id].lag = behind;
     let recordsOut = 0;
     let recordsOutPerSec = 0;
     for (const i of this.sinks) {
@@ -303,6 +311,25 @@ export class PipelineMetrics {
     let total = 0;
     for (const p of new Set([...this.tasks.keys(), ...owned])) for (const i of this.inputsOf(p, lag)) total += i.lag ?? 0;
     return total;
+  }
+
+  /**
+   * Each source's and table's lag: what its tasks have not processed of the topics it reads (a
+   * pattern source: the topics it matched), from the known lags of the tasks' inputs; a
+   * repartition topic counts for no node. A reader no known lag reached is left out (null).
+   */
+  private lagByReader(tasks: readonly TTaskMetrics[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of tasks) {
+      for (const i of t.inputs) {
+        if (i.lag === null) continue;
+        const readers = this.inputs
+          ? (this.inputs.get(i.topic) ?? []).flatMap((r) => (r.repartition ? [] : [r.node]))
+          : (this.listedReaders.get(i.topic) ?? []);
+        for (const node of readers) out.set(node, (out.get(node) ?? 0) + i.lag);
+      }
+    }
+    return out;
   }
 
   private inputsOf(partition: number, lag: LagReading): TTaskMetrics["inputs"] {
@@ -382,6 +409,7 @@ export class PipelineMetrics {
         in: inPorts,
         out: outPorts,
         watermark: watermarks.length > 0 ? Math.min(...watermarks) : null,
+        lag: null,
         stores: stores.get(id) ?? [],
       };
     });

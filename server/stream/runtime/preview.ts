@@ -11,7 +11,8 @@
  * idle, so windows close and emit their final results as they would.
  */
 import { Admin, PartitionReader } from "../../client/index.ts";
-import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipeline.ts";
+import type { PipelineProblem, TCompletion, TPipelineDefinition } from "../../schemas/pipeline.ts";
+import { sampledFields } from "../completions.ts";
 import { decode, toJsonData, type StreamRecord } from "../record.ts";
 import { Topology, type DeadLetter } from "../topology.ts";
 import { StateLimitError } from "../state/state-store.ts";
@@ -70,6 +71,8 @@ export interface PreviewResult {
   nodes: Record<string, NodePreview>;
   /** records that crossed each edge, by "from:port->to:port" */
   edges: Record<string, number>;
+  /** by node: the fields of the shown records that arrived at it (completion in the editor) */
+  fields: Record<string, TCompletion[]>;
   problems: PipelineProblem[];
 }
 
@@ -131,7 +134,7 @@ export async function previewPipeline(
   const started = Date.now();
   const limit = Math.min(Math.max(1, opts.limit ?? 100), PREVIEW_LIMITS.maxPerPartition);
   const { topology, problems } = Topology.build(def);
-  const result: PreviewResult = { read: 0, truncated: false, watermark: null, nodes: {}, edges: {}, problems };
+  const result: PreviewResult = { read: 0, truncated: false, watermark: null, nodes: {}, edges: {}, fields: {}, problems };
   if (!topology) return result;
   for (const n of def.nodes) result.nodes[n.id] = { received: 0, emitted: 0, failed: 0, records: [], errors: [] };
   const downstream = new Map<string, string[]>();
@@ -291,5 +294,6 @@ export async function previewPipeline(
   topology.advance(now + idle + 1);
   topology.drain();
   result.watermark = Number.isFinite(topology.watermark) ? topology.watermark : null;
+  result.fields = sampledFields(def.edges, result.nodes);
   return result;
 }

@@ -31,6 +31,7 @@ function preview(): TPreview {
     watermark: T0 + 2000,
     nodes: { orders: node(3, 3, orders), large: node(3, 2, []), summary: node(2, 2, []), largeOrders: node(2, 0, out) },
     edges: {},
+    fields: {},
     problems: [],
   };
 }

@@ -32,6 +32,12 @@ const edgeOf = (c: Connection | { source: string; sourceHandle?: string | null; 
 
 const NOTICE_MS = 6000;
 
+// Props React Flow copies into its store whenever they change identity (each copy wakes every
+// node's and edge's store subscription): made once, here, not per render (a drag renders per frame).
+const FIT_VIEW_OPTIONS = { maxZoom: 1, padding: 0.2 };
+const PRO_OPTIONS = { hideAttribution: true };
+const MINIMAP_STYLE = { width: 150, height: 100 };
+
 export function Canvas() {
   const store = useEditorStore();
   const flow = useReactFlow();
@@ -47,6 +53,8 @@ export function Canvas() {
   const preview = useEditor((s) => s.preview);
   // the running view: a new reading at most once a second (use-running-metrics.ts)
   const metrics = useEditor((s) => s.metrics);
+  // while nodes are dragged, edges take no pointer events (every move hit-tested each edge's wide stroke)
+  const dragging = useEditor((s) => s.dragOrigin !== null);
   const nodes = useMemo(
     () => model.flowNodes(store.getState()),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the model reads these through getState
@@ -133,10 +141,13 @@ export function Canvas() {
     [flow, store],
   );
 
+  const onDragStart = useCallback(() => store.dispatch({ type: "dragStart" }), [store]);
+  const onDragStop = useCallback(() => store.dispatch({ type: "dragEnd" }), [store]);
+
   useEditorShortcuts();
 
   return (
-    <div className="pe-canvas" data-testid="pipeline-canvas" onDragOver={onDragOver} onDrop={onDrop}>
+    <div className={`pe-canvas${dragging ? " dragging" : ""}`} data-testid="pipeline-canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<PipelineFlowNode, PipelineFlowEdge>
         nodes={nodes}
         edges={edges}
@@ -147,19 +158,19 @@ export function Canvas() {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => store.dispatch({ type: "dragStart" })}
-        onNodeDragStop={() => store.dispatch({ type: "dragEnd" })}
-        onSelectionDragStart={() => store.dispatch({ type: "dragStart" })}
-        onSelectionDragStop={() => store.dispatch({ type: "dragEnd" })}
+        onNodeDragStart={onDragStart}
+        onNodeDragStop={onDragStop}
+        onSelectionDragStart={onDragStart}
+        onSelectionDragStop={onDragStop}
         deleteKeyCode={null}
         fitView={fitOnOpen}
-        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.1}
         colorMode={dark ? "dark" : "light"}
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
       >
         <Background gap={16} />
-        <MiniMap pannable zoomable ariaLabel="minimap" style={{ width: 150, height: 100 }} />
+        <MiniMap pannable zoomable ariaLabel="minimap" style={MINIMAP_STYLE} />
         <Controls showInteractive={false} />
       </ReactFlow>
       <CanvasNotice />

@@ -373,7 +373,14 @@ test("the canvas stays smooth with 100 nodes: long tasks while dragging one node
     }
     await page.mouse.up();
     const long = await page.evaluate(() => (window as unknown as { __long: PerformanceEntry[] }).__long.map((e) => Math.round(e.duration)));
-    return { moves, seconds: (Date.now() - t0) / 1000, longTasks: long.length, maxLongTaskMs: Math.max(0, ...long) };
+    return {
+      moves,
+      seconds: (Date.now() - t0) / 1000,
+      longTasks: long.length,
+      longTaskMs: long.reduce((a, b) => a + b, 0),
+      maxLongTaskMs: Math.max(0, ...long),
+      over100Ms: long.filter((d) => d > 100).length,
+    };
   };
   const one = await drag("f45");
   await page.locator(".react-flow__pane").click({ position: { x: 5, y: 5 } });
@@ -383,7 +390,8 @@ test("the canvas stays smooth with 100 nodes: long tasks while dragging one node
   await snap(page, "pipeline-editor-100-nodes");
   // the drag happened and was one undo step each
   await expect(page.getByTestId("undo")).toBeEnabled();
-  // the figures are logged; the bounds only catch a frozen page (two cores shared by many processes inflate every task)
+  // the figures are logged; the bounds only catch a frozen page (two cores shared by many processes inflate every task:
+  // at load 12-15 dragging one node gave 1-7 long tasks of at most 73-99 ms, dragging all 100 gave 7-27 of at most 158-183 ms)
   expect(one.maxLongTaskMs).toBeLessThan(250);
   expect(all.maxLongTaskMs).toBeLessThan(500);
 });

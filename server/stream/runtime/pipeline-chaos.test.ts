@@ -26,7 +26,10 @@ const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRI
 
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MINUTE = 60_000;
-const BASE = Date.UTC(2026, 0, 1, 8);
+// an hour of history that ended a little while ago: event times within the topics' 7-day
+// retention (at 2026-01-01 the cleaner, every 30 s, could delete inputs and outputs mid-test:
+// "offset 0 is out of range … log start 108"), on an hour boundary like the windows
+const BASE = Math.floor(Date.now() / (60 * MINUTE)) * 60 * MINUTE - 3 * 60 * MINUTE;
 const PARTITIONS = 3;
 const BATCHES = 12;
 const PER_BATCH = 1500;

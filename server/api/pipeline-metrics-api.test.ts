@@ -146,6 +146,34 @@ describe("pipeline metrics API", () => {
     expect(serverErrors).toEqual([]);
   }, 90_000);
 
+  it("fails when a topic it reads is deleted, naming the source", async () => {
+    await call("POST", "/api/v1/topics", { json: { name: "visits", partitions: 2 } });
+    await new Producer({ baseUrl: server.url }).send("visits", { key: "v1", value: JSON.stringify({ page: "/" }) });
+    await call("POST", "/api/v1/pipelines", {
+      json: {
+        name: "visits-copy",
+        nodes: [
+          { id: "visits", config: { kind: "source", topics: ["visits"], start: "earliest" } },
+          { id: "copy", config: { kind: "sink", topic: "visits-copied", createTopic: { partitions: 1 } } },
+        ],
+        edges: [edge("visits", "copy")],
+      },
+    });
+    expect((await call("POST", "/api/v1/pipelines/visits-copy/deploy", { json: {} })).body.state).toBe("running");
+    await eventually(
+      "the visit copied",
+      () => readCommitted(server.url, "visits-copied"),
+      (v) => v.length === 1,
+    );
+    expect((await call("DELETE", "/api/v1/topics/visits")).status).toBe(204);
+    const failed = await eventually(
+      "the pipeline to fail",
+      () => call("GET", "/api/v1/pipelines/visits-copy"),
+      (r) => r.body.state === "failed",
+    );
+    expect(failed.body.error).toEqual({ message: "topic 'visits' of the source 'visits' no longer exists", node: "visits" });
+  }, 60_000);
+
   it("fails when a sink's topic is deleted (the error names the topic and the node); resumed once it is back, nothing is lost", async () => {
     await call("POST", "/api/v1/topics", { json: { name: "orders", partitions: 1 } });
     await call("POST", "/api/v1/topics", { json: { name: "shipped", partitions: 1 } });

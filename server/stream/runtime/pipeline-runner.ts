@@ -180,6 +180,8 @@ export class PipelineRunner {
     consumer.on("revoked", (e) => {
       const still = new Set(e.assignment.map((tp) => tp.partition));
       for (const tp of e.partitions) if (!still.has(tp.partition)) void this.closeTask(tp.partition);
+      // a deleted input's partitions are taken away like any others: fail if that is why
+      this.supervisor.partitionsTaken();
     });
     // every owned task opens at once, not on its first record: a task with an idle input still
     // announces its watermark to the tasks reading its repartitioned records
@@ -189,7 +191,10 @@ export class PipelineRunner {
           this.opts.onError?.(err),
         );
     });
-    consumer.on("error", (e) => this.opts.onError?.(e));
+    consumer.on("error", (e) => {
+      this.opts.onError?.(e);
+      if (hasCode(e, "UNKNOWN_TOPIC_OR_PARTITION")) this.supervisor.partitionsTaken();
+    });
     await consumer.run({
       // the position goes into the transaction: past transaction markers, so the group's lag reaches 0
       eachBatch: ({ topic, partition, messages, position }) =>

@@ -6,7 +6,10 @@
  * the pipeline, with the last error. A failure caused by a topic the pipeline needs that no
  * longer exists (a sink's topic deleted) fails it at once, naming the node: every retry would
  * fail the same way. Kafka Streams treats a missing sink topic as fatal too (the stream thread
- * dies, the application goes to ERROR). So does state past the task's limit (`StateLimitError`,
+ * dies, the application goes to ERROR). A listed input topic deleted while the pipeline runs
+ * fails it too, naming the source or table: the group takes its partitions away and nothing
+ * fails by itself, so the runner asks (`partitionsTaken`); a pattern source losing a matched
+ * topic is the pattern's normal life. So does state past the task's limit (`StateLimitError`,
  * while processing or restoring): the pipeline fails at once, naming the node.
  */
 import { Admin } from "../../client/index.ts";
@@ -67,6 +70,17 @@ export class TaskSupervisor {
       if (missing) this.fail(missing);
       else if (inARow >= MAX_FAILURES_IN_A_ROW)
         this.fail({ ...failure, message: `${failure.message} (${inARow} attempts in a row failed)` });
+    });
+  }
+
+  /**
+   * The group took partitions away, or the consumer reported an error: if a topic the pipeline
+   * needs is gone (a listed input deleted), the pipeline fails now, naming its node.
+   */
+  partitionsTaken(): void {
+    if (this.done) return;
+    void this.missingTopic().then((missing) => {
+      if (missing) this.fail(missing);
     });
   }
 

@@ -390,8 +390,10 @@ test("the canvas stays smooth with 100 nodes: long tasks while dragging one node
   await snap(page, "pipeline-editor-100-nodes");
   // the drag happened and was one undo step each
   await expect(page.getByTestId("undo")).toBeEnabled();
-  // the figures are logged; the bounds only catch a frozen page (two cores shared by many processes inflate every task:
-  // at load 12-15 dragging one node gave 1-7 long tasks of at most 73-99 ms, dragging all 100 gave 7-27 of at most 158-183 ms)
-  expect(one.maxLongTaskMs).toBeLessThan(250);
+  // the issue's bound for dragging a node among 100: no long task over 50 ms. Met on a machine running only the
+  // test suite (the CI rehearsal at eddc72a: 0 long tasks dragging one node, 0 dragging all 100); two cores shared
+  // with other work inflate every task (at load 12-15 dragging one node gave 1-7 long tasks of at most 73-99 ms).
+  // Dragging all 100 at once is beyond the issue: its figures are logged, its bound only catches a frozen page.
+  expect(one.maxLongTaskMs).toBeLessThan(50);
   expect(all.maxLongTaskMs).toBeLessThan(500);
 });

@@ -61,6 +61,7 @@ async function topologyContext(): Promise<TopologyContext> {
     simulatedClients: simulations?.simulatedClients() ?? new Map(),
     simulatedGroups: simulations?.simulatedGroups() ?? new Map(),
     simulatedTopics: simulations?.simulatedTopics() ?? new Set(),
+    scripted: simulations?.scripted() ?? { client: () => false, group: () => false },
   };
 }
 

@@ -44,6 +44,16 @@ describe("scenarios: exactly-once and stream processing", () => {
       const m = s.outcome!.measures;
       expect(m.crashesAtLeastOnce).toBe(1);
       expect(m.crashesExactlyOnce).toBe(1);
+      // the processors are the scenario's simulated clients: marked so on the canvas, with no simulation to act on
+      const topology = (await call("GET", "/topology")).body as {
+        groups: { groupId: string; simulated: boolean; simulationId: string | null; members: { simulated: boolean }[] }[];
+      };
+      const processorGroups = topology.groups.filter((g) => g.groupId.startsWith("scenario-eos."));
+      expect(processorGroups.map((g) => [g.simulated, g.simulationId])).toEqual([
+        [true, null],
+        [true, null],
+      ]);
+      expect(processorGroups.flatMap((g) => g.members).every((x) => x.simulated)).toBe(true);
 
       // from the topics: every payment, and each processor's balance updates as a read_committed reader sees them
       const payments = (await readCommitted(server.url, "scenario-eos.payments", 3)).map(

@@ -25,6 +25,8 @@ export interface TopologyContext {
   simulatedGroups: ReadonlyMap<string, string>;
   /** Topics a simulation or scenario created. */
   simulatedTopics: ReadonlySet<string>;
+  /** Clients and groups a scenario's script runs itself: simulated, but no simulation to act on. */
+  scripted: { client(clientId: string): boolean; group(groupId: string): boolean };
 }
 
 export const NO_CONTEXT: TopologyContext = {
@@ -32,6 +34,7 @@ export const NO_CONTEXT: TopologyContext = {
   simulatedClients: new Map(),
   simulatedGroups: new Map(),
   simulatedTopics: new Set(),
+  scripted: { client: () => false, group: () => false },
 };
 
 /** The committed offsets' sum per group at recent readings, for its committed records per second. */
@@ -83,7 +86,7 @@ export async function topologySnapshot(broker: Broker, context: TopologyContext 
       transactionalId: txnIds.get(p.producerId) ?? null,
       idempotent: p.producerId >= 0,
       transactional: p.transactional,
-      simulated: simulationId !== null,
+      simulated: simulationId !== null || (p.clientId !== null && context.scripted.client(p.clientId)),
       simulationId,
       recordsPerSec: p.rate.perSecond(now),
       lastProducedAt: p.lastAt,
@@ -146,7 +149,7 @@ export async function topologySnapshot(broker: Broker, context: TopologyContext 
       groupEpoch: g.groupEpoch,
       assignor: g.assignor,
       topics: [...topicsOf].sort(),
-      simulated: simulationId !== null,
+      simulated: simulationId !== null || context.scripted.group(g.groupId),
       simulationId,
       pipeline: context.pipelines.find((p) => p.group === g.groupId)?.name ?? null,
       totalLag: g.totalLag,
@@ -156,7 +159,7 @@ export async function topologySnapshot(broker: Broker, context: TopologyContext 
         clientId: m.clientId,
         memberEpoch: m.memberEpoch,
         state: m.state,
-        simulated: context.simulatedClients.has(m.clientId),
+        simulated: context.simulatedClients.has(m.clientId) || context.scripted.client(m.clientId),
         assignment: m.assignment,
         pendingRevocation: m.pendingRevocation,
       })),

@@ -28,6 +28,8 @@ function notFound(kind: string, id: string): TributaryError {
 }
 
 export class SimulationManager {
+  private readonly scriptedPrefixes = new Set<string>();
+  private readonly scriptedGroupIds = new Set<string>();
   private readonly producers = new Map<string, SimulatedProducer>();
   private readonly groups = new Map<string, SimulatedGroup>();
   /** Topics created for simulations (by scenarios), marked on the canvas. */
@@ -222,6 +224,28 @@ export class SimulationManager {
   /** Topics created for simulations (the topology marks them). */
   simulatedTopics(): ReadonlySet<string> {
     return this.topics;
+  }
+
+  /**
+   * Clients (by client id prefix) and a group that a scenario's script runs itself rather than
+   * as simulations of this manager (the exactly-once processors, the ordering scenario's shop and
+   * shipping service): the topology marks them simulated, without the simulations' actions.
+   */
+  markScripted(clientIdPrefix: string, groupId: string | null, scripted: boolean): void {
+    if (scripted) {
+      this.scriptedPrefixes.add(clientIdPrefix);
+      if (groupId !== null) this.scriptedGroupIds.add(groupId);
+    } else {
+      this.scriptedPrefixes.delete(clientIdPrefix);
+      if (groupId !== null) this.scriptedGroupIds.delete(groupId);
+    }
+  }
+
+  /** What a scenario's script runs itself: `client` by client id, `group` by group id. */
+  scripted(): { client(clientId: string): boolean; group(groupId: string): boolean } {
+    const prefixes = [...this.scriptedPrefixes];
+    const groups = new Set(this.scriptedGroupIds);
+    return { client: (id) => prefixes.some((p) => id.startsWith(p)), group: (id) => groups.has(id) };
   }
 
   markTopic(name: string, simulated: boolean): void {

@@ -109,6 +109,9 @@ export const exactlyOncePayments: ScenarioScript = {
       });
       processors.set(mode, p);
       ctx.own("group", groupId);
+      // its instances (`<clientId>-<n>`) and group are this scenario's simulated clients on the canvas
+      ctx.simulations.markScripted(`scenario-eos-${mode}-${ctx.run}-`, groupId, true);
+      ctx.defer(async () => ctx.simulations.markScripted(`scenario-eos-${mode}-${ctx.run}-`, groupId, false));
       ctx.defer(() => p.stop());
     }
     await Promise.all([...processors.values()].map((p) => p.start()));

@@ -106,6 +106,13 @@ export const ordering: ScenarioScript = {
   topics: { [KEYED]: PARTITIONS, [UNKEYED]: PARTITIONS },
   async run(ctx) {
     const groupId = `scenario-ordering.shipping-${ctx.run}`;
+    // the shop and the shipping service are this scenario's simulated clients on the canvas
+    ctx.simulations.markScripted(`scenario-ordering-shop-${ctx.run}`, null, true);
+    ctx.simulations.markScripted(`scenario-ordering-shipping-${ctx.run}`, groupId, true);
+    ctx.defer(async () => {
+      ctx.simulations.markScripted(`scenario-ordering-shop-${ctx.run}`, null, false);
+      ctx.simulations.markScripted(`scenario-ordering-shipping-${ctx.run}`, groupId, false);
+    });
     const producer = new Producer({
       baseUrl: ctx.baseUrl,
       clientId: `scenario-ordering-shop-${ctx.run}`,

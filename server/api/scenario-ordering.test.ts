@@ -6,23 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
+import { runToOutcome } from "../testing/scenario-runs.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { eventually } from "../testing/topic-reading.ts";
-import type { TScenario } from "../schemas/topology.ts";
 import type { TFetchResponse } from "../schemas/record.ts";
 
 const server = useTestServer();
 const call = apiCaller(() => server.url + "/api/v1");
 const EVENTS = ["Created", "Paid", "Shipped", "Delivered"];
-
-async function finished(): Promise<TScenario> {
-  return eventually(
-    "scenario ordering to finish",
-    async () => (await call("GET", "/scenarios/ordering")).body as TScenario,
-    (s) => s.state === "done" || s.state === "failed",
-    90_000,
-  );
-}
 
 /** Every record of the topic as the broker holds it: event by partition@offset. */
 async function held(topic: string): Promise<Map<string, { event: string; key: string | null }>> {
@@ -42,11 +33,7 @@ describe("ordering scenario", () => {
     { timeout: 240_000 },
     async () => {
       for (let round = 0; round < 2; round++) {
-        const started = await call("POST", "/scenarios/ordering/start");
-        expect(started.status, started.text).toBe(202);
-        const s = await finished();
-        expect(s.state, JSON.stringify(s)).toBe("done");
-        expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
+        const s = await runToOutcome(call, "ordering", 90_000);
         const m = s.outcome!.measures as Record<string, number & number[]>;
         // keyed: one partition, offsets in produced order, received 1st, 2nd, 3rd, 4th
         expect(new Set(m.keyedPartition).size).toBe(1);

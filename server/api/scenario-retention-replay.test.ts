@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
+import { runToOutcome } from "../testing/scenario-runs.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { eventually } from "../testing/topic-reading.ts";
-import type { TScenario } from "../schemas/topology.ts";
 import type { TTopic } from "../schemas/topic.ts";
 
 // the cleaner every 5 s (30 s by default) so the retention step takes seconds
@@ -17,26 +17,13 @@ const server = useTestServer({ TRIBUTARY_CLEANER_INTERVAL_MS: "5000" });
 const call = apiCaller(() => server.url + "/api/v1");
 const TOPIC = "scenario-retention.events";
 
-async function finished(id: string): Promise<TScenario> {
-  return eventually(
-    `scenario ${id} to finish`,
-    async () => (await call("GET", `/scenarios/${id}`)).body as TScenario,
-    (s) => s.state === "done" || s.state === "failed",
-    150_000,
-  );
-}
-
 describe("retention & replay scenario", () => {
   it(
     "replays the history from earliest and from a time, then a short retention moves the log start offsets; reset, run again",
     { timeout: 360_000 },
     async () => {
       for (let round = 0; round < 2; round++) {
-        const started = await call("POST", "/scenarios/retention-replay/start");
-        expect(started.status, started.text).toBe(202);
-        const s = await finished("retention-replay");
-        expect(s.state, JSON.stringify(s)).toBe("done");
-        expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
+        const s = await runToOutcome(call, "retention-replay", 150_000);
         const m = s.outcome!.measures as Record<string, number & number[]>;
         expect(m.history).toBeGreaterThan(300);
         expect(m.replayedFromEarliest).toBe(m.history);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
+import { runToOutcome, scenarioFinished } from "../testing/scenario-runs.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { expectError } from "../testing/api-assertions.ts";
 import { eventually } from "../testing/topic-reading.ts";
@@ -14,15 +15,6 @@ import { SCENARIO_IDS, type TScenario } from "../schemas/topology.ts";
 // a crashed member is expired after 5 s
 const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "5000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "500" });
 const call = apiCaller(() => server.url + "/api/v1");
-
-async function finished(id: string): Promise<TScenario> {
-  return eventually(
-    `scenario ${id} to finish`,
-    async () => (await call("GET", `/scenarios/${id}`)).body as TScenario,
-    (s) => s.state === "done" || s.state === "failed",
-    120_000,
-  );
-}
 
 async function group(id: string): Promise<TGroup> {
   const res = await call("GET", `/groups/${encodeURIComponent(id)}`);
@@ -51,7 +43,7 @@ describe("scenarios", () => {
       expect(started.status, started.text).toBe(202);
       expect(started.body.state).toBe("running");
       expectError(await call("POST", "/scenarios/consumer-groups-failover/start"), 409, "INVALID_SIMULATION_STATE", "running");
-      const s = await finished("consumer-groups-failover");
+      const s = await scenarioFinished(call, "consumer-groups-failover", 120_000);
       expect(s.state, JSON.stringify(s)).toBe("done");
       expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
       expect(s.outcome?.measures.partitionsBefore).toEqual([4, 4, 4]);
@@ -90,11 +82,7 @@ describe("scenarios", () => {
     { timeout: 240_000 },
     async () => {
       for (let round = 0; round < 2; round++) {
-        const started = await call("POST", "/scenarios/partitions-parallelism/start");
-        expect(started.status, started.text).toBe(202);
-        const s = await finished("partitions-parallelism");
-        expect(s.state, JSON.stringify(s)).toBe("done");
-        expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
+        const s = await runToOutcome(call, "partitions-parallelism", 120_000);
         expect(s.outcome?.measures).toMatchObject({ members: 13, busyMembers: 12, idleMembers: 1 });
         const g = await group(s.groups[0]);
         expect(partitionsPerMember(g)).toEqual([0, ...Array(12).fill(1)]);

@@ -6,23 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "../testing/test-server.ts";
+import { runToOutcome } from "../testing/scenario-runs.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
-import type { TScenario } from "../schemas/topology.ts";
 import { PIPELINE_TEMPLATES } from "../schemas/pipeline-templates.ts";
 
 // a crashed processor's member is expired after 5 s
 const server = useTestServer({ TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "5000", TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "500" });
 const call = apiCaller(() => server.url + "/api/v1");
-
-async function finished(id: string): Promise<TScenario> {
-  return eventually(
-    `scenario ${id} to finish`,
-    async () => (await call("GET", `/scenarios/${id}`)).body as TScenario,
-    (s) => s.state === "done" || s.state === "failed",
-    200_000,
-  );
-}
 
 interface BalanceUpdated {
   paymentId: string;
@@ -36,11 +27,7 @@ describe("scenarios: exactly-once and stream processing", () => {
     "exactly-once: the at-least-once processor deducts a crashed batch twice, the exactly-once one never — counted from the topics",
     { timeout: 240_000 },
     async () => {
-      const started = await call("POST", "/scenarios/exactly-once-payments/start");
-      expect(started.status, started.text).toBe(202);
-      const s = await finished("exactly-once-payments");
-      expect(s.state, JSON.stringify(s)).toBe("done");
-      expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
+      const s = await runToOutcome(call, "exactly-once-payments", 200_000);
       const m = s.outcome!.measures;
       expect(m.crashesAtLeastOnce).toBe(1);
       expect(m.crashesExactlyOnce).toBe(1);
@@ -117,11 +104,7 @@ describe("scenarios: exactly-once and stream processing", () => {
       expect((await call("POST", "/pipelines", { json: template })).status).toBe(201);
 
       for (let round = 0; round < 2; round++) {
-        const started = await call("POST", "/scenarios/stream-processing-fraud/start");
-        expect(started.status, started.text).toBe(202);
-        const s = await finished("stream-processing-fraud");
-        expect(s.state, JSON.stringify(s)).toBe("done");
-        expect(s.outcome?.reached, JSON.stringify(s)).toBe(true);
+        const s = await runToOutcome(call, "stream-processing-fraud", 200_000);
         const m = s.outcome!.measures;
         const pipeline = String(m.pipeline);
 

@@ -401,16 +401,24 @@ export class Topology {
 
   /** How `node` emits outside a record's delivery (windows closing, caches flushing): each record its own run. */
   private emitOutside(node: string): Emit {
-    return (out, rec) => {
-      this.observer?.emitted(node, out, rec);
-      const o = this.downstream.get(`${node}:${out}`);
-      if (!o) return;
-      this.emitted[o.slot]++;
-      for (const t of o.targets) {
-        if (t.via) this.crossTo(t, rec);
-        else this.run(t.node, t.port, rec);
-      }
-    };
+    return (out, rec) => this.forward(node, out, rec, false);
+  }
+
+  /**
+   * `node` emitted `rec` on port `out`: counted, and sent on to every input wired to it (through
+   * its repartition topic when it crosses one) — within the record being delivered, or else as a
+   * record of its own under the step limit.
+   */
+  private forward(node: string, out: string, rec: StreamRecord, withinDelivery: boolean): void {
+    this.observer?.emitted(node, out, rec);
+    const o = this.downstream.get(`${node}:${out}`);
+    if (!o) return;
+    this.emitted[o.slot]++;
+    for (const t of o.targets) {
+      if (t.via) this.crossTo(t, rec);
+      else if (withinDelivery) this.deliver(t.node, t.port, rec);
+      else this.run(t.node, t.port, rec);
+    }
   }
 
   /**
@@ -570,16 +578,7 @@ export class Topology {
     const p = this.processors.get(node);
     if (!p) return;
     try {
-      p.process(port, r, (out, rec) => {
-        this.observer?.emitted(node, out, rec);
-        const o = this.downstream.get(`${node}:${out}`);
-        if (!o) return;
-        this.emitted[o.slot]++;
-        for (const t of o.targets) {
-          if (t.via) this.crossTo(t, rec);
-          else this.deliver(t.node, t.port, rec);
-        }
-      });
+      p.process(port, r, (out, rec) => this.forward(node, out, rec, true));
     } catch (e) {
       // a failure further down was recorded where it happened and does not reach here
       if (!(e instanceof ExpressionError || e instanceof DecodeError)) throw e;

@@ -1,7 +1,7 @@
 /**
  * The transaction coordinator (KIP-98, KIP-447), in memory and pure: no I/O and no timers, time
  * is passed in as `now` (ms). It decides; the broker executes its plans (writes markers, commits
- * group offsets) and persists its state (`entrySnapshot` after every mutating call).
+ * group offsets) and persists its state (`entrySnapshot`; transaction-service.ts says when).
  *
  * Per transactional id it keeps the producer id and epoch, the transaction's partitions and
  * pending group offsets, and a state from txn-states.ts; every state change goes through the

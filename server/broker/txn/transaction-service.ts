@@ -2,14 +2,19 @@
  * The transaction coordinator at work: the pure `TransactionCoordinator` decides, this service
  * carries its decisions out and makes them durable.
  *
- * - Every change of a transactional id's entry is written to the `transactions` table before the
- *   caller is answered (writes are serialised per id; each writes the latest snapshot). A
- *   partition is added to the transaction, and persisted, before the first transactional batch
- *   is appended to it, so after a crash the coordinator knows every partition to put an abort
- *   marker into.
+ * - A transactional id's entry is written to the `transactions` table (writes are serialised
+ *   per id; each writes the latest snapshot) before any change the store must know after a crash
+ *   is acted on: a new producer id or epoch before it is handed out, a partition added to the
+ *   transaction before the first transactional batch is appended to it (so after a crash the
+ *   coordinator knows every partition to put an abort marker into), the decision to end before
+ *   any marker. Offsets sent to a transaction stay in memory until the decision (the end plan
+ *   holds them): a transaction left open by a crash is aborted at the next start, so they could
+ *   never be used.
  * - Ending a transaction: persist the decision (Prepare*), wait for the id's produce calls still
- *   in flight, write a marker into every partition, commit the group offsets (commit only), then
- *   persist Complete*. A failure leaves the decision pending; the timer retries it.
+ *   in flight, write a marker into every partition and commit the group offsets (commit only),
+ *   all at once, then answer; Complete* is persisted after the answer (the id's next write waits
+ *   for it; until it lands a restart redoes the end). A failure leaves the decision pending; the
+ *   timer retries it.
  * - A timer aborts transactions past their timeout, retries pending ends and forgets idle ids.
  * - Start-up: entries are loaded, transactions left open by the previous process are aborted at
  *   once and unfinished ends are completed (markers are idempotent to redo).
@@ -141,6 +146,8 @@ export class TransactionService {
     if (id !== undefined) {
       if (r.abort) {
         await this.finish(r.abort);
+        // the new epoch durable before the producer uses it (the end's last write is not waited for)
+        await this.writes.get(id);
         const d = this.coordinator.describe(id, Date.now());
         return { producerId: d.producerId, producerEpoch: d.producerEpoch };
       }
@@ -194,8 +201,11 @@ export class TransactionService {
     // the producer first, so a zombie producer is told it is fenced whatever its group says
     this.coordinator.assertProducer(transactionalId, req.producerId, req.producerEpoch);
     await this.groups.validateTransactionalOffsets(req.groupId, req.memberId, req.memberEpoch, req.offsets);
+    // in memory only: the offsets reach the store with the decision to commit (the end plan holds
+    // them), and a transaction still open when the process dies is aborted at the next start, so
+    // pending offsets written here could never be used (Kafka writes them as transactional
+    // records of __consumer_offsets, which its abort markers then void; ours live in the plan)
     const { state } = this.coordinator.addOffsets(transactionalId, req.producerId, req.producerEpoch, req.groupId, req.offsets, Date.now());
-    await this.persist(transactionalId);
     return { transactionalId, state };
   }
 
@@ -243,7 +253,14 @@ export class TransactionService {
     await this.persist(id); // the decision first: a crash from here on redoes it
     await Promise.allSettled([...(this.inflight.get(id) ?? [])]);
     const now = Date.now();
-    await Promise.all(
+    // the markers and the group offsets at once: both are redone after a crash from the stored
+    // decision, and redoing either is harmless (markers are idempotent to redo, an offset commit
+    // writes the same offsets again)
+    const offsets =
+      plan.commit && this.groups
+        ? Promise.all(plan.groupOffsets.map((g) => this.groups!.commitTransactionalOffsets(g.groupId, g.offsets)))
+        : Promise.resolve([]);
+    const markers = Promise.all(
       plan.partitions.map(async (tp) => {
         const marker = endTxnMarkerBatchToAppend({
           producerId: plan.producerId,
@@ -265,11 +282,12 @@ export class TransactionService {
         }
       }),
     );
-    if (plan.commit && this.groups) {
-      for (const g of plan.groupOffsets) await this.groups.commitTransactionalOffsets(g.groupId, g.offsets);
-    }
+    await Promise.all([markers, offsets]);
     this.coordinator.completeEnd(id, Date.now(), plan);
-    await this.persist(id);
+    // not waited for: the transaction ended when its markers and offsets were written; until this
+    // write lands the store still holds the decision, which a restart would only redo. The id's
+    // next write (its next transaction's partitions) queues behind it.
+    void this.persist(id).catch((e: Error) => console.error(`transactions: recording the end of '${id}' failed (redone at restart):`, e.message));
   }
 
   /** Writes the id's current entry (or deletes its row), after the id's earlier writes. */

@@ -29,6 +29,17 @@ export interface ConsumerOptions {
   /** Wait after a failed request or a handler error before trying again (default 500). */
   retryBackoffMs?: number;
   /**
+   * `eachBatch` calls of one partition that may be running at once (default 1). With 2, the
+   * next batch (the records fetched meanwhile) is handed over while the previous call has not
+   * finished — a handler that processes synchronously and resolves once its transaction
+   * committed overlaps its processing with the commit. Calls still start in offset order and
+   * complete in order: a partition moves past a batch only once it and every batch before it
+   * resolved; when one rejects, the calls after it are waited for and every record from the
+   * failed batch on is handed over again (also those of later calls that resolved:
+   * at-least-once).
+   */
+  batchesInFlight?: number;
+  /**
    * read_committed: polls deliver only records of committed transactions (and non-transactional
    * ones), up to the last stable offset; read_uncommitted (the broker's default) delivers
    * everything up to the high watermark, aborted transactional records included.

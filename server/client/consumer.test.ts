@@ -784,4 +784,57 @@ describe("Consumer and Admin in process", () => {
     expect(d.members).toEqual([]);
     expect(d.offsets[0].committedOffset).toBe(5);
   });
+  it("eachBatch with batchesInFlight 2: the next batch is handed over while the one before runs; a rejected batch comes again with all after it", async () => {
+    await admin.createTopic({ name: "overlap", partitions: 1 });
+    const values = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `v${from + i}`);
+    await produceKeyed(
+      "overlap",
+      values(0, 5).map((value) => ({ key: "k", value })),
+    );
+    const c = new Consumer({
+      baseUrl: server.url,
+      groupId: "overlap-g",
+      autoOffsetReset: "earliest",
+      retryBackoffMs: 100,
+      batchesInFlight: 2,
+    });
+    const errors: string[] = [];
+    c.on("error", (e) => errors.push(e.message));
+    c.subscribe({ topics: ["overlap"] });
+    const calls: { values: string[]; running: boolean; settle(ok: boolean): void }[] = [];
+    await c.run({
+      eachBatch: ({ messages }) =>
+        new Promise<void>((resolve, reject) => {
+          const call = {
+            values: messages.map((m) => m.value!.toString()),
+            running: true,
+            settle(ok: boolean) {
+              call.running = false;
+              if (ok) resolve();
+              else reject(new Error("batch failed"));
+            },
+          };
+          calls.push(call);
+        }),
+    });
+    await waitFor("a first call", () => calls.length === 1, 15_000);
+    expect(calls[0].values).toEqual(values(0, 5));
+    // the first call has not finished: what comes meanwhile is handed over at once, after it
+    await produceKeyed(
+      "overlap",
+      values(5, 10).map((value) => ({ key: "k", value })),
+    );
+    await waitFor("a second call while the first runs", () => calls.length === 2, 15_000);
+    expect(calls[1].values).toEqual(values(5, 10));
+    expect(calls[0].running).toBe(true);
+    // the first fails, the second succeeds: every record from the first on comes again, in order
+    calls[0].settle(false);
+    calls[1].settle(true);
+    await waitFor("the records handed over again", () => calls.length === 3, 15_000);
+    expect(calls[2].values).toEqual(values(0, 10));
+    expect(errors).toEqual(["batch failed"]);
+    calls[2].settle(true);
+    await c.stop();
+    expect((await admin.describeGroup("overlap-g")).offsets[0].committedOffset).toBe(10);
+  });
 });

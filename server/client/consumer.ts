@@ -71,6 +71,7 @@ export class Consumer {
       waitMs: 1_000,
       retryBackoffMs: 500,
       maxBufferedRecords: 4 * (options.maxRecords ?? 500),
+      batchesInFlight: 1,
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       transport: options.transport ?? httpTransport(options.baseUrl),

@@ -3,7 +3,8 @@
  * the handlers. Per partition, handlers run one at a time in offset order (so per-key order
  * holds); different partitions run concurrently, and fetching goes on while they do, until
  * maxBufferedRecords fetched records wait for their handlers. A handler that throws is retried on
- * the same record after retryBackoffMs (its partition does not move past it). Positions are those
+ * the same record after retryBackoffMs (its partition does not move past it). eachBatch calls may
+ * overlap (batchesInFlight): the next batch is handed over while the previous call runs. Positions are those
  * of processed records (not fetched ones): a crash re-delivers, never skips (at-least-once).
  */
 import { splitGroupPoll, type ClientTransport, type PolledPart } from "./transport.ts";
@@ -21,6 +22,8 @@ export interface FetchOptions {
   waitMs: number;
   maxBufferedRecords: number;
   retryBackoffMs: number;
+  /** eachBatch calls of one partition running at once (see ConsumerOptions.batchesInFlight) */
+  batchesInFlight: number;
 }
 
 /** One partition's fetched records and its handler chain. */
@@ -33,6 +36,17 @@ interface PartitionQueue {
   /** The handler chain, while it runs (settled otherwise). */
   processing: Promise<void> | null;
   draining: boolean;
+  /** set while the chain waits with room for another batch: more records were buffered */
+  wake: (() => void) | null;
+}
+
+/** An eachBatch call not yet taken off its partition's buffer. */
+interface BatchInFlight {
+  count: number;
+  position: number;
+  settled: Promise<void>;
+  /** set once the call settled: null when it resolved */
+  outcome: { error: Error | null } | null;
 }
 
 /** One poll's records and the positions it moved, under the membership it was made in. */
@@ -71,7 +85,15 @@ export class FetchRunner {
   /** New partitions: consumed from now on. */
   assign(partitions: readonly TopicPartition[]): void {
     for (const { topic, partition } of partitions) {
-      this.queues.set(keyOf(topic, partition), { topic, partition, status: "active", buffer: [], processing: null, draining: false });
+      this.queues.set(keyOf(topic, partition), {
+        topic,
+        partition,
+        status: "active",
+        buffer: [],
+        processing: null,
+        draining: false,
+        wake: null,
+      });
       this.offsets.assign({ topic, partition });
     }
   }
@@ -172,35 +194,24 @@ export class FetchRunner {
    * at the head of the buffer and is retried after retryBackoffMs.
    */
   private startChain(q: PartitionQueue): void {
-    if (q.draining) return;
+    if (q.draining) {
+      q.wake?.();
+      return;
+    }
     q.draining = true;
     const run = async () => {
       const h = this.handlers;
+      if (h.eachBatch) return this.runBatches(q, h.eachBatch);
       while (q.buffer.length > 0 && q.status === "active" && this.running()) {
         try {
-          if (h.eachBatch) {
-            const batch = this.batchOf(q);
-            await h.eachBatch({
-              topic: q.topic,
-              partition: q.partition,
-              messages: batch.messages,
-              batch,
-              position: batch.position,
-              memberEpoch: this.member.memberEpoch,
-              isActive: () => q.status === "active" && this.running(),
-            });
-            q.buffer.splice(0, batch.messages.length);
-            this.offsets.processed(q.topic, q.partition, batch.position);
-          } else {
-            const message = q.buffer[0];
-            await h.eachMessage!({ topic: q.topic, partition: q.partition, message, memberEpoch: this.member.memberEpoch });
-            q.buffer.shift();
-            this.offsets.processed(
-              q.topic,
-              q.partition,
-              this.offsets.positionAfter(q.topic, q.partition, message.offset, q.buffer.length > 0),
-            );
-          }
+          const message = q.buffer[0];
+          await h.eachMessage!({ topic: q.topic, partition: q.partition, message, memberEpoch: this.member.memberEpoch });
+          q.buffer.shift();
+          this.offsets.processed(
+            q.topic,
+            q.partition,
+            this.offsets.positionAfter(q.topic, q.partition, message.offset, q.buffer.length > 0),
+          );
           this.progress();
         } catch (e) {
           this.onError(e as Error);
@@ -215,9 +226,67 @@ export class FetchRunner {
     });
   }
 
-  /** Everything the partition has buffered, with the position after it (past markers that follow). */
-  private batchOf(q: PartitionQueue): Batch {
-    const messages = q.buffer.slice();
+  /**
+   * The eachBatch chain of a partition: hands over what is buffered (past the batches in flight)
+   * while fewer than batchesInFlight calls run, and takes the oldest off the buffer as it
+   * resolves. A rejected call stops the chain once the later ones settled; it starts again after
+   * retryBackoffMs from the failed batch's first record.
+   */
+  private async runBatches(q: PartitionQueue, eachBatch: NonNullable<RunOptions["eachBatch"]>): Promise<void> {
+    const inFlight: BatchInFlight[] = [];
+    let handedOver = 0;
+    for (;;) {
+      const active = q.status === "active" && this.running();
+      if (active && inFlight.length < this.opts.batchesInFlight && q.buffer.length > handedOver) {
+        const batch = this.batchOf(q, handedOver);
+        handedOver += batch.messages.length;
+        const f: BatchInFlight = { count: batch.messages.length, position: batch.position, settled: Promise.resolve(), outcome: null };
+        f.settled = (async () => {
+          try {
+            await eachBatch({
+              topic: q.topic,
+              partition: q.partition,
+              messages: batch.messages,
+              batch,
+              position: batch.position,
+              memberEpoch: this.member.memberEpoch,
+              isActive: () => q.status === "active" && this.running(),
+            });
+            f.outcome = { error: null };
+          } catch (e) {
+            f.outcome = { error: e as Error };
+          }
+        })();
+        inFlight.push(f);
+        continue;
+      }
+      while (inFlight[0]?.outcome) {
+        const f = inFlight.shift()!;
+        if (f.outcome!.error) {
+          // the records from this batch on stay buffered: handed over again, in order
+          await Promise.all(inFlight.map((later) => later.settled));
+          this.onError(f.outcome!.error);
+          setTimeout(() => this.startChain(q), this.opts.retryBackoffMs).unref();
+          return;
+        }
+        q.buffer.splice(0, f.count);
+        handedOver -= f.count;
+        this.offsets.processed(q.topic, q.partition, f.position);
+        this.progress();
+      }
+      if (inFlight.length === 0) {
+        if (active && q.buffer.length > 0) continue;
+        return;
+      }
+      const room = active && inFlight.length < this.opts.batchesInFlight;
+      await Promise.race(room ? [inFlight[0].settled, new Promise<void>((r) => (q.wake = r))] : [inFlight[0].settled]);
+      q.wake = null;
+    }
+  }
+
+  /** What the partition has buffered from `from` on, with the position after it (past markers that follow). */
+  private batchOf(q: PartitionQueue, from = 0): Batch {
+    const messages = q.buffer.slice(from);
     const first = messages[0].offset;
     const last = messages[messages.length - 1].offset;
     const position = this.offsets.positionAfter(q.topic, q.partition, last, false);

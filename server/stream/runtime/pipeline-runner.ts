@@ -159,6 +159,8 @@ export class PipelineRunner {
       maxRecords: 2000,
       maxBytes: 4 * 1024 * 1024,
       maxBufferedRecords: 50_000,
+      // a task processes the next batch while the transaction of the one before commits
+      batchesInFlight: 2,
     });
     this.consumer = consumer;
     this.ctx = {

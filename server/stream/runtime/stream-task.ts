@@ -101,11 +101,26 @@ const writeFailed = (topic: string) => (e: Error) => {
 
 const text = (s: string) => Buffer.from(s, "utf8");
 
+/** A record without headers: one shared object (nothing writes into a record's headers). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+const NO_RECORD_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
 function headersOf(h: Record<string, string>): RecordHeader[] {
+  // the producer only reads a record's headers
+  if (h === NO_HEADERS) return NO_RECORD_HEADERS as RecordHeader[];
   return Object.entries(h).map(([key, value]) => ({ key, value: text(value) }));
 }
 
-const bytesOrNull = (v: Uint8Array | null) => (v === null ? null : Buffer.from(v));
+/** Bytes as a Buffer for the producer: a view of the same memory, never a copy (the producer copies them into its batch). */
+const bytesOrNull = (v: Uint8Array | null) => (v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+
+function headersOfMessage(m: Message): Record<string, string> {
+  if (m.headers.length === 0) return NO_HEADERS;
+  const out: Record<string, string> = {};
+  for (const h of m.headers) out[h.key] = h.value?.toString("utf8") ?? "";
+  return out;
+}
 
 /** A sink's record, or a record crossing a repartition topic (its key and value kept exactly). */
 function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
@@ -238,7 +253,7 @@ export class StreamTask {
         const origin = { topic, partition: m.partition, offset: m.offset };
         let r: StreamRecord;
         try {
-          const headers = Object.fromEntries(m.headers.map((h) => [h.key, h.value?.toString("utf8") ?? ""]));
+          const headers = headersOfMessage(m);
           if (b.repartition && headers[WATERMARK_HEADER] !== undefined) {
             const idle = headers[IDLE_HEADER] === "true";
             this.topology.observeUpstream(b.node, Number(headers[TASK_HEADER]), Number(headers[WATERMARK_HEADER]), idle, now);

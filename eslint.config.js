@@ -120,7 +120,8 @@ export const LAYERS = [
   {
     // pipelines as a product: drafts, versions and lifecycle in PostgreSQL, the engine running them
     path: "server/pipelines",
-    allow: ["server/stream", "server/schemas", "server/db/generated"],
+    // the client's transport type and its MessagePort form: pipeline threads reach the broker through them
+    allow: ["server/stream", "server/schemas", "server/db/generated", "server/client", "server/inproc/port-transport.ts"],
     deniedPackages: WEB,
   },
   {

@@ -1,4 +1,5 @@
 /** Server configuration from the environment (see README). */
+import os from "node:os";
 import path from "node:path";
 import { DEFAULT_CACHE_BYTES, DEFAULT_CACHE_PARTITION_BYTES } from "./broker/log/tail-cache.ts";
 import { listFromEnv } from "./http/origin-policy.ts";
@@ -19,6 +20,10 @@ export interface ServerConfig {
   cachePartitionBytes: number;
   /** WebSocket connections open at once from one client address. */
   wsMaxSocketsPerAddress: number;
+  /** pipeline threads at most (0: pipelines run on the main thread) */
+  pipelineThreads: number;
+  /** a pipeline thread's heap limit (old generation), MB */
+  pipelineThreadHeapMb: number;
   dev: boolean;
   /** Host names served besides loopback addresses (DNS-rebinding protection; `*` = any). */
   allowedHosts: string[];
@@ -58,6 +63,9 @@ export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number; 
   };
 }
 
+/** Pipeline threads by default: one per core beyond the main thread's, at least one, at most four. */
+export const DEFAULT_PIPELINE_THREADS = Math.max(1, Math.min(4, os.availableParallelism() - 1));
+
 export function loadConfig(root: string): ServerConfig {
   const config: ServerConfig = {
     port: int("PORT", 3000, 0, 65535),
@@ -73,6 +81,8 @@ export function loadConfig(root: string): ServerConfig {
     cacheBytes: int("TRIBUTARY_CACHE_BYTES", DEFAULT_CACHE_BYTES, 0, 16 * 1024 * 1024 * 1024),
     cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", DEFAULT_CACHE_PARTITION_BYTES, 0, 1024 * 1024 * 1024),
     wsMaxSocketsPerAddress: int("TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS", 64, 1, 100_000),
+    pipelineThreads: int("TRIBUTARY_PIPELINE_THREADS", DEFAULT_PIPELINE_THREADS, 0, 64),
+    pipelineThreadHeapMb: int("TRIBUTARY_PIPELINE_THREAD_HEAP_MB", 384, 16, 65_536),
     dev: process.env.NODE_ENV === "development",
     allowedHosts: listFromEnv(process.env.TRIBUTARY_ALLOWED_HOSTS),
     allowedOrigins: listFromEnv(process.env.TRIBUTARY_ALLOWED_ORIGINS),

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   const { PostgresPipelineStore } = await import("./pipelines/postgres-pipeline-store.ts");
   let selfUrl = "";
   const { brokerTransport } = await import("./inproc/broker-transport.ts");
+  const { PipelineThreads } = await import("./pipelines/pipeline-threads.ts");
   const pipelines = new PipelineManager(
     new PostgresPipelineStore(db.prisma),
     () => selfUrl,
@@ -133,8 +134,8 @@ async function main(): Promise<void> {
       deleteTopic: (name) => broker.deleteTopic(name),
       deleteGroup: (groupId) => broker.deleteGroup(groupId),
     },
-    // their consumers, transactions and changelog reads call this broker's façade directly (server/inproc)
-    brokerTransport(broker),
+    // on pipeline threads; their consumers, transactions and changelog reads call this broker's façade (server/inproc)
+    new PipelineThreads(brokerTransport(broker), config.pipelineThreads, config.pipelineThreadHeapMb),
   );
   const live = createLiveServer(broker, {
     maxSocketsPerAddress: config.wsMaxSocketsPerAddress,

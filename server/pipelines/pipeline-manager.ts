@@ -22,7 +22,8 @@ import {
 } from "../schemas/pipeline.ts";
 import { pipelineTypes } from "../stream/completions.ts";
 import { expressionProblems } from "../stream/topology.ts";
-import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf, type RunnerOptions } from "../stream/runtime/pipeline-runner.ts";
+import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import { PipelineThreads, type RunningPipeline } from "./pipeline-threads.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
 import { runPipelineTests, testCaseProblems } from "../stream/runtime/test-run.ts";
@@ -125,7 +126,7 @@ function withTestsOf(definition: TPipelineDefinition, draft: unknown): Record<st
 }
 
 export class PipelineManager {
-  private readonly runners = new Map<string, PipelineRunner>();
+  private readonly runners = new Map<string, RunningPipeline>();
   /** one lifecycle change at a time per pipeline */
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<(c: TPipelineStateChange) => void>();
@@ -134,8 +135,8 @@ export class PipelineManager {
     private readonly store: PipelineStore,
     private readonly baseUrl: () => string,
     private readonly reset: StateReset,
-    /** how running pipelines reach the broker: this server's own façade (server/inproc); HTTP at baseUrl when not given */
-    private readonly transport?: RunnerOptions["transport"],
+    /** where running pipelines run: pipeline threads on this server's own façade (main.ts); the main thread over HTTP at baseUrl when not given */
+    private readonly threads: PipelineThreads = new PipelineThreads(undefined, 0),
     private readonly log: (line: string) => void = (l) => console.error(l),
   ) {}
 
@@ -151,6 +152,7 @@ export class PipelineManager {
   async stop(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => r.stop().catch(() => undefined)));
     this.runners.clear();
+    await this.threads.close();
   }
 
   /** Calls `listener` after every change of a pipeline's state, version or error, and when one is created or deleted. */
@@ -201,7 +203,7 @@ export class PipelineManager {
       error: p.error,
       createdAt: p.createdAt.toISOString(),
       updatedAt: p.updatedAt.toISOString(),
-      metrics: r ? { ...r.counters(), ...r.summary() } : null,
+      metrics: r ? await r.summary().catch(() => null) : null,
     };
   }
 
@@ -411,9 +413,8 @@ export class PipelineManager {
   private async run(name: string, version: number): Promise<void> {
     const v = await this.store.version(name, version);
     if (!v) throw new TributaryError("PIPELINE_NOT_FOUND", `pipeline '${name}' has no version ${version}`);
-    const runner: PipelineRunner = new PipelineRunner({
+    const runner: RunningPipeline = this.threads.run({
       baseUrl: this.baseUrl(),
-      transport: this.transport,
       definition: ZPipelineDefinition.parse(v.definition),
       onError: (e) => this.log(`pipeline ${name}: ${e.message}`),
       onFailed: (f) => void this.failed(name, runner, f),
@@ -434,7 +435,7 @@ export class PipelineManager {
   }
 
   /** A running version cannot go on (a task keeps failing, a sink topic is gone): it stops, and the pipeline is failed. */
-  private failed(name: string, runner: PipelineRunner, f: TaskFailure): Promise<void> {
+  private failed(name: string, runner: RunningPipeline, f: TaskFailure): Promise<void> {
     return this.locked(name, async () => {
       if (this.runners.get(name) !== runner) return; // stopped or replaced meanwhile
       const p = await this.store.get(name);

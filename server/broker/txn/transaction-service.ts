@@ -287,7 +287,9 @@ export class TransactionService {
     // not waited for: the transaction ended when its markers and offsets were written; until this
     // write lands the store still holds the decision, which a restart would only redo. The id's
     // next write (its next transaction's partitions) queues behind it.
-    void this.persist(id).catch((e: Error) => console.error(`transactions: recording the end of '${id}' failed (redone at restart):`, e.message));
+    void this.persist(id).catch((e: Error) =>
+      console.error(`transactions: recording the end of '${id}' failed (redone at restart):`, e.message),
+    );
   }
 
   /** Writes the id's current entry (or deletes its row), after the id's earlier writes. */

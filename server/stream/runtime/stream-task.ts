@@ -113,7 +113,8 @@ function headersOf(h: Record<string, string>): RecordHeader[] {
 }
 
 /** Bytes as a Buffer for the producer: a view of the same memory, never a copy (the producer copies them into its batch). */
-const bytesOrNull = (v: Uint8Array | null) => (v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+const bytesOrNull = (v: Uint8Array | null) =>
+  v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 function headersOfMessage(m: Message): Record<string, string> {
   if (m.headers.length === 0) return NO_HEADERS;

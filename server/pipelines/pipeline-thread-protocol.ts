@@ -1,0 +1,25 @@
+/**
+ * The messages between the main thread and a pipeline thread (pipeline-threads.ts ⇄
+ * pipeline-thread.ts): requests about one run of a pipeline, answered by id, and what a run
+ * reports on its own (a unit of work that failed and is retried; a pipeline that cannot go on).
+ */
+import type { PipelineProblem, TPipelineDefinition } from "../schemas/pipeline.ts";
+import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
+import type { TaskCounters } from "../stream/runtime/stream-task.ts";
+
+/** What the pipelines list shows of a running pipeline. */
+export type RunSummary = TaskCounters & { tasks: number; recordsInPerSec: number; errors: number; lag: number | null };
+
+export type ThreadRequest =
+  | { kind: "start"; id: number; run: number; baseUrl: string; definition: TPipelineDefinition }
+  | { kind: "stop"; id: number; run: number }
+  | { kind: "metrics"; id: number; run: number }
+  | { kind: "summary"; id: number; run: number };
+
+export type ThreadMessage =
+  | { kind: "reply"; id: number; value: unknown }
+  | { kind: "reply"; id: number; error: { message: string; problems?: PipelineProblem[] } }
+  | { kind: "unit-failed"; run: number; message: string }
+  | { kind: "failed"; run: number; failure: TaskFailure };
+
+export type { EngineMetrics };

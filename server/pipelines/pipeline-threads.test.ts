@@ -1,0 +1,86 @@
+/**
+ * Pipelines on pipeline threads, against a real server whose threads have a small heap (16 MB of old generation):
+ * a pipeline whose state outgrows its thread's heap fails with the reason, while the server
+ * (its main thread, the broker) goes on answering, and another pipeline runs after it on a new
+ * thread, its records committed exactly once.
+ */
+import { describe, expect, it } from "vitest";
+import { Producer } from "../client/index.ts";
+import { apiCaller } from "../testing/api-client.ts";
+import { useTestServer } from "../testing/test-server.ts";
+import { eventually, readCommitted } from "../testing/topic-reading.ts";
+
+const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "1", TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "16" });
+const call = apiCaller(() => server.url);
+const edge = (from: string, to: string) => ({ from: { node: from, port: "out" }, to: { node: to, port: "in" } });
+
+describe("pipeline threads", () => {
+  it("a pipeline outgrowing its thread's heap fails naming the reason; the server goes on, and the next pipeline runs", async () => {
+    expect((await call("POST", "/api/v1/topics", { json: { name: "many-keys", partitions: 1 } })).status).toBe(201);
+    const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
+    // 700,000 distinct keys, each with its own distinct set: far past such a heap
+    const pad = "p".repeat(40);
+    for (let from = 0; from < 700_000; from += 50_000)
+      await producer.sendMany(
+        "many-keys",
+        Array.from({ length: 50_000 }, (_, i) => ({
+          key: `k${from + i}`,
+          value: JSON.stringify({ v: `${pad}${from + i}` }),
+          partition: 0,
+        })),
+      );
+    const hog = {
+      name: "hog",
+      nodes: [
+        { id: "in", config: { kind: "source", topics: ["many-keys"], start: "earliest" } },
+        { id: "kinds", config: { kind: "aggregate", aggregations: [{ fn: "distinctCount", of: "value.v", as: "n" }] } },
+        { id: "out", config: { kind: "sink", topic: "hog-out", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("in", "kinds"), edge("kinds", "out")],
+      settings: { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 96 * 1024 * 1024 },
+    };
+    expect((await call("POST", "/api/v1/pipelines", { json: hog })).status).toBe(201);
+    expect((await call("POST", "/api/v1/pipelines/hog/deploy", { json: {} })).body.state).toBe("running");
+    const failed = await eventually(
+      "the pipeline failed",
+      () => call("GET", "/api/v1/pipelines/hog"),
+      (r) => r.body.state === "failed",
+      120_000,
+    );
+    expect(failed.body.error.message).toMatch(/pipeline thread ran out of memory/);
+    // the broker never stopped: the server answers, and its records are all there
+    const topic = await call("GET", "/api/v1/topics/many-keys");
+    expect(topic.status).toBe(200);
+    expect(topic.body.partitions[0].highWatermark).toBe(700_000);
+
+    // another pipeline runs on a new thread: every record once
+    await call("POST", "/api/v1/topics", { json: { name: "few", partitions: 1 } });
+    await producer.sendMany(
+      "few",
+      Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ n: i }), partition: 0 })),
+    );
+    const copy = {
+      name: "copy",
+      nodes: [
+        { id: "in", config: { kind: "source", topics: ["few"], start: "earliest" } },
+        { id: "even", config: { kind: "filter", condition: "int(value.n) % 2 == 0" } },
+        { id: "out", config: { kind: "sink", topic: "few-even", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("in", "even"), edge("even", "out")],
+    };
+    expect((await call("POST", "/api/v1/pipelines", { json: copy })).status).toBe(201);
+    expect((await call("POST", "/api/v1/pipelines/copy/deploy", { json: {} })).body.state).toBe("running");
+    const out = await eventually(
+      "50 even records",
+      () => readCommitted(server.url, "few-even", 1),
+      (rs) => rs.length >= 50,
+    );
+    expect(out.map((r) => JSON.parse(r.value!).n)).toEqual(Array.from({ length: 50 }, (_, i) => 2 * i));
+    const m = await eventually(
+      "its metrics from the thread",
+      () => call("GET", "/api/v1/pipelines/copy/metrics"),
+      (r) => r.body.totals?.recordsIn === 100 && r.body.totals.lag === 0,
+    );
+    expect(m.body.nodes.out).toMatchObject({ recordsIn: 50, recordsOut: 50 });
+  }, 180_000);
+});

@@ -1,0 +1,182 @@
+/**
+ * Where running pipelines execute: on pipeline threads (worker threads) beside the main thread,
+ * which keeps serving the broker — a pipeline's processing (its CEL, its state, a batch of
+ * 50,000 records) never stalls the broker's event loop, and the two use both cores. Each thread
+ * has its own heap with a limit: a pipeline that outgrows it ends its thread, and the pipelines
+ * on it fail with the reason, instead of the whole server running out of memory.
+ *
+ * A pipeline runs on the thread with the fewest runs (threads start when first needed). Its
+ * consumer, producers and changelog readers reach this thread's broker façade through a
+ * `MessagePort` (server/inproc/port-transport.ts); `threads: 0` runs pipelines on the main
+ * thread, on the façade directly.
+ */
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { ClientTransport } from "../client/index.ts";
+import { servePort } from "../inproc/port-transport.ts";
+import type { TPipelineDefinition } from "../schemas/pipeline.ts";
+import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
+import { PipelineRunner, PipelineStartError } from "../stream/runtime/pipeline-runner.ts";
+import type { RunSummary, ThreadMessage, ThreadRequest } from "./pipeline-thread-protocol.ts";
+
+/** A running pipeline, wherever it runs. */
+export interface RunningPipeline {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readMetrics(): Promise<EngineMetrics>;
+  summary(): Promise<RunSummary>;
+}
+
+export interface RunRequest {
+  baseUrl: string;
+  definition: TPipelineDefinition;
+  /** a unit of work failed (it is retried) */
+  onError(e: Error): void;
+  /** the pipeline cannot go on; the caller stops it */
+  onFailed(f: TaskFailure): void;
+}
+
+/** A pipeline run on the main thread. */
+function inMainThread(transport: ClientTransport | undefined, r: RunRequest): RunningPipeline {
+  const runner = new PipelineRunner({ baseUrl: r.baseUrl, transport, definition: r.definition, onError: r.onError, onFailed: r.onFailed });
+  return {
+    start: () => runner.start(),
+    stop: () => runner.stop(),
+    readMetrics: () => runner.readMetrics(),
+    summary: () => Promise.resolve({ ...runner.counters(), ...runner.summary() }),
+  };
+}
+
+class PipelineThread {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  /** runs on this thread: their reports go to them */
+  readonly runs = new Map<number, RunRequest>();
+  /** set once the thread ended (its error, or that it exited) */
+  ended: Error | null = null;
+
+  constructor(transport: ClientTransport, heapMb: number, onEnd: (t: PipelineThread) => void) {
+    const { port1, port2 } = new MessageChannel();
+    servePort(port1, transport);
+    this.worker = new Worker(new URL("./pipeline-thread-boot.mjs", import.meta.url), {
+      workerData: { transportPort: port2 },
+      transferList: [port2],
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    this.worker.on("message", (m: ThreadMessage) => this.received(m));
+    const end = (e: Error) => {
+      if (this.ended) return;
+      this.ended = e;
+      port1.close();
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+      for (const r of this.runs.values()) r.onFailed({ message: e.message });
+      this.runs.clear();
+      onEnd(this);
+    };
+    this.worker.on("error", (e) =>
+      end(
+        new Error(
+          e.message.includes("out of memory")
+            ? `the pipeline thread ran out of memory (its heap is limited to ${heapMb} MB)`
+            : `the pipeline thread failed: ${e.message}`,
+        ),
+      ),
+    );
+    this.worker.on("exit", (code) => end(new Error(`the pipeline thread stopped (exit code ${code})`)));
+    this.worker.unref();
+  }
+
+  private received(m: ThreadMessage): void {
+    if (m.kind === "unit-failed") {
+      this.runs.get(m.run)?.onError(new Error(m.message));
+      return;
+    }
+    if (m.kind === "failed") {
+      this.runs.get(m.run)?.onFailed(m.failure);
+      return;
+    }
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    if ("value" in m) w.resolve(m.value);
+    else w.reject(m.error.problems ? new PipelineStartError(m.error.message, m.error.problems) : new Error(m.error.message));
+  }
+
+  request<T>(m: DistributiveOmit<ThreadRequest, "id">): Promise<T> {
+    if (this.ended) return Promise.reject(this.ended);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...m, id });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class PipelineThreads {
+  private readonly pool: PipelineThread[] = [];
+  private nextRun = 1;
+
+  /** `size`: how many pipeline threads at most (0 runs pipelines on the main thread); `heapMb`: each one's heap limit. */
+  constructor(
+    private readonly transport: ClientTransport | undefined,
+    private readonly size: number,
+    private readonly heapMb = 384,
+  ) {}
+
+  /** A pipeline to run (started by its `start`). */
+  run(r: RunRequest): RunningPipeline {
+    if (this.size === 0 || !this.transport) return inMainThread(this.transport, r);
+    const transport = this.transport;
+    const run = this.nextRun++;
+    let thread: PipelineThread | null = null;
+    const on = (): PipelineThread => {
+      if (!thread || !thread.runs.has(run)) throw new Error("the pipeline is not running");
+      return thread;
+    };
+    return {
+      start: async () => {
+        thread = this.leastBusy(transport);
+        thread.runs.set(run, r);
+        try {
+          await thread.request({ kind: "start", run, baseUrl: r.baseUrl, definition: r.definition });
+        } catch (e) {
+          thread.runs.delete(run);
+          throw e;
+        }
+      },
+      stop: async () => {
+        const t = thread;
+        if (!t || !t.runs.delete(run)) return;
+        await t.request({ kind: "stop", run }).catch((e: Error) => {
+          if (!t.ended) throw e;
+        });
+      },
+      readMetrics: async () => on().request<EngineMetrics>({ kind: "metrics", run }),
+      summary: async () => on().request<RunSummary>({ kind: "summary", run }),
+    };
+  }
+
+  /** The thread with the fewest runs; a new one while the pool is not full and none is free. */
+  private leastBusy(transport: ClientTransport): PipelineThread {
+    const least = this.pool.reduce<PipelineThread | null>((a, t) => (a === null || t.runs.size < a.runs.size ? t : a), null);
+    if (least && (least.runs.size === 0 || this.pool.length >= this.size)) return least;
+    const t = new PipelineThread(transport, this.heapMb, (ended) => {
+      const i = this.pool.indexOf(ended);
+      if (i >= 0) this.pool.splice(i, 1);
+    });
+    this.pool.push(t);
+    return t;
+  }
+
+  /** Ends every thread (after the runs on them were stopped). */
+  async close(): Promise<void> {
+    await Promise.all(this.pool.splice(0).map((t) => t.terminate()));
+  }
+}

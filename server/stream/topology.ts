@@ -245,6 +245,9 @@ export class Topology {
   /** nodes with a record cache, upstream first */
   private cached: string[] = [];
   private flushing = false;
+  /** per node: its emit and fail outside a record's delivery (made once, not per watermark move) */
+  private readonly outsideEmits = new Map<string, Emit>();
+  private readonly outsideFails = new Map<string, (rec: StreamRecord, error: Error) => void>();
   /** What the sinks received since the last `drain`. */
   private outputs: SinkOutput[] = [];
   private deadLetters: DeadLetter[] = [];
@@ -391,17 +394,22 @@ export class Topology {
     }
     if (!Number.isFinite(watermark) || watermark <= this.time.watermark) return this.time.watermark;
     this.time.watermark = watermark;
-    for (const node of this.timed) {
-      this.processors.get(node)!.onWatermark!(watermark, this.emitOutside(node), (rec, error) =>
-        this.fail({ node, error: error.message, record: rec }),
-      );
-    }
+    for (const node of this.timed) this.processors.get(node)!.onWatermark!(watermark, this.emitOutside(node), this.failOutside(node));
     return watermark;
   }
 
   /** How `node` emits outside a record's delivery (windows closing, caches flushing): each record its own run. */
   private emitOutside(node: string): Emit {
-    return (out, rec) => this.forward(node, out, rec, false);
+    let emit = this.outsideEmits.get(node);
+    if (!emit) this.outsideEmits.set(node, (emit = (out, rec) => this.forward(node, out, rec, false)));
+    return emit;
+  }
+
+  /** How `node` fails a record outside a record's delivery: a dead letter naming it. */
+  private failOutside(node: string): (rec: StreamRecord, error: Error) => void {
+    let fail = this.outsideFails.get(node);
+    if (!fail) this.outsideFails.set(node, (fail = (rec, error) => this.fail({ node, error: error.message, record: rec })));
+    return fail;
   }
 
   /**

@@ -83,6 +83,8 @@ export class AggregateProcessor implements Processor, Stateful {
   readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["windows", this.store as StateStore<unknown>]]);
   /** close time → store keys of the windows that close then */
   private readonly closing = new Map<number, Set<string>>();
+  /** the earliest close time in `closing` (or later: a close time whose keys all went is looked at once) */
+  private nextClose = Number.POSITIVE_INFINITY;
   /** group → store keys of its sessions or sliding windows */
   private readonly perGroup = new Map<string, Set<string>>();
   private lateRecords = 0;
@@ -125,7 +127,7 @@ export class AggregateProcessor implements Processor, Stateful {
   }
 
   process(_input: string, r: StreamRecord, emit: Emit): void {
-    const group = JSON.stringify(toJsonData(r.key));
+    const group = typeof r.key === "string" ? JSON.stringify(r.key) : JSON.stringify(toJsonData(r.key));
     const w = this.windows;
     if (w === null) return this.update(`t${group}`, null, r, emit);
     if (w.type === "session") return this.session(group, w, r, emit);
@@ -135,9 +137,10 @@ export class AggregateProcessor implements Processor, Stateful {
     // compute every window's new accumulators before storing any: a failure changes nothing
     const updates = open.map((win) => {
       const storeKey = `${win.start}|${group}`;
-      return { storeKey, win, accs: this.fold(this.store.get(storeKey)?.accs, r) };
+      const before = this.store.get(storeKey);
+      return { storeKey, win, before, accs: this.fold(before?.accs, r) };
     });
-    for (const u of updates) this.put(u.storeKey, u.win, u.accs, r, closesAt(w, u.win), emit);
+    for (const u of updates) this.put(u.storeKey, u.win, u.accs, r, closesAt(w, u.win), emit, u.before);
   }
 
   private session(group: string, w: SessionWindows, r: StreamRecord, emit: Emit): void {
@@ -222,8 +225,8 @@ export class AggregateProcessor implements Processor, Stateful {
     r: StreamRecord,
     closeAt: number | null,
     emit: Emit,
+    before = this.store.get(storeKey),
   ): void {
-    const before = this.store.get(storeKey);
     const entry: Entry = { key: r.key, window, accs, timestamp: Math.max(r.timestamp, before?.timestamp ?? r.timestamp), origin: r.origin };
     this.store.set(storeKey, entry);
     if (closeAt !== null && !before) this.schedule(closeAt, storeKey);
@@ -255,7 +258,8 @@ export class AggregateProcessor implements Processor, Stateful {
   }
 
   private update(storeKey: string, window: null, r: StreamRecord, emit: Emit): void {
-    this.put(storeKey, window, this.fold(this.store.get(storeKey)?.accs, r), r, null, emit);
+    const before = this.store.get(storeKey);
+    this.put(storeKey, window, this.fold(before?.accs, r), r, null, emit, before);
   }
 
   /**
@@ -284,6 +288,7 @@ export class AggregateProcessor implements Processor, Stateful {
   /** The changelog was read back: rebuild the close-time and per-group indexes from the entries. */
   restored(): void {
     this.closing.clear();
+    this.nextClose = Number.POSITIVE_INFINITY;
     this.perGroup.clear();
     if (!this.windows) return;
     for (const [k, e] of this.store.entries()) {
@@ -301,8 +306,10 @@ export class AggregateProcessor implements Processor, Stateful {
   }
 
   private schedule(at: number, storeKey: string): void {
-    if (!this.closing.has(at)) this.closing.set(at, new Set());
-    this.closing.get(at)!.add(storeKey);
+    let keys = this.closing.get(at);
+    if (!keys) this.closing.set(at, (keys = new Set()));
+    keys.add(storeKey);
+    if (at < this.nextClose) this.nextClose = at;
   }
 
   private remove(storeKey: string): void {
@@ -345,6 +352,8 @@ export class AggregateProcessor implements Processor, Stateful {
 
   /** The watermark moved: windows closing at or before it are final (emitted in `final` mode) and dropped. */
   onWatermark(watermark: number, emit: Emit): void {
+    // the watermark moves with nearly every record: nothing to look at until the first close time
+    if (watermark < this.nextClose) return;
     const due = [...this.closing.keys()].filter((at) => at <= watermark).sort((a, b) => a - b);
     // the cached updates of windows about to close go out first: closing drops them
     if (due.length > 0) this.flush(emit);
@@ -369,5 +378,7 @@ export class AggregateProcessor implements Processor, Stateful {
         if (this.config.emit === "final" && !e.final) emit("out", this.resultRecord(e, e.window!.end - 1));
       }
     }
+    this.nextClose = Number.POSITIVE_INFINITY;
+    for (const at of this.closing.keys()) if (at < this.nextClose) this.nextClose = at;
   }
 }

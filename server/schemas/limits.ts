@@ -37,13 +37,15 @@ export const TIMELINE_EVENTS_PER_GROUP = 1000;
  * State one task of a pipeline may hold over all its stores (keys exactly; bytes as the changelog
  * encodes the values, estimated), so a pipeline whose state outgrows the server fails, naming the
  * node, instead of running the server out of memory (and again on every restore). Sized for the
- * 384 MB heap of `npm start`: a table count's key measured ~221 B of heap live and ~277 B read back
- * from the changelog, ~129 B encoded (200,000 keys, heap used after a full GC), so the default
- * holds ~140 MB and the most one may ask for ~210 MB of one task's state.
+ * 384 MB heap and the 512 MB of RSS of `npm start`: a store keeps its values packed as changelog
+ * bytes off the heap (all but the last 50,000 used, decoded), so a table count's key measured
+ * ~61 B of heap (its key string and map entry) and ~13 B + its encoded value (~129 B) off it
+ * (1,000,000 keys restored, after a full GC; it was ~277 B of heap decoded): the default holds
+ * 1,000,000 keys in ~61 MB of heap and ~160 MB beside it, the most one may ask for 1.5 times that.
  */
 export const PIPELINE_STATE_LIMITS = {
-  defaultKeysPerTask: 500_000,
-  maxKeysPerTask: 750_000,
-  defaultBytesPerTask: 64 * 1024 * 1024,
-  maxBytesPerTask: 96 * 1024 * 1024,
+  defaultKeysPerTask: 1_000_000,
+  maxKeysPerTask: 1_500_000,
+  defaultBytesPerTask: 160 * 1024 * 1024,
+  maxBytesPerTask: 240 * 1024 * 1024,
 } as const;

@@ -23,14 +23,15 @@ import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { PartitionReader } from "../../client/index.ts";
 import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
+import { ChangelogRestore, WATERMARK_KEY } from "../state/changelog-restore.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
 import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
 import type { LagReading, PipelineMetrics } from "./pipeline-metrics.ts";
 
-/** The changelog key holding the task's committed watermark. */
-const WATERMARK_KEY = "__watermark";
+/** Bytes of one changelog read while restoring. */
+const CHANGELOG_FETCH_BYTES = 8 * 1024 * 1024;
 /** Headers of a watermark announcement on a repartition topic (no key, no value). */
 const WATERMARK_HEADER = "tributary.watermark";
 const TASK_HEADER = "tributary.task";
@@ -198,31 +199,19 @@ export class StreamTask {
    */
   static async open(partition: number, topology: Topology, producer: Producer, ctx: TaskContext): Promise<StreamTask> {
     await producer.initTransactions();
-    const stores = topology.stores();
-    let watermark = Number.NEGATIVE_INFINITY;
     const reader = new PartitionReader(ctx.transport, ctx.changelogTopic, partition, 0, "read_committed");
+    const stores = topology.stores();
     // bounded as it is read: a state past the task's limits fails the pipeline (naming the node)
-    // before it fills the heap, so a server restarting with it does not die again and again
-    const budget = topology.stateBudget;
+    // before it fills the heap, so a server restarting with it does not die again and again;
+    // values stay packed as the changelog bytes they are until first used
+    const restore = new ChangelogRestore(stores, topology.stateBudget);
     for (;;) {
-      const batch = await reader.fetch();
-      for (const r of batch.records) {
-        const key = r.key?.toString("utf8") ?? "";
-        if (key === WATERMARK_KEY) {
-          if (r.value) watermark = Number(decodeState(r.value));
-          continue;
-        }
-        const first = key.indexOf("/");
-        const second = key.indexOf("/", first + 1);
-        const store = stores.get(key.slice(0, second));
-        if (!store) continue; // a node the pipeline no longer has
-        if (r.value) budget.encoded(r.value.length);
-        store.restore(key.slice(second + 1), r.value ? decodeState(r.value) : undefined);
-      }
-      if (batch.records.length > 0) budget.checkBytes(largestStoreNode(stores));
-      if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) break;
+      const { count, lastStableOffset } = await reader.poll(restore.visit, CHANGELOG_FETCH_BYTES);
+      if (restore.takeRestored()) topology.stateBudget.checkBytes(largestStoreNode(stores));
+      if (count === 0 && reader.offset >= lastStableOffset) break;
     }
-    topology.restored(watermark);
+    restore.finish();
+    topology.restored(restore.watermark);
     if (ctx.inputEnds) topology.confirmIdle();
     topology.expect(partition, ctx.partitions, ctx.clock?.() ?? Date.now());
     return new StreamTask(partition, topology, producer, ctx);
@@ -392,8 +381,7 @@ export class StreamTask {
     const changes: ProducerRecord[] = [];
     const budget = this.topology.stateBudget;
     for (const [name, store] of this.stores) {
-      for (const [key, value] of store.takeChanges()) {
-        const encoded = value === undefined ? null : encodeState(value);
+      for (const [key, encoded] of store.takeEncodedChanges()) {
         if (encoded) budget.encoded(encoded.length);
         changes.push({ key: `${name}/${key}`, value: encoded, partition: this.partition });
       }

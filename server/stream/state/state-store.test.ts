@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeState, encodeState } from "./state-codec.ts";
 import { StateBudget, StateLimitError, StateStore } from "./state-store.ts";
 
 describe("state stores bounded per task", () => {
@@ -60,5 +61,126 @@ describe("state stores bounded per task", () => {
     }
     expect(budget.bytes).toBe(1500);
     expect(() => budget.checkBytes("perKey")).toThrow(/node 'perKey'.*limit of 1000 bytes per task/);
+  });
+});
+
+describe("state stores kept packed", () => {
+  const entry = (i: number) => ({ key: `k${i}`, accs: [BigInt(i)], at: new Date(i), tags: new Set([`t${i}`]) });
+
+  it("a value restored as changelog bytes reads back as the value decoded at once would (revived)", () => {
+    const revive = (v: unknown) => ({ ...(v as object), revived: true });
+    const lazy = new StateStore<unknown>(revive);
+    const eager = new StateStore<unknown>(revive);
+    for (let i = 0; i < 50; i++) {
+      const bytes = encodeState(entry(i));
+      lazy.restoreEncoded(`k${i}`, Buffer.concat([Buffer.from("xx"), bytes]), 2, 2 + bytes.length);
+      eager.restore(`k${i}`, decodeState(bytes));
+    }
+    expect(lazy.size).toBe(50);
+    expect(lazy.packedBytes).toBeGreaterThan(0);
+    for (let i = 0; i < 50; i++) expect(lazy.get(`k${i}`)).toEqual(eager.get(`k${i}`));
+    expect(lazy.get("k3")).toBe(lazy.get("k3")); // decoded once, then kept
+    expect(new Map(lazy.entries())).toEqual(new Map(eager.entries()));
+    expect(lazy.changed).toBe(false); // restoring changes nothing to write
+  });
+
+  it("a tombstone removes a restored key, a later value replaces an earlier one, and set or delete after restoring counts as a change", () => {
+    const budget = new StateBudget({ keys: 10, bytes: 1 << 20 });
+    const s = new StateStore<unknown>();
+    s.bind(budget, "perKey");
+    s.restoreEncoded("a", encodeState(1));
+    s.restoreEncoded("b", encodeState(2));
+    s.restoreEncoded("a", encodeState(3));
+    s.restoreEncoded("b", null);
+    s.restoreEncoded("gone", null);
+    expect([...s.keys()]).toEqual(["a"]);
+    s.sweep(); // the bytes of a's first value go
+    expect(s.packedBytes).toBe(encodeState(3).length);
+    expect(s.get("a")).toBe(3);
+    expect(budget.keys).toBe(1);
+    s.restoreEncoded("c", encodeState(4));
+    s.set("c", 5);
+    s.delete("a");
+    expect(s.takeChanges()).toEqual([
+      ["c", 5],
+      ["a", undefined],
+    ]);
+    expect([...s.entries()]).toEqual([["c", 5]]);
+    expect(budget.keys).toBe(1);
+  });
+
+  it("frees the bytes of values replaced while restoring, by sweeps as it goes", () => {
+    const s = new StateStore<unknown>();
+    for (let round = 0; round < 5; round++) for (let i = 0; i < 2000; i++) s.restoreEncoded(`k${i}`, encodeState(`${round}`.repeat(100)));
+    s.sweep();
+    expect(s.size).toBe(2000);
+    expect(s.packedBytes).toBe(2000 * encodeState("4".repeat(100)).length);
+    expect(s.get("k7")).toBe("4".repeat(100));
+    // a decoded key read back again takes the restored value
+    s.restoreEncoded("k7", encodeState("again"));
+    expect(s.get("k7")).toBe("again");
+    expect(s.size).toBe(2000);
+  });
+
+  it("refuses a restored key past the task's limit, naming the node, before storing it", () => {
+    const budget = new StateBudget({ keys: 2, bytes: 1 << 20 });
+    const s = new StateStore<unknown>();
+    s.bind(budget, "perKey");
+    s.restoreEncoded("a", encodeState(1));
+    s.restoreEncoded("b", encodeState(1));
+    s.restoreEncoded("b", encodeState(2)); // not a new key
+    expect(() => s.restoreEncoded("c", encodeState(1))).toThrow(/node 'perKey'.*limit of 2 keys per task/);
+    expect(s.has("c")).toBe(false);
+    expect(s.size).toBe(2);
+  });
+
+  it("keeps at most its limit of unchanged keys decoded: the oldest committed ones are packed, and read back equal", () => {
+    const s = new StateStore<unknown>(undefined, 10);
+    for (let i = 0; i < 100; i++) s.set(`k${i}`, entry(i));
+    expect(s.takeChanges()).toHaveLength(100);
+    expect(s.packedBytes).toBeGreaterThan(0); // 90 packed
+    const decoded = (s as unknown as { live: Map<string, unknown> }).live;
+    expect(decoded.size).toBe(10);
+    for (let i = 0; i < 100; i++) expect(s.get(`k${i}`)).toEqual(entry(i));
+    expect(decoded.size).toBe(10);
+    // changed keys stay decoded until committed, however many
+    for (let i = 0; i < 50; i++) s.set(`k${i}`, entry(i + 1));
+    expect(decoded.size).toBeGreaterThanOrEqual(50);
+    expect(s.takeChanges()).toHaveLength(50);
+    expect(decoded.size).toBe(10);
+    for (let i = 0; i < 100; i++) expect(s.get(`k${i}`)).toEqual(entry(i < 50 ? i + 1 : i));
+    expect(s.size).toBe(100);
+  });
+});
+
+describe("a commit's changes, encoded", () => {
+  it("gives each changed key's value as the changelog encodes it (null: deleted), and a large store keeps those bytes packed", () => {
+    const s = new StateStore<unknown>(undefined, 3);
+    for (let i = 0; i < 5; i++) s.set(`k${i}`, { n: BigInt(i) });
+    s.delete("k4");
+    const changes = s.takeEncodedChanges();
+    expect(changes.map(([k, v]) => [k, v && decodeState(v)])).toEqual([
+      ["k0", { n: 0n }],
+      ["k1", { n: 1n }],
+      ["k2", { n: 2n }],
+      ["k3", { n: 3n }],
+      ["k4", null],
+    ]);
+    expect(changes[0][1]).toEqual(encodeState({ n: 0n }));
+    expect(s.packedBytes).toBe(changes.reduce((n, [, v]) => n + (v?.length ?? 0), 0));
+    expect(s.takeEncodedChanges()).toEqual([]);
+    s.set("k1", { n: 10n });
+    expect(s.takeEncodedChanges().map(([k, v]) => [k, v && decodeState(v)])).toEqual([["k1", { n: 10n }]]);
+    expect([...s.entries()].sort()).toEqual([
+      ["k0", { n: 0n }],
+      ["k1", { n: 10n }],
+      ["k2", { n: 2n }],
+      ["k3", { n: 3n }],
+    ]);
+    // a small store keeps its values decoded only
+    const small = new StateStore<unknown>(undefined, 10);
+    small.set("a", 1);
+    expect(small.takeEncodedChanges()).toEqual([["a", encodeState(1)]]);
+    expect(small.packedBytes).toBe(0);
   });
 });

@@ -3,8 +3,13 @@
  * last commit, so a commit writes each changed key once (the latest value, or a tombstone) to
  * the changelog in the same transaction as the outputs and the input offsets — Kafka Streams'
  * record cache collapsing updates to a key between commits. Restored from the changelog when
- * the task starts (on another server, after a crash) in time proportional to the state.
+ * the task starts (on another server, after a crash) in time proportional to the state: the
+ * values stay the changelog's bytes, packed off the heap (`PackedValues`), until a key is read;
+ * beyond the changed keys and the last `DECODED_KEYS_PER_STORE` read, values are kept packed.
  */
+import { PackedValues } from "./packed-values.ts";
+import { decodeState, encodeState } from "./state-codec.ts";
+
 /** How much state one task may hold, over all its stores: keys exactly, bytes as the changelog encodes them (estimated). */
 export interface StateLimits {
   keys: number;
@@ -61,71 +66,138 @@ export class StateBudget {
   }
 }
 
+/**
+ * Decoded values a store keeps of its unchanged keys (beyond them its values stay packed): a
+ * table of this many keys, or windows × keys, is read and updated without decoding.
+ */
+export const DECODED_KEYS_PER_STORE = 50_000;
+
 export class StateStore<V> {
-  private readonly map = new Map<string, V>();
+  /**
+   * Decoded values: every key changed since the last commit (the record cache), and up to
+   * `decodedLimit` unchanged ones, the first decoded (or stored) are the first dropped.
+   */
+  private readonly live = new Map<string, V>();
+  /**
+   * Committed values as the changelog encodes them, off the heap: a restored key's until it is
+   * read, and in a store holding more keys than it keeps decoded, every committed one's (a key
+   * in `live` too is decoded: dropping it from `live` then costs nothing).
+   */
+  private readonly packed = new Map<string, number>();
+  private readonly bytes = new PackedValues();
+  private count = 0;
+  /** packed values replaced while restoring, not freed yet (see `sweep`) */
+  private orphans = 0;
   private readonly dirty = new Set<string>();
   private budget: StateBudget | null = null;
   private node = "";
 
-  /** `revive`: a value read back from the changelog → the value kept (the node's own compact shape). */
-  constructor(private readonly revive?: (value: unknown) => V) {}
+  /**
+   * `revive`: a value read back from the changelog → the value kept (the node's own compact
+   * shape); `decodedLimit`: unchanged keys kept decoded (the rest packed as changelog bytes).
+   */
+  constructor(
+    private readonly revive?: (value: unknown) => V,
+    private readonly decodedLimit = DECODED_KEYS_PER_STORE,
+  ) {}
 
   /** Counts this store's keys against a task's `budget`, blaming `node` when it is passed. */
   bind(budget: StateBudget, node: string): void {
     this.budget = budget;
     this.node = node;
-    budget.keys += this.map.size;
+    budget.keys += this.count;
   }
 
   /** A new key is about to be stored: refused (before it is) if the task is at its limit. */
   private add(): void {
     const b = this.budget;
-    if (!b) return;
-    if (b.keys >= b.limits.keys)
-      throw new StateLimitError(
-        this.node,
-        "settings.maxStateKeysPerTask",
-        `the state of node '${this.node}' would pass the pipeline's limit of ${b.limits.keys} keys per task ` +
-          `(settings.maxStateKeysPerTask): too many distinct keys (or windows) for one task`,
-      );
-    b.keys++;
+    if (b) {
+      if (b.keys >= b.limits.keys)
+        throw new StateLimitError(
+          this.node,
+          "settings.maxStateKeysPerTask",
+          `the state of node '${this.node}' would pass the pipeline's limit of ${b.limits.keys} keys per task ` +
+            `(settings.maxStateKeysPerTask): too many distinct keys (or windows) for one task`,
+        );
+      b.keys++;
+    }
+    this.count++;
+  }
+
+  private unpack(handle: number): V {
+    const v = decodeState(this.bytes.view(handle));
+    return this.revive ? this.revive(v) : (v as V);
   }
 
   get(key: string): V | undefined {
-    return this.map.get(key);
+    const v = this.live.get(key);
+    if (v !== undefined || this.packed.size === 0) return v;
+    const h = this.packed.get(key);
+    if (h === undefined) return undefined;
+    const decoded = this.unpack(h);
+    this.live.set(key, decoded);
+    this.trim();
+    return decoded;
   }
 
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.live.has(key) || (this.packed.size > 0 && this.packed.has(key));
   }
 
   set(key: string, value: V): void {
-    if (!this.map.has(key)) this.add();
-    this.map.set(key, value);
+    // packed bytes, if any, stay the committed value until the commit writes this one
+    if (!this.live.has(key) && !(this.packed.size > 0 && this.packed.has(key))) this.add();
+    this.live.set(key, value);
     this.dirty.add(key);
   }
 
   delete(key: string): void {
-    if (this.map.delete(key)) {
-      this.dirty.add(key);
-      if (this.budget) this.budget.keys--;
+    if (this.drop(key)) this.dirty.add(key);
+  }
+
+  /** Removes a key however it is kept; whether it was there. */
+  private drop(key: string): boolean {
+    const wasLive = this.live.delete(key);
+    const h = this.packed.size > 0 ? this.packed.get(key) : undefined;
+    if (h !== undefined) {
+      this.packed.delete(key);
+      this.bytes.delete(h);
     }
+    if (!wasLive && h === undefined) return false;
+    this.count--;
+    if (this.budget) this.budget.keys--;
+    return true;
   }
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
+  /** Every key with its value: packed values are decoded for the visit, not kept decoded. */
   entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
+    return this.packed.size === 0 ? this.live.entries() : this.allEntries();
   }
 
   keys(): IterableIterator<string> {
-    return this.map.keys();
+    return this.packed.size === 0 ? this.live.keys() : this.allKeys();
   }
 
   values(): IterableIterator<V> {
-    return this.map.values();
+    return this.packed.size === 0 ? this.live.values() : this.allValues();
+  }
+
+  private *allEntries(): IterableIterator<[string, V]> {
+    yield* this.live.entries();
+    for (const [k, h] of this.packed) if (!this.live.has(k)) yield [k, this.unpack(h)];
+  }
+
+  private *allKeys(): IterableIterator<string> {
+    yield* this.live.keys();
+    for (const k of this.packed.keys()) if (!this.live.has(k)) yield k;
+  }
+
+  private *allValues(): IterableIterator<V> {
+    for (const [, v] of this.allEntries()) yield v;
   }
 
   /** Whether a key changed since the last `takeChanges`. */
@@ -133,22 +205,132 @@ export class StateStore<V> {
     return this.dirty.size > 0;
   }
 
-  /** The keys changed since the last call, each with its value now (undefined: deleted). */
+  /**
+   * The keys changed since the last call, each with its value now (undefined: deleted). Their
+   * values stay decoded as unchanged ones (past `decodedLimit` the first are packed, encoded).
+   */
   takeChanges(): [string, V | undefined][] {
     const out: [string, V | undefined][] = [];
-    for (const k of this.dirty) out.push([k, this.map.get(k)]);
+    for (const k of this.dirty) {
+      const v = this.live.get(k);
+      out.push([k, v]);
+      if (v !== undefined) this.committed(k, null);
+    }
     this.dirty.clear();
+    this.trim();
     return out;
+  }
+
+  /**
+   * The keys changed since the last call, each with its value encoded for the changelog (null:
+   * deleted), as a commit writes them. A store holding more keys than it keeps decoded also keeps
+   * these bytes packed, so dropping a decoded value later costs no encoding.
+   */
+  takeEncodedChanges(): [string, Buffer | null][] {
+    const out: [string, Buffer | null][] = [];
+    const pack = this.count > this.decodedLimit;
+    for (const k of this.dirty) {
+      const v = this.live.get(k);
+      if (v === undefined) {
+        out.push([k, null]);
+        continue;
+      }
+      const encoded = encodeState(v);
+      out.push([k, encoded]);
+      if (pack || this.packed.size > 0) this.committed(k, pack ? encoded : null);
+    }
+    this.dirty.clear();
+    this.trim();
+    return out;
+  }
+
+  /** A changed key's value was committed: its packed bytes are now `encoded` (or none: it is kept decoded only). */
+  private committed(key: string, encoded: Buffer | null): void {
+    const h = this.packed.get(key);
+    if (encoded) {
+      if (h === undefined) this.packed.set(key, this.bytes.add(encoded));
+      else this.bytes.replace(h, encoded);
+    } else if (h !== undefined) {
+      this.packed.delete(key);
+      this.bytes.delete(h);
+    }
+  }
+
+  /**
+   * Keeps at most `decodedLimit` unchanged keys decoded: the first in `live` go (packed first,
+   * encoded, if they were not). Changed keys stay, however many (the commit takes them).
+   */
+  private trim(): void {
+    let over = this.live.size - this.dirty.size - this.decodedLimit;
+    if (over <= 0) return;
+    for (const [k, v] of this.live) {
+      if (this.dirty.has(k)) continue;
+      if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(encodeState(v)));
+      this.live.delete(k);
+      if (--over === 0) break;
+    }
   }
 
   /** Puts a value read back from the changelog (not a change to write again). */
   restore(key: string, value: V | undefined): void {
     if (value === undefined) {
-      if (this.map.delete(key) && this.budget) this.budget.keys--;
-    } else {
-      if (!this.map.has(key)) this.add();
-      this.map.set(key, this.revive ? this.revive(value) : value);
+      this.drop(key);
+      return;
     }
+    const h = this.packed.size > 0 ? this.packed.get(key) : undefined;
+    if (h !== undefined) {
+      this.packed.delete(key);
+      this.bytes.delete(h);
+    } else if (!this.live.has(key)) this.add();
+    this.live.set(key, this.revive ? this.revive(value) : value);
+    this.trim();
+  }
+
+  /**
+   * Puts a value read back from the changelog as its encoded bytes `src[start, end)` (null: a
+   * tombstone), kept packed until the key is first read: restoring decodes nothing.
+   */
+  restoreEncoded(key: string, src: Uint8Array | null, start = 0, end = src?.length ?? 0): void {
+    if (src === null) {
+      this.drop(key);
+      return;
+    }
+    if (this.live.size > 0 && this.live.delete(key)) {
+      // decoded already: the value read back replaces it, packed
+      const h = this.packed.get(key);
+      if (h === undefined) this.packed.set(key, this.bytes.add(src, start, end));
+      else this.bytes.replace(h, src, start, end);
+      return;
+    }
+    // one map operation a record: a key seen again replaces its handle, and the bytes of the
+    // replaced one are freed by a sweep (a compacted changelog holds few keys twice)
+    const before = this.packed.size;
+    const h = this.bytes.add(src, start, end);
+    this.packed.set(key, h);
+    if (this.packed.size === before) {
+      if (++this.orphans > 1024 + (this.count >> 3)) this.sweep();
+      return;
+    }
+    try {
+      this.add();
+    } catch (e) {
+      // refused: the key is not kept
+      this.packed.delete(key);
+      this.bytes.delete(h);
+      throw e;
+    }
+  }
+
+  /** Frees the packed bytes no key holds any more (values replaced while restoring). */
+  sweep(): void {
+    if (this.orphans === 0) return;
+    this.bytes.retainOnly(this.packed.values());
+    this.orphans = 0;
+  }
+
+  /** Changelog bytes the store holds packed (its values not decoded, or decoded and unchanged). */
+  get packedBytes(): number {
+    return this.bytes.bytes;
   }
 }
 

@@ -1,0 +1,91 @@
+/**
+ * A task's changelog read back into its stores, record by record as the partition reader shows
+ * them (one reused view, no object per record): the key `node/store/key` is split on its bytes,
+ * the value is kept as the changelog bytes it is (packed, decoded on first use), a tombstone
+ * removes its key, and `__watermark` holds the task's watermark. Decodes nothing but the keys.
+ */
+import { decodeState } from "./state-codec.ts";
+import type { StateBudget, StateStore } from "./state-store.ts";
+
+/** The changelog key holding the task's committed watermark. */
+export const WATERMARK_KEY = "__watermark";
+
+const SLASH = 0x2f;
+const WATERMARK_BYTES = Buffer.from(WATERMARK_KEY, "utf8");
+
+/** A changelog record's bytes: key and value as ranges of `batch` (length -1: null). */
+export interface ChangelogRecordView {
+  batch: Buffer;
+  keyStart: number;
+  keyLength: number;
+  valueStart: number;
+  valueLength: number;
+}
+
+type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
+
+function sameBytes(a: Buffer, at: number, b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (a[at + i] !== b[i]) return false;
+  return true;
+}
+
+export class ChangelogRestore {
+  /** the watermark the changelog holds (-∞ if none) */
+  watermark = Number.NEGATIVE_INFINITY;
+  /** records restored into a store since the last `checkBytes` */
+  private restored = 0;
+  private readonly prefixes: { bytes: Buffer; store: StateStore<unknown> }[];
+
+  /** `stores` by `node/store`; their keys (and their estimated bytes) are counted against `budget`. */
+  constructor(
+    stores: ReadonlyMap<string, StateStore<unknown>>,
+    private readonly budget: StateBudget,
+  ) {
+    this.prefixes = [...stores].map(([name, store]) => ({ bytes: Buffer.from(`${name}/`, "utf8"), store }));
+  }
+
+  /** One record of the changelog, in offset order. */
+  readonly visit = (r: ChangelogRecordView): void => {
+    const b = r.batch;
+    const start = r.keyStart;
+    const end = start + r.keyLength;
+    if (r.keyLength < 0) return;
+    // `node/store/` up to the key's second slash names the store
+    let slashes = 0;
+    let at = start;
+    for (; at < end; at++) if (b[at] === SLASH && ++slashes === 2) break;
+    if (slashes < 2) {
+      if (r.keyLength === WATERMARK_BYTES.length && sameBytes(b, start, WATERMARK_BYTES) && r.valueLength >= 0)
+        this.watermark = Number(decodeState(b.subarray(r.valueStart, r.valueStart + r.valueLength)));
+      return;
+    }
+    const prefixLength = at + 1 - start;
+    let store: StateStore<unknown> | null = null;
+    for (const p of this.prefixes)
+      if (p.bytes.length === prefixLength && sameBytes(b, start, p.bytes)) {
+        store = p.store;
+        break;
+      }
+    if (!store) return; // a node the pipeline no longer has
+    // Buffer's own utf8Slice (what toString("utf8", …) calls after checking its arguments)
+    const key = (b as Utf8Slicing).utf8Slice(at + 1, end);
+    if (r.valueLength < 0) store.restoreEncoded(key, null);
+    else {
+      this.budget.encoded(r.valueLength);
+      store.restoreEncoded(key, b, r.valueStart, r.valueStart + r.valueLength);
+    }
+    this.restored++;
+  };
+
+  /** The changelog was read to its end: values replaced on the way are freed. */
+  finish(): void {
+    for (const p of this.prefixes) p.store.sweep();
+  }
+
+  /** Whether records were restored since the last call (the task then checks the state's bytes). */
+  takeRestored(): boolean {
+    const any = this.restored > 0;
+    this.restored = 0;
+    return any;
+  }
+}

@@ -38,10 +38,10 @@ export const TIMELINE_EVENTS_PER_GROUP = 1000;
  * encodes the values, estimated), so a pipeline whose state outgrows the server fails, naming the
  * node, instead of running the server out of memory (and again on every restore). Sized for the
  * 384 MB heap and the 512 MB of RSS of `npm start`: a store keeps its values packed as changelog
- * bytes off the heap (all but the last 50,000 used, decoded), so a table count's key measured
- * ~61 B of heap (its key string and map entry) and ~13 B + its encoded value (~129 B) off it
- * (1,000,000 keys restored, after a full GC; it was ~277 B of heap decoded): the default holds
- * 1,000,000 keys in ~61 MB of heap and ~160 MB beside it, the most one may ask for 1.5 times that.
+ * bytes off the heap (all but the last 50,000 used, decoded), keys too, so a table count's key
+ * measured no heap and ~47 B + its key and encoded value (~129 B) beside it (1,000,000 keys
+ * restored, after a full GC; it was ~277 B of heap decoded): the default holds 1,000,000 keys in
+ * ~180 MB off the heap, the most one may ask for 1.5 times that.
  */
 export const PIPELINE_STATE_LIMITS = {
   defaultKeysPerTask: 1_000_000,

@@ -210,7 +210,6 @@ export class StreamTask {
       if (restore.takeRestored()) topology.stateBudget.checkBytes(largestStoreNode(stores));
       if (count === 0 && reader.offset >= lastStableOffset) break;
     }
-    restore.finish();
     topology.restored(restore.watermark);
     if (ctx.inputEnds) topology.confirmIdle();
     topology.expect(partition, ctx.partitions, ctx.clock?.() ?? Date.now());

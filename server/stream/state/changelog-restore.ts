@@ -22,8 +22,6 @@ export interface ChangelogRecordView {
   valueLength: number;
 }
 
-type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
-
 function sameBytes(a: Buffer, at: number, b: Buffer): boolean {
   for (let i = 0; i < b.length; i++) if (a[at + i] !== b[i]) return false;
   return true;
@@ -67,20 +65,13 @@ export class ChangelogRestore {
         break;
       }
     if (!store) return; // a node the pipeline no longer has
-    // Buffer's own utf8Slice (what toString("utf8", …) calls after checking its arguments)
-    const key = (b as Utf8Slicing).utf8Slice(at + 1, end);
-    if (r.valueLength < 0) store.restoreEncoded(key, null);
+    if (r.valueLength < 0) store.restorePacked(b, at + 1, end, null, 0, 0);
     else {
       this.budget.encoded(r.valueLength);
-      store.restoreEncoded(key, b, r.valueStart, r.valueStart + r.valueLength);
+      store.restorePacked(b, at + 1, end, b, r.valueStart, r.valueStart + r.valueLength);
     }
     this.restored++;
   };
-
-  /** The changelog was read to its end: values replaced on the way are freed. */
-  finish(): void {
-    for (const p of this.prefixes) p.store.sweep();
-  }
 
   /** Whether records were restored since the last call (the task then checks the state's bytes). */
   takeRestored(): boolean {

@@ -102,13 +102,6 @@ export class PackedValues {
     if (this.holeBytes > COMPACT_AFTER_BYTES && this.holeBytes * 2 > this.liveBytes) this.compact();
   }
 
-  /** Frees every value but those of `handles`. */
-  retainOnly(handles: Iterable<number>): void {
-    const kept = new Uint8Array(this.slots);
-    for (const h of handles) kept[h] = 1;
-    for (let slot = 0; slot < this.slots; slot++) if (kept[slot] === 0 && this.slotLength[slot] >= 0) this.delete(slot);
-  }
-
   private newSlot(): number {
     if (this.slots === this.slotLength.length) {
       const n = this.slots * 2;
@@ -125,8 +118,9 @@ export class PackedValues {
     if (this.fill + length > CHUNK_BYTES) this.newChunk(Math.max(CHUNK_BYTES, length));
     const c = this.chunks[this.current]!;
     const at = this.fill;
-    // a loop beats a native copy's call (and its views) for the small values states hold
-    if (length <= 512) for (let i = 0; i < length; i++) c[at + i] = src[start + i];
+    // a loop beats a native copy's call for a few bytes (measured: as fast at 40 B, 3 × slower at 150 B)
+    if (length <= 48) for (let i = 0; i < length; i++) c[at + i] = src[start + i];
+    else if (Buffer.isBuffer(src)) src.copy(c, at, start, start + length);
     else c.set(src.subarray(start, start + length), at);
     this.slotChunk[slot] = this.current;
     this.slotOffset[slot] = this.fill;

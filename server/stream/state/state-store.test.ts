@@ -94,7 +94,6 @@ describe("state stores kept packed", () => {
     s.restoreEncoded("b", null);
     s.restoreEncoded("gone", null);
     expect([...s.keys()]).toEqual(["a"]);
-    s.sweep(); // the bytes of a's first value go
     expect(s.packedBytes).toBe(encodeState(3).length);
     expect(s.get("a")).toBe(3);
     expect(budget.keys).toBe(1);
@@ -109,10 +108,9 @@ describe("state stores kept packed", () => {
     expect(budget.keys).toBe(1);
   });
 
-  it("frees the bytes of values replaced while restoring, by sweeps as it goes", () => {
+  it("frees the bytes of values replaced while restoring", () => {
     const s = new StateStore<unknown>();
     for (let round = 0; round < 5; round++) for (let i = 0; i < 2000; i++) s.restoreEncoded(`k${i}`, encodeState(`${round}`.repeat(100)));
-    s.sweep();
     expect(s.size).toBe(2000);
     expect(s.packedBytes).toBe(2000 * encodeState("4".repeat(100)).length);
     expect(s.get("k7")).toBe("4".repeat(100));
@@ -140,14 +138,14 @@ describe("state stores kept packed", () => {
     expect(s.takeChanges()).toHaveLength(100);
     expect(s.packedBytes).toBeGreaterThan(0); // 90 packed
     const decoded = (s as unknown as { live: Map<string, unknown> }).live;
-    expect(decoded.size).toBe(10);
+    expect(decoded.size).toBeLessThanOrEqual(10);
     for (let i = 0; i < 100; i++) expect(s.get(`k${i}`)).toEqual(entry(i));
-    expect(decoded.size).toBe(10);
+    expect(decoded.size).toBeLessThanOrEqual(10);
     // changed keys stay decoded until committed, however many
     for (let i = 0; i < 50; i++) s.set(`k${i}`, entry(i + 1));
     expect(decoded.size).toBeGreaterThanOrEqual(50);
     expect(s.takeChanges()).toHaveLength(50);
-    expect(decoded.size).toBe(10);
+    expect(decoded.size).toBeLessThanOrEqual(10);
     for (let i = 0; i < 100; i++) expect(s.get(`k${i}`)).toEqual(entry(i < 50 ? i + 1 : i));
     expect(s.size).toBe(100);
   });

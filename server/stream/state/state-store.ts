@@ -3,10 +3,11 @@
  * last commit, so a commit writes each changed key once (the latest value, or a tombstone) to
  * the changelog in the same transaction as the outputs and the input offsets — Kafka Streams'
  * record cache collapsing updates to a key between commits. Restored from the changelog when
- * the task starts (on another server, after a crash) in time proportional to the state: the
- * values stay the changelog's bytes, packed off the heap (`PackedValues`), until a key is read;
- * beyond the changed keys and the last `DECODED_KEYS_PER_STORE` read, values are kept packed.
+ * the task starts (on another server, after a crash) in time proportional to the state: keys and
+ * values stay the changelog's bytes, packed off the heap (`PackedIndex`, `PackedValues`) until
+ * read; beyond the changed keys and the last `DECODED_KEYS_PER_STORE` read, values stay packed.
  */
+import { PackedIndex } from "./packed-index.ts";
 import { PackedValues } from "./packed-values.ts";
 import { decodeState, encodeState } from "./state-codec.ts";
 
@@ -83,11 +84,9 @@ export class StateStore<V> {
    * read, and in a store holding more keys than it keeps decoded, every committed one's (a key
    * in `live` too is decoded: dropping it from `live` then costs nothing).
    */
-  private readonly packed = new Map<string, number>();
+  private readonly packed = new PackedIndex();
   private readonly bytes = new PackedValues();
   private count = 0;
-  /** packed values replaced while restoring, not freed yet (see `sweep`) */
-  private orphans = 0;
   private readonly dirty = new Set<string>();
   private budget: StateBudget | null = null;
   private node = "";
@@ -263,11 +262,13 @@ export class StateStore<V> {
   private trim(): void {
     let over = this.live.size - this.dirty.size - this.decodedLimit;
     if (over <= 0) return;
+    // an eighth more: the walk from the map's start (past what was dropped before) is rare
+    over += this.decodedLimit >> 3;
     for (const [k, v] of this.live) {
       if (this.dirty.has(k)) continue;
       if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(encodeState(v)));
       this.live.delete(k);
-      if (--over === 0) break;
+      if (--over <= 0) break;
     }
   }
 
@@ -291,41 +292,50 @@ export class StateStore<V> {
    * tombstone), kept packed until the key is first read: restoring decodes nothing.
    */
   restoreEncoded(key: string, src: Uint8Array | null, start = 0, end = src?.length ?? 0): void {
+    const k = Buffer.from(key, "utf8");
+    this.restorePacked(k, 0, k.length, src, start, end);
+  }
+
+  /**
+   * `restoreEncoded` with the key as UTF-8 bytes too, `keySrc[keyStart, keyEnd)`: a changelog
+   * record as fetched, its key never made a string.
+   */
+  restorePacked(keySrc: Uint8Array, keyStart: number, keyEnd: number, src: Uint8Array | null, start: number, end: number): void {
+    let wasLive = false;
+    if (this.live.size > 0) {
+      // decoded values too (a restore over a running store, not the way a task opens): by name
+      const key = Buffer.from(keySrc.buffer, keySrc.byteOffset + keyStart, keyEnd - keyStart).toString("utf8");
+      if (src === null) {
+        this.drop(key);
+        return;
+      }
+      wasLive = this.live.delete(key);
+    }
     if (src === null) {
-      this.drop(key);
+      const h = this.packed.deleteBytes(keySrc, keyStart, keyEnd);
+      if (h >= 0) {
+        this.bytes.delete(h);
+        this.count--;
+        if (this.budget) this.budget.keys--;
+      }
       return;
     }
-    if (this.live.size > 0 && this.live.delete(key)) {
-      // decoded already: the value read back replaces it, packed
-      const h = this.packed.get(key);
-      if (h === undefined) this.packed.set(key, this.bytes.add(src, start, end));
-      else this.bytes.replace(h, src, start, end);
-      return;
-    }
-    // one map operation a record: a key seen again replaces its handle, and the bytes of the
-    // replaced one are freed by a sweep (a compacted changelog holds few keys twice)
-    const before = this.packed.size;
     const h = this.bytes.add(src, start, end);
-    this.packed.set(key, h);
-    if (this.packed.size === before) {
-      if (++this.orphans > 1024 + (this.count >> 3)) this.sweep();
+    const before = this.packed.setBytes(keySrc, keyStart, keyEnd, h);
+    if (before >= 0) {
+      // a key the changelog holds again (not compacted yet): the later value counts
+      this.bytes.delete(before);
       return;
     }
+    if (wasLive) return; // counted already
     try {
       this.add();
     } catch (e) {
       // refused: the key is not kept
-      this.packed.delete(key);
+      this.packed.deleteBytes(keySrc, keyStart, keyEnd);
       this.bytes.delete(h);
       throw e;
     }
-  }
-
-  /** Frees the packed bytes no key holds any more (values replaced while restoring). */
-  sweep(): void {
-    if (this.orphans === 0) return;
-    this.bytes.retainOnly(this.packed.values());
-    this.orphans = 0;
   }
 
   /** Changelog bytes the store holds packed (its values not decoded, or decoded and unchanged). */

@@ -146,9 +146,10 @@ export class TransactionService {
     if (id !== undefined) {
       if (r.abort) {
         await this.finish(r.abort);
-        // the new epoch durable before the producer uses it (the end's last write is not waited for)
-        await this.writes.get(id);
+        // this instance's epoch, read before anything else may run (a concurrent init bumps it again)
         const d = this.coordinator.describe(id, Date.now());
+        // and durable before the producer uses it (the end's last write is not waited for)
+        await this.writes.get(id);
         return { producerId: d.producerId, producerEpoch: d.producerEpoch };
       }
       await this.persist(id);

@@ -63,8 +63,11 @@ export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number; 
   };
 }
 
-/** Pipeline threads by default: one per core beyond the main thread's, at least one, at most four. */
-export const DEFAULT_PIPELINE_THREADS = Math.max(1, Math.min(4, os.availableParallelism() - 1));
+/**
+ * Pipeline threads by default: one per core beyond two (the main thread's and PostgreSQL's), at
+ * most four; none on two cores, where pipelines on the main thread measured faster (ARCHITECTURE.md).
+ */
+export const DEFAULT_PIPELINE_THREADS = Math.max(0, Math.min(4, os.availableParallelism() - 2));
 
 export function loadConfig(root: string): ServerConfig {
   const config: ServerConfig = {

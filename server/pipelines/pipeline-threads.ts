@@ -7,8 +7,8 @@
  *
  * A pipeline runs on the thread with the fewest runs (threads start when first needed). Its
  * consumer, producers and changelog readers reach this thread's broker façade through a
- * `MessagePort` (server/inproc/port-transport.ts); `threads: 0` runs pipelines on the main
- * thread, on the façade directly.
+ * `MessagePort` (server/inproc/port-transport.ts); `size: 0` runs pipelines on the main
+ * thread, on the façade directly (the default on two cores: see config.ts).
  */
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { ClientTransport } from "../client/index.ts";

@@ -30,8 +30,11 @@ import type { StateStore } from "../state/state-store.ts";
 import type { Topology } from "../topology.ts";
 import type { LagReading, PipelineMetrics } from "./pipeline-metrics.ts";
 
-/** Bytes of one changelog read while restoring. */
-const CHANGELOG_FETCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes of one changelog read while restoring: as fast as 8 MiB over a pipeline thread's port
+ * (which copies each read across), with less in flight (1,000,000 keys, two runs each).
+ */
+const CHANGELOG_FETCH_BYTES = 2 * 1024 * 1024;
 /** Headers of a watermark announcement on a repartition topic (no key, no value). */
 const WATERMARK_HEADER = "tributary.watermark";
 const TASK_HEADER = "tributary.task";

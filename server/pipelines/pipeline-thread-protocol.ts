@@ -5,10 +5,13 @@
  */
 import type { PipelineProblem, TPipelineDefinition } from "../schemas/pipeline.ts";
 import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
-import type { TaskCounters } from "../stream/runtime/stream-task.ts";
+import type { PipelineRunner } from "../stream/runtime/pipeline-runner.ts";
 
-/** What the pipelines list shows of a running pipeline. */
-export type RunSummary = TaskCounters & { tasks: number; recordsInPerSec: number; errors: number; lag: number | null };
+/** What the pipelines list shows of a running pipeline: its runner's counters and summary. */
+export type RunSummary = ReturnType<PipelineRunner["counters"]> & ReturnType<PipelineRunner["summary"]>;
+
+/** A runner's RunSummary, wherever it runs. */
+export const summaryOf = (runner: PipelineRunner): RunSummary => ({ ...runner.counters(), ...runner.summary() });
 
 export type ThreadRequest =
   | { kind: "start"; id: number; run: number; baseUrl: string; definition: TPipelineDefinition }

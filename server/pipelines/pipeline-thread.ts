@@ -7,7 +7,7 @@
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { portTransport } from "../inproc/port-transport.ts";
 import { PipelineRunner, PipelineStartError } from "../stream/runtime/pipeline-runner.ts";
-import type { ThreadMessage, ThreadRequest } from "./pipeline-thread-protocol.ts";
+import { summaryOf, type ThreadMessage, type ThreadRequest } from "./pipeline-thread-protocol.ts";
 
 const port = parentPort!;
 const transport = portTransport((workerData as { transportPort: MessagePort }).transportPort);
@@ -41,7 +41,7 @@ async function handle(m: ThreadRequest): Promise<unknown> {
     return null;
   }
   if (m.kind === "metrics") return runner.readMetrics();
-  return { ...runner.counters(), ...runner.summary() };
+  return summaryOf(runner);
 }
 
 port.on("message", (m: ThreadRequest) => {

@@ -16,7 +16,7 @@ import { servePort } from "../inproc/port-transport.ts";
 import type { TPipelineDefinition } from "../schemas/pipeline.ts";
 import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { PipelineRunner, PipelineStartError } from "../stream/runtime/pipeline-runner.ts";
-import type { RunSummary, ThreadMessage, ThreadRequest } from "./pipeline-thread-protocol.ts";
+import { summaryOf, type RunSummary, type ThreadMessage, type ThreadRequest } from "./pipeline-thread-protocol.ts";
 
 /** A running pipeline, wherever it runs. */
 export interface RunningPipeline {
@@ -42,7 +42,7 @@ function inMainThread(transport: ClientTransport | undefined, r: RunRequest): Ru
     start: () => runner.start(),
     stop: () => runner.stop(),
     readMetrics: () => runner.readMetrics(),
-    summary: () => Promise.resolve({ ...runner.counters(), ...runner.summary() }),
+    summary: () => Promise.resolve(summaryOf(runner)),
   };
 }
 

@@ -149,6 +149,9 @@ function largestStoreNode(stores: ReadonlyMap<string, StateStore<unknown>>): str
   return largest[0].slice(0, largest[0].indexOf("/"));
 }
 
+/** Resolves once the work queued now (promise callbacks, I/O callbacks) ran. */
+const afterPendingWork = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Callers of one transaction-to-be, settled when it committed or failed. */
 interface Waiter {
   resolve(): void;
@@ -325,7 +328,10 @@ export class StreamTask {
     if (!this.scheduled) {
       this.scheduled = setTimeout(() => {
         this.scheduled = null;
-        this.chain = this.chain.then(() => this.commitWaiting());
+        // after the transaction in flight, one turn of the event loop before this one begins: the
+        // batch the consumer hands over as the previous one resolves joins it instead of waiting
+        // for the transaction after
+        this.chain = this.chain.then(afterPendingWork).then(() => this.commitWaiting());
       }, 0);
     }
     return joined;

@@ -12,7 +12,7 @@ import type { Batch, Message, RunOptions } from "./consumer-types.ts";
 import type { OffsetManager } from "./offset-manager.ts";
 import type { GroupMember } from "../group-member/group-member.ts";
 import { keyOf, type TopicPartition } from "../group-member/topic-partitions.ts";
-import { forEachRecord, readBatchHeader } from "../broker/protocol/record-batch.ts";
+import { forEachRecord, readBatchHeader, type RecordHeader } from "../broker/protocol/record-batch.ts";
 
 export interface FetchOptions {
   transport: ClientTransport;
@@ -138,13 +138,21 @@ export class FetchRunner {
         continue;
       }
       const touched = new Set<PartitionQueue>();
+      // a poll's records come partition by partition: the queue is looked up as the partition changes, not per record
+      let q: PartitionQueue | undefined;
+      let qTopic = "";
+      let qPartition = -1;
       for (const r of polled.records) {
-        const q = this.queues.get(keyOf(r.topic, r.partition));
+        if (r.partition !== qPartition || r.topic !== qTopic) {
+          q = this.queues.get(keyOf(r.topic, r.partition));
+          qTopic = r.topic;
+          qPartition = r.partition;
+          if (q?.status === "active") touched.add(q);
+        }
         // polls run in step with the member's replies, so records come only for partitions it owns;
         // one being revoked is left to its next owner, from the last processed position
         if (q?.status !== "active") continue;
         q.buffer.push(r);
-        touched.add(q);
       }
       for (const p of polled.positions) {
         const q = this.queues.get(keyOf(p.topic, p.partition));
@@ -304,6 +312,9 @@ export function decodeGroupPollParts(body: Buffer): ReturnType<typeof decodePoll
   return decodePolledParts(splitGroupPoll(body));
 }
 
+/** The headers of every record without any: one shared, frozen array, not one per record. */
+const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
+
 /**
  * A group poll's records: records of a part's first batch before its `fromOffset` and control
  * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
@@ -330,7 +341,7 @@ export function decodePolledParts(parts: readonly PolledPart[]): {
             timestampType: h.timestampType,
             key: v.key,
             value: v.value,
-            headers: v.headerCount === 0 ? [] : v.headers(),
+            headers: v.headerCount === 0 ? NO_HEADERS : v.headers(),
           });
         });
       }

@@ -74,6 +74,16 @@ interface Outlet {
   targets: Target[];
 }
 
+/** One node as records reach it (made on its first record): a sink's settings or its processor, its output ports, and its emit within a delivery. */
+interface NodeRun {
+  sink: { topic: string; partitionByKey: boolean } | undefined;
+  processor: Processor | undefined;
+  outlets: ReadonlyMap<string, Outlet>;
+  emit: Emit;
+}
+
+const NO_OUTLETS: ReadonlyMap<string, Outlet> = new Map();
+
 /** Where the records of one input (a source node, or a repartition topic) enter the graph. */
 interface Entry {
   node: string;
@@ -229,7 +239,9 @@ class StepLimitError extends Error {
 
 export class Topology {
   private readonly processors = new Map<string, Processor>();
-  private readonly downstream = new Map<string, Outlet>(); // "node:port" → slot and targets
+  /** node → its output ports' slots and targets (no string is made per record to find them) */
+  private readonly downstream = new Map<string, Map<string, Outlet>>();
+  private readonly runs = new Map<string, NodeRun>();
   /** table node → where its records enter (sources and repartition inputs enter by their clock) */
   private readonly tableEntries = new Map<string, { node: string; port: string; slot: number }>();
   private readonly sinks = new Map<string, { topic: string; partitionByKey: boolean }>();
@@ -293,13 +305,19 @@ export class Topology {
     this.lateTaken = new Float64Array(layout.nodes.length);
     const deadLetterNode = def.nodes.find((n) => n.config.kind === "deadLetter");
     this.deadLetterSlot = deadLetterNode ? layout.inSlot(deadLetterNode.id, "in") : -1;
-    layout.outputs.forEach(({ node, port }, slot) => this.downstream.set(`${layout.nodes[node]}:${port}`, { slot, targets: [] }));
+    layout.outputs.forEach(({ node, port }, slot) => {
+      const id = layout.nodes[node];
+      let ports = this.downstream.get(id);
+      if (!ports) this.downstream.set(id, (ports = new Map()));
+      ports.set(port, { slot, targets: [] });
+    });
     for (const e of def.edges) {
       const via = repartition.find(
         (r) => r.node === e.to.node && r.port === e.to.port && r.from.some((f) => f.node === e.from.node && f.port === e.from.port),
       );
       this.downstream
-        .get(`${e.from.node}:${e.from.port}`)!
+        .get(e.from.node)!
+        .get(e.from.port)!
         .targets.push({ node: e.to.node, port: e.to.port, ...(via ? { via: via.topic } : {}) });
     }
     for (const id of tables.keys()) this.tableEntries.set(id, { node: id, port: "in", slot: layout.inSlot(id, "in") });
@@ -401,7 +419,10 @@ export class Topology {
   /** How `node` emits outside a record's delivery (windows closing, caches flushing): each record its own run. */
   private emitOutside(node: string): Emit {
     let emit = this.outsideEmits.get(node);
-    if (!emit) this.outsideEmits.set(node, (emit = (out, rec) => this.forward(node, out, rec, false)));
+    if (!emit) {
+      const outlets = this.downstream.get(node) ?? NO_OUTLETS;
+      this.outsideEmits.set(node, (emit = (out, rec) => this.forward(node, outlets, out, rec, false)));
+    }
     return emit;
   }
 
@@ -417,9 +438,9 @@ export class Topology {
    * its repartition topic when it crosses one) — within the record being delivered, or else as a
    * record of its own under the step limit.
    */
-  private forward(node: string, out: string, rec: StreamRecord, withinDelivery: boolean): void {
+  private forward(node: string, outlets: ReadonlyMap<string, Outlet>, out: string, rec: StreamRecord, withinDelivery: boolean): void {
     this.observer?.emitted(node, out, rec);
-    const o = this.downstream.get(`${node}:${out}`);
+    const o = outlets.get(out);
     if (!o) return;
     this.emitted[o.slot]++;
     for (const t of o.targets) {
@@ -575,18 +596,35 @@ export class Topology {
     this.observer?.failed(d);
   }
 
+  /** `node` as records reach it, made on its first one. */
+  private runOf(node: string): NodeRun {
+    let n = this.runs.get(node);
+    if (!n) {
+      const outlets = this.downstream.get(node) ?? NO_OUTLETS;
+      n = {
+        sink: this.sinks.get(node),
+        processor: this.processors.get(node),
+        outlets,
+        emit: (out, rec) => this.forward(node, outlets, out, rec, true),
+      };
+      this.runs.set(node, n);
+    }
+    return n;
+  }
+
   private deliver(node: string, port: string, r: StreamRecord): void {
     if (++this.steps > MAX_STEPS_PER_RECORD) throw new StepLimitError();
     this.observer?.received(node, port, r);
-    const sink = this.sinks.get(node);
+    const n = this.runOf(node);
+    const sink = n.sink;
     if (sink) {
       this.outputs.push({ node, topic: sink.topic, partitionByKey: sink.partitionByKey, record: r });
       return;
     }
-    const p = this.processors.get(node);
+    const p = n.processor;
     if (!p) return;
     try {
-      p.process(port, r, (out, rec) => this.forward(node, out, rec, true));
+      p.process(port, r, n.emit);
     } catch (e) {
       // a failure further down was recorded where it happened and does not reach here
       if (!(e instanceof ExpressionError || e instanceof DecodeError)) throw e;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeState, encodeState } from "./state-codec.ts";
-import { StateBudget, StateLimitError, StateStore } from "./state-store.ts";
+import { DECODED_KEYS_PER_PROCESS, decodedKeysInProcess, StateBudget, StateLimitError, StateStore } from "./state-store.ts";
 
 describe("state stores bounded per task", () => {
   it("refuses a key past the task's limit before storing it, over all its stores, naming the node", () => {
@@ -148,6 +148,39 @@ describe("state stores kept packed", () => {
     expect(decoded.size).toBeLessThanOrEqual(10);
     for (let i = 0; i < 100; i++) expect(s.get(`k${i}`)).toEqual(entry(i < 50 ? i + 1 : i));
     expect(s.size).toBe(100);
+  });
+});
+
+describe("decoded values bounded over the process", () => {
+  it("keeps a table read over and over decoded, and two such tables over the process's bound together within it", () => {
+    const keys = Math.round(DECODED_KEYS_PER_PROCESS * 0.6);
+    const load = () => {
+      const s = new StateStore<unknown>();
+      for (let i = 0; i < keys; i++) s.restoreEncoded(`c${i}`, encodeState({ tier: i % 3 }));
+      return s;
+    };
+    const before = decodedKeysInProcess();
+    const a = load();
+    // a cyclic scan, the worst case for a first-in-first-out bound smaller than the table
+    let wrong = 0;
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < keys; i++) {
+        const k = (i * 7919) % keys;
+        if ((a.get(`c${k}`) as { tier: number }).tier !== k % 3) wrong++;
+      }
+    expect(wrong).toBe(0);
+    const live = (s: StateStore<unknown>) => (s as unknown as { live: Map<string, unknown> }).live;
+    expect(live(a).size).toBe(keys); // all of it decoded: the second round decoded nothing
+    expect(decodedKeysInProcess() - before).toBe(keys);
+    const b = load();
+    for (let i = 0; i < keys; i++) if ((b.get(`c${i}`) as { tier: number }).tier !== i % 3) wrong++;
+    expect(wrong).toBe(0);
+    // together past the bound: b dropped its own oldest as it read (an eighth of slack)
+    expect(decodedKeysInProcess() - before).toBeLessThanOrEqual(DECODED_KEYS_PER_PROCESS);
+    expect(live(a).size + live(b).size).toBe(decodedKeysInProcess() - before);
+    // every value still reads back
+    for (let i = 0; i < keys; i += 97) expect(b.get(`c${i}`)).toEqual({ tier: i % 3 });
+    expect(b.size).toBe(keys);
   });
 });
 

@@ -5,7 +5,8 @@
  * record cache collapsing updates to a key between commits. Restored from the changelog when
  * the task starts (on another server, after a crash) in time proportional to the state: keys and
  * values stay the changelog's bytes, packed off the heap (`PackedIndex`, `PackedValues`) until
- * read; beyond the changed keys and the last `DECODED_KEYS_PER_STORE` read, values stay packed.
+ * read; beyond the changed keys and the last read (`DECODED_KEYS_PER_PROCESS` over all stores), values
+ * stay packed.
  */
 import { PackedIndex } from "./packed-index.ts";
 import { PackedValues } from "./packed-values.ts";
@@ -68,10 +69,25 @@ export class StateBudget {
 }
 
 /**
- * Decoded values a store keeps of its unchanged keys (beyond them its values stay packed): a
- * table of this many keys, or windows × keys, is read and updated without decoding.
+ * Decoded values all the stores of this process (or pipeline thread: each has its own heap and
+ * its own count) keep of their unchanged keys together: at ~200 B of heap each (a value, its
+ * key, the map's entry), ~60 MB of the server's 384 MB heap. Past it, a store that decodes a
+ * key drops its own first-decoded ones (packed again), so a table read often is not decoded again
+ * on every read while a bound holds over the whole heap, whatever the number of stores. A
+ * store's own bound (`decodedLimit`) is this unless given.
  */
-export const DECODED_KEYS_PER_STORE = 50_000;
+export const DECODED_KEYS_PER_PROCESS = 300_000;
+
+/** The unchanged decoded keys of this process's stores, as each last counted its own. */
+const decodedKeys = { total: 0 };
+
+/** A store gone (its task closed) no longer holds its decoded keys: they leave the count. */
+const released = new FinalizationRegistry<{ counted: number }>((cell) => {
+  decodedKeys.total -= cell.counted;
+});
+
+/** The unchanged decoded keys of this process's stores together (for tests and metrics). */
+export const decodedKeysInProcess = (): number => decodedKeys.total;
 
 export class StateStore<V> {
   /**
@@ -90,6 +106,8 @@ export class StateStore<V> {
   private readonly dirty = new Set<string>();
   private budget: StateBudget | null = null;
   private node = "";
+  /** this store's unchanged decoded keys in the process's count (a cell: the count outlives the store until it is collected) */
+  private readonly decoded = { counted: 0 };
 
   /**
    * `revive`: a value read back from the changelog → the value kept (the node's own compact
@@ -97,8 +115,10 @@ export class StateStore<V> {
    */
   constructor(
     private readonly revive?: (value: unknown) => V,
-    private readonly decodedLimit = DECODED_KEYS_PER_STORE,
-  ) {}
+    private readonly decodedLimit = DECODED_KEYS_PER_PROCESS,
+  ) {
+    released.register(this, this.decoded);
+  }
 
   /** Counts this store's keys against a task's `budget`, blaming `node` when it is passed. */
   bind(budget: StateBudget, node: string): void {
@@ -255,21 +275,32 @@ export class StateStore<V> {
     }
   }
 
+  /** Brings this store's unchanged decoded keys up to date in the process's count; returns them. */
+  private recount(): number {
+    const mine = Math.max(0, this.live.size - this.dirty.size);
+    decodedKeys.total += mine - this.decoded.counted;
+    this.decoded.counted = mine;
+    return mine;
+  }
+
   /**
-   * Keeps at most `decodedLimit` unchanged keys decoded: the first in `live` go (packed first,
-   * encoded, if they were not). Changed keys stay, however many (the commit takes them).
+   * Keeps at most `decodedLimit` unchanged keys decoded, and drops some of its own while the
+   * process's stores hold more than DECODED_KEYS_PER_PROCESS together: the first in `live` go
+   * (packed first, encoded, if they were not). Changed keys stay, however many (the commit takes them).
    */
   private trim(): void {
-    let over = this.live.size - this.dirty.size - this.decodedLimit;
+    const mine = this.recount();
+    let over = Math.max(mine - this.decodedLimit, Math.min(mine, decodedKeys.total - DECODED_KEYS_PER_PROCESS));
     if (over <= 0) return;
     // an eighth more: the walk from the map's start (past what was dropped before) is rare
-    over += this.decodedLimit >> 3;
+    over += Math.min(mine, this.decodedLimit) >> 3;
     for (const [k, v] of this.live) {
       if (this.dirty.has(k)) continue;
       if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(encodeState(v)));
       this.live.delete(k);
       if (--over <= 0) break;
     }
+    this.recount();
   }
 
   /** Puts a value read back from the changelog (not a change to write again). */

@@ -20,7 +20,7 @@ describe("pipeline threads", () => {
   it("a pipeline passing its state limit on a small-heap thread fails naming the limit; the server goes on, and the next pipeline runs", async () => {
     expect((await call("POST", "/api/v1/topics", { json: { name: "many-keys", partitions: 1 } })).status).toBe(201);
     const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
-    // 700,000 distinct keys, each with its own distinct set: past the 96 MiB the pipeline allows, and far past a 16 MB heap
+    // 700,000 distinct keys, each with its own distinct set: past the 48 MiB the pipeline allows, and far past a 16 MB heap
     const pad = "p".repeat(40);
     for (let from = 0; from < 700_000; from += 50_000)
       await producer.sendMany(
@@ -39,7 +39,7 @@ describe("pipeline threads", () => {
         { id: "out", config: { kind: "sink", topic: "hog-out", createTopic: { partitions: 1 } } },
       ],
       edges: [edge("in", "kinds"), edge("kinds", "out")],
-      settings: { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 96 * 1024 * 1024 },
+      settings: { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 48 * 1024 * 1024 },
     };
     expect((await call("POST", "/api/v1/pipelines", { json: hog })).status).toBe(201);
     expect((await call("POST", "/api/v1/pipelines/hog/deploy", { json: {} })).body.state).toBe("running");
@@ -50,7 +50,7 @@ describe("pipeline threads", () => {
       120_000,
     );
     expect(failed.body.error).toMatchObject({ node: "kinds" });
-    expect(failed.body.error.message).toMatch(/passed the pipeline's limit of 100663296 bytes per task/);
+    expect(failed.body.error.message).toMatch(/passed the pipeline's limit of 50331648 bytes per task/);
     // the broker never stopped: the server answers, and its records are all there
     const topic = await call("GET", "/api/v1/topics/many-keys");
     expect(topic.status).toBe(200);

@@ -66,6 +66,25 @@ export function toJsonData(v: unknown, depth = 0): unknown {
 }
 
 /**
+ * Whether JSON.stringify writes `v` exactly as `toJsonData` would make it: only null, text,
+ * booleans, finite numbers, arrays and plain objects (no BigInt, Date, bytes, Map, undefined),
+ * nested at most 64 deep. Checked without copying, so most values are written without the copy.
+ */
+function plainJson(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (typeof v !== "object" || depth > 64) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) if (!plainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
+
+/**
  * A key or value → bytes for a sink: text as UTF-8, bytes as they are, anything else as JSON.
  * Text is encoded straight into a Buffer (Node's pool for short ones), which a producer takes
  * as it is: one copy of a record's bytes, not two.
@@ -74,5 +93,5 @@ export function encode(v: unknown): Uint8Array | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return v;
   if (typeof v === "string") return Buffer.from(v, "utf8");
-  return Buffer.from(JSON.stringify(toJsonData(v)), "utf8");
+  return Buffer.from(JSON.stringify(plainJson(v, 0) ? v : toJsonData(v)), "utf8");
 }

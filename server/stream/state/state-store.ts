@@ -70,13 +70,13 @@ export class StateBudget {
 
 /**
  * Decoded values all the stores of this process (or pipeline thread: each has its own heap and
- * its own count) keep of their unchanged keys together: at ~200 B of heap each (a value, its
- * key, the map's entry), ~60 MB of the server's 384 MB heap. Past it, a store that decodes a
+ * its own count) keep of their unchanged keys together: at ~200–280 B of heap each (a value,
+ * its key, the map's entry), 30–40 MB of the server's 384 MB heap. Past it, a store that decodes a
  * key drops its own first-decoded ones (packed again), so a table read often is not decoded again
  * on every read while a bound holds over the whole heap, whatever the number of stores. A
  * store's own bound (`decodedLimit`) is this unless given.
  */
-export const DECODED_KEYS_PER_PROCESS = 300_000;
+export const DECODED_KEYS_PER_PROCESS = 150_000;
 
 /** The unchanged decoded keys of this process's stores, as each last counted its own. */
 const decodedKeys = { total: 0 };
@@ -111,11 +111,14 @@ export class StateStore<V> {
 
   /**
    * `revive`: a value read back from the changelog → the value kept (the node's own compact
-   * shape); `decodedLimit`: unchanged keys kept decoded (the rest packed as changelog bytes).
+   * shape); `decodedLimit`: unchanged keys kept decoded (the rest packed as changelog bytes);
+   * `compact`: a value → what the changelog holds of it (default the value itself; `revive` reads
+   * it back).
    */
   constructor(
     private readonly revive?: (value: unknown) => V,
     private readonly decodedLimit = DECODED_KEYS_PER_PROCESS,
+    private readonly compact?: (value: V) => unknown,
   ) {
     released.register(this, this.decoded);
   }
@@ -141,6 +144,11 @@ export class StateStore<V> {
       b.keys++;
     }
     this.count++;
+  }
+
+  /** A value as the changelog holds it. */
+  private encode(v: V): Buffer {
+    return encodeState(this.compact ? this.compact(v) : v);
   }
 
   private unpack(handle: number): V {
@@ -254,7 +262,7 @@ export class StateStore<V> {
         out.push([k, null]);
         continue;
       }
-      const encoded = encodeState(v);
+      const encoded = this.encode(v);
       out.push([k, encoded]);
       if (pack || this.packed.size > 0) this.committed(k, pack ? encoded : null);
     }
@@ -296,7 +304,7 @@ export class StateStore<V> {
     over += Math.min(mine, this.decodedLimit) >> 3;
     for (const [k, v] of this.live) {
       if (this.dirty.has(k)) continue;
-      if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(encodeState(v)));
+      if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(this.encode(v)));
       this.live.delete(k);
       if (--over <= 0) break;
     }

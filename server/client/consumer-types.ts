@@ -26,6 +26,12 @@ export interface ConsumerOptions {
   waitMs?: number;
   /** Fetching pauses while this many fetched records wait for their handlers (default 4 × maxRecords). */
   maxBufferedRecords?: number;
+  /**
+   * Fetching pauses while the fetched records waiting for their handlers hold this many bytes of
+   * keys and values (default 64 MiB): with large records, what maxBufferedRecords alone would
+   * let a consumer hold (50,000 records of 1 MiB) is bounded in memory too.
+   */
+  maxBufferedBytes?: number;
   /** Wait after a failed request or a handler error before trying again (default 500). */
   retryBackoffMs?: number;
   /**

@@ -784,6 +784,55 @@ describe("Consumer and Admin in process", () => {
     expect(d.members).toEqual([]);
     expect(d.offsets[0].committedOffset).toBe(5);
   });
+  it("fetching stops at maxBufferedBytes while a handler runs: the batch handed over next holds at most that (and one poll) of keys and values", async () => {
+    await admin.createTopic({ name: "heavy", partitions: 1 });
+    // 200 records of 10 KB (2 MB) in stored batches of 5 (a poll returns at least one whole batch);
+    // polls of 64 KB, at most 256 KB buffered
+    const big = (i: number) => `${i}:`.padEnd(10_000, "x");
+    for (let from = 0; from < 200; from += 5)
+      await produceKeyed(
+        "heavy",
+        Array.from({ length: 5 }, (_, i) => ({ key: "k", value: big(from + i) })),
+      );
+    const c = new Consumer({
+      baseUrl: server.url,
+      groupId: "heavy-g",
+      autoOffsetReset: "earliest",
+      maxRecords: 1000,
+      maxBytes: 64 * 1024,
+      maxBufferedRecords: 100_000,
+      maxBufferedBytes: 256 * 1024,
+    });
+    c.subscribe({ topics: ["heavy"] });
+    const batches: { bytes: number; first: number; count: number }[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await c.run({
+      eachBatch: async ({ messages }) => {
+        batches.push({
+          bytes: messages.reduce((n, m) => n + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0),
+          first: Number(messages[0].value!.toString().split(":")[0]),
+          count: messages.length,
+        });
+        if (batches.length === 1) await held; // fetching goes on meanwhile, up to the bound
+      },
+    });
+    await waitFor("a first batch", () => batches.length === 1, 15_000);
+    await sleep(1500);
+    release();
+    await waitFor("all 200 records", () => batches.reduce((n, b) => n + b.count, 0) >= 200, 30_000);
+    await c.stop();
+    // every record once, in order
+    let next = 0;
+    for (const b of batches) {
+      expect(b.first).toBe(next);
+      next += b.count;
+    }
+    expect(next).toBe(200);
+    // the batch after the held one is what was buffered meanwhile: bounded (without the bound, all 2 MB)
+    expect(batches[1].bytes).toBeGreaterThan(0);
+    expect(Math.max(...batches.map((b) => b.bytes))).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 50_010);
+  });
   it("eachBatch with batchesInFlight 2: the next batch is handed over while the one before runs; a rejected batch comes again with all after it", async () => {
     await admin.createTopic({ name: "overlap", partitions: 1 });
     const values = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `v${from + i}`);

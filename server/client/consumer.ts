@@ -14,7 +14,7 @@
  *   long polls are capped at half the heartbeat interval for the same reason.
  * - Per partition, handlers run one at a time in offset order (so per-key order holds);
  *   different partitions run concurrently, and fetching goes on while they do, until
- *   maxBufferedRecords fetched records wait for their handlers. A handler that throws is retried
+ *   maxBufferedRecords fetched records (or maxBufferedBytes of them) wait for their handlers. A handler that throws is retried
  *   on the same record after retryBackoffMs (its partition does not move past it).
  * - Revocation: when a heartbeat reply leaves out a partition, processing of it stops after the
  *   record in hand, its position is committed (autoCommit) with the epoch the broker still
@@ -71,6 +71,7 @@ export class Consumer {
       waitMs: 1_000,
       retryBackoffMs: 500,
       maxBufferedRecords: 4 * (options.maxRecords ?? 500),
+      maxBufferedBytes: 64 * 1024 * 1024,
       batchesInFlight: 1,
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ""),

@@ -2,7 +2,7 @@
  * The group consumer's fetch runner: polls the member's partitions on the binary path and runs
  * the handlers. Per partition, handlers run one at a time in offset order (so per-key order
  * holds); different partitions run concurrently, and fetching goes on while they do, until
- * maxBufferedRecords fetched records wait for their handlers. A handler that throws is retried on
+ * maxBufferedRecords fetched records (or maxBufferedBytes of their keys and values) wait for their handlers. A handler that throws is retried on
  * the same record after retryBackoffMs (its partition does not move past it). eachBatch calls may
  * overlap (batchesInFlight): the next batch is handed over while the previous call runs. Positions are those
  * of processed records (not fetched ones): a crash re-delivers, never skips (at-least-once).
@@ -21,6 +21,7 @@ export interface FetchOptions {
   maxBytes: number;
   waitMs: number;
   maxBufferedRecords: number;
+  maxBufferedBytes: number;
   retryBackoffMs: number;
   /** eachBatch calls of one partition running at once (see ConsumerOptions.batchesInFlight) */
   batchesInFlight: number;
@@ -33,6 +34,8 @@ interface PartitionQueue {
   status: "active" | "revoking";
   /** Fetched, not yet processed; in offset order. */
   buffer: Message[];
+  /** the bytes of the keys and values in `buffer` */
+  bytes: number;
   /** The handler chain, while it runs (settled otherwise). */
   processing: Promise<void> | null;
   draining: boolean;
@@ -90,6 +93,7 @@ export class FetchRunner {
         partition,
         status: "active",
         buffer: [],
+        bytes: 0,
         processing: null,
         draining: false,
         wake: null,
@@ -118,7 +122,7 @@ export class FetchRunner {
    */
   async run(): Promise<void> {
     while (this.running()) {
-      if (this.bufferedRecords() >= this.opts.maxBufferedRecords) {
+      if (this.bufferedRecords() >= this.opts.maxBufferedRecords || this.bufferedBytes() >= this.opts.maxBufferedBytes) {
         await this.processed();
         continue;
       }
@@ -153,6 +157,7 @@ export class FetchRunner {
         // one being revoked is left to its next owner, from the last processed position
         if (q?.status !== "active") continue;
         q.buffer.push(r);
+        q.bytes += bytesOf(r);
       }
       for (const p of polled.positions) {
         const q = this.queues.get(keyOf(p.topic, p.partition));
@@ -162,6 +167,12 @@ export class FetchRunner {
       }
       for (const q of touched) this.startChain(q);
     }
+  }
+
+  private bufferedBytes(): number {
+    let n = 0;
+    for (const q of this.queues.values()) if (q.status === "active") n += q.bytes;
+    return n;
   }
 
   private bufferedRecords(): number {
@@ -215,6 +226,7 @@ export class FetchRunner {
           const message = q.buffer[0];
           await h.eachMessage!({ topic: q.topic, partition: q.partition, message, memberEpoch: this.member.memberEpoch });
           q.buffer.shift();
+          q.bytes -= bytesOf(message);
           this.offsets.processed(
             q.topic,
             q.partition,
@@ -277,7 +289,7 @@ export class FetchRunner {
           setTimeout(() => this.startChain(q), this.opts.retryBackoffMs).unref();
           return;
         }
-        q.buffer.splice(0, f.count);
+        for (const m of q.buffer.splice(0, f.count)) q.bytes -= bytesOf(m);
         handedOver -= f.count;
         this.offsets.processed(q.topic, q.partition, f.position);
         this.progress();
@@ -311,6 +323,9 @@ export function decodeGroupPoll(body: Buffer): Message[] {
 export function decodeGroupPollParts(body: Buffer): ReturnType<typeof decodePolledParts> {
   return decodePolledParts(splitGroupPoll(body));
 }
+
+/** What a fetched record holds in memory, as counted against maxBufferedBytes: its key and value. */
+const bytesOf = (m: Message) => (m.key?.length ?? 0) + (m.value?.length ?? 0);
 
 /** The headers of every record without any: one shared, frozen array, not one per record. */
 const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];

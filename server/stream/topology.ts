@@ -553,6 +553,11 @@ export class Topology {
     return this.outputs.length > 0 || this.deadLetters.length > 0;
   }
 
+  /** Outputs and dead letters held for the next drain. */
+  get pendingCount(): number {
+    return this.outputs.length + this.deadLetters.length;
+  }
+
   /** Delivers one record to `node` and all it leads to, all or nothing under the step limit. */
   private run(node: string, port: string, r: StreamRecord): void {
     this.steps = 0;

@@ -159,6 +159,8 @@ export class PipelineRunner {
       maxRecords: 2000,
       maxBytes: 4 * 1024 * 1024,
       maxBufferedRecords: 50_000,
+      // twice what a transaction holds the effects of (MAX_PENDING_INPUT_BYTES): a batch handed over is at most this
+      maxBufferedBytes: 32 * 1024 * 1024,
       // a task processes the next batch while the transaction of the one before commits
       batchesInFlight: 2,
     });

@@ -149,6 +149,21 @@ function largestStoreNode(stores: ReadonlyMap<string, StateStore<unknown>>): str
   return largest[0].slice(0, largest[0].indexOf("/"));
 }
 
+/**
+ * Outputs (sink and repartitioned records, dead letters) a transaction holds at most: a task
+ * past it commits what it processed so far before going on with the batch, so a pipeline that
+ * multiplies its records (a flatMap of 1,000 per record over a batch of 2,000) holds a bounded
+ * number in memory instead of running the heap out. Batches stay far below it otherwise (the
+ * stateless benchmark's hold ~25,000).
+ */
+export const MAX_PENDING_OUTPUTS = 50_000;
+/**
+ * Input bytes (keys and values) a transaction holds the effects of at most, bounded the same
+ * way: records passed through whole (large JSON documents decoded on the heap) stay bounded in
+ * bytes, not only in number.
+ */
+export const MAX_PENDING_INPUT_BYTES = 16 * 1024 * 1024;
+
 /** Resolves once the work queued now (promise callbacks, I/O callbacks) ran. */
 const afterPendingWork = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -166,6 +181,15 @@ export class StreamTask {
   private readonly stores: ReadonlyMap<string, StateStore<unknown>>;
   /** callers whose work the next transaction holds */
   private waiters: Waiter[] = [];
+  /**
+   * Set while a batch waits midway for a commit (it passed MAX_PENDING_OUTPUTS): the batches
+   * handed over meanwhile, run in order once it went on to its end.
+   */
+  private held: (() => void)[] | null = null;
+  /** the batch being processed stopped midway (set by `process`, looked at by `continueAfterCommit`) */
+  private midway = false;
+  /** input bytes processed since the last transaction began */
+  private pendingBytes = 0;
   /** the next transaction, scheduled but not begun */
   private scheduled: NodeJS.Timeout | null = null;
   /** transactions run one after another */
@@ -228,22 +252,67 @@ export class StreamTask {
    */
   processBatch(topic: string, messages: readonly Message[], nextOffset: number, now = this.now()): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
+    const held = this.held;
+    if (held)
+      return new Promise<void>((resolve, reject) => held.push(() => this.processBatch(topic, messages, nextOffset).then(resolve, reject)));
     if (messages.length > 0) this.lastRead.set(topic, { now, wall: Date.now() });
+    return this.processFrom(topic, messages, 0, nextOffset, now);
+  }
+
+  private processFrom(topic: string, messages: readonly Message[], from: number, nextOffset: number, now: number): Promise<void> {
     try {
-      return this.process(topic, messages, nextOffset, now);
+      return this.process(topic, messages, from, nextOffset, now);
     } catch (e) {
       // not a record's failure (those are dead letters) but the task's (its state limit): what
       // this batch did so far must never commit, so the task takes no more work
       this.broken ??= e as Error;
       for (const w of this.waiters.splice(0)) w.reject(this.broken);
+      this.releaseHeld();
       return Promise.reject(this.broken);
     }
   }
 
-  private process(topic: string, messages: readonly Message[], nextOffset: number, now: number): Promise<void> {
+  /**
+   * The batch passed MAX_PENDING_OUTPUTS before its record `at`: what it did so far commits
+   * (with the position of that record), then it goes on from there; batches handed over
+   * meanwhile wait their turn.
+   */
+  private continueAfterCommit(topic: string, messages: readonly Message[], at: number, nextOffset: number): Promise<void> {
+    this.held ??= [];
+    this.midway = true;
+    return this.commitSoon().then(
+      () => {
+        this.midway = false;
+        const rest = this.broken ? Promise.reject(this.broken) : this.processFrom(topic, messages, at, nextOffset, this.now());
+        if (!this.midway) this.releaseHeld();
+        return rest;
+      },
+      (e: Error) => {
+        this.midway = false;
+        this.releaseHeld();
+        throw e;
+      },
+    );
+  }
+
+  /** The batches held while one went midway run now, in order (the task may be broken: they are refused). */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = null;
+    for (const run of held ?? []) run();
+  }
+
+  private process(topic: string, messages: readonly Message[], from: number, nextOffset: number, now: number): Promise<void> {
     const bindings = this.ctx.inputs.get(topic) ?? [];
     let records = 0;
-    for (const m of messages) {
+    for (let i = from; i < messages.length; i++) {
+      if (i > from && (this.topology.pendingCount >= MAX_PENDING_OUTPUTS || this.pendingBytes >= MAX_PENDING_INPUT_BYTES)) {
+        this.counters.recordsIn += records;
+        this.positions.set(topic, messages[i].offset);
+        return this.continueAfterCommit(topic, messages, i, nextOffset);
+      }
+      const m = messages[i];
+      this.pendingBytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
       for (const b of bindings) {
         const origin = { topic, partition: m.partition, offset: m.offset };
         let r: StreamRecord;
@@ -383,6 +452,7 @@ export class StreamTask {
     this.lastCommitAt = started;
     // one synchronous snapshot: what was processed until now, and the positions after it
     const { outputs, deadLetters } = this.topology.drain();
+    this.pendingBytes = 0;
     const offsets = [...this.positions].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
     const counted = { recordsIn: this.counters.recordsIn, nodes: this.topology.counters.split() };
     this.lazyPositions = false;

@@ -1,0 +1,64 @@
+/**
+ * What a running pipeline holds in memory is bounded however much its records multiply or
+ * weigh, on the main thread (no pipeline threads), against a real server: a flatMap making
+ * 1,000 records of each of 1,500 (1,500,000 outputs of one poll's input, which held in one
+ * transaction ran the server's 384 MB heap out and killed it) commits in parts of at most
+ * MAX_PENDING_OUTPUTS, and every output reaches its topic exactly once, in order.
+ */
+import { describe, expect, it } from "vitest";
+import { PartitionReader, Producer } from "../client/index.ts";
+import { MAX_PENDING_OUTPUTS } from "../stream/runtime/stream-task.ts";
+import { apiCaller } from "../testing/api-client.ts";
+import { useTestServer } from "../testing/test-server.ts";
+import { eventually } from "../testing/topic-reading.ts";
+
+const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "0" });
+const call = apiCaller(() => server.url);
+const edge = (from: string, to: string) => ({ from: { node: from, port: "out" }, to: { node: to, port: "in" } });
+
+describe("a pipeline's memory bounds", () => {
+  it("a flatMap of 1,000 outputs per record commits in parts: every output once, in order, the server up", async () => {
+    const RECORDS = 1500;
+    const EACH = 1000;
+    expect((await call("POST", "/api/v1/topics", { json: { name: "lists", partitions: 1 } })).status).toBe(201);
+    const list = Array.from({ length: EACH }, (_, i) => i);
+    await new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 }).sendMany(
+      "lists",
+      Array.from({ length: RECORDS }, (_, i) => ({ key: `r${i}`, value: JSON.stringify({ list }), partition: 0 })),
+    );
+    const def = {
+      name: "spread",
+      nodes: [
+        { id: "in", config: { kind: "source", topics: ["lists"], start: "earliest" } },
+        { id: "each", config: { kind: "flatMap", values: "value.list" } },
+        { id: "out", config: { kind: "sink", topic: "spread-out", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("in", "each"), edge("each", "out")],
+    };
+    expect((await call("POST", "/api/v1/pipelines", { json: def })).status).toBe(201);
+    expect((await call("POST", "/api/v1/pipelines/spread/deploy", { json: {} })).body.state).toBe("running");
+    const done = await eventually(
+      "every input record processed",
+      () => call("GET", "/api/v1/pipelines/spread"),
+      (r) => r.body.state !== "running" || (r.body.metrics?.recordsIn === RECORDS && r.body.metrics.lag === 0),
+      120_000,
+    );
+    expect(done.body.state).toBe("running");
+    expect(done.body.metrics.recordsOut).toBe(RECORDS * EACH);
+    // in parts: at least as many transactions as the outputs need at MAX_PENDING_OUTPUTS each
+    expect(done.body.metrics.commits).toBeGreaterThanOrEqual((RECORDS * EACH) / MAX_PENDING_OUTPUTS);
+
+    // read_committed: output n is element n mod 1,000 of input record ⌊n / 1,000⌋
+    const reader = new PartitionReader(server.url, "spread-out", 0, 0, "read_committed");
+    let n = 0;
+    let wrong = 0;
+    for (;;) {
+      const r = await reader.poll((v) => {
+        if (v.key?.toString() !== `r${Math.floor(n / EACH)}` || v.value?.toString() !== String(n % EACH)) wrong++;
+        n++;
+      });
+      if (reader.offset >= r.lastStableOffset) break;
+    }
+    expect({ n, wrong }).toEqual({ n: RECORDS * EACH, wrong: 0 });
+  }, 180_000);
+});

@@ -44,6 +44,7 @@ describe("a pipeline's memory bounds", () => {
       120_000,
     );
     expect(done.body.state).toBe("running");
+    expect(done.body.metrics.thread).toBeNull(); // on the main thread
     expect(done.body.metrics.recordsOut).toBe(RECORDS * EACH);
     // in parts: at least as many transactions as the outputs need at MAX_PENDING_OUTPUTS each
     expect(done.body.metrics.commits).toBeGreaterThanOrEqual((RECORDS * EACH) / MAX_PENDING_OUTPUTS);

@@ -73,6 +73,9 @@ describe("pipeline threads", () => {
     };
     expect((await call("POST", "/api/v1/pipelines", { json: copy })).status).toBe(201);
     expect((await call("POST", "/api/v1/pipelines/copy/deploy", { json: {} })).body.state).toBe("running");
+    // it runs on a pipeline thread (numbered from 1), not on the main thread
+    const placed = (await call("GET", "/api/v1/pipelines/copy")).body.metrics.thread;
+    expect(placed).toBeGreaterThanOrEqual(1);
     const out = await eventually(
       "50 even records",
       () => readCommitted(server.url, "few-even", 1),

@@ -18,12 +18,15 @@ import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metr
 import { PipelineRunner, PipelineStartError } from "../stream/runtime/pipeline-runner.ts";
 import { summaryOf, type RunSummary, type ThreadMessage, type ThreadRequest } from "./pipeline-thread-protocol.ts";
 
+/** A running pipeline's summary, with where it runs: its pipeline thread (1, 2, …), or null on the main thread. */
+export type PlacedSummary = RunSummary & { thread: number | null };
+
 /** A running pipeline, wherever it runs. */
 export interface RunningPipeline {
   start(): Promise<void>;
   stop(): Promise<void>;
   readMetrics(): Promise<EngineMetrics>;
-  summary(): Promise<RunSummary>;
+  summary(): Promise<PlacedSummary>;
 }
 
 export interface RunRequest {
@@ -42,7 +45,7 @@ function inMainThread(transport: ClientTransport | undefined, r: RunRequest): Ru
     start: () => runner.start(),
     stop: () => runner.stop(),
     readMetrics: () => runner.readMetrics(),
-    summary: () => Promise.resolve(summaryOf(runner)),
+    summary: () => Promise.resolve({ ...summaryOf(runner), thread: null }),
   };
 }
 
@@ -55,7 +58,13 @@ class PipelineThread {
   /** set once the thread ended (its error, or that it exited) */
   ended: Error | null = null;
 
-  constructor(transport: ClientTransport, heapMb: number, onEnd: (t: PipelineThread) => void) {
+  constructor(
+    /** its number, from 1 in the order the threads started (a thread that ended is not numbered again) */
+    readonly id: number,
+    transport: ClientTransport,
+    heapMb: number,
+    onEnd: (t: PipelineThread) => void,
+  ) {
     const { port1, port2 } = new MessageChannel();
     servePort(port1, transport);
     this.worker = new Worker(new URL("./pipeline-thread-boot.mjs", import.meta.url), {
@@ -122,6 +131,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export class PipelineThreads {
   private readonly pool: PipelineThread[] = [];
   private nextRun = 1;
+  private nextThread = 1;
 
   /** `size`: how many pipeline threads at most (0 runs pipelines on the main thread); `heapMb`: each one's heap limit. */
   constructor(
@@ -159,7 +169,10 @@ export class PipelineThreads {
         });
       },
       readMetrics: async () => on().request<EngineMetrics>({ kind: "metrics", run }),
-      summary: async () => on().request<RunSummary>({ kind: "summary", run }),
+      summary: async () => {
+        const t = on();
+        return { ...(await t.request<RunSummary>({ kind: "summary", run })), thread: t.id };
+      },
     };
   }
 
@@ -167,7 +180,7 @@ export class PipelineThreads {
   private leastBusy(transport: ClientTransport): PipelineThread {
     const least = this.pool.reduce<PipelineThread | null>((a, t) => (a === null || t.runs.size < a.runs.size ? t : a), null);
     if (least && (least.runs.size === 0 || this.pool.length >= this.size)) return least;
-    const t = new PipelineThread(transport, this.heapMb, (ended) => {
+    const t = new PipelineThread(this.nextThread++, transport, this.heapMb, (ended) => {
       const i = this.pool.indexOf(ended);
       if (i >= 0) this.pool.splice(i, 1);
     });

@@ -145,7 +145,10 @@ export function closureOf(node: CelNode, fn: (child: CelNode) => Fn): Fn {
       return (ev, ctx) => handle!(args(ev, ctx), node, ev);
     }
     case "rcall": {
-      const args = list(node.receiverWithArgs!.map(fn));
+      const fns = node.receiverWithArgs!.map(fn);
+      const method = fns.length === 2 ? STRING_METHODS[(node.args as [string])[0]] : undefined;
+      if (method) return stringMethod(node, fns[0], fns[1], method, handle!);
+      const args = list(fns);
       return (ev, ctx) => handle!(args(ev, ctx), ev, node);
     }
     case "comprehension": {
@@ -295,6 +298,43 @@ function list(elements: Fn[]): Fn {
     const out = new Array<unknown>(n);
     for (let i = n - 1; i >= 0; i--) out[i] = elements[i](ev, ctx);
     return out;
+  };
+}
+
+/**
+ * Methods of a string with one argument, computed as cel-js's overloads for a string receiver
+ * compute them (lib/functions.js), without its dispatch on the runtime types (`dyn` receivers, as
+ * the record's value is); undefined when the argument is not the overload's (or, for
+ * `substring`, out of range): cel-js's handler then gives the result or the error.
+ */
+const STRING_METHODS: Record<string, (s: string, arg: unknown) => unknown> = {
+  startsWith: (s, a) => (typeof a === "string" ? s.startsWith(a) : undefined),
+  endsWith: (s, a) => (typeof a === "string" ? s.endsWith(a) : undefined),
+  contains: (s, a) => (typeof a === "string" ? s.includes(a) : undefined),
+  substring: (s, a) => {
+    if (typeof a !== "bigint") return undefined;
+    const start = Number(a);
+    return start >= 0 && start <= s.length ? s.substring(start) : undefined;
+  },
+};
+
+/** `receiver.method(arg)` for the methods above; other receivers and arguments go to cel-js's handler. */
+function stringMethod(
+  node: CelNode,
+  receiver: Fn,
+  arg: Fn,
+  method: (s: string, arg: unknown) => unknown,
+  handle: (...args: unknown[]) => unknown,
+): Fn {
+  return (ev, ctx) => {
+    // in `list`'s order: the argument, then the receiver
+    const a = arg(ev, ctx);
+    const r = receiver(ev, ctx);
+    if (typeof r === "string") {
+      const out = method(r, a);
+      if (out !== undefined) return out;
+    }
+    return handle([r, a], ev, node);
   };
 }
 

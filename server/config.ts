@@ -67,7 +67,7 @@ export function bodyLimits(): { bodyTimeoutMs: number; bodyMemoryBytes: number; 
  * Pipeline threads by default: one per core beyond two (the main thread's and PostgreSQL's), at
  * most four; none on two cores, where pipelines on the main thread measured faster (ARCHITECTURE.md).
  */
-export const DEFAULT_PIPELINE_THREADS = Math.max(0, Math.min(4, os.availableParallelism() - 2));
+const DEFAULT_PIPELINE_THREADS = Math.max(0, Math.min(4, os.availableParallelism() - 2));
 
 export function loadConfig(root: string): ServerConfig {
   const config: ServerConfig = {

@@ -82,7 +82,8 @@ export interface Message {
   timestampType: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: MessageHeader[];
+  /** read only: records without headers share one (frozen) empty array */
+  headers: readonly MessageHeader[];
 }
 
 export interface EachMessagePayload {

@@ -328,7 +328,7 @@ export function decodeGroupPollParts(body: Buffer): ReturnType<typeof decodePoll
 const bytesOf = (m: Message) => (m.key?.length ?? 0) + (m.value?.length ?? 0);
 
 /** The headers of every record without any: one shared, frozen array, not one per record. */
-const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /**
  * A group poll's records: records of a part's first batch before its `fromOffset` and control

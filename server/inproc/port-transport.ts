@@ -124,14 +124,37 @@ export function portTransport(port: MessagePort): ClientTransport {
   function request<T>(method: Method, args: unknown[], signal?: AbortSignal): Promise<T> {
     const id = next++;
     return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      port.postMessage({ kind: "request", id, method, args } satisfies Request);
+      // a long-lived signal (a consumer's stop) sees many requests: each one's listener leaves with its answer
+      const cancel = () => port.postMessage({ kind: "cancel", id } satisfies Cancel);
+      const done = () => signal?.removeEventListener("abort", cancel);
+      waiting.set(id, {
+        resolve: (v) => {
+          done();
+          resolve(v as T);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      port.postMessage({ kind: "request", id, method, args } satisfies Request, transfers(method, args));
       if (signal) {
-        const cancel = () => port.postMessage({ kind: "cancel", id } satisfies Cancel);
         if (signal.aborted) cancel();
         else signal.addEventListener("abort", cancel, { once: true });
       }
     });
+  }
+
+  /**
+   * A produce's batches are a view of the producer's reusable batch buffer: posted as they are,
+   * the whole buffer behind them would be copied. They are copied to their exact size instead,
+   * and that copy moves across without another.
+   */
+  function transfers(method: Method, args: unknown[]): ArrayBuffer[] | undefined {
+    if (method !== "produce") return undefined;
+    const exact = new Uint8Array(args[2] as Uint8Array);
+    args[2] = exact;
+    return [exact.buffer];
   }
 
   const parts = (ps: PolledPart[]): PolledPart[] => ps.map((p) => ({ ...p, batches: p.batches.map(asBuffer) }));

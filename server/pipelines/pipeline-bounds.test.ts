@@ -10,11 +10,11 @@ import { PartitionReader, Producer } from "../client/index.ts";
 import { MAX_PENDING_OUTPUTS } from "../stream/runtime/stream-task.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { useTestServer } from "../testing/test-server.ts";
+import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
 import { eventually } from "../testing/topic-reading.ts";
 
 const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "0" });
 const call = apiCaller(() => server.url);
-const edge = (from: string, to: string) => ({ from: { node: from, port: "out" }, to: { node: to, port: "in" } });
 
 describe("a pipeline's memory bounds", () => {
   it("a flatMap of 1,000 outputs per record commits in parts: every output once, in order, the server up", async () => {
@@ -26,17 +26,7 @@ describe("a pipeline's memory bounds", () => {
       "lists",
       Array.from({ length: RECORDS }, (_, i) => ({ key: `r${i}`, value: JSON.stringify({ list }), partition: 0 })),
     );
-    const def = {
-      name: "spread",
-      nodes: [
-        { id: "in", config: { kind: "source", topics: ["lists"], start: "earliest" } },
-        { id: "each", config: { kind: "flatMap", values: "value.list" } },
-        { id: "out", config: { kind: "sink", topic: "spread-out", createTopic: { partitions: 1 } } },
-      ],
-      edges: [edge("in", "each"), edge("each", "out")],
-    };
-    expect((await call("POST", "/api/v1/pipelines", { json: def })).status).toBe(201);
-    expect((await call("POST", "/api/v1/pipelines/spread/deploy", { json: {} })).body.state).toBe("running");
+    await deployed(call, throughOne("spread", "lists", "each", { kind: "flatMap", values: "value.list" }, "spread-out"));
     const done = await eventually(
       "every input record processed",
       () => call("GET", "/api/v1/pipelines/spread"),

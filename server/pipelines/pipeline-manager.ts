@@ -136,7 +136,7 @@ export class PipelineManager {
     private readonly baseUrl: () => string,
     private readonly reset: StateReset,
     /** where running pipelines run: pipeline threads on this server's own façade (main.ts); the main thread over HTTP at baseUrl when not given */
-    private readonly threads: PipelineThreads = new PipelineThreads(undefined, 0),
+    private readonly threads: PipelineThreads = new PipelineThreads(undefined, 0, 0),
     private readonly log: (line: string) => void = (l) => console.error(l),
   ) {}
 
@@ -220,11 +220,13 @@ export class PipelineManager {
     const p = await this.must(name);
     const r = this.runners.get(name);
     const head = { name, state: p.state, version: p.version, error: p.error, at: Date.now(), running: r !== undefined };
-    if (!r) {
+    // a run whose thread just ended is gone before the manager forgets it: answered as not running
+    const read = r ? await r.readMetrics().catch(() => null) : null;
+    if (!read) {
       const totals = { recordsIn: 0, recordsOut: 0, recordsInPerSec: 0, recordsOutPerSec: 0, errors: 0, late: 0, lag: 0, tasks: 0 };
       return { ...head, totals, nodes: {}, tasks: [] };
     }
-    return { ...head, ...(await r.readMetrics()) };
+    return { ...head, ...read };
   }
 
   async list(): Promise<PipelineSummary[]> {

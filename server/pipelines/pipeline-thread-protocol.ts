@@ -4,7 +4,7 @@
  * reports on its own (a unit of work that failed and is retried; a pipeline that cannot go on).
  */
 import type { PipelineProblem, TPipelineDefinition } from "../schemas/pipeline.ts";
-import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
+import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import type { PipelineRunner } from "../stream/runtime/pipeline-runner.ts";
 
 /** What the pipelines list shows of a running pipeline: its runner's counters and summary. */
@@ -24,5 +24,3 @@ export type ThreadMessage =
   | { kind: "reply"; id: number; error: { message: string; problems?: PipelineProblem[] } }
   | { kind: "unit-failed"; run: number; message: string }
   | { kind: "failed"; run: number; failure: TaskFailure };
-
-export type { EngineMetrics };

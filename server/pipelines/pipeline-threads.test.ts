@@ -10,11 +10,11 @@ import { describe, expect, it } from "vitest";
 import { Producer } from "../client/index.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { useTestServer } from "../testing/test-server.ts";
+import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
 const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "1", TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "16" });
 const call = apiCaller(() => server.url);
-const edge = (from: string, to: string) => ({ from: { node: from, port: "out" }, to: { node: to, port: "in" } });
 
 describe("pipeline threads", () => {
   it("a pipeline passing its state limit on a small-heap thread fails naming the limit; the server goes on, and the next pipeline runs", async () => {
@@ -31,18 +31,15 @@ describe("pipeline threads", () => {
           partition: 0,
         })),
       );
-    const hog = {
-      name: "hog",
-      nodes: [
-        { id: "in", config: { kind: "source", topics: ["many-keys"], start: "earliest" } },
-        { id: "kinds", config: { kind: "aggregate", aggregations: [{ fn: "distinctCount", of: "value.v", as: "n" }] } },
-        { id: "out", config: { kind: "sink", topic: "hog-out", createTopic: { partitions: 1 } } },
-      ],
-      edges: [edge("in", "kinds"), edge("kinds", "out")],
-      settings: { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 48 * 1024 * 1024 },
-    };
-    expect((await call("POST", "/api/v1/pipelines", { json: hog })).status).toBe(201);
-    expect((await call("POST", "/api/v1/pipelines/hog/deploy", { json: {} })).body.state).toBe("running");
+    const hog = throughOne(
+      "hog",
+      "many-keys",
+      "kinds",
+      { kind: "aggregate", aggregations: [{ fn: "distinctCount", of: "value.v", as: "n" }] },
+      "hog-out",
+      { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 48 * 1024 * 1024 },
+    );
+    await deployed(call, hog);
     const failed = await eventually(
       "the pipeline failed",
       () => call("GET", "/api/v1/pipelines/hog"),
@@ -62,17 +59,7 @@ describe("pipeline threads", () => {
       "few",
       Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ n: i }), partition: 0 })),
     );
-    const copy = {
-      name: "copy",
-      nodes: [
-        { id: "in", config: { kind: "source", topics: ["few"], start: "earliest" } },
-        { id: "even", config: { kind: "filter", condition: "int(value.n) % 2 == 0" } },
-        { id: "out", config: { kind: "sink", topic: "few-even", createTopic: { partitions: 1 } } },
-      ],
-      edges: [edge("in", "even"), edge("even", "out")],
-    };
-    expect((await call("POST", "/api/v1/pipelines", { json: copy })).status).toBe(201);
-    expect((await call("POST", "/api/v1/pipelines/copy/deploy", { json: {} })).body.state).toBe("running");
+    await deployed(call, throughOne("copy", "few", "even", { kind: "filter", condition: "int(value.n) % 2 == 0" }, "few-even"));
     // it runs on a pipeline thread (numbered from 1), not on the main thread
     const placed = (await call("GET", "/api/v1/pipelines/copy")).body.metrics.thread;
     expect(placed).toBeGreaterThanOrEqual(1);

@@ -137,7 +137,7 @@ export class PipelineThreads {
   constructor(
     private readonly transport: ClientTransport | undefined,
     private readonly size: number,
-    private readonly heapMb = 384,
+    private readonly heapMb: number,
   ) {}
 
   /** A pipeline to run (started by its `start`). */

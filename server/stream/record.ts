@@ -93,5 +93,10 @@ export function encode(v: unknown): Uint8Array | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Uint8Array) return v;
   if (typeof v === "string") return Buffer.from(v, "utf8");
-  return Buffer.from(JSON.stringify(plainJson(v, 0) ? v : toJsonData(v)), "utf8");
+  return Buffer.from(jsonText(v), "utf8");
+}
+
+/** A CEL value as JSON text: written as it is when it holds only plain JSON data, else as its `toJsonData`. */
+export function jsonText(v: unknown): string {
+  return JSON.stringify(plainJson(v, 0) ? v : toJsonData(v));
 }

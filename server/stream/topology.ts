@@ -74,12 +74,17 @@ interface Outlet {
   targets: Target[];
 }
 
-/** One node as records reach it (made on its first record): a sink's settings or its processor, its output ports, and its emit within a delivery. */
+/**
+ * One node as records reach it (made on its first use): a sink's settings or its processor, its
+ * emit within a record's delivery, and its emit and fail outside one (windows closing, caches
+ * flushing: each record a run of its own).
+ */
 interface NodeRun {
   sink: { topic: string; partitionByKey: boolean } | undefined;
   processor: Processor | undefined;
-  outlets: ReadonlyMap<string, Outlet>;
   emit: Emit;
+  emitOutside: Emit;
+  failOutside: (rec: StreamRecord, error: Error) => void;
 }
 
 const NO_OUTLETS: ReadonlyMap<string, Outlet> = new Map();
@@ -257,9 +262,6 @@ export class Topology {
   /** nodes with a record cache, upstream first */
   private cached: string[] = [];
   private flushing = false;
-  /** per node: its emit and fail outside a record's delivery (made once, not per watermark move) */
-  private readonly outsideEmits = new Map<string, Emit>();
-  private readonly outsideFails = new Map<string, (rec: StreamRecord, error: Error) => void>();
   /** What the sinks received since the last `drain`. */
   private outputs: SinkOutput[] = [];
   private deadLetters: DeadLetter[] = [];
@@ -412,25 +414,11 @@ export class Topology {
     }
     if (!Number.isFinite(watermark) || watermark <= this.time.watermark) return this.time.watermark;
     this.time.watermark = watermark;
-    for (const node of this.timed) this.processors.get(node)!.onWatermark!(watermark, this.emitOutside(node), this.failOutside(node));
-    return watermark;
-  }
-
-  /** How `node` emits outside a record's delivery (windows closing, caches flushing): each record its own run. */
-  private emitOutside(node: string): Emit {
-    let emit = this.outsideEmits.get(node);
-    if (!emit) {
-      const outlets = this.downstream.get(node) ?? NO_OUTLETS;
-      this.outsideEmits.set(node, (emit = (out, rec) => this.forward(node, outlets, out, rec, false)));
+    for (const node of this.timed) {
+      const n = this.runOf(node);
+      n.processor!.onWatermark!(watermark, n.emitOutside, n.failOutside);
     }
-    return emit;
-  }
-
-  /** How `node` fails a record outside a record's delivery: a dead letter naming it. */
-  private failOutside(node: string): (rec: StreamRecord, error: Error) => void {
-    let fail = this.outsideFails.get(node);
-    if (!fail) this.outsideFails.set(node, (fail = (rec, error) => this.fail({ node, error: error.message, record: rec })));
-    return fail;
+    return watermark;
   }
 
   /**
@@ -550,7 +538,7 @@ export class Topology {
 
   /** Whether a record or a tick left something to commit (outputs, dead letters). */
   get pending(): boolean {
-    return this.outputs.length > 0 || this.deadLetters.length > 0;
+    return this.pendingCount > 0;
   }
 
   /** Outputs and dead letters held for the next drain. */
@@ -581,7 +569,7 @@ export class Topology {
     try {
       for (const node of this.cached) {
         const p = this.processors.get(node)!;
-        if (p.cacheFull) p.flush!(this.emitOutside(node));
+        if (p.cacheFull) p.flush!(this.runOf(node).emitOutside);
       }
     } finally {
       this.flushing = false;
@@ -601,7 +589,7 @@ export class Topology {
     this.observer?.failed(d);
   }
 
-  /** `node` as records reach it, made on its first one. */
+  /** `node` as records reach it, made on its first use. */
   private runOf(node: string): NodeRun {
     let n = this.runs.get(node);
     if (!n) {
@@ -609,8 +597,9 @@ export class Topology {
       n = {
         sink: this.sinks.get(node),
         processor: this.processors.get(node),
-        outlets,
         emit: (out, rec) => this.forward(node, outlets, out, rec, true),
+        emitOutside: (out, rec) => this.forward(node, outlets, out, rec, false),
+        failOutside: (rec, error) => this.fail({ node, error: error.message, record: rec }),
       };
       this.runs.set(node, n);
     }
@@ -640,7 +629,7 @@ export class Topology {
   /** What the sinks and the dead letters received since the last call. */
   drain(): { outputs: SinkOutput[]; deadLetters: DeadLetter[] } {
     // the record caches empty into this drain (a commit), upstream first so a flush reaches the caches below it
-    for (const node of this.cached) this.processors.get(node)!.flush!(this.emitOutside(node));
+    for (const node of this.cached) this.processors.get(node)!.flush!(this.runOf(node).emitOutside);
     this.countLate();
     const out = { outputs: this.outputs, deadLetters: this.deadLetters };
     this.outputs = [];

@@ -15,7 +15,7 @@
  * windowed) and one field per function.
  */
 import type { TNodeConfig } from "../../schemas/pipeline.ts";
-import { toJsonData, type StreamRecord } from "../record.ts";
+import { jsonText, type StreamRecord } from "../record.ts";
 import {
   isLateForSessions,
   isSessionClosed,
@@ -150,7 +150,7 @@ export class AggregateProcessor implements Processor, Stateful {
   }
 
   process(_input: string, r: StreamRecord, emit: Emit): void {
-    const group = typeof r.key === "string" ? JSON.stringify(r.key) : JSON.stringify(toJsonData(r.key));
+    const group = jsonText(r.key);
     const w = this.windows;
     if (w === null) return this.update(`t${group}`, null, r, emit);
     if (w.type === "session") return this.session(group, w, r, emit);

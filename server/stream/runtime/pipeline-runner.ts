@@ -17,7 +17,7 @@ import type { PipelineProblem, TPipelineDefinition } from "../../schemas/pipelin
 import { repartitionInputs, type RepartitionInput } from "../repartition.ts";
 import { Topology } from "../topology.ts";
 import { PatternTopics, resolveInputs, startAtTimestamps, subscriptionOf, type ResolvedInputs } from "./sources.ts";
-import { StreamTask, type TaskContext, type TaskCounters } from "./stream-task.ts";
+import { MAX_PENDING_INPUT_BYTES, StreamTask, type TaskContext, type TaskCounters } from "./stream-task.ts";
 import { InputLag } from "./input-lag.ts";
 import { RepartitionPurge } from "./repartition-purge.ts";
 import { PipelineMetrics, type EngineMetrics, type TaskFailure } from "./pipeline-metrics.ts";
@@ -160,7 +160,7 @@ export class PipelineRunner {
       maxBytes: 4 * 1024 * 1024,
       maxBufferedRecords: 50_000,
       // twice what a transaction holds the effects of (MAX_PENDING_INPUT_BYTES): a batch handed over is at most this
-      maxBufferedBytes: 32 * 1024 * 1024,
+      maxBufferedBytes: 2 * MAX_PENDING_INPUT_BYTES,
       // a task processes the next batch while the transaction of the one before commits
       batchesInFlight: 2,
     });

@@ -30,8 +30,8 @@ function sameBytes(a: Buffer, at: number, b: Buffer): boolean {
 export class ChangelogRestore {
   /** the watermark the changelog holds (-∞ if none) */
   watermark = Number.NEGATIVE_INFINITY;
-  /** records restored into a store since the last `checkBytes` */
-  private restored = 0;
+  /** a record was restored into a store since the last `takeRestored` */
+  private restored = false;
   private readonly prefixes: { bytes: Buffer; store: StateStore<unknown> }[];
 
   /** `stores` by `node/store`; their keys (and their estimated bytes) are counted against `budget`. */
@@ -70,13 +70,13 @@ export class ChangelogRestore {
       this.budget.encoded(r.valueLength);
       store.restorePacked(b, at + 1, end, b, r.valueStart, r.valueStart + r.valueLength);
     }
-    this.restored++;
+    this.restored = true;
   };
 
   /** Whether records were restored since the last call (the task then checks the state's bytes). */
   takeRestored(): boolean {
-    const any = this.restored > 0;
-    this.restored = 0;
+    const any = this.restored;
+    this.restored = false;
     return any;
   }
 }

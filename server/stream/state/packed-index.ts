@@ -9,14 +9,14 @@ import { PackedValues } from "./packed-values.ts";
 const EMPTY = 0;
 const DELETED = -1;
 
-/** FNV-1a over bytes, continued from `h`. */
+/** FNV-1a over bytes. */
 function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
   return h | 0;
 }
 
-/** The string's UTF-8 bytes as one of scratch, or null if it is all ASCII (its char codes are its bytes). */
+/** The string's UTF-8 bytes (a new Buffer), or null if it is all ASCII (its char codes are its bytes). */
 function nonAscii(key: string): Buffer | null {
   for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) return Buffer.from(key, "utf8");
   return null;

@@ -2,6 +2,14 @@ import { describe, expect, it } from "vitest";
 import { decodeState, encodeState } from "./state-codec.ts";
 import { DECODED_KEYS_PER_PROCESS, decodedKeysInProcess, StateBudget, StateLimitError, StateStore } from "./state-store.ts";
 
+/** A store of node 'perKey', its keys counted against a task's budget of `keys` keys. */
+function boundStore<V>(keys: number): { budget: StateBudget; s: StateStore<V> } {
+  const budget = new StateBudget({ keys, bytes: 1 << 20 });
+  const s = new StateStore<V>();
+  s.bind(budget, "perKey");
+  return { budget, s };
+}
+
 describe("state stores bounded per task", () => {
   it("refuses a key past the task's limit before storing it, over all its stores, naming the node", () => {
     const budget = new StateBudget({ keys: 3, bytes: 1 << 20 });
@@ -32,9 +40,7 @@ describe("state stores bounded per task", () => {
   });
 
   it("counts restored keys too (a tombstone frees one), so a restore stops at the limit", () => {
-    const budget = new StateBudget({ keys: 2, bytes: 1 << 20 });
-    const s = new StateStore<number>();
-    s.bind(budget, "perKey");
+    const { budget, s } = boundStore<number>(2);
     s.restore("a", 1);
     s.restore("a", 2);
     s.restore("b", 1);
@@ -85,9 +91,7 @@ describe("state stores kept packed", () => {
   });
 
   it("a tombstone removes a restored key, a later value replaces an earlier one, and set or delete after restoring counts as a change", () => {
-    const budget = new StateBudget({ keys: 10, bytes: 1 << 20 });
-    const s = new StateStore<unknown>();
-    s.bind(budget, "perKey");
+    const { budget, s } = boundStore<unknown>(10);
     s.restoreEncoded("a", encodeState(1));
     s.restoreEncoded("b", encodeState(2));
     s.restoreEncoded("a", encodeState(3));
@@ -121,9 +125,7 @@ describe("state stores kept packed", () => {
   });
 
   it("refuses a restored key past the task's limit, naming the node, before storing it", () => {
-    const budget = new StateBudget({ keys: 2, bytes: 1 << 20 });
-    const s = new StateStore<unknown>();
-    s.bind(budget, "perKey");
+    const { s } = boundStore<unknown>(2);
     s.restoreEncoded("a", encodeState(1));
     s.restoreEncoded("b", encodeState(1));
     s.restoreEncoded("b", encodeState(2)); // not a new key

@@ -91,7 +91,7 @@ export const exactlyOncePayments: ScenarioScript = {
       idempotent: true,
       paused: false,
     });
-    ctx.own("simulation", producer.id);
+    void ctx.own("simulation", producer.id);
     ctx.step(`A producer writes ${RATE} payments/s to ${PAYMENTS} (${PARTITIONS} partitions), keyed by account (${ACCOUNTS} accounts)`);
 
     const processors = new Map<DeliveryMode, PaymentProcessor>();
@@ -108,7 +108,7 @@ export const exactlyOncePayments: ScenarioScript = {
         maxRecords: 20,
       });
       processors.set(mode, p);
-      ctx.own("group", groupId);
+      await ctx.own("group", groupId);
       // its instances (`<clientId>-<n>`) and group are this scenario's simulated clients on the canvas
       ctx.simulations.markScripted(`scenario-eos-${mode}-${ctx.run}-`, groupId, true);
       ctx.defer(async () => ctx.simulations.markScripted(`scenario-eos-${mode}-${ctx.run}-`, groupId, false));

@@ -124,7 +124,7 @@ export const ordering: ScenarioScript = {
     } finally {
       await producer.flush().catch(() => undefined);
     }
-    ctx.own("group", groupId);
+    await ctx.own("group", groupId);
     ctx.step(`The shipping service (group ${groupId}) starts and catches up on both topics from the earliest offset`);
     const received = await catchUp(ctx, groupId);
     const keyed = received.get(KEYED)!;

@@ -79,7 +79,7 @@ async function readAll(ctx: ScenarioContext, groupId: string): Promise<string> {
     commitMode: "per-batch",
     autoOffsetReset: "earliest",
   });
-  ctx.own("simulation", g.id);
+  void ctx.own("simulation", g.id);
   return g.id;
 }
 
@@ -102,7 +102,7 @@ export const retentionReplay: ScenarioScript = {
       idempotent: true,
       paused: true,
     });
-    ctx.own("simulation", producer.id);
+    void ctx.own("simulation", producer.id);
     await produceFor(ctx, producer.id, 3000);
     const early = (await partitionOffsets(ctx.admin)).held;
     ctx.step(`A producer wrote ${early} orders to ${TOPIC} (${PARTITIONS} partitions) over 3 s`);
@@ -118,7 +118,7 @@ export const retentionReplay: ScenarioScript = {
     ctx.step(`The log holds ${history} records; ${sinceCount} of them are from ${new Date(since).toISOString().slice(11, 23)} on`);
 
     const first = await readAll(ctx, groupId);
-    ctx.own("group", groupId);
+    await ctx.own("group", groupId);
     const read = await ctx.until(
       "the group to read the whole history",
       async () => ({ lag: (await ctx.admin.describeGroup(groupId)).totalLag, sim: ctx.simulations.getGroup(first) }),

@@ -266,8 +266,11 @@ export class ScenarioManager {
         if (kind === "group") run.groups.push(name);
         else if (kind === "topic") run.topics.push(name);
         else if (kind === "pipeline") run.pipelines.push(name);
-        else return void run.simulations.push(name); // simulations end with the process
-        void this.record(id, run);
+        else {
+          run.simulations.push(name); // simulations end with the process
+          return Promise.resolve();
+        }
+        return this.record(id, run);
       },
       defer: (cleanup) => {
         run.cleanups.push(cleanup);

@@ -19,8 +19,12 @@ export interface ScenarioContext {
   run: number;
   /** Records a step of the story (shown in order). */
   step(text: string): void;
-  /** Remembers a simulation so a reset deletes it. */
-  own(kind: "simulation" | "group" | "topic" | "pipeline", id: string): void;
+  /**
+   * Remembers what the run created so a reset deletes it; resolves once a group, topic or pipeline
+   * is in the ledger (so a step shown after it survives a crash with it). Simulations end with the
+   * process and resolve at once.
+   */
+  own(kind: "simulation" | "group" | "topic" | "pipeline", id: string): Promise<void>;
   /** Runs `cleanup` at reset, before the topics and groups are deleted (latest first): for clients and pipelines the script runs itself. */
   defer(cleanup: () => Promise<void>): void;
   /** Reads until `ok` holds (every 250 ms); fails with `what` after `timeoutMs` or when the run is reset. */
@@ -77,7 +81,7 @@ export async function startShop(
     idempotent: true,
     paused: false,
   });
-  ctx.own("simulation", producer.id);
+  void ctx.own("simulation", producer.id);
   ctx.step(`A producer writes ${opts.ratePerSec} orders/s to ${opts.topic} (12 partitions), keyed by order id`);
   const group = await ctx.simulations.createGroup({
     groupId: opts.groupId,
@@ -87,8 +91,8 @@ export async function startShop(
     commitMode: opts.commitMode,
     autoOffsetReset: "earliest",
   });
-  ctx.own("simulation", group.id);
-  ctx.own("group", opts.groupId);
+  void ctx.own("simulation", group.id);
+  await ctx.own("group", opts.groupId);
   return { producerId: producer.id, groupSimulationId: group.id };
 }
 

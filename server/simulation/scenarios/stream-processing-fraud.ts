@@ -126,7 +126,7 @@ export const streamProcessingFraud: ScenarioScript = {
       idempotent: true,
       paused: false,
     });
-    ctx.own("simulation", producer.id);
+    void ctx.own("simulation", producer.id);
     ctx.step(
       `A producer writes ${RATE} purchases/s to ${PURCHASES} (${PARTITIONS} partitions) for 20 users, 3 of them making most; event times run through the hour from ${new Date(hourStart).toISOString().slice(11, 16)} UTC`,
     );
@@ -142,12 +142,12 @@ export const streamProcessingFraud: ScenarioScript = {
       if (created) await callJson(ctx.baseUrl, "DELETE", pipelinePath(name)).catch(() => undefined);
       for (const t of await internalTopics(ctx, name)) await ctx.admin.deleteTopic(t).catch(() => undefined);
     });
-    ctx.own("pipeline", name);
+    await ctx.own("pipeline", name);
     await callJson(ctx.baseUrl, "POST", "/api/v1/pipelines", fraudPipeline(name));
     created = true;
-    ctx.own("group", `pipeline-${name}`);
+    await ctx.own("group", `pipeline-${name}`);
     await callJson(ctx.baseUrl, "POST", `${pipelinePath(name)}/deploy`, {});
-    for (const t of await internalTopics(ctx, name)) ctx.own("topic", t);
+    for (const t of await internalTopics(ctx, name)) await ctx.own("topic", t);
     ctx.step(
       `Pipeline ${name} deployed from the fraud-alert template: key by user → count per user per hour → more than 10 → alert to ${ALERTS}`,
     );

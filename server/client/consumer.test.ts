@@ -282,6 +282,53 @@ async function produceKeyed(topic: string, records: { key: string; value: string
   return records.map((r, i) => ({ ...r, partition: body.records[i].partition, offset: body.records[i].offset }));
 }
 
+/** `count` records valued `<n>:` padded to `size` characters, produced in stored batches of `perBatch`. */
+async function produceNumbered(topic: string, count: number, perBatch: number, size: number): Promise<void> {
+  for (let from = 0; from < count; from += perBatch)
+    await produceKeyed(
+      topic,
+      Array.from({ length: perBatch }, (_, i) => ({ key: "k", value: `${from + i}:`.padEnd(size, "x") })),
+    );
+}
+
+/**
+ * Consumes `topic` (from produceNumbered) with `limits`, holding the first batch's handler for 1.5 s
+ * while fetching goes on, up to the bounds; the batches handed over, each record once and in order.
+ */
+async function batchesWithFirstHeld(
+  topic: string,
+  count: number,
+  limits: { maxRecords: number; maxBytes: number; maxBufferedRecords: number; maxBufferedBytes: number },
+): Promise<{ bytes: number; count: number }[]> {
+  const c = new Consumer({ baseUrl: server.url, groupId: `${topic}-g`, autoOffsetReset: "earliest", ...limits });
+  c.subscribe({ topics: [topic] });
+  const batches: { bytes: number; first: number; count: number }[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await c.run({
+    eachBatch: async ({ messages }) => {
+      batches.push({
+        bytes: messages.reduce((n, m) => n + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0),
+        first: Number(messages[0].value!.toString().split(":")[0]),
+        count: messages.length,
+      });
+      if (batches.length === 1) await held;
+    },
+  });
+  await waitFor("a first batch", () => batches.length === 1, 15_000);
+  await sleep(1500);
+  release();
+  await waitFor(`all ${count} records`, () => batches.reduce((n, b) => n + b.count, 0) >= count, 30_000);
+  await c.stop();
+  let next = 0;
+  for (const b of batches) {
+    expect(b.first).toBe(next);
+    next += b.count;
+  }
+  expect(next).toBe(count);
+  return batches;
+}
+
 /** Produces batches until stopped; keys key-0..key-(keys-1), values key:seq with a per-key sequence. */
 function trickle(topic: string, perBatch: number, everyMs: number, keys: number) {
   const produced: Produced[] = [];
@@ -788,50 +835,31 @@ describe("Consumer and Admin in process", () => {
     await admin.createTopic({ name: "heavy", partitions: 1 });
     // 200 records of 10 KB (2 MB) in stored batches of 5 (a poll returns at least one whole batch);
     // polls of 64 KB, at most 256 KB buffered
-    const big = (i: number) => `${i}:`.padEnd(10_000, "x");
-    for (let from = 0; from < 200; from += 5)
-      await produceKeyed(
-        "heavy",
-        Array.from({ length: 5 }, (_, i) => ({ key: "k", value: big(from + i) })),
-      );
-    const c = new Consumer({
-      baseUrl: server.url,
-      groupId: "heavy-g",
-      autoOffsetReset: "earliest",
+    await produceNumbered("heavy", 200, 5, 10_000);
+    const batches = await batchesWithFirstHeld("heavy", 200, {
       maxRecords: 1000,
       maxBytes: 64 * 1024,
       maxBufferedRecords: 100_000,
       maxBufferedBytes: 256 * 1024,
     });
-    c.subscribe({ topics: ["heavy"] });
-    const batches: { bytes: number; first: number; count: number }[] = [];
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    await c.run({
-      eachBatch: async ({ messages }) => {
-        batches.push({
-          bytes: messages.reduce((n, m) => n + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0),
-          first: Number(messages[0].value!.toString().split(":")[0]),
-          count: messages.length,
-        });
-        if (batches.length === 1) await held; // fetching goes on meanwhile, up to the bound
-      },
-    });
-    await waitFor("a first batch", () => batches.length === 1, 15_000);
-    await sleep(1500);
-    release();
-    await waitFor("all 200 records", () => batches.reduce((n, b) => n + b.count, 0) >= 200, 30_000);
-    await c.stop();
-    // every record once, in order
-    let next = 0;
-    for (const b of batches) {
-      expect(b.first).toBe(next);
-      next += b.count;
-    }
-    expect(next).toBe(200);
     // the batch after the held one is what was buffered meanwhile: bounded (without the bound, all 2 MB)
     expect(batches[1].bytes).toBeGreaterThan(0);
     expect(Math.max(...batches.map((b) => b.bytes))).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 50_010);
+  });
+  it("fetching stops near maxBufferedRecords however small the records: a poll asks for the bytes of about that many records, not maxBytes of them", async () => {
+    await admin.createTopic({ name: "small", partitions: 1 });
+    // 20,000 records of ~100 B (~2.3 MB stored) in stored batches of 500; polls may bring 4 MiB, at most 2,000 records buffered
+    await produceNumbered("small", 20_000, 500, 100);
+    const batches = await batchesWithFirstHeld("small", 20_000, {
+      maxRecords: 1000,
+      maxBytes: 4 * 1024 * 1024,
+      maxBufferedRecords: 2000,
+      maxBufferedBytes: 64 * 1024 * 1024,
+    });
+    // what was handed over at once stayed within the bound and a poll of about as many (sized to a
+    // power of two: within √2 of it, and one stored batch more); a poll of 4 MiB took all 20,000
+    expect(batches[1].count).toBeGreaterThan(0);
+    expect(Math.max(...batches.map((b) => b.count))).toBeLessThanOrEqual(2000 + Math.SQRT2 * 2000 + 500);
   });
   it("eachBatch with batchesInFlight 2: the next batch is handed over while the one before runs; a rejected batch comes again with all after it", async () => {
     await admin.createTopic({ name: "overlap", partitions: 1 });

@@ -232,6 +232,11 @@ export class StateStore<V> {
     return this.dirty.size > 0;
   }
 
+  /** The keys changed since the last `takeChanges` (what the next commit writes). */
+  get changedCount(): number {
+    return this.dirty.size;
+  }
+
   /**
    * The keys changed since the last call, each with its value now (undefined: deleted). Their
    * values stay decoded as unchanged ones (past `decodedLimit` the first are packed, encoded).

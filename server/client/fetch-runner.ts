@@ -73,7 +73,7 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** A poll asks for at least this many bytes (a stored batch comes whole however large it is). */
 const MIN_POLL_BYTES = 64 * 1024;
-/** Stored bytes per record assumed until a poll brought records (a small record's: the first poll brings no more than the room). */
+/** Stored bytes per record assumed until a poll brought records (a small record's, so the first poll is not the largest). */
 const FIRST_BYTES_PER_RECORD = 32;
 
 /** The power of two nearest to n on a log scale (n >= 1): within √2 of it. */
@@ -82,7 +82,7 @@ const pow2 = (n: number) => 2 ** Math.round(Math.log2(n));
 export class FetchRunner {
   private readonly queues = new Map<string, PartitionQueue>();
   private progressWaiters: (() => void)[] = [];
-  /** stored bytes per record in the last poll that brought records, to size a poll in bytes to the room left in records */
+  /** stored bytes per record in the last poll that brought records, to size a poll in bytes to maxBufferedRecords */
   private bytesPerRecord = FIRST_BYTES_PER_RECORD;
 
   constructor(
@@ -225,9 +225,10 @@ export class FetchRunner {
 
   /**
    * The bytes a poll asks for: about the stored size of maxBufferedRecords records, within
-   * [MIN_POLL_BYTES, maxBytes], so the records buffered stay under about twice the bound (fetching
-   * stops at it). A poll of maxBytes alone brings maxBytes / (record size) records: 4 MiB of
-   * 40-byte records is 100,000 of them, held decoded (~300 B of heap each) far past the bound.
+   * [MIN_POLL_BYTES, maxBytes], so the records buffered stay under about 2.5 times the bound
+   * (fetching stops at it; one more poll of up to √2 times as many, and a stored batch, may come).
+   * A poll of maxBytes alone brings maxBytes / (record size) records: 4 MiB of 40-byte records is
+   * 100,000 of them, held decoded (~300 B of heap each) far past the bound.
    * Rounded to a power of two and not sized to the room left: the size stays the same from poll
    * to poll, so a partition read from the store finds the read made ahead for it (sized to the
    * room, a client-driven pipeline went from 570–650k to 440–530k records/s).

@@ -14,8 +14,9 @@
  *   long polls are capped at half the heartbeat interval for the same reason.
  * - Per partition, handlers run one at a time in offset order (so per-key order holds);
  *   different partitions run concurrently, and fetching goes on while they do, until
- *   maxBufferedRecords fetched records (or maxBufferedBytes of them) wait for their handlers. A handler that throws is retried
- *   on the same record after retryBackoffMs (its partition does not move past it).
+ *   maxBufferedRecords fetched records (or maxBufferedBytes of them) wait for their handlers. A
+ *   handler that throws is retried on the same record after retryBackoffMs (its partition does
+ *   not move past it).
  * - Revocation: when a heartbeat reply leaves out a partition, processing of it stops after the
  *   record in hand, its position is committed (autoCommit) with the epoch the broker still
  *   accepts for it, and only then does the next heartbeat stop listing it as owned — so its

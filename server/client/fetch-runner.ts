@@ -2,10 +2,12 @@
  * The group consumer's fetch runner: polls the member's partitions on the binary path and runs
  * the handlers. Per partition, handlers run one at a time in offset order (so per-key order
  * holds); different partitions run concurrently, and fetching goes on while they do, until
- * maxBufferedRecords fetched records (or maxBufferedBytes of their keys and values) wait for their handlers. A handler that throws is retried on
- * the same record after retryBackoffMs (its partition does not move past it). eachBatch calls may
- * overlap (batchesInFlight): the next batch is handed over while the previous call runs. Positions are those
- * of processed records (not fetched ones): a crash re-delivers, never skips (at-least-once).
+ * maxBufferedRecords fetched records (or maxBufferedBytes of their keys and values) wait for
+ * their handlers; a poll asks for about the stored bytes of maxBufferedRecords records. A handler
+ * that throws is retried on the same record after retryBackoffMs (its partition does not move
+ * past it). eachBatch calls may overlap (batchesInFlight): the next batch is handed over while
+ * the previous call runs. Positions are those of processed records (not fetched ones): a crash
+ * re-delivers, never skips (at-least-once).
  */
 import { splitGroupPoll, type ClientTransport, type PolledPart } from "./transport.ts";
 import type { Batch, Message, RunOptions } from "./consumer-types.ts";

@@ -20,7 +20,7 @@ import { Expression, ExpressionCompileError, ExpressionError, RESULT_TYPES } fro
 import { AggregateConfigError, AggregateProcessor, type TaskTime } from "./process/aggregate.ts";
 import { DedupeProcessor } from "./process/dedupe.ts";
 import { JoinConfigError, JoinProcessor } from "./process/join.ts";
-import { WatermarkTracker } from "./time/watermark.ts";
+import { WatermarkTracker, type UpstreamReports } from "./time/watermark.ts";
 import {
   BranchProcessor,
   FilterProcessor,
@@ -257,6 +257,8 @@ export class Topology {
   private readonly time: TaskTime = { watermark: Number.NEGATIVE_INFINITY };
   /** per input (a source node's id, or a repartition topic): where it enters and its watermark */
   private readonly clocks = new Map<string, Entry>();
+  /** an upstream task reported since the reports were last taken (`takeUpstreamReports`) */
+  private upstreamReported = false;
   /** nodes with state that reacts to time, upstream first */
   private timed: string[] = [];
   /** nodes with a record cache, upstream first */
@@ -358,7 +360,9 @@ export class Topology {
     const sourceConfigs = new Map(def.nodes.flatMap((n) => (n.config.kind === "source" ? [[n.id, n.config] as const] : [])));
     for (const r of repartition) {
       const from = r.sources.map((s) => sourceConfigs.get(s)).filter((c) => c !== undefined);
-      // upstream tasks announce at least once a second while they live: one silent this long is gone
+      // an upstream task speaks as its sources' watermark moves (at most once a second), and once
+      // when they idle (a task opening again restores that from its changelog): one not heard
+      // from this long, nor caught up to, is gone
       const tracker = new WatermarkTracker({
         outOfOrdernessMs: 0,
         idleTimeoutMs: Math.max(100, ...from.map((c) => c.idleTimeoutMs)) + UPSTREAM_SILENCE_MS,
@@ -447,6 +451,7 @@ export class Topology {
     const tracker = this.clocks.get(entry)?.tracker;
     if (idle) tracker?.observeIdle(task, watermark, now);
     else tracker?.observe(task, watermark, now);
+    this.upstreamReported = true;
     this.advance(now);
   }
 
@@ -523,9 +528,27 @@ export class Topology {
    * them, and event time resumes at the committed watermark (a window that closed and emitted
    * before a crash stays closed after it).
    */
-  restored(watermark: number): void {
+  restored(watermark: number, upstream: UpstreamReports | null = null, now = Date.now()): void {
     for (const p of this.processors.values()) (p as Partial<Stateful>).restored?.();
     if (watermark > this.time.watermark) this.time.watermark = watermark;
+    for (const [entry, reports] of Object.entries(upstream ?? {})) {
+      const c = this.clocks.get(entry);
+      if (c?.repartition) c.tracker.restore(reports, now);
+    }
+  }
+
+  /**
+   * What the upstream tasks last reported on each repartition input, if any reported since the
+   * last call: the task commits it with the positions past those reports, so a task opening
+   * again knows which upstream tasks said they are idle (they say it once) instead of waiting
+   * out their silence.
+   */
+  takeUpstreamReports(): UpstreamReports | null {
+    if (!this.upstreamReported) return null;
+    this.upstreamReported = false;
+    const out: UpstreamReports = {};
+    for (const [entry, c] of this.clocks) if (c.repartition) out[entry] = c.tracker.reports();
+    return out;
   }
 
   /** An input record that could not be decoded in its node's formats: a dead letter as it came. */

@@ -4,7 +4,7 @@
  * together; what read_committed readers see is checked against answers known in advance.
  */
 import { describe, expect, it } from "vitest";
-import { Admin, Producer } from "../../client/index.ts";
+import { Admin, PartitionReader, Producer } from "../../client/index.ts";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
 import { useTestServer } from "../../testing/test-server.ts";
 import { eventually, readCommitted as readTopic } from "../../testing/topic-reading.ts";
@@ -228,6 +228,110 @@ describe("a pipeline run by the server's stream runtime", () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await readCommitted("fraud-alerts-3")).toHaveLength(2);
   }, 60_000);
+
+  it("a task opened again while its upstream tasks are idle closes its windows at once, without waiting out their silence", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "user-clicks-3", partitions: 3 });
+    const name = "user-clicks-per-minute";
+    const def = ZPipelineDefinition.parse({
+      name,
+      nodes: [
+        { id: "clicks", config: { kind: "source", topics: ["user-clicks-3"], outOfOrdernessMs: 0, idleTimeoutMs: 1000 } },
+        { id: "byUser", config: { kind: "selectKey", key: "value.user" } },
+        {
+          id: "perMinute",
+          config: { kind: "aggregate", window: { type: "tumbling", sizeMs: MIN }, aggregations: [{ fn: "count", as: "n" }], emit: "final" },
+        },
+        { id: "out", config: { kind: "sink", topic: "user-clicks-per-minute", createTopic: { partitions: 1 } } },
+      ],
+      edges: [edge("clicks", "byUser"), edge("byUser", "perMinute"), edge("perMinute", "out")],
+      settings: { commitIntervalMs: 50 },
+    });
+    // the pipeline's clock, set by the test: the window [end - 1 min, end) closes once event time passes `end`
+    const end = (Math.floor(Date.now() / MIN) + 2) * MIN;
+    let base = end - 40_000;
+    let since = Date.now();
+    let rate = 1;
+    const clock = () => base + (Date.now() - since) * rate;
+    const setClock = (to: number, r: number) => {
+      base = to;
+      since = Date.now();
+      rate = r;
+    };
+    const repartition = `pipeline-${name}-repartition-perMinute-in`;
+    const readPartition = async (p: number) => {
+      const reader = new PartitionReader(server.url, repartition, p, 0, "read_committed");
+      const out: { headers: Record<string, string>; value: Buffer | null }[] = [];
+      for (;;) {
+        const batch = await reader.fetch();
+        for (const r of batch.records)
+          out.push({ headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString() ?? ""])), value: r.value });
+        if (batch.records.length === 0 && reader.offset >= batch.lastStableOffset) return out;
+      }
+    };
+    const producer = new Producer({ baseUrl: server.url });
+    const runner = new PipelineRunner({ baseUrl: server.url, definition: def, clock });
+    await runner.start();
+    try {
+      // dan's clicks on every partition, in the window
+      for (let p = 0; p < 3; p++)
+        await producer.send("user-clicks-3", { value: JSON.stringify({ user: "dan" }), partition: p, timestamp: end - 50_000 + p });
+      // every upstream task announced to every partition that its source is idle, and the
+      // readers committed past the announcements (the window stays open: event time is ~end - 35 s)
+      const downstream = await waitFor(
+        "idle announcements of all three tasks, read and committed",
+        async () => {
+          const [parts, group] = await Promise.all([[0, 1, 2].map(readPartition), admin.describeGroup(`pipeline-${name}`)]);
+          const read = await Promise.all(parts);
+          const lag = group.offsets.filter((o) => o.topic === repartition).reduce((s, o) => s + o.lag, 0);
+          return { read, lag, committed: group.offsets.filter((o) => o.topic === repartition).length };
+        },
+        ({ read, lag, committed }) =>
+          committed === 3 &&
+          lag === 0 &&
+          read.every(
+            (rs) => new Set(rs.filter((r) => r.headers["tributary.idle"] === "true").map((r) => r.headers["tributary.task"])).size === 3,
+          ),
+      );
+      expect(await readCommitted("user-clicks-per-minute")).toEqual([]);
+      // the task reading dan's re-keyed clicks
+      const d = downstream.read.findIndex((rs) => rs.some((r) => r.value !== null));
+      expect(d).toBeGreaterThanOrEqual(0);
+
+      // event time slows to near standstill 5 s before the window's end; then task d's producer is
+      // fenced (as by a zombie's successor), so its next transaction fails and the task opens again
+      // from its changelog, reading the repartition topic from past the idle announcements
+      setClock(end - 5_000, 0.02);
+      const fencer = new Producer({ baseUrl: server.url, transactionalId: `pipeline-${name}-${d}` });
+      await fencer.initTransactions();
+      const [eve] = await producer.sendMany("user-clicks-3", [
+        { value: JSON.stringify({ user: "eve" }), partition: d, timestamp: end - 45_000 },
+      ]);
+      await waitFor(
+        "task d opened again and committed eve's click",
+        () => admin.describeGroup(`pipeline-${name}`),
+        (g) => g.offsets.some((o) => o.topic === "user-clicks-3" && o.partition === d && o.committedOffset === eve.offset + 1),
+      );
+      // the task opened again: its initTransactions fenced the fencer in turn
+      await fencer.beginTransaction();
+      const fenced = await fencer.send("user-clicks-3", { value: "{}", partition: d }).catch((e: unknown) => e);
+      expect(fenced).toMatchObject({ code: "PRODUCER_FENCED" });
+
+      // 3 s past the window's end, 8 s after the task opened again: less than the idle timeout and
+      // the upstream silence (11 s) the two other tasks would need to count as gone. They said they
+      // are idle; the window closes now, with all of dan's clicks.
+      setClock(end + 3_000, 0.02);
+      const counts = await waitFor(
+        "dan's count",
+        () => readCommitted("user-clicks-per-minute"),
+        (v) => v.some((o) => o.key === "dan"),
+      );
+      expect(clock()).toBeLessThan(end + 5_000);
+      expect(counts.filter((o) => o.key === "dan").map((o) => JSON.parse(o.value!).n)).toEqual([3]);
+    } finally {
+      await runner.stop();
+    }
+  }, 90_000);
 
   it("a backlog replayed slower than the idle timeout is lagging, not idle: the windowed counts equal the offline ones", async () => {
     const admin = new Admin({ baseUrl: server.url });

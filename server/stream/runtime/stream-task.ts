@@ -23,7 +23,7 @@ import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { PartitionReader } from "../../client/index.ts";
 import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
-import { ChangelogRestore, WATERMARK_KEY } from "../state/changelog-restore.ts";
+import { ChangelogRestore, UPSTREAM_KEY, WATERMARK_KEY } from "../state/changelog-restore.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
 import type { StateStore } from "../state/state-store.ts";
@@ -249,7 +249,7 @@ export class StreamTask {
       if (restore.takeRestored()) topology.stateBudget.checkBytes(largestStoreNode(stores));
       if (count === 0 && reader.offset >= lastStableOffset) break;
     }
-    topology.restored(restore.watermark);
+    topology.restored(restore.watermark, restore.upstream, ctx.clock?.() ?? Date.now());
     if (ctx.inputEnds) topology.confirmIdle();
     topology.expect(partition, ctx.partitions, ctx.clock?.() ?? Date.now());
     return new StreamTask(partition, topology, producer, ctx);
@@ -479,6 +479,8 @@ export class StreamTask {
     budget.checkBytes(largestStoreNode(this.stores));
     if (this.topology.watermark > Number.NEGATIVE_INFINITY)
       changes.push({ key: WATERMARK_KEY, value: encodeState(this.topology.watermark), partition: this.partition });
+    const upstream = this.topology.takeUpstreamReports();
+    if (upstream) changes.push({ key: UPSTREAM_KEY, value: encodeState(upstream), partition: this.partition });
     // after this task's repartitioned records: every task reading them learns how far its sources got
     const sourceWatermark = this.topology.sourceWatermark;
     const idle = this.topology.sourcesIdleAt(this.now());

@@ -39,7 +39,7 @@ describe("a changelog read back into the stores", () => {
     return { budget, counts, seen, restore };
   };
 
-  it("puts each key's last committed value in its store (UTF-8 keys, slashes after the store), removes tombstoned keys and takes the watermark", () => {
+  it("puts each key's last committed value in its store (UTF-8 keys, slashes after the store), removes tombstoned keys and takes the watermark and the upstream reports", () => {
     const { counts, seen, restore, budget } = setup();
     for (const r of records([
       ['perKey/windows/t"ann"', { n: 1n }],
@@ -52,6 +52,16 @@ describe("a changelog read back into the stores", () => {
       [null, { n: 9n }],
       ["perKey/other/x", { n: 9n }],
       ["__watermark", 5678],
+      ["__upstream", { "perKey/in": [[0, 99, false]] }],
+      [
+        "__upstream",
+        {
+          "perKey/in": [
+            [0, 120, false],
+            [1, 100, true],
+          ],
+        },
+      ],
     ]))
       restore.visit(r);
     expect(new Map(counts.entries())).toEqual(
@@ -62,6 +72,12 @@ describe("a changelog read back into the stores", () => {
     );
     expect(seen.size).toBe(0);
     expect(restore.watermark).toBe(5678);
+    expect(restore.upstream).toEqual({
+      "perKey/in": [
+        [0, 120, false],
+        [1, 100, true],
+      ],
+    });
     expect(budget.keys).toBe(2);
     expect(restore.takeRestored()).toBe(true);
     expect(restore.takeRestored()).toBe(false);

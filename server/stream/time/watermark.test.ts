@@ -91,6 +91,43 @@ describe("watermark", () => {
     expect(t.idleAt(20_000)).toBe(true);
   });
 
+  it("a partition that said it is idle stays idle while others' records wait, until it reports again", () => {
+    const t = new WatermarkTracker(opts);
+    t.confirmIdle();
+    t.observe(0, 50_000, 0); // upstream task 0 is busy
+    t.observeIdle(1, 40_000, 0); // upstream task 1 said it is idle
+    expect(t.advance(100)).toBe(49_000); // task 1 holds nothing back, without a look at the end
+    t.sawEnd(undefined, true, 200); // records wait (task 0's)
+    t.observe(0, 90_000, 300);
+    expect(t.advance(300)).toBe(89_000); // task 1 is still idle
+    t.observe(1, 60_000, 400); // task 1 woke up: it holds time again
+    expect(t.advance(400)).toBe(89_000); // never back
+    t.observe(0, 95_000, 500);
+    expect(t.advance(500)).toBe(89_000);
+  });
+
+  it("gives back what each partition reported, and a task opening again restores it", () => {
+    const t = new WatermarkTracker(opts);
+    t.confirmIdle();
+    t.expect(0, 0);
+    t.observe(1, 50_000, 0);
+    t.observeIdle(2, 70_000, 0);
+    expect(t.reports()).toEqual([
+      [1, 50_000, false],
+      [2, 70_000, true],
+    ]);
+    const again = new WatermarkTracker(opts);
+    again.confirmIdle();
+    again.restore(t.reports(), 10_000);
+    for (const p of [0, 1, 2]) again.expect(p, 10_000);
+    // task 0 never reported: it holds time back until heard from, seen caught up, and silent
+    expect(again.advance(10_001)).toBe(Number.NEGATIVE_INFINITY);
+    again.observe(0, 60_000, 10_002);
+    expect(again.advance(10_003)).toBe(49_000); // task 1 holds, task 2 is idle as it said
+    again.observe(1, 80_000, 10_004);
+    expect(again.advance(10_005)).toBe(59_000);
+  });
+
   it("forgets a partition that moved to another task", () => {
     const t = new WatermarkTracker(opts);
     t.observe(0, 20_000, 0);

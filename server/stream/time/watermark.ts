@@ -36,7 +36,15 @@ interface PartitionTime {
   lastSeenAt: number;
   /** wall-clock time the partition was last seen caught up (nothing past its position) */
   caughtUpAt: number;
+  /** the partition said it is idle (`observeIdle`) and nothing since: idle without a look at its end */
+  saidIdle: boolean;
 }
+
+/** What one partition last reported, as a task commits it: its highest event time, and whether it said it is idle. */
+export type PartitionReport = readonly [partition: number, maxEventTime: number, idle: boolean];
+
+/** Per repartition input of a task: what each upstream task last reported (its sources' watermark, idle or not). */
+export type UpstreamReports = Record<string, readonly PartitionReport[]>;
 
 export class WatermarkTracker {
   private readonly partitions = new Map<number, PartitionTime>();
@@ -57,10 +65,12 @@ export class WatermarkTracker {
   /** A record with event time `eventTime` arrived on `partition` at wall-clock `now`. */
   observe(partition: number, eventTime: number, now: number): void {
     const p = this.partitions.get(partition);
-    if (!p) this.partitions.set(partition, { maxEventTime: eventTime, lastSeenAt: now, caughtUpAt: Number.NEGATIVE_INFINITY });
+    if (!p)
+      this.partitions.set(partition, { maxEventTime: eventTime, lastSeenAt: now, caughtUpAt: Number.NEGATIVE_INFINITY, saidIdle: false });
     else {
       if (eventTime > p.maxEventTime) p.maxEventTime = eventTime;
       p.lastSeenAt = now;
+      p.saidIdle = false;
     }
   }
 
@@ -70,7 +80,12 @@ export class WatermarkTracker {
    */
   expect(partition: number, now: number): void {
     if (!this.partitions.has(partition))
-      this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenAt: now, caughtUpAt: Number.NEGATIVE_INFINITY });
+      this.partitions.set(partition, {
+        maxEventTime: Number.NEGATIVE_INFINITY,
+        lastSeenAt: now,
+        caughtUpAt: Number.NEGATIVE_INFINITY,
+        saidIdle: false,
+      });
   }
 
   /**
@@ -78,11 +93,12 @@ export class WatermarkTracker {
    * lagging, so the partition holds the watermark as if a record had just come, and its idle time
    * starts again), or none do (caught up: it may idle once silent for the idle timeout). A
    * partition of `undefined`: every partition (a repartition input's upstream tasks all write
-   * to the one partition looked at).
+   * to the one partition looked at). A partition that said it is idle stays so: what waits may
+   * be others' records, and its own word that it woke up comes in order with them.
    */
   sawEnd(partition: number | undefined, waiting: boolean, now: number): void {
     for (const [id, p] of this.partitions) {
-      if (partition !== undefined && id !== partition) continue;
+      if ((partition !== undefined && id !== partition) || p.saidIdle) continue;
       if (waiting) p.lastSeenAt = Math.max(p.lastSeenAt, now);
       else p.caughtUpAt = Math.max(p.caughtUpAt, now);
     }
@@ -90,7 +106,7 @@ export class WatermarkTracker {
 
   /** How long partition `p` has been idle-eligible at `now`: silent, and (when confirming) seen caught up since. */
   private silentFor(p: PartitionTime, now: number): number {
-    if (this.confirming && p.caughtUpAt < p.lastSeenAt) return 0;
+    if (this.confirming && !p.saidIdle && p.caughtUpAt < p.lastSeenAt) return 0;
     return now - p.lastSeenAt;
   }
 
@@ -100,7 +116,27 @@ export class WatermarkTracker {
    */
   observeIdle(partition: number, eventTime: number, now: number): void {
     this.observe(partition, eventTime, now);
-    this.partitions.get(partition)!.lastSeenAt = now - this.options.idleTimeoutMs;
+    const p = this.partitions.get(partition)!;
+    p.lastSeenAt = now - this.options.idleTimeoutMs;
+    p.saidIdle = true;
+  }
+
+  /**
+   * What each partition reported (those with an event time): a task commits this with the
+   * positions it read the reports up to, and `restore` gives it back when the task opens again —
+   * reports read before the committed positions are not read again.
+   */
+  reports(): PartitionReport[] {
+    const out: PartitionReport[] = [];
+    for (const [id, p] of this.partitions) if (Number.isFinite(p.maxEventTime)) out.push([id, p.maxEventTime, p.saidIdle]);
+    return out;
+  }
+
+  /** The reports a task committed, at wall-clock `now` (an idle one idles from now on, an active one was just heard from). */
+  restore(reports: readonly PartitionReport[], now: number): void {
+    for (const [partition, maxEventTime, idle] of reports)
+      if (idle) this.observeIdle(partition, maxEventTime, now);
+      else this.observe(partition, maxEventTime, now);
   }
 
   /** Whether no partition had a record for the idle timeout (or none ever had), at wall-clock `now`. */

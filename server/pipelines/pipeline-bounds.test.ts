@@ -3,12 +3,13 @@
  * weigh, on the main thread (no pipeline threads), against a real server: a flatMap making
  * 1,000 records of each of 1,500 (1,500,000 outputs of one poll's input, which held in one
  * transaction ran the server's 384 MB heap out and killed it) commits in parts of at most
- * MAX_PENDING_OUTPUTS, and every output reaches its topic exactly once, in order; a hopping
+ * MAX_PENDING_OUTPUTS, and every output reaches its topic exactly once, in order; a map making
+ * 64 KiB of each 1 KiB record commits in parts of at most MAX_PENDING_OUTPUT_BYTES; a hopping
  * window counting each record in 60 windows commits its changed state keys in parts too.
  */
 import { describe, expect, it } from "vitest";
 import { PartitionReader, Producer } from "../client/index.ts";
-import { MAX_PENDING_OUTPUTS } from "../stream/runtime/stream-task.ts";
+import { MAX_PENDING_OUTPUT_BYTES, MAX_PENDING_OUTPUTS } from "../stream/runtime/stream-task.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
@@ -58,6 +59,38 @@ describe("a pipeline's memory bounds", () => {
       if (reader.offset >= r.lastStableOffset) break;
     }
     expect({ n, wrong }).toEqual({ n: RECORDS * EACH, wrong: 0 });
+  }, 180_000);
+
+  it("a map making 64 KiB of each 1 KiB record commits in parts of bounded bytes: every output once, the server up", async () => {
+    const RECORDS = 1000;
+    const COPIES = 64;
+    expect((await call("POST", "/api/v1/topics", { json: { name: "small", partitions: 1 } })).status).toBe(201);
+    const s = "s".repeat(1024);
+    await new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 }).sendMany(
+      "small",
+      Array.from({ length: RECORDS }, (_, i) => ({ key: `r${i}`, value: JSON.stringify({ s }), partition: 0 })),
+    );
+    // one input record of 1 KiB becomes an output of 64 KiB: 1,000 of them (1 MiB, one poll) make 64 MiB of outputs
+    const value = `{${Array.from({ length: COPIES }, (_, i) => `"k${i}": value.s`).join(", ")}}`;
+    await deployed(call, throughOne("widen", "small", "wide", { kind: "map", value }, "widen-out"));
+    const done = await processedAll("widen", RECORDS);
+    expect(done.body.metrics.recordsOut).toBe(RECORDS);
+    const outputBytes = RECORDS * JSON.stringify(Object.fromEntries(Array.from({ length: COPIES }, (_, i) => [`k${i}`, s]))).length;
+    // in parts: at least as many transactions as the outputs' bytes need at MAX_PENDING_OUTPUT_BYTES each
+    expect(done.body.metrics.commits).toBeGreaterThanOrEqual(Math.floor(outputBytes / MAX_PENDING_OUTPUT_BYTES));
+
+    const reader = new PartitionReader(server.url, "widen-out", 0, 0, "read_committed");
+    let n = 0;
+    let wrong = 0;
+    for (;;) {
+      const r = await reader.poll((v) => {
+        const o = JSON.parse(v.value!.toString()) as Record<string, string>;
+        if (v.key?.toString() !== `r${n}` || Object.keys(o).length !== COPIES || o.k63 !== s) wrong++;
+        n++;
+      });
+      if (reader.offset >= r.lastStableOffset) break;
+    }
+    expect({ n, wrong }).toEqual({ n: RECORDS, wrong: 0 });
   }, 180_000);
 
   it("a hopping window of 60 windows per record commits its 180,000 changed state keys in parts", async () => {

@@ -564,6 +564,16 @@ export class Topology {
     return this.pendingCount > 0;
   }
 
+  /** The sink outputs held for the next drain, in the order they were emitted. */
+  get pendingOutputs(): readonly SinkOutput[] {
+    return this.outputs;
+  }
+
+  /** The runtime took the pending outputs (`pendingOutputs`) between two records. */
+  clearOutputs(): void {
+    this.outputs.length = 0;
+  }
+
   /** Outputs and dead letters held for the next drain. */
   get pendingCount(): number {
     return this.outputs.length + this.deadLetters.length;

@@ -163,6 +163,20 @@ export const MAX_PENDING_OUTPUTS = 50_000;
  * bytes, not only in number.
  */
 export const MAX_PENDING_INPUT_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of outputs (keys, values, headers, encoded as they are written) a transaction holds at
+ * most: an expression can make each output far larger than its input (a map copying a 1 KiB
+ * field 64 times), so the input's bytes bound nothing there. Outputs are encoded as each record
+ * is processed, not at the commit, so their bytes are known when the bound is checked.
+ */
+export const MAX_PENDING_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** What one output record weighs in a transaction: its key, value and headers. */
+function recordBytes(r: ProducerRecord): number {
+  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers ?? []) n += h.key.length + (h.value?.length ?? 0);
+  return n;
+}
 
 /** Resolves once the work queued now (promise callbacks, I/O callbacks) ran. */
 const afterPendingWork = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -191,6 +205,13 @@ export class StreamTask {
   private midway = false;
   /** input bytes processed since the last transaction began */
   private pendingBytes = 0;
+  /**
+   * The outputs processed since the last transaction began, taken from the topology and encoded
+   * (by topic); their bytes, and whether any goes to a repartition topic.
+   */
+  private encoded: [string, ProducerRecord][] = [];
+  private encodedBytes = 0;
+  private encodedRekeyed = false;
   /** the next transaction, scheduled but not begun */
   private scheduled: NodeJS.Timeout | null = null;
   /** transactions run one after another */
@@ -317,7 +338,9 @@ export class StreamTask {
     for (let i = from; i < messages.length; i++) {
       if (
         i > from &&
-        (this.topology.pendingCount + this.changedKeys() >= MAX_PENDING_OUTPUTS || this.pendingBytes >= MAX_PENDING_INPUT_BYTES)
+        (this.topology.pendingCount + this.encoded.length + this.changedKeys() >= MAX_PENDING_OUTPUTS ||
+          this.pendingBytes >= MAX_PENDING_INPUT_BYTES ||
+          this.encodeOutputs() >= MAX_PENDING_OUTPUT_BYTES)
       ) {
         this.counters.recordsIn += records;
         this.positions.set(topic, messages[i].offset);
@@ -356,7 +379,7 @@ export class StreamTask {
     }
     this.counters.recordsIn += records;
     this.positions.set(topic, nextOffset);
-    if (records === 0 && !this.topology.pending && ![...this.stores.values()].some((s) => s.changed)) {
+    if (records === 0 && !this.pending && ![...this.stores.values()].some((s) => s.changed)) {
       // only upstream watermarks, which closed nothing: replaying them is harmless, so they wait for the next transaction
       this.lazyPositions = true;
       return Promise.resolve();
@@ -376,7 +399,7 @@ export class StreamTask {
     const stateChanged = [...this.stores.values()].some((s) => s.changed);
     const announce = this.announceDue(false, now);
     const flush = this.lazyPositions && performance.now() - this.lastCommitAt >= ANNOUNCE_EVERY_MS;
-    if (!this.topology.pending && !stateChanged && !announce && !flush) return Promise.resolve();
+    if (!this.pending && !stateChanged && !announce && !flush) return Promise.resolve();
     return this.commitSoon();
   }
 
@@ -446,6 +469,28 @@ export class StreamTask {
     return rekeyed || this.announcedIdle || performance.now() - this.announcedAt >= ANNOUNCE_EVERY_MS;
   }
 
+  /**
+   * Encodes the outputs processed since the last call (of the topology's pending ones, or of
+   * `outputs` as drained); returns the bytes encoded since the transaction began.
+   */
+  private encodeOutputs(outputs: readonly SinkOutput[] | null = null): number {
+    const list = outputs ?? this.topology.pendingOutputs;
+    for (const o of list) {
+      const r = outputRecord(o, this.partition);
+      this.encodedBytes += recordBytes(r);
+      if (o.repartition) this.encodedRekeyed = true;
+      this.encoded.push([o.topic, r]);
+    }
+    // taken: only the encoded form stays until the commit
+    if (!outputs) this.topology.clearOutputs();
+    return this.encodedBytes;
+  }
+
+  /** Outputs or dead letters wait for the next transaction. */
+  private get pending(): boolean {
+    return this.encoded.length > 0 || this.topology.pending;
+  }
+
   /** Resolves when the transactions of all work handed in so far ended. */
   async idle(): Promise<void> {
     while (this.scheduled || this.waiters.length > 0) {
@@ -464,6 +509,12 @@ export class StreamTask {
     this.lastCommitAt = started;
     // one synchronous snapshot: what was processed until now, and the positions after it
     const { outputs, deadLetters } = this.topology.drain();
+    this.encodeOutputs(outputs);
+    const encoded = this.encoded;
+    const rekeyed = this.encodedRekeyed;
+    this.encoded = [];
+    this.encodedBytes = 0;
+    this.encodedRekeyed = false;
     this.pendingBytes = 0;
     const offsets = [...this.positions].map(([topic, offset]) => ({ topic, partition: this.partition, offset }));
     const counted = { recordsIn: this.counters.recordsIn, nodes: this.topology.counters.split() };
@@ -485,7 +536,7 @@ export class StreamTask {
     const sourceWatermark = this.topology.sourceWatermark;
     const idle = this.topology.sourcesIdleAt(this.now());
     const announcements: [string, ProducerRecord][] = [];
-    if (this.announceDue(outputs.some((o) => o.repartition))) {
+    if (this.announceDue(rekeyed)) {
       const headers = headersOf({
         [WATERMARK_HEADER]: String(sourceWatermark),
         [TASK_HEADER]: String(this.partition),
@@ -503,7 +554,7 @@ export class StreamTask {
         if (list) list.push(r);
         else byTopic.set(topic, [r]);
       };
-      for (const o of outputs) add(o.topic, outputRecord(o, this.partition));
+      for (const [topic, r] of encoded) add(topic, r);
       if (this.ctx.deadLetterTopic) {
         for (const d of deadLetters) {
           const key = d.record.key instanceof Uint8Array ? d.record.key : encode(d.record.key);
@@ -536,7 +587,7 @@ export class StreamTask {
       this.announcedAt = started;
       this.announcedIdle = idle;
     }
-    this.counters.recordsOut += outputs.length;
+    this.counters.recordsOut += encoded.length;
     this.counters.deadLetters += deadLetters.length;
     this.counters.commits++;
     this.counters.lastCommitMs = performance.now() - started;

@@ -423,15 +423,14 @@ describe("aggregate in sliding windows (Kafka Streams' SlidingWindows)", () => {
     // the same input, with the task's state committed after every record and the task reopened from it twice
     const changelog = new Map<string, Buffer | null>();
     const commit = (t: Topology) => {
-      for (const [name, store] of t.stores())
-        for (const [k, v] of store.takeChanges()) changelog.set(`${name}/${k}`, v === undefined ? null : encodeState(v));
+      for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changelog.set(`${name}/${k}`, v);
     };
     const reopen = (watermark: number) => {
       const t = build(def);
       const stores = t.stores();
       for (const [key, v] of changelog) {
         const at = key.indexOf("/", key.indexOf("/") + 1);
-        stores.get(key.slice(0, at))!.restore(key.slice(at + 1), v === null ? undefined : decodeState(v));
+        stores.get(key.slice(0, at))!.restoreEncoded(key.slice(at + 1), v);
       }
       t.restored(watermark);
       return t;

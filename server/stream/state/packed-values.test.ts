@@ -29,7 +29,8 @@ describe("packed values", () => {
     const handles: number[] = [];
     for (let i = 0; i < 60_000; i++) handles.push(p.add(value(i)));
     const full = p.allocatedBytes;
-    expect(full).toBeGreaterThanOrEqual(p.bytes);
+    // packed one after another: at most a chunk's tail left over per chunk, and one chunk being filled
+    expect(full).toBeLessThan(p.bytes + (1 << 20) + 12 * 200);
     // every other value goes: holes in every chunk, then compaction
     for (let i = 0; i < handles.length; i += 2) p.delete(handles[i]);
     expect(p.allocatedBytes).toBeLessThan(full * 0.8);

@@ -36,14 +36,14 @@ describe("state store", () => {
     s.set("a", 2);
     s.set("b", 1);
     s.delete("b");
-    expect(s.takeChanges()).toEqual([
-      ["a", 2],
-      ["b", undefined],
+    expect(s.takeEncodedChanges()).toEqual([
+      ["a", encodeState(2)],
+      ["b", null],
     ]);
-    expect(s.takeChanges()).toEqual([]);
-    s.restore("c", 5);
-    s.restore("a", undefined);
+    expect(s.takeEncodedChanges()).toEqual([]);
+    s.restoreEncoded("c", encodeState(5));
+    s.restoreEncoded("a", null);
     expect([...s.entries()]).toEqual([["c", 5]]);
-    expect(s.takeChanges()).toEqual([]);
+    expect(s.takeEncodedChanges()).toEqual([]);
   });
 });

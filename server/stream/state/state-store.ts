@@ -227,30 +227,14 @@ export class StateStore<V> {
     for (const [, v] of this.allEntries()) yield v;
   }
 
-  /** Whether a key changed since the last `takeChanges`. */
+  /** Whether a key changed since the last `takeEncodedChanges`. */
   get changed(): boolean {
     return this.dirty.size > 0;
   }
 
-  /** The keys changed since the last `takeChanges` (what the next commit writes). */
+  /** The keys changed since the last `takeEncodedChanges` (what the next commit writes). */
   get changedCount(): number {
     return this.dirty.size;
-  }
-
-  /**
-   * The keys changed since the last call, each with its value now (undefined: deleted). Their
-   * values stay decoded as unchanged ones (past `decodedLimit` the first are packed, encoded).
-   */
-  takeChanges(): [string, V | undefined][] {
-    const out: [string, V | undefined][] = [];
-    for (const k of this.dirty) {
-      const v = this.live.get(k);
-      out.push([k, v]);
-      if (v !== undefined) this.committed(k, null);
-    }
-    this.dirty.clear();
-    this.trim();
-    return out;
   }
 
   /**
@@ -314,21 +298,6 @@ export class StateStore<V> {
       if (--over <= 0) break;
     }
     this.recount();
-  }
-
-  /** Puts a value read back from the changelog (not a change to write again). */
-  restore(key: string, value: V | undefined): void {
-    if (value === undefined) {
-      this.drop(key);
-      return;
-    }
-    const h = this.packed.size > 0 ? this.packed.get(key) : undefined;
-    if (h !== undefined) {
-      this.packed.delete(key);
-      this.bytes.delete(h);
-    } else if (!this.live.has(key)) this.add();
-    this.live.set(key, this.revive ? this.revive(value) : value);
-    this.trim();
   }
 
   /**

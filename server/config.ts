@@ -85,7 +85,7 @@ export function loadConfig(root: string): ServerConfig {
     cachePartitionBytes: int("TRIBUTARY_CACHE_PARTITION_BYTES", DEFAULT_CACHE_PARTITION_BYTES, 0, 1024 * 1024 * 1024),
     wsMaxSocketsPerAddress: int("TRIBUTARY_WS_MAX_SOCKETS_PER_ADDRESS", 64, 1, 100_000),
     pipelineThreads: int("TRIBUTARY_PIPELINE_THREADS", DEFAULT_PIPELINE_THREADS, 0, 64),
-    pipelineThreadHeapMb: int("TRIBUTARY_PIPELINE_THREAD_HEAP_MB", 384, 16, 65_536),
+    pipelineThreadHeapMb: int("TRIBUTARY_PIPELINE_THREAD_HEAP_MB", 384, 96, 65_536),
     dev: process.env.NODE_ENV === "development",
     allowedHosts: listFromEnv(process.env.TRIBUTARY_ALLOWED_HOSTS),
     allowedOrigins: listFromEnv(process.env.TRIBUTARY_ALLOWED_ORIGINS),

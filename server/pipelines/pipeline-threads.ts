@@ -10,6 +10,7 @@
  * `MessagePort` (server/inproc/port-transport.ts); `size: 0` runs pipelines on the main
  * thread, on the façade directly (the default on two cores: see config.ts).
  */
+import { setFlagsFromString } from "node:v8";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { ClientTransport } from "../client/index.ts";
 import { servePort } from "../inproc/port-transport.ts";
@@ -49,6 +50,20 @@ function inMainThread(transport: ClientTransport | undefined, r: RunRequest): Ru
   };
 }
 
+/**
+ * A heap limit given to the process as a V8 flag (`--max-old-space-size`, as `npm start` gives
+ * it) overrides a worker's `resourceLimits`: measured, a pipeline thread of a server started with
+ * 384 had a heap limit of 415 MB, not its 16, and held 90 MB. The flag only sizes an isolate as
+ * it is created, so once the main thread's heap exists, clearing it gives each pipeline thread
+ * the limit it is created with (the main thread keeps its own).
+ */
+let heapFlagCleared = false;
+function clearHeapFlag(): void {
+  if (heapFlagCleared) return;
+  setFlagsFromString("--max-old-space-size=0");
+  heapFlagCleared = true;
+}
+
 class PipelineThread {
   private readonly worker: Worker;
   private nextId = 1;
@@ -67,6 +82,7 @@ class PipelineThread {
   ) {
     const { port1, port2 } = new MessageChannel();
     servePort(port1, transport);
+    clearHeapFlag();
     this.worker = new Worker(new URL("./pipeline-thread-boot.mjs", import.meta.url), {
       workerData: { transportPort: port2 },
       transferList: [port2],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schemas/pipeline.ts";
 import { toJsonData, type StreamRecord } from "../record.ts";
+import { decodeState, encodeState } from "../state/state-codec.ts";
 import { Topology } from "../topology.ts";
 
 const edge = (from: string, to: string, fromPort = "out", toPort = "in") => ({
@@ -48,6 +49,29 @@ describe("stream–table join", () => {
     expect(values(t!)).toEqual([
       ["u1", { order: 1, name: "Ann" }],
       ["u1", { order: 3, name: "Ann B." }],
+    ]);
+  });
+
+  it("commits each table row as its value alone, and restores rows a changelog holds in either form", () => {
+    const def = joinPipeline({ type: "inner", value: '{"order": left.id, "name": right.name}' }, "table");
+    const { topology: t } = build(def);
+    t!.process("users", rec("u1", { name: "Ann" }));
+    const store = t!.stores().get("j/table")!;
+    const changes = store.takeEncodedChanges();
+    // the value, not the record (its key, headers, timestamp and origin topic in every row)
+    expect(changes.map(([k, v]) => [k, decodeState(v!)])).toEqual([['"u1"', [{ name: "Ann" }]]]);
+
+    const { topology: again } = build(def);
+    const restored = again!.stores().get("j/table")!;
+    restored.restoreEncoded('"u1"', changes[0][1]);
+    // as an earlier version committed it: the whole record
+    restored.restoreEncoded('"u2"', encodeState(rec("u2", { name: "Bob" }, 5)));
+    again!.restored(Number.NEGATIVE_INFINITY);
+    again!.process("orders", rec("u1", { id: 1 }));
+    again!.process("orders", rec("u2", { id: 2 }));
+    expect(values(again!)).toEqual([
+      ["u1", { order: 1, name: "Ann" }],
+      ["u2", { order: 2, name: "Bob" }],
     ]);
   });
 

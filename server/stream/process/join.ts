@@ -46,12 +46,19 @@ interface Buffered {
 
 export class JoinProcessor implements Processor, Stateful {
   private readonly value: Expression | null;
-  /** stream–table: key → the table's current record */
-  private readonly table = new StateStore<StreamRecord>();
+  /**
+   * stream–table: key → the table's current value (all of its record a join uses), committed as
+   * `[value]`; a changelog written before holds the whole record (an object, never an array)
+   */
+  private readonly table = new StateStore<unknown>(
+    (stored) => (Array.isArray(stored) ? stored[0] : (stored as StreamRecord).value),
+    undefined,
+    (value) => [value],
+  );
   /** stream–stream: per side, key → records within the window */
   private readonly windows = { left: new StateStore<Buffered[]>(), right: new StateStore<Buffered[]>() };
   readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map<string, StateStore<unknown>>([
-    ["table", this.table as StateStore<unknown>],
+    ["table", this.table],
     ["left", this.windows.left as StateStore<unknown>],
     ["right", this.windows.right as StateStore<unknown>],
   ]);
@@ -88,11 +95,11 @@ export class JoinProcessor implements Processor, Stateful {
     if (this.rightIsTable) {
       if (input === "right") {
         if (r.value === null) this.table.delete(key);
-        else this.table.set(key, r);
+        else this.table.set(key, r.value);
         return;
       }
       const match = this.table.get(key);
-      if (match) emit("out", this.joined(r, r.value, match.value));
+      if (match !== undefined) emit("out", this.joined(r, r.value, match));
       else if (this.config.type === "left") emit("out", this.joined(r, r.value, null));
       return;
     }

@@ -475,6 +475,8 @@ export class StreamTask {
    */
   private encodeOutputs(outputs: readonly SinkOutput[] | null = null): number {
     const list = outputs ?? this.topology.pendingOutputs;
+    // most records of a windowed or filtering pipeline output nothing: no work for them
+    if (list.length === 0) return this.encodedBytes;
     for (const o of list) {
       const r = outputRecord(o, this.partition);
       this.encodedBytes += recordBytes(r);

@@ -247,11 +247,13 @@ describe("a pipeline run by the server's stream runtime", () => {
       edges: [edge("clicks", "byUser"), edge("byUser", "perMinute"), edge("perMinute", "out")],
       settings: { commitIntervalMs: 50 },
     });
-    // the pipeline's clock, set by the test: the window [end - 1 min, end) closes once event time passes `end`
+    // the pipeline's clock, set by the test: the window [end - 1 min, end) closes once event time
+    // passes `end`; at half speed until then, so however slow the machine, the first wait below
+    // (30 s) times out before the window could close by the clock (78 s)
     const end = (Math.floor(Date.now() / MIN) + 2) * MIN;
     let base = end - 40_000;
     let since = Date.now();
-    let rate = 1;
+    let rate = 0.5;
     const clock = () => base + (Date.now() - since) * rate;
     const setClock = (to: number, r: number) => {
       base = to;
@@ -277,7 +279,7 @@ describe("a pipeline run by the server's stream runtime", () => {
       for (let p = 0; p < 3; p++)
         await producer.send("user-clicks-3", { value: JSON.stringify({ user: "dan" }), partition: p, timestamp: end - 50_000 + p });
       // every upstream task announced to every partition that its source is idle, and the
-      // readers committed past the announcements (the window stays open: event time is ~end - 35 s)
+      // readers committed past the announcements (the window stays open: event time is ~end - 38 s)
       const downstream = await waitFor(
         "idle announcements of all three tasks, read and committed",
         async () => {

@@ -14,6 +14,16 @@ import { TrafficTotals } from "./traffic-totals.ts";
 
 export const METRICS_PATH = "/metrics";
 
+/**
+ * prom-client's exposition with NaN written as the format spells it: prom-client writes a NaN
+ * sample as `Nan` (a CI run's scrape held one, on its line 51), which Prometheus's own parser
+ * takes but a strict one refuses. Samples carry no timestamp, so a
+ * value ends its line.
+ */
+export function exposition(text: string): string {
+  return text.replace(/ Nan$/gm, " NaN");
+}
+
 export interface PrometheusEndpoint {
   /** Times a request for the latency histogram (call once per request, first thing). */
   track(req: IncomingMessage, res: ServerResponse): void;
@@ -42,7 +52,7 @@ export function createPrometheusEndpoint(broker: Broker, options: { webSocketCli
     inFlight ??= (async () => {
       try {
         await brokerMetrics.update();
-        return await registry.metrics();
+        return exposition(await registry.metrics());
       } finally {
         inFlight = null;
       }

@@ -90,6 +90,11 @@ export class SimulatedProducer {
     this.config = { ...this.config, ratePerSec };
   }
 
+  /** Waits for the records in flight (paused, it then sends no more: the log holds all it will). */
+  async flushed(): Promise<void> {
+    await this.producer.flush().catch(() => undefined);
+  }
+
   /** Stops sending and waits for the records in flight. */
   async stop(): Promise<void> {
     if (this.state === "stopped") return;

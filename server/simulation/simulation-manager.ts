@@ -191,6 +191,11 @@ export class SimulationManager {
     return this.producer(id).view();
   }
 
+  /** Resolves once the records producer `id` has in flight were answered. */
+  flushProducer(id: string): Promise<void> {
+    return this.producer(id).flushed();
+  }
+
   // ---- views --------------------------------------------------------------------------------
 
   list(): TSimulationList {

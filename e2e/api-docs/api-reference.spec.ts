@@ -96,10 +96,17 @@ test("try-it-out sends a GET and a POST to this server from the page, through th
   const created = unique("docs-created");
   await page.getByRole("button", { name: /Test Request\s*\(post \/api\/v1\/topics\)/ }).click();
   const body = page.locator(".cm-content:visible").last();
-  await body.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(JSON.stringify({ name: created, partitions: 2 }));
+  const text = JSON.stringify({ name: created, partitions: 2 });
+  // the editor emptied before the body is typed (a select-all that came before the editor had
+  // the focus once left the example body in place, and the request sent both)
+  await expect(async () => {
+    await body.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Delete");
+    await expect(body).toHaveText("", { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await page.keyboard.insertText(text);
+  await expect(body).toHaveText(text);
   const create = page.waitForResponse((r) => r.url() === `${BASE_URL}/api/v1/topics` && r.request().method() === "POST");
   await page.getByRole("button", { name: /Send post request to/ }).click();
   const response = await create;

@@ -17,8 +17,7 @@ export const METRICS_PATH = "/metrics";
 /**
  * prom-client's exposition with NaN written as the format spells it: prom-client writes a NaN
  * sample as `Nan` (a CI run's scrape held one, on its line 51), which Prometheus's own parser
- * takes but a strict one refuses. Samples carry no timestamp, so a
- * value ends its line.
+ * takes but a strict one refuses. Samples carry no timestamp, so a value ends its line.
  */
 export function exposition(text: string): string {
   return text.replace(/ Nan$/gm, " NaN");

@@ -101,7 +101,7 @@ export class SimulatedProducer {
     this.state = "stopped";
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.producer.flush().catch(() => undefined);
+    await this.flushed();
   }
 
   view(): TSimulatedProducer {

@@ -340,7 +340,7 @@ export class StreamTask {
         i > from &&
         (this.topology.pendingCount + this.encoded.length + this.changedKeys() >= MAX_PENDING_OUTPUTS ||
           this.pendingBytes >= MAX_PENDING_INPUT_BYTES ||
-          this.encodeOutputs() >= MAX_PENDING_OUTPUT_BYTES)
+          this.takeOutputs() >= MAX_PENDING_OUTPUT_BYTES)
       ) {
         this.counters.recordsIn += records;
         this.positions.set(topic, messages[i].offset);
@@ -470,22 +470,27 @@ export class StreamTask {
   }
 
   /**
-   * Encodes the outputs processed since the last call (of the topology's pending ones, or of
-   * `outputs` as drained); returns the bytes encoded since the transaction began.
+   * Takes the topology's pending outputs, encoded (only the encoded form stays until the
+   * commit); returns the bytes encoded since the transaction began.
    */
-  private encodeOutputs(outputs: readonly SinkOutput[] | null = null): number {
-    const list = outputs ?? this.topology.pendingOutputs;
+  private takeOutputs(): number {
+    const list = this.topology.pendingOutputs;
     // most records of a windowed or filtering pipeline output nothing: no work for them
-    if (list.length === 0) return this.encodedBytes;
-    for (const o of list) {
+    if (list.length > 0) {
+      this.encodeOutputs(list);
+      this.topology.clearOutputs();
+    }
+    return this.encodedBytes;
+  }
+
+  /** Encodes `outputs` into the next transaction's records. */
+  private encodeOutputs(outputs: readonly SinkOutput[]): void {
+    for (const o of outputs) {
       const r = outputRecord(o, this.partition);
       this.encodedBytes += recordBytes(r);
       if (o.repartition) this.encodedRekeyed = true;
       this.encoded.push([o.topic, r]);
     }
-    // taken: only the encoded form stays until the commit
-    if (!outputs) this.topology.clearOutputs();
-    return this.encodedBytes;
   }
 
   /** Outputs or dead letters wait for the next transaction. */

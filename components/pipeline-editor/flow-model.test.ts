@@ -36,6 +36,7 @@ function metrics(read: number, error: TPipelineMetrics["error"] = null): TPipeli
     tasks: [
       {
         partition: 0,
+        thread: null,
         recordsIn: read,
         recordsInPerSec: 0,
         commits: 1,

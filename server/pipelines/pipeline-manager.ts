@@ -23,6 +23,7 @@ import {
 import { pipelineTypes } from "../stream/completions.ts";
 import { expressionProblems } from "../stream/topology.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
+import { noTotals } from "./member-metrics.ts";
 import { PipelineThreads, type RunningPipeline } from "./pipeline-threads.ts";
 import type { TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { previewPipeline, type PreviewResult } from "../stream/runtime/preview.ts";
@@ -223,8 +224,7 @@ export class PipelineManager {
     // a run whose thread just ended is gone before the manager forgets it: answered as not running
     const read = r ? await r.readMetrics().catch(() => null) : null;
     if (!read) {
-      const totals = { recordsIn: 0, recordsOut: 0, recordsInPerSec: 0, recordsOutPerSec: 0, errors: 0, late: 0, lag: 0, tasks: 0 };
-      return { ...head, totals, nodes: {}, tasks: [] };
+      return { ...head, totals: noTotals(), nodes: {}, tasks: [] };
     }
     return { ...head, ...read };
   }

@@ -14,7 +14,8 @@ export type RunSummary = ReturnType<PipelineRunner["counters"]> & ReturnType<Pip
 export const summaryOf = (runner: PipelineRunner): RunSummary => ({ ...runner.counters(), ...runner.summary() });
 
 export type ThreadRequest =
-  | { kind: "start"; id: number; run: number; baseUrl: string; definition: TPipelineDefinition }
+  /** answered with the inputs' partition count; `setUp` false: a further member of a run spread over threads (RunnerOptions) */
+  | { kind: "start"; id: number; run: number; baseUrl: string; definition: TPipelineDefinition; setUp: boolean }
   | { kind: "stop"; id: number; run: number }
   | { kind: "metrics"; id: number; run: number }
   | { kind: "summary"; id: number; run: number };

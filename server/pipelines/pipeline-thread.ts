@@ -20,18 +20,18 @@ async function handle(m: ThreadRequest): Promise<unknown> {
       baseUrl: m.baseUrl,
       transport,
       definition: m.definition,
+      setUp: m.setUp,
       onError: (e) => post({ kind: "unit-failed", run: m.run, message: e.message }),
       onFailed: (failure) => post({ kind: "failed", run: m.run, failure }),
     });
     runs.set(m.run, runner);
     try {
-      await runner.start();
+      return await runner.start();
     } catch (e) {
       runs.delete(m.run);
       await runner.stop().catch(() => undefined);
       throw e;
     }
-    return null;
   }
   const runner = runs.get(m.run);
   if (!runner) throw new Error(`no run ${m.run} on this thread`);

@@ -63,6 +63,12 @@ async function failedPipeline(name: string) {
   return failed.body.error as { message: string; node?: string };
 }
 
+/** The one thread a pipeline of one partition runs on (its one task: one member of its group). */
+function onlyThread(threads: number[]): number {
+  expect(threads).toHaveLength(1);
+  return threads[0];
+}
+
 /** A pipeline deployed after the failure runs on a pipeline thread (returned), every record once. */
 async function nextPipelineRuns(input: string): Promise<number> {
   await call("POST", "/api/v1/topics", { json: { name: input, partitions: 1 } });
@@ -72,7 +78,7 @@ async function nextPipelineRuns(input: string): Promise<number> {
   );
   const name = `${input}-copy`;
   await deployed(call, throughOne(name, input, "even", { kind: "filter", condition: "int(value.n) % 2 == 0" }, `${input}-even`));
-  const thread = (await call("GET", `/api/v1/pipelines/${name}`)).body.metrics.thread as number;
+  const thread = onlyThread((await call("GET", `/api/v1/pipelines/${name}`)).body.metrics.threads);
   const out = await eventually(
     "50 even records",
     () => readCommitted(server.url, `${input}-even`, 1),
@@ -92,7 +98,7 @@ describe("pipeline threads", () => {
   it("a pipeline passing its state limit on a thread fails naming the limit; the server goes on, and the next pipeline runs", async () => {
     await produceManyKeys();
     await deployed(call, distinctPerKey("capped", { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 4 * 1024 * 1024 }));
-    const thread = (await call("GET", "/api/v1/pipelines/capped")).body.metrics.thread as number;
+    const thread = onlyThread((await call("GET", "/api/v1/pipelines/capped")).body.metrics.threads);
     expect(thread).toBeGreaterThanOrEqual(1); // on a pipeline thread, numbered from 1
     const error = await failedPipeline("capped");
     expect(error).toMatchObject({ node: "kinds" });
@@ -105,7 +111,7 @@ describe("pipeline threads", () => {
     await produceManyKeys();
     // 700,000 keys within the pipeline's limits; decoding and holding them takes more than 128 MB of heap
     await deployed(call, distinctPerKey("swollen", { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 240 * 1024 * 1024 }));
-    const thread = (await call("GET", "/api/v1/pipelines/swollen")).body.metrics.thread as number;
+    const thread = onlyThread((await call("GET", "/api/v1/pipelines/swollen")).body.metrics.threads);
     expect(thread).toBeGreaterThanOrEqual(1);
     const error = await failedPipeline("swollen");
     expect(error).toEqual({ message: "the pipeline thread ran out of memory (its heap is limited to 128 MB)" });

@@ -5,10 +5,13 @@
  * has its own heap with a limit: a pipeline that outgrows it ends its thread, and the pipelines
  * on it fail with the reason, instead of the whole server running out of memory.
  *
- * A pipeline runs on the thread with the fewest runs (threads start when first needed). Its
- * consumer, producers and changelog readers reach this thread's broker façade through a
- * `MessagePort` (server/inproc/port-transport.ts); `size: 0` runs pipelines on the main
- * thread, on the façade directly (the default on two cores: see config.ts).
+ * A pipeline's tasks (one per partition) are spread over the threads: it runs as a member of its
+ * group on each of min(pool size, partitions) threads, the first on the thread with the fewest
+ * runs, and the group's assignor gives each member its share of the partitions (as Kafka Streams
+ * spreads an application's tasks over its stream threads). Threads start when first needed. The
+ * members' consumers, producers and changelog readers reach the main thread's broker façade
+ * through a `MessagePort` each (server/inproc/port-transport.ts); `size: 0` runs pipelines on
+ * the main thread, on the façade directly (the default on two cores: see config.ts).
  */
 import { setFlagsFromString } from "node:v8";
 import { MessageChannel, Worker } from "node:worker_threads";
@@ -17,10 +20,8 @@ import { servePort } from "../inproc/port-transport.ts";
 import type { TPipelineDefinition } from "../schemas/pipeline.ts";
 import type { EngineMetrics, TaskFailure } from "../stream/runtime/pipeline-metrics.ts";
 import { PipelineRunner, PipelineStartError } from "../stream/runtime/pipeline-runner.ts";
+import { mergedMetrics, mergedSummary, type PlacedSummary } from "./member-metrics.ts";
 import { summaryOf, type RunSummary, type ThreadMessage, type ThreadRequest } from "./pipeline-thread-protocol.ts";
-
-/** A running pipeline's summary, with where it runs: its pipeline thread (1, 2, …), or null on the main thread. */
-export type PlacedSummary = RunSummary & { thread: number | null };
 
 /** A running pipeline, wherever it runs. */
 export interface RunningPipeline {
@@ -43,10 +44,12 @@ export interface RunRequest {
 function inMainThread(transport: ClientTransport | undefined, r: RunRequest): RunningPipeline {
   const runner = new PipelineRunner({ baseUrl: r.baseUrl, transport, definition: r.definition, onError: r.onError, onFailed: r.onFailed });
   return {
-    start: () => runner.start(),
+    start: async () => {
+      await runner.start();
+    },
     stop: () => runner.stop(),
     readMetrics: () => runner.readMetrics(),
-    summary: () => Promise.resolve({ ...summaryOf(runner), thread: null }),
+    summary: () => Promise.resolve({ ...summaryOf(runner), threads: [] }),
   };
 }
 
@@ -156,45 +159,71 @@ export class PipelineThreads {
     private readonly heapMb: number,
   ) {}
 
-  /** A pipeline to run (started by its `start`). */
+  /** A pipeline to run (started by its `start`), spread over the threads. */
   run(r: RunRequest): RunningPipeline {
     if (this.size === 0 || !this.transport) return inMainThread(this.transport, r);
     const transport = this.transport;
     const run = this.nextRun++;
-    let thread: PipelineThread | null = null;
-    const on = (): PipelineThread => {
-      if (!thread || !thread.runs.has(run)) throw new Error("the pipeline is not running");
-      return thread;
+    /** the threads its members run on, the first (which set the run up) first */
+    let members: PipelineThread[] = [];
+    const placed = (): PipelineThread[] => {
+      // a member whose thread ended is gone (the thread failed the run as it ended)
+      const on = members.filter((t) => t.runs.has(run));
+      if (on.length === 0) throw new Error("the pipeline is not running");
+      return on;
+    };
+    const startOn = async (thread: PipelineThread, setUp: boolean): Promise<number> => {
+      members.push(thread);
+      thread.runs.set(run, r);
+      return thread.request<number>({ kind: "start", run, baseUrl: r.baseUrl, definition: r.definition, setUp });
+    };
+    const stop = async () => {
+      const all = members;
+      members = [];
+      await Promise.all(
+        all.map(async (t) => {
+          if (!t.runs.delete(run)) return;
+          await t.request({ kind: "stop", run }).catch((e: Error) => {
+            if (!t.ended) throw e;
+          });
+        }),
+      );
     };
     return {
       start: async () => {
-        thread = this.leastBusy(transport);
-        thread.runs.set(run, r);
         try {
-          await thread.request({ kind: "start", run, baseUrl: r.baseUrl, definition: r.definition });
+          // the first member creates the topics and sets the group's offsets up; it tells how many tasks there are
+          const partitions = await startOn(this.leastBusy(transport, []), true);
+          const more: Promise<number>[] = [];
+          for (let n = 1; n < Math.min(this.size, partitions); n++) more.push(startOn(this.leastBusy(transport, members), false));
+          await Promise.all(more);
         } catch (e) {
-          thread.runs.delete(run);
+          await stop().catch(() => undefined);
           throw e;
         }
       },
-      stop: async () => {
-        const t = thread;
-        if (!t || !t.runs.delete(run)) return;
-        await t.request({ kind: "stop", run }).catch((e: Error) => {
-          if (!t.ended) throw e;
-        });
-      },
-      readMetrics: async () => on().request<EngineMetrics>({ kind: "metrics", run }),
-      summary: async () => {
-        const t = on();
-        return { ...(await t.request<RunSummary>({ kind: "summary", run })), thread: t.id };
-      },
+      stop,
+      readMetrics: async () =>
+        mergedMetrics(
+          await Promise.all(
+            placed().map(async (t) => ({ thread: t.id, metrics: await t.request<EngineMetrics>({ kind: "metrics", run }) })),
+          ),
+        ),
+      summary: async () =>
+        mergedSummary(
+          await Promise.all(placed().map(async (t) => ({ thread: t.id, summary: await t.request<RunSummary>({ kind: "summary", run }) }))),
+        ),
     };
   }
 
-  /** The thread with the fewest runs; a new one while the pool is not full and none is free. */
-  private leastBusy(transport: ClientTransport): PipelineThread {
-    const least = this.pool.reduce<PipelineThread | null>((a, t) => (a === null || t.runs.size < a.runs.size ? t : a), null);
+  /**
+   * The thread with the fewest runs not among `taken`; a new one while the pool is not full and
+   * none is free.
+   */
+  private leastBusy(transport: ClientTransport, taken: readonly PipelineThread[]): PipelineThread {
+    const least = this.pool
+      .filter((t) => !taken.includes(t))
+      .reduce<PipelineThread | null>((a, t) => (a === null || t.runs.size < a.runs.size ? t : a), null);
     if (least && (least.runs.size === 0 || this.pool.length >= this.size)) return least;
     const t = new PipelineThread(this.nextThread++, transport, this.heapMb, (ended) => {
       const i = this.pool.indexOf(ended);

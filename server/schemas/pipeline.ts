@@ -549,11 +549,11 @@ export const ZPipelineSummary = z
         recordsInPerSec: z.number().describe("records per second the sources and tables read, over the last 5 s"),
         errors: z.number().describe("records the nodes failed on (dead-lettered, or dropped without a dead-letter sink)"),
         lag: z.number().nullable().describe("input records not yet processed, as last measured (at most a few seconds old)"),
-        thread: z
-          .number()
-          .int()
-          .nullable()
-          .describe("the pipeline thread it runs on (numbered from 1 as threads start), or null on the server's main thread"),
+        threads: z
+          .array(z.number().int())
+          .describe(
+            "the pipeline threads its tasks run on (numbered from 1 as threads start; several when its partitions are spread over them), none on the server's main thread",
+          ),
       })
       .nullable()
       .describe("the running version's counters since it (re)started in this process; null when not running"),
@@ -746,6 +746,7 @@ export const ZTaskMetrics = z.object({
   ),
   watermark: z.number().nullable(),
   stores: z.array(ZStoreSize),
+  thread: z.number().int().nullable().describe("the pipeline thread the task runs on, or null on the server's main thread"),
   failures: z.number().int().describe("units of work that failed in a row (0 after a success)"),
   lastError: z.object({ message: z.string(), node: z.string().optional(), at: z.number() }).nullable(),
 });

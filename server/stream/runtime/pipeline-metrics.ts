@@ -356,6 +356,7 @@ export class PipelineMetrics {
       inputs,
       watermark: m?.topology ? finiteOrNull(m.topology.watermark) : null,
       stores,
+      thread: null, // where the runner runs is known to the one who placed it (server/pipelines)
       failures: m?.failures ?? 0,
       lastError: m?.lastError ?? null,
     };

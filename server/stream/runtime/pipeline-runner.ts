@@ -51,6 +51,12 @@ export interface RunnerOptions {
   clock?: () => number;
   /** How often what the group committed of its repartition topics is deleted (default 30 s, Kafka Streams'). */
   repartitionPurgeMs?: number;
+  /**
+   * False for a further member of a run spread over threads: another member already created the
+   * internal and sink topics, set the group's offsets at the sources' timestamps and purges the
+   * repartition topics; this one checks the inputs and joins the group (default true).
+   */
+  setUp?: boolean;
 }
 
 /**
@@ -121,29 +127,33 @@ export class PipelineRunner {
     return { ...sources, problems, partitions };
   }
 
-  /** Checks the inputs, creates the internal and asked-for topics, joins the group and starts processing. */
-  async start(): Promise<void> {
+  /**
+   * Checks the inputs, creates the internal and asked-for topics, joins the group and starts
+   * processing. Answers the inputs' partition count: how many tasks the group has to spread.
+   */
+  async start(): Promise<number> {
     const def = this.def;
+    const setUp = this.opts.setUp ?? true;
     const { problems, inputs, partitions, reset, patterns, timestamps } = await this.check();
     if (problems.length > 0) throw new PipelineStartError(problems.map((p) => p.message).join("; "), problems);
     const admin = new Admin({ baseUrl: this.opts.baseUrl });
     const deadLetterTopic = def.nodes.find((n) => n.config.kind === "deadLetter")?.config;
 
     const changelogTopic = changelogTopicOf(def.name);
-    await this.ensureTopic(admin, changelogTopic, partitions, { "cleanup.policy": "compact" }, true);
+    if (setUp) await this.ensureTopic(admin, changelogTopic, partitions, { "cleanup.policy": "compact" }, true);
     this.repartition = partitions > 1 ? repartitionInputs(def) : [];
     for (const r of this.repartition) {
       // kept until read and committed (then purged: RepartitionPurge), not by time: records carry
       // their event time, which a time retention would judge old on arrival
-      await this.ensureTopic(admin, r.topic, partitions, { "retention.ms": "-1" }, true);
+      if (setUp) await this.ensureTopic(admin, r.topic, partitions, { "retention.ms": "-1" }, true);
       inputs.set(r.topic, [{ node: r.entry, keyFormat: "bytes", valueFormat: "bytes", repartition: true }]);
     }
     for (const n of def.nodes) {
-      if (n.config.kind !== "sink" && n.config.kind !== "deadLetter") continue;
+      if (!setUp || (n.config.kind !== "sink" && n.config.kind !== "deadLetter")) continue;
       await this.ensureTopic(admin, n.config.topic, n.config.createTopic?.partitions ?? null, {}, false, n.id);
     }
 
-    await startAtTimestamps(admin, groupIdOf(def.name), timestamps);
+    if (setUp) await startAtTimestamps(admin, groupIdOf(def.name), timestamps);
     this.patternTopics = new PatternTopics(def.name, admin, inputs, patterns, partitions, (p) =>
       this.opts.onError?.(new PipelineStartError(p.message, [p])),
     );
@@ -204,17 +214,20 @@ export class PipelineRunner {
       eachBatch: ({ topic, partition, messages, position }) =>
         this.whenRead(topic, () => this.withTask(partition, (t) => t.processBatch(topic, messages, position))),
     });
-    this.purge = new RepartitionPurge(
-      admin,
-      groupIdOf(def.name),
-      this.repartition.map((r) => r.topic),
-      (e) => this.opts.onError?.(e),
-    );
-    this.purge.start(this.opts.repartitionPurgeMs);
+    if (setUp) {
+      this.purge = new RepartitionPurge(
+        admin,
+        groupIdOf(def.name),
+        this.repartition.map((r) => r.topic),
+        (e) => this.opts.onError?.(e),
+      );
+      this.purge.start(this.opts.repartitionPurgeMs);
+    }
     this.timer = setInterval(() => {
       for (const p of this.tasks.keys()) void this.withTask(p, (t) => t.tick()).catch((e: Error) => this.opts.onError?.(e));
     }, def.settings.commitIntervalMs);
     this.timer.unref();
+    return partitions;
   }
 
   /** Runs `work` unless `topic` is one a pattern matched since the start and that is not read (not co-partitioned). */

@@ -1,0 +1,112 @@
+/**
+ * One pipeline's tasks spread over pipeline threads (TRIBUTARY_PIPELINE_THREADS=2), against a
+ * real server: a pipeline reading four partitions runs as a member of its group on each of the
+ * two threads, the group gives each member two of the four tasks (moving tasks, with their
+ * state, from the first member as the second joins), and the outputs are still exactly once.
+ * The API shows one pipeline: the threads it runs on, every task once with its thread, and
+ * counters summed over the members.
+ */
+import { describe, expect, it } from "vitest";
+import { Producer } from "../client/index.ts";
+import { apiCaller } from "../testing/api-client.ts";
+import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
+import { useTestServer } from "../testing/test-server.ts";
+import { eventually, readCommitted } from "../testing/topic-reading.ts";
+
+const server = useTestServer({
+  TRIBUTARY_PIPELINE_THREADS: "2",
+  TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "192",
+  TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250",
+});
+const call = apiCaller(() => server.url);
+
+const PARTITIONS = 4;
+const KEYS = 200;
+
+/** `records` visits, key u0…u199 in turn (Kafka's partitioner spreads the keys over the four partitions). */
+async function visit(records: number, from: number): Promise<void> {
+  const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
+  for (let i = 0; i < records; i += 10_000)
+    await producer.sendMany(
+      "visits",
+      Array.from({ length: Math.min(10_000, records - i) }, (_, j) => ({
+        key: `u${(from + i + j) % KEYS}`,
+        value: JSON.stringify({ n: from + i + j }),
+      })),
+    );
+}
+
+/** Each key's counts as the sink holds them, in order. */
+async function countsByKey(): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for (const r of await readCommitted(server.url, "visit-counts")) {
+    const list = out.get(r.key!) ?? [];
+    list.push((JSON.parse(r.value!) as { n: number }).n);
+    out.set(r.key!, list);
+  }
+  return out;
+}
+
+/**
+ * Exactly once: each key's counts rise (the record cache may fold updates between commits
+ * together, but a record processed twice, or an update lost with a task's state, would break
+ * the rise or the last count), and its last count is how many visits it had.
+ */
+function expectCounted(counts: Map<string, number[]>, visits: number): void {
+  expect(counts.size).toBe(KEYS);
+  for (const [key, ns] of counts) {
+    for (let i = 1; i < ns.length; i++)
+      expect(ns[i], `${key}'s counts ${ns.slice(Math.max(0, i - 3), i + 1).join(",")}`).toBeGreaterThan(ns[i - 1]);
+    expect(ns.at(-1), key).toBe(visits / KEYS);
+  }
+}
+
+describe("a pipeline spread over pipeline threads", () => {
+  it("runs a member on each thread, each with its share of the tasks, and counts every record once", async () => {
+    expect((await call("POST", "/api/v1/topics", { json: { name: "visits", partitions: PARTITIONS } })).status).toBe(201);
+    // a backlog: the first member is at work on all four tasks when the second joins and takes two
+    await visit(60_000, 0);
+    await deployed(
+      call,
+      throughOne("visits-per-user", "visits", "perUser", { kind: "aggregate", aggregations: [{ fn: "count", as: "n" }] }, "visit-counts"),
+    );
+
+    const threads = (await call("GET", "/api/v1/pipelines/visits-per-user")).body.metrics.threads as number[];
+    expect(threads).toHaveLength(2);
+    type Task = { partition: number; thread: number };
+    // every task on one of the pipeline's threads, both threads with two (the range assignor) once the second member joined
+    const shares = (tasks: Task[]) => threads.map((th) => tasks.filter((t) => t.thread === th).length);
+    const first = await eventually(
+      "the backlog processed, two tasks on each thread",
+      () => call("GET", "/api/v1/pipelines/visits-per-user/metrics"),
+      (r) => r.body.totals?.recordsIn >= 60_000 && r.body.totals.lag === 0 && shares(r.body.tasks).join() === "2,2",
+      120_000,
+    );
+    expect((first.body.tasks as Task[]).map((t) => t.partition)).toEqual([0, 1, 2, 3]);
+    // the store's keys summed over the members: every user counted in the task of its partition
+    expect(first.body.nodes.perUser.stores).toEqual([
+      { store: expect.stringMatching(/^perUser\//), keys: KEYS, bytes: expect.any(Number) },
+    ]);
+    expectCounted(await countsByKey(), 60_000);
+
+    // both members go on: more visits, every key's count carried on from its committed state
+    await visit(20_000, 60_000);
+    await eventually(
+      "the second lot processed",
+      () => call("GET", "/api/v1/pipelines/visits-per-user/metrics"),
+      (r) => r.body.totals.lag === 0 && r.body.nodes.perUser.recordsIn >= 80_000,
+      120_000,
+    );
+    expectCounted(await countsByKey(), 80_000);
+
+    // stopping stops every member: the group is empty, and nothing runs
+    expect((await call("POST", "/api/v1/pipelines/visits-per-user/stop", { json: {} })).body.state).toBe("stopped");
+    expect((await call("GET", "/api/v1/pipelines/visits-per-user")).body.metrics).toBeNull();
+    const group = await eventually(
+      "the group empty",
+      () => call("GET", "/api/v1/groups/pipeline-visits-per-user"),
+      (r) => r.status === 200 && r.body.members?.length === 0,
+    );
+    expect(group.body.members).toEqual([]);
+  }, 300_000);
+});

@@ -254,13 +254,6 @@ export class TransactionService {
     await this.persist(id); // the decision first: a crash from here on redoes it
     await Promise.allSettled([...(this.inflight.get(id) ?? [])]);
     const now = Date.now();
-    // the markers and the group offsets at once: both are redone after a crash from the stored
-    // decision, and redoing either is harmless (markers are idempotent to redo, an offset commit
-    // writes the same offsets again)
-    const offsets =
-      plan.commit && this.groups
-        ? Promise.all(plan.groupOffsets.map((g) => this.groups!.commitTransactionalOffsets(g.groupId, g.offsets)))
-        : Promise.resolve([]);
     const markers = Promise.all(
       plan.partitions.map(async (tp) => {
         const marker = endTxnMarkerBatchToAppend({
@@ -283,7 +276,16 @@ export class TransactionService {
         }
       }),
     );
-    await Promise.all([markers, offsets]);
+    await markers;
+    // the group offsets only once every marker is written: a reader that sees the offsets (a
+    // group's lag 0) can read what the transaction wrote. Written together (as Kafka's
+    // coordinator writes its markers to the offsets topic and the data partitions at once), the
+    // offsets could show first, and a read up to the last stable offset then missed the
+    // transaction's records. Both are redone after a crash from the stored decision, and redoing
+    // either is harmless (markers are idempotent to redo, an offset commit writes the same
+    // offsets again).
+    if (plan.commit && this.groups)
+      await Promise.all(plan.groupOffsets.map((g) => this.groups!.commitTransactionalOffsets(g.groupId, g.offsets)));
     this.coordinator.completeEnd(id, Date.now(), plan);
     // not waited for: the transaction ended when its markers and offsets were written; until this
     // write lands the store still holds the decision, which a restart would only redo. The id's

@@ -282,6 +282,43 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     expect(values(next.records)).toEqual(["p4"]);
   });
 
+  it("a group's offsets committed in a transaction show only once a read_committed reader can read its records", async () => {
+    // many partitions written: their markers take a while, so offsets written beside them would show first
+    const OUT = 16;
+    await b().createTopic({ name: "in-seen", partitions: 1 });
+    await b().createTopic({ name: "out-seen", partitions: OUT });
+    await b().produce("in-seen", [{ key: null, value: buf("i1"), partition: 0 }]);
+    const join = { subscribedTopicNames: ["in-seen"], memberEpoch: 0 } as const;
+    const m = await b().heartbeatGroup("g-seen", join, { autoOffsetReset: "earliest", isolationLevel: "read_committed" });
+    await b().pollGroup("g-seen", m.memberId, { maxRecords: 100, maxBytes: 1 << 20, waitMs: 0 });
+    const p = await TxnProducer.init(b, "scenario-seen");
+    for (let q = 0; q < OUT; q++) await p.send("out-seen", q, `o${q}`);
+    await b().addOffsetsToTransaction("scenario-seen", {
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      groupId: "g-seen",
+      memberId: m.memberId,
+      memberEpoch: m.memberEpoch,
+      offsets: [{ topic: "in-seen", partition: 0, offset: 1, metadata: null }],
+    });
+
+    // while the commit goes on: whenever the group shows the offset, every output is readable
+    const commit = p.commit();
+    const unreadable: number[] = [];
+    let sawOffset = false;
+    while (!sawOffset) {
+      const view = await b().describeGroup("g-seen");
+      if (view.offsets.some((o) => o.topic === "in-seen" && o.committedOffset === 1)) {
+        sawOffset = true;
+        for (let q = 0; q < OUT; q++)
+          if ((await b().fetch("out-seen", q, { offset: 0, ...BIG, isolation: "read_committed" })).records.length !== 1) unreadable.push(q);
+        break;
+      }
+    }
+    await commit;
+    expect(unreadable).toEqual([]);
+  });
+
   it("compaction: an aborted write never replaces a committed value, and open transactions are left alone", async () => {
     await b().createTopic({ name: "compacted-txn", partitions: 1, configs: { "cleanup.policy": "compact" } });
     const kv = (k: string, v: string) => ({ key: buf(k), value: buf(v), partition: 0 });

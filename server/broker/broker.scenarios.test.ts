@@ -247,6 +247,26 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     await expect(a.fetch(topic, 0, { offset: 0 })).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
   });
 
+  it("2c. a topic loaded by requests at once is loaded once: a long-poll waiting on it is woken by the next produce", async () => {
+    // the peer has none of these topics loaded: a long-poll and a listing load each at the same time
+    const peer = await h.peer();
+    const late: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const topic = `load-once-${i}`;
+      await h.broker.createTopic({ name: topic, partitions: 1 });
+      const t0 = performance.now();
+      const polled = peer.fetch(topic, 0, { offset: 0, waitMs: 4000 });
+      await Promise.all([peer.listTopics(), peer.describeTopic(topic)]);
+      await sleep(50);
+      await peer.produce(topic, [{ key: buf("k"), value: buf("v"), partition: 0 }]);
+      const r = await polled;
+      // woken by the produce, well before its 4 s were up (a poll on a log no longer served would wait them out)
+      if (r.records.length !== 1 || performance.now() - t0 > 3000)
+        late.push(`${topic}: ${r.records.length} records after ${Math.round(performance.now() - t0)} ms`);
+    }
+    expect(late).toEqual([]);
+  });
+
   it("3. routes keyed records like Kafka's default partitioner and keeps their order; validates partitions", async () => {
     const b = h.broker;
     const topic = "routing";

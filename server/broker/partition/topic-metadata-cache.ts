@@ -49,6 +49,8 @@ export function validateTopicName(name: unknown): string {
 
 export class TopicMetadataCache {
   private readonly topics = new Map<string, TopicState>();
+  /** loads under way, by topic id */
+  private readonly loading = new Map<string, Promise<TopicState>>();
 
   constructor(
     readonly store: LogStore,
@@ -65,17 +67,32 @@ export class TopicMetadataCache {
     return this.topics.has(name);
   }
 
-  async load(record: TopicRecord): Promise<TopicState> {
-    const partitions = await this.store.findPartitions(record.id);
-    const state: TopicState = {
-      record,
-      configs: effectiveConfigs(record.configs as Partial<TopicConfigs>),
-      logs: partitions.map((p) => this.newLog(record, p.partition, p)),
-      sticky: new StickyPartitioner(),
-      checkedAt: Date.now(),
-    };
-    this.topics.set(record.name, state);
-    return state;
+  /**
+   * The topic's state, loaded once however many requests ask at the same time: each load made
+   * logs of its own, and the last one replaced the others in the cache, so a produce or a
+   * long-poll that had the replaced logs in hand wrote or waited where no one looked (a
+   * long-poll then waited out its time although a produce came; a page listing topics while a
+   * consumer started was enough).
+   */
+  load(record: TopicRecord): Promise<TopicState> {
+    const known = this.topics.get(record.name);
+    if (known && known.record.id === record.id) return Promise.resolve(known);
+    const inFlight = this.loading.get(record.id);
+    if (inFlight) return inFlight;
+    const loading = (async () => {
+      const partitions = await this.store.findPartitions(record.id);
+      const state: TopicState = {
+        record,
+        configs: effectiveConfigs(record.configs as Partial<TopicConfigs>),
+        logs: partitions.map((p) => this.newLog(record, p.partition, p)),
+        sticky: new StickyPartitioner(),
+        checkedAt: Date.now(),
+      };
+      this.topics.set(record.name, state);
+      return state;
+    })().finally(() => this.loading.delete(record.id));
+    this.loading.set(record.id, loading);
+    return loading;
   }
 
   private newLog(record: TopicRecord, partition: number, p: PartitionRecord): PartitionLog {

@@ -14,15 +14,16 @@
  *
  * Seeded: the seed is printed; CHAOS_SEED=<n> replays a run's data and kill schedule.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Admin, Producer } from "../../client/index.ts";
 import { apiJson } from "../../testing/api-client.ts";
 import { rng } from "../../testing/prng.ts";
 import { repartitionTopicOf } from "../repartition.ts";
-import { useTestServer } from "../../testing/test-server.ts";
+import { useTestServer, type TestServer } from "../../testing/test-server.ts";
 import { eventually, readCommitted } from "../../testing/topic-reading.ts";
 
-const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
+/** the server of the variant running (each starts its own, below) */
+let server: TestServer;
 
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MINUTE = 60_000;
@@ -152,7 +153,22 @@ async function caughtUp(): Promise<void> {
   );
 }
 
-describe("a pipeline killed with SIGKILL at random moments", () => {
+// on the main thread (the default on two cores), and spread over two pipeline threads (the
+// default on four): there the group's two members share the three tasks, which move between
+// them as each restarted server's members join one after the other
+describe.each([
+  ["on the main thread", "0"],
+  ["spread over two pipeline threads", "2"],
+])("a pipeline killed with SIGKILL at random moments, %s", (_where, threads) => {
+  const started = useTestServer({
+    TRIBUTARY_PIPELINE_THREADS: threads,
+    TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250",
+    TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000",
+  });
+  beforeAll(() => {
+    server = started;
+  });
+
   it("commits exactly the answer: no duplicate, no loss, its state restored after every crash", async () => {
     console.log(`pipeline-chaos: seed ${SEED} (CHAOS_SEED=${SEED} replays it)`);
     const rnd = rng(SEED);
@@ -236,5 +252,12 @@ describe("a pipeline killed with SIGKILL at random moments", () => {
     console.log(`pipeline-chaos: ${sent.length} clicks, ${answer.length} window counts, ${kills} kills`);
     expect([...got].sort()).toEqual(answer);
     expect(await readCommitted(server.url, "chaos-failed")).toEqual([]);
+    // where it ran: the main thread, or a member of its group on each of the two threads
+    const placed = await eventually(
+      "the pipeline's summary from the last server",
+      () => apiJson(server.url, "GET", `/api/v1/pipelines/${pipeline.name}`) as Promise<{ metrics: { threads: number[] } | null }>,
+      (p) => p.metrics !== null,
+    );
+    expect(placed.metrics!.threads).toHaveLength(threads === "0" ? 0 : 2);
   }, 180_000);
 });

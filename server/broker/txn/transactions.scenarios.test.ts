@@ -305,7 +305,7 @@ describe.each(DATABASE_KINDS)("transactions on %s", (kind) => {
     // while the commit goes on: as soon as the group shows the offset, every output is readable
     const commit = p.commit();
     const shows = async () => (await b().describeGroup("g-seen")).offsets.some((o) => o.topic === "in-seen" && o.committedOffset === 1);
-    while (!(await shows()));
+    while (!(await shows())) await new Promise((r) => setImmediate(r));
     const unreadable: number[] = [];
     for (let q = 0; q < OUT; q++)
       if ((await b().fetch("out-seen", q, { offset: 0, ...BIG, isolation: "read_committed" })).records.length !== 1) unreadable.push(q);

@@ -62,9 +62,22 @@ function errorOf(e: unknown): WireError {
   return { status: 500, code: "INTERNAL", message: `the broker failed: ${(e as Error)?.message ?? String(e)}` };
 }
 
+/** What the main thread's side of a port can do once the thread on the other side ended. */
+export interface ServedPort {
+  /**
+   * The thread on the other side ended (its heap ran out, say): the group members it joined
+   * through the port can neither heartbeat nor leave any more, so they leave now. Their groups
+   * then give their partitions to other members at once, not after the session timeout (45 s
+   * by default) with the partitions standing still. Closes the port.
+   */
+  ended(): Promise<void>;
+}
+
 /** Answers the requests arriving on `port` with `transport` (the main thread's side). */
-export function servePort(port: MessagePort, transport: ClientTransport): void {
+export function servePort(port: MessagePort, transport: ClientTransport): ServedPort {
   const polls = new Map<number, AbortController>();
+  /** the members joined through this port and not left, as `groupId\0memberId` */
+  const members = new Set<string>();
   port.on("message", (m: Request | Cancel) => {
     if (m.kind === "cancel") {
       polls.get(m.id)?.abort();
@@ -92,6 +105,8 @@ export function servePort(port: MessagePort, transport: ClientTransport): void {
         value = await transport.produce(topic, partition, asBuffer(batches), opts);
       } else {
         value = await (transport[m.method] as (...a: unknown[]) => Promise<unknown>)(...m.args);
+        if (m.method === "joinGroup") members.add(`${m.args[0] as string}\0${(value as { memberId: string }).memberId}`);
+        else if (m.method === "leaveGroup") members.delete(`${m.args[0] as string}\0${m.args[1] as string}`);
       }
       reply = { kind: "answer", id: m.id, value };
     } catch (e) {
@@ -102,6 +117,22 @@ export function servePort(port: MessagePort, transport: ClientTransport): void {
     }
     port.postMessage(reply);
   }
+
+  return {
+    async ended() {
+      port.close();
+      for (const c of polls.values()) c.abort();
+      const left = [...members];
+      members.clear();
+      await Promise.all(
+        left.map((k) => {
+          const [groupId, memberId] = k.split("\0");
+          // a member the group already let go (fenced, timed out) is no one to remove
+          return transport.leaveGroup(groupId, memberId).catch(() => undefined);
+        }),
+      );
+    },
+  };
 }
 
 /** The client's transport over `port`, answered by `servePort` on the other side. */

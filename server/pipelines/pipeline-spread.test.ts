@@ -4,7 +4,8 @@
  * two threads, the group gives each member two of the four tasks (moving tasks, with their
  * state, from the first member as the second joins), and the outputs are still exactly once.
  * The API shows one pipeline: the threads it runs on, every task once with its thread, and
- * counters summed over the members.
+ * counters summed over the members. A member whose thread runs out of memory fails the whole
+ * pipeline: its other member stops, and it is taken out of the group for its dead thread.
  */
 import { describe, expect, it } from "vitest";
 import { Producer } from "../client/index.ts";
@@ -15,7 +16,7 @@ import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
 const server = useTestServer({
   TRIBUTARY_PIPELINE_THREADS: "2",
-  TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "192",
+  TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "128",
   TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250",
 });
 const call = apiCaller(() => server.url);
@@ -64,7 +65,7 @@ function expectCounted(counts: Map<string, number[]>, visits: number): void {
 describe("a pipeline spread over pipeline threads", () => {
   it("runs a member on each thread, each with its share of the tasks, and counts every record once", async () => {
     expect((await call("POST", "/api/v1/topics", { json: { name: "visits", partitions: PARTITIONS } })).status).toBe(201);
-    // a backlog: the first member is at work on all four tasks when the second joins and takes two
+    // a backlog, which the first member may still be working through when the second joins and takes two tasks
     await visit(60_000, 0);
     await deployed(
       call,
@@ -108,5 +109,57 @@ describe("a pipeline spread over pipeline threads", () => {
       (r) => r.status === 200 && r.body.members?.length === 0,
     );
     expect(group.body.members).toEqual([]);
+  }, 300_000);
+
+  it("a member whose thread runs out of memory fails the pipeline: both members leave the group at once", async () => {
+    const KEYS_IN_P0 = 700_000;
+    expect((await call("POST", "/api/v1/topics", { json: { name: "swell", partitions: 2 } })).status).toBe(201);
+    const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
+    const pad = "p".repeat(40);
+    // partition 0: 700,000 distinct values, more than a 128 MB thread holds decoded; partition 1: a few
+    for (let from = 0; from < KEYS_IN_P0; from += 50_000)
+      await producer.sendMany(
+        "swell",
+        Array.from({ length: 50_000 }, (_, i) => ({
+          key: `k${from + i}`,
+          value: JSON.stringify({ v: `${pad}${from + i}` }),
+          partition: 0,
+        })),
+      );
+    await producer.sendMany(
+      "swell",
+      Array.from({ length: 100 }, (_, i) => ({ key: `q${i}`, value: JSON.stringify({ v: `q${i}` }), partition: 1 })),
+    );
+    await deployed(
+      call,
+      throughOne(
+        "swell-counts",
+        "swell",
+        "kinds",
+        { kind: "aggregate", aggregations: [{ fn: "distinctCount", of: "value.v", as: "n" }] },
+        "swell-out",
+        { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 240 * 1024 * 1024 },
+      ),
+    );
+    expect((await call("GET", "/api/v1/pipelines/swell-counts")).body.metrics.threads).toHaveLength(2);
+    const failed = await eventually(
+      "the pipeline failed",
+      () => call("GET", "/api/v1/pipelines/swell-counts"),
+      (r) => r.body.state === "failed",
+      120_000,
+    );
+    expect(failed.body.error).toEqual({ message: "the pipeline thread ran out of memory (its heap is limited to 128 MB)" });
+    expect(failed.body.metrics).toBeNull();
+    // both members left the group: the one on the thread that lived, stopped, and the one on the
+    // thread that ended, removed for it well within the group's 45 s session timeout
+    const group = await eventually(
+      "the group empty",
+      () => call("GET", "/api/v1/groups/pipeline-swell-counts"),
+      (r) => r.status === 200 && r.body.members?.length === 0,
+      10_000,
+    );
+    expect(group.body.members).toEqual([]);
+    // the broker never stopped
+    expect((await call("GET", "/api/v1/topics/swell")).body.partitions[0].highWatermark).toBe(KEYS_IN_P0);
   }, 300_000);
 });

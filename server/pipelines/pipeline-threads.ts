@@ -84,7 +84,7 @@ class PipelineThread {
     onEnd: (t: PipelineThread) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
-    servePort(port1, transport);
+    const served = servePort(port1, transport);
     clearHeapFlag();
     this.worker = new Worker(new URL("./pipeline-thread-boot.mjs", import.meta.url), {
       workerData: { transportPort: port2 },
@@ -95,7 +95,8 @@ class PipelineThread {
     const end = (e: Error) => {
       if (this.ended) return;
       this.ended = e;
-      port1.close();
+      // its group members leave: their partitions go on elsewhere now, not after the session timeout
+      void served.ended();
       for (const w of this.waiting.values()) w.reject(e);
       this.waiting.clear();
       for (const r of this.runs.values()) r.onFailed({ message: e.message });

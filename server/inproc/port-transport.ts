@@ -78,6 +78,8 @@ export function servePort(port: MessagePort, transport: ClientTransport): Served
   const polls = new Map<number, AbortController>();
   /** the members joined through this port and not left, as `groupId\0memberId` */
   const members = new Set<string>();
+  /** the thread on the other side ended: a join answered since is left at once */
+  let gone = false;
   port.on("message", (m: Request | Cancel) => {
     if (m.kind === "cancel") {
       polls.get(m.id)?.abort();
@@ -105,8 +107,11 @@ export function servePort(port: MessagePort, transport: ClientTransport): Served
         value = await transport.produce(topic, partition, asBuffer(batches), opts);
       } else {
         value = await (transport[m.method] as (...a: unknown[]) => Promise<unknown>)(...m.args);
-        if (m.method === "joinGroup") members.add(`${m.args[0] as string}\0${(value as { memberId: string }).memberId}`);
-        else if (m.method === "leaveGroup") members.delete(`${m.args[0] as string}\0${m.args[1] as string}`);
+        if (m.method === "joinGroup") {
+          const [groupId, memberId] = [m.args[0] as string, (value as { memberId: string }).memberId];
+          if (gone) void transport.leaveGroup(groupId, memberId).catch(() => undefined);
+          else members.add(`${groupId}\0${memberId}`);
+        } else if (m.method === "leaveGroup") members.delete(`${m.args[0] as string}\0${m.args[1] as string}`);
       }
       reply = { kind: "answer", id: m.id, value };
     } catch (e) {
@@ -120,6 +125,7 @@ export function servePort(port: MessagePort, transport: ClientTransport): Served
 
   return {
     async ended() {
+      gone = true;
       port.close();
       for (const c of polls.values()) c.abort();
       const left = [...members];

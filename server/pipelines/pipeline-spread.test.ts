@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { Producer } from "../client/index.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
+import { produceDistinct } from "../testing/distinct-records.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
@@ -114,18 +115,9 @@ describe("a pipeline spread over pipeline threads", () => {
   it("a member whose thread runs out of memory fails the pipeline: both members leave the group at once", async () => {
     const KEYS_IN_P0 = 700_000;
     expect((await call("POST", "/api/v1/topics", { json: { name: "swell", partitions: 2 } })).status).toBe(201);
-    const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
-    const pad = "p".repeat(40);
     // partition 0: 700,000 distinct values, more than a 128 MB thread holds decoded; partition 1: a few
-    for (let from = 0; from < KEYS_IN_P0; from += 50_000)
-      await producer.sendMany(
-        "swell",
-        Array.from({ length: 50_000 }, (_, i) => ({
-          key: `k${from + i}`,
-          value: JSON.stringify({ v: `${pad}${from + i}` }),
-          partition: 0,
-        })),
-      );
+    await produceDistinct(server.url, "swell", KEYS_IN_P0, 0);
+    const producer = new Producer({ baseUrl: server.url });
     await producer.sendMany(
       "swell",
       Array.from({ length: 100 }, (_, i) => ({ key: `q${i}`, value: JSON.stringify({ v: `q${i}` }), partition: 1 })),

@@ -12,6 +12,7 @@ import { Producer } from "../client/index.ts";
 import { apiCaller } from "../testing/api-client.ts";
 import { useTestServer } from "../testing/test-server.ts";
 import { deployed, throughOne } from "../testing/pipeline-definitions.ts";
+import { produceDistinct } from "../testing/distinct-records.ts";
 import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
 const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "1", TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "128" });
@@ -23,17 +24,7 @@ let manyKeys: Promise<void> | null = null;
 function produceManyKeys(): Promise<void> {
   manyKeys ??= (async () => {
     expect((await call("POST", "/api/v1/topics", { json: { name: "many-keys", partitions: 1 } })).status).toBe(201);
-    const producer = new Producer({ baseUrl: server.url, batchBytes: 1024 * 1024 });
-    const pad = "p".repeat(40);
-    for (let from = 0; from < KEYS; from += 50_000)
-      await producer.sendMany(
-        "many-keys",
-        Array.from({ length: 50_000 }, (_, i) => ({
-          key: `k${from + i}`,
-          value: JSON.stringify({ v: `${pad}${from + i}` }),
-          partition: 0,
-        })),
-      );
+    await produceDistinct(server.url, "many-keys", KEYS, 0);
   })();
   return manyKeys;
 }

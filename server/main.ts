@@ -56,7 +56,12 @@ async function ensureBuild(): Promise<void> {
 async function main(): Promise<void> {
   const { loadConfig } = await import("./config.ts");
   const config = loadConfig(root);
-  if (!config.dev) await ensureBuild();
+  if (!config.dev) {
+    // Next's production server and route chunks load without their source maps (see source-maps.ts); ours keep theirs
+    const { keepOwnSourceMapsOnly } = await import("./source-maps.ts");
+    keepOwnSourceMapsOnly();
+    await ensureBuild();
+  }
 
   const { openDatabase } = await import("./db/database.ts");
   const { createBroker } = await import("./broker/create-broker.ts");

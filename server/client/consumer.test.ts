@@ -9,6 +9,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Admin } from "./admin.ts";
 import { Consumer, type Message } from "./consumer.ts";
@@ -860,6 +862,40 @@ describe("Consumer and Admin in process", () => {
     // power of two: within √2 of it, and one stored batch more); a poll of 4 MiB took all 20,000
     expect(batches[1].count).toBeGreaterThan(0);
     expect(Math.max(...batches.map((b) => b.count))).toBeLessThanOrEqual(2000 + Math.SQRT2 * 2000 + 500);
+  });
+  it("records processed are not held: while the consumer waits for more, every record it handed over can be collected", async () => {
+    await admin.createTopic({ name: "released", partitions: 1 });
+    // 2,000 records in stored batches of 500, polls of up to 1,000 records
+    await produceNumbered("released", 2000, 500, 100);
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let collected = 0;
+    const registry = new FinalizationRegistry<number>(() => collected++);
+    let processed = 0;
+    const c = new Consumer({ baseUrl: server.url, groupId: "released-g", autoOffsetReset: "earliest", maxRecords: 1000 });
+    c.subscribe({ topics: ["released"] });
+    try {
+      await c.run({
+        eachBatch: async ({ messages }) => {
+          for (const m of messages) registry.register(m, 0);
+          processed += messages.length;
+        },
+      });
+      await waitFor("all 2000 records", () => processed === 2000, 30_000);
+      // the consumer now long-polls an idle topic: nothing it handed over is needed any more
+      await waitFor(
+        "every record handed over to be collected",
+        async () => {
+          gc();
+          await sleep(50);
+          return collected === 2000;
+        },
+        5_000,
+        () => `${collected} of 2000 collected`,
+      );
+    } finally {
+      await c.stop();
+    }
   });
   it("eachBatch with batchesInFlight 2: the next batch is handed over while the one before runs; a rejected batch comes again with all after it", async () => {
     await admin.createTopic({ name: "overlap", partitions: 1 });

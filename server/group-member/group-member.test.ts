@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { TributaryError } from "../errors/tributary-error.ts";
 import {
@@ -338,6 +340,26 @@ describe("GroupMember", () => {
     expect(await skipped).toBeNull();
     expect(await after).toBe("after");
     expect(await member.poll(async () => "records")).toBe("records");
+  });
+
+  it("keeps nothing of a poll's result: what a poll returned can be collected before the next operation", async () => {
+    const { transport, member } = setup({ autoCommit: false });
+    transport.joinReplies.push(reply("m1", 1, [{ topic: "t", partitions: [0] }]));
+    await member.start();
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let collected = false;
+    const registry = new FinalizationRegistry<string>(() => (collected = true));
+    // the caller takes the records and lets them go (as the consumer does once they are processed)
+    await (async () => {
+      const records = await member.poll(async () => ({ records: new Array<number>(1000).fill(1) }));
+      registry.register(records!, "records");
+    })();
+    for (let i = 0; i < 20 && !collected; i++) {
+      gc();
+      await new Promise<void>((r) => setTimeout(r, 10));
+    }
+    expect(collected).toBe(true);
   });
 
   it("leaves: waits for the records in hand, commits, then leaves; polls stop", async () => {

@@ -150,6 +150,7 @@ export class GroupMember {
   private readonly owned = new Map<string, { tp: TopicPartition; status: "active" | "revoking" }>();
   /** Per partition: the offset last committed, so unchanged positions are not committed again. */
   private readonly lastCommitted = new Map<string, number>();
+  /** the last operation's end, resolved with nothing: a poll's records must not stay alive in it until the next operation */
   private queue: Promise<unknown> = Promise.resolve();
   private queuedOps = 0;
   private pollAbort: AbortController | null = null;
@@ -284,7 +285,7 @@ export class GroupMember {
         return fn();
       },
     );
-    this.queue = run.catch(noop);
+    this.queue = run.then(noop, noop);
     return run;
   }
 
@@ -307,7 +308,7 @@ export class GroupMember {
         this.pollAbort = null;
       }
     });
-    this.queue = run.catch(noop);
+    this.queue = run.then(noop, noop);
     return run;
   }
 

@@ -152,6 +152,36 @@ describe("state stores kept packed", () => {
   });
 });
 
+describe("a store past its bound", () => {
+  it("keeps decoded only keys read since: keys written once and never read are packed at their commit", () => {
+    const entry = (i: number) => ({ key: `k${i}`, accs: [BigInt(i)] });
+    const s = new StateStore<unknown>(undefined, 10);
+    const decoded = (s as unknown as { live: Map<string, unknown> }).live;
+    for (let i = 0; i < 8; i++) s.set(`k${i}`, entry(i));
+    s.takeEncodedChanges();
+    // under its bound: kept decoded, nothing packed
+    expect(decoded.size).toBe(8);
+    expect(s.packedBytes).toBe(0);
+    for (let i = 8; i < 1000; i++) {
+      s.set(`k${i}`, entry(i));
+      if (i % 100 === 0) s.takeEncodedChanges();
+    }
+    s.takeEncodedChanges();
+    // past it: the keys decoded before go once, and each key written since is packed at its commit
+    expect(decoded.size).toBe(0);
+    expect(s.get("k3")).toEqual(entry(3));
+    expect(s.get("k500")).toEqual(entry(500));
+    expect(decoded.size).toBe(2);
+    for (let i = 0; i < 1000; i++) expect(s.get(`k${i}`)).toEqual(entry(i));
+    expect(decoded.size).toBeLessThanOrEqual(10);
+    // a key read and changed stays decoded after its commit (within the bound)
+    s.set("k7", entry(70));
+    s.takeEncodedChanges();
+    expect(decoded.get("k7")).toEqual(entry(70));
+    expect(s.size).toBe(1000);
+  });
+});
+
 describe("decoded values bounded over the process", () => {
   it("keeps a table read over and over decoded, and two such tables over the process's bound together within it", () => {
     const keys = Math.round(DECODED_KEYS_PER_PROCESS * 0.6);

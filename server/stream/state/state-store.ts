@@ -92,7 +92,8 @@ export const decodedKeysInProcess = (): number => decodedKeys.total;
 export class StateStore<V> {
   /**
    * Decoded values: every key changed since the last commit (the record cache), and up to
-   * `decodedLimit` unchanged ones, the first decoded (or stored) are the first dropped.
+   * `decodedLimit` unchanged ones, the first decoded (or stored) are the first dropped; once the
+   * store held more keys than that, only keys read since their first commit.
    */
   private readonly live = new Map<string, V>();
   /**
@@ -108,6 +109,8 @@ export class StateStore<V> {
   private node = "";
   /** this store's unchanged decoded keys in the process's count (a cell: the count outlives the store until it is collected) */
   private readonly decoded = { counted: 0 };
+  /** the store held more keys than `decodedLimit` at a commit: keys first committed since are kept packed only */
+  private packing = false;
 
   /**
    * `revive`: a value read back from the changelog → the value kept (the node's own compact
@@ -253,23 +256,39 @@ export class StateStore<V> {
       }
       const encoded = this.encode(v);
       out.push([k, encoded]);
-      if (pack || this.packed.size > 0) this.committed(k, pack ? encoded : null);
+      // past its bound, a key committed for the first time is kept packed only, decoded again once
+      // read: keys written once and never read (a table of distinct keys) cost no heap
+      if ((pack || this.packed.size > 0) && this.committed(k, pack ? encoded : null) && pack) this.live.delete(k);
     }
     this.dirty.clear();
-    this.trim();
+    if (pack && !this.packing) {
+      // the store just passed its bound: what it kept decoded until now goes too (packed once), so
+      // that only keys read since stay decoded
+      this.packing = true;
+      this.trim(0);
+    } else this.trim();
     return out;
   }
 
-  /** A changed key's value was committed: its packed bytes are now `encoded` (or none: it is kept decoded only). */
-  private committed(key: string, encoded: Buffer | null): void {
+  /**
+   * A changed key's value was committed: its packed bytes are now `encoded` (or none: it is kept
+   * decoded only). Whether the key was packed for the first time.
+   */
+  private committed(key: string, encoded: Buffer | null): boolean {
     const h = this.packed.get(key);
     if (encoded) {
-      if (h === undefined) this.packed.set(key, this.bytes.add(encoded));
-      else this.bytes.replace(h, encoded);
-    } else if (h !== undefined) {
+      if (h !== undefined) {
+        this.bytes.replace(h, encoded);
+        return false;
+      }
+      this.packed.set(key, this.bytes.add(encoded));
+      return true;
+    }
+    if (h !== undefined) {
       this.packed.delete(key);
       this.bytes.delete(h);
     }
+    return false;
   }
 
   /** Brings this store's unchanged decoded keys up to date in the process's count; returns them. */
@@ -281,16 +300,16 @@ export class StateStore<V> {
   }
 
   /**
-   * Keeps at most `decodedLimit` unchanged keys decoded, and drops some of its own while the
+   * Keeps at most `limit` unchanged keys decoded (`decodedLimit` unless told), and drops some of its own while the
    * process's stores hold more than DECODED_KEYS_PER_PROCESS together: the first in `live` go
    * (packed first, encoded, if they were not). Changed keys stay, however many (the commit takes them).
    */
-  private trim(): void {
+  private trim(limit = this.decodedLimit): void {
     const mine = this.recount();
-    let over = Math.max(mine - this.decodedLimit, Math.min(mine, decodedKeys.total - DECODED_KEYS_PER_PROCESS));
+    let over = Math.max(mine - limit, Math.min(mine, decodedKeys.total - DECODED_KEYS_PER_PROCESS));
     if (over <= 0) return;
     // an eighth more: the walk from the map's start (past what was dropped before) is rare
-    over += Math.min(mine, this.decodedLimit) >> 3;
+    over += Math.min(mine, limit) >> 3;
     for (const [k, v] of this.live) {
       if (this.dirty.has(k)) continue;
       if (!this.packed.has(k)) this.packed.set(k, this.bytes.add(this.encode(v)));

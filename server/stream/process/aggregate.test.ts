@@ -469,7 +469,8 @@ describe("an aggregate's changelog", () => {
     for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changes.set(`${name}/${k}`, v);
     const [annKey, ann] = [...changes].find(([k]) => k.includes("ann"))!;
     const stored = decodeState(ann!) as unknown[];
-    expect(stored).toEqual(["ann", { start: 0, end: MIN }, [3], 1002, "in", 0, expect.any(Number)]);
+    // emit mode update: no origin (every result goes out before the commit, from the entry put)
+    expect(stored).toEqual(["ann", { start: 0, end: MIN }, [3], 1002, null, null, null]);
     // what changelogs written before this form hold: the entry as an object
     const asObject = encodeState({
       key: "ann",
@@ -549,6 +550,61 @@ describe("the record cache (running pipelines): a key's updates collapse between
     }
     expect(t.pending).toBe(true); // emitted without waiting for a commit
     expect(results(t)).toHaveLength(MAX_CACHED_UPDATES);
+  });
+
+  it("keeps no origin in the changelog: a task restored from it emits what an uninterrupted one does, origins included", () => {
+    const feed = ["a", "b", "a", "c", "a", "b", "c", "a"].map((k, i) => rec(k, 1, 100 + i));
+    const outputs = (t: Topology) =>
+      t.drain().outputs.map((o) => ({ key: o.record.key, value: toJsonData(o.record.value), origin: o.record.origin }));
+    const straight = cached(count);
+    const expected: unknown[] = [];
+    feed.forEach((r, i) => {
+      straight.process("in", r, 0);
+      if (i % 2 === 1) expected.push(...outputs(straight));
+    });
+    expect(expected.length).toBeGreaterThan(2);
+    // the same records, the task committed (drained, then its changes taken) and reopened from its changelog every second record
+    const changelog = new Map<string, Buffer | null>();
+    let t = cached(count);
+    const got: unknown[] = [];
+    feed.forEach((r, i) => {
+      t.process("in", r, 0);
+      if (i % 2 === 0) return;
+      got.push(...outputs(t));
+      for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changelog.set(`${name}/${k}`, v);
+      t = cached(count);
+      for (const [key, v] of changelog) {
+        const at = key.indexOf("/", key.indexOf("/") + 1);
+        t.stores()
+          .get(key.slice(0, at))!
+          .restoreEncoded(key.slice(at + 1), v);
+      }
+      t.restored(Number.NEGATIVE_INFINITY);
+    });
+    expect(got).toEqual(expected);
+    for (const v of changelog.values()) expect((decodeState(v!) as unknown[]).slice(4)).toEqual([null, null, null]);
+  });
+
+  it("final results keep their origin in the changelog: a window closed after a restore goes out with its last record's", () => {
+    const t = cached({ ...count, window: { type: "tumbling", sizeMs: 1000 }, emit: "final" });
+    const last = rec("a", 1, 200);
+    t.process("in", rec("a", 1, 100), 0);
+    t.process("in", last, 0);
+    t.drain();
+    const changes = [...t.stores()].flatMap(([name, store]) => store.takeEncodedChanges().map(([k, v]) => [`${name}/${k}`, v] as const));
+    expect(changes).toHaveLength(1);
+    expect((decodeState(changes[0][1]!) as unknown[]).slice(4)).toEqual(["in", 0, last.origin.offset]);
+    const reopened = cached({ ...count, window: { type: "tumbling", sizeMs: 1000 }, emit: "final" });
+    const [key, v] = changes[0];
+    const at = key.indexOf("/", key.indexOf("/") + 1);
+    reopened
+      .stores()
+      .get(key.slice(0, at))!
+      .restoreEncoded(key.slice(at + 1), v);
+    reopened.restored(Number.NEGATIVE_INFINITY);
+    reopened.process("in", rec("z", 1, 5000), 0); // the watermark passes 1000: [0, 1000) closes
+    const out = reopened.drain().outputs.find((o) => o.record.key === "a")!;
+    expect(out.record.origin).toEqual(last.origin);
   });
 
   it("previews and test runs (no cache) still see every update", () => {

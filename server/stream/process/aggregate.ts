@@ -71,8 +71,16 @@ interface Entry {
  */
 type CompactEntry = [unknown, Entry["window"], unknown[], number, string | null, number | null, number | null, 1?];
 
-function compactEntry(e: Entry): CompactEntry {
-  const o = e.origin as Entry["origin"] | undefined;
+/**
+ * `withOrigin`: the entry's origin is kept (emit mode `final`: a window's result goes out when it
+ * closes, from the stored entry, and carries the input position of its last record). In mode
+ * `update` every result goes out from an entry put since the last commit (directly, or from the
+ * record cache, which empties before the commit takes the changes), never from one read back:
+ * the origin is left out (null), a third of a table count's bytes (80 → 57 B, a topic name of 25
+ * characters).
+ */
+function compactEntry(e: Entry, withOrigin: boolean): CompactEntry {
+  const o = withOrigin ? (e.origin as Entry["origin"] | undefined) : undefined;
   const c: CompactEntry = [e.key, e.window, e.accs, e.timestamp, o?.topic ?? null, o?.partition ?? null, o?.offset ?? null];
   if (e.final) c.push(1);
   return c;
@@ -100,7 +108,11 @@ export class AggregateProcessor implements Processor, Stateful {
   private readonly aggregators: Aggregator[];
   private readonly windows: TimeWindows | SessionWindows | SlidingWindows | null;
   /** storeKey → entry; windowed stores key by group key and window start */
-  private readonly store = new StateStore<Entry>((v) => this.revive(v as Entry | CompactEntry), undefined, compactEntry);
+  private readonly store = new StateStore<Entry>(
+    (v) => this.revive(v as Entry | CompactEntry),
+    undefined,
+    (e) => compactEntry(e, this.config.emit === "final"),
+  );
   /** the topic names of restored entries' origins, one string each */
   private readonly topicNames = new Map<string, string>();
   readonly stores: ReadonlyMap<string, StateStore<unknown>> = new Map([["windows", this.store as StateStore<unknown>]]);

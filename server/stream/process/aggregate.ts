@@ -76,7 +76,7 @@ type CompactEntry = [unknown, Entry["window"], unknown[], number, string | null,
  * closes, from the stored entry, and carries the input position of its last record). In mode
  * `update` every result goes out from an entry put since the last commit (directly, or from the
  * record cache, which empties before the commit takes the changes), never from one read back:
- * the origin is left out (null), a third of a table count's bytes (80 → 57 B, a topic name of 25
+ * the origin is left out (null): over a quarter of a table count's bytes (80 → 57 B, a topic name of 25
  * characters).
  */
 function compactEntry(e: Entry, withOrigin: boolean): CompactEntry {

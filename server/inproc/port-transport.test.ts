@@ -88,4 +88,31 @@ describe("port transport", () => {
     expect(sawAbort).toBe(true);
     expect(e).toMatchObject({ name: "AbortError" });
   });
+
+  it("once the thread ended, the members it joined leave, and a join answered after that leaves at once", async () => {
+    const left: string[] = [];
+    let answerLateJoin!: () => void;
+    const lateJoin = new Promise<void>((r) => (answerLateJoin = r));
+    const c = new MessageChannel();
+    channels.push(c);
+    const served = servePort(c.port1, {
+      joinGroup: async (groupId) => {
+        if (groupId === "late") await lateJoin;
+        return { memberId: `${groupId}-member`, memberEpoch: 1, heartbeatIntervalMs: 1000, assignment: [] };
+      },
+      leaveGroup: async (groupId, memberId) => {
+        left.push(`${groupId}/${memberId}`);
+      },
+    } as Partial<ClientTransport> as ClientTransport);
+    const t = portTransport(c.port2);
+    await t.joinGroup("early", { topics: ["x"] });
+    // a join on its way when the thread ends: its answer comes after
+    void t.joinGroup("late", { topics: ["x"] }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    await served.ended();
+    expect(left).toEqual(["early/early-member"]);
+    answerLateJoin();
+    for (let i = 0; i < 50 && left.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(left).toEqual(["early/early-member", "late/late-member"]);
+  });
 });

@@ -17,19 +17,22 @@ import { eventually, readCommitted } from "../testing/topic-reading.ts";
 
 const server = useTestServer({ TRIBUTARY_PIPELINE_THREADS: "1", TRIBUTARY_PIPELINE_THREAD_HEAP_MB: "128" });
 const call = apiCaller(() => server.url);
-const KEYS = 700_000;
+const RECORDS = 700_000;
 
-/** `many-keys`: 700,000 distinct keys, each record with a value of its own (produced once). */
+/**
+ * `many-keys`: 700,000 records over 100 keys, each with a value of its own of ~220 bytes
+ * (produced once): 7,000 distinct values per key, ~150 MB of them in all.
+ */
 let manyKeys: Promise<void> | null = null;
 function produceManyKeys(): Promise<void> {
   manyKeys ??= (async () => {
     expect((await call("POST", "/api/v1/topics", { json: { name: "many-keys", partitions: 1 } })).status).toBe(201);
-    await produceDistinct(server.url, "many-keys", KEYS, 0);
+    await produceDistinct(server.url, "many-keys", RECORDS, 0, { keys: 100, pad: 200 });
   })();
   return manyKeys;
 }
 
-/** A distinct count per key over `many-keys`: one entry (a set of its own) per key. */
+/** A distinct count per key over `many-keys`: one entry per key, a set of its 7,000 values. */
 const distinctPerKey = (name: string, settings: Record<string, number>) =>
   throughOne(
     name,
@@ -50,7 +53,7 @@ async function failedPipeline(name: string) {
   // the broker never stopped: the server answers, and its records are all there
   const topic = await call("GET", "/api/v1/topics/many-keys");
   expect(topic.status).toBe(200);
-  expect(topic.body.partitions[0].highWatermark).toBe(KEYS);
+  expect(topic.body.partitions[0].highWatermark).toBe(RECORDS);
   return failed.body.error as { message: string; node?: string };
 }
 
@@ -100,7 +103,8 @@ describe("pipeline threads", () => {
 
   it("a pipeline whose state fits its limits but not its thread's heap ends the thread: it fails with the reason, and the next pipeline gets a new thread", async () => {
     await produceManyKeys();
-    // 700,000 keys within the pipeline's limits; decoding and holding them takes more than 128 MB of heap
+    // 100 keys within the pipeline's limits, few enough to stay decoded: their sets of 700,000 values of
+    // ~220 bytes take more than 128 MB of heap (a store packs keys off the heap, not a key's value)
     await deployed(call, distinctPerKey("swollen", { maxStateKeysPerTask: 750_000, maxStateBytesPerTask: 240 * 1024 * 1024 }));
     const thread = onlyThread((await call("GET", "/api/v1/pipelines/swollen")).body.metrics.threads);
     expect(thread).toBeGreaterThanOrEqual(1);

@@ -258,7 +258,7 @@ export class StateStore<V> {
       out.push([k, encoded]);
       // past its bound, a key committed for the first time is kept packed only, decoded again once
       // read: keys written once and never read (a table of distinct keys) cost no heap
-      if ((pack || this.packed.size > 0) && this.committed(k, pack ? encoded : null) && pack) this.live.delete(k);
+      if ((pack || this.packed.size > 0) && this.committed(k, pack ? encoded : null)) this.live.delete(k);
     }
     this.dirty.clear();
     if (pack && !this.packing) {

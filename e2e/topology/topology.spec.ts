@@ -18,6 +18,23 @@ const owned = (m: GroupBody["members"][number]) => m.assignment.reduce((s, a) =>
 const membersOwning = (page: Page, group: string, n: number) =>
   page.locator(`[data-testid="topo-group-${group}"] [data-in-group="true"][data-owned="${n}"]`);
 
+/**
+ * Drags `source` onto `target` once the target has stopped moving: the canvas lays itself out
+ * again as nodes come (the producer just dropped), and a drop aimed at where the target was
+ * landed on the empty canvas once in CI (the group's dialog opened with no topic chosen).
+ */
+async function dropOnto(page: Page, source: string, target: string): Promise<void> {
+  const box = async () => JSON.stringify(await page.locator(target).boundingBox());
+  let before = await box();
+  for (let i = 0; i < 40; i++) {
+    await page.waitForTimeout(250);
+    const now = await box();
+    if (now === before && now !== "null") break;
+    before = now;
+  }
+  await page.dragAndDrop(source, target);
+}
+
 test("build a topic, a producer and a group of 3 by dragging; kill a member; the timeline shows both epochs", async ({ page }) => {
   test.setTimeout(120_000);
   const topic = unique("orders");
@@ -42,7 +59,7 @@ test("build a topic, a producer and a group of 3 by dragging; kill a member; the
     await expect(topicNode).toHaveAttribute("data-partitions", "12");
 
     // a simulated producer, dropped onto the topic
-    await page.dragAndDrop('[data-testid="topology-palette-producer"]', `[data-testid="topo-topic-${topic}"]`);
+    await dropOnto(page, '[data-testid="topology-palette-producer"]', `[data-testid="topo-topic-${topic}"]`);
     await expect(dialog).toBeVisible();
     await expect(dialog.getByTestId("sim-producer-topic")).toHaveValue(topic);
     await dialog.getByTestId("sim-producer-rate").fill("40");
@@ -58,7 +75,7 @@ test("build a topic, a producer and a group of 3 by dragging; kill a member; the
     await expect(topicNode).not.toHaveAttribute("data-records", "0");
 
     // a simulated group of 3, dropped onto the topic
-    await page.dragAndDrop('[data-testid="topology-palette-group"]', `[data-testid="topo-topic-${topic}"]`);
+    await dropOnto(page, '[data-testid="topology-palette-group"]', `[data-testid="topo-topic-${topic}"]`);
     await expect(dialog).toBeVisible();
     await expect(dialog.getByTestId(`sim-group-topic-${topic}`)).toBeChecked();
     await dialog.getByTestId("sim-group-id").fill(group);

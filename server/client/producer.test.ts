@@ -78,6 +78,19 @@ describe("Producer", () => {
     expect(lone.partition).toBe(partitionForKey(Buffer.from("lone"), 5));
   });
 
+  it("write: text keys and values stored as their UTF-8 bytes, keyed by Kafka's partitioner; resolves with nothing once all are stored", async () => {
+    await createTopic("p-write", 3);
+    const producer = new Producer({ baseUrl: server.url, batchBytes: 4096, lingerMs: 2 });
+    const records = Array.from({ length: 300 }, (_, i) => ({ key: `ключ-${i}`, value: `значение ${i} — 🚀` }));
+    await expect(producer.write("p-write", records)).resolves.toBeUndefined();
+    const stored = (await Promise.all([0, 1, 2].map((p) => readAll("p-write", p).then((rs) => rs.map((r) => ({ ...r, p })))))).flat();
+    expect(stored.length).toBe(records.length);
+    for (const r of stored) {
+      expect(r.p).toBe(partitionForKey(Buffer.from(r.key!, "utf8"), 3));
+      expect(r.value).toBe(`значение ${r.key!.slice(5)} — 🚀`);
+    }
+  });
+
   it("rejects with the server's typed error: unknown topic, record over max.message.bytes", async () => {
     const producer = new Producer({ baseUrl: server.url });
     const unknown = await producer.send("p-none", { value: "x" }).catch((e) => e);

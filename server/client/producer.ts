@@ -175,7 +175,9 @@ interface Pending {
   ready: boolean;
 }
 
-const toBuf = (v: Buffer | string | null | undefined) => (v == null ? null : typeof v === "string" ? Buffer.from(v) : v);
+/** A record's key or value as the batch writer takes it: text is written into the batch as UTF-8 there, not copied into a Buffer first. */
+const asWritten = (v: Buffer | string | null | undefined): Buffer | string | null => v ?? null;
+const lengthOf = (v: Buffer | string | null) => (v === null ? 0 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
 
 /** Batch buffers a producer keeps for reuse at most (16 MiB of 1 MiB batches). */
 const MAX_FREE_BUFFERS = 16;
@@ -242,12 +244,18 @@ export class Producer {
     return p;
   }
 
-  private partitionOf(topic: string, n: number, key: Buffer | null, record: ProducerRecord, size: number): number {
+  private partitionOf(
+    topic: string,
+    n: number,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    record: ProducerRecord,
+  ): number {
     if (record.partition !== undefined) return record.partition;
-    if (key) return partitionForKey(key, n);
+    if (key !== null) return partitionForKey(typeof key === "string" ? Buffer.from(key, "utf8") : key, n);
     let s = this.sticky.get(topic);
     if (!s) this.sticky.set(topic, (s = new StickyPartitioner()));
-    return s.next(n, size);
+    return s.next(n, lengthOf(value));
   }
 
   /** Writes one record into its partition's open batch; returns the batch and the record's index in it. */
@@ -268,8 +276,8 @@ export class Producer {
     topic: string,
     partition: number,
     id: string,
-    key: Buffer | null,
-    value: Buffer | null,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
     record: ProducerRecord,
     now: number,
   ): Pending {
@@ -311,9 +319,9 @@ export class Producer {
     if (this.idempotent && !this.resolvedIdentity) return this.initIdentity().then(() => this.enqueue(topic, record));
     const n = this.partitionsOf.get(topic);
     if (n === undefined) return this.partitions(topic).then(() => this.enqueue(topic, record));
-    const key = toBuf(record.key);
-    const value = toBuf(record.value);
-    const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
+    const key = asWritten(record.key);
+    const value = asWritten(record.value);
+    const partition = this.partitionOf(topic, n, key, value, record);
     const id = this.idOf(topic, partition);
     const batch = this.append(topic, partition, id, key, value, record, Date.now());
     const index = batch.writer.count - 1;
@@ -330,10 +338,21 @@ export class Producer {
     return this.enqueueMany(topic, records);
   }
 
-  private async enqueueMany(topic: string, records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+  /**
+   * Queues many records as `sendMany` does and resolves, with nothing, once the broker committed
+   * them all: for a caller that wants no record's offset (a pipeline's transaction), no metadata
+   * object per record.
+   */
+  write(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    const written = () => this.enqueueMany(topic, records, false).then(() => undefined);
+    if (this.txn !== null) return this.sendInTransaction(topic, written);
+    return written();
+  }
+
+  private async enqueueMany(topic: string, records: readonly ProducerRecord[], metadata = true): Promise<RecordMetadata[]> {
     if (this.idempotent && !this.resolvedIdentity) await this.initIdentity();
     const n = this.partitionsOf.get(topic) ?? (await this.partitions(topic));
-    const out = new Array<RecordMetadata>(records.length);
+    const out = new Array<RecordMetadata>(metadata ? records.length : 0);
     const acks: Promise<void>[] = [];
     // One group per batch the call writes into, with one waiter registered as the group opens
     // (before its batch can be dispatched). The call's records in one batch sit at consecutive
@@ -346,9 +365,9 @@ export class Producer {
     const now = Date.now();
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const key = toBuf(record.key);
-      const value = toBuf(record.value);
-      const partition = this.partitionOf(topic, n, key, record, (key?.length ?? 0) + (value?.length ?? 0));
+      const key = asWritten(record.key);
+      const value = asWritten(record.value);
+      const partition = this.partitionOf(topic, n, key, value, record);
       const id = last !== null && last.partition === partition ? last.id : this.idOf(topic, partition);
       const batch = this.append(topic, partition, id, key, value, record, now);
       let g: Group | undefined = last !== null && last.batch === batch ? last : groups.get(batch);
@@ -369,7 +388,7 @@ export class Producer {
         );
         g = group;
       }
-      g.at.push(i);
+      if (metadata) g.at.push(i);
       last = g;
       // a full batch goes at once; the others linger (or go) once the call has written them
       if (!batch.writer.hasRoomFor(64)) this.schedule(topic, partition, id, batch);

@@ -33,4 +33,23 @@ describe("RecordBatchWriter", () => {
     expect(hasValidCrc(b)).toBe(true);
     expect(decodeRecords(b)[0].value?.length).toBe(5000);
   });
+
+  it("writes a key or value given as text as its UTF-8 bytes, sized in bytes, not characters", () => {
+    const texts = ["", "k", "plain ascii", "ünïcödé — 表 🚀", "x".repeat(300)];
+    const asText = new RecordBatchWriter(1 << 16);
+    const asBytes = new RecordBatchWriter(1 << 16);
+    texts.forEach((t, i) => {
+      expect(asText.tryAppend(t, `v:${t}`, [], 1_000 + i)).toBe(true);
+      expect(asBytes.tryAppend(Buffer.from(t, "utf8"), Buffer.from(`v:${t}`, "utf8"), [], 1_000 + i)).toBe(true);
+    });
+    const bytes = asText.finish();
+    expect(hasValidCrc(bytes)).toBe(true);
+    expect(bytes.equals(asBytes.finish())).toBe(true);
+    expect(decodeRecords(bytes).map((r) => r.value?.toString("utf8"))).toEqual(texts.map((t) => `v:${t}`));
+    // 60 emoji: 120 UTF-16 code units (would fit) but 240 UTF-8 bytes, past a 200-byte batch holding a record already
+    const w = new RecordBatchWriter(200);
+    expect(w.tryAppend(null, "a", [], 1)).toBe(true);
+    expect(w.tryAppend(null, "🚀".repeat(60), [], 2)).toBe(false);
+    expect(readBatchHeader(w.finish()).recordCount).toBe(1);
+  });
 });

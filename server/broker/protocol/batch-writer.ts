@@ -14,6 +14,18 @@ export interface BatchWriterOptions {
   isTransactional?: boolean;
 }
 
+const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+
+/** A key's or value's bytes in the batch (text as UTF-8; -1 for null). */
+const byteLengthOf = (v: Buffer | string | null) => (v === null ? -1 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
+
+/** Writes a key or value (its length, then its bytes) at `p`; returns the position after it. */
+function writeBytes(b: Buffer, p: number, v: Buffer | string | null, bytes: number): number {
+  if (v === null) return writeVarint(b, p, -1);
+  p = writeVarint(b, p, bytes);
+  return p + (typeof v === "string" ? b.write(v, p, "utf8") : v.copy(b, p));
+}
+
 export class RecordBatchWriter {
   private buf: Buffer;
   private pos = BATCH_HEADER_SIZE;
@@ -44,21 +56,31 @@ export class RecordBatchWriter {
 
   /**
    * Appends a record; false (and nothing written) when it would take the batch past its
-   * capacity: the caller finishes this batch and starts the next with the record.
+   * capacity: the caller finishes this batch and starts the next with the record. A key or value
+   * given as text is written as its UTF-8 bytes straight into the batch (no Buffer of its own).
    */
-  tryAppend(key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[] | undefined, timestamp: number): boolean {
+  tryAppend(
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    headers: readonly RecordHeader[] | undefined,
+    timestamp: number,
+  ): boolean {
     if (this.count === 0) {
       this.firstTimestamp = timestamp;
       this.maxTimestamp = timestamp;
     }
     const tsDelta = timestamp - this.firstTimestamp;
     const offsetDelta = this.count;
+    const keyBytes = byteLengthOf(key);
+    const valueBytes = byteLengthOf(value);
     let body = 1 + varintSize(tsDelta) + varintSize(offsetDelta);
-    body += key === null ? 1 : varintSize(key.length) + key.length;
-    body += value === null ? 1 : varintSize(value.length) + value.length;
-    const hs = headers ?? [];
+    body += key === null ? 1 : varintSize(keyBytes) + keyBytes;
+    body += value === null ? 1 : varintSize(valueBytes) + valueBytes;
+    const hs = headers ?? NO_HEADERS;
     body += varintSize(hs.length);
-    for (const h of hs) {
+    // indexed loops: an iterator over the (often shared, frozen, empty) headers cost an object per record
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i];
       const k = Buffer.byteLength(h.key);
       body += varintSize(k) + k + (h.value === null ? 1 : varintSize(h.value.length) + h.value.length);
     }
@@ -74,18 +96,11 @@ export class RecordBatchWriter {
     b[p++] = 0;
     p = writeVarint(b, p, tsDelta);
     p = writeVarint(b, p, offsetDelta);
-    if (key === null) p = writeVarint(b, p, -1);
-    else {
-      p = writeVarint(b, p, key.length);
-      p += key.copy(b, p);
-    }
-    if (value === null) p = writeVarint(b, p, -1);
-    else {
-      p = writeVarint(b, p, value.length);
-      p += value.copy(b, p);
-    }
+    p = writeBytes(b, p, key, keyBytes);
+    p = writeBytes(b, p, value, valueBytes);
     p = writeVarint(b, p, hs.length);
-    for (const h of hs) {
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i];
       p = writeVarint(b, p, Buffer.byteLength(h.key));
       p += b.write(h.key, p, "utf8");
       if (h.value === null) p = writeVarint(b, p, -1);

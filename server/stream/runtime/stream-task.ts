@@ -22,7 +22,7 @@
 import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { PartitionReader } from "../../client/index.ts";
-import { decode, encode, type RecordFormat, type StreamRecord } from "../record.ts";
+import { decode, encode, encodeForProducer, type RecordFormat, type StreamRecord } from "../record.ts";
 import { ChangelogRestore, UPSTREAM_KEY, WATERMARK_KEY } from "../state/changelog-restore.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
@@ -130,15 +130,15 @@ function headersOfMessage(m: Message): Record<string, string> {
 /** A sink's record, or a record crossing a repartition topic (its key and value kept exactly). */
 function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
   const key = bytesOrNull(encode(o.record.key));
-  const value = o.repartition ? encodeState({ k: o.record.key, v: o.record.value }) : bytesOrNull(encode(o.record.value));
+  // one shape for every output (no spread of a partition object per record); by key (Kafka's
+  // partitioner) unless the sink says otherwise; a repartitioned record without a key goes to
+  // partition 0, so all of them meet in one task as records of one key do
   return {
     key,
-    value,
+    value: o.repartition ? encodeState({ k: o.record.key, v: o.record.value }) : encodeForProducer(o.record.value),
     headers: headersOf(o.record.headers),
     timestamp: o.record.timestamp,
-    // by key (Kafka's partitioner) unless the sink says otherwise; a repartitioned record without
-    // a key goes to partition 0, so all of them meet in one task as records of one key do
-    ...(o.repartition ? (key === null ? { partition: 0 } : {}) : o.partitionByKey ? {} : { partition }),
+    partition: o.repartition ? (key === null ? 0 : undefined) : o.partitionByKey ? undefined : partition,
   };
 }
 
@@ -171,10 +171,15 @@ export const MAX_PENDING_INPUT_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_PENDING_OUTPUT_BYTES = 16 * 1024 * 1024;
 
+/** Bytes of a key or value given as a Buffer or as text (UTF-8). */
+const lengthOf = (v: Buffer | string | null | undefined) =>
+  v == null ? 0 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length;
+
 /** What one output record weighs in a transaction: its key, value and headers. */
 function recordBytes(r: ProducerRecord): number {
-  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers ?? []) n += h.key.length + (h.value?.length ?? 0);
+  let n = lengthOf(r.key) + lengthOf(r.value);
+  const hs = r.headers;
+  if (hs) for (let i = 0; i < hs.length; i++) n += hs[i].key.length + (hs[i].value?.length ?? 0);
   return n;
 }
 
@@ -206,10 +211,12 @@ export class StreamTask {
   /** input bytes processed since the last transaction began */
   private pendingBytes = 0;
   /**
-   * The outputs processed since the last transaction began, taken from the topology and encoded
-   * (by topic); their bytes, and whether any goes to a repartition topic.
+   * The outputs processed since the last transaction began, taken from the topology and encoded,
+   * by topic (in the order they were emitted); how many, their bytes, and whether any goes to a
+   * repartition topic.
    */
-  private encoded: [string, ProducerRecord][] = [];
+  private encoded = new Map<string, ProducerRecord[]>();
+  private encodedCount = 0;
   private encodedBytes = 0;
   private encodedRekeyed = false;
   /** the next transaction, scheduled but not begun */
@@ -338,7 +345,7 @@ export class StreamTask {
     for (let i = from; i < messages.length; i++) {
       if (
         i > from &&
-        (this.topology.pendingCount + this.encoded.length + this.changedKeys() >= MAX_PENDING_OUTPUTS ||
+        (this.topology.pendingCount + this.encodedCount + this.changedKeys() >= MAX_PENDING_OUTPUTS ||
           this.pendingBytes >= MAX_PENDING_INPUT_BYTES ||
           this.takeOutputs() >= MAX_PENDING_OUTPUT_BYTES)
       ) {
@@ -485,17 +492,27 @@ export class StreamTask {
 
   /** Encodes `outputs` into the next transaction's records. */
   private encodeOutputs(outputs: readonly SinkOutput[]): void {
-    for (const o of outputs) {
+    // outputs mostly come in runs of one topic: its list is looked up as the topic changes
+    let topic = "";
+    let list: ProducerRecord[] | undefined;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i];
       const r = outputRecord(o, this.partition);
       this.encodedBytes += recordBytes(r);
       if (o.repartition) this.encodedRekeyed = true;
-      this.encoded.push([o.topic, r]);
+      if (list === undefined || o.topic !== topic) {
+        topic = o.topic;
+        list = this.encoded.get(topic);
+        if (!list) this.encoded.set(topic, (list = []));
+      }
+      list.push(r);
     }
+    this.encodedCount += outputs.length;
   }
 
   /** Outputs or dead letters wait for the next transaction. */
   private get pending(): boolean {
-    return this.encoded.length > 0 || this.topology.pending;
+    return this.encodedCount > 0 || this.topology.pending;
   }
 
   /** Resolves when the transactions of all work handed in so far ended. */
@@ -517,9 +534,11 @@ export class StreamTask {
     // one synchronous snapshot: what was processed until now, and the positions after it
     const { outputs, deadLetters } = this.topology.drain();
     this.encodeOutputs(outputs);
-    const encoded = this.encoded;
+    const byTopic = this.encoded;
+    const outputCount = this.encodedCount;
     const rekeyed = this.encodedRekeyed;
-    this.encoded = [];
+    this.encoded = new Map();
+    this.encodedCount = 0;
     this.encodedBytes = 0;
     this.encodedRekeyed = false;
     this.pendingBytes = 0;
@@ -555,13 +574,11 @@ export class StreamTask {
 
     await this.producer.beginTransaction();
     try {
-      const byTopic = new Map<string, ProducerRecord[]>();
       const add = (topic: string, r: ProducerRecord) => {
         const list = byTopic.get(topic);
         if (list) list.push(r);
         else byTopic.set(topic, [r]);
       };
-      for (const [topic, r] of encoded) add(topic, r);
       if (this.ctx.deadLetterTopic) {
         for (const d of deadLetters) {
           const key = d.record.key instanceof Uint8Array ? d.record.key : encode(d.record.key);
@@ -582,7 +599,7 @@ export class StreamTask {
       }
       for (const c of changes) add(this.ctx.changelogTopic, c);
       for (const [topic, r] of announcements) add(topic, r);
-      await Promise.all([...byTopic].map(([topic, records]) => this.producer.sendMany(topic, records).catch(writeFailed(topic))));
+      await Promise.all([...byTopic].map(([topic, records]) => this.producer.write(topic, records).catch(writeFailed(topic))));
       if (offsets.length > 0) await this.producer.sendOffsetsToTransaction({ ...this.ctx.groupMetadata(), offsets });
       await this.producer.commitTransaction();
     } catch (e) {
@@ -594,7 +611,7 @@ export class StreamTask {
       this.announcedAt = started;
       this.announcedIdle = idle;
     }
-    this.counters.recordsOut += encoded.length;
+    this.counters.recordsOut += outputCount;
     this.counters.deadLetters += deadLetters.length;
     this.counters.commits++;
     this.counters.lastCommitMs = performance.now() - started;

@@ -177,6 +177,7 @@ interface Pending {
 
 /** A record's key or value as the batch writer takes it: text is written into the batch as UTF-8 there, not copied into a Buffer first. */
 const asWritten = (v: Buffer | string | null | undefined): Buffer | string | null => v ?? null;
+/** The bytes a key or value takes in the batch. */
 const lengthOf = (v: Buffer | string | null) => (v === null ? 0 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
 
 /** Batch buffers a producer keeps for reuse at most (16 MiB of 1 MiB batches). */
@@ -258,7 +259,6 @@ export class Producer {
     return s.next(n, lengthOf(value));
   }
 
-  /** Writes one record into its partition's open batch; returns the batch and the record's index in it. */
   /** The map key of a topic-partition, made once per partition (not per record). */
   private idOf(topic: string, partition: number): string {
     let ids = this.ids.get(topic);

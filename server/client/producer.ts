@@ -17,7 +17,7 @@
  *   `abortTransaction()` re-initialises the producer id when the epoch or sequences can no
  *   longer be trusted, after which `beginTransaction()` works again.
  */
-import { RecordBatchWriter } from "../broker/protocol/batch-writer.ts";
+import { byteLengthOf, RecordBatchWriter } from "../broker/protocol/batch-writer.ts";
 import type { RecordHeader } from "../broker/protocol/record-batch.ts";
 import { partitionForKey } from "../broker/protocol/murmur2.ts";
 import { StickyPartitioner } from "../broker/protocol/partitioner.ts";
@@ -177,8 +177,6 @@ interface Pending {
 
 /** A record's key or value as the batch writer takes it: text is written into the batch as UTF-8 there, not copied into a Buffer first. */
 const asWritten = (v: Buffer | string | null | undefined): Buffer | string | null => v ?? null;
-/** The bytes a key or value takes in the batch. */
-const lengthOf = (v: Buffer | string | null) => (v === null ? 0 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
 
 /** Batch buffers a producer keeps for reuse at most (16 MiB of 1 MiB batches). */
 const MAX_FREE_BUFFERS = 16;
@@ -256,7 +254,7 @@ export class Producer {
     if (key !== null) return partitionForKey(typeof key === "string" ? Buffer.from(key, "utf8") : key, n);
     let s = this.sticky.get(topic);
     if (!s) this.sticky.set(topic, (s = new StickyPartitioner()));
-    return s.next(n, lengthOf(value));
+    return s.next(n, Math.max(0, byteLengthOf(value)));
   }
 
   /** The map key of a topic-partition, made once per partition (not per record). */

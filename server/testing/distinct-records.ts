@@ -15,7 +15,7 @@ export async function produceDistinct(
   const producer = new Producer({ baseUrl, batchBytes: 1024 * 1024 });
   const padding = "p".repeat(pad);
   for (let from = 0; from < count; from += 50_000)
-    await producer.sendMany(
+    await producer.write(
       topic,
       Array.from({ length: Math.min(50_000, count - from) }, (_, i) => ({
         key: `k${(from + i) % keys}`,

@@ -17,7 +17,8 @@ export interface BatchWriterOptions {
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /** A key's or value's bytes in the batch (text as UTF-8; -1 for null). */
-const byteLengthOf = (v: Buffer | string | null) => (v === null ? -1 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length);
+export const byteLengthOf = (v: Buffer | string | null) =>
+  v === null ? -1 : typeof v === "string" ? Buffer.byteLength(v, "utf8") : v.length;
 
 /** Writes a key or value (its length, then its bytes) at `p`; returns the position after it. */
 function writeBytes(b: Buffer, p: number, v: Buffer | string | null, bytes: number): number {

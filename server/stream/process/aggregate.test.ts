@@ -37,6 +37,23 @@ function aggregate(config: Record<string, unknown>, source: Record<string, unkno
   });
 }
 
+/** What a commit writes to a task's changelog: its stores' changed keys as `node/store/key`, added to `into`. */
+function takeChanges(t: Topology, into = new Map<string, Buffer | null>()): Map<string, Buffer | null> {
+  for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) into.set(`${name}/${k}`, v);
+  return into;
+}
+
+/** `t` reopened from `changelog` (`node/store/key` → value), its restore ended at `watermark`. */
+function restoredFrom(t: Topology, changelog: Iterable<readonly [string, Buffer | null]>, watermark = Number.NEGATIVE_INFINITY): Topology {
+  const stores = t.stores();
+  for (const [key, v] of changelog) {
+    const at = key.indexOf("/", key.indexOf("/") + 1);
+    stores.get(key.slice(0, at))!.restoreEncoded(key.slice(at + 1), v);
+  }
+  t.restored(watermark);
+  return t;
+}
+
 const results = (t: Topology) => t.drain().outputs.map((o) => ({ topic: o.topic, key: o.record.key, value: toJsonData(o.record.value) }));
 
 describe("the seed's fraud alert: purchases per user per hour, an alert past 10", () => {
@@ -422,26 +439,13 @@ describe("aggregate in sliding windows (Kafka Streams' SlidingWindows)", () => {
 
     // the same input, with the task's state committed after every record and the task reopened from it twice
     const changelog = new Map<string, Buffer | null>();
-    const commit = (t: Topology) => {
-      for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changelog.set(`${name}/${k}`, v);
-    };
-    const reopen = (watermark: number) => {
-      const t = build(def);
-      const stores = t.stores();
-      for (const [key, v] of changelog) {
-        const at = key.indexOf("/", key.indexOf("/") + 1);
-        stores.get(key.slice(0, at))!.restoreEncoded(key.slice(at + 1), v);
-      }
-      t.restored(watermark);
-      return t;
-    };
     const got: Out[] = [];
     let t = build(def);
     feed.forEach((r, i) => {
       t.process("in", r, 0);
       got.push(...windowed(t));
-      commit(t);
-      if (i === 5 || i === 10) t = reopen(t.watermark);
+      takeChanges(t, changelog);
+      if (i === 5 || i === 10) t = restoredFrom(build(def), changelog, t.watermark);
     });
     expect(got).toEqual(expected);
     // closed windows are kept as sources for a while, then dropped with tombstones
@@ -465,8 +469,7 @@ describe("an aggregate's changelog", () => {
     for (let i = 0; i < 3; i++) t.process("in", rec("ann", i, 1000 + i), 0);
     t.process("in", rec("bob", 9, 2000), 0);
     t.drain();
-    const changes = new Map<string, Buffer | null>();
-    for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changes.set(`${name}/${k}`, v);
+    const changes = takeChanges(t);
     const [annKey, ann] = [...changes].find(([k]) => k.includes("ann"))!;
     const stored = decodeState(ann!) as unknown[];
     // emit mode update: no origin (every result goes out before the commit, from the entry put)
@@ -481,15 +484,10 @@ describe("an aggregate's changelog", () => {
     });
     expect(ann!.length).toBeLessThan(asObject.length * 0.7);
     for (const form of [ann!, asObject]) {
-      const reopened = build(def);
-      for (const [key, v] of changes) {
-        const at = key.indexOf("/", key.indexOf("/") + 1);
-        reopened
-          .stores()
-          .get(key.slice(0, at))!
-          .restoreEncoded(key.slice(at + 1), key === annKey ? form : v);
-      }
-      reopened.restored(Number.NEGATIVE_INFINITY);
+      const reopened = restoredFrom(
+        build(def),
+        [...changes].map(([key, v]) => [key, key === annKey ? form : v] as const),
+      );
       reopened.process("in", rec("ann", 7, 1500), 0);
       expect(results(reopened)).toEqual([{ topic: "out", key: "ann", value: { window: { start: 0, end: MIN }, n: 4 } }]);
     }
@@ -571,15 +569,8 @@ describe("the record cache (running pipelines): a key's updates collapse between
       t.process("in", r, 0);
       if (i % 2 === 0) return;
       got.push(...outputs(t));
-      for (const [name, store] of t.stores()) for (const [k, v] of store.takeEncodedChanges()) changelog.set(`${name}/${k}`, v);
-      t = cached(count);
-      for (const [key, v] of changelog) {
-        const at = key.indexOf("/", key.indexOf("/") + 1);
-        t.stores()
-          .get(key.slice(0, at))!
-          .restoreEncoded(key.slice(at + 1), v);
-      }
-      t.restored(Number.NEGATIVE_INFINITY);
+      takeChanges(t, changelog);
+      t = restoredFrom(cached(count), changelog);
     });
     expect(got).toEqual(expected);
     for (const v of changelog.values()) expect((decodeState(v!) as unknown[]).slice(4)).toEqual([null, null, null]);
@@ -591,17 +582,10 @@ describe("the record cache (running pipelines): a key's updates collapse between
     t.process("in", rec("a", 1, 100), 0);
     t.process("in", last, 0);
     t.drain();
-    const changes = [...t.stores()].flatMap(([name, store]) => store.takeEncodedChanges().map(([k, v]) => [`${name}/${k}`, v] as const));
-    expect(changes).toHaveLength(1);
-    expect((decodeState(changes[0][1]!) as unknown[]).slice(4)).toEqual(["in", 0, last.origin.offset]);
-    const reopened = cached({ ...count, window: { type: "tumbling", sizeMs: 1000 }, emit: "final" });
-    const [key, v] = changes[0];
-    const at = key.indexOf("/", key.indexOf("/") + 1);
-    reopened
-      .stores()
-      .get(key.slice(0, at))!
-      .restoreEncoded(key.slice(at + 1), v);
-    reopened.restored(Number.NEGATIVE_INFINITY);
+    const changes = takeChanges(t);
+    expect(changes.size).toBe(1);
+    expect((decodeState([...changes.values()][0]!) as unknown[]).slice(4)).toEqual(["in", 0, last.origin.offset]);
+    const reopened = restoredFrom(cached({ ...count, window: { type: "tumbling", sizeMs: 1000 }, emit: "final" }), changes);
     reopened.process("in", rec("z", 1, 5000), 0); // the watermark passes 1000: [0, 1000) closes
     const out = reopened.drain().outputs.find((o) => o.record.key === "a")!;
     expect(out.record.origin).toEqual(last.origin);

@@ -46,6 +46,14 @@ export interface ConsumerOptions {
    */
   batchesInFlight?: number;
   /**
+   * Messages read their key and value from the stored batch they were fetched in, as they are
+   * asked for (`StoredMessage`: a view on each read), instead of a view of each made as it is
+   * fetched (default false). For handlers that read the bytes by range (`StoredMessage.batch`,
+   * `keyStart`, …): no Buffer per record. `key` and `value` are then getters, which spreading a
+   * message or `JSON.stringify` leaves out.
+   */
+  storedMessages?: boolean;
+  /**
    * read_committed: polls deliver only records of committed transactions (and non-transactional
    * ones), up to the last stable offset; read_uncommitted (the broker's default) delivers
    * everything up to the high watermark, aborted transactional records included.

@@ -13,7 +13,7 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Admin } from "./admin.ts";
-import { Consumer, type Message } from "./consumer.ts";
+import { bytesOfMessage, Consumer, StoredMessage, type Message } from "./consumer.ts";
 import { TributaryClientError } from "./http-client.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../testing/databases.ts";
 import { rng } from "../testing/prng.ts";
@@ -862,6 +862,56 @@ describe("Consumer and Admin in process", () => {
     // power of two: within √2 of it, and one stored batch more); a poll of 4 MiB took all 20,000
     expect(batches[1].count).toBeGreaterThan(0);
     expect(Math.max(...batches.map((b) => b.count))).toBeLessThanOrEqual(2000 + Math.SQRT2 * 2000 + 500);
+  });
+  it("storedMessages: each message reads its key and value from the stored batch, and holds what a plain message holds", async () => {
+    await admin.createTopic({ name: "stored", partitions: 1 });
+    const records = [
+      { key: "k1", value: "plain" },
+      { key: null, value: "no key" },
+      { key: "k3", value: null },
+      { key: "ключ", value: "значение 🚀", headers: { trace: "t-1", empty: null } },
+      { key: "", value: "" },
+    ];
+    const res = await fetch(`${server.url}/api/v1/topics/stored/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ records }),
+    });
+    expect(res.status).toBe(200);
+    const consume = async (storedMessages: boolean) => {
+      const got: Message[] = [];
+      const c = new Consumer({ baseUrl: server.url, groupId: `stored-${storedMessages}`, autoOffsetReset: "earliest", storedMessages });
+      c.subscribe({ topics: ["stored"] });
+      try {
+        await c.run({ eachBatch: ({ messages }) => void got.push(...messages) });
+        await waitFor("5 records", () => got.length >= 5, 15_000);
+      } finally {
+        await c.stop();
+      }
+      return got;
+    };
+    const shown = (m: Message) => ({
+      offset: m.offset,
+      timestamp: m.timestamp,
+      key: m.key?.toString("utf8") ?? null,
+      value: m.value?.toString("utf8") ?? null,
+      headers: m.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null]),
+    });
+    const plain = await consume(false);
+    const stored = await consume(true);
+    expect(plain.every((m) => !(m instanceof StoredMessage))).toBe(true);
+    expect(stored.every((m) => m instanceof StoredMessage)).toBe(true);
+    expect(stored.map(shown)).toEqual(plain.map(shown));
+    expect(stored.map((m) => [m.key?.toString("utf8") ?? null, m.value?.toString("utf8") ?? null])).toEqual(
+      records.map((r) => [r.key, r.value]),
+    );
+    // the ranges name the same bytes the getters view, and the bytes counted are the key's and the value's
+    for (const m of stored as StoredMessage[]) {
+      expect(m.keyLength < 0 ? null : m.batch.subarray(m.keyStart, m.keyStart + m.keyLength)).toEqual(m.key);
+      expect(m.valueLength < 0 ? null : m.batch.subarray(m.valueStart, m.valueStart + m.valueLength)).toEqual(m.value);
+      expect(bytesOfMessage(m)).toBe((m.key?.length ?? 0) + (m.value?.length ?? 0));
+    }
+    expect(stored.map(bytesOfMessage)).toEqual(plain.map(bytesOfMessage));
   });
   it("records processed are not held: while the consumer waits for more, every record it handed over can be collected", async () => {
     await admin.createTopic({ name: "released", partitions: 1 });

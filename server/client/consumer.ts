@@ -47,6 +47,7 @@ import { httpTransport } from "./transport.ts";
 
 export * from "./consumer-types.ts";
 export { decodeGroupPoll, decodeGroupPollParts } from "./fetch-runner.ts";
+export { bytesOfMessage, StoredMessage } from "./stored-message.ts";
 
 type ResolvedOptions = Required<Omit<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">> &
   Pick<ConsumerOptions, "clientId" | "assignor" | "rebalanceTimeoutMs" | "isolationLevel">;
@@ -74,6 +75,7 @@ export class Consumer {
       maxBufferedRecords: 4 * (options.maxRecords ?? 500),
       maxBufferedBytes: 64 * 1024 * 1024,
       batchesInFlight: 1,
+      storedMessages: false,
       ...options,
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       transport: options.transport ?? httpTransport(options.baseUrl),

@@ -12,6 +12,7 @@
 import { splitGroupPoll, type ClientTransport, type PolledPart } from "./transport.ts";
 import type { Batch, Message, RunOptions } from "./consumer-types.ts";
 import type { OffsetManager } from "./offset-manager.ts";
+import { bytesOfMessage, StoredMessage } from "./stored-message.ts";
 import type { GroupMember } from "../group-member/group-member.ts";
 import { keyOf, type TopicPartition } from "../group-member/topic-partitions.ts";
 import { forEachRecord, readBatchHeader, type RecordHeader } from "../broker/protocol/record-batch.ts";
@@ -27,6 +28,8 @@ export interface FetchOptions {
   retryBackoffMs: number;
   /** eachBatch calls of one partition running at once (see ConsumerOptions.batchesInFlight) */
   batchesInFlight: number;
+  /** messages read their key and value from the stored batch (see ConsumerOptions.storedMessages) */
+  storedMessages: boolean;
 }
 
 /** One partition's fetched records and its handler chain. */
@@ -180,7 +183,7 @@ export class FetchRunner {
       // one being revoked is left to its next owner, from the last processed position
       if (q?.status !== "active") continue;
       q.buffer.push(r);
-      q.bytes += bytesOf(r);
+      q.bytes += bytesOfMessage(r);
     }
     for (const p of polled.positions) {
       const q = this.queues.get(keyOf(p.topic, p.partition));
@@ -227,7 +230,7 @@ export class FetchRunner {
       { maxRecords: this.opts.maxRecords, maxBytes: this.pollBytes(), waitMs },
       this.stopSignal,
     );
-    const polled = decodePolledParts(parts);
+    const polled = decodePolledParts(parts, this.opts.storedMessages);
     if (polled.records.length > 0) {
       let stored = 0;
       for (const p of parts) for (const b of p.batches) stored += b.length;
@@ -269,7 +272,7 @@ export class FetchRunner {
           const message = q.buffer[0];
           await h.eachMessage!({ topic: q.topic, partition: q.partition, message, memberEpoch: this.member.memberEpoch });
           q.buffer.shift();
-          q.bytes -= bytesOf(message);
+          q.bytes -= bytesOfMessage(message);
           this.offsets.processed(
             q.topic,
             q.partition,
@@ -332,7 +335,7 @@ export class FetchRunner {
           setTimeout(() => this.startChain(q), this.opts.retryBackoffMs).unref();
           return;
         }
-        for (const m of q.buffer.splice(0, f.count)) q.bytes -= bytesOf(m);
+        for (const m of q.buffer.splice(0, f.count)) q.bytes -= bytesOfMessage(m);
         handedOver -= f.count;
         this.offsets.processed(q.topic, q.partition, f.position);
         this.progress();
@@ -367,17 +370,19 @@ export function decodeGroupPollParts(body: Buffer): ReturnType<typeof decodePoll
   return decodePolledParts(splitGroupPoll(body));
 }
 
-/** What a fetched record holds in memory, as counted against maxBufferedBytes: its key and value. */
-const bytesOf = (m: Message) => (m.key?.length ?? 0) + (m.value?.length ?? 0);
-
 /** The headers of every record without any: one shared, frozen array, not one per record. */
 const NO_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 /**
  * A group poll's records: records of a part's first batch before its `fromOffset` and control
  * batches (transaction markers) are skipped. `positions`: each part's next offset, past markers.
+ * `stored`: as `StoredMessage`s (key and value read from the batch when asked for), not plain
+ * messages with a view of each made now.
  */
-export function decodePolledParts(parts: readonly PolledPart[]): {
+export function decodePolledParts(
+  parts: readonly PolledPart[],
+  stored = false,
+): {
   records: Message[];
   positions: { topic: string; partition: number; offset: number }[];
 } {
@@ -391,6 +396,25 @@ export function decodePolledParts(parts: readonly PolledPart[]): {
         at += h.sizeBytes;
         if (h.isControl) continue;
         forEachRecord(batch, h, part.fromOffset, (v) => {
+          const headers = v.headerCount === 0 ? NO_HEADERS : v.headers();
+          if (stored) {
+            out.push(
+              new StoredMessage(
+                part.topic,
+                part.partition,
+                v.offset,
+                v.timestamp,
+                h.timestampType,
+                headers,
+                batch,
+                v.keyStart,
+                v.keyLength,
+                v.valueStart,
+                v.valueLength,
+              ),
+            );
+            return;
+          }
           out.push({
             topic: part.topic,
             partition: part.partition,
@@ -399,7 +423,7 @@ export function decodePolledParts(parts: readonly PolledPart[]): {
             timestampType: h.timestampType,
             key: v.key,
             value: v.value,
-            headers: v.headerCount === 0 ? NO_HEADERS : v.headers(),
+            headers,
           });
         });
       }

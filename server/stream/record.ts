@@ -6,6 +6,8 @@
  * bytes as base64.
  */
 
+import { isUtf8 } from "node:buffer";
+
 export type RecordFormat = "json" | "text" | "bytes";
 
 export interface StreamRecord {
@@ -17,8 +19,6 @@ export interface StreamRecord {
   /** the input record it derives from: topic, partition and offset */
   origin: { topic: string; partition: number; offset: number };
 }
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Why bytes could not be decoded in the declared format. */
 export class DecodeError extends Error {
@@ -32,12 +32,25 @@ export class DecodeError extends Error {
 export function decode(bytes: Uint8Array | null, format: RecordFormat, what: "key" | "value"): unknown {
   if (bytes === null) return null;
   if (format === "bytes") return bytes;
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new DecodeError(`${what} is not UTF-8 text`);
-  }
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeRange(b, 0, b.length, format, what);
+}
+
+/** Buffer's own UTF-8 decoder of a range (`toString("utf8", …)` without its argument handling). */
+type Utf8Slicing = Buffer & { utf8Slice(start: number, end: number): string };
+
+/**
+ * `decode` of the `length` bytes of `buf` from `start` (length -1: null), text read straight from
+ * `buf` (no view of the range made). As TextDecoder's fatal mode: bytes that are not UTF-8 are
+ * refused (the decoder would put U+FFFD for them, so only text holding one is checked), and a
+ * leading byte order mark is dropped.
+ */
+export function decodeRange(buf: Buffer, start: number, length: number, format: RecordFormat, what: "key" | "value"): unknown {
+  if (length < 0) return null;
+  if (format === "bytes") return buf.subarray(start, start + length);
+  let text = (buf as Utf8Slicing).utf8Slice(start, start + length);
+  if (text.includes("\uFFFD") && !isUtf8(buf.subarray(start, start + length))) throw new DecodeError(`${what} is not UTF-8 text`);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (format === "text") return text;
   try {
     return JSON.parse(text) as unknown;

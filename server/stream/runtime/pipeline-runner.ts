@@ -173,6 +173,8 @@ export class PipelineRunner {
       maxBufferedBytes: 2 * MAX_PENDING_INPUT_BYTES,
       // a task processes the next batch while the transaction of the one before commits
       batchesInFlight: 2,
+      // a task reads keys and values from the fetched batches by range: no view of each made as it is fetched
+      storedMessages: true,
     });
     this.consumer = consumer;
     this.ctx = {

@@ -21,8 +21,8 @@
  */
 import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
-import { PartitionReader } from "../../client/index.ts";
-import { decode, encode, encodeForProducer, type RecordFormat, type StreamRecord } from "../record.ts";
+import { bytesOfMessage, PartitionReader, StoredMessage } from "../../client/index.ts";
+import { decode, decodeRange, encode, encodeForProducer, type RecordFormat, type StreamRecord } from "../record.ts";
 import { ChangelogRestore, UPSTREAM_KEY, WATERMARK_KEY } from "../state/changelog-restore.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
@@ -126,6 +126,14 @@ function headersOfMessage(m: Message): Record<string, string> {
   for (const h of m.headers) out[h.key] = h.value?.toString("utf8") ?? "";
   return out;
 }
+
+/** A fetched record's key as the pipeline sees it: read from its stored batch by range when it is a `StoredMessage` (no view made). */
+const decodeKey = (m: Message, format: RecordFormat): unknown =>
+  m instanceof StoredMessage ? decodeRange(m.batch, m.keyStart, m.keyLength, format, "key") : decode(m.key, format, "key");
+
+/** A fetched record's value as the pipeline sees it (as `decodeKey`). */
+const decodeValue = (m: Message, format: RecordFormat): unknown =>
+  m instanceof StoredMessage ? decodeRange(m.batch, m.valueStart, m.valueLength, format, "value") : decode(m.value, format, "value");
 
 /** A sink's record, or a record crossing a repartition topic (its key and value kept exactly). */
 function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
@@ -354,7 +362,7 @@ export class StreamTask {
         return this.continueAfterCommit(topic, messages, i, nextOffset);
       }
       const m = messages[i];
-      this.pendingBytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+      this.pendingBytes += bytesOfMessage(m);
       for (const b of bindings) {
         const origin = { topic, partition: m.partition, offset: m.offset };
         let r: StreamRecord;
@@ -371,8 +379,8 @@ export class StreamTask {
             r = { key: kv.k, value: kv.v, headers, timestamp: m.timestamp, origin };
           } else
             r = {
-              key: decode(m.key, b.keyFormat, "key"),
-              value: decode(m.value, b.valueFormat, "value"),
+              key: decodeKey(m, b.keyFormat),
+              value: decodeValue(m, b.valueFormat),
               headers,
               timestamp: m.timestamp,
               origin,

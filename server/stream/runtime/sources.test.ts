@@ -9,6 +9,7 @@ import { ZPipelineDefinition, type TPipelineDefinitionInput } from "../../schema
 import { useTestServer } from "../../testing/test-server.ts";
 import { eventually, readCommitted } from "../../testing/topic-reading.ts";
 import { PipelineRunner } from "./pipeline-runner.ts";
+import { valueUnread } from "./sources.ts";
 import { previewPipeline } from "./preview.ts";
 
 const server = useTestServer({ TRIBUTARY_GROUP_HEARTBEAT_INTERVAL_MS: "250", TRIBUTARY_GROUP_SESSION_TIMEOUT_MS: "3000" });
@@ -175,6 +176,112 @@ describe("a source starting at a timestamp", () => {
       );
       await new Promise((r) => setTimeout(r, 300));
       expect(await values("march")).toEqual(["p0-at", "p0-later", "p0-new", "p1-live"]);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+});
+
+/** source → count per key (un-windowed) → sink, with a dead-letter sink; `more` adds nodes and edges. */
+function counting(name: string, input: string, output: string, more: Partial<TPipelineDefinitionInput> = {}): TPipelineDefinitionInput {
+  return {
+    name,
+    nodes: [
+      { id: "in", config: { kind: "source", topics: [input], start: "earliest" } },
+      { id: "count", config: { kind: "aggregate", aggregations: [{ fn: "count", as: "n" }] } },
+      { id: "out", config: { kind: "sink", topic: output, createTopic: { partitions: 1 } } },
+      { id: "failed", config: { kind: "deadLetter", topic: `${output}-dlq`, createTopic: { partitions: 1 } } },
+      ...(more.nodes ?? []),
+    ],
+    edges: [edge("in", "count"), edge("count", "out"), ...(more.edges ?? [])],
+    settings: { commitIntervalMs: 100 },
+  };
+}
+
+describe("a source whose values no node reads", () => {
+  it("is one feeding only counts, with no event-time expression and no late port connected", () => {
+    const unread = (d: TPipelineDefinitionInput) => valueUnread(ZPipelineDefinition.parse(d), "in");
+    expect(unread(counting("c", "t", "o"))).toBe(true);
+    const withSource = (config: Record<string, unknown>) => {
+      const d = counting("c", "t", "o");
+      d.nodes[0] = { id: "in", config: { kind: "source", topics: ["t"], ...config } as never };
+      return d;
+    };
+    expect(unread(withSource({ valueFormat: "text" }))).toBe(false);
+    expect(unread(withSource({ eventTime: "int(value.at)" }))).toBe(false);
+    const summing = counting("c", "t", "o");
+    summing.nodes[1] = {
+      id: "count",
+      config: {
+        kind: "aggregate",
+        aggregations: [
+          { fn: "count", as: "n" },
+          { fn: "sum", of: "value.amount", as: "total" },
+        ],
+      },
+    };
+    expect(unread(summing)).toBe(false);
+    // a second reader that passes values on, or a late port whose records go on whole
+    expect(
+      unread(counting("c", "t", "o", { nodes: [{ id: "copy", config: { kind: "sink", topic: "copy" } }], edges: [edge("in", "copy")] })),
+    ).toBe(false);
+    const windowed = counting("c", "t", "o", {
+      nodes: [{ id: "lateOnes", config: { kind: "sink", topic: "late" } }],
+      edges: [{ from: { node: "count", port: "late" }, to: { node: "lateOnes", port: "in" } }],
+    });
+    windowed.nodes[1] = {
+      id: "count",
+      config: { kind: "aggregate", window: { type: "tumbling", sizeMs: 60_000 }, aggregations: [{ fn: "count", as: "n" }] },
+    };
+    expect(unread(windowed)).toBe(false);
+    windowed.edges.pop();
+    windowed.nodes.pop();
+    expect(unread(windowed)).toBe(true);
+  });
+
+  it("counts its JSON records without decoding them, and sends a value that is not JSON or not UTF-8 to the dead letters as a decoded one", async () => {
+    const admin = new Admin({ baseUrl: server.url });
+    await admin.createTopic({ name: "clicks", partitions: 1 });
+    const producer = new Producer({ baseUrl: server.url });
+    const bad = ["{not json", "[1,]", "01", Buffer.from([0x22, 0xff, 0x22])];
+    await producer.sendMany("clicks", [
+      { key: "a", value: '{"page":"/"}' },
+      { key: "a", value: "\uFEFF[1, 2.5e3]" },
+      { key: "b", value: '"ü🚀"' },
+      ...bad.map((value) => ({ key: "x", value })),
+      { key: "a", value: null },
+      { key: "b", value: "  null  " },
+    ]);
+    const runner = new PipelineRunner({
+      baseUrl: server.url,
+      definition: ZPipelineDefinition.parse(counting("click-count", "clicks", "click-counts")),
+    });
+    await runner.start();
+    try {
+      const dead = await eventually(
+        "the dead letters",
+        () => readCommitted(server.url, "click-counts-dlq"),
+        (v) => v.length >= bad.length,
+      );
+      // the record cache sends each key's latest count per commit: the last one per key is the total
+      const totals = async () =>
+        Object.fromEntries((await readCommitted(server.url, "click-counts")).map((c) => [c.key, JSON.parse(c.value!).n as number]));
+      await eventually("the counts", totals, (t) => t.a === 3 && t.b === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await totals()).toEqual({ a: 3, b: 2 });
+      // the errors a decoded value gets: JSON.parse's own message, or not UTF-8
+      const errors = (texts: (string | Buffer)[]) =>
+        texts.map((t) => {
+          try {
+            JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(t)));
+            return "parsed";
+          } catch (e) {
+            return e instanceof SyntaxError ? `value is not JSON: ${e.message}` : "value is not UTF-8 text";
+          }
+        });
+      expect(dead.map((d) => [d.headers["tributary.node"], d.headers["tributary.offset"], d.headers["tributary.error"]])).toEqual(
+        errors(bad).map((error, i) => ["in", String(3 + i), error]),
+      );
     } finally {
       await runner.stop();
     }

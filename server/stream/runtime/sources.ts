@@ -61,6 +61,29 @@ const quoted = (topic: string) => topic.replace(/[.\\^$|?*+()[\]{}]/g, "\\$&");
  * pattern RE2 refuses, one matching a topic the pipeline writes (`written`: its sinks and
  * internal topics), one matching no topic while nothing else gives the partition count.
  */
+/**
+ * Whether no node reads the values of source `node`'s records: JSON values, no event-time
+ * expression, and only aggregates that count read its records (with their late port
+ * unconnected: a late record would go on there whole). Its values are then checked to be JSON,
+ * not decoded: a record that is not JSON is still a dead letter, as `decode` would make it.
+ */
+export function valueUnread(def: TPipelineDefinition, node: string): boolean {
+  const source = def.nodes.find((n) => n.id === node)?.config;
+  if (source?.kind !== "source" || source.valueFormat !== "json" || source.eventTime !== undefined) return false;
+  const readers = def.edges.filter((e) => e.from.node === node).map((e) => e.to.node);
+  return (
+    readers.length > 0 &&
+    readers.every((id) => {
+      const c = def.nodes.find((n) => n.id === id)?.config;
+      return (
+        c?.kind === "aggregate" &&
+        c.aggregations.every((g) => g.fn === "count") &&
+        !def.edges.some((e) => e.from.node === id && e.from.port === "late")
+      );
+    })
+  );
+}
+
 export async function resolveInputs(def: TPipelineDefinition, admin: Admin, written: readonly string[]): Promise<ResolvedInputs> {
   const problems: PipelineProblem[] = [];
   const inputs = new Map<string, InputBinding[]>();
@@ -79,6 +102,7 @@ export async function resolveInputs(def: TPipelineDefinition, admin: Admin, writ
     }
     if (n.config.kind !== "source") continue;
     const binding: InputBinding = { node: n.id, keyFormat: n.config.keyFormat, valueFormat: n.config.valueFormat };
+    if (valueUnread(def, n.id)) binding.valueUnread = true;
     if (n.config.topicPattern !== undefined) {
       let regex: LinearRegex;
       try {

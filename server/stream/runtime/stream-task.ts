@@ -23,6 +23,7 @@ import type { RecordHeader } from "../../broker/protocol/record-batch.ts";
 import type { ClientTransport, GroupMetadata, Message, Producer, ProducerRecord } from "../../client/index.ts";
 import { bytesOfMessage, PartitionReader, StoredMessage } from "../../client/index.ts";
 import { decode, decodeRange, encode, encodeForProducer, type RecordFormat, type StreamRecord } from "../record.ts";
+import { isJsonText } from "../json-text.ts";
 import { ChangelogRestore, UPSTREAM_KEY, WATERMARK_KEY } from "../state/changelog-restore.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import type { SinkOutput } from "../topology.ts";
@@ -54,6 +55,8 @@ export interface InputBinding {
   valueFormat: RecordFormat;
   /** a repartition topic: values hold `{k, v}` in the state codec, which keeps CEL's types */
   repartition?: true;
+  /** no node reads the values (`valueUnread` in sources.ts): JSON values are checked, not decoded, and null */
+  valueUnread?: true;
 }
 
 export interface TaskContext {
@@ -134,6 +137,17 @@ const decodeKey = (m: Message, format: RecordFormat): unknown =>
 /** A fetched record's value as the pipeline sees it (as `decodeKey`). */
 const decodeValue = (m: Message, format: RecordFormat): unknown =>
   m instanceof StoredMessage ? decodeRange(m.batch, m.valueStart, m.valueLength, format, "value") : decode(m.value, format, "value");
+
+/**
+ * A JSON value no node reads (`InputBinding.valueUnread`): null once its bytes are seen to be
+ * JSON; if they are not, `decode`'s DecodeError (the same dead letter a decoded value makes).
+ */
+function unreadValue(m: Message): null {
+  if (m instanceof StoredMessage) {
+    if (m.valueLength >= 0 && !isJsonText(m.batch, m.valueStart, m.valueStart + m.valueLength)) decodeValue(m, "json");
+  } else if (m.value !== null && !isJsonText(m.value, 0, m.value.length)) decodeValue(m, "json");
+  return null;
+}
 
 /** A sink's record, or a record crossing a repartition topic (its key and value kept exactly). */
 function outputRecord(o: SinkOutput, partition: number): ProducerRecord {
@@ -380,7 +394,7 @@ export class StreamTask {
           } else
             r = {
               key: decodeKey(m, b.keyFormat),
-              value: decodeValue(m, b.valueFormat),
+              value: b.valueUnread ? unreadValue(m) : decodeValue(m, b.valueFormat),
               headers,
               timestamp: m.timestamp,
               origin,

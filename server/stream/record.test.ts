@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decode, decodeRange, DecodeError, encode, toJsonData } from "./record.ts";
+import { decode, decodeRange, DecodeError, encode, jsonText, toJsonData } from "./record.ts";
 
 const text = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("utf8"));
 
@@ -98,5 +98,26 @@ describe("a record's bytes as the pipeline sees them", () => {
   it("a null key or value (length -1) is null in every format; the error names the key or the value", () => {
     for (const format of ["text", "json", "bytes"] as const) expect(decodeRange(Buffer.alloc(4), 1, -1, format, "key")).toBeNull();
     expect(() => decodeRange(Buffer.from([0x80]), 0, 1, "text", "key")).toThrow("key is not UTF-8 text");
+  });
+});
+
+describe("a value as JSON text", () => {
+  it("writes every string as JSON.stringify does", () => {
+    const strings = [
+      "",
+      "k1",
+      "a b~",
+      'say "hi"',
+      "back\\slash",
+      "tab\there",
+      "\u0000\u001f\u007f",
+      "é",
+      "🚀",
+      "\ud800",
+      "\udc00x",
+      "\u2028",
+    ];
+    for (let c = 0; c < 0x300; c++) strings.push(`x${String.fromCharCode(c)}y`);
+    for (const s of strings) expect(jsonText(s)).toBe(JSON.stringify(s));
   });
 });

@@ -124,5 +124,19 @@ export function encodeForProducer(v: unknown): Buffer | string | null {
 
 /** A CEL value as JSON text: written as it is when it holds only plain JSON data, else as its `toJsonData`. */
 export function jsonText(v: unknown): string {
+  if (typeof v === "string") return quoted(v);
   return JSON.stringify(plainJson(v, 0) ? v : toJsonData(v));
+}
+
+/**
+ * A string as JSON text, as JSON.stringify writes it: quoted as it is when it holds only
+ * printable ASCII other than a quote or a backslash (a key, mostly: an aggregate's group, a
+ * table's lookup, for every record), else by JSON.stringify (escapes, lone surrogates).
+ */
+function quoted(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }

@@ -34,7 +34,16 @@ import {
   type SlidingWindow,
   type SlidingWindows,
 } from "../time/sliding-window.ts";
-import { assignWindows, closesAt, MAX_WINDOWS_PER_RECORD, type TimeWindow, type TimeWindows } from "../time/window.ts";
+import {
+  assignWindows,
+  closesAt,
+  isClosed,
+  MAX_WINDOWS_PER_RECORD,
+  tumblingStart,
+  type TimeWindow,
+  type TimeWindows,
+  type TumblingWindows,
+} from "../time/window.ts";
 import { ExpressionError } from "../expression.ts";
 import { decodeState, encodeState } from "../state/state-codec.ts";
 import { StateStore, type Stateful } from "../state/state-store.ts";
@@ -167,6 +176,7 @@ export class AggregateProcessor implements Processor, Stateful {
     if (w === null) return this.update(`t${group}`, null, r, emit);
     if (w.type === "session") return this.session(group, w, r, emit);
     if (w.type === "sliding") return this.slide(group, w, r, emit);
+    if (w.type === "tumbling") return this.tumble(group, w, r, emit);
     const { open, closed } = assignWindows(w, r.timestamp, this.time.watermark);
     if (open.length === 0 && closed > 0) return this.lateRecord(r, emit);
     // compute every window's new accumulators before storing any: a failure changes nothing
@@ -176,6 +186,16 @@ export class AggregateProcessor implements Processor, Stateful {
       return { storeKey, win, before, accs: this.fold(before?.accs, r) };
     });
     for (const u of updates) this.put(u.storeKey, u.win, u.accs, r, closesAt(w, u.win), emit, u.before);
+  }
+
+  /** A record in its one tumbling window: what the general path does, without its arrays per record (most windowed aggregates tumble). */
+  private tumble(group: string, w: TumblingWindows, r: StreamRecord, emit: Emit): void {
+    const start = tumblingStart(w, r.timestamp);
+    const window = { start, end: start + w.sizeMs };
+    if (isClosed(w, window, this.time.watermark)) return this.lateRecord(r, emit);
+    const storeKey = `${start}|${group}`;
+    const before = this.store.get(storeKey);
+    this.put(storeKey, window, this.fold(before?.accs, r), r, closesAt(w, window), emit, before);
   }
 
   private session(group: string, w: SessionWindows, r: StreamRecord, emit: Emit): void {

@@ -49,10 +49,15 @@ export function windowsProblem(w: TimeWindows): string | null {
   return null;
 }
 
+/** The start of the one tumbling window a record with event time `ts` belongs to. */
+export function tumblingStart(w: TumblingWindows, ts: number): number {
+  return alignDown(ts, w.sizeMs);
+}
+
 /** The windows a record with event time `ts` belongs to, oldest first. */
 export function windowsFor(w: TimeWindows, ts: number): TimeWindow[] {
   if (w.type === "tumbling") {
-    const start = alignDown(ts, w.sizeMs);
+    const start = tumblingStart(w, ts);
     return [{ start, end: start + w.sizeMs }];
   }
   const out: TimeWindow[] = [];

@@ -4,8 +4,8 @@
  * tab, LF and CR only, no trailing commas, numbers without leading zeros or a bare point,
  * strings without raw control characters and with only JSON's escapes), without building the
  * value: a pipeline whose nodes never read a source's values (a count) still sends a record
- * that is not JSON to its dead-letter sink, but decodes nothing. Iterative, so a value nested a
- * million deep costs a byte of stack per level here, not a call.
+ * that is not JSON to its dead-letter sink, but decodes nothing. Iterative: a value nested a
+ * million deep costs a byte per level in an array of the open containers, not a call.
  */
 import { isUtf8 } from "node:buffer";
 

@@ -56,12 +56,6 @@ export function sourceTopics(pipeline: string, source: SourceConfig, existing: r
 const quoted = (topic: string) => topic.replace(/[.\\^$|?*+()[\]{}]/g, "\\$&");
 
 /**
- * The nodes reading each topic (patterns matched against the topics that exist now), each
- * source's start, and the group's subscription; with every reason the sources cannot run: a
- * pattern RE2 refuses, one matching a topic the pipeline writes (`written`: its sinks and
- * internal topics), one matching no topic while nothing else gives the partition count.
- */
-/**
  * Whether no node reads the values of source `node`'s records: JSON values, no event-time
  * expression, and only aggregates that count read its records (with their late port
  * unconnected: a late record would go on there whole). Its values are then checked to be JSON,
@@ -84,6 +78,12 @@ export function valueUnread(def: TPipelineDefinition, node: string): boolean {
   );
 }
 
+/**
+ * The nodes reading each topic (patterns matched against the topics that exist now), each
+ * source's start, and the group's subscription; with every reason the sources cannot run: a
+ * pattern RE2 refuses, one matching a topic the pipeline writes (`written`: its sinks and
+ * internal topics), one matching no topic while nothing else gives the partition count.
+ */
 export async function resolveInputs(def: TPipelineDefinition, admin: Admin, written: readonly string[]): Promise<ResolvedInputs> {
   const problems: PipelineProblem[] = [];
   const inputs = new Map<string, InputBinding[]>();

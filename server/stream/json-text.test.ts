@@ -146,7 +146,6 @@ describe("isJsonText", () => {
       "🚀",
     ];
     const seeds = valid.map(utf8);
-    let agreed = 0;
     for (let n = 0; n < 300_000; n++) {
       let bytes: Uint8Array;
       if (n % 2 === 0) {
@@ -168,8 +167,6 @@ describe("isJsonText", () => {
       const expected = parses(bytes);
       if (checked(bytes) !== expected)
         expect({ text: Buffer.from(bytes).toString("latin1"), bytes: [...bytes] }).toEqual({ parses: expected });
-      agreed++;
     }
-    expect(agreed).toBe(300_000);
   });
 });

@@ -128,7 +128,8 @@ async function main(): Promise<void> {
     `bench: ${quick ? "quick" : "full"}, ${runs} run(s) per workload, ${os.cpus().length} cores, ` +
       `Tributary on ${db.kind === "postgres" ? "PostgreSQL at 127.0.0.1:5432" : "the embedded database"}`,
   );
-  const systems: Peer[] = [new TributarySystem(server.url, db.url), new TributaryJsonSystem(server.url, db.url), ...allPeers()].filter(
+  const tributary = new TributarySystem(server.url, db.url);
+  const systems: Peer[] = [tributary, new TributaryJsonSystem(server.url, db.url), ...allPeers()].filter(
     (p) => !only || only.includes(p.name),
   );
   const figures: PeerFigure[] = [];
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
       }
     }
     // pipelines run by the server (issue #15), and the peers running the same logic in their clients
-    const stream = await runStreamWorkloads({ quick, runs, only, workloads, server });
+    const stream = await runStreamWorkloads({ quick, runs, only, workloads, server, settle: () => tributary.settle() });
     figures.push(...stream.figures);
     streamSummary = stream.summary;
   } finally {
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
   const systemsText =
     formatSystems(described) +
     "\n- Server resources: peak RSS and mean CPU of the system's server processes (Tributary: its one Node process; PostgreSQL: all postgres processes) while that system's workloads ran (each workload: the kernel's peak, VmHWM, reset as it starts)." +
-    "\n- Latency workloads begin after a CHECKPOINT of Tributary's PostgreSQL database, so they do not run while PostgreSQL writes out the gigabytes the throughput workloads left dirty." +
+    "\n- Latency workloads (the stream pipeline's too) begin after a CHECKPOINT of Tributary's PostgreSQL database and a `sync` of the machine's dirty pages, so they do not run while PostgreSQL or the kernel write out the gigabytes the throughput workloads left dirty." +
     (streamSummary ? `\n\n${streamSummary}` : "");
   console.log(`\n${table}\n\n${systemsText}\n\n(${Math.round((performance.now() - t0) / 1000)} s)`);
   const plain = figures

@@ -267,6 +267,36 @@ describe.each(DATABASE_KINDS)("broker scenarios on %s", (kind) => {
     expect(late).toEqual([]);
   });
 
+  it("2d. a group poll with nothing new here reads the partition from the database before answering empty: it finds what another broker appended", async () => {
+    const a = h.broker;
+    const peer = await h.peer();
+    const topic = "group-follow";
+    await a.createTopic({ name: topic, partitions: 2 });
+    const join = { subscribedTopicNames: [topic], memberEpoch: 0 } as const;
+    const m = await a.heartbeatGroup("g-follow", join, { autoOffsetReset: "earliest", isolationLevel: "read_uncommitted" });
+    const poll = { maxRecords: 100, maxBytes: 1 << 20 };
+    // a poll while both partitions are empty: A's view of them is loaded, at offset 0
+    expect((await a.pollGroupBatches("g-follow", m.memberId, { ...poll, waitMs: 0 })).parts).toEqual([]);
+    for (const waitMs of [0, 300]) {
+      await peer.produce(topic, [{ key: null, value: buf(`from-peer-${waitMs}`), partition: 1 }]);
+      // no append on A wakes this poll: its last pass finds the record in the database
+      const r = await a.pollGroup("g-follow", m.memberId, { ...poll, waitMs });
+      expect(
+        r.records.map((x) => x.value?.toString()),
+        `waitMs ${waitMs}`,
+      ).toEqual([`from-peer-${waitMs}`]);
+    }
+    // and a poll woken by an append on A still delivers the peer's record that came before it
+    await peer.produce(topic, [{ key: null, value: buf("peer-first"), partition: 1 }]);
+    const woken = a.pollGroup("g-follow", m.memberId, { ...poll, waitMs: 4000 });
+    await sleep(50);
+    await a.produce(topic, [{ key: null, value: buf("a-then"), partition: 0 }]);
+    const got: string[] = (await woken).records.map((x) => String(x.value));
+    if (got.length < 2)
+      got.push(...(await a.pollGroup("g-follow", m.memberId, { ...poll, waitMs: 300 })).records.map((x) => String(x.value)));
+    expect(got.sort()).toEqual(["a-then", "peer-first"]);
+  });
+
   it("3. routes keyed records like Kafka's default partitioner and keeps their order; validates partitions", async () => {
     const b = h.broker;
     const topic = "routing";

@@ -1,4 +1,5 @@
 /** Helpers shared by the peer benchmarks: in-flight windows, pacing, latency stamps, statistics. */
+import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LatencyResult } from "./types.ts";
 
@@ -202,3 +203,14 @@ export function pipelineMap(value: Uint8Array): Buffer {
 
 /** Records the pipeline writes for `records` input records. */
 export const pipelineOutputs = (records: number): number => Math.ceil(records / 2);
+
+/**
+ * Writes the machine's dirty pages out (`sync`) before a latency workload, so that the kernel's
+ * writeback of what earlier workloads wrote (after 30 s by default) does not land in it: with
+ * ~280 MB dirty from the stream throughput workloads, the stream latency run's p99 came from the
+ * half second in which the kernel wrote them (commits stalled ~200 ms behind it). Best effort:
+ * where `sync` is missing, nothing is flushed.
+ */
+export function flushDirtyPages(): Promise<void> {
+  return new Promise((resolve) => execFile("sync", () => resolve()));
+}

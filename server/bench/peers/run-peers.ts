@@ -5,7 +5,7 @@
  * systems side by side, with ratios baseline/peer when a baseline system (Tributary) is given.
  */
 import type { LatencyResult, Peer, PeerFigure } from "./types.ts";
-import { median, percentile, withTimeout } from "./common.ts";
+import { flushDirtyPages, median, percentile, withTimeout } from "./common.ts";
 import { RedisStreamsPeer } from "./redis-streams.ts";
 import { NatsJetStreamPeer } from "./nats-jetstream.ts";
 import { RabbitMqStreamsPeer } from "./rabbitmq-streams.ts";
@@ -215,6 +215,7 @@ export async function runPeers(opts: RunPeersOptions): Promise<PeerResults> {
           if (!selected(name)) continue;
           try {
             await peer.settle?.().catch((e) => log(`peers: ${peer.name} settle failed: ${message(e)}`));
+            await flushDirtyPages();
             const r: LatencyResult | null = await measured(name, () => limit(peer.latency({ rate, seconds, size: LATENCY_SIZE }), name));
             if (!r) notApplicable.add(name);
             else

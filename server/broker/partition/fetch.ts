@@ -27,6 +27,12 @@ export interface FetchOptions {
   isolation?: IsolationLevel;
   /** Decoded fetches: flag records of aborted transactions (`aborted: true`), e.g. for the console. */
   markAborted?: boolean;
+  /**
+   * With nothing at `offset` (after the wait), read the partition's row again before answering
+   * empty: another process's appends wake no waiter here (default true). A group poll, which
+   * fetches again each time an append here wakes it, checks on its last pass only.
+   */
+  checkStore?: boolean;
 }
 
 export interface PartitionWatermarks {
@@ -69,6 +75,7 @@ async function positioned(
   waitMs: number,
   signal?: AbortSignal,
   isolation?: IsolationLevel,
+  checkStore = true,
 ): Promise<PartitionLog> {
   const log = await cache.partitionLog(topic, partition);
   const committed = isolation === "read_committed";
@@ -96,7 +103,7 @@ async function positioned(
       if (log.closed) throw unknownTopic(topic);
     }
     // appends of other processes wake no local waiter: check the database before answering empty
-    if (offset === log.highWatermark && !signal?.aborted) await log.reload();
+    if (checkStore && offset === log.highWatermark && !signal?.aborted) await log.reload();
     if (committed) await log.txnState();
   }
   return log;
@@ -139,7 +146,7 @@ export async function fetchBatches(
   opts: FetchOptions,
 ): Promise<BatchFetchResult> {
   const maxBytes = clampBytes(opts.maxBytes);
-  const log = await positioned(cache, topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation);
+  const log = await positioned(cache, topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation, opts.checkStore);
   let batches: StoredBatch[];
   let nextOffset: number;
   if (opts.isolation === "read_committed") {
@@ -174,7 +181,7 @@ export async function fetchRecords(
 ): Promise<FetchResult> {
   const maxRecords = Math.min(Math.max(1, Math.floor(opts.maxRecords ?? 500)), MAX_FETCH_RECORDS);
   const maxBytes = clampBytes(opts.maxBytes);
-  const log = await positioned(cache, topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation);
+  const log = await positioned(cache, topic, partition, opts.offset, opts.waitMs ?? 0, opts.signal, opts.isolation, opts.checkStore);
   const committed = opts.isolation === "read_committed" ? await log.txnState() : null;
   const marking = !committed && opts.markAborted ? await log.txnState() : null;
   const records: FetchedRecord[] = [];

@@ -12,9 +12,11 @@
  *   never be used.
  * - Ending a transaction: persist the decision (Prepare*), wait for the id's produce calls still
  *   in flight, write a marker into every partition and commit the group offsets (commit only),
- *   all at once, then answer; Complete* is persisted after the answer (the id's next write waits
- *   for it; until it lands a restart redoes the end). A failure leaves the decision pending; the
- *   timer retries it.
+ *   all at once, then answer; Complete* is persisted after the answer, and not at once: a write
+ *   of the id asked for within COMPLETE_WRITE_DELAY_MS (a producer's next transaction adding its
+ *   partitions) writes the newer entry in its place, one write instead of two before that
+ *   transaction's first append. Until an entry after the decision lands, a restart redoes the
+ *   end, which is harmless. A failure leaves the decision pending; the timer retries it.
  * - A timer aborts transactions past their timeout, retries pending ends and forgets idle ids.
  * - Start-up: entries are loaded, transactions left open by the previous process are aborted at
  *   once and unfinished ends are completed (markers are idempotent to redo).
@@ -61,6 +63,19 @@ export interface TransactionServiceOptions {
 
 const ID_BLOCK = 16;
 
+/**
+ * How long the write of a Complete* entry waits for a newer write of its id to take its place
+ * (see the header). A pipeline task begins its next transaction within a few milliseconds of the
+ * last one's end.
+ */
+export const COMPLETE_WRITE_DELAY_MS = 50;
+
+/** An entry write of an id that has not begun: it writes the entry as it is when it begins. */
+interface QueuedWrite {
+  begin(): void;
+  done: Promise<void>;
+}
+
 /** A transaction coordinator and the producer-id allocator it draws from, for a `TransactionService`. */
 export function transactionCoordinator(
   config: Partial<TransactionCoordinatorConfig> = {},
@@ -73,6 +88,8 @@ export function transactionCoordinator(
 export class TransactionService {
   /** Per id: the chain of entry writes. */
   private readonly writes = new Map<string, Promise<void>>();
+  /** Per id: the last write of its chain while it has not begun (a later write joins it). */
+  private readonly queued = new Map<string, QueuedWrite>();
   /** Per id: transactional produce calls between their partition check and their append. */
   private readonly inflight = new Map<string, Set<Promise<void>>>();
   /** Per id: the end being carried out. */
@@ -116,6 +133,7 @@ export class TransactionService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const q of this.queued.values()) q.begin();
     await Promise.allSettled([...this.finishing.values(), ...this.writes.values()]);
   }
 
@@ -149,7 +167,7 @@ export class TransactionService {
         // this instance's epoch, read before anything else may run (a concurrent init bumps it again)
         const d = this.coordinator.describe(id, Date.now());
         // and durable before the producer uses it (the end's last write is not waited for)
-        await this.writes.get(id);
+        await this.persist(id);
         return { producerId: d.producerId, producerEpoch: d.producerEpoch };
       }
       await this.persist(id);
@@ -290,21 +308,36 @@ export class TransactionService {
     // not waited for: the transaction ended when its markers and offsets were written; until this
     // write lands the store still holds the decision, which a restart would only redo. The id's
     // next write (its next transaction's partitions) queues behind it.
-    void this.persist(id).catch((e: Error) =>
+    void this.persist(id, COMPLETE_WRITE_DELAY_MS).catch((e: Error) =>
       console.error(`transactions: recording the end of '${id}' failed (redone at restart):`, e.message),
     );
   }
 
-  /** Writes the id's current entry (or deletes its row), after the id's earlier writes. */
-  private persist(transactionalId: string): Promise<void> {
+  /**
+   * Writes the id's entry as it is when the write begins (or deletes its row), after the id's
+   * earlier writes; begun `delayMs` after the call, or at once when a write without delay joins
+   * it. A call while the id's last write has not begun joins that write.
+   */
+  private persist(transactionalId: string, delayMs = 0): Promise<void> {
+    const waiting = this.queued.get(transactionalId);
+    if (waiting) {
+      if (delayMs === 0) waiting.begin();
+      return waiting.done;
+    }
     const prev = this.writes.get(transactionalId) ?? Promise.resolve();
-    const next = prev
-      .catch(() => undefined)
-      .then(async () => {
-        const entry = this.coordinator.entrySnapshot(transactionalId);
-        if (entry) await this.store.saveEntry(entry);
-        else await this.store.deleteEntry(transactionalId);
-      });
+    let begin!: () => void;
+    const begun = new Promise<void>((resolve) => (begin = resolve));
+    const q: QueuedWrite = { begin, done: Promise.resolve() };
+    const next = Promise.all([prev.catch(() => undefined), begun]).then(async () => {
+      if (this.queued.get(transactionalId) === q) this.queued.delete(transactionalId);
+      const entry = this.coordinator.entrySnapshot(transactionalId);
+      if (entry) await this.store.saveEntry(entry);
+      else await this.store.deleteEntry(transactionalId);
+    });
+    q.done = next;
+    this.queued.set(transactionalId, q);
+    if (delayMs > 0) setTimeout(begin, delayMs).unref();
+    else begin();
     this.writes.set(transactionalId, next);
     void next
       .finally(() => {

@@ -47,6 +47,11 @@ export interface GroupLogAccess {
   onTopicEvent(listener: (e: { type: "created" | "deleted" | "changed"; topic: string }) => void): void;
 }
 
+/**
+ * Why a poll's wait for data is aborted when it ends (whichever partition woke it): a reason of
+ * its own, as `abort()` without one builds a DOMException with its stack on every poll that waited.
+ */
+const WAIT_OVER = new Error("the poll's wait ended");
 /** KIP-447: whether an open transaction holds offsets of the group for a partition; the transaction coordinator answers. */
 export interface PendingTxnOffsets {
   hasPendingOffsets(groupId: string, topic: string, partition: number): boolean;
@@ -525,7 +530,7 @@ export class GroupRuntime {
           ),
         );
       } finally {
-        ac.abort();
+        ac.abort(WAIT_OVER);
         opts.signal?.removeEventListener("abort", onAbort);
       }
     }

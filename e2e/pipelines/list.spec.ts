@@ -182,6 +182,9 @@ test("create opens the editor on a new draft; duplicate copies a draft; delete a
   await page.getByTestId("pipeline-delete-fraud-alert-copy").click();
   const del = page.getByTestId("delete-pipeline-dialog");
   await expect(del).toContainText("fraud-alert-copy");
+  // what goes with it, and what stays
+  await expect(del).toContainText("Its consumer group pipeline-fraud-alert-copy and internal topics");
+  await expect(del).toContainText("the topics it reads and writes stay");
   await del.getByRole("button", { name: "Cancel" }).click();
   await expect(page.getByTestId("pipeline-row-fraud-alert-copy")).toBeVisible();
   await page.getByTestId("pipeline-delete-fraud-alert-copy").click();

@@ -550,7 +550,8 @@ export function buildOpenApiDocument(): Json {
           responses: { 200: ok("PipelineDetail"), ...errors(400, 404, 413, 415) },
         },
         delete: {
-          summary: "Stop and delete a pipeline and its versions",
+          summary:
+            "Stop and delete a pipeline and its versions, with its consumer group and internal topics (changelog, repartition topics); the topics it reads and writes stay",
           responses: { 204: { description: "Deleted" }, ...errors(400, 404) },
         },
       },

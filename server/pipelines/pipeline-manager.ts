@@ -6,7 +6,7 @@
  * server stopped start again when it starts.
  */
 import type { z } from "zod";
-import { TributaryError } from "../errors/tributary-error.ts";
+import { TributaryError, hasCode } from "../errors/tributary-error.ts";
 import {
   ZPipelineDefinition,
   ZPipelineEdge,
@@ -22,6 +22,7 @@ import {
 } from "../schemas/pipeline.ts";
 import { pipelineTypes } from "../stream/completions.ts";
 import { expressionProblems } from "../stream/topology.ts";
+import { repartitionInputs } from "../stream/repartition.ts";
 import { PipelineRunner, PipelineStartError, changelogTopicOf, groupIdOf } from "../stream/runtime/pipeline-runner.ts";
 import { noTotals } from "./member-metrics.ts";
 import { PipelineThreads, type RunningPipeline } from "./pipeline-threads.ts";
@@ -61,7 +62,11 @@ export interface PipelineDetail extends PipelineSummary {
   deployed: TPipelineDefinition | null;
 }
 
-/** What a topic admin does for a state reset: drop the changelog and the group's offsets. */
+/** How long `dropState` waits for a stopped pipeline's members to have left its group, and how often it looks. */
+const GROUP_LEAVE_WAIT_MS = 5_000;
+const GROUP_LEAVE_POLL_MS = 100;
+
+/** What a topic admin does for a state reset: drop the internal topics and the group's offsets. */
 export interface StateReset {
   deleteTopic(name: string): Promise<void>;
   deleteGroup(groupId: string): Promise<void>;
@@ -260,12 +265,44 @@ export class PipelineManager {
     });
   }
 
+  /**
+   * Stops the pipeline and deletes it with what was its own: its consumer group (committed input
+   * offsets) and its internal topics (the changelog, the repartition topics of every version).
+   * Its sinks stay. A pipeline created again under the name starts afresh: before, it took the
+   * old group's offsets (skipping the input they covered) and read the old changelog back into
+   * its state.
+   */
   async delete(name: string): Promise<void> {
     await this.locked(name, async () => {
       await this.must(name);
       await this.halt(name);
+      await this.dropState(name);
       if (await this.store.delete(name)) this.announce({ name, state: null, version: null, error: null });
     });
+  }
+
+  /**
+   * Deletes a stopped pipeline's consumer group and internal topics: the changelog, and the
+   * repartition topics of every version (as Kafka Streams' application reset tool deletes its
+   * internal topics). The repartition topics go too because the group's offsets in them go: kept,
+   * the records past the last purge would be read again, and counted twice.
+   */
+  private async dropState(name: string): Promise<void> {
+    const internal = new Set([changelogTopicOf(name)]);
+    for (const v of await this.store.versions(name)) {
+      const def = ZPipelineDefinition.safeParse(v.definition);
+      if (def.success) for (const r of repartitionInputs(def.data)) internal.add(r.topic);
+    }
+    // the stopped members may still be leaving: the group is deleted once they left
+    for (let waited = 0; ; waited += GROUP_LEAVE_POLL_MS) {
+      const e = await this.reset.deleteGroup(groupIdOf(name)).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      if (!hasCode(e, "NON_EMPTY_GROUP") || waited >= GROUP_LEAVE_WAIT_MS) break;
+      await new Promise((r) => setTimeout(r, GROUP_LEAVE_POLL_MS));
+    }
+    for (const topic of internal) await this.reset.deleteTopic(topic).catch(() => undefined);
   }
 
   /**
@@ -295,8 +332,9 @@ export class PipelineManager {
   /**
    * Deploys the draft as a new version: validated first (INVALID_PIPELINE with every problem);
    * a running version is stopped and the new one starts from the committed offsets. A changed
-   * stateful node needs `resetState` (its old state would not fit): then the changelog and the
-   * group's offsets are dropped and the new version starts over from its sources' start.
+   * stateful node needs `resetState` (its old state would not fit): then the group's offsets and
+   * the internal topics are dropped (`dropState`) and the new version starts over from its
+   * sources' start.
    * `version`: a rollback — that earlier version's definition is deployed (as a new version)
    * instead of the draft, and becomes the draft, so the editor shows what runs (the draft's
    * test cases stay: a rollback changes what runs, and must not drop tests written since).
@@ -320,10 +358,7 @@ export class PipelineManager {
         );
       this.assertMove(p.state, "running", "deploy");
       await this.halt(name);
-      if (opts.resetState) {
-        await this.reset.deleteGroup(groupIdOf(name)).catch(() => undefined);
-        await this.reset.deleteTopic(changelogTopicOf(name)).catch(() => undefined);
-      }
+      if (opts.resetState) await this.dropState(name);
       const version = await this.store.addVersion(name, definition);
       await this.save(name, { version, ...(opts.version === undefined ? {} : { draft: withTestsOf(definition, p.draft) }) });
       await this.run(name, version);

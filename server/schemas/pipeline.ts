@@ -511,7 +511,12 @@ export const ZPipelineDraft = z
 
 export const ZDeployRequest = z
   .object({
-    resetState: z.boolean().optional().describe("drop the state of changed stateful nodes and start over from the sources' start"),
+    resetState: z
+      .boolean()
+      .optional()
+      .describe(
+        "drop the pipeline's state (its changelog, its repartition topics and its group's offsets) and start over from the sources' start",
+      ),
     version: z
       .number()
       .int("version must be a whole number")

@@ -52,6 +52,7 @@ export interface GroupLogAccess {
  * its own, as `abort()` without one builds a DOMException with its stack on every poll that waited.
  */
 const WAIT_OVER = new Error("the poll's wait ended");
+
 /** KIP-447: whether an open transaction holds offsets of the group for a partition; the transaction coordinator answers. */
 export interface PendingTxnOffsets {
   hasPendingOffsets(groupId: string, topic: string, partition: number): boolean;

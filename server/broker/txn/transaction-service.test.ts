@@ -1,8 +1,8 @@
 /**
  * The transaction service's entry writes: the decision before any marker, the partitions before
- * the first append, and the end's Complete* entry after the answer, written in place of nothing
- * else unless the producer's next transaction asks for a write first (then one write records
- * both). The store keeps what it was given in memory (the service's contract with it is
+ * the first append, and the end's Complete* entry after the answer, unless the producer's next
+ * transaction asks for a write first (then one write records both). The store keeps what it was
+ * given in memory (the service's contract with it is
  * `TransactionStore`; PostgreSQL's side is tested in transactions-crash.test.ts). setTimeout is
  * faked: the end's delayed write happens only when the test moves the clock, or when something
  * makes the service write it at once.

@@ -306,8 +306,9 @@ export class TransactionService {
       await Promise.all(plan.groupOffsets.map((g) => this.groups!.commitTransactionalOffsets(g.groupId, g.offsets)));
     this.coordinator.completeEnd(id, Date.now(), plan);
     // not waited for: the transaction ended when its markers and offsets were written; until this
-    // write lands the store still holds the decision, which a restart would only redo. The id's
-    // next write (its next transaction's partitions) queues behind it.
+    // write lands the store still holds the decision, which a restart would only redo. Begun after
+    // COMPLETE_WRITE_DELAY_MS, unless the id's next write (its next transaction's partitions) comes
+    // first and writes the newer entry instead.
     void this.persist(id, COMPLETE_WRITE_DELAY_MS).catch((e: Error) =>
       console.error(`transactions: recording the end of '${id}' failed (redone at restart):`, e.message),
     );

@@ -5,6 +5,7 @@
  * transactions through the transport given (this server's own broker façade, without HTTP). Pipelines that were running when the
  * server stopped start again when it starts.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import { TributaryError, hasCode } from "../errors/tributary-error.ts";
 import {
@@ -294,13 +295,14 @@ export class PipelineManager {
       if (def.success) for (const r of repartitionInputs(def.data)) internal.add(r.topic);
     }
     // the stopped members may still be leaving: the group is deleted once they left
-    for (let waited = 0; ; waited += GROUP_LEAVE_POLL_MS) {
-      const e = await this.reset.deleteGroup(groupIdOf(name)).then(
-        () => null,
-        (err: unknown) => err,
-      );
-      if (!hasCode(e, "NON_EMPTY_GROUP") || waited >= GROUP_LEAVE_WAIT_MS) break;
-      await new Promise((r) => setTimeout(r, GROUP_LEAVE_POLL_MS));
+    for (let waited = 0; waited <= GROUP_LEAVE_WAIT_MS; waited += GROUP_LEAVE_POLL_MS) {
+      try {
+        await this.reset.deleteGroup(groupIdOf(name));
+        break;
+      } catch (e) {
+        if (!hasCode(e, "NON_EMPTY_GROUP")) break; // none (never deployed), or nothing to wait for
+      }
+      await sleep(GROUP_LEAVE_POLL_MS);
     }
     for (const topic of internal) await this.reset.deleteTopic(topic).catch(() => undefined);
   }
